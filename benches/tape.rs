@@ -1,0 +1,93 @@
+//! Record + backward against the plain `f64` function, on two small
+//! workloads. Run with `cargo bench --bench tape`.
+//!
+//! The full comparison (hand-written gradients, peer crates, all four
+//! workloads of the performance issue) is not here yet.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tapegrad::{Gradients, Tape};
+
+/// x passed through `sigmoid` `n` times.
+fn chain_plain(x: f64, n: usize) -> f64 {
+    (0..n).fold(x, |y, _| 1.0 / (1.0 + (-y).exp()))
+}
+
+fn chain(c: &mut Criterion) {
+    const N: usize = 10_000;
+    let mut group = c.benchmark_group("chain");
+    group.bench_function("plain", |b| b.iter(|| chain_plain(black_box(0.3), N)));
+    let mut tape = Tape::with_capacity(N + 1);
+    let mut grads = Gradients::new();
+    group.bench_function("tapegrad", |b| {
+        b.iter(|| {
+            tape.clear();
+            let x = tape.var(black_box(0.3));
+            let y = (0..N).fold(x, |y, _| y.sigmoid());
+            y.backward_into(&mut grads);
+            grads.wrt(&x)
+        })
+    });
+    group.finish();
+}
+
+/// A deterministic data set of the breast-cancer shape: 569 × 30.
+fn data() -> (Vec<Vec<f64>>, Vec<f64>) {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    let x: Vec<Vec<f64>> = (0..569)
+        .map(|_| (0..30).map(|_| next()).collect())
+        .collect();
+    let y = x
+        .iter()
+        .map(|row| f64::from(row[0] + row[1] > 0.0))
+        .collect();
+    (x, y)
+}
+
+fn logreg(c: &mut Criterion) {
+    let (x, y) = data();
+    let w0: Vec<f64> = (0..30).map(|j| f64::from(j) * 0.01 - 0.15).collect();
+    let mut group = c.benchmark_group("logreg");
+    group.bench_function("plain", |b| {
+        b.iter(|| {
+            let w = black_box(&w0);
+            let total: f64 = x
+                .iter()
+                .zip(&y)
+                .map(|(row, &label)| {
+                    let z: f64 = row.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() + 0.1;
+                    z.max(0.0) - label * z + (-z.abs()).exp().ln_1p()
+                })
+                .sum();
+            total / x.len() as f64
+        })
+    });
+    let mut tape = Tape::new();
+    let mut grads = Gradients::new();
+    group.bench_function("tapegrad", |b| {
+        b.iter(|| {
+            tape.clear();
+            let w: Vec<_> = black_box(&w0).iter().map(|&v| tape.var(v)).collect();
+            let bias = tape.var(0.1);
+            let losses: Vec<_> = x
+                .iter()
+                .zip(&y)
+                .map(|(row, &label)| (tapegrad::dot(&w, row) + bias).bce_with_logits(label))
+                .collect();
+            let loss = tapegrad::sum(&losses) / x.len() as f64;
+            loss.backward_into(&mut grads);
+            grads.wrt(&w[0])
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, chain, logreg);
+criterion_main!(benches);

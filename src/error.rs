@@ -1,0 +1,62 @@
+//! The crate's error type.
+
+/// Everything that can go wrong in a fallible `tapegrad` call.
+///
+/// Operators cannot return errors, so misuse inside `a + b` (two tapes mixed)
+/// panics instead; see the `# Panics` sections. Everything that can return a
+/// `Result` does, with one of these variants.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A gradient was asked for a variable of another tape than the one the
+    /// gradients were computed on.
+    #[error(
+        "the variable belongs to another tape than these gradients; \
+         ask the gradients of an output recorded on the variable's own tape"
+    )]
+    ForeignVariable,
+
+    /// The gradients were computed before the variable's tape was cleared, so
+    /// they describe a computation that no longer exists.
+    #[error(
+        "the gradients were computed before the tape was cleared; \
+         call backward again on an output of the current recording"
+    )]
+    StaleGradients,
+
+    /// A gradient was asked for a constant, which is on no tape and has none.
+    #[error(
+        "the variable is a constant, recorded on no tape, so it has no gradient; \
+         create inputs with Tape::var"
+    )]
+    Constant,
+
+    /// A gradient was asked for a sigmoid `s` whose `ln` (or that of `1 - s`)
+    /// was recorded in the stable form, as a function of the sigmoid's
+    /// input: the output's gradient does not pass through `s`, so the tape
+    /// cannot give `∂output/∂s`.
+    #[error(
+        "the gradient with respect to this sigmoid is not recorded: its ln was \
+         computed in the stable form, from the sigmoid's input; ask the gradient \
+         with respect to that input instead"
+    )]
+    BypassedSigmoid,
+
+    /// A tape gradient disagrees with central finite differences
+    /// (see [`check_gradient`](crate::check_gradient)).
+    #[error(
+        "gradient check failed at input {index}: the tape gives {tape:e}, \
+         central differences give {numeric:e}"
+    )]
+    GradientMismatch {
+        /// Index of the worst input component.
+        index: usize,
+        /// The tape's partial derivative there.
+        tape: f64,
+        /// The finite-difference estimate there.
+        numeric: f64,
+    },
+}
+
+/// `Result` with [`Error`] as its error type.
+pub type Result<T, E = Error> = core::result::Result<T, E>;

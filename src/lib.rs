@@ -1,0 +1,103 @@
+//! Tape-based reverse-mode automatic differentiation: write a computation
+//! with variables that read like floats, call [`backward`](Var::backward),
+//! and get the gradient with respect to every input, exact to rounding, in
+//! one reverse sweep.
+//!
+//! ```
+//! use tapegrad::Tape;
+//!
+//! let tape = Tape::new();
+//! let w = tape.var(0.5);
+//! let x = tape.var(2.0);
+//! let b = tape.var(-1.0);
+//!
+//! // One neuron: ŷ = σ(w·x + b).
+//! let z = w * x + b;
+//! let y_hat = z.sigmoid();
+//! assert_eq!(y_hat.value(), 0.5);
+//!
+//! // ∂ŷ/∂w = σ′(z)·x = 0.25·2,  ∂ŷ/∂x = σ′(z)·w,  ∂ŷ/∂b = σ′(z).
+//! let grads = y_hat.backward();
+//! assert_eq!(grads.wrt(&w), 0.5);
+//! assert_eq!(grads.wrt(&x), 0.125);
+//! assert_eq!(grads.wrt(&b), 0.25);
+//! ```
+//!
+//! # How the tape works
+//!
+//! A [`Tape`] is a *Wengert list*: every operation on a [`Var`] appends a
+//! node. When a node is recorded it computes its value and stores, for each
+//! of its parents, its *local derivative* `∂node/∂parent`: `z = w·x + b`
+//! records a product with partials `x` and `w`, then a sum with partials `1`
+//! and `1`.
+//!
+//! The chain rule says the derivative of the output `y` with respect to a
+//! node is the sum, over the node's children, of `∂y/∂child · ∂child/∂node`.
+//! [`Var::backward`] evaluates exactly that, once, in reverse: it seeds the
+//! output with `∂y/∂y = 1`, then walks the tape from the output back to the
+//! first node, and every node multiplies the gradient it received by its own
+//! local derivatives and adds the products into its parents. Multiply what
+//! you receive by your own derivative and pass it on. When the sweep reaches
+//! the inputs they hold `∂y/∂input`: one sweep, every input, at a cost of a
+//! small constant times the cost of computing `y`.
+//!
+//! The result is [`Gradients`], which live apart from the tape: query it with
+//! [`wrt`](Gradients::wrt) ("with respect to"), [`get`](Gradients::get) or
+//! `grads[&x]`.
+//!
+//! # The operations
+//!
+//! `+ - * /` with variables and floats on either side, unary `-`, `+=` and
+//! friends; the elementary functions under their `f64` names (`ln`, `exp`,
+//! `powf`, `sqrt`, `sin`, `tanh`, `atan2`, `hypot`, `max`, …); the
+//! classifier's `sigmoid`, with the stable [`ln_sigmoid`](Var::ln_sigmoid),
+//! [`softplus`](Var::softplus) and [`bce_with_logits`](Var::bce_with_logits);
+//! [`sum`] and [`dot`], which record one node however many parents they
+//! have; and [`Var::custom`] for your own. Each method's documentation
+//! states the derivative it records, including the conventions at kinks
+//! (`relu′(0) = 0`, `abs′(0) = 0`, a tie of `max` splits the gradient).
+//!
+//! The textbook loss `y·ln ŷ + (1 − y)·ln(1 − ŷ)` with `ŷ = z.sigmoid()`
+//! does not overflow to `−∞` or NaN for large `|z|`: `ŷ.ln()` and
+//! `(1.0 - ŷ).ln()` are recognized when they are recorded and computed in
+//! the stable form, value and gradient.
+//!
+//! # `f32` or `f64`
+//!
+//! `Tape<F>` and `Var<'t, F>` are generic over [`num_traits::Float`], with
+//! `f64` as the default. Everything the backward sweep does is `F`'s own
+//! arithmetic.
+//!
+//! # Training loops, threads and limits
+//!
+//! A variable borrows its tape, so it cannot outlive it, and
+//! [`Tape::clear`] (which keeps the allocation) takes `&mut self`, so no
+//! variable survives it: a training step records, sweeps, reads the
+//! gradients and clears. A tape is [`Send`] but not [`Sync`]: use one tape
+//! per thread. Combining variables of two tapes panics (see the `# Panics`
+//! sections); checked queries return [`Error`]. A tape holds up to 2³¹ − 1
+//! nodes.
+//!
+//! To verify the derivatives of your own ops, use [`check_gradient`].
+
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod check;
+mod error;
+mod gradients;
+mod ops;
+mod tape;
+mod var;
+
+pub use check::{GradientCheck, Tolerance, check_gradient, check_gradient_with};
+pub use error::{Error, Result};
+pub use gradients::Gradients;
+pub use ops::{dot, sum};
+pub use tape::Tape;
+pub use var::Var;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,0 +1,163 @@
+//! The classifier's nodes and their numerically stable relatives:
+//! `sigmoid`, `ln_sigmoid`, `softplus`, `relu`, `bce_with_logits`.
+//!
+//! All of them are computed from `e^(−|z|)`, which never overflows, so value
+//! and gradient stay finite and exact for any finite `z`.
+
+use num_traits::Float;
+
+use crate::Var;
+use crate::tape::Logistic;
+
+/// `(σ(z), σ′(z))` from one exponential that cannot overflow.
+fn logistic<F: Float>(z: F) -> (F, F) {
+    let e = (-z.abs()).exp();
+    let q = (F::one() + e).recip(); // σ(|z|)
+    let s = if z >= F::zero() { q } else { e * q };
+    // σ′ = σ(z)·σ(−z) = e/(1 + e)², exact even where σ(z) rounds to 1.
+    (s, e * q * q)
+}
+
+/// `softplus(z) = ln(1 + eᶻ) = max(z, 0) + ln(1 + e^(−|z|))`.
+fn softplus<F: Float>(z: F) -> F {
+    z.max(F::zero()) + (-z.abs()).exp().ln_1p()
+}
+
+impl<'t, F: Float> Var<'t, F> {
+    /// The logistic sigmoid `σ(z) = 1/(1 + e^(−z))`:
+    /// `d/dz σ(z) = σ(z)·(1 − σ(z))`.
+    ///
+    /// Computed without overflow: `σ(±800)` is `1` or `0` with a zero (not
+    /// NaN) gradient. Its [`ln`](Var::ln), and the `ln` of `1 − σ(z)`, are
+    /// recorded in the stable form of [`ln_sigmoid`](Var::ln_sigmoid).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let z = tape.var(0.0);
+    /// let s = z.sigmoid();
+    /// assert_eq!(s.value(), 0.5);
+    /// assert_eq!(s.backward().wrt(&z), 0.25);
+    /// ```
+    pub fn sigmoid(self) -> Self {
+        let (s, ds) = logistic(self.value());
+        let out = self.unary(s, ds);
+        if let Some(tape) = out.tape() {
+            tape.mark_logistic(Logistic {
+                node: out.node(),
+                pre: self.node(),
+                u: self.value(),
+                sign: F::one(),
+                complement_of: None,
+                fused_at: None,
+            });
+        }
+        out
+    }
+
+    /// `ln σ(z) = −softplus(−z)`, stable for any `z`:
+    /// `d/dz ln σ(z) = σ(−z) = 1 − σ(z)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let z = tape.var(-800.0);
+    /// let y = z.ln_sigmoid();
+    /// assert_eq!(y.value(), -800.0);
+    /// assert_eq!(y.backward().wrt(&z), 1.0);
+    /// ```
+    pub fn ln_sigmoid(self) -> Self {
+        let z = self.value();
+        self.unary(-softplus(-z), logistic(-z).0)
+    }
+
+    /// `softplus(z) = ln(1 + eᶻ)`, stable for any `z`:
+    /// `d/dz softplus(z) = σ(z)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let z = tape.var(800.0);
+    /// let y = z.softplus();
+    /// assert_eq!(y.value(), 800.0);
+    /// assert_eq!(y.backward().wrt(&z), 1.0);
+    /// ```
+    pub fn softplus(self) -> Self {
+        let z = self.value();
+        self.unary(softplus(z), logistic(z).0)
+    }
+
+    /// `max(x, 0)`: `d/dx = 1` for `x > 0` and `0` otherwise, including at
+    /// `0` (the convention of PyTorch). A NaN stays NaN.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.0);
+    /// assert_eq!(x.relu().backward().wrt(&x), 0.0);
+    /// ```
+    pub fn relu(self) -> Self {
+        let x = self.value();
+        match x > F::zero() {
+            true => self.unary(x, F::one()),
+            false if x.is_nan() => self.unary(x, F::zero()),
+            false => self.unary(F::zero(), F::zero()),
+        }
+    }
+
+    /// Binary cross-entropy of the label `y` against the prediction
+    /// `σ(z)`, from the logit `z`:
+    /// `−y·ln σ(z) − (1 − y)·ln(1 − σ(z)) = softplus(z) − y·z`,
+    /// with `∂/∂z = σ(z) − y` and `∂/∂y = −z`.
+    ///
+    /// Stable for any `z`: at `z = ±800` the loss is exact and the gradient
+    /// is `±1` or `0`, never NaN.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let z = tape.var(800.0);
+    /// let loss = z.bce_with_logits(0.0); // a confident wrong answer
+    /// assert_eq!(loss.value(), 800.0);
+    /// assert_eq!(loss.backward().wrt(&z), 1.0);
+    /// ```
+    #[track_caller]
+    pub fn bce_with_logits(self, y: impl Into<Self>) -> Self {
+        let (z, y) = (self.value(), y.into());
+        // max(z, 0) − y·z first: for y = 1 it is exactly max(−z, 0), so no
+        // digit of the small term ln(1 + e^(−|z|)) is lost to cancellation.
+        let loss = z.max(F::zero()) - y.value() * z + (-z.abs()).exp().ln_1p();
+        // σ(z) − y, as (1 − y) − σ(−z) for z > 0: exact for y = 1 where
+        // σ(z) − 1 would cancel.
+        let dz = if z > F::zero() {
+            (F::one() - y.value()) - logistic(-z).0
+        } else {
+            logistic(z).0 - y.value()
+        };
+        self.binary(y, loss, dz, -z)
+    }
+
+    /// `ln self` in the stable form, if `self` is a sigmoid `σ(u)` with
+    /// `u = ±z`: `ln σ(u) = −softplus(−u)`, recorded with `z` as its parent
+    /// and `∂/∂z = ±σ(−u)`.
+    pub(crate) fn ln_of_sigmoid(self) -> Option<Self> {
+        let tape = self.tape()?;
+        let mark = tape.logistic(self.node())?;
+        let u = mark.u;
+        let out = tape.record(-softplus(-u), [(mark.pre, mark.sign * logistic(-u).0)]);
+        tape.fuse(self.node(), out.node());
+        Some(out)
+    }
+
+    /// `1 − self` if `self` is a sigmoid `σ(u)`: recorded as `σ(−u)`, exactly,
+    /// and itself marked as a sigmoid, so that its `ln` is stable too.
+    pub(crate) fn sigmoid_complement(self) -> Option<Self> {
+        let tape = self.tape()?;
+        let mark = tape.logistic(self.node())?;
+        let out = tape.record(logistic(-mark.u).0, [(self.node(), -F::one())]);
+        tape.mark_logistic(Logistic {
+            node: out.node(),
+            pre: mark.pre,
+            u: -mark.u,
+            sign: -mark.sign,
+            complement_of: Some(self.node()),
+            fused_at: None,
+        });
+        Some(out)
+    }
+}

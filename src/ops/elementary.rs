@@ -1,0 +1,370 @@
+//! The elementary functions, named as `f64` and `num_traits::Float` name them.
+//!
+//! Each doc comment states the derivative the node records. Binary methods
+//! (`powf`, `max`, `min`, `atan2`, `hypot`, `log`, `mul_add`) take a variable
+//! or a float: `x.powf(y)`, `x.powf(2.5)`.
+
+use num_traits::Float;
+
+use crate::Var;
+
+/// `2` in any float type.
+fn two<F: Float>() -> F {
+    F::one() + F::one()
+}
+
+impl<'t, F: Float> Var<'t, F> {
+    /// `eˣ`: `d/dx eˣ = eˣ`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.5);
+    /// assert_eq!(x.exp().backward().wrt(&x), 1.5_f64.exp());
+    /// ```
+    pub fn exp(self) -> Self {
+        let y = self.value().exp();
+        self.unary(y, y)
+    }
+
+    /// `2ˣ`: `d/dx 2ˣ = 2ˣ · ln 2`.
+    pub fn exp2(self) -> Self {
+        let y = self.value().exp2();
+        self.unary(y, y * two::<F>().ln())
+    }
+
+    /// `eˣ − 1`, accurate near `0`: `d/dx = eˣ`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1e-10);
+    /// let y = x.exp_m1();
+    /// assert_eq!(y.value(), 1e-10_f64.exp_m1());
+    /// assert_eq!(y.backward().wrt(&x), 1e-10_f64.exp());
+    /// ```
+    pub fn exp_m1(self) -> Self {
+        // eˣ itself, not (eˣ − 1) + 1, which loses every digit for x ≪ 0.
+        self.unary(self.value().exp_m1(), self.value().exp())
+    }
+
+    /// `ln x`: `d/dx ln x = 1/x`.
+    ///
+    /// `s.ln()` where `s = z.sigmoid()` (or `s = 1 − z.sigmoid()`) is
+    /// recorded as [`z.ln_sigmoid()`](Var::ln_sigmoid) (or `(−z).ln_sigmoid()`):
+    /// the textbook loss `y·ln ŷ + (1 − y)·ln(1 − ŷ)` stays finite, value and
+    /// gradient, however large `|z|`. The node's parent is then `z`, not `s`:
+    /// the gradient reaches `z` directly, and asking for the gradient with
+    /// respect to `s` itself is an [`Error::BypassedSigmoid`](crate::Error::BypassedSigmoid)
+    /// rather than a number that misses this path.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(4.0);
+    /// assert_eq!(x.ln().backward().wrt(&x), 0.25);
+    ///
+    /// let z = tape.var(-800.0);
+    /// let ln_p = z.sigmoid().ln(); // ln σ(−800) = −800, not −∞
+    /// assert_eq!(ln_p.value(), -800.0);
+    /// assert_eq!(ln_p.backward().wrt(&z), 1.0);
+    /// ```
+    pub fn ln(self) -> Self {
+        if let Some(stable) = self.ln_of_sigmoid() {
+            return stable;
+        }
+        self.unary(self.value().ln(), self.value().recip())
+    }
+
+    /// `ln(1 + x)`, accurate near `0`: `d/dx = 1/(1 + x)`.
+    pub fn ln_1p(self) -> Self {
+        self.unary(self.value().ln_1p(), (F::one() + self.value()).recip())
+    }
+
+    /// `log₂ x`: `d/dx = 1/(x · ln 2)`.
+    pub fn log2(self) -> Self {
+        self.unary(
+            self.value().log2(),
+            (self.value() * two::<F>().ln()).recip(),
+        )
+    }
+
+    /// `log₁₀ x`: `d/dx = 1/(x · ln 10)`.
+    pub fn log10(self) -> Self {
+        let ten = F::from(10).expect("10 is representable in every float type");
+        self.unary(self.value().log10(), (self.value() * ten.ln()).recip())
+    }
+
+    /// `log_b x = ln x / ln b`: `∂/∂x = 1/(x · ln b)`,
+    /// `∂/∂b = −ln x / (b · (ln b)²)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(8.0);
+    /// let y = x.log(2.0);
+    /// assert_eq!(y.value(), 3.0);
+    /// assert_eq!(y.backward().wrt(&x), 1.0 / (8.0 * 2.0_f64.ln()));
+    /// ```
+    #[track_caller]
+    pub fn log(self, base: impl Into<Self>) -> Self {
+        let (x, b) = (self.value(), base.into());
+        let ln_b = b.value().ln();
+        let dx = (x * ln_b).recip();
+        let db = -x.ln() / (b.value() * ln_b * ln_b);
+        self.binary(b, x.log(b.value()), dx, db)
+    }
+
+    /// `xⁿ` for an integer `n`: `d/dx = n · xⁿ⁻¹` (and `0` for `n = 0`).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(2.0);
+    /// assert_eq!(x.powi(3).backward().wrt(&x), 12.0);
+    /// ```
+    pub fn powi(self, n: i32) -> Self {
+        let x = self.value();
+        let d = match n {
+            0 => F::zero(),
+            _ => F::from(n).expect("an i32 is representable in every float type") * x.powi(n - 1),
+        };
+        self.unary(x.powi(n), d)
+    }
+
+    /// `xʸ`: `∂/∂x = y · xʸ⁻¹`, `∂/∂y = xʸ · ln x`.
+    ///
+    /// Either side may be a float: `x.powf(2.5)`, or a constant base raised
+    /// to a variable, `Var::constant(2.0).powf(y)`. Where `xʸ = 0` the partial with respect to `y` is `0`,
+    /// its limit, rather than `0 · ln 0`; where `y = 0` the partial with
+    /// respect to `x` is `0`.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Var};
+    ///
+    /// let tape = Tape::new();
+    /// let x = tape.var(3.0);
+    /// assert_eq!(x.powf(2.0).backward().wrt(&x), 6.0);
+    ///
+    /// let y = Var::constant(2.0).powf(x); // 2ˣ
+    /// assert_eq!(y.value(), 8.0);
+    /// assert_eq!(y.backward().wrt(&x), 8.0 * 2.0_f64.ln());
+    /// ```
+    #[track_caller]
+    pub fn powf(self, exponent: impl Into<Self>) -> Self {
+        let (x, y) = (self.value(), exponent.into());
+        let v = x.powf(y.value());
+        let dx = if y.value() == F::zero() {
+            F::zero()
+        } else {
+            y.value() * x.powf(y.value() - F::one())
+        };
+        let dy = if v == F::zero() {
+            F::zero()
+        } else {
+            v * x.ln()
+        };
+        self.binary(y, v, dx, dy)
+    }
+
+    /// `√x`: `d/dx = 1/(2√x)` (`+∞` at `0`, as the limit).
+    pub fn sqrt(self) -> Self {
+        let r = self.value().sqrt();
+        self.unary(r, (two::<F>() * r).recip())
+    }
+
+    /// `∛x`: `d/dx = 1/(3 ∛x²)`.
+    pub fn cbrt(self) -> Self {
+        let r = self.value().cbrt();
+        let three = two::<F>() + F::one();
+        self.unary(r, (three * r * r).recip())
+    }
+
+    /// `sin x`: `d/dx = cos x`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.5);
+    /// assert_eq!(x.sin().backward().wrt(&x), 0.5_f64.cos());
+    /// ```
+    pub fn sin(self) -> Self {
+        self.unary(self.value().sin(), self.value().cos())
+    }
+
+    /// `cos x`: `d/dx = −sin x`.
+    pub fn cos(self) -> Self {
+        self.unary(self.value().cos(), -self.value().sin())
+    }
+
+    /// `tan x`: `d/dx = 1 + tan² x`.
+    pub fn tan(self) -> Self {
+        let t = self.value().tan();
+        self.unary(t, F::one() + t * t)
+    }
+
+    /// `asin x`: `d/dx = 1/√(1 − x²)`.
+    pub fn asin(self) -> Self {
+        let x = self.value();
+        self.unary(x.asin(), (F::one() - x * x).sqrt().recip())
+    }
+
+    /// `acos x`: `d/dx = −1/√(1 − x²)`.
+    pub fn acos(self) -> Self {
+        let x = self.value();
+        self.unary(x.acos(), -(F::one() - x * x).sqrt().recip())
+    }
+
+    /// `atan x`: `d/dx = 1/(1 + x²)`.
+    pub fn atan(self) -> Self {
+        let x = self.value();
+        self.unary(x.atan(), (F::one() + x * x).recip())
+    }
+
+    /// `atan2(y, x)`, the angle of the point `(x, y)`, with `self` as `y`:
+    /// `∂/∂y = x/(x² + y²)`, `∂/∂x = −y/(x² + y²)`; both `0` at the origin,
+    /// where the angle has no derivative.
+    ///
+    /// ```
+    /// use approx::assert_relative_eq;
+    ///
+    /// let tape = tapegrad::Tape::new();
+    /// let (y, x) = (tape.var(1.0), tape.var(1.0));
+    /// let grads = y.atan2(x).backward();
+    /// assert_relative_eq!(grads.wrt(&y), 0.5);
+    /// assert_relative_eq!(grads.wrt(&x), -0.5);
+    /// ```
+    #[track_caller]
+    pub fn atan2(self, other: impl Into<Self>) -> Self {
+        let (y, x) = (self.value(), other.into());
+        let r = y.hypot(x.value());
+        let (dy, dx) = if r == F::zero() {
+            (F::zero(), F::zero())
+        } else {
+            // (x/r)/r rather than x/(x² + y²): no overflow for large x, y.
+            (x.value() / r / r, -y / r / r)
+        };
+        self.binary(x, y.atan2(x.value()), dy, dx)
+    }
+
+    /// `sinh x`: `d/dx = cosh x`.
+    pub fn sinh(self) -> Self {
+        self.unary(self.value().sinh(), self.value().cosh())
+    }
+
+    /// `cosh x`: `d/dx = sinh x`.
+    pub fn cosh(self) -> Self {
+        self.unary(self.value().cosh(), self.value().sinh())
+    }
+
+    /// `tanh x`: `d/dx = 1 − tanh² x`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.0);
+    /// assert_eq!(x.tanh().backward().wrt(&x), 1.0);
+    /// ```
+    pub fn tanh(self) -> Self {
+        let t = self.value().tanh();
+        self.unary(t, F::one() - t * t)
+    }
+
+    /// `asinh x`: `d/dx = 1/√(x² + 1)`.
+    pub fn asinh(self) -> Self {
+        let x = self.value();
+        self.unary(x.asinh(), x.hypot(F::one()).recip())
+    }
+
+    /// `acosh x`: `d/dx = 1/√(x² − 1)`.
+    pub fn acosh(self) -> Self {
+        let x = self.value();
+        let d = ((x - F::one()).sqrt() * (x + F::one()).sqrt()).recip();
+        self.unary(x.acosh(), d)
+    }
+
+    /// `atanh x`: `d/dx = 1/(1 − x²)`.
+    pub fn atanh(self) -> Self {
+        let x = self.value();
+        self.unary(x.atanh(), (F::one() - x * x).recip())
+    }
+
+    /// `√(x² + y²)` without overflow: `∂/∂x = x/√(x² + y²)`,
+    /// `∂/∂y = y/√(x² + y²)`; both `0` at the origin.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let (x, y) = (tape.var(3.0), tape.var(4.0));
+    /// let r = x.hypot(y);
+    /// assert_eq!(r.value(), 5.0);
+    /// assert_eq!(r.backward().wrt(&x), 0.6);
+    /// ```
+    #[track_caller]
+    pub fn hypot(self, other: impl Into<Self>) -> Self {
+        let (x, y) = (self.value(), other.into());
+        let r = x.hypot(y.value());
+        let (dx, dy) = if r == F::zero() {
+            (F::zero(), F::zero())
+        } else {
+            (x / r, y.value() / r)
+        };
+        self.binary(y, r, dx, dy)
+    }
+
+    /// `|x|`: `d/dx = sign x`, and `0` at `0` (the convention of PyTorch).
+    pub fn abs(self) -> Self {
+        let x = self.value();
+        let d = if x > F::zero() {
+            F::one()
+        } else if x < F::zero() {
+            -F::one()
+        } else {
+            F::zero()
+        };
+        self.unary(x.abs(), d)
+    }
+
+    /// The larger of `self` and `other`: the gradient goes to the larger one,
+    /// and at a tie half to each (the convention of PyTorch). A NaN operand
+    /// is ignored, as `f64::max` ignores it.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let (a, b) = (tape.var(2.0), tape.var(2.0));
+    /// let grads = a.max(b).backward();
+    /// assert_eq!((grads.wrt(&a), grads.wrt(&b)), (0.5, 0.5));
+    /// assert_eq!(a.max(3.0).value(), 3.0);
+    /// ```
+    #[track_caller]
+    pub fn max(self, other: impl Into<Self>) -> Self {
+        let other = other.into();
+        let (a, b) = (self.value(), other.value());
+        let (da, db) = split(a > b || b.is_nan(), a < b || a.is_nan());
+        self.binary(other, a.max(b), da, db)
+    }
+
+    /// The smaller of `self` and `other`: the gradient goes to the smaller
+    /// one, and at a tie half to each. A NaN operand is ignored, as
+    /// `f64::min` ignores it.
+    #[track_caller]
+    pub fn min(self, other: impl Into<Self>) -> Self {
+        let other = other.into();
+        let (a, b) = (self.value(), other.value());
+        let (da, db) = split(a < b || b.is_nan(), a > b || a.is_nan());
+        self.binary(other, a.min(b), da, db)
+    }
+
+    /// `self · a + b`: `∂/∂self = a`, `∂/∂a = self`, `∂/∂b = 1`. One node.
+    #[track_caller]
+    pub fn mul_add(self, a: impl Into<Self>, b: impl Into<Self>) -> Self {
+        let (a, b) = (a.into(), b.into());
+        let x = self.value();
+        let value = x.mul_add(a.value(), b.value());
+        Self::combine([self, a, b], value, [a.value(), x, F::one()])
+    }
+}
+
+/// The partials of `max` or `min`: all to the winner, half each at a tie.
+fn split<F: Float>(a_wins: bool, b_wins: bool) -> (F, F) {
+    match (a_wins, b_wins) {
+        (true, _) => (F::one(), F::zero()),
+        (false, true) => (F::zero(), F::one()),
+        (false, false) => {
+            let half = two::<F>().recip();
+            (half, half)
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Nodes with many parents: `sum`, `dot`, `Sum`, `Product`, and the user's
+//! own ops through [`Var::custom`].
+
+use core::iter::{Product, Sum};
+
+use num_traits::Float;
+
+use crate::var::{common_tape, same_tape};
+use crate::{Tape, Var};
+
+/// `Σ xᵢ` as one node with one edge per variable: `∂/∂xᵢ = 1`.
+///
+/// The empty sum is the constant `0`.
+///
+/// # Panics
+///
+/// If two variables are on different tapes.
+///
+/// ```
+/// let tape = tapegrad::Tape::new();
+/// let xs = [tape.var(1.0), tape.var(2.0), tape.var(3.0)];
+/// let total = tapegrad::sum(&xs);
+/// assert_eq!(total.value(), 6.0);
+/// assert_eq!(tape.len(), 4); // three inputs, one sum
+/// assert_eq!(total.backward().wrt(&xs[1]), 1.0);
+/// ```
+#[track_caller]
+pub fn sum<'t, F: Float>(xs: &[Var<'t, F>]) -> Var<'t, F> {
+    let value = xs.iter().fold(F::zero(), |acc, x| acc + x.value());
+    match common_tape(xs.iter().copied()) {
+        Some(tape) => tape.record(
+            value,
+            xs.iter()
+                .filter(|x| !x.is_constant())
+                .map(|x| (x.node(), F::one())),
+        ),
+        None => Var::constant(value),
+    }
+}
+
+/// `Σ aᵢ·bᵢ` as one node: `∂/∂aᵢ = bᵢ`, `∂/∂bᵢ = aᵢ`.
+///
+/// Either slice may hold variables or floats; the weights of a linear model
+/// times its data, `dot(&w, &x)`, record one edge per weight.
+///
+/// # Panics
+///
+/// If the slices differ in length, or two variables are on different tapes.
+///
+/// ```
+/// let tape = tapegrad::Tape::new();
+/// let w = [tape.var(0.5), tape.var(-1.0)];
+/// let x = [2.0, 3.0];
+/// let z = tapegrad::dot(&w, &x);
+/// assert_eq!(z.value(), -2.0);
+/// assert_eq!(z.backward().wrt(&w[1]), 3.0);
+/// ```
+#[track_caller]
+pub fn dot<'t, F, A, B>(a: &[A], b: &[B]) -> Var<'t, F>
+where
+    F: Float,
+    A: Into<Var<'t, F>> + Copy,
+    B: Into<Var<'t, F>> + Copy,
+{
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "tapegrad::dot: the slices must have the same length"
+    );
+    let terms = a.iter().zip(b).map(|(&a, &b)| (a.into(), b.into()));
+    let value = terms
+        .clone()
+        .fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
+    let edges = terms.flat_map(|(a, b): (Var<'t, F>, Var<'t, F>)| [(a, b.value()), (b, a.value())]);
+    match common_tape(edges.clone().map(|(x, _)| x)) {
+        Some(tape) => tape.record(
+            value,
+            edges
+                .filter(|(x, _)| !x.is_constant())
+                .map(|(x, d)| (x.node(), d)),
+        ),
+        None => Var::constant(value),
+    }
+}
+
+impl<'t, F: Float> Var<'t, F> {
+    /// Records your own operation: `f` maps the arguments' values to the
+    /// result's value and its partial derivative with respect to each
+    /// argument. This is the extension point for functions the crate does
+    /// not have, or that are cheaper as one node.
+    ///
+    /// Check the derivatives you declare with
+    /// [`check_gradient`](crate::check_gradient).
+    ///
+    /// # Panics
+    ///
+    /// If two arguments are on different tapes.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Var};
+    ///
+    /// /// softsign(x) = x / (1 + |x|), with d/dx = 1 / (1 + |x|)².
+    /// fn softsign<'t>(x: Var<'t>) -> Var<'t> {
+    ///     Var::custom([x], |[x]| {
+    ///         let d = 1.0 + x.abs();
+    ///         (x / d, [1.0 / (d * d)])
+    ///     })
+    /// }
+    ///
+    /// let tape = Tape::new();
+    /// let x = tape.var(1.0);
+    /// let y = softsign(x);
+    /// assert_eq!(y.value(), 0.5);
+    /// assert_eq!(y.backward().wrt(&x), 0.25);
+    /// # tapegrad::check_gradient(|x| softsign(x[0]), &[-0.7]).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn custom<const N: usize>(args: [Self; N], f: impl FnOnce([F; N]) -> (F, [F; N])) -> Self {
+        let (value, partials) = f(args.map(|x| x.value()));
+        Self::combine(args, value, partials)
+    }
+}
+
+/// An iterator of variables gathered for one node.
+struct Gathered<'t, F: Float> {
+    /// The iterator folded by the operation, in order.
+    value: F,
+    /// The constants among the items, folded by the operation.
+    constants: F,
+    tape: Option<&'t Tape<F>>,
+    /// `(node, value)` of each variable, in order.
+    vars: Vec<(u32, F)>,
+}
+
+impl<'t, F: Float> Gathered<'t, F> {
+    #[track_caller]
+    fn new(xs: impl Iterator<Item = Var<'t, F>>, identity: F, op: impl Fn(F, F) -> F) -> Self {
+        let mut gathered = Gathered {
+            value: identity,
+            constants: identity,
+            tape: None,
+            vars: Vec::new(),
+        };
+        for x in xs {
+            gathered.value = op(gathered.value, x.value());
+            match x.tape() {
+                Some(t) => {
+                    same_tape(*gathered.tape.get_or_insert(t), t);
+                    gathered.vars.push((x.node(), x.value()));
+                }
+                None => gathered.constants = op(gathered.constants, x.value()),
+            }
+        }
+        gathered
+    }
+}
+
+/// `Σ xᵢ` over an iterator, as one node; the empty sum is the constant `0`.
+///
+/// It collects the iterator first, which allocates; over a slice,
+/// [`sum`](crate::sum) does not.
+impl<'t, F: Float> Sum for Var<'t, F> {
+    #[track_caller]
+    fn sum<I: Iterator<Item = Self>>(xs: I) -> Self {
+        let g = Gathered::new(xs, F::zero(), |a, b| a + b);
+        match g.tape {
+            Some(tape) => tape.record(g.value, g.vars.into_iter().map(|(n, _)| (n, F::one()))),
+            None => Var::constant(g.value),
+        }
+    }
+}
+
+impl<'a, 't: 'a, F: Float> Sum<&'a Var<'t, F>> for Var<'t, F> {
+    #[track_caller]
+    fn sum<I: Iterator<Item = &'a Self>>(xs: I) -> Self {
+        xs.copied().sum()
+    }
+}
+
+/// `Π xᵢ` over an iterator, as one node with `∂/∂xᵢ = Π_{j≠i} xⱼ` (exact
+/// where some `xⱼ` is zero); the empty product is the constant `1`.
+///
+/// It collects the iterator first, which allocates.
+impl<'t, F: Float> Product for Var<'t, F> {
+    #[track_caller]
+    fn product<I: Iterator<Item = Self>>(xs: I) -> Self {
+        let Gathered {
+            value,
+            constants,
+            tape,
+            mut vars,
+        } = Gathered::new(xs, F::one(), |a, b| a * b);
+        let Some(tape) = tape else {
+            return Var::constant(value);
+        };
+        // ∂/∂xᵢ = (the constants) · (the variables before i) · (those after i).
+        let mut after: Vec<F> = vars
+            .iter()
+            .rev()
+            .scan(F::one(), |product, &(_, x)| {
+                let before_x = *product;
+                *product = *product * x;
+                Some(before_x)
+            })
+            .collect();
+        after.reverse();
+        let mut before = constants;
+        for ((_, x), after) in vars.iter_mut().zip(after) {
+            let xi = *x;
+            *x = before * after;
+            before = before * xi;
+        }
+        tape.record(value, vars)
+    }
+}
+
+impl<'a, 't: 'a, F: Float> Product<&'a Var<'t, F>> for Var<'t, F> {
+    #[track_caller]
+    fn product<I: Iterator<Item = &'a Self>>(xs: I) -> Self {
+        xs.copied().product()
+    }
+}

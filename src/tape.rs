@@ -1,0 +1,288 @@
+//! The tape: a Wengert list of recorded nodes.
+
+use core::cell::RefCell;
+use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use num_traits::Float;
+
+use crate::Var;
+
+/// Marks, in an edge's parent index, the first edge of its node.
+///
+/// Edges are stored in recording order, so a node's edges are contiguous and
+/// this one bit is all the backward sweep needs to find where a node begins:
+/// no per-node offset table, and a binary node costs exactly two edges.
+const FIRST: u32 = 1 << 31;
+
+/// Node 0 is a sink: an input's single edge points to it, so every node has
+/// at least one edge and the sweep needs no special case for inputs.
+const SINK: u32 = 0;
+
+/// The mark of `node` among `marks`, which are in recording order.
+fn find_mark<F>(marks: &[Logistic<F>], node: u32) -> Option<usize> {
+    // Usually the sigmoid was recorded just before its `ln` or `1 - s`.
+    match marks.last() {
+        Some(last) if last.node == node => Some(marks.len() - 1),
+        _ => marks.binary_search_by_key(&node, |m| m.node).ok(),
+    }
+}
+
+/// Hands out a fresh identity for every tape and every `clear`.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn fresh_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Which tape, and which of its recordings between two `clear`s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Recording {
+    pub(crate) tape: u64,
+    pub(crate) generation: u64,
+}
+
+/// A Wengert list: the record of every operation on its variables.
+///
+/// Each operation on a [`Var`] appends one node that stores its parents and
+/// its local derivative with respect to each of them, `∂node/∂parent`,
+/// computed when it is recorded. [`Var::backward`] then walks the nodes once,
+/// in reverse, to produce the gradient with respect to every input.
+///
+/// Recording takes `&self`, so any number of variables can borrow one tape;
+/// [`clear`](Tape::clear) takes `&mut self`, so no variable survives it.
+///
+/// ```
+/// use tapegrad::Tape;
+///
+/// let mut tape = Tape::new();
+/// for step in 0..3 {
+///     let x = tape.var(step as f64);
+///     let y = x * x;
+///     assert_eq!(y.backward().wrt(&x), 2.0 * step as f64);
+///     tape.clear(); // keeps the allocation for the next step
+/// }
+/// ```
+pub struct Tape<F: Float = f64> {
+    /// Unique per tape, and per recording (renewed by `clear`): gradients
+    /// remember both, to refuse variables of another tape or recording.
+    id: Recording,
+    inner: RefCell<Inner<F>>,
+}
+
+#[derive(Clone)]
+struct Inner<F> {
+    /// Per edge: the parent's node index, with [`FIRST`] on a node's first edge.
+    parents: Vec<u32>,
+    /// Per edge: `∂node/∂parent`.
+    partials: Vec<F>,
+    /// Nodes recorded, counting the sink.
+    nodes: u32,
+    /// The nodes that are a sigmoid of another node, in recording order.
+    logistic: Vec<Logistic<F>>,
+}
+
+/// Records that a node's value is `σ(u)` with `u = ±pre`, so that its `ln`
+/// can be computed from `u` in a stable form.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Logistic<F> {
+    pub(crate) node: u32,
+    pub(crate) pre: u32,
+    pub(crate) u: F,
+    /// `du/dpre`: `1` for `pre.sigmoid()`, `-1` for `1 - pre.sigmoid()`.
+    pub(crate) sign: F,
+    /// For `1 - s`, the sigmoid `s` it complements.
+    pub(crate) complement_of: Option<u32>,
+    /// The first stable `ln` node that bypasses this one, if any.
+    pub(crate) fused_at: Option<u32>,
+}
+
+impl<F: Float> Inner<F> {
+    fn with_capacity(edges: usize) -> Self {
+        Inner {
+            parents: Vec::with_capacity(edges),
+            partials: Vec::with_capacity(edges),
+            nodes: SINK + 1,
+            logistic: Vec::new(),
+        }
+    }
+}
+
+impl<F: Float> Tape<F> {
+    /// An empty tape.
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// An empty tape with room for `nodes` nodes of up to two parents each
+    /// before it reallocates.
+    pub fn with_capacity(nodes: usize) -> Self {
+        Tape {
+            id: Recording {
+                tape: fresh_id(),
+                generation: fresh_id(),
+            },
+            inner: RefCell::new(Inner::with_capacity(nodes.saturating_mul(2))),
+        }
+    }
+
+    /// Records an input: a variable with no parents.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(3.0);
+    /// assert_eq!(x.value(), 3.0);
+    /// assert_eq!(tape.len(), 1);
+    /// ```
+    pub fn var(&self, value: F) -> Var<'_, F> {
+        self.record(value, [(SINK, F::zero())])
+    }
+
+    /// The number of nodes recorded: inputs and operations.
+    pub fn len(&self) -> usize {
+        (self.inner.borrow().nodes - SINK - 1) as usize
+    }
+
+    /// Whether nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of edges (parent links) recorded.
+    ///
+    /// Together with [`len`](Tape::len) this is the tape's memory:
+    /// `edges × (4 + size_of::<F>())` bytes, whatever the mix of ops.
+    pub fn edges(&self) -> usize {
+        self.inner.borrow().parents.len()
+    }
+
+    /// How many edges the tape can hold before it reallocates.
+    pub fn capacity(&self) -> usize {
+        let inner = self.inner.borrow();
+        inner.parents.capacity().min(inner.partials.capacity())
+    }
+
+    /// Forgets every node and keeps the allocation, for the next step of a
+    /// training loop.
+    ///
+    /// Taking `&mut self` means no variable of the old recording can still be
+    /// alive, and [`Gradients`](crate::Gradients) computed before the clear
+    /// refuse variables of the new recording.
+    ///
+    /// ```compile_fail
+    /// let mut tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.0);
+    /// tape.clear();
+    /// let y = x * 2.0; // error: `x` borrows the tape that `clear` needs
+    /// ```
+    pub fn clear(&mut self) {
+        let inner = self.inner.get_mut();
+        inner.parents.clear();
+        inner.partials.clear();
+        inner.logistic.clear();
+        inner.nodes = SINK + 1;
+        self.id.generation = fresh_id();
+    }
+
+    pub(crate) fn id(&self) -> Recording {
+        self.id
+    }
+
+    /// Appends a node with `value` and its `(parent, ∂node/∂parent)` edges.
+    ///
+    /// Every caller passes at least one edge: a node whose parents are all
+    /// constants is itself a constant and is not recorded.
+    #[inline]
+    pub(crate) fn record<I>(&self, value: F, edges: I) -> Var<'_, F>
+    where
+        I: IntoIterator<Item = (u32, F)>,
+    {
+        let mut inner = self.inner.borrow_mut();
+        let node = inner.nodes;
+        assert!(
+            node < FIRST,
+            "tapegrad: the tape is full ({} nodes); clear it between steps",
+            FIRST - 1
+        );
+        inner.nodes += 1;
+        let mut flag = FIRST;
+        for (parent, partial) in edges {
+            inner.parents.push(parent | flag);
+            inner.partials.push(partial);
+            flag = 0;
+        }
+        debug_assert_eq!(flag, 0, "a node must have at least one edge");
+        let end = u32::try_from(inner.parents.len())
+            .expect("tapegrad: the tape is full (2^32 edges); clear it between steps");
+        Var::recorded(self, node, end, value)
+    }
+
+    /// Remembers that a node is a sigmoid, for [`Tape::logistic`].
+    pub(crate) fn mark_logistic(&self, mark: Logistic<F>) {
+        self.inner.borrow_mut().logistic.push(mark);
+    }
+
+    /// The sigmoid that `node` is, if it is one.
+    pub(crate) fn logistic(&self, node: u32) -> Option<Logistic<F>> {
+        let inner = self.inner.borrow();
+        find_mark(&inner.logistic, node).map(|i| inner.logistic[i])
+    }
+
+    /// Notes that the stable `ln` node `at` bypasses the sigmoid `node` (and,
+    /// for `1 - s`, the `s` it complements): their gradients no longer see
+    /// that path.
+    pub(crate) fn fuse(&self, node: u32, at: u32) {
+        let mut inner = self.inner.borrow_mut();
+        let mut next = Some(node);
+        while let Some(i) = next.and_then(|n| find_mark(&inner.logistic, n)) {
+            let mark = &mut inner.logistic[i];
+            mark.fused_at = Some(mark.fused_at.map_or(at, |first| first.min(at)));
+            next = mark.complement_of;
+        }
+    }
+
+    /// Whether a stable `ln` recorded at or before `output` bypasses `node`.
+    pub(crate) fn bypassed(&self, node: u32, output: u32) -> bool {
+        self.logistic(node)
+            .and_then(|mark| mark.fused_at)
+            .is_some_and(|at| at <= output)
+    }
+
+    /// The reverse sweep: `adjoints[output]` is seeded, and every node from
+    /// `output` down multiplies its adjoint by its partials and adds the
+    /// products into its parents. `end` is where `output`'s edges end.
+    pub(crate) fn sweep(&self, output: u32, end: u32, adjoints: &mut [F]) {
+        let inner = self.inner.borrow();
+        let end = end as usize;
+        let edges = inner.parents[..end].iter().zip(&inner.partials[..end]);
+        let mut node = output as usize;
+        let mut incoming = adjoints[node];
+        for (&parent, &partial) in edges.rev() {
+            let p = (parent & !FIRST) as usize;
+            adjoints[p] = adjoints[p] + partial * incoming;
+            if parent & FIRST != 0 {
+                // Every edge into `node - 1` comes from a later node, all done.
+                node -= 1;
+                incoming = adjoints[node];
+            }
+        }
+    }
+}
+
+impl<F: Float> Default for Tape<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Shows the tape's size and allocation, so a tape that grows without bound
+/// across training steps is easy to notice.
+impl<F: Float> fmt::Debug for Tape<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tape")
+            .field("len", &self.len())
+            .field("edges", &self.edges())
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}

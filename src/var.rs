@@ -1,0 +1,227 @@
+//! `Var`: a handle to a recorded value that reads like a float.
+
+use core::fmt;
+
+use num_traits::Float;
+
+use crate::{Gradients, Tape};
+
+/// A value recorded on a [`Tape`], used like a float.
+///
+/// A `Var` is a small `Copy` handle: the tape it lives on, the index of its
+/// node, and its value. Arithmetic and the elementary functions of `f64`
+/// (`ln`, `exp`, `sin`, `powf`, …) record a new node and return a new `Var`;
+/// [`backward`](Var::backward) differentiates it.
+///
+/// A `Var` may also be a constant that lives on no tape
+/// ([`Var::constant`], or the empty [`Sum`](core::iter::Sum)): operations
+/// with a constant record only the edges to real variables.
+///
+/// A `Var` borrows its tape, so it cannot outlive it:
+///
+/// ```compile_fail
+/// let x = {
+///     let tape = tapegrad::Tape::new();
+///     tape.var(1.0) // error: `tape` does not live long enough
+/// };
+/// ```
+///
+/// `Var` has no `PartialEq`: value equality and node identity are both
+/// plausible readings. Compare [`value`](Var::value)s.
+#[derive(Clone, Copy)]
+pub struct Var<'t, F: Float = f64> {
+    tape: Option<&'t Tape<F>>,
+    value: F,
+    node: u32,
+    /// Where this node's edges end on the tape: the backward sweep starts there.
+    end: u32,
+}
+
+impl<'t, F: Float> Var<'t, F> {
+    pub(crate) fn recorded(tape: &'t Tape<F>, node: u32, end: u32, value: F) -> Self {
+        Var {
+            tape: Some(tape),
+            value,
+            node,
+            end,
+        }
+    }
+
+    /// A constant: a value on no tape, whose gradient is never asked.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Var};
+    ///
+    /// let tape = Tape::new();
+    /// let x = tape.var(3.0);
+    /// let y = x * Var::constant(2.0); // records one node, with one parent
+    /// assert_eq!(y.backward().wrt(&x), 2.0);
+    /// ```
+    pub fn constant(value: F) -> Self {
+        Var {
+            tape: None,
+            value,
+            node: 0,
+            end: 0,
+        }
+    }
+
+    /// The value.
+    pub fn value(&self) -> F {
+        self.value
+    }
+
+    /// Whether this is a constant, on no tape.
+    pub fn is_constant(&self) -> bool {
+        self.tape.is_none()
+    }
+
+    /// The gradient of this variable with respect to every variable recorded
+    /// before it: one reverse sweep over the tape.
+    ///
+    /// The sweep seeds this variable with `1`; every node, from this one back
+    /// to the first, multiplies the gradient it received by its local
+    /// derivatives and adds the products into its parents. It is iterative
+    /// (a chain of millions of nodes is fine) and leaves the tape untouched,
+    /// so `backward` can be called again, on this or any other variable.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let (x, y) = (tape.var(2.0), tape.var(5.0));
+    /// let z = x * y + x.sin();
+    /// let grads = z.backward();
+    /// assert_eq!(grads.wrt(&x), 5.0 + 2.0_f64.cos());
+    /// assert_eq!(grads.wrt(&y), 2.0);
+    /// ```
+    pub fn backward(&self) -> Gradients<F> {
+        let mut grads = Gradients::new();
+        self.backward_into(&mut grads);
+        grads
+    }
+
+    /// [`backward`](Var::backward) into `grads`, reusing its allocation.
+    ///
+    /// ```
+    /// use tapegrad::{Gradients, Tape};
+    ///
+    /// let mut tape = Tape::new();
+    /// let mut grads = Gradients::new();
+    /// for step in 1..=3 {
+    ///     let x = tape.var(step as f64);
+    ///     x.powi(3).backward_into(&mut grads);
+    ///     assert_eq!(grads.wrt(&x), 3.0 * (step * step) as f64);
+    ///     tape.clear();
+    /// }
+    /// ```
+    pub fn backward_into(&self, grads: &mut Gradients<F>) {
+        match self.tape {
+            Some(tape) => {
+                let adjoints = grads.reset(Some(tape.id()), self.node as usize + 1);
+                adjoints[self.node as usize] = F::one();
+                tape.sweep(self.node, self.end, adjoints);
+            }
+            None => {
+                grads.reset(None, 0);
+            }
+        }
+    }
+
+    pub(crate) fn tape(&self) -> Option<&'t Tape<F>> {
+        self.tape
+    }
+
+    pub(crate) fn node(&self) -> u32 {
+        self.node
+    }
+
+    /// Records `value` as a function of `self`, with `d = ∂value/∂self`.
+    #[inline]
+    pub(crate) fn unary(self, value: F, d: F) -> Self {
+        Self::combine([self], value, [d])
+    }
+
+    /// Records `value` as a function of `self` and `other`, with partials
+    /// `da = ∂value/∂self` and `db = ∂value/∂other`.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn binary(self, other: Self, value: F, da: F, db: F) -> Self {
+        Self::combine([self, other], value, [da, db])
+    }
+
+    /// Records `value` with `partials[i] = ∂value/∂args[i]`: one node whose
+    /// parents are the arguments that are variables. If all are constants,
+    /// so is the result.
+    ///
+    /// # Panics
+    ///
+    /// If two arguments are on different tapes.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn combine<const N: usize>(args: [Self; N], value: F, partials: [F; N]) -> Self {
+        match common_tape(args) {
+            Some(tape) => tape.record(
+                value,
+                args.iter()
+                    .zip(partials)
+                    .filter(|(x, _)| !x.is_constant())
+                    .map(|(x, d)| (x.node, d)),
+            ),
+            None => Var::constant(value),
+        }
+    }
+}
+
+/// The tape of the variables among `args`, `None` if all are constants.
+///
+/// # Panics
+///
+/// If two of them are on different tapes.
+#[inline]
+#[track_caller]
+pub(crate) fn common_tape<'t, F: Float>(
+    args: impl IntoIterator<Item = Var<'t, F>>,
+) -> Option<&'t Tape<F>> {
+    let mut tapes = args.into_iter().filter_map(|x| x.tape);
+    let first = tapes.next()?;
+    for other in tapes {
+        same_tape(first, other);
+    }
+    Some(first)
+}
+
+/// Panics unless `a` and `b` are the same tape.
+#[inline]
+#[track_caller]
+pub(crate) fn same_tape<F: Float>(a: &Tape<F>, b: &Tape<F>) {
+    assert!(
+        core::ptr::eq(a, b),
+        "tapegrad: cannot combine variables of two different tapes; \
+         record every variable of one computation on the same Tape"
+    );
+}
+
+impl<F: Float> From<F> for Var<'_, F> {
+    /// A [constant](Var::constant).
+    fn from(value: F) -> Self {
+        Var::constant(value)
+    }
+}
+
+impl<F: Float + fmt::Debug> fmt::Debug for Var<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Var");
+        s.field("value", &self.value);
+        match self.tape {
+            Some(_) => s.field("node", &self.node),
+            None => s.field("constant", &true),
+        };
+        s.finish()
+    }
+}
+
+/// Formats the value, as the float would be.
+impl<F: Float + fmt::Display> fmt::Display for Var<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)
+    }
+}

@@ -1,0 +1,39 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use approx::RelativeEq;
+use num_traits::Float;
+use std::fmt::Debug;
+
+/// The float types every test runs in, with tolerances for each.
+pub trait Real: Float + RelativeEq<Epsilon = Self> + Debug + Send + Sync + 'static {
+    /// For a partial against its closed form, written differently: half the
+    /// digits of the type (the closed form and the recorded partial may round
+    /// differently where they cancel).
+    fn closed_form_tolerance() -> Self {
+        Self::epsilon().sqrt()
+    }
+}
+impl Real for f32 {}
+impl Real for f64 {}
+
+/// `F::from(x)` for the literals of a test.
+pub fn lit<F: Float>(x: f64) -> F {
+    F::from(x).expect("a test literal fits the float type")
+}
+
+/// Central difference of `f` at `x` in `f64`, with the step that balances
+/// truncation and rounding error.
+pub fn central_difference(f: impl Fn(f64) -> f64, x: f64) -> f64 {
+    let h = f64::EPSILON.cbrt() * x.abs().max(1.0);
+    (f(x + h) - f(x - h)) / ((x + h) - (x - h))
+}
+
+/// Asserts `actual ≈ expected` within `tol`, relative, or absolute near zero.
+#[track_caller]
+pub fn assert_close<F: Real>(actual: F, expected: F, tol: F, what: &str) {
+    assert!(
+        actual.relative_eq(&expected, tol, tol),
+        "{what}: got {actual:?}, expected {expected:?} (tolerance {tol:?})"
+    );
+}

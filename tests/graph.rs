@@ -1,0 +1,267 @@
+//! The shape of a computation: fan-out, shared nodes, long chains, repeated
+//! and partial sweeps, n-ary nodes, and the tape's bookkeeping.
+
+use approx::assert_relative_eq;
+use tapegrad::{Gradients, Tape, Var, dot, sum};
+
+#[test]
+fn fan_out_accumulates_every_use() {
+    let tape = Tape::new();
+    let x = tape.var(1.5);
+    let mut y = Var::constant(0.0);
+    for k in 1..=20 {
+        y += x * f64::from(k);
+    }
+    // y = x·(1 + 2 + … + 20) = 210·x
+    assert_eq!(y.backward().wrt(&x), 210.0);
+}
+
+#[test]
+fn a_variable_used_twice_in_one_op_gets_both_partials() {
+    let tape = Tape::new();
+    let x = tape.var(3.0);
+    assert_eq!((x * x).backward().wrt(&x), 6.0);
+    assert_eq!((x / x).backward().wrt(&x), 0.0);
+    assert_eq!((x - x).backward().wrt(&x), 0.0);
+}
+
+#[test]
+fn diamond_sums_both_paths() {
+    // x → a = sin x, b = x², both → y = a·b
+    let tape = Tape::new();
+    let x = tape.var(0.7);
+    let (a, b) = (x.sin(), x * x);
+    let y = a * b;
+    let expected = 0.7_f64.cos() * 0.49 + 0.7_f64.sin() * 1.4;
+    assert_relative_eq!(y.backward().wrt(&x), expected, max_relative = 1e-15);
+}
+
+#[test]
+fn shared_intermediate_node_feeds_two_paths() {
+    let tape = Tape::new();
+    let x = tape.var(2.0);
+    let shared = x.exp();
+    let y = shared.ln() + shared * 3.0; // x + 3eˣ
+    assert_relative_eq!(
+        y.backward().wrt(&x),
+        1.0 + 3.0 * 2.0_f64.exp(),
+        max_relative = 1e-15
+    );
+}
+
+#[test]
+fn a_million_node_chain_does_not_overflow_the_stack() {
+    let tape = Tape::with_capacity(1_000_001);
+    let x = tape.var(1.0);
+    let mut y = x;
+    for _ in 0..1_000_000 {
+        y *= 1.000_001;
+    }
+    assert_eq!(tape.len(), 1_000_001);
+    let expected = 1.000_001_f64.powi(1_000_000);
+    assert_relative_eq!(y.backward().wrt(&x), expected, max_relative = 1e-9);
+}
+
+#[test]
+fn backward_twice_gives_the_same_gradients() {
+    let tape = Tape::new();
+    let (x, w) = (tape.var(0.3), tape.var(-1.2));
+    let y = (x * w).tanh() + x.powi(3);
+    let first = y.backward();
+    let second = y.backward();
+    assert_eq!(first.wrt(&x), second.wrt(&x));
+    assert_eq!(first.wrt(&w), second.wrt(&w));
+}
+
+#[test]
+fn backward_from_an_intermediate_node_ignores_what_came_after() {
+    let tape = Tape::new();
+    let x = tape.var(2.0);
+    let mid = x * x; // d/dx = 4
+    let late = tape.var(5.0);
+    let out = mid.exp() * late;
+    let grads = mid.backward();
+    assert_eq!(grads.wrt(&x), 4.0);
+    // Recorded after `mid`: it cannot influence it.
+    assert_eq!(grads.get(&late), Ok(0.0));
+    assert_eq!(grads.get(&out), Ok(0.0));
+    // And the full sweep still sees everything.
+    assert_relative_eq!(out.backward().wrt(&late), 4.0_f64.exp());
+}
+
+#[test]
+fn gradient_of_the_output_with_respect_to_itself_is_one() {
+    let tape = Tape::new();
+    let x = tape.var(2.0);
+    let y = x.sin();
+    assert_eq!(y.backward().wrt(&y), 1.0);
+    assert_eq!(x.backward().wrt(&x), 1.0);
+}
+
+#[test]
+fn unrelated_inputs_get_zero() {
+    let tape = Tape::new();
+    let (x, unused) = (tape.var(2.0), tape.var(9.0));
+    let grads = x.exp().backward();
+    assert_eq!(grads.wrt(&unused), 0.0);
+}
+
+#[test]
+fn sum_of_nothing_is_a_constant_zero() {
+    let empty: [Var<'_>; 0] = [];
+    let total: Var = empty.iter().sum();
+    assert_eq!(total.value(), 0.0);
+    assert!(total.is_constant());
+    assert_eq!(sum(&empty).value(), 0.0);
+    let product: Var = empty.into_iter().product();
+    assert_eq!(product.value(), 1.0);
+    assert!(product.is_constant());
+}
+
+#[test]
+fn backward_of_a_constant_has_zero_gradients() {
+    let tape = Tape::new();
+    let x = tape.var(1.0);
+    let c = Var::constant(3.0).exp();
+    assert!(c.is_constant());
+    assert_eq!(c.backward().get(&x), Ok(0.0));
+    assert_eq!(tape.len(), 1, "constants record nothing");
+}
+
+#[test]
+fn n_ary_sum_and_dot_record_one_node() {
+    let tape = Tape::new();
+    let w: Vec<Var> = (0..30).map(|i| tape.var(f64::from(i) * 0.1)).collect();
+    let x: Vec<f64> = (0..30).map(|i| f64::from(i) - 10.0).collect();
+    let before = (tape.len(), tape.edges());
+    let z = dot(&w, &x);
+    assert_eq!(tape.len() - before.0, 1);
+    assert_eq!(tape.edges() - before.1, 30, "one edge per weight");
+    let grads = z.backward();
+    for (wi, xi) in w.iter().zip(&x) {
+        assert_eq!(grads.wrt(wi), *xi);
+    }
+
+    let before = tape.len();
+    let s = sum(&w);
+    assert_eq!(tape.len() - before, 1);
+    assert_eq!(s.backward().wrt(&w[7]), 1.0);
+
+    let collected: Var = w.iter().sum();
+    assert_eq!(collected.value(), s.value());
+    assert_eq!(tape.len() - before, 2);
+}
+
+#[test]
+fn dot_of_two_variable_slices_gives_both_partials() {
+    let tape = Tape::new();
+    let a = [tape.var(1.0), tape.var(2.0)];
+    let b = [tape.var(3.0), tape.var(4.0)];
+    let grads = dot(&a, &b).backward();
+    assert_eq!(grads.wrt(&a[0]), 3.0);
+    assert_eq!(grads.wrt(&b[1]), 2.0);
+}
+
+#[test]
+fn product_with_zeros_has_exact_partials() {
+    let tape = Tape::new();
+    let xs = [tape.var(0.0), tape.var(3.0), tape.var(0.0), tape.var(5.0)];
+    let p: Var = xs.iter().product();
+    let grads = p.backward();
+    // Exactly one factor zero besides xᵢ is enough to make ∂/∂xᵢ zero.
+    assert_eq!(grads.wrt(&xs[0]), 0.0);
+    assert_eq!(grads.wrt(&xs[1]), 0.0);
+    let single_zero = [tape.var(0.0), tape.var(3.0), tape.var(5.0)];
+    let grads = (single_zero.iter().product::<Var>() * 2.0).backward();
+    assert_eq!(grads.wrt(&single_zero[0]), 30.0);
+    assert_eq!(grads.wrt(&single_zero[1]), 0.0);
+}
+
+#[test]
+fn constants_in_n_ary_ops_record_no_edge() {
+    let tape = Tape::new();
+    let x = tape.var(2.0);
+    let edges = tape.edges();
+    let p: Var = [x, Var::constant(3.0), x].into_iter().product();
+    assert_eq!(tape.edges() - edges, 2);
+    assert_eq!(p.backward().wrt(&x), 12.0);
+}
+
+#[test]
+fn a_binary_node_costs_two_edges_and_a_unary_one() {
+    let tape = Tape::new();
+    let (x, y) = (tape.var(1.0), tape.var(2.0));
+    let edges = tape.edges();
+    let _ = x * y;
+    assert_eq!(tape.edges() - edges, 2);
+    let _ = x.sin();
+    assert_eq!(tape.edges() - edges, 3);
+    let _ = x * 2.0;
+    assert_eq!(tape.edges() - edges, 4);
+}
+
+#[test]
+fn clear_empties_the_tape_and_keeps_its_allocation() {
+    let mut tape = Tape::new();
+    for step in 0..5 {
+        let x = tape.var(f64::from(step));
+        let y = (x * x).sin();
+        assert_eq!(tape.len(), 3);
+        assert_relative_eq!(
+            y.backward().wrt(&x),
+            2.0 * f64::from(step) * (f64::from(step).powi(2)).cos()
+        );
+        let capacity = tape.capacity();
+        tape.clear();
+        assert!(tape.is_empty());
+        assert_eq!(tape.capacity(), capacity);
+    }
+}
+
+#[test]
+fn backward_into_reuses_the_gradient_buffer() {
+    let mut tape = Tape::new();
+    let mut grads = Gradients::new();
+    for step in 1..=3 {
+        let x = tape.var(f64::from(step));
+        (x * x * x).backward_into(&mut grads);
+        assert_eq!(grads.wrt(&x), 3.0 * f64::from(step * step));
+        tape.clear();
+    }
+}
+
+#[test]
+fn assign_operators_rebind_to_the_new_node() {
+    let tape = Tape::new();
+    let x = tape.var(2.0);
+    let mut y = x;
+    y += 1.0;
+    y *= x;
+    y -= &x;
+    y /= 2.0;
+    // y = ((x + 1)·x − x)/2 = x²/2
+    assert_eq!(y.value(), 2.0);
+    assert_eq!(y.backward().wrt(&x), 2.0);
+}
+
+#[test]
+#[allow(clippy::op_ref)] // the references are what this test is about
+fn operators_on_references_match_operators_on_values() {
+    let tape: Tape = Tape::new();
+    let (a, b) = (tape.var(1.5), tape.var(-2.0));
+    let by_ref = &a * &b + &a / 2.0 - 3.0 * &b + -&a;
+    let by_val = a * b + a / 2.0 - 3.0 * b + -a;
+    assert_eq!(by_ref.value(), by_val.value());
+    let (r, v) = (by_ref.backward(), by_val.backward());
+    assert_eq!(r.wrt(&a), v.wrt(&a));
+    assert_eq!(r.wrt(&b), v.wrt(&b));
+}
+
+#[test]
+fn f32_tapes_work_like_f64_tapes() {
+    let tape = Tape::<f32>::new();
+    let x = tape.var(2.0);
+    let y = x.powi(2) + 1.0_f32 / x;
+    assert_eq!(y.value(), 4.5);
+    assert_eq!(y.backward().wrt(&x), 4.0 - 0.25);
+}
