@@ -1,0 +1,271 @@
+//! Property tests: random expression trees over every op, with inputs kept
+//! in each op's domain, differentiated by the tape and by central finite
+//! differences.
+//!
+//! Each op's argument passes through a smooth map into its domain (`ln` sees
+//! `a² + ¼`, `asin` sees `0.9·tanh a`, …); the maps are recorded on the tape
+//! like everything else. Cases whose value leaves a sane range, or that lie
+//! within reach of a kink (`abs`, `relu`, `max` at a tie, the cut of
+//! `atan2`), where finite differences are meaningless, are skipped.
+
+use std::cell::Cell;
+
+use proptest::prelude::*;
+use tapegrad::{Tape, Var, check_gradient, dot, sum};
+
+#[derive(Clone, Copy, Debug)]
+enum Unary {
+    Neg,
+    Recip,
+    Exp,
+    Exp2,
+    ExpM1,
+    Ln,
+    Ln1p,
+    Log2,
+    Log10,
+    Powi(i32),
+    PowfConst(f64),
+    ConstPowf(f64),
+    Sqrt,
+    Cbrt,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Sinh,
+    Cosh,
+    Tanh,
+    Asinh,
+    Acosh,
+    Atanh,
+    Abs,
+    Relu,
+    Sigmoid,
+    Softplus,
+    LnSigmoid,
+    SigmoidThenLn,
+    OneMinusSigmoidThenLn,
+    BceConst(f64),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Powf,
+    Log,
+    Max,
+    Min,
+    Atan2,
+    Hypot,
+    Bce,
+    MulAdd,
+    Custom,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Nary {
+    Sum,
+    SumIter,
+    Product,
+    Dot,
+}
+
+#[derive(Clone, Debug)]
+enum Expr {
+    Input(usize),
+    Const(f64),
+    Unary(Unary, Box<Expr>),
+    Binary(Binary, Box<Expr>, Box<Expr>),
+    Nary(Nary, Vec<Expr>),
+}
+
+const INPUTS: usize = 3;
+
+/// How far the evaluation came to a kink, where the gradient is a convention
+/// and finite differences see a jump.
+struct Kinks(Cell<f64>);
+
+impl Kinks {
+    fn near(&self, distance: f64) {
+        self.0.set(self.0.get().min(distance.abs()));
+    }
+}
+
+fn positive<'t>(a: Var<'t>) -> Var<'t> {
+    a * a + 0.25
+}
+
+fn bounded<'t>(a: Var<'t>, limit: f64) -> Var<'t> {
+    a.tanh() * limit
+}
+
+fn eval<'t>(e: &Expr, x: &[Var<'t>], kinks: &Kinks) -> Var<'t> {
+    match e {
+        Expr::Input(i) => x[*i],
+        Expr::Const(c) => Var::constant(*c),
+        Expr::Unary(op, a) => {
+            let a = eval(a, x, kinks);
+            match *op {
+                Unary::Neg => -a,
+                Unary::Recip => positive(a).recip(),
+                Unary::Exp => bounded(a, 3.0).exp(),
+                Unary::Exp2 => bounded(a, 3.0).exp2(),
+                Unary::ExpM1 => bounded(a, 3.0).exp_m1(),
+                Unary::Ln => positive(a).ln(),
+                Unary::Ln1p => (a * a).ln_1p(),
+                Unary::Log2 => positive(a).log2(),
+                Unary::Log10 => positive(a).log10(),
+                Unary::Powi(n) if n < 0 => positive(a).powi(n),
+                Unary::Powi(n) => bounded(a, 2.0).powi(n),
+                Unary::PowfConst(c) => positive(a).powf(c),
+                Unary::ConstPowf(c) => Var::constant(c).powf(bounded(a, 3.0)),
+                Unary::Sqrt => positive(a).sqrt(),
+                Unary::Cbrt => positive(a).cbrt(),
+                Unary::Sin => a.sin(),
+                Unary::Cos => a.cos(),
+                Unary::Tan => bounded(a, 1.3).tan(),
+                Unary::Asin => bounded(a, 0.9).asin(),
+                Unary::Acos => bounded(a, 0.9).acos(),
+                Unary::Atan => a.atan(),
+                Unary::Sinh => bounded(a, 3.0).sinh(),
+                Unary::Cosh => bounded(a, 3.0).cosh(),
+                Unary::Tanh => a.tanh(),
+                Unary::Asinh => a.asinh(),
+                Unary::Acosh => (positive(a) + 1.0).acosh(),
+                Unary::Atanh => bounded(a, 0.9).atanh(),
+                Unary::Abs => {
+                    kinks.near(a.value());
+                    a.abs()
+                }
+                Unary::Relu => {
+                    kinks.near(a.value());
+                    a.relu()
+                }
+                Unary::Sigmoid => a.sigmoid(),
+                Unary::Softplus => a.softplus(),
+                Unary::LnSigmoid => a.ln_sigmoid(),
+                Unary::SigmoidThenLn => a.sigmoid().ln(),
+                Unary::OneMinusSigmoidThenLn => (1.0 - a.sigmoid()).ln(),
+                Unary::BceConst(y) => a.bce_with_logits(y),
+            }
+        }
+        Expr::Binary(op, a, b) => {
+            let (a, b) = (eval(a, x, kinks), eval(b, x, kinks));
+            match op {
+                Binary::Add => a + b,
+                Binary::Sub => a - b,
+                Binary::Mul => a * b,
+                Binary::Div => a / positive(b),
+                Binary::Powf => positive(a).powf(bounded(b, 2.0)),
+                Binary::Log => positive(a).log(positive(b) + 1.25),
+                Binary::Max => {
+                    kinks.near(a.value() - b.value());
+                    a.max(b)
+                }
+                Binary::Min => {
+                    kinks.near(a.value() - b.value());
+                    a.min(b)
+                }
+                Binary::Atan2 => {
+                    // The cut is the negative x axis; the origin is singular.
+                    if b.value() < 0.0 {
+                        kinks.near(a.value());
+                    }
+                    kinks.near(a.value().hypot(b.value()));
+                    a.atan2(b)
+                }
+                Binary::Hypot => {
+                    kinks.near(a.value().hypot(b.value()));
+                    a.hypot(b)
+                }
+                Binary::Bce => a.bce_with_logits(b.sigmoid()),
+                Binary::MulAdd => a.mul_add(b, a),
+                Binary::Custom => Var::custom([a, bounded(b, 2.0)], |[p, q]| {
+                    (p * q.exp(), [q.exp(), p * q.exp()])
+                }),
+            }
+        }
+        Expr::Nary(op, items) => {
+            let xs: Vec<Var<'t>> = items.iter().map(|e| eval(e, x, kinks)).collect();
+            match op {
+                Nary::Sum => sum(&xs),
+                Nary::SumIter => xs.iter().sum(),
+                Nary::Product => xs.iter().map(|&v| bounded(v, 2.0)).product(),
+                Nary::Dot => {
+                    let half = xs.len() / 2;
+                    dot(&xs[..half], &xs[half..2 * half])
+                }
+            }
+        }
+    }
+}
+
+fn unary() -> impl Strategy<Value = Unary> {
+    use Unary::*;
+    prop_oneof![
+        Just(Neg), Just(Recip), Just(Exp), Just(Exp2), Just(ExpM1), Just(Ln), Just(Ln1p),
+        Just(Log2), Just(Log10), (-3..=4).prop_map(Powi), (-1.5..2.5).prop_map(PowfConst),
+        (0.2..4.0).prop_map(ConstPowf), Just(Sqrt), Just(Cbrt), Just(Sin), Just(Cos), Just(Tan),
+        Just(Asin), Just(Acos), Just(Atan), Just(Sinh), Just(Cosh), Just(Tanh), Just(Asinh),
+        Just(Acosh), Just(Atanh), Just(Abs), Just(Relu), Just(Sigmoid), Just(Softplus),
+        Just(LnSigmoid), Just(SigmoidThenLn), Just(OneMinusSigmoidThenLn),
+        (0.0..=1.0).prop_map(BceConst),
+    ]
+}
+
+fn binary() -> impl Strategy<Value = Binary> {
+    use Binary::*;
+    prop_oneof![
+        Just(Add), Just(Sub), Just(Mul), Just(Div), Just(Powf), Just(Log), Just(Max), Just(Min),
+        Just(Atan2), Just(Hypot), Just(Bce), Just(MulAdd), Just(Custom),
+    ]
+}
+
+fn nary() -> impl Strategy<Value = Nary> {
+    prop_oneof![Just(Nary::Sum), Just(Nary::SumIter), Just(Nary::Product), Just(Nary::Dot)]
+}
+
+fn expr() -> impl Strategy<Value = Expr> {
+    let leaf = prop_oneof![
+        3 => (0..INPUTS).prop_map(Expr::Input),
+        1 => (-2.0..2.0).prop_map(Expr::Const),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            4 => (unary(), inner.clone()).prop_map(|(op, a)| Expr::Unary(op, Box::new(a))),
+            4 => (binary(), inner.clone(), inner.clone())
+                .prop_map(|(op, a, b)| Expr::Binary(op, Box::new(a), Box::new(b))),
+            1 => (nary(), prop::collection::vec(inner, 0..5)).prop_map(|(op, xs)| Expr::Nary(op, xs)),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tape_gradient_matches_finite_differences(
+        e in expr(),
+        x in prop::array::uniform3(-2.0..2.0f64),
+    ) {
+        let kinks = Kinks(Cell::new(f64::INFINITY));
+        let tape = Tape::new();
+        let vars: Vec<_> = x.iter().map(|&v| tape.var(v)).collect();
+        let out = eval(&e, &vars, &kinks);
+        let grads = out.backward();
+        let gradient: Vec<f64> = vars.iter().map(|v| grads.wrt(v)).collect();
+        prop_assume!(out.value().is_finite() && out.value().abs() < 1e6);
+        prop_assume!(gradient.iter().all(|g| g.is_finite() && g.abs() < 1e6));
+        prop_assume!(kinks.0.get() > 1e-3);
+
+        let quiet = Kinks(Cell::new(f64::INFINITY));
+        let check = check_gradient(|v| eval(&e, v, &quiet), &x);
+        prop_assert!(check.is_ok(), "{:?} at {:?}: {}", e, x, check.unwrap_err());
+    }
+}
