@@ -197,6 +197,18 @@ impl<F: Float> Tape<F> {
     where
         I: IntoIterator<Item = (u32, F)>,
     {
+        self.record_with(|out| {
+            for (parent, partial) in edges {
+                out.push(parent, partial);
+            }
+            value
+        })
+    }
+
+    /// Appends a node whose edges `write` pushes, and whose value it returns:
+    /// one pass for an n-ary node. `write` must not record on this tape.
+    #[inline]
+    pub(crate) fn record_with(&self, write: impl FnOnce(&mut Edges<'_, F>) -> F) -> Var<'_, F> {
         let mut inner = self.inner.borrow_mut();
         let node = inner.nodes;
         assert!(
@@ -205,13 +217,12 @@ impl<F: Float> Tape<F> {
             FIRST - 1
         );
         inner.nodes += 1;
-        let mut flag = FIRST;
-        for (parent, partial) in edges {
-            inner.parents.push(parent | flag);
-            inner.partials.push(partial);
-            flag = 0;
-        }
-        debug_assert_eq!(flag, 0, "a node must have at least one edge");
+        let mut edges = Edges {
+            inner: &mut inner,
+            flag: FIRST,
+        };
+        let value = write(&mut edges);
+        debug_assert_eq!(edges.flag, 0, "a node must have at least one edge");
         let end = u32::try_from(inner.parents.len())
             .expect("tapegrad: the tape is full (2^32 edges); clear it between steps");
         Var::recorded(self, node, end, value)
@@ -266,6 +277,23 @@ impl<F: Float> Tape<F> {
                 incoming = adjoints[node];
             }
         }
+    }
+}
+
+/// The edges of the node being recorded.
+pub(crate) struct Edges<'a, F> {
+    inner: &'a mut Inner<F>,
+    /// [`FIRST`] until the first edge is pushed.
+    flag: u32,
+}
+
+impl<F> Edges<'_, F> {
+    /// Adds the edge to `parent` with `partial = ∂node/∂parent`.
+    #[inline]
+    pub(crate) fn push(&mut self, parent: u32, partial: F) {
+        self.inner.parents.push(parent | self.flag);
+        self.inner.partials.push(partial);
+        self.flag = 0;
     }
 }
 

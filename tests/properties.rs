@@ -209,12 +209,39 @@ fn eval<'t>(e: &Expr, x: &[Var<'t>], kinks: &Kinks) -> Var<'t> {
 fn unary() -> impl Strategy<Value = Unary> {
     use Unary::*;
     prop_oneof![
-        Just(Neg), Just(Recip), Just(Exp), Just(Exp2), Just(ExpM1), Just(Ln), Just(Ln1p),
-        Just(Log2), Just(Log10), (-3..=4).prop_map(Powi), (-1.5..2.5).prop_map(PowfConst),
-        (0.2..4.0).prop_map(ConstPowf), Just(Sqrt), Just(Cbrt), Just(Sin), Just(Cos), Just(Tan),
-        Just(Asin), Just(Acos), Just(Atan), Just(Sinh), Just(Cosh), Just(Tanh), Just(Asinh),
-        Just(Acosh), Just(Atanh), Just(Abs), Just(Relu), Just(Sigmoid), Just(Softplus),
-        Just(LnSigmoid), Just(SigmoidThenLn), Just(OneMinusSigmoidThenLn),
+        Just(Neg),
+        Just(Recip),
+        Just(Exp),
+        Just(Exp2),
+        Just(ExpM1),
+        Just(Ln),
+        Just(Ln1p),
+        Just(Log2),
+        Just(Log10),
+        (-3..=4).prop_map(Powi),
+        (-1.5..2.5).prop_map(PowfConst),
+        (0.2..4.0).prop_map(ConstPowf),
+        Just(Sqrt),
+        Just(Cbrt),
+        Just(Sin),
+        Just(Cos),
+        Just(Tan),
+        Just(Asin),
+        Just(Acos),
+        Just(Atan),
+        Just(Sinh),
+        Just(Cosh),
+        Just(Tanh),
+        Just(Asinh),
+        Just(Acosh),
+        Just(Atanh),
+        Just(Abs),
+        Just(Relu),
+        Just(Sigmoid),
+        Just(Softplus),
+        Just(LnSigmoid),
+        Just(SigmoidThenLn),
+        Just(OneMinusSigmoidThenLn),
         (0.0..=1.0).prop_map(BceConst),
     ]
 }
@@ -222,13 +249,29 @@ fn unary() -> impl Strategy<Value = Unary> {
 fn binary() -> impl Strategy<Value = Binary> {
     use Binary::*;
     prop_oneof![
-        Just(Add), Just(Sub), Just(Mul), Just(Div), Just(Powf), Just(Log), Just(Max), Just(Min),
-        Just(Atan2), Just(Hypot), Just(Bce), Just(MulAdd), Just(Custom),
+        Just(Add),
+        Just(Sub),
+        Just(Mul),
+        Just(Div),
+        Just(Powf),
+        Just(Log),
+        Just(Max),
+        Just(Min),
+        Just(Atan2),
+        Just(Hypot),
+        Just(Bce),
+        Just(MulAdd),
+        Just(Custom),
     ]
 }
 
 fn nary() -> impl Strategy<Value = Nary> {
-    prop_oneof![Just(Nary::Sum), Just(Nary::SumIter), Just(Nary::Product), Just(Nary::Dot)]
+    prop_oneof![
+        Just(Nary::Sum),
+        Just(Nary::SumIter),
+        Just(Nary::Product),
+        Just(Nary::Dot)
+    ]
 }
 
 fn expr() -> impl Strategy<Value = Expr> {

@@ -67,20 +67,30 @@ where
         b.len(),
         "tapegrad::dot: the slices must have the same length"
     );
-    let terms = a.iter().zip(b).map(|(&a, &b)| (a.into(), b.into()));
-    let value = terms
-        .clone()
-        .fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
-    let edges = terms.flat_map(|(a, b): (Var<'t, F>, Var<'t, F>)| [(a, b.value()), (b, a.value())]);
-    match common_tape(edges.clone().map(|(x, _)| x)) {
-        Some(tape) => tape.record(
-            value,
-            edges
-                .filter(|(x, _)| !x.is_constant())
-                .map(|(x, d)| (x.node(), d)),
-        ),
-        None => Var::constant(value),
-    }
+    let pairs = || {
+        a.iter()
+            .zip(b)
+            .map(|(&a, &b)| -> (Var<'t, F>, Var<'t, F>) { (a.into(), b.into()) })
+    };
+    let value = pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
+    let vars = a
+        .iter()
+        .map(|&x| x.into())
+        .chain(b.iter().map(|&x| x.into()));
+    let Some(tape) = common_tape(vars) else {
+        return Var::constant(value);
+    };
+    tape.record_with(|edges| {
+        for (a, b) in pairs() {
+            if !a.is_constant() {
+                edges.push(a.node(), b.value());
+            }
+            if !b.is_constant() {
+                edges.push(b.node(), a.value());
+            }
+        }
+        value
+    })
 }
 
 impl<'t, F: Float> Var<'t, F> {
