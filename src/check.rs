@@ -61,7 +61,7 @@ pub struct GradientCheck<F> {
 ///
 /// // A wrong derivative of x² is caught.
 /// fn square_wrong<'t>(x: &[Var<'t>]) -> Var<'t> {
-///     Var::custom([x[0]], |[v]| (v * v, [v]))
+///     Var::custom("square, wrongly", [x[0]], |[v]| (v * v, [v]))
 /// }
 /// let err = check_gradient(square_wrong, &[1.5]).unwrap_err();
 /// assert!(matches!(err, tapegrad::Error::GradientMismatch { index: 0, .. }));

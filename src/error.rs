@@ -42,6 +42,10 @@ pub enum Error {
     )]
     BypassedSigmoid,
 
+    /// A graph was asked of a tape that does not remember its operations.
+    #[error("the tape does not remember its operations; create it with Tape::traced")]
+    NotTraced,
+
     /// A tape gradient disagrees with central finite differences
     /// (see [`check_gradient`](crate::check_gradient)).
     #[error(

@@ -5,7 +5,7 @@ use core::ops::Index;
 use num_traits::Float;
 
 use crate::tape::Recording;
-use crate::{Error, Result, Var};
+use crate::{Error, Result, Tape, Var};
 
 /// The gradient of one output with respect to every variable recorded before
 /// it, as computed by [`Var::backward`].
@@ -89,21 +89,33 @@ impl<F: Float> Gradients<F> {
         self[x]
     }
 
-    fn slot(&self, x: &Var<'_, F>) -> Result<&F> {
-        let tape = x.tape().ok_or(Error::Constant)?;
+    /// The adjoint of `node`, if the sweep reached it.
+    pub(crate) fn adjoint(&self, node: usize) -> Option<F> {
+        self.adjoints.get(node).copied()
+    }
+
+    /// Whether these gradients were computed on `tape`'s current recording
+    /// (or of a constant, which belongs to every tape).
+    pub(crate) fn belongs_to(&self, tape: &Tape<F>) -> Result<()> {
         match self.tape {
-            // A constant output depends on nothing, on any tape.
-            None => Ok(&self.zero),
-            Some(id) if id == tape.id() => {
-                let output = self.adjoints.len() - 1;
-                if tape.bypassed(x.node(), output as u32) {
-                    return Err(Error::BypassedSigmoid);
-                }
-                Ok(self.adjoints.get(x.node() as usize).unwrap_or(&self.zero))
-            }
+            None => Ok(()),
+            Some(id) if id == tape.id() => Ok(()),
             Some(id) if id.tape == tape.id().tape => Err(Error::StaleGradients),
             Some(_) => Err(Error::ForeignVariable),
         }
+    }
+
+    fn slot(&self, x: &Var<'_, F>) -> Result<&F> {
+        let tape = x.tape().ok_or(Error::Constant)?;
+        self.belongs_to(tape)?;
+        // A constant output depends on nothing, on any tape.
+        let Some(output) = self.adjoints.len().checked_sub(1) else {
+            return Ok(&self.zero);
+        };
+        if tape.bypassed(x.node(), output as u32) {
+            return Err(Error::BypassedSigmoid);
+        }
+        Ok(self.adjoints.get(x.node() as usize).unwrap_or(&self.zero))
     }
 }
 

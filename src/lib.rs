@@ -62,11 +62,38 @@
 //! `(1.0 - ŷ).ln()` are recognized when they are recorded and computed in
 //! the stable form, value and gradient.
 //!
+//! # Your own ops
+//!
+//! [`Var::custom`] records any function from its value and its partial
+//! derivatives, as one node; [`check_gradient`] holds the partials you
+//! declare to central finite differences:
+//!
+//! ```
+//! use tapegrad::{check_gradient, Tape, Var};
+//!
+//! /// softsign(x) = x / (1 + |x|), with d/dx = 1 / (1 + |x|)².
+//! fn softsign<'t>(x: Var<'t>) -> Var<'t> {
+//!     Var::custom("softsign", [x], |[x]| {
+//!         let d = 1.0 + x.abs();
+//!         (x / d, [1.0 / (d * d)])
+//!     })
+//! }
+//!
+//! let tape = Tape::new();
+//! let x = tape.var(3.0);
+//! assert_eq!(softsign(x).backward().wrt(&x), 1.0 / 16.0);
+//! check_gradient(|x| softsign(x[0]), &[-2.0])?;
+//! # Ok::<(), tapegrad::Error>(())
+//! ```
+//!
 //! # `f32` or `f64`
 //!
 //! `Tape<F>` and `Var<'t, F>` are generic over [`num_traits::Float`], with
 //! `f64` as the default. Everything the backward sweep does is `F`'s own
-//! arithmetic.
+//! arithmetic. `Tape::new()` takes its float type from the values you give
+//! it; where only literals decide and the compiler asks for a type (as in
+//! `let y = 3.0 / x`, which `f32` and `f64` would both allow), name it once:
+//! `let tape: Tape = Tape::new();` for `f64`, `Tape::<f32>::new()` for `f32`.
 //!
 //! # Training loops, threads and limits
 //!
@@ -86,6 +113,7 @@
 mod check;
 mod error;
 mod gradients;
+mod graphviz;
 mod ops;
 mod tape;
 mod var;

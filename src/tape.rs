@@ -70,7 +70,6 @@ pub struct Tape<F: Float = f64> {
     inner: RefCell<Inner<F>>,
 }
 
-#[derive(Clone)]
 struct Inner<F> {
     /// Per edge: the parent's node index, with [`FIRST`] on a node's first edge.
     parents: Vec<u32>,
@@ -80,6 +79,15 @@ struct Inner<F> {
     nodes: u32,
     /// The nodes that are a sigmoid of another node, in recording order.
     logistic: Vec<Logistic<F>>,
+    /// Per node after the sink, if the tape is traced: what recorded it.
+    trace: Option<Vec<Traced<F>>>,
+}
+
+/// What a traced tape remembers of a node, for [`Tape::to_dot`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Traced<F> {
+    pub(crate) op: &'static str,
+    pub(crate) value: F,
 }
 
 /// Records that a node's value is `σ(u)` with `u = ±pre`, so that its `ln`
@@ -104,6 +112,7 @@ impl<F: Float> Inner<F> {
             partials: Vec::with_capacity(edges),
             nodes: SINK + 1,
             logistic: Vec::new(),
+            trace: None,
         }
     }
 }
@@ -126,6 +135,32 @@ impl<F: Float> Tape<F> {
         }
     }
 
+    /// An empty tape that also remembers each node's operation and value,
+    /// so that [`to_dot`](Tape::to_dot) can draw the graph.
+    ///
+    /// Tracing costs memory and a little time per node; a plain tape
+    /// records exactly the same gradients.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::traced();
+    /// let x = tape.var(2.0);
+    /// let y = x.ln();
+    /// let dot = tape.to_dot(&y, None)?;
+    /// assert!(dot.contains("ln"));
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn traced() -> Self {
+        let tape = Self::new();
+        tape.inner.borrow_mut().trace = Some(Vec::new());
+        tape
+    }
+
+    /// Whether the tape remembers each node's operation and value
+    /// (see [`traced`](Tape::traced)).
+    pub fn is_traced(&self) -> bool {
+        self.inner.borrow().trace.is_some()
+    }
+
     /// Records an input: a variable with no parents.
     ///
     /// ```
@@ -135,7 +170,7 @@ impl<F: Float> Tape<F> {
     /// assert_eq!(tape.len(), 1);
     /// ```
     pub fn var(&self, value: F) -> Var<'_, F> {
-        self.record(value, [(SINK, F::zero())])
+        self.record("input", value, [(SINK, F::zero())])
     }
 
     /// The number of nodes recorded: inputs and operations.
@@ -180,6 +215,9 @@ impl<F: Float> Tape<F> {
         inner.parents.clear();
         inner.partials.clear();
         inner.logistic.clear();
+        if let Some(trace) = &mut inner.trace {
+            trace.clear();
+        }
         inner.nodes = SINK + 1;
         self.id.generation = fresh_id();
     }
@@ -193,11 +231,11 @@ impl<F: Float> Tape<F> {
     /// Every caller passes at least one edge: a node whose parents are all
     /// constants is itself a constant and is not recorded.
     #[inline]
-    pub(crate) fn record<I>(&self, value: F, edges: I) -> Var<'_, F>
+    pub(crate) fn record<I>(&self, op: &'static str, value: F, edges: I) -> Var<'_, F>
     where
         I: IntoIterator<Item = (u32, F)>,
     {
-        self.record_with(|out| {
+        self.record_with(op, |out| {
             for (parent, partial) in edges {
                 out.push(parent, partial);
             }
@@ -208,7 +246,11 @@ impl<F: Float> Tape<F> {
     /// Appends a node whose edges `write` pushes, and whose value it returns:
     /// one pass for an n-ary node. `write` must not record on this tape.
     #[inline]
-    pub(crate) fn record_with(&self, write: impl FnOnce(&mut Edges<'_, F>) -> F) -> Var<'_, F> {
+    pub(crate) fn record_with(
+        &self,
+        op: &'static str,
+        write: impl FnOnce(&mut Edges<'_, F>) -> F,
+    ) -> Var<'_, F> {
         let mut inner = self.inner.borrow_mut();
         let node = inner.nodes;
         assert!(
@@ -225,6 +267,9 @@ impl<F: Float> Tape<F> {
         debug_assert_eq!(edges.flag, 0, "a node must have at least one edge");
         let end = u32::try_from(inner.parents.len())
             .expect("tapegrad: the tape is full (2^32 edges); clear it between steps");
+        if let Some(trace) = &mut inner.trace {
+            trace.push(Traced { op, value });
+        }
         Var::recorded(self, node, end, value)
     }
 
@@ -257,6 +302,32 @@ impl<F: Float> Tape<F> {
         self.logistic(node)
             .and_then(|mark| mark.fused_at)
             .is_some_and(|at| at <= output)
+    }
+
+    /// What a traced tape remembers of each node after the sink.
+    pub(crate) fn trace(&self) -> Option<Vec<Traced<F>>> {
+        self.inner.borrow().trace.clone()
+    }
+
+    /// The `(parent, ∂node/∂parent)` edges of every node up to `output`,
+    /// indexed by node; the edges of inputs (to the sink) are left out.
+    pub(crate) fn parents_by_node(&self, output: u32) -> Vec<Vec<(usize, F)>> {
+        let inner = self.inner.borrow();
+        let mut nodes = vec![Vec::new(); output as usize + 1];
+        let mut node = SINK as usize;
+        for (&parent, &partial) in inner.parents.iter().zip(&inner.partials) {
+            if parent & FIRST != 0 {
+                node += 1;
+                if node > output as usize {
+                    break;
+                }
+            }
+            let p = (parent & !FIRST) as usize;
+            if p != SINK as usize {
+                nodes[node].push((p, partial));
+            }
+        }
+        nodes
     }
 
     /// The reverse sweep: `adjoints[output]` is seeded, and every node from

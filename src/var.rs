@@ -134,18 +134,19 @@ impl<'t, F: Float> Var<'t, F> {
         self.node
     }
 
-    /// Records `value` as a function of `self`, with `d = ∂value/∂self`.
+    /// Records `value` as a function of `self`, with `d = ∂value/∂self`, as
+    /// the operation `op`.
     #[inline]
-    pub(crate) fn unary(self, value: F, d: F) -> Self {
-        Self::combine([self], value, [d])
+    pub(crate) fn unary(self, op: &'static str, value: F, d: F) -> Self {
+        Self::combine(op, [self], value, [d])
     }
 
     /// Records `value` as a function of `self` and `other`, with partials
     /// `da = ∂value/∂self` and `db = ∂value/∂other`.
     #[inline]
     #[track_caller]
-    pub(crate) fn binary(self, other: Self, value: F, da: F, db: F) -> Self {
-        Self::combine([self, other], value, [da, db])
+    pub(crate) fn binary(self, op: &'static str, other: Self, value: F, da: F, db: F) -> Self {
+        Self::combine(op, [self, other], value, [da, db])
     }
 
     /// Records `value` with `partials[i] = ∂value/∂args[i]`: one node whose
@@ -157,9 +158,15 @@ impl<'t, F: Float> Var<'t, F> {
     /// If two arguments are on different tapes.
     #[inline]
     #[track_caller]
-    pub(crate) fn combine<const N: usize>(args: [Self; N], value: F, partials: [F; N]) -> Self {
+    pub(crate) fn combine<const N: usize>(
+        op: &'static str,
+        args: [Self; N],
+        value: F,
+        partials: [F; N],
+    ) -> Self {
         match common_tape(args) {
             Some(tape) => tape.record(
+                op,
                 value,
                 args.iter()
                     .zip(partials)

@@ -4,7 +4,7 @@
 use tapegrad::{Error, Tolerance, Var, check_gradient, check_gradient_with};
 
 fn softsign<'t>(x: &[Var<'t>]) -> Var<'t> {
-    Var::custom([x[0]], |[v]| {
+    Var::custom("softsign", [x[0]], |[v]| {
         let d = 1.0 + v.abs();
         (v / d, [1.0 / (d * d)])
     })
@@ -12,7 +12,10 @@ fn softsign<'t>(x: &[Var<'t>]) -> Var<'t> {
 
 /// d/dx of x·y is y, not 2y.
 fn wrong_in_second_input<'t>(x: &[Var<'t>]) -> Var<'t> {
-    x[0].sin() + Var::custom([x[1], x[2]], |[a, b]| (a * b, [b, 2.0 * a]))
+    x[0].sin()
+        + Var::custom("x·y, wrongly", [x[1], x[2]], |[a, b]| {
+            (a * b, [b, 2.0 * a])
+        })
 }
 
 #[test]
@@ -44,7 +47,10 @@ fn a_wrong_partial_is_reported_with_its_index_and_both_values() {
 #[test]
 fn a_nan_gradient_fails_the_check() {
     assert!(matches!(
-        check_gradient(|x| Var::custom([x[0]], |[v]| (v, [f64::NAN])), &[1.0]),
+        check_gradient(
+            |x| Var::custom("nan partial", [x[0]], |[v]| (v, [f64::NAN])),
+            &[1.0]
+        ),
         Err(Error::GradientMismatch { index: 0, .. })
     ));
 }
@@ -56,7 +62,7 @@ fn the_check_works_in_f32() {
     assert_eq!(report.numeric.len(), 2);
     // 5 % off.
     let off = check_gradient(
-        |x| Var::custom([x[0]], |[v]| (v * v, [2.1 * v])),
+        |x| Var::custom("square, 5 % off", [x[0]], |[v]| (v * v, [2.1 * v])),
         &[1.0_f32],
     );
     assert!(off.is_err());
@@ -66,7 +72,7 @@ fn the_check_works_in_f32() {
 fn a_tighter_tolerance_catches_a_smaller_error() {
     // 0.1 % off: within a tolerance of 1 %, not of 0.01 %.
     fn slightly_wrong<'t>(x: &[Var<'t>]) -> Var<'t> {
-        Var::custom([x[0]], |[v]| (v * v, [2.002 * v]))
+        Var::custom("square, 0.1 % off", [x[0]], |[v]| (v * v, [2.002 * v]))
     }
     let loose = Tolerance {
         epsilon: 1e-8,

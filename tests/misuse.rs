@@ -46,7 +46,7 @@ fn every_binary_op_refuses_two_tapes() {
     refuses_two_tapes("Sum", || [x, y].into_iter().sum::<Var>());
     refuses_two_tapes("Product", || [x, y].into_iter().product::<Var>());
     refuses_two_tapes("custom", || {
-        Var::custom([x, y], |[p, q]| (p + q, [1.0, 1.0]))
+        Var::custom("add", [x, y], |[p, q]| (p + q, [1.0, 1.0]))
     });
 }
 

@@ -186,7 +186,7 @@ fn eval<'t>(e: &Expr, x: &[Var<'t>], kinks: &Kinks) -> Var<'t> {
                 }
                 Binary::Bce => a.bce_with_logits(b.sigmoid()),
                 Binary::MulAdd => a.mul_add(b, a),
-                Binary::Custom => Var::custom([a, bounded(b, 2.0)], |[p, q]| {
+                Binary::Custom => Var::custom("x·exp(y)", [a, bounded(b, 2.0)], |[p, q]| {
                     (p * q.exp(), [q.exp(), p * q.exp()])
                 }),
             }

@@ -40,7 +40,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     pub fn sigmoid(self) -> Self {
         let (s, ds) = logistic(self.value());
-        let out = self.unary(s, ds);
+        let out = self.unary("sigmoid", s, ds);
         if let Some(tape) = out.tape() {
             tape.mark_logistic(Logistic {
                 node: out.node(),
@@ -66,7 +66,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     pub fn ln_sigmoid(self) -> Self {
         let z = self.value();
-        self.unary(-softplus(-z), logistic(-z).0)
+        self.unary("ln_sigmoid", -softplus(-z), logistic(-z).0)
     }
 
     /// `softplus(z) = ln(1 + eᶻ)`, stable for any `z`:
@@ -81,7 +81,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     pub fn softplus(self) -> Self {
         let z = self.value();
-        self.unary(softplus(z), logistic(z).0)
+        self.unary("softplus", softplus(z), logistic(z).0)
     }
 
     /// `max(x, 0)`: `d/dx = 1` for `x > 0` and `0` otherwise, including at
@@ -95,9 +95,9 @@ impl<'t, F: Float> Var<'t, F> {
     pub fn relu(self) -> Self {
         let x = self.value();
         match x > F::zero() {
-            true => self.unary(x, F::one()),
-            false if x.is_nan() => self.unary(x, F::zero()),
-            false => self.unary(F::zero(), F::zero()),
+            true => self.unary("relu", x, F::one()),
+            false if x.is_nan() => self.unary("relu", x, F::zero()),
+            false => self.unary("relu", F::zero(), F::zero()),
         }
     }
 
@@ -129,7 +129,7 @@ impl<'t, F: Float> Var<'t, F> {
         } else {
             logistic(z).0 - y.value()
         };
-        self.binary(y, loss, dz, -z)
+        self.binary("bce_with_logits", y, loss, dz, -z)
     }
 
     /// `ln self` in the stable form, if `self` is a sigmoid `σ(u)` with
@@ -139,7 +139,11 @@ impl<'t, F: Float> Var<'t, F> {
         let tape = self.tape()?;
         let mark = tape.logistic(self.node())?;
         let u = mark.u;
-        let out = tape.record(-softplus(-u), [(mark.pre, mark.sign * logistic(-u).0)]);
+        let out = tape.record(
+            "ln∘sigmoid",
+            -softplus(-u),
+            [(mark.pre, mark.sign * logistic(-u).0)],
+        );
         tape.fuse(self.node(), out.node());
         Some(out)
     }
@@ -149,7 +153,11 @@ impl<'t, F: Float> Var<'t, F> {
     pub(crate) fn sigmoid_complement(self) -> Option<Self> {
         let tape = self.tape()?;
         let mark = tape.logistic(self.node())?;
-        let out = tape.record(logistic(-mark.u).0, [(self.node(), -F::one())]);
+        let out = tape.record(
+            "1 − sigmoid",
+            logistic(-mark.u).0,
+            [(self.node(), -F::one())],
+        );
         tape.mark_logistic(Logistic {
             node: out.node(),
             pre: mark.pre,

@@ -21,7 +21,7 @@ impl<'t, F: Float> Add for Var<'t, F> {
     /// `a + b`: `∂/∂a = 1`, `∂/∂b = 1`.
     #[track_caller]
     fn add(self, b: Self) -> Self {
-        self.binary(b, self.value() + b.value(), F::one(), F::one())
+        self.binary("add", b, self.value() + b.value(), F::one(), F::one())
     }
 }
 
@@ -39,7 +39,7 @@ impl<'t, F: Float> Sub for Var<'t, F> {
                 return complement;
             }
         }
-        self.binary(b, self.value() - b.value(), F::one(), -F::one())
+        self.binary("sub", b, self.value() - b.value(), F::one(), -F::one())
     }
 }
 
@@ -49,7 +49,7 @@ impl<'t, F: Float> Mul for Var<'t, F> {
     /// `a · b`: `∂/∂a = b`, `∂/∂b = a`.
     #[track_caller]
     fn mul(self, b: Self) -> Self {
-        self.binary(b, self.value() * b.value(), b.value(), self.value())
+        self.binary("mul", b, self.value() * b.value(), b.value(), self.value())
     }
 }
 
@@ -60,7 +60,7 @@ impl<'t, F: Float> Div for Var<'t, F> {
     #[track_caller]
     fn div(self, b: Self) -> Self {
         let q = self.value() / b.value();
-        self.binary(b, q, b.value().recip(), -q / b.value())
+        self.binary("div", b, q, b.value().recip(), -q / b.value())
     }
 }
 
@@ -69,7 +69,7 @@ impl<'t, F: Float> Neg for Var<'t, F> {
 
     /// `−a`: `d/da = −1`.
     fn neg(self) -> Self {
-        self.unary(-self.value(), -F::one())
+        self.unary("neg", -self.value(), -F::one())
     }
 }
 
@@ -175,6 +175,6 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     pub fn recip(self) -> Self {
         let r = self.value().recip();
-        self.unary(r, -r * r)
+        self.unary("recip", r, -r * r)
     }
 }

@@ -23,13 +23,21 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     pub fn exp(self) -> Self {
         let y = self.value().exp();
-        self.unary(y, y)
+        self.unary("exp", y, y)
     }
 
     /// `2ˣ`: `d/dx 2ˣ = 2ˣ · ln 2`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(3.0);
+    /// let y = x.exp2();
+    /// assert_eq!(y.value(), 8.0);
+    /// assert_eq!(y.backward().wrt(&x), 8.0 * 2.0_f64.ln());
+    /// ```
     pub fn exp2(self) -> Self {
         let y = self.value().exp2();
-        self.unary(y, y * two::<F>().ln())
+        self.unary("exp2", y, y * two::<F>().ln())
     }
 
     /// `eˣ − 1`, accurate near `0`: `d/dx = eˣ`.
@@ -43,7 +51,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     pub fn exp_m1(self) -> Self {
         // eˣ itself, not (eˣ − 1) + 1, which loses every digit for x ≪ 0.
-        self.unary(self.value().exp_m1(), self.value().exp())
+        self.unary("exp_m1", self.value().exp_m1(), self.value().exp())
     }
 
     /// `ln x`: `d/dx ln x = 1/x`.
@@ -70,26 +78,59 @@ impl<'t, F: Float> Var<'t, F> {
         if let Some(stable) = self.ln_of_sigmoid() {
             return stable;
         }
-        self.unary(self.value().ln(), self.value().recip())
+        self.unary("ln", self.value().ln(), self.value().recip())
     }
 
     /// `ln(1 + x)`, accurate near `0`: `d/dx = 1/(1 + x)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.0);
+    /// let y = x.ln_1p();
+    /// assert_eq!(y.value(), 2.0_f64.ln());
+    /// assert_eq!(y.backward().wrt(&x), 0.5);
+    /// ```
     pub fn ln_1p(self) -> Self {
-        self.unary(self.value().ln_1p(), (F::one() + self.value()).recip())
+        self.unary(
+            "ln_1p",
+            self.value().ln_1p(),
+            (F::one() + self.value()).recip(),
+        )
     }
 
     /// `log₂ x`: `d/dx = 1/(x · ln 2)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(8.0);
+    /// let y = x.log2();
+    /// assert_eq!(y.value(), 3.0);
+    /// assert_eq!(y.backward().wrt(&x), 1.0 / (8.0 * 2.0_f64.ln()));
+    /// ```
     pub fn log2(self) -> Self {
         self.unary(
+            "log2",
             self.value().log2(),
             (self.value() * two::<F>().ln()).recip(),
         )
     }
 
     /// `log₁₀ x`: `d/dx = 1/(x · ln 10)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(100.0);
+    /// let y = x.log10();
+    /// assert_eq!(y.value(), 2.0);
+    /// assert_eq!(y.backward().wrt(&x), 1.0 / (100.0 * 10.0_f64.ln()));
+    /// ```
     pub fn log10(self) -> Self {
         let ten = F::from(10).expect("10 is representable in every float type");
-        self.unary(self.value().log10(), (self.value() * ten.ln()).recip())
+        self.unary(
+            "log10",
+            self.value().log10(),
+            (self.value() * ten.ln()).recip(),
+        )
     }
 
     /// `log_b x = ln x / ln b`: `∂/∂x = 1/(x · ln b)`,
@@ -108,7 +149,7 @@ impl<'t, F: Float> Var<'t, F> {
         let ln_b = b.value().ln();
         let dx = (x * ln_b).recip();
         let db = -x.ln() / (b.value() * ln_b * ln_b);
-        self.binary(b, x.log(b.value()), dx, db)
+        self.binary("log", b, x.log(b.value()), dx, db)
     }
 
     /// `xⁿ` for an integer `n`: `d/dx = n · xⁿ⁻¹` (and `0` for `n = 0`).
@@ -124,7 +165,7 @@ impl<'t, F: Float> Var<'t, F> {
             0 => F::zero(),
             _ => F::from(n).expect("an i32 is representable in every float type") * x.powi(n - 1),
         };
-        self.unary(x.powi(n), d)
+        self.unary("powi", x.powi(n), d)
     }
 
     /// `xʸ`: `∂/∂x = y · xʸ⁻¹`, `∂/∂y = xʸ · ln x`.
@@ -159,20 +200,36 @@ impl<'t, F: Float> Var<'t, F> {
         } else {
             v * x.ln()
         };
-        self.binary(y, v, dx, dy)
+        self.binary("powf", y, v, dx, dy)
     }
 
     /// `√x`: `d/dx = 1/(2√x)` (`+∞` at `0`, as the limit).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(4.0);
+    /// let y = x.sqrt();
+    /// assert_eq!(y.value(), 2.0);
+    /// assert_eq!(y.backward().wrt(&x), 0.25);
+    /// ```
     pub fn sqrt(self) -> Self {
         let r = self.value().sqrt();
-        self.unary(r, (two::<F>() * r).recip())
+        self.unary("sqrt", r, (two::<F>() * r).recip())
     }
 
     /// `∛x`: `d/dx = 1/(3 ∛x²)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(8.0);
+    /// let y = x.cbrt();
+    /// assert_eq!(y.value(), 2.0);
+    /// assert_eq!(y.backward().wrt(&x), 1.0 / 12.0);
+    /// ```
     pub fn cbrt(self) -> Self {
         let r = self.value().cbrt();
         let three = two::<F>() + F::one();
-        self.unary(r, (three * r * r).recip())
+        self.unary("cbrt", r, (three * r * r).recip())
     }
 
     /// `sin x`: `d/dx = cos x`.
@@ -183,36 +240,76 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(x.sin().backward().wrt(&x), 0.5_f64.cos());
     /// ```
     pub fn sin(self) -> Self {
-        self.unary(self.value().sin(), self.value().cos())
+        self.unary("sin", self.value().sin(), self.value().cos())
     }
 
     /// `cos x`: `d/dx = −sin x`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.5);
+    /// let y = x.cos();
+    /// assert_eq!(y.value(), 0.5_f64.cos());
+    /// assert_eq!(y.backward().wrt(&x), -0.5_f64.sin());
+    /// ```
     pub fn cos(self) -> Self {
-        self.unary(self.value().cos(), -self.value().sin())
+        self.unary("cos", self.value().cos(), -self.value().sin())
     }
 
     /// `tan x`: `d/dx = 1 + tan² x`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.0);
+    /// let y = x.tan();
+    /// assert_eq!(y.value(), 0.0);
+    /// assert_eq!(y.backward().wrt(&x), 1.0);
+    /// ```
     pub fn tan(self) -> Self {
         let t = self.value().tan();
-        self.unary(t, F::one() + t * t)
+        self.unary("tan", t, F::one() + t * t)
     }
 
     /// `asin x`: `d/dx = 1/√(1 − x²)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.0);
+    /// let y = x.asin();
+    /// assert_eq!(y.value(), 0.0);
+    /// assert_eq!(y.backward().wrt(&x), 1.0);
+    /// ```
     pub fn asin(self) -> Self {
         let x = self.value();
-        self.unary(x.asin(), (F::one() - x * x).sqrt().recip())
+        self.unary("asin", x.asin(), (F::one() - x * x).sqrt().recip())
     }
 
     /// `acos x`: `d/dx = −1/√(1 − x²)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.0);
+    /// let y = x.acos();
+    /// assert_eq!(y.value(), std::f64::consts::FRAC_PI_2);
+    /// assert_eq!(y.backward().wrt(&x), -1.0);
+    /// ```
     pub fn acos(self) -> Self {
         let x = self.value();
-        self.unary(x.acos(), -(F::one() - x * x).sqrt().recip())
+        self.unary("acos", x.acos(), -(F::one() - x * x).sqrt().recip())
     }
 
     /// `atan x`: `d/dx = 1/(1 + x²)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.0);
+    /// let y = x.atan();
+    /// assert_eq!(y.value(), std::f64::consts::FRAC_PI_4);
+    /// assert_eq!(y.backward().wrt(&x), 0.5);
+    /// ```
     pub fn atan(self) -> Self {
         let x = self.value();
-        self.unary(x.atan(), (F::one() + x * x).recip())
+        self.unary("atan", x.atan(), (F::one() + x * x).recip())
     }
 
     /// `atan2(y, x)`, the angle of the point `(x, y)`, with `self` as `y`:
@@ -238,17 +335,33 @@ impl<'t, F: Float> Var<'t, F> {
             // (x/r)/r rather than x/(x² + y²): no overflow for large x, y.
             (x.value() / r / r, -y / r / r)
         };
-        self.binary(x, y.atan2(x.value()), dy, dx)
+        self.binary("atan2", x, y.atan2(x.value()), dy, dx)
     }
 
     /// `sinh x`: `d/dx = cosh x`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.0);
+    /// let y = x.sinh();
+    /// assert_eq!(y.value(), 0.0);
+    /// assert_eq!(y.backward().wrt(&x), 1.0);
+    /// ```
     pub fn sinh(self) -> Self {
-        self.unary(self.value().sinh(), self.value().cosh())
+        self.unary("sinh", self.value().sinh(), self.value().cosh())
     }
 
     /// `cosh x`: `d/dx = sinh x`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.0);
+    /// let y = x.cosh();
+    /// assert_eq!(y.value(), 1.0);
+    /// assert_eq!(y.backward().wrt(&x), 0.0);
+    /// ```
     pub fn cosh(self) -> Self {
-        self.unary(self.value().cosh(), self.value().sinh())
+        self.unary("cosh", self.value().cosh(), self.value().sinh())
     }
 
     /// `tanh x`: `d/dx = 1 − tanh² x`.
@@ -260,26 +373,50 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     pub fn tanh(self) -> Self {
         let t = self.value().tanh();
-        self.unary(t, F::one() - t * t)
+        self.unary("tanh", t, F::one() - t * t)
     }
 
     /// `asinh x`: `d/dx = 1/√(x² + 1)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.0);
+    /// let y = x.asinh();
+    /// assert_eq!(y.value(), 0.0);
+    /// assert_eq!(y.backward().wrt(&x), 1.0);
+    /// ```
     pub fn asinh(self) -> Self {
         let x = self.value();
-        self.unary(x.asinh(), x.hypot(F::one()).recip())
+        self.unary("asinh", x.asinh(), x.hypot(F::one()).recip())
     }
 
     /// `acosh x`: `d/dx = 1/√(x² − 1)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.25);
+    /// let y = x.acosh();
+    /// assert_eq!(y.value(), 1.25_f64.acosh());
+    /// assert_eq!(y.backward().wrt(&x), 1.0 / 0.75);
+    /// ```
     pub fn acosh(self) -> Self {
         let x = self.value();
         let d = ((x - F::one()).sqrt() * (x + F::one()).sqrt()).recip();
-        self.unary(x.acosh(), d)
+        self.unary("acosh", x.acosh(), d)
     }
 
     /// `atanh x`: `d/dx = 1/(1 − x²)`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(0.5);
+    /// let y = x.atanh();
+    /// assert_eq!(y.value(), 0.5_f64.atanh());
+    /// assert_eq!(y.backward().wrt(&x), 1.0 / 0.75);
+    /// ```
     pub fn atanh(self) -> Self {
         let x = self.value();
-        self.unary(x.atanh(), (F::one() - x * x).recip())
+        self.unary("atanh", x.atanh(), (F::one() - x * x).recip())
     }
 
     /// `√(x² + y²)` without overflow: `∂/∂x = x/√(x² + y²)`,
@@ -301,10 +438,18 @@ impl<'t, F: Float> Var<'t, F> {
         } else {
             (x / r, y.value() / r)
         };
-        self.binary(y, r, dx, dy)
+        self.binary("hypot", y, r, dx, dy)
     }
 
     /// `|x|`: `d/dx = sign x`, and `0` at `0` (the convention of PyTorch).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(-3.0);
+    /// let y = x.abs();
+    /// assert_eq!(y.value(), 3.0);
+    /// assert_eq!(y.backward().wrt(&x), -1.0);
+    /// ```
     pub fn abs(self) -> Self {
         let x = self.value();
         let d = if x > F::zero() {
@@ -314,7 +459,7 @@ impl<'t, F: Float> Var<'t, F> {
         } else {
             F::zero()
         };
-        self.unary(x.abs(), d)
+        self.unary("abs", x.abs(), d)
     }
 
     /// The larger of `self` and `other`: the gradient goes to the larger one,
@@ -333,27 +478,42 @@ impl<'t, F: Float> Var<'t, F> {
         let other = other.into();
         let (a, b) = (self.value(), other.value());
         let (da, db) = split(a > b || b.is_nan(), a < b || a.is_nan());
-        self.binary(other, a.max(b), da, db)
+        self.binary("max", other, a.max(b), da, db)
     }
 
     /// The smaller of `self` and `other`: the gradient goes to the smaller
     /// one, and at a tie half to each. A NaN operand is ignored, as
     /// `f64::min` ignores it.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let (a, b) = (tape.var(1.0), tape.var(2.0));
+    /// let grads = a.min(b).backward();
+    /// assert_eq!((grads.wrt(&a), grads.wrt(&b)), (1.0, 0.0));
+    /// ```
     #[track_caller]
     pub fn min(self, other: impl Into<Self>) -> Self {
         let other = other.into();
         let (a, b) = (self.value(), other.value());
         let (da, db) = split(a < b || b.is_nan(), a > b || a.is_nan());
-        self.binary(other, a.min(b), da, db)
+        self.binary("min", other, a.min(b), da, db)
     }
 
     /// `self · a + b`: `∂/∂self = a`, `∂/∂a = self`, `∂/∂b = 1`. One node.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let (x, a) = (tape.var(2.0), tape.var(3.0));
+    /// let y = x.mul_add(a, 1.0);
+    /// assert_eq!(y.value(), 7.0);
+    /// assert_eq!(y.backward().wrt(&a), 2.0);
+    /// ```
     #[track_caller]
     pub fn mul_add(self, a: impl Into<Self>, b: impl Into<Self>) -> Self {
         let (a, b) = (a.into(), b.into());
         let x = self.value();
         let value = x.mul_add(a.value(), b.value());
-        Self::combine([self, a, b], value, [a.value(), x, F::one()])
+        Self::combine("mul_add", [self, a, b], value, [a.value(), x, F::one()])
     }
 }
 

@@ -29,6 +29,7 @@ pub fn sum<'t, F: Float>(xs: &[Var<'t, F>]) -> Var<'t, F> {
     let value = xs.iter().fold(F::zero(), |acc, x| acc + x.value());
     match common_tape(xs.iter().copied()) {
         Some(tape) => tape.record(
+            "sum",
             value,
             xs.iter()
                 .filter(|x| !x.is_constant())
@@ -80,7 +81,7 @@ where
     let Some(tape) = common_tape(vars) else {
         return Var::constant(value);
     };
-    tape.record_with(|edges| {
+    tape.record_with("dot", |edges| {
         for (a, b) in pairs() {
             if !a.is_constant() {
                 edges.push(a.node(), b.value());
@@ -96,7 +97,7 @@ where
 impl<'t, F: Float> Var<'t, F> {
     /// Records your own operation: `f` maps the arguments' values to the
     /// result's value and its partial derivative with respect to each
-    /// argument. This is the extension point for functions the crate does
+    /// argument; `name` labels the node in [`Tape::to_dot`](crate::Tape::to_dot). This is the extension point for functions the crate does
     /// not have, or that are cheaper as one node.
     ///
     /// Check the derivatives you declare with
@@ -111,7 +112,7 @@ impl<'t, F: Float> Var<'t, F> {
     ///
     /// /// softsign(x) = x / (1 + |x|), with d/dx = 1 / (1 + |x|)².
     /// fn softsign<'t>(x: Var<'t>) -> Var<'t> {
-    ///     Var::custom([x], |[x]| {
+    ///     Var::custom("softsign", [x], |[x]| {
     ///         let d = 1.0 + x.abs();
     ///         (x / d, [1.0 / (d * d)])
     ///     })
@@ -125,9 +126,13 @@ impl<'t, F: Float> Var<'t, F> {
     /// # tapegrad::check_gradient(|x| softsign(x[0]), &[-0.7]).unwrap();
     /// ```
     #[track_caller]
-    pub fn custom<const N: usize>(args: [Self; N], f: impl FnOnce([F; N]) -> (F, [F; N])) -> Self {
+    pub fn custom<const N: usize>(
+        name: &'static str,
+        args: [Self; N],
+        f: impl FnOnce([F; N]) -> (F, [F; N]),
+    ) -> Self {
         let (value, partials) = f(args.map(|x| x.value()));
-        Self::combine(args, value, partials)
+        Self::combine(name, args, value, partials)
     }
 }
 
@@ -174,7 +179,11 @@ impl<'t, F: Float> Sum for Var<'t, F> {
     fn sum<I: Iterator<Item = Self>>(xs: I) -> Self {
         let g = Gathered::new(xs, F::zero(), |a, b| a + b);
         match g.tape {
-            Some(tape) => tape.record(g.value, g.vars.into_iter().map(|(n, _)| (n, F::one()))),
+            Some(tape) => tape.record(
+                "sum",
+                g.value,
+                g.vars.into_iter().map(|(n, _)| (n, F::one())),
+            ),
             None => Var::constant(g.value),
         }
     }
@@ -220,7 +229,7 @@ impl<'t, F: Float> Product for Var<'t, F> {
             *x = before * after;
             before = before * xi;
         }
-        tape.record(value, vars)
+        tape.record("product", value, vars)
     }
 }
 
