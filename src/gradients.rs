@@ -89,6 +89,23 @@ impl<F: Float> Gradients<F> {
         self[x]
     }
 
+    /// The partial derivatives with respect to each of `xs`, in order.
+    ///
+    /// # Panics
+    ///
+    /// Where [`wrt`](Gradients::wrt) panics.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.vars(&[1.0, 2.0]);
+    /// let y = x[0] * x[1];
+    /// assert_eq!(y.backward().wrt_all(&x), [2.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn wrt_all(&self, xs: &[Var<'_, F>]) -> Vec<F> {
+        xs.iter().map(|x| self[x]).collect()
+    }
+
     /// The adjoint of `node`, if the sweep reached it.
     pub(crate) fn adjoint(&self, node: usize) -> Option<F> {
         self.adjoints.get(node).copied()

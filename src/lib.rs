@@ -114,7 +114,9 @@ mod check;
 mod error;
 mod gradients;
 mod graphviz;
+pub mod loss;
 mod ops;
+pub mod optim;
 mod tape;
 mod var;
 

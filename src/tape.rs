@@ -173,6 +173,18 @@ impl<F: Float> Tape<F> {
         self.record("input", value, [(SINK, F::zero())])
     }
 
+    /// Records one input per value, in order.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let theta = tape.vars(&[1.0, 2.0, 3.0]);
+    /// let total = tapegrad::sum(&theta);
+    /// assert_eq!(total.backward().wrt_all(&theta), [1.0, 1.0, 1.0]);
+    /// ```
+    pub fn vars(&self, values: &[F]) -> Vec<Var<'_, F>> {
+        values.iter().map(|&v| self.var(v)).collect()
+    }
+
     /// The number of nodes recorded: inputs and operations.
     pub fn len(&self) -> usize {
         (self.inner.borrow().nodes - SINK - 1) as usize

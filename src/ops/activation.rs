@@ -18,6 +18,22 @@ fn logistic<F: Float>(z: F) -> (F, F) {
     (s, e * q * q)
 }
 
+/// The binary cross-entropy `softplus(z) − y·z` of label `y` against
+/// `σ(z)`, and its derivative `σ(z) − y` with respect to the logit `z`.
+pub(crate) fn bce<F: Float>(z: F, y: F) -> (F, F) {
+    // max(z, 0) − y·z first: for y = 1 it is exactly max(−z, 0), so no
+    // digit of the small term ln(1 + e^(−|z|)) is lost to cancellation.
+    let loss = z.max(F::zero()) - y * z + (-z.abs()).exp().ln_1p();
+    // σ(z) − y, as (1 − y) − σ(−z) for z > 0: exact for y = 1 where
+    // σ(z) − 1 would cancel.
+    let dz = if z > F::zero() {
+        (F::one() - y) - logistic(-z).0
+    } else {
+        logistic(z).0 - y
+    };
+    (loss, dz)
+}
+
 /// `softplus(z) = ln(1 + eᶻ) = max(z, 0) + ln(1 + e^(−|z|))`.
 fn softplus<F: Float>(z: F) -> F {
     z.max(F::zero()) + (-z.abs()).exp().ln_1p()
@@ -119,16 +135,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[track_caller]
     pub fn bce_with_logits(self, y: impl Into<Self>) -> Self {
         let (z, y) = (self.value(), y.into());
-        // max(z, 0) − y·z first: for y = 1 it is exactly max(−z, 0), so no
-        // digit of the small term ln(1 + e^(−|z|)) is lost to cancellation.
-        let loss = z.max(F::zero()) - y.value() * z + (-z.abs()).exp().ln_1p();
-        // σ(z) − y, as (1 − y) − σ(−z) for z > 0: exact for y = 1 where
-        // σ(z) − 1 would cancel.
-        let dz = if z > F::zero() {
-            (F::one() - y.value()) - logistic(-z).0
-        } else {
-            logistic(z).0 - y.value()
-        };
+        let (loss, dz) = bce(z, y.value());
         self.binary("bce_with_logits", y, loss, dz, -z)
     }
 

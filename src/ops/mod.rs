@@ -6,4 +6,5 @@ mod arith;
 mod elementary;
 mod nary;
 
+pub(crate) use activation::bce;
 pub use nary::{dot, sum};
