@@ -49,8 +49,8 @@ pub enum Error {
     /// A tape gradient disagrees with central finite differences
     /// (see [`check_gradient`](crate::check_gradient)).
     #[error(
-        "gradient check failed at input {index}: the tape gives {tape:e}, \
-         central differences give {numeric:e}"
+        "gradient check failed at input {index}: the tape gives {tape}, \
+         central differences give {numeric}"
     )]
     GradientMismatch {
         /// Index of the worst input component.

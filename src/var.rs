@@ -29,6 +29,7 @@ use crate::{Gradients, Tape};
 /// `Var` has no `PartialEq`: value equality and node identity are both
 /// plausible readings. Compare [`value`](Var::value)s.
 #[derive(Clone, Copy)]
+#[must_use = "an operation returns a new Var and leaves its operands unchanged"]
 pub struct Var<'t, F: Float = f64> {
     tape: Option<&'t Tape<F>>,
     value: F,
