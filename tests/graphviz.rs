@@ -56,6 +56,8 @@ fn the_graph_of_one_neuron_has_a_node_per_op_and_an_edge_per_parent() {
     // 3 inputs, mul, add, sigmoid; mul and add have two parents each.
     assert_eq!(graph.nodes.len(), tape.len());
     assert_eq!(graph.edges.len(), 5);
+    // The tape's edges, less the one that marks each of the 3 inputs.
+    assert_eq!(graph.edges.len(), tape.edges() - 3);
     let labels: Vec<&str> = graph.nodes.iter().map(|(_, l)| l.as_str()).collect();
     for op in ["input", "mul", "add", "sigmoid"] {
         assert!(

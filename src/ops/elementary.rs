@@ -171,9 +171,9 @@ impl<'t, F: Float> Var<'t, F> {
     /// `xʸ`: `∂/∂x = y · xʸ⁻¹`, `∂/∂y = xʸ · ln x`.
     ///
     /// Either side may be a float: `x.powf(2.5)`, or a constant base raised
-    /// to a variable, `Var::constant(2.0).powf(y)`. Where `xʸ = 0` the partial with respect to `y` is `0`,
-    /// its limit, rather than `0 · ln 0`; where `y = 0` the partial with
-    /// respect to `x` is `0`.
+    /// to a variable, `Var::constant(2.0).powf(y)`. Where `xʸ = 0` the
+    /// partial with respect to `y` is `0`, its limit, rather than `0 · ln 0`;
+    /// where `y = 0` the partial with respect to `x` is `0`.
     ///
     /// ```
     /// use tapegrad::{Tape, Var};

@@ -97,8 +97,9 @@ where
 impl<'t, F: Float> Var<'t, F> {
     /// Records your own operation: `f` maps the arguments' values to the
     /// result's value and its partial derivative with respect to each
-    /// argument; `name` labels the node in [`Tape::to_dot`](crate::Tape::to_dot). This is the extension point for functions the crate does
-    /// not have, or that are cheaper as one node.
+    /// argument; `name` labels the node in
+    /// [`Tape::to_dot`](crate::Tape::to_dot). This is the extension point for
+    /// functions the crate does not have, or that are cheaper as one node.
     ///
     /// Check the derivatives you declare with
     /// [`check_gradient`](crate::check_gradient).
