@@ -111,7 +111,9 @@
 #![forbid(unsafe_code)]
 
 mod check;
+mod derivatives;
 mod error;
+mod float;
 mod gradients;
 mod graphviz;
 pub mod loss;
@@ -121,9 +123,10 @@ mod tape;
 mod var;
 
 pub use check::{GradientCheck, Tolerance, check_gradient, check_gradient_with};
+pub use derivatives::{grad, hessian, hvp, jacobian};
 pub use error::{Error, Result};
 pub use gradients::Gradients;
-pub use ops::{dot, sum};
+pub use ops::{Operand, dot, sum};
 pub use tape::Tape;
 pub use var::Var;
 

@@ -26,8 +26,10 @@ use crate::{Gradients, Tape};
 /// };
 /// ```
 ///
-/// `Var` has no `PartialEq`: value equality and node identity are both
-/// plausible readings. Compare [`value`](Var::value)s.
+/// `Var` implements [`num_traits::Float`], so a function written once for
+/// `T: Float` runs on floats and on the tape alike. Its `==` and `<` compare
+/// values, as they would on the floats; they never ask whether two variables
+/// are the same node.
 #[derive(Clone, Copy)]
 #[must_use = "an operation returns a new Var and leaves its operands unchanged"]
 pub struct Var<'t, F: Float = f64> {

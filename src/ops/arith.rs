@@ -9,7 +9,9 @@
 //! Every binary operator panics if its two variables are on different tapes:
 //! the result would mix two unrelated recordings.
 
-use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+use core::ops::{
+    Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign,
+};
 
 use num_traits::Float;
 
@@ -61,6 +63,19 @@ impl<'t, F: Float> Div for Var<'t, F> {
     fn div(self, b: Self) -> Self {
         let q = self.value() / b.value();
         self.binary("div", b, q, b.value().recip(), -q / b.value())
+    }
+}
+
+impl<'t, F: Float> Rem for Var<'t, F> {
+    type Output = Self;
+
+    /// The remainder `a % b = a − b·trunc(a/b)`, as `f64`'s `%`:
+    /// `∂/∂a = 1`, `∂/∂b = −trunc(a/b)`.
+    #[track_caller]
+    fn rem(self, b: Self) -> Self {
+        let r = self.value() % b.value();
+        let quotient = (self.value() / b.value()).trunc();
+        self.binary("rem", b, r, F::one(), -quotient)
     }
 }
 
@@ -139,7 +154,32 @@ macro_rules! forward {
             }
         }
         forward!(@float $Op $op f32 f64);
+        forward!(@nested $Op $op $OpAssign $op_assign f32 f64);
     };
+    // A float on either side of a variable of a nested tape, whose values
+    // are variables themselves: `x * x + 1.0` inside `hessian`.
+    (@nested $Op:ident $op:ident $OpAssign:ident $op_assign:ident $($f:ident)*) => {$(
+        impl<'i, 'o> $Op<$f> for Var<'i, Var<'o, $f>> {
+            type Output = Self;
+            #[track_caller]
+            fn $op(self, b: $f) -> Self {
+                $Op::$op(self, Var::constant(Var::constant(b)))
+            }
+        }
+        impl<'i, 'o> $Op<Var<'i, Var<'o, $f>>> for $f {
+            type Output = Var<'i, Var<'o, $f>>;
+            #[track_caller]
+            fn $op(self, b: Var<'i, Var<'o, $f>>) -> Var<'i, Var<'o, $f>> {
+                $Op::$op(Var::constant(Var::constant(self)), b)
+            }
+        }
+        impl<'i, 'o> $OpAssign<$f> for Var<'i, Var<'o, $f>> {
+            #[track_caller]
+            fn $op_assign(&mut self, b: $f) {
+                *self = $Op::$op(*self, b);
+            }
+        }
+    )*};
     (@float $Op:ident $op:ident $($f:ident)*) => {$(
         impl<'t> $Op<Var<'t, $f>> for $f {
             type Output = Var<'t, $f>;
@@ -162,6 +202,21 @@ forward!(Add add AddAssign add_assign);
 forward!(Sub sub SubAssign sub_assign);
 forward!(Mul mul MulAssign mul_assign);
 forward!(Div div DivAssign div_assign);
+forward!(Rem rem RemAssign rem_assign);
+
+/// A float as a constant of a nested tape, for the binary methods:
+/// `x.powf(2.5)` inside `hessian`.
+macro_rules! nested_from {
+    ($($f:ident)*) => {$(
+        impl<'i, 'o> From<$f> for Var<'i, Var<'o, $f>> {
+            fn from(value: $f) -> Self {
+                Var::constant(Var::constant(value))
+            }
+        }
+    )*};
+}
+
+nested_from!(f32 f64);
 
 impl<'t, F: Float> Var<'t, F> {
     /// `1/x`: `d/dx = −1/x²`.

@@ -5,6 +5,7 @@ mod activation;
 mod arith;
 mod elementary;
 mod nary;
+mod piecewise;
 
 pub(crate) use activation::bce;
-pub use nary::{dot, sum};
+pub use nary::{Operand, dot, sum};

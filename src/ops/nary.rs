@@ -10,7 +10,7 @@ use crate::{Tape, Var};
 
 /// `Σ xᵢ` as one node with one edge per variable: `∂/∂xᵢ = 1`.
 ///
-/// The empty sum is the constant `0`.
+/// The empty sum is the constant `0` (negative zero, as for `f64`).
 ///
 /// # Panics
 ///
@@ -26,7 +26,7 @@ use crate::{Tape, Var};
 /// ```
 #[track_caller]
 pub fn sum<'t, F: Float>(xs: &[Var<'t, F>]) -> Var<'t, F> {
-    let value = xs.iter().fold(F::zero(), |acc, x| acc + x.value());
+    let value = xs.iter().fold(F::neg_zero(), |acc, x| acc + x.value());
     match common_tape(xs.iter().copied()) {
         Some(tape) => tape.record(
             "sum",
@@ -60,24 +60,20 @@ pub fn sum<'t, F: Float>(xs: &[Var<'t, F>]) -> Var<'t, F> {
 pub fn dot<'t, F, A, B>(a: &[A], b: &[B]) -> Var<'t, F>
 where
     F: Float,
-    A: Into<Var<'t, F>> + Copy,
-    B: Into<Var<'t, F>> + Copy,
+    A: Operand<'t, F>,
+    B: Operand<'t, F>,
 {
     assert_eq!(
         a.len(),
         b.len(),
         "tapegrad::dot: the slices must have the same length"
     );
-    let pairs = || {
-        a.iter()
-            .zip(b)
-            .map(|(&a, &b)| -> (Var<'t, F>, Var<'t, F>) { (a.into(), b.into()) })
-    };
+    let pairs = || a.iter().zip(b).map(|(&a, &b)| (a.into_var(), b.into_var()));
     let value = pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
     let vars = a
         .iter()
-        .map(|&x| x.into())
-        .chain(b.iter().map(|&x| x.into()));
+        .map(|&x| x.into_var())
+        .chain(b.iter().map(|&x| x.into_var()));
     let Some(tape) = common_tape(vars) else {
         return Var::constant(value);
     };
@@ -92,6 +88,44 @@ where
         }
         value
     })
+}
+
+/// A variable or a float: an operand of [`dot`].
+///
+/// Implemented for `Var<'t, F>` of any float type `F`, and for `f32` and
+/// `f64` themselves, which become constants.
+pub trait Operand<'t, F: Float>: Copy + sealed::Sealed {
+    /// The operand as a variable; a float becomes a constant.
+    fn into_var(self) -> Var<'t, F>;
+}
+
+impl<'t, F: Float> Operand<'t, F> for Var<'t, F> {
+    fn into_var(self) -> Var<'t, F> {
+        self
+    }
+}
+
+// Only the primitive floats: with every `F: Float` here, a slice of `Var`s
+// would also read as constants of a nested tape, and `dot(&w, &a)` would be
+// ambiguous.
+macro_rules! float_operand {
+    ($($f:ident)*) => {$(
+        impl<'t> Operand<'t, $f> for $f {
+            fn into_var(self) -> Var<'t, $f> {
+                Var::constant(self)
+            }
+        }
+        impl sealed::Sealed for $f {}
+    )*};
+}
+
+float_operand!(f32 f64);
+
+mod sealed {
+    /// Keeps [`Operand`](super::Operand) to the crate's own implementations.
+    pub trait Sealed {}
+
+    impl<F: num_traits::Float> Sealed for crate::Var<'_, F> {}
 }
 
 impl<'t, F: Float> Var<'t, F> {
@@ -178,7 +212,8 @@ impl<'t, F: Float> Gathered<'t, F> {
 impl<'t, F: Float> Sum for Var<'t, F> {
     #[track_caller]
     fn sum<I: Iterator<Item = Self>>(xs: I) -> Self {
-        let g = Gathered::new(xs, F::zero(), |a, b| a + b);
+        // From −0, as `f64`'s `Sum` starts: the same bits as summing the values.
+        let g = Gathered::new(xs, F::neg_zero(), |a, b| a + b);
         match g.tape {
             Some(tape) => tape.record(
                 "sum",

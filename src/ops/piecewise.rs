@@ -1,0 +1,124 @@
+//! Rounding, sign and the other piecewise functions of `f64`.
+//!
+//! They are flat or linear between their jumps; at a jump the derivative
+//! does not exist, and the node records the one-sided value `0` (for the
+//! flat ones) by convention. Their gradients are what is true almost
+//! everywhere, never a silent NaN.
+
+use num_traits::Float;
+
+use crate::Var;
+
+impl<'t, F: Float> Var<'t, F> {
+    /// The largest integer `≤ x`: `d/dx = 0` (piecewise constant).
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(2.7);
+    /// let y = x.floor();
+    /// assert_eq!(y.value(), 2.0);
+    /// assert_eq!(y.backward().wrt(&x), 0.0);
+    /// ```
+    pub fn floor(self) -> Self {
+        self.unary("floor", self.value().floor(), F::zero())
+    }
+
+    /// The smallest integer `≥ x`: `d/dx = 0` (piecewise constant).
+    pub fn ceil(self) -> Self {
+        self.unary("ceil", self.value().ceil(), F::zero())
+    }
+
+    /// The nearest integer, half away from zero: `d/dx = 0`.
+    pub fn round(self) -> Self {
+        self.unary("round", self.value().round(), F::zero())
+    }
+
+    /// The integer part, towards zero: `d/dx = 0`.
+    pub fn trunc(self) -> Self {
+        self.unary("trunc", self.value().trunc(), F::zero())
+    }
+
+    /// The fractional part `x − trunc(x)`: `d/dx = 1`.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(2.75);
+    /// let y = x.fract();
+    /// assert_eq!(y.value(), 0.75);
+    /// assert_eq!(y.backward().wrt(&x), 1.0);
+    /// ```
+    pub fn fract(self) -> Self {
+        self.unary("fract", self.value().fract(), F::one())
+    }
+
+    /// `1`, `−1` or NaN, as `f64::signum`: `d/dx = 0`.
+    pub fn signum(self) -> Self {
+        self.unary("signum", self.value().signum(), F::zero())
+    }
+
+    /// `|x|` with the sign of `sign`: `∂/∂x = ±1` (`+1` where the signs
+    /// agree), `∂/∂sign = 0`.
+    #[track_caller]
+    pub fn copysign(self, sign: impl Into<Self>) -> Self {
+        let sign = sign.into();
+        let (x, s) = (self.value(), sign.value());
+        let d = if x.is_sign_negative() == s.is_sign_negative() {
+            F::one()
+        } else {
+            -F::one()
+        };
+        self.binary("copysign", sign, x.copysign(s), d, F::zero())
+    }
+
+    /// `x` limited to `[min, max]`: the gradient goes to `x` inside the
+    /// interval and to the bound that applies outside it (at a bound, to
+    /// `x`).
+    ///
+    /// # Panics
+    ///
+    /// If `min > max` or either is NaN, as `f64::clamp`; or if two variables
+    /// are on different tapes.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(3.0);
+    /// assert_eq!(x.clamp(0.0, 1.0).value(), 1.0);
+    /// assert_eq!(x.clamp(0.0, 1.0).backward().wrt(&x), 0.0);
+    /// assert_eq!(x.clamp(0.0, 5.0).backward().wrt(&x), 1.0);
+    /// ```
+    #[track_caller]
+    pub fn clamp(self, min: impl Into<Self>, max: impl Into<Self>) -> Self {
+        let (min, max) = (min.into(), max.into());
+        let (lo, hi) = (min.value(), max.value());
+        assert!(lo <= hi, "tapegrad: clamp needs min <= max, neither NaN");
+        let x = self.value();
+        let (one, zero) = (F::one(), F::zero());
+        let (value, partials) = if x < lo {
+            (lo, [zero, one, zero])
+        } else if x > hi {
+            (hi, [zero, zero, one])
+        } else {
+            (x, [one, zero, zero])
+        };
+        Self::combine("clamp", [self, min, max], value, partials)
+    }
+
+    /// `(sin x, cos x)`, as two nodes.
+    pub fn sin_cos(self) -> (Self, Self) {
+        (self.sin(), self.cos())
+    }
+
+    /// Radians to degrees: `d/dx = 180/π`.
+    pub fn to_degrees(self) -> Self {
+        let per_radian = F::from(180).expect("180 fits every float type")
+            / F::from(core::f64::consts::PI).expect("π fits every float type");
+        self.unary("to_degrees", self.value().to_degrees(), per_radian)
+    }
+
+    /// Degrees to radians: `d/dx = π/180`.
+    pub fn to_radians(self) -> Self {
+        let per_degree = F::from(core::f64::consts::PI).expect("π fits every float type")
+            / F::from(180).expect("180 fits every float type");
+        self.unary("to_radians", self.value().to_radians(), per_degree)
+    }
+}
