@@ -153,15 +153,21 @@ second_derivative!(sigmoid_second: |x| x.sigmoid(), d2 = {
 second_derivative!(softplus_second: |x| x.softplus(), d2 = {
     let s = 1.0 / (1.0 + (-x).exp());
     s * (1.0 - s)
-}, at = [-3.0, 0.7]);
+}, at = [-3.0, 0.0, 0.7]);
 second_derivative!(ln_sigmoid_second: |x| x.sigmoid().ln(), d2 = {
     let s = 1.0 / (1.0 + (-x).exp());
     -s * (1.0 - s)
-}, at = [-30.0, -2.0, 4.0]);
+}, at = [-30.0, -2.0, 0.0, 4.0]);
+second_derivative!(sigmoid_plus_its_square: |x| x.sigmoid() + x.sigmoid() * x.sigmoid(), d2 = {
+    // σ″ + 2σ′² + 2σσ″, with σ′ = σ(1 − σ) and σ″ = σ′(1 − 2σ)
+    let s = 1.0 / (1.0 + (-x).exp());
+    let (d1, d2) = (s * (1.0 - s), s * (1.0 - s) * (1.0 - 2.0 * s));
+    d2 + 2.0 * d1 * d1 + 2.0 * s * d2
+}, at = [-1.0, 0.0, 2.0]);
 second_derivative!(bce_second: |x| x.bce_with_logits(1.0), d2 = {
     let s = 1.0 / (1.0 + (-x).exp());
     s * (1.0 - s)
-}, at = [-3.0, 0.5, 30.0]);
+}, at = [-3.0, 0.0, 0.5, 30.0]);
 
 /// d³f/dx³ by nesting three tapes.
 fn third_derivative(
@@ -349,4 +355,12 @@ fn hessian_of_kitchen_sink_matches_differences_of_the_gradient() {
     let h = hessian(|v| kitchen_sink(v), &x);
     let numeric = hessian_by_differences(|v| kitchen_sink(v), &x);
     assert_matrix(&h, &numeric, 1e-6);
+}
+
+#[test]
+fn mixed_second_derivative_of_powf_at_a_zero_exponent() {
+    // ∂²/∂x∂y xʸ = x^(y−1)·(1 + y·ln x), which is 1/x at y = 0.
+    let h = hessian(|v| v[0].powf(v[1]), &[2.0, 0.0]);
+    assert_relative_eq!(h[0][1], 0.5, max_relative = 1e-15);
+    assert_relative_eq!(h[1][0], 0.5, max_relative = 1e-15);
 }

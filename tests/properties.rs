@@ -312,3 +312,158 @@ proptest! {
         prop_assert!(check.is_ok(), "{:?} at {:?}: {}", e, x, check.unwrap_err());
     }
 }
+
+/// A smooth expression, written for any `T: Float`: what `hessian` sees.
+#[derive(Clone, Debug)]
+enum Smooth {
+    Input(usize),
+    Const(f64),
+    Unary(SmoothUnary, Box<Smooth>),
+    Binary(SmoothBinary, Box<Smooth>, Box<Smooth>),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum SmoothUnary {
+    Neg,
+    Exp,
+    Ln,
+    Sqrt,
+    Sin,
+    Cos,
+    Tanh,
+    Atan,
+    Recip,
+    Powi(i32),
+    Powf(f64),
+    Cbrt,
+    Asinh,
+    ExpM1,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum SmoothBinary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Powf,
+    Hypot,
+    MulAdd,
+}
+
+fn eval_smooth<T: num_traits::Float>(e: &Smooth, x: &[T]) -> T {
+    let c = |v: f64| T::from(v).expect("a literal");
+    // Smooth maps into each op's domain, as for the first property.
+    let positive = |a: T| a * a + c(0.25);
+    let bounded = |a: T, limit: f64| a.tanh() * c(limit);
+    match e {
+        Smooth::Input(i) => x[*i],
+        Smooth::Const(v) => c(*v),
+        Smooth::Unary(op, a) => {
+            let a = eval_smooth(a, x);
+            match *op {
+                SmoothUnary::Neg => -a,
+                SmoothUnary::Exp => bounded(a, 3.0).exp(),
+                SmoothUnary::Ln => positive(a).ln(),
+                SmoothUnary::Sqrt => positive(a).sqrt(),
+                SmoothUnary::Sin => a.sin(),
+                SmoothUnary::Cos => a.cos(),
+                SmoothUnary::Tanh => a.tanh(),
+                SmoothUnary::Atan => a.atan(),
+                SmoothUnary::Recip => positive(a).recip(),
+                SmoothUnary::Powi(n) => bounded(a, 2.0).powi(n),
+                SmoothUnary::Powf(p) => positive(a).powf(c(p)),
+                SmoothUnary::Cbrt => positive(a).cbrt(),
+                SmoothUnary::Asinh => a.asinh(),
+                SmoothUnary::ExpM1 => bounded(a, 3.0).exp_m1(),
+            }
+        }
+        Smooth::Binary(op, a, b) => {
+            let (a, b) = (eval_smooth(a, x), eval_smooth(b, x));
+            match op {
+                SmoothBinary::Add => a + b,
+                SmoothBinary::Sub => a - b,
+                SmoothBinary::Mul => a * b,
+                SmoothBinary::Div => a / positive(b),
+                SmoothBinary::Powf => positive(a).powf(bounded(b, 2.0)),
+                SmoothBinary::Hypot => positive(a).hypot(b),
+                SmoothBinary::MulAdd => a.mul_add(b, a),
+            }
+        }
+    }
+}
+
+fn smooth() -> impl Strategy<Value = Smooth> {
+    use SmoothUnary::*;
+    let unary = prop_oneof![
+        Just(Neg),
+        Just(Exp),
+        Just(Ln),
+        Just(Sqrt),
+        Just(Sin),
+        Just(Cos),
+        Just(Tanh),
+        Just(Atan),
+        Just(Recip),
+        (0..=4).prop_map(Powi),
+        (-1.5..2.5).prop_map(Powf),
+        Just(Cbrt),
+        Just(Asinh),
+        Just(ExpM1),
+    ];
+    let binary = prop_oneof![
+        Just(SmoothBinary::Add),
+        Just(SmoothBinary::Sub),
+        Just(SmoothBinary::Mul),
+        Just(SmoothBinary::Div),
+        Just(SmoothBinary::Powf),
+        Just(SmoothBinary::Hypot),
+        Just(SmoothBinary::MulAdd),
+    ];
+    let leaf = prop_oneof![
+        3 => (0..INPUTS).prop_map(Smooth::Input),
+        1 => (-2.0..2.0).prop_map(Smooth::Const),
+    ];
+    leaf.prop_recursive(4, 16, 2, move |inner| {
+        prop_oneof![
+            (unary.clone(), inner.clone()).prop_map(|(op, a)| Smooth::Unary(op, Box::new(a))),
+            (binary.clone(), inner.clone(), inner).prop_map(|(op, a, b)| Smooth::Binary(
+                op,
+                Box::new(a),
+                Box::new(b)
+            )),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hessian_matches_finite_differences_of_the_gradient(
+        e in smooth(),
+        x in prop::array::uniform3(-2.0..2.0f64),
+    ) {
+        let value = eval_smooth(&e, &x);
+        prop_assume!(value.is_finite() && value.abs() < 1e4);
+        let h = tapegrad::hessian(|v| eval_smooth(&e, v), &x);
+        prop_assume!(h.iter().flatten().all(|v| v.is_finite() && v.abs() < 1e4));
+        for j in 0..INPUTS {
+            let step = f64::EPSILON.cbrt() * x[j].abs().max(1.0);
+            let at = |delta: f64| {
+                let mut p = x;
+                p[j] += delta;
+                tapegrad::grad(|v| eval_smooth(&e, v), &p)
+            };
+            let (up, down) = (at(step), at(-step));
+            for i in 0..INPUTS {
+                let numeric = (up[i] - down[i]) / ((x[j] + step) - (x[j] - step));
+                let scale = h[i][j].abs().max(numeric.abs()).max(1.0);
+                prop_assert!(
+                    (h[i][j] - numeric).abs() <= 1e-5 * scale,
+                    "{:?} at {:?}: H[{}][{}] = {}, differences give {}", e, x, i, j, h[i][j], numeric
+                );
+            }
+        }
+    }
+}

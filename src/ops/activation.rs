@@ -2,7 +2,10 @@
 //! `sigmoid`, `ln_sigmoid`, `softplus`, `relu`, `bce_with_logits`.
 //!
 //! All of them are computed from `e^(−|z|)`, which never overflows, so value
-//! and gradient stay finite and exact for any finite `z`.
+//! and gradient stay finite and exact for any finite `z`. Each is written as
+//! two analytic branches, on the sign of `z`, rather than with `|z|` and
+//! `max(z, 0)`: a nested tape differentiates the formula, and `|z|` would put
+//! a kink at `z = 0` into the second derivative of a smooth function.
 
 use num_traits::Float;
 
@@ -11,9 +14,16 @@ use crate::tape::Logistic;
 
 /// `(σ(z), σ′(z))` from one exponential that cannot overflow.
 fn logistic<F: Float>(z: F) -> (F, F) {
-    let e = (-z.abs()).exp();
-    let q = (F::one() + e).recip(); // σ(|z|)
-    let s = if z >= F::zero() { q } else { e * q };
+    let one = F::one();
+    let (s, e, q) = if z >= F::zero() {
+        let e = (-z).exp();
+        let q = (one + e).recip(); // σ(z)
+        (q, e, q)
+    } else {
+        let e = z.exp();
+        let q = (one + e).recip(); // σ(−z)
+        (e * q, e, q)
+    };
     // σ′ = σ(z)·σ(−z) = e/(1 + e)², exact even where σ(z) rounds to 1.
     (s, e * q * q)
 }
@@ -21,22 +31,26 @@ fn logistic<F: Float>(z: F) -> (F, F) {
 /// The binary cross-entropy `softplus(z) − y·z` of label `y` against
 /// `σ(z)`, and its derivative `σ(z) − y` with respect to the logit `z`.
 pub(crate) fn bce<F: Float>(z: F, y: F) -> (F, F) {
-    // max(z, 0) − y·z first: for y = 1 it is exactly max(−z, 0), so no
-    // digit of the small term ln(1 + e^(−|z|)) is lost to cancellation.
-    let loss = z.max(F::zero()) - y * z + (-z.abs()).exp().ln_1p();
-    // σ(z) − y, as (1 − y) − σ(−z) for z > 0: exact for y = 1 where
-    // σ(z) − 1 would cancel.
-    let dz = if z > F::zero() {
-        (F::one() - y) - logistic(-z).0
+    let one = F::one();
+    if z > F::zero() {
+        // (1 − y)·z first: exactly 0 for y = 1, so no digit of the small
+        // term ln(1 + e^(−z)) is lost to cancellation; and σ(z) − y as
+        // (1 − y) − σ(−z), exact for y = 1 where σ(z) − 1 would cancel.
+        let loss = (one - y) * z + (-z).exp().ln_1p();
+        (loss, (one - y) - logistic(-z).0)
     } else {
-        logistic(z).0 - y
-    };
-    (loss, dz)
+        let loss = z.exp().ln_1p() - y * z;
+        (loss, logistic(z).0 - y)
+    }
 }
 
-/// `softplus(z) = ln(1 + eᶻ) = max(z, 0) + ln(1 + e^(−|z|))`.
+/// `softplus(z) = ln(1 + eᶻ)`, as `z + ln(1 + e^(−z))` for `z > 0`.
 fn softplus<F: Float>(z: F) -> F {
-    z.max(F::zero()) + (-z.abs()).exp().ln_1p()
+    if z > F::zero() {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
 }
 
 impl<'t, F: Float> Var<'t, F> {

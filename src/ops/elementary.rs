@@ -173,7 +173,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// Either side may be a float: `x.powf(2.5)`, or a constant base raised
     /// to a variable, `Var::constant(2.0).powf(y)`. Where `xʸ = 0` the
     /// partial with respect to `y` is `0`, its limit, rather than `0 · ln 0`;
-    /// where `y = 0` the partial with respect to `x` is `0`.
+    /// at `0⁰` the partial with respect to `x` is `0`.
     ///
     /// ```
     /// use tapegrad::{Tape, Var};
@@ -190,7 +190,9 @@ impl<'t, F: Float> Var<'t, F> {
     pub fn powf(self, exponent: impl Into<Self>) -> Self {
         let (x, y) = (self.value(), exponent.into());
         let v = x.powf(y.value());
-        let dx = if y.value() == F::zero() {
+        // Only 0⁰ needs the limit: elsewhere the formula, so that a nested
+        // tape differentiates it (∂²/∂x∂y xʸ at y = 0 is 1/x, not 0).
+        let dx = if y.value() == F::zero() && x == F::zero() {
             F::zero()
         } else {
             y.value() * x.powf(y.value() - F::one())
