@@ -86,6 +86,34 @@
 //! # Ok::<(), tapegrad::Error>(())
 //! ```
 //!
+//! # Generic code, and derivatives of any order
+//!
+//! `Var` implements [`num_traits::Float`]: write a function once for
+//! `T: Float` and it runs on floats and on the tape, with the same value bit
+//! for bit. A tape whose values are themselves variables of an outer tape,
+//! `Tape<Var<'o, f64>>`, records its backward sweep on the outer tape, so the
+//! gradient can be differentiated again: [`hessian`] and [`hvp`] do this for
+//! a closure, [`grad`] and [`jacobian`] give first derivatives.
+//!
+//! ```
+//! use num_traits::Float;
+//!
+//! fn rosenbrock<T: Float>(x: &[T]) -> T {
+//!     let hundred = T::from(100.0).unwrap();
+//!     (T::one() - x[0]).powi(2) + hundred * (x[1] - x[0] * x[0]).powi(2)
+//! }
+//!
+//! assert_eq!(rosenbrock(&[1.5, 2.0]), 6.5); // on f64
+//! assert_eq!(tapegrad::grad(|x| rosenbrock(x), &[1.0, 1.0]), [0.0, 0.0]);
+//! let h = tapegrad::hessian(|x| rosenbrock(x), &[1.0, 1.0]);
+//! assert_eq!(h, [[802.0, -400.0], [-400.0, 200.0]]);
+//! ```
+//!
+//! The tape differentiates the formula as written: `|z|` or `max(z, 0)`
+//! inside a formula for a smooth function puts a kink into its derivatives
+//! where the branch switches. The crate's own ops are written with analytic
+//! branches so that their derivatives of every order are exact.
+//!
 //! # `f32` or `f64`
 //!
 //! `Tape<F>` and `Var<'t, F>` are generic over [`num_traits::Float`], with
