@@ -1,6 +1,8 @@
 //! Record + backward against the plain `f64` function, on two small
 //! workloads. Run with `cargo bench --bench tape`.
 //!
+//! `checked_mode` shows what `Tape::checked` costs when it is on.
+//!
 //! The full comparison (hand-written gradients, peer crates, all four
 //! workloads of the performance issue) is not here yet.
 
@@ -89,5 +91,31 @@ fn logreg(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, chain, logreg);
+/// The chain on a plain tape and on a checked one: what checked mode costs
+/// when it is on (off, it is the plain tape).
+fn checked_mode(c: &mut Criterion) {
+    const N: usize = 10_000;
+    let mut group = c.benchmark_group("checked_mode");
+    for (name, mut tape) in [
+        ("plain", Tape::with_capacity(N + 1)),
+        ("checked", Tape::checked()),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                tape.clear();
+                let x = tape.var(black_box(0.3));
+                let y = (0..N).fold(x, |y, _| y.sigmoid());
+                let grads = if tape.is_checked() {
+                    y.backward_checked().expect("the chain is finite")
+                } else {
+                    y.backward()
+                };
+                grads.wrt(&x)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, chain, logreg, checked_mode);
 criterion_main!(benches);

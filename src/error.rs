@@ -1,5 +1,9 @@
 //! The crate's error type.
 
+use core::panic::Location;
+
+use crate::Quantity;
+
 /// Everything that can go wrong in a fallible `tapegrad` call.
 ///
 /// Operators cannot return errors, so misuse inside `a + b` (two tapes mixed)
@@ -45,6 +49,50 @@ pub enum Error {
     /// A graph was asked of a tape that does not remember its operations.
     #[error("the tape does not remember its operations; create it with Tape::traced")]
     NotTraced,
+
+    /// A [checked](crate::Tape::checked) tape found a number that is not
+    /// finite where every number it came from was.
+    #[error(
+        "{what} of `{op}` (recorded at {location}) is {value}; the ops that led there: {}",
+        .chain.join(" → ")
+    )]
+    NonFinite {
+        /// The op of the node.
+        op: &'static str,
+        /// The source line that recorded it.
+        location: &'static Location<'static>,
+        /// Which of its numbers.
+        what: Quantity,
+        /// That number (NaN or ±∞).
+        value: f64,
+        /// The ops that led there, in the order they were computed: from an
+        /// input to the node, or, for a gradient, from the output down to it.
+        chain: Vec<&'static str>,
+    },
+
+    /// In a [checked](crate::Tape::checked) tape, a custom op declared a
+    /// partial derivative that central differences contradict (checked the
+    /// first time each call site runs).
+    #[error(
+        "the custom op `{op}` (recorded at {location}) declares its derivative with respect to \
+         argument {argument} to be {declared}, but central differences give {numeric}"
+    )]
+    WrongCustomDerivative {
+        /// The op's name.
+        op: &'static str,
+        /// The source line that recorded it.
+        location: &'static Location<'static>,
+        /// Which argument, from 0.
+        argument: usize,
+        /// The partial the op declared.
+        declared: f64,
+        /// The central-difference estimate.
+        numeric: f64,
+    },
+
+    /// A checked operation was asked of a tape that is not in checked mode.
+    #[error("the tape is not in checked mode; create it with Tape::checked")]
+    NotChecked,
 
     /// A tape gradient disagrees with central finite differences
     /// (see [`check_gradient`](crate::check_gradient)).

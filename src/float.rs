@@ -183,10 +183,12 @@ impl<F: Float> Float for Var<'_, F> {
         clamp(min, max),
     );
 
+    #[track_caller]
     fn powi(self, n: i32) -> Self {
         Var::powi(self, n)
     }
 
+    #[track_caller]
     fn sin_cos(self) -> (Self, Self) {
         Var::sin_cos(self)
     }

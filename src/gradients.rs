@@ -32,6 +32,8 @@ pub struct Gradients<F: Float = f64> {
     tape: Option<Recording>,
     /// One adjoint per node, up to the output.
     adjoints: Vec<F>,
+    /// Per node: whether the output depends on it.
+    reached: Vec<bool>,
     zero: F,
 }
 
@@ -41,16 +43,23 @@ impl<F: Float> Gradients<F> {
         Gradients {
             tape: None,
             adjoints: Vec::new(),
+            reached: Vec::new(),
             zero: F::zero(),
         }
     }
 
     /// Clears for a sweep of `nodes` nodes of recording `tape`, all zero.
-    pub(crate) fn reset(&mut self, tape: Option<Recording>, nodes: usize) -> &mut [F] {
+    pub(crate) fn reset(
+        &mut self,
+        tape: Option<Recording>,
+        nodes: usize,
+    ) -> (&mut [F], &mut [bool]) {
         self.tape = tape;
         self.adjoints.clear();
         self.adjoints.resize(nodes, F::zero());
-        &mut self.adjoints
+        self.reached.clear();
+        self.reached.resize(nodes, false);
+        (&mut self.adjoints, &mut self.reached)
     }
 
     /// The partial derivative of the output with respect to `x`, checked.

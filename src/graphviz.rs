@@ -4,7 +4,7 @@ use core::fmt::{Display, Write};
 
 use num_traits::Float;
 
-use crate::tape::Traced;
+use crate::trace::Traced;
 use crate::{Error, Gradients, Result, Tape, Var};
 
 impl<F: Float + Display> Tape<F> {
@@ -58,7 +58,7 @@ impl<F: Float + Display> Tape<F> {
 
         let mut dot = String::from("digraph tape {\n  rankdir=LR;\n  node [shape=box];\n");
         for node in (1..=out).filter(|&n| needed[n]) {
-            let Traced { op, value } = trace[node - 1];
+            let Traced { op, value, .. } = trace[node - 1];
             let op = op.replace('\\', "\\\\").replace('"', "\\\"");
             let gradient = gradients
                 .and_then(|g| g.adjoint(node))

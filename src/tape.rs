@@ -7,6 +7,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use num_traits::Float;
 
 use crate::Var;
+use crate::trace::{Anomaly, Trace, Traced};
 
 /// Marks, in an edge's parent index, the first edge of its node.
 ///
@@ -79,15 +80,8 @@ struct Inner<F> {
     nodes: u32,
     /// The nodes that are a sigmoid of another node, in recording order.
     logistic: Vec<Logistic<F>>,
-    /// Per node after the sink, if the tape is traced: what recorded it.
-    trace: Option<Vec<Traced<F>>>,
-}
-
-/// What a traced tape remembers of a node, for [`Tape::to_dot`].
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Traced<F> {
-    pub(crate) op: &'static str,
-    pub(crate) value: F,
+    /// Each node's op, value and location, if the tape is traced or checked.
+    trace: Option<Trace<F>>,
 }
 
 /// Records that a node's value is `σ(u)` with `u = ±pre`, so that its `ln`
@@ -151,8 +145,48 @@ impl<F: Float> Tape<F> {
     /// ```
     pub fn traced() -> Self {
         let tape = Self::new();
-        tape.inner.borrow_mut().trace = Some(Vec::new());
+        tape.inner.borrow_mut().trace = Some(Trace::new(false));
         tape
+    }
+
+    /// An empty tape in checked mode: traced, and watching every node it
+    /// records for the first number that is not finite, a value or a local
+    /// derivative, and for custom ops whose declared derivatives disagree
+    /// with central differences.
+    ///
+    /// [`Var::backward_checked`] then reports the first such problem in the
+    /// output's computation as an error naming the op, the line that
+    /// recorded it and the ops that led there; [`Tape::check`] reports the
+    /// first on the whole tape. A plain tape does none of this and pays
+    /// nothing for it.
+    ///
+    /// ```
+    /// use tapegrad::{Error, Tape};
+    ///
+    /// let tape = Tape::checked();
+    /// let x = tape.var(-1.0);
+    /// let y = (x * 2.0).sqrt() + 1.0; // √(−2) is NaN
+    /// match y.backward_checked() {
+    ///     Err(Error::NonFinite { op, chain, .. }) => {
+    ///         assert_eq!(op, "sqrt");
+    ///         assert_eq!(chain, ["input", "mul", "sqrt"]);
+    ///     }
+    ///     other => panic!("expected a NaN to be reported, got {other:?}"),
+    /// }
+    /// ```
+    pub fn checked() -> Self {
+        let tape = Self::new();
+        tape.inner.borrow_mut().trace = Some(Trace::new(true));
+        tape
+    }
+
+    /// Whether the tape is in checked mode (see [`checked`](Tape::checked)).
+    pub fn is_checked(&self) -> bool {
+        self.inner
+            .borrow()
+            .trace
+            .as_ref()
+            .is_some_and(|t| t.checked)
     }
 
     /// Whether the tape remembers each node's operation and value
@@ -169,6 +203,7 @@ impl<F: Float> Tape<F> {
     /// assert_eq!(x.value(), 3.0);
     /// assert_eq!(tape.len(), 1);
     /// ```
+    #[track_caller]
     pub fn var(&self, value: F) -> Var<'_, F> {
         self.record("input", value, [(SINK, F::zero())])
     }
@@ -181,6 +216,7 @@ impl<F: Float> Tape<F> {
     /// let total = tapegrad::sum(&theta);
     /// assert_eq!(total.backward().wrt_all(&theta), [1.0, 1.0, 1.0]);
     /// ```
+    #[track_caller]
     pub fn vars(&self, values: &[F]) -> Vec<Var<'_, F>> {
         values.iter().map(|&v| self.var(v)).collect()
     }
@@ -243,6 +279,7 @@ impl<F: Float> Tape<F> {
     /// Every caller passes at least one edge: a node whose parents are all
     /// constants is itself a constant and is not recorded.
     #[inline]
+    #[track_caller]
     pub(crate) fn record<I>(&self, op: &'static str, value: F, edges: I) -> Var<'_, F>
     where
         I: IntoIterator<Item = (u32, F)>,
@@ -258,6 +295,7 @@ impl<F: Float> Tape<F> {
     /// Appends a node whose edges `write` pushes, and whose value it returns:
     /// one pass for an n-ary node. `write` must not record on this tape.
     #[inline]
+    #[track_caller]
     pub(crate) fn record_with(
         &self,
         op: &'static str,
@@ -279,8 +317,25 @@ impl<F: Float> Tape<F> {
         debug_assert_eq!(edges.flag, 0, "a node must have at least one edge");
         let end = u32::try_from(inner.parents.len())
             .expect("tapegrad: the tape is full (2^32 edges); clear it between steps");
-        if let Some(trace) = &mut inner.trace {
-            trace.push(Traced { op, value });
+        let Inner {
+            trace,
+            parents,
+            partials,
+            ..
+        } = &mut *inner;
+        if let Some(trace) = trace {
+            let traced = Traced {
+                op,
+                value,
+                location: core::panic::Location::caller(),
+            };
+            let start = parents[..end as usize]
+                .iter()
+                .rposition(|&p| p & FIRST != 0)
+                .expect("a node has a first edge");
+            let own = start..end as usize;
+            let node_parents = parents[own.clone()].iter().map(|&p| (p & !FIRST) as usize);
+            trace.record(node, traced, node_parents, &partials[own]);
         }
         Var::recorded(self, node, end, value)
     }
@@ -318,7 +373,46 @@ impl<F: Float> Tape<F> {
 
     /// What a traced tape remembers of each node after the sink.
     pub(crate) fn trace(&self) -> Option<Vec<Traced<F>>> {
-        self.inner.borrow().trace.clone()
+        self.inner.borrow().trace.as_ref().map(|t| t.nodes.clone())
+    }
+
+    /// The anomalies a checked tape found, `None` for an unchecked tape.
+    pub(crate) fn anomalies(&self) -> Option<Vec<(u32, Anomaly<F>)>> {
+        let inner = self.inner.borrow();
+        inner
+            .trace
+            .as_ref()
+            .filter(|t| t.checked)
+            .map(|t| t.anomalies.clone())
+    }
+
+    /// Whether a checked tape should check the custom op called at
+    /// `location`: the first time only, for each call site.
+    pub(crate) fn first_call_of_checked(
+        &self,
+        location: &'static core::panic::Location<'static>,
+    ) -> bool {
+        let mut inner = self.inner.borrow_mut();
+        match &mut inner.trace {
+            Some(trace) if trace.checked && !trace.verified.contains(&location) => {
+                trace.verified.push(location);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Notes that the custom op at `node` declared a wrong partial.
+    pub(crate) fn report_custom(&self, node: u32, argument: usize, declared: F, numeric: F) {
+        if let Some(trace) = &mut self.inner.borrow_mut().trace {
+            let anomaly = Anomaly::CustomPartial {
+                argument,
+                declared,
+                numeric,
+            };
+            let at = trace.anomalies.partition_point(|&(n, _)| n < node);
+            trace.anomalies.insert(at, (node, anomaly));
+        }
     }
 
     /// The `(parent, ∂node/∂parent)` edges of every node up to `output`,
@@ -345,19 +439,30 @@ impl<F: Float> Tape<F> {
     /// The reverse sweep: `adjoints[output]` is seeded, and every node from
     /// `output` down multiplies its adjoint by its partials and adds the
     /// products into its parents. `end` is where `output`'s edges end.
-    pub(crate) fn sweep(&self, output: u32, end: u32, adjoints: &mut [F]) {
+    ///
+    /// Only nodes the output depends on pass anything on: `reached` marks
+    /// them as the sweep finds them. A node off every path has a zero
+    /// adjoint, but `0 · ∞` would still be NaN, and an unrelated `ln 0`
+    /// recorded in between must not spoil the gradient. (Testing the adjoint
+    /// for zero instead would be wrong on a nested tape, where an adjoint
+    /// whose value is zero can still have a derivative.)
+    pub(crate) fn sweep(&self, output: u32, end: u32, adjoints: &mut [F], reached: &mut [bool]) {
         let inner = self.inner.borrow();
         let end = end as usize;
         let edges = inner.parents[..end].iter().zip(&inner.partials[..end]);
         let mut node = output as usize;
-        let mut incoming = adjoints[node];
+        reached[node] = true;
+        let (mut live, mut incoming) = (true, adjoints[node]);
         for (&parent, &partial) in edges.rev() {
-            let p = (parent & !FIRST) as usize;
-            adjoints[p] = adjoints[p] + partial * incoming;
+            if live {
+                let p = (parent & !FIRST) as usize;
+                adjoints[p] = adjoints[p] + partial * incoming;
+                reached[p] = true;
+            }
             if parent & FIRST != 0 {
                 // Every edge into `node - 1` comes from a later node, all done.
                 node -= 1;
-                incoming = adjoints[node];
+                (live, incoming) = (reached[node], adjoints[node]);
             }
         }
     }

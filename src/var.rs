@@ -119,9 +119,9 @@ impl<'t, F: Float> Var<'t, F> {
     pub fn backward_into(&self, grads: &mut Gradients<F>) {
         match self.tape {
             Some(tape) => {
-                let adjoints = grads.reset(Some(tape.id()), self.node as usize + 1);
+                let (adjoints, reached) = grads.reset(Some(tape.id()), self.node as usize + 1);
                 adjoints[self.node as usize] = F::one();
-                tape.sweep(self.node, self.end, adjoints);
+                tape.sweep(self.node, self.end, adjoints, reached);
             }
             None => {
                 grads.reset(None, 0);
@@ -140,6 +140,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// Records `value` as a function of `self`, with `d = ∂value/∂self`, as
     /// the operation `op`.
     #[inline]
+    #[track_caller]
     pub(crate) fn unary(self, op: &'static str, value: F, d: F) -> Self {
         Self::combine(op, [self], value, [d])
     }

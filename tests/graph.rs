@@ -265,3 +265,14 @@ fn f32_tapes_work_like_f64_tapes() {
     assert_eq!(y.value(), 4.5);
     assert_eq!(y.backward().wrt(&x), 4.0 - 0.25);
 }
+
+#[test]
+fn an_unrelated_infinite_partial_does_not_spoil_the_gradient() {
+    // ln 0 between x and the output has the partial 1/0 = ∞; the output does
+    // not depend on it, so it must pass on nothing (0·∞ would be NaN).
+    let tape = Tape::new();
+    let x = tape.var(0.0);
+    let _unrelated = x.ln();
+    let y = x.sin();
+    assert_eq!(y.backward().wrt(&x), 1.0);
+}

@@ -68,6 +68,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(s.value(), 0.5);
     /// assert_eq!(s.backward().wrt(&z), 0.25);
     /// ```
+    #[track_caller]
     pub fn sigmoid(self) -> Self {
         let (s, ds) = logistic(self.value());
         let out = self.unary("sigmoid", s, ds);
@@ -94,6 +95,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), -800.0);
     /// assert_eq!(y.backward().wrt(&z), 1.0);
     /// ```
+    #[track_caller]
     pub fn ln_sigmoid(self) -> Self {
         let z = self.value();
         self.unary("ln_sigmoid", -softplus(-z), logistic(-z).0)
@@ -122,6 +124,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let x = tape.var(0.0);
     /// assert_eq!(x.relu().backward().wrt(&x), 0.0);
     /// ```
+    #[track_caller]
     pub fn relu(self) -> Self {
         let x = self.value();
         match x > F::zero() {
@@ -156,6 +159,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// `ln self` in the stable form, if `self` is a sigmoid `σ(u)` with
     /// `u = ±z`: `ln σ(u) = −softplus(−u)`, recorded with `z` as its parent
     /// and `∂/∂z = ±σ(−u)`.
+    #[track_caller]
     pub(crate) fn ln_of_sigmoid(self) -> Option<Self> {
         let tape = self.tape()?;
         let mark = tape.logistic(self.node())?;
@@ -171,6 +175,7 @@ impl<'t, F: Float> Var<'t, F> {
 
     /// `1 − self` if `self` is a sigmoid `σ(u)`: recorded as `σ(−u)`, exactly,
     /// and itself marked as a sigmoid, so that its `ln` is stable too.
+    #[track_caller]
     pub(crate) fn sigmoid_complement(self) -> Option<Self> {
         let tape = self.tape()?;
         let mark = tape.logistic(self.node())?;

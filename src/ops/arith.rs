@@ -83,6 +83,7 @@ impl<'t, F: Float> Neg for Var<'t, F> {
     type Output = Self;
 
     /// `−a`: `d/da = −1`.
+    #[track_caller]
     fn neg(self) -> Self {
         self.unary("neg", -self.value(), -F::one())
     }
@@ -92,6 +93,7 @@ impl<'t, F: Float> Neg for &Var<'t, F> {
     type Output = Var<'t, F>;
 
     /// `−a`: `d/da = −1`.
+    #[track_caller]
     fn neg(self) -> Var<'t, F> {
         -*self
     }
@@ -228,6 +230,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.25);
     /// assert_eq!(y.backward().wrt(&x), -1.0 / 16.0);
     /// ```
+    #[track_caller]
     pub fn recip(self) -> Self {
         let r = self.value().recip();
         self.unary("recip", r, -r * r)

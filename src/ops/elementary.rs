@@ -21,6 +21,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let x = tape.var(1.5);
     /// assert_eq!(x.exp().backward().wrt(&x), 1.5_f64.exp());
     /// ```
+    #[track_caller]
     pub fn exp(self) -> Self {
         let y = self.value().exp();
         self.unary("exp", y, y)
@@ -35,6 +36,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 8.0);
     /// assert_eq!(y.backward().wrt(&x), 8.0 * 2.0_f64.ln());
     /// ```
+    #[track_caller]
     pub fn exp2(self) -> Self {
         let y = self.value().exp2();
         self.unary("exp2", y, y * two::<F>().ln())
@@ -49,6 +51,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 1e-10_f64.exp_m1());
     /// assert_eq!(y.backward().wrt(&x), 1e-10_f64.exp());
     /// ```
+    #[track_caller]
     pub fn exp_m1(self) -> Self {
         // eˣ itself, not (eˣ − 1) + 1, which loses every digit for x ≪ 0.
         self.unary("exp_m1", self.value().exp_m1(), self.value().exp())
@@ -74,6 +77,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(ln_p.value(), -800.0);
     /// assert_eq!(ln_p.backward().wrt(&z), 1.0);
     /// ```
+    #[track_caller]
     pub fn ln(self) -> Self {
         if let Some(stable) = self.ln_of_sigmoid() {
             return stable;
@@ -90,6 +94,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 2.0_f64.ln());
     /// assert_eq!(y.backward().wrt(&x), 0.5);
     /// ```
+    #[track_caller]
     pub fn ln_1p(self) -> Self {
         self.unary(
             "ln_1p",
@@ -107,6 +112,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 3.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0 / (8.0 * 2.0_f64.ln()));
     /// ```
+    #[track_caller]
     pub fn log2(self) -> Self {
         self.unary(
             "log2",
@@ -124,6 +130,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 2.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0 / (100.0 * 10.0_f64.ln()));
     /// ```
+    #[track_caller]
     pub fn log10(self) -> Self {
         let ten = F::from(10).expect("10 is representable in every float type");
         self.unary(
@@ -159,6 +166,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let x = tape.var(2.0);
     /// assert_eq!(x.powi(3).backward().wrt(&x), 12.0);
     /// ```
+    #[track_caller]
     pub fn powi(self, n: i32) -> Self {
         let x = self.value();
         let d = match n {
@@ -214,6 +222,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 2.0);
     /// assert_eq!(y.backward().wrt(&x), 0.25);
     /// ```
+    #[track_caller]
     pub fn sqrt(self) -> Self {
         let r = self.value().sqrt();
         self.unary("sqrt", r, (two::<F>() * r).recip())
@@ -228,6 +237,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 2.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0 / 12.0);
     /// ```
+    #[track_caller]
     pub fn cbrt(self) -> Self {
         let r = self.value().cbrt();
         let three = two::<F>() + F::one();
@@ -241,6 +251,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let x = tape.var(0.5);
     /// assert_eq!(x.sin().backward().wrt(&x), 0.5_f64.cos());
     /// ```
+    #[track_caller]
     pub fn sin(self) -> Self {
         self.unary("sin", self.value().sin(), self.value().cos())
     }
@@ -254,6 +265,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.5_f64.cos());
     /// assert_eq!(y.backward().wrt(&x), -0.5_f64.sin());
     /// ```
+    #[track_caller]
     pub fn cos(self) -> Self {
         self.unary("cos", self.value().cos(), -self.value().sin())
     }
@@ -267,6 +279,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0);
     /// ```
+    #[track_caller]
     pub fn tan(self) -> Self {
         let t = self.value().tan();
         self.unary("tan", t, F::one() + t * t)
@@ -281,6 +294,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0);
     /// ```
+    #[track_caller]
     pub fn asin(self) -> Self {
         let x = self.value();
         self.unary("asin", x.asin(), (F::one() - x * x).sqrt().recip())
@@ -295,6 +309,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), std::f64::consts::FRAC_PI_2);
     /// assert_eq!(y.backward().wrt(&x), -1.0);
     /// ```
+    #[track_caller]
     pub fn acos(self) -> Self {
         let x = self.value();
         self.unary("acos", x.acos(), -(F::one() - x * x).sqrt().recip())
@@ -309,6 +324,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), std::f64::consts::FRAC_PI_4);
     /// assert_eq!(y.backward().wrt(&x), 0.5);
     /// ```
+    #[track_caller]
     pub fn atan(self) -> Self {
         let x = self.value();
         self.unary("atan", x.atan(), (F::one() + x * x).recip())
@@ -349,6 +365,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0);
     /// ```
+    #[track_caller]
     pub fn sinh(self) -> Self {
         self.unary("sinh", self.value().sinh(), self.value().cosh())
     }
@@ -362,6 +379,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 1.0);
     /// assert_eq!(y.backward().wrt(&x), 0.0);
     /// ```
+    #[track_caller]
     pub fn cosh(self) -> Self {
         self.unary("cosh", self.value().cosh(), self.value().sinh())
     }
@@ -373,6 +391,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let x = tape.var(0.0);
     /// assert_eq!(x.tanh().backward().wrt(&x), 1.0);
     /// ```
+    #[track_caller]
     pub fn tanh(self) -> Self {
         let t = self.value().tanh();
         self.unary("tanh", t, F::one() - t * t)
@@ -387,6 +406,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0);
     /// ```
+    #[track_caller]
     pub fn asinh(self) -> Self {
         let x = self.value();
         self.unary("asinh", x.asinh(), x.hypot(F::one()).recip())
@@ -401,6 +421,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 1.25_f64.acosh());
     /// assert_eq!(y.backward().wrt(&x), 1.0 / 0.75);
     /// ```
+    #[track_caller]
     pub fn acosh(self) -> Self {
         let x = self.value();
         let d = ((x - F::one()).sqrt() * (x + F::one()).sqrt()).recip();
@@ -416,6 +437,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.5_f64.atanh());
     /// assert_eq!(y.backward().wrt(&x), 1.0 / 0.75);
     /// ```
+    #[track_caller]
     pub fn atanh(self) -> Self {
         let x = self.value();
         self.unary("atanh", x.atanh(), (F::one() - x * x).recip())
@@ -452,6 +474,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 3.0);
     /// assert_eq!(y.backward().wrt(&x), -1.0);
     /// ```
+    #[track_caller]
     pub fn abs(self) -> Self {
         let x = self.value();
         let d = if x > F::zero() {

@@ -5,6 +5,7 @@ use core::iter::{Product, Sum};
 
 use num_traits::Float;
 
+use crate::trace::check_custom;
 use crate::var::{common_tape, same_tape};
 use crate::{Tape, Var};
 
@@ -136,7 +137,12 @@ impl<'t, F: Float> Var<'t, F> {
     /// functions the crate does not have, or that are cheaper as one node.
     ///
     /// Check the derivatives you declare with
-    /// [`check_gradient`](crate::check_gradient).
+    /// [`check_gradient`](crate::check_gradient). On a
+    /// [checked](crate::Tape::checked) tape they are checked for you, the
+    /// first time each call site runs: `f` is evaluated again on either side
+    /// of each argument, and a disagreement is reported by
+    /// [`Var::backward_checked`] as
+    /// [`Error::WrongCustomDerivative`](crate::Error::WrongCustomDerivative).
     ///
     /// # Panics
     ///
@@ -164,10 +170,22 @@ impl<'t, F: Float> Var<'t, F> {
     pub fn custom<const N: usize>(
         name: &'static str,
         args: [Self; N],
-        f: impl FnOnce([F; N]) -> (F, [F; N]),
+        f: impl Fn([F; N]) -> (F, [F; N]),
     ) -> Self {
-        let (value, partials) = f(args.map(|x| x.value()));
-        Self::combine(name, args, value, partials)
+        let x = args.map(|a| a.value());
+        let (value, partials) = f(x);
+        let out = Self::combine(name, args, value, partials);
+        if let Some(tape) = out.tape() {
+            if tape.first_call_of_checked(core::panic::Location::caller()) {
+                // Only the arguments that are variables: a constant's partial
+                // is never used.
+                let variables = args.map(|a| !a.is_constant());
+                if let Some((i, declared, numeric)) = check_custom(&f, x, partials, variables) {
+                    tape.report_custom(out.node(), i, declared, numeric);
+                }
+            }
+        }
+        out
     }
 }
 

@@ -19,21 +19,25 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 2.0);
     /// assert_eq!(y.backward().wrt(&x), 0.0);
     /// ```
+    #[track_caller]
     pub fn floor(self) -> Self {
         self.unary("floor", self.value().floor(), F::zero())
     }
 
     /// The smallest integer `≥ x`: `d/dx = 0` (piecewise constant).
+    #[track_caller]
     pub fn ceil(self) -> Self {
         self.unary("ceil", self.value().ceil(), F::zero())
     }
 
     /// The nearest integer, half away from zero: `d/dx = 0`.
+    #[track_caller]
     pub fn round(self) -> Self {
         self.unary("round", self.value().round(), F::zero())
     }
 
     /// The integer part, towards zero: `d/dx = 0`.
+    #[track_caller]
     pub fn trunc(self) -> Self {
         self.unary("trunc", self.value().trunc(), F::zero())
     }
@@ -47,11 +51,13 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.75);
     /// assert_eq!(y.backward().wrt(&x), 1.0);
     /// ```
+    #[track_caller]
     pub fn fract(self) -> Self {
         self.unary("fract", self.value().fract(), F::one())
     }
 
     /// `1`, `−1` or NaN, as `f64::signum`: `d/dx = 0`.
+    #[track_caller]
     pub fn signum(self) -> Self {
         self.unary("signum", self.value().signum(), F::zero())
     }
@@ -104,11 +110,13 @@ impl<'t, F: Float> Var<'t, F> {
     }
 
     /// `(sin x, cos x)`, as two nodes.
+    #[track_caller]
     pub fn sin_cos(self) -> (Self, Self) {
         (self.sin(), self.cos())
     }
 
     /// Radians to degrees: `d/dx = 180/π`.
+    #[track_caller]
     pub fn to_degrees(self) -> Self {
         let per_radian = F::from(180).expect("180 fits every float type")
             / F::from(core::f64::consts::PI).expect("π fits every float type");
@@ -116,6 +124,7 @@ impl<'t, F: Float> Var<'t, F> {
     }
 
     /// Degrees to radians: `d/dx = π/180`.
+    #[track_caller]
     pub fn to_radians(self) -> Self {
         let per_degree = F::from(core::f64::consts::PI).expect("π fits every float type")
             / F::from(180).expect("180 fits every float type");
