@@ -78,12 +78,8 @@ fn logreg(c: &mut Criterion) {
             tape.clear();
             let w: Vec<_> = black_box(&w0).iter().map(|&v| tape.var(v)).collect();
             let bias = tape.var(0.1);
-            let losses: Vec<_> = x
-                .iter()
-                .zip(&y)
-                .map(|(row, &label)| (tapegrad::dot(&w, row) + bias).bce_with_logits(label))
-                .collect();
-            let loss = tapegrad::sum(&losses) / x.len() as f64;
+            let logits: Vec<_> = x.iter().map(|row| tapegrad::dot(&w, row) + bias).collect();
+            let loss = tapegrad::loss::mean_bce_with_logits(&logits, &y);
             loss.backward_into(&mut grads);
             grads.wrt(&w[0])
         })

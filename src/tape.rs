@@ -294,7 +294,7 @@ impl<F: Float> Tape<F> {
 
     /// Appends a node whose edges `write` pushes, and whose value it returns:
     /// one pass for an n-ary node. `write` must not record on this tape.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn record_with(
         &self,
@@ -482,6 +482,24 @@ impl<F> Edges<'_, F> {
         self.inner.parents.push(parent | self.flag);
         self.inner.partials.push(partial);
         self.flag = 0;
+    }
+
+    /// Adds an edge to each of `parents` with the `partials` in order, in
+    /// bulk: both iterators must have the same, exact length.
+    #[inline]
+    pub(crate) fn extend(
+        &mut self,
+        parents: impl ExactSizeIterator<Item = u32>,
+        partials: impl ExactSizeIterator<Item = F>,
+    ) {
+        debug_assert_eq!(parents.len(), partials.len());
+        let start = self.inner.parents.len();
+        self.inner.parents.extend(parents);
+        self.inner.partials.extend(partials);
+        if let Some(first) = self.inner.parents.get_mut(start) {
+            *first |= self.flag;
+            self.flag = 0;
+        }
     }
 }
 

@@ -139,18 +139,37 @@ impl<'t, F: Float> Var<'t, F> {
 
     /// Records `value` as a function of `self`, with `d = ∂value/∂self`, as
     /// the operation `op`.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn unary(self, op: &'static str, value: F, d: F) -> Self {
-        Self::combine(op, [self], value, [d])
+        match self.tape {
+            Some(tape) => tape.record_with(op, |edges| {
+                edges.push(self.node, d);
+                value
+            }),
+            None => Var::constant(value),
+        }
     }
 
     /// Records `value` as a function of `self` and `other`, with partials
     /// `da = ∂value/∂self` and `db = ∂value/∂other`.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn binary(self, op: &'static str, other: Self, value: F, da: F, db: F) -> Self {
-        Self::combine(op, [self, other], value, [da, db])
+        // `combine` for two, spelled out: this is the hottest path there is.
+        match (self.tape, other.tape) {
+            (Some(a), Some(b)) => {
+                same_tape(a, b);
+                a.record_with(op, |edges| {
+                    edges.push(self.node, da);
+                    edges.push(other.node, db);
+                    value
+                })
+            }
+            (Some(_), None) => Self::unary(self, op, value, da),
+            (None, Some(_)) => Self::unary(other, op, value, db),
+            (None, None) => Var::constant(value),
+        }
     }
 
     /// Records `value` with `partials[i] = ∂value/∂args[i]`: one node whose

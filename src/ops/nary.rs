@@ -71,6 +71,20 @@ where
     );
     let pairs = || a.iter().zip(b).map(|(&a, &b)| (a.into_var(), b.into_var()));
     let value = pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
+    // Variables times floats, the weights of a model times its data: the
+    // edges are the variables' nodes and the floats, copied in bulk.
+    if B::FLOAT {
+        let vars = || a.iter().map(|&x| x.into_var());
+        if let Some(tape) = vars().next().and_then(|x| x.tape()) {
+            if vars().all(|x| x.tape().is_some_and(|t| core::ptr::eq(t, tape))) {
+                return tape.record_with("dot", |edges| {
+                    let partials = b.iter().map(|&x| x.into_var().value());
+                    edges.extend(vars().map(|x| x.node()), partials);
+                    value
+                });
+            }
+        }
+    }
     let vars = a
         .iter()
         .map(|&x| x.into_var())
@@ -96,11 +110,16 @@ where
 /// Implemented for `Var<'t, F>` of any float type `F`, and for `f32` and
 /// `f64` themselves, which become constants.
 pub trait Operand<'t, F: Float>: Copy + sealed::Sealed {
+    /// Whether the operand is always a float, never a variable.
+    const FLOAT: bool;
+
     /// The operand as a variable; a float becomes a constant.
     fn into_var(self) -> Var<'t, F>;
 }
 
 impl<'t, F: Float> Operand<'t, F> for Var<'t, F> {
+    const FLOAT: bool = false;
+
     fn into_var(self) -> Var<'t, F> {
         self
     }
@@ -112,6 +131,8 @@ impl<'t, F: Float> Operand<'t, F> for Var<'t, F> {
 macro_rules! float_operand {
     ($($f:ident)*) => {$(
         impl<'t> Operand<'t, $f> for $f {
+            const FLOAT: bool = true;
+
             fn into_var(self) -> Var<'t, $f> {
                 Var::constant(self)
             }

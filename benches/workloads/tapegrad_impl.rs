@@ -1,0 +1,93 @@
+//! tapegrad, scalar (the generic functions of `data.rs`, one node per
+//! elementary op) and idiomatic (`dot`, `sum`, fused ops), each on a tape
+//! reused from call to call as a training loop would.
+
+use std::cell::RefCell;
+
+use tapegrad::{Gradients, Tape, Var, dot, loss, sum};
+
+use crate::data::{Chain, Logreg, Mlp, Rosenbrock, SIZES};
+
+thread_local! {
+    static TAPE: RefCell<(Tape, Gradients)> = RefCell::new((Tape::new(), Gradients::new()));
+}
+
+/// Records `f` of the inputs `x` on the reused tape; the gradient.
+fn gradient(x: &[f64], f: impl for<'t> FnOnce(&[Var<'t>]) -> Var<'t>) -> Vec<f64> {
+    TAPE.with(|cell| {
+        let (tape, grads) = &mut *cell.borrow_mut();
+        tape.clear();
+        let vars = tape.vars(x);
+        f(&vars).backward_into(grads);
+        grads.wrt_all(&vars)
+    })
+}
+
+pub fn logreg_scalar(w: &Logreg) -> Vec<f64> {
+    gradient(&w.theta, |t| w.loss(t))
+}
+
+pub fn logreg_idiomatic(w: &Logreg) -> Vec<f64> {
+    gradient(&w.theta, |t| {
+        let (weights, b) = t.split_at(t.len() - 1);
+        let logits: Vec<Var> = w.x.iter().map(|row| dot(weights, row) + b[0]).collect();
+        loss::mean_bce_with_logits(&logits, &w.y)
+    })
+}
+
+pub fn chain_scalar(c: &Chain) -> Vec<f64> {
+    gradient(&[c.x], |x| c.value(x[0]))
+}
+
+pub fn chain_idiomatic(c: &Chain) -> Vec<f64> {
+    gradient(&[c.x], |x| (0..c.n).fold(x[0], |y, _| y.sigmoid()))
+}
+
+pub fn rosenbrock_scalar(r: &Rosenbrock) -> Vec<f64> {
+    gradient(&r.x, |x| Rosenbrock::value(x))
+}
+
+pub fn rosenbrock_idiomatic(r: &Rosenbrock) -> Vec<f64> {
+    gradient(&r.x, |x| {
+        let terms: Vec<Var> = x
+            .windows(2)
+            .map(|w| (w[1] - w[0].powi(2)).powi(2) * 100.0 + (1.0 - w[0]).powi(2))
+            .collect();
+        sum(&terms)
+    })
+}
+
+pub fn mlp_scalar(m: &Mlp) -> Vec<f64> {
+    gradient(&m.theta, |t| m.loss(t))
+}
+
+pub fn mlp_idiomatic(m: &Mlp) -> Vec<f64> {
+    gradient(&m.theta, |theta| {
+        let (first, rest) = theta.split_at((SIZES[0] + 1) * SIZES[1]);
+        let outputs: Vec<Var> = m
+            .points
+            .iter()
+            .map(|p| {
+                // The first layer's inputs are data: `dot` copies them in bulk.
+                let mut a: Vec<Var> = first
+                    .chunks(SIZES[0] + 1)
+                    .map(|row| (dot(&row[..SIZES[0]], p) + row[SIZES[0]]).tanh())
+                    .collect();
+                let mut rest = rest;
+                for (k, l) in SIZES.windows(2).enumerate().skip(1) {
+                    let (params, tail) = rest.split_at((l[0] + 1) * l[1]);
+                    rest = tail;
+                    a = params
+                        .chunks(l[0] + 1)
+                        .map(|row| {
+                            let z = dot(&row[..l[0]], &a) + row[l[0]];
+                            if k + 2 < SIZES.len() { z.tanh() } else { z }
+                        })
+                        .collect();
+                }
+                a[0]
+            })
+            .collect();
+        loss::mean_squared_error(&outputs, &m.targets)
+    })
+}
