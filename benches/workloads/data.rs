@@ -3,21 +3,20 @@
 
 use num_traits::Float;
 
-/// SplitMix64 in `[-1, 1)`.
-pub struct Rng(u64);
+#[allow(dead_code)] // the examples use all of it, the benches part
+#[path = "../../examples/common/rng.rs"]
+mod rng;
+
+/// The examples' seeded generator, drawing from `[-1, 1)`.
+pub struct Rng(rng::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(rng::Rng::new(seed))
     }
 
     pub fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+        self.0.range(-1.0, 1.0)
     }
 }
 

@@ -2,6 +2,8 @@
 //! `easy-ml` on a tape (Wengert list) reused between calls, `echidna` through
 //! its `grad` on the same generic functions tapegrad-scalar runs.
 
+use std::ops::{Add, Mul};
+
 use easy_ml::differentiation::{Record, WengertList};
 use easy_ml::numeric::extra::{Exp, Ln, Pow};
 use reverse::Gradient;
@@ -73,31 +75,39 @@ pub fn reverse_mlp(m: &Mlp) -> Vec<f64> {
     reverse_gradient(&m.theta, |theta| {
         let mut total: Option<RVar> = None;
         for (p, &t) in m.points.iter().zip(&m.targets) {
-            // The first layer takes the point as floats.
-            let (first, mut rest) = theta.split_at(3 * SIZES[1]);
-            let mut a: Vec<RVar> = first
-                .chunks(3)
-                .map(|r| (r[0] * p[0] + r[1] * p[1] + r[2]).tanh())
-                .collect();
-            for (k, l) in SIZES.windows(2).enumerate().skip(1) {
-                let (params, tail) = rest.split_at((l[0] + 1) * l[1]);
-                rest = tail;
-                a = params
-                    .chunks(l[0] + 1)
-                    .map(|row| {
-                        let z = row[..l[0]]
-                            .iter()
-                            .zip(&a)
-                            .fold(row[l[0]], |z, (&w, &x)| z + w * x);
-                        if k + 2 < SIZES.len() { z.tanh() } else { z }
-                    })
-                    .collect();
-            }
-            let e = a[0] - t;
+            let e = mlp_forward(theta, p, |z| z.tanh()) - t;
             total = Some(total.map_or(e * e, |acc| acc + e * e));
         }
         total.expect("points") / m.points.len() as f64
     })
+}
+
+/// The network's output for one point, for a peer's variable type and its
+/// `tanh`: the first layer takes the point as floats.
+fn mlp_forward<T>(theta: &[T], p: &[f64; 2], tanh: impl Fn(T) -> T) -> T
+where
+    T: Copy + Add<Output = T> + Mul<Output = T> + Mul<f64, Output = T>,
+{
+    let (first, mut rest) = theta.split_at(3 * SIZES[1]);
+    let mut a: Vec<T> = first
+        .chunks(3)
+        .map(|r| tanh(r[0] * p[0] + r[1] * p[1] + r[2]))
+        .collect();
+    for (k, l) in SIZES.windows(2).enumerate().skip(1) {
+        let (params, tail) = rest.split_at((l[0] + 1) * l[1]);
+        rest = tail;
+        a = params
+            .chunks(l[0] + 1)
+            .map(|row| {
+                let z = row[..l[0]]
+                    .iter()
+                    .zip(&a)
+                    .fold(row[l[0]], |z, (&w, &x)| z + w * x);
+                if k + 2 < SIZES.len() { tanh(z) } else { z }
+            })
+            .collect();
+    }
+    a[0]
 }
 
 // ---- easy-ml -------------------------------------------------------------
@@ -166,30 +176,7 @@ pub fn easy_ml_mlp(m: &Mlp) -> Vec<f64> {
             .iter()
             .zip(&m.targets)
             .fold(Record::constant(0.0), |acc, (p, &t)| {
-                let (first, mut rest) = theta.split_at(3 * SIZES[1]);
-                let mut a: Vec<ERec> = first
-                    .chunks(3)
-                    .map(|r| easy_ml_tanh(r[0] * p[0] + r[1] * p[1] + r[2]))
-                    .collect();
-                for (k, l) in SIZES.windows(2).enumerate().skip(1) {
-                    let (params, tail) = rest.split_at((l[0] + 1) * l[1]);
-                    rest = tail;
-                    a = params
-                        .chunks(l[0] + 1)
-                        .map(|row| {
-                            let z = row[..l[0]]
-                                .iter()
-                                .zip(&a)
-                                .fold(row[l[0]], |z, (&w, &x)| z + w * x);
-                            if k + 2 < SIZES.len() {
-                                easy_ml_tanh(z)
-                            } else {
-                                z
-                            }
-                        })
-                        .collect();
-                }
-                let e = a[0] - t;
+                let e = mlp_forward(theta, p, easy_ml_tanh) - t;
                 acc + e * e
             });
         total / m.points.len() as f64
