@@ -1,7 +1,8 @@
 //! Record + backward against the plain `f64` function, on two small
 //! workloads. Run with `cargo bench --bench tape`.
 //!
-//! `checked_mode` shows what `Tape::checked` costs when it is on.
+//! `checked_mode` shows what `Tape::checked` costs when it is on; `scaling`
+//! the time per node from 10³ to 10⁷ nodes.
 //!
 //! The full comparison (hand-written gradients, peer crates, all four
 //! workloads of the performance issue) is not here yet.
@@ -113,5 +114,29 @@ fn checked_mode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, chain, logreg, checked_mode);
+/// Record + backward time per node, from 10³ to 10⁷ nodes: a tape that
+/// scales linearly shows a flat time per element.
+fn scaling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scaling");
+    group.sample_size(10);
+    for exponent in 3..=7 {
+        let n = 10usize.pow(exponent);
+        let mut tape = Tape::with_capacity(n + 1);
+        let mut grads = Gradients::new();
+        group.throughput(criterion::Throughput::Elements(n as u64));
+        group.bench_function(criterion::BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| {
+                tape.clear();
+                let x = tape.var(black_box(0.5));
+                // Alternate a binary and a unary op, as real graphs do.
+                let y = (0..n / 2).fold(x, |y, _| (y * x).sin());
+                y.backward_into(&mut grads);
+                grads.wrt(&x)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, chain, logreg, checked_mode, scaling);
 criterion_main!(benches);
