@@ -132,10 +132,15 @@
 //! graph; [`Tape::len`], [`Tape::capacity`] and the tape's `Debug` output
 //! (`Tape { len: 4138, edges: 18009, capacity: 18432 }`) show it, so log or
 //! assert them once per epoch if in doubt: in a healthy loop they stay the
-//! same from one step to the next. A tape is [`Send`] but not [`Sync`]: use one tape
-//! per thread. Combining variables of two tapes panics (see the `# Panics`
-//! sections); checked queries return [`Error`]. A tape holds up to 2³¹ − 1
-//! nodes.
+//! same from one step to the next.
+//!
+//! A tape is [`Send`] but not [`Sync`]: use one tape per thread. For a loss
+//! that is a sum over samples, the `parallel` feature's
+//! `parallel::sum_over_samples` records chunks of samples on a tape per
+//! worker thread and adds their gradients in a fixed order, so the result
+//! has the same bits on any number of threads. Combining variables of two
+//! tapes panics (see the `# Panics` sections); checked queries return
+//! [`Error`]. A tape holds up to 2³¹ − 1 nodes.
 //!
 //! To verify the derivatives of your own ops, use [`check_gradient`].
 //!
@@ -160,6 +165,8 @@ mod graphviz;
 pub mod loss;
 mod ops;
 pub mod optim;
+#[cfg(feature = "parallel")]
+pub mod parallel;
 mod tape;
 mod trace;
 mod var;
