@@ -4,6 +4,10 @@
 
 use std::hint::black_box;
 
+#[allow(dead_code)] // the examples use all of it, the benches part
+#[path = "../examples/common/rng.rs"]
+mod rng;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use tapegrad::{Var, dot, loss, parallel};
 
@@ -12,13 +16,8 @@ type Sample = [f64; 31];
 
 /// 100,000 samples, from a fixed generator, stored contiguously.
 fn data() -> (Vec<Sample>, Vec<f64>) {
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    };
+    let mut rng = rng::Rng::new(7);
+    let mut next = move || rng.range(-1.0, 1.0);
     let samples = (0..100_000)
         .map(|_| {
             let mut sample = [0.0; 31];

@@ -9,6 +9,10 @@
 
 use std::hint::black_box;
 
+#[allow(dead_code)] // the examples use all of it, the benches part
+#[path = "../examples/common/rng.rs"]
+mod rng;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use tapegrad::{Gradients, Tape};
 
@@ -37,13 +41,8 @@ fn chain(c: &mut Criterion) {
 
 /// A deterministic data set of the breast-cancer shape: 569 × 30.
 fn data() -> (Vec<Vec<f64>>, Vec<f64>) {
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    };
+    let mut rng = rng::Rng::new(5);
+    let mut next = move || rng.range(-1.0, 1.0);
     let x: Vec<Vec<f64>> = (0..569)
         .map(|_| (0..30).map(|_| next()).collect())
         .collect();
