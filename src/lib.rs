@@ -62,6 +62,16 @@
 //! `(1.0 - ŷ).ln()` are recognized when they are recorded and computed in
 //! the stable form, value and gradient.
 //!
+//! # Building a model
+//!
+//! Keep the parameters as plain floats; each training step records them on a
+//! cleared tape, sweeps, and hands the gradient to an optimizer of [`optim`]
+//! ([`optim::Sgd`] with a learning rate per group of parameters,
+//! [`optim::Momentum`], [`optim::Adam`]). The losses of [`loss`] record a
+//! whole batch as one node. [`Tape::traced`] and [`Tape::to_dot`] draw what
+//! was recorded. The example programs (`examples/`) train a classifier on
+//! real data this way.
+//!
 //! # Your own ops
 //!
 //! [`Var::custom`] records any function from its value and its partial
