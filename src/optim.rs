@@ -103,6 +103,22 @@ fn state_for<F: Float>(state: &mut Vec<F>, params: usize) {
     );
 }
 
+/// The builder method every optimizer shares.
+macro_rules! with_group {
+    ($($optimizer:ident),*) => {$(
+        impl<F: Float> $optimizer<F> {
+            /// `learning_rate` for the parameters in `range` instead; a
+            /// later group takes precedence where groups overlap.
+            pub fn with_group(mut self, range: Range<usize>, learning_rate: F) -> Self {
+                self.rates = self.rates.with_group(range, learning_rate);
+                self
+            }
+        }
+    )*};
+}
+
+with_group!(Sgd, Momentum, Adam);
+
 /// Gradient descent: `θᵢ ← θᵢ − ηᵢ·gᵢ`.
 ///
 /// With a group for the bias, this is the classifier's update written out:
@@ -128,12 +144,6 @@ impl<F: Float> Sgd<F> {
         Sgd {
             rates: LearningRates::new(learning_rate),
         }
-    }
-
-    /// `learning_rate` for the parameters in `range` instead.
-    pub fn with_group(mut self, range: Range<usize>, learning_rate: F) -> Self {
-        self.rates = self.rates.with_group(range, learning_rate);
-        self
     }
 }
 
@@ -174,12 +184,6 @@ impl<F: Float> Momentum<F> {
             momentum,
             velocity: Vec::new(),
         }
-    }
-
-    /// `learning_rate` for the parameters in `range` instead.
-    pub fn with_group(mut self, range: Range<usize>, learning_rate: F) -> Self {
-        self.rates = self.rates.with_group(range, learning_rate);
-        self
     }
 }
 
@@ -237,12 +241,6 @@ impl<F: Float> Adam<F> {
             mean: Vec::new(),
             square: Vec::new(),
         }
-    }
-
-    /// `learning_rate` for the parameters in `range` instead.
-    pub fn with_group(mut self, range: Range<usize>, learning_rate: F) -> Self {
-        self.rates = self.rates.with_group(range, learning_rate);
-        self
     }
 
     /// The decay rates `β₁` of the mean and `β₂` of the square.
