@@ -44,6 +44,10 @@ pub struct GradientCheck<F> {
 /// Compares the tape gradient of `f` at `x` with central finite differences,
 /// under the [default tolerance](Tolerance::default).
 ///
+/// Pass `f` as a closure written in the call, or as a function item like
+/// `square_wrong` below: a closure stored in a variable first does not get the
+/// signature that works for every tape lifetime.
+///
 /// Each partial is estimated as `(f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h`, with the
 /// step `h = ∛ε · max(1, |xᵢ|)` that balances truncation and rounding error
 /// for the float type.

@@ -6,6 +6,11 @@
 //! `f64`, on [`Var`], and on the nested variables that the second derivatives
 //! need.
 //!
+//! Pass the closure directly, as `grad(|x| f(x), &x0)`, or a function item:
+//! a closure stored in a variable first does not get the signature that works
+//! for every tape lifetime, and the compiler rejects it with "one type is more
+//! general than the other".
+//!
 //! Second derivatives come from nesting: an inner tape whose values are
 //! variables of an outer tape (`Tape<Var<'o, f64>>`). The inner backward
 //! sweep is then itself recorded on the outer tape, and sweeping the outer

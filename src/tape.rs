@@ -293,7 +293,8 @@ impl<F: Float> Tape<F> {
     }
 
     /// Appends a node whose edges `write` pushes, and whose value it returns:
-    /// one pass for an n-ary node. `write` must not record on this tape.
+    /// one pass for an n-ary node. `write` must not record on this tape, nor
+    /// panic: the node is half written until it returns.
     #[inline(always)]
     #[track_caller]
     pub(crate) fn record_with(
