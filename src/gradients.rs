@@ -32,8 +32,6 @@ pub struct Gradients<F: Float = f64> {
     tape: Option<Recording>,
     /// One adjoint per node, up to the output.
     adjoints: Vec<F>,
-    /// Per node: whether the output depends on it.
-    reached: Vec<bool>,
     zero: F,
 }
 
@@ -43,23 +41,16 @@ impl<F: Float> Gradients<F> {
         Gradients {
             tape: None,
             adjoints: Vec::new(),
-            reached: Vec::new(),
             zero: F::zero(),
         }
     }
 
     /// Clears for a sweep of `nodes` nodes of recording `tape`, all zero.
-    pub(crate) fn reset(
-        &mut self,
-        tape: Option<Recording>,
-        nodes: usize,
-    ) -> (&mut [F], &mut [bool]) {
+    pub(crate) fn reset(&mut self, tape: Option<Recording>, nodes: usize) -> &mut [F] {
         self.tape = tape;
         self.adjoints.clear();
         self.adjoints.resize(nodes, F::zero());
-        self.reached.clear();
-        self.reached.resize(nodes, false);
-        (&mut self.adjoints, &mut self.reached)
+        &mut self.adjoints
     }
 
     /// The partial derivative of the output with respect to `x`, checked.

@@ -441,29 +441,30 @@ impl<F: Float> Tape<F> {
     /// `output` down multiplies its adjoint by its partials and adds the
     /// products into its parents. `end` is where `output`'s edges end.
     ///
-    /// Only nodes the output depends on pass anything on: `reached` marks
-    /// them as the sweep finds them. A node off every path has a zero
-    /// adjoint, but `0 · ∞` would still be NaN, and an unrelated `ln 0`
-    /// recorded in between must not spoil the gradient. (Testing the adjoint
-    /// for zero instead would be wrong on a nested tape, where an adjoint
-    /// whose value is zero can still have a derivative.)
-    pub(crate) fn sweep(&self, output: u32, end: u32, adjoints: &mut [F], reached: &mut [bool]) {
+    /// A node with a zero adjoint passes on its finite partials' zero
+    /// products as usual, but nothing through a partial that is not finite:
+    /// `0 · ∞` would be NaN where the true contribution is zero (a node the
+    /// output does not depend on, or one behind a flat `relu`). Testing the
+    /// adjoint alone would be wrong on a nested tape, where an adjoint whose
+    /// value is zero can still have a derivative; with a finite partial the
+    /// product is recorded as ever.
+    pub(crate) fn sweep(&self, output: u32, end: u32, adjoints: &mut [F]) {
         let inner = self.inner.borrow();
         let end = end as usize;
         let edges = inner.parents[..end].iter().zip(&inner.partials[..end]);
         let mut node = output as usize;
-        reached[node] = true;
-        let (mut live, mut incoming) = (true, adjoints[node]);
+        let mut incoming = adjoints[node];
+        let mut live = !incoming.is_zero();
         for (&parent, &partial) in edges.rev() {
-            if live {
+            if live || partial.is_finite() {
                 let p = (parent & !FIRST) as usize;
                 adjoints[p] = adjoints[p] + partial * incoming;
-                reached[p] = true;
             }
             if parent & FIRST != 0 {
                 // Every edge into `node - 1` comes from a later node, all done.
                 node -= 1;
-                (live, incoming) = (reached[node], adjoints[node]);
+                incoming = adjoints[node];
+                live = !incoming.is_zero();
             }
         }
     }

@@ -119,9 +119,9 @@ impl<'t, F: Float> Var<'t, F> {
     pub fn backward_into(&self, grads: &mut Gradients<F>) {
         match self.tape {
             Some(tape) => {
-                let (adjoints, reached) = grads.reset(Some(tape.id()), self.node as usize + 1);
+                let adjoints = grads.reset(Some(tape.id()), self.node as usize + 1);
                 adjoints[self.node as usize] = F::one();
-                tape.sweep(self.node, self.end, adjoints, reached);
+                tape.sweep(self.node, self.end, adjoints);
             }
             None => {
                 grads.reset(None, 0);

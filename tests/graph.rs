@@ -276,3 +276,14 @@ fn an_unrelated_infinite_partial_does_not_spoil_the_gradient() {
     let y = x.sin();
     assert_eq!(y.backward().wrt(&x), 1.0);
 }
+
+#[test]
+fn a_zero_gradient_does_not_turn_an_infinite_partial_into_nan() {
+    // relu is flat where ln 0 = −∞ lands: the true derivative is 0, and
+    // 0 · (d ln/dx = ∞) must not make it NaN.
+    let tape = Tape::new();
+    let x = tape.var(0.0);
+    let y = x.ln().relu();
+    assert_eq!(y.value(), 0.0);
+    assert_eq!(y.backward().wrt(&x), 0.0);
+}
