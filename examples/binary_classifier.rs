@@ -215,11 +215,13 @@ fn run() -> Result<(), Box<dyn Error>> {
         if batch_size < train.len() {
             rng.shuffle(&mut order);
         }
-        // The test loss at the parameters the epoch starts from: no gradient needed.
+        // The test loss and training accuracy at the parameters the epoch
+        // starts from, like the training loss: no gradient needed.
         let test_loss = {
             tape.clear();
             mean_cross_entropy(&tape.vars(&w), tape.var(b), &data, &test).value()
         };
+        let train_accuracy = confusion(&w, b, &data, &train).accuracy();
         let mut epoch_loss = 0.0;
         for batch in order.chunks(batch_size) {
             tape.clear(); // forget the last step; keep the memory
@@ -238,8 +240,7 @@ fn run() -> Result<(), Box<dyn Error>> {
         train_curve.push((epoch as f64, epoch_loss));
         test_curve.push((epoch as f64, test_loss));
         if epoch % settings.every == 0 || epoch == 1 || epoch == settings.epochs {
-            let accuracy = confusion(&w, b, &data, &train).accuracy();
-            println!("{epoch:>6}  {epoch_loss:>12.6}  {test_loss:>12.6}  {accuracy:>10.4}");
+            println!("{epoch:>6}  {epoch_loss:>12.6}  {test_loss:>12.6}  {train_accuracy:>10.4}");
         }
     }
     let elapsed = started.elapsed();
