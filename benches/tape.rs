@@ -76,7 +76,7 @@ fn logreg(c: &mut Criterion) {
     group.bench_function("tapegrad", |b| {
         b.iter(|| {
             tape.clear();
-            let w: Vec<_> = black_box(&w0).iter().map(|&v| tape.var(v)).collect();
+            let w = tape.vars(black_box(&w0));
             let bias = tape.var(0.1);
             let logits: Vec<_> = x.iter().map(|row| tapegrad::dot(&w, row) + bias).collect();
             let loss = tapegrad::loss::mean_bce_with_logits(&logits, &y);

@@ -91,14 +91,14 @@ where
 {
     let mut tape = Tape::new();
     let tape_gradient = {
-        let vars: Vec<_> = x.iter().map(|&v| tape.var(v)).collect();
+        let vars = tape.vars(x);
         let grads = f(&vars).backward();
         vars.iter().map(|v| grads.wrt(v)).collect::<Vec<_>>()
     };
     let mut at = x.to_vec();
     let mut eval = |at: &[F]| {
         tape.clear();
-        let vars: Vec<_> = at.iter().map(|&v| tape.var(v)).collect();
+        let vars = tape.vars(at);
         f(&vars).value()
     };
     let numeric: Vec<F> = (0..x.len())

@@ -113,26 +113,11 @@ impl<F: Float> Tape<F> {
     /// recording, else a gradient of the sweep that is not finite.
     fn diagnose(&self, output: u32, gradients: &Gradients<F>) -> Result<()> {
         let anomalies = self.anomalies().ok_or(Error::NotChecked)?;
-        let parents = self.parents_by_node(output);
+        let graph = self.dependencies(output);
         let out = output as usize;
-        // Which nodes the output depends on, and through which child.
-        let mut child = vec![None; out + 1];
-        let mut needed = vec![false; out + 1];
-        needed[out] = true;
-        for node in (1..=out).rev() {
-            if !needed[node] {
-                continue;
-            }
-            for &(parent, _) in &parents[node] {
-                if !needed[parent] {
-                    needed[parent] = true;
-                    child[parent] = Some(node);
-                }
-            }
-        }
         if let Some(&(node, anomaly)) = anomalies
             .iter()
-            .find(|&&(n, _)| n <= output && needed[n as usize])
+            .find(|&&(n, _)| n <= output && graph.needs(n as usize))
         {
             return Err(self.describe(node, anomaly));
         }
@@ -140,14 +125,14 @@ impl<F: Float> Tape<F> {
         // gradient is not finite is where it first went wrong.
         let Some(node) = (1..=out)
             .rev()
-            .find(|&n| needed[n] && gradients.adjoint(n).is_some_and(|g| !g.is_finite()))
+            .find(|&n| graph.needs(n) && gradients.adjoint(n).is_some_and(|g| !g.is_finite()))
         else {
             return Ok(());
         };
         let trace = self.trace().expect("a checked tape is traced");
         let mut chain = vec![trace[node - 1].op];
         let mut at = node;
-        while let Some(next) = child[at] {
+        while let Some(next) = graph.via(at) {
             chain.push(trace[next - 1].op);
             at = next;
         }

@@ -43,21 +43,10 @@ impl<F: Float + Display> Tape<F> {
         }
         let trace = self.trace().ok_or(Error::NotTraced)?;
         let out = output.node() as usize;
-        let parents = self.parents_by_node(output.node());
-
-        // Reverse reachability: a node is drawn if the output depends on it.
-        let mut needed = vec![false; out + 1];
-        needed[out] = true;
-        for node in (1..=out).rev() {
-            if needed[node] {
-                for &(parent, _) in &parents[node] {
-                    needed[parent] = true;
-                }
-            }
-        }
+        let graph = self.dependencies(output.node());
 
         let mut dot = String::from("digraph tape {\n  rankdir=LR;\n  node [shape=box];\n");
-        for node in (1..=out).filter(|&n| needed[n]) {
+        for node in (1..=out).filter(|&n| graph.needs(n)) {
             let Traced { op, value, .. } = trace[node - 1];
             let op = op.replace('\\', "\\\\").replace('"', "\\\"");
             let gradient = gradients
@@ -69,8 +58,8 @@ impl<F: Float + Display> Tape<F> {
                 "  n{node} [label=\"{op} #{node}\\nvalue = {value}{gradient}\"];"
             );
         }
-        for node in (1..=out).filter(|&n| needed[n]) {
-            for &(parent, partial) in &parents[node] {
+        for node in (1..=out).filter(|&n| graph.needs(n)) {
+            for &(parent, partial) in &graph.parents[node] {
                 let _ = writeln!(dot, "  n{parent} -> n{node} [label=\"{partial}\"];");
             }
         }

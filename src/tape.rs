@@ -218,7 +218,13 @@ impl<F: Float> Tape<F> {
     /// ```
     #[track_caller]
     pub fn vars(&self, values: &[F]) -> Vec<Var<'_, F>> {
-        values.iter().map(|&v| self.var(v)).collect()
+        // A loop, not a closure: `#[track_caller]` passes through the one
+        // and not the other, and a checked tape names the caller's line.
+        let mut vars = Vec::with_capacity(values.len());
+        for &v in values {
+            vars.push(self.var(v));
+        }
+        vars
     }
 
     /// The number of nodes recorded: inputs and operations.
@@ -437,6 +443,28 @@ impl<F: Float> Tape<F> {
         nodes
     }
 
+    /// The part of the tape that `output` depends on, walked back from it.
+    pub(crate) fn dependencies(&self, output: u32) -> Dependencies<F> {
+        let parents = self.parents_by_node(output);
+        let out = output as usize;
+        let mut via = vec![None; out + 1];
+        for node in (1..=out).rev() {
+            if node != out && via[node].is_none() {
+                continue; // the output does not depend on it
+            }
+            for &(parent, _) in &parents[node] {
+                if via[parent].is_none() {
+                    via[parent] = Some(node);
+                }
+            }
+        }
+        Dependencies {
+            output: out,
+            parents,
+            via,
+        }
+    }
+
     /// The reverse sweep: `adjoints[output]` is seeded, and every node from
     /// `output` down multiplies its adjoint by its partials and adds the
     /// products into its parents. `end` is where `output`'s edges end.
@@ -467,6 +495,27 @@ impl<F: Float> Tape<F> {
                 live = !incoming.is_zero();
             }
         }
+    }
+}
+
+/// What an output depends on: every node's parents, and for each node
+/// the output needs, the child through which it first found it.
+pub(crate) struct Dependencies<F> {
+    output: usize,
+    /// Per node up to the output: its `(parent, ∂node/∂parent)` edges.
+    pub(crate) parents: Vec<Vec<(usize, F)>>,
+    via: Vec<Option<usize>>,
+}
+
+impl<F> Dependencies<F> {
+    /// Whether the output depends on `node`.
+    pub(crate) fn needs(&self, node: usize) -> bool {
+        node == self.output || self.via[node].is_some()
+    }
+
+    /// The child through which the output reached `node`.
+    pub(crate) fn via(&self, node: usize) -> Option<usize> {
+        self.via[node]
     }
 }
 

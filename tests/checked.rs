@@ -226,3 +226,14 @@ fn operators_and_methods_report_the_callers_line() {
     };
     assert_eq!((op, location.line()), ("recip", line));
 }
+
+#[test]
+fn inputs_made_by_vars_report_the_callers_line() {
+    let tape = Tape::checked();
+    let (xs, line) = (tape.vars(&[1.0, f64::NAN]), here());
+    let Err(Error::NonFinite { op, location, .. }) = tape.check() else {
+        panic!("a NaN input is reported");
+    };
+    assert_eq!((op, location.line()), ("input", line));
+    assert_eq!(xs.len(), 2);
+}

@@ -299,7 +299,7 @@ proptest! {
     ) {
         let kinks = Kinks(Cell::new(f64::INFINITY));
         let tape = Tape::new();
-        let vars: Vec<_> = x.iter().map(|&v| tape.var(v)).collect();
+        let vars = tape.vars(&x);
         let out = eval(&e, &vars, &kinks);
         let grads = out.backward();
         let gradient: Vec<f64> = vars.iter().map(|v| grads.wrt(v)).collect();
