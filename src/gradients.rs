@@ -103,7 +103,23 @@ impl<F: Float> Gradients<F> {
     /// ```
     #[track_caller]
     pub fn wrt_all(&self, xs: &[Var<'_, F>]) -> Vec<F> {
-        xs.iter().map(|x| self[x]).collect()
+        // One check for all when they share this tape and no sigmoid on it
+        // can have been bypassed; else each is checked on its own.
+        let tape = xs.first().and_then(|x| x.tape());
+        let shared = tape.filter(|&t| {
+            self.belongs_to(t).is_ok()
+                && !t.has_logistic()
+                && xs
+                    .iter()
+                    .all(|x| x.tape().is_some_and(|u| core::ptr::eq(t, u)))
+        });
+        match shared {
+            Some(_) => xs
+                .iter()
+                .map(|x| self.adjoint(x.node() as usize).unwrap_or(self.zero))
+                .collect(),
+            None => xs.iter().map(|x| self[x]).collect(),
+        }
     }
 
     /// The adjoint of `node`, if the sweep reached it.

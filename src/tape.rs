@@ -16,6 +16,10 @@ use crate::trace::{Anomaly, Trace, Traced};
 /// no per-node offset table, and a binary node costs exactly two edges.
 const FIRST: u32 = 1 << 31;
 
+/// What a tape says when it holds as many nodes (2³¹) or edges (2³²) as
+/// it can index.
+const FULL: &str = "tapegrad: the tape is full (2^31 nodes or 2^32 edges); clear it between steps";
+
 /// Node 0 is a sink: an input's single edge points to it, so every node has
 /// at least one edge and the sweep needs no special case for inputs.
 const SINK: u32 = 0;
@@ -218,12 +222,37 @@ impl<F: Float> Tape<F> {
     /// ```
     #[track_caller]
     pub fn vars(&self, values: &[F]) -> Vec<Var<'_, F>> {
-        // A loop, not a closure: `#[track_caller]` passes through the one
-        // and not the other, and a checked tape names the caller's line.
         let mut vars = Vec::with_capacity(values.len());
-        for &v in values {
-            vars.push(self.var(v));
+        if self.is_traced() {
+            // A loop, not a closure: `#[track_caller]` passes through the
+            // one and not the other, and a checked tape names the caller's
+            // line.
+            for &v in values {
+                vars.push(self.var(v));
+            }
+            return vars;
         }
+        // In bulk: one edge to the sink per input.
+        let mut inner = self.inner.borrow_mut();
+        let (first, start) = (inner.nodes, inner.parents.len());
+        let n = u32::try_from(values.len())
+            .ok()
+            .filter(|&n| n < FIRST - first);
+        let n = n.unwrap_or_else(|| panic!("{FULL}"));
+        inner.nodes += n;
+        inner
+            .parents
+            .extend(core::iter::repeat_n(SINK | FIRST, values.len()));
+        inner
+            .partials
+            .extend(core::iter::repeat_n(F::zero(), values.len()));
+        let end = |i: usize| u32::try_from(start + i + 1).unwrap_or_else(|_| panic!("{FULL}"));
+        vars.extend(
+            (first..)
+                .zip(values)
+                .enumerate()
+                .map(|(i, (node, &v))| Var::recorded(self, node, end(i), v)),
+        );
         vars
     }
 
@@ -310,11 +339,7 @@ impl<F: Float> Tape<F> {
     ) -> Var<'_, F> {
         let mut inner = self.inner.borrow_mut();
         let node = inner.nodes;
-        assert!(
-            node < FIRST,
-            "tapegrad: the tape is full ({} nodes); clear it between steps",
-            FIRST - 1
-        );
+        assert!(node < FIRST, "{FULL}");
         inner.nodes += 1;
         let mut edges = Edges {
             inner: &mut inner,
@@ -322,27 +347,9 @@ impl<F: Float> Tape<F> {
         };
         let value = write(&mut edges);
         debug_assert_eq!(edges.flag, 0, "a node must have at least one edge");
-        let end = u32::try_from(inner.parents.len())
-            .expect("tapegrad: the tape is full (2^32 edges); clear it between steps");
-        let Inner {
-            trace,
-            parents,
-            partials,
-            ..
-        } = &mut *inner;
-        if let Some(trace) = trace {
-            let traced = Traced {
-                op,
-                value,
-                location: core::panic::Location::caller(),
-            };
-            let start = parents[..end as usize]
-                .iter()
-                .rposition(|&p| p & FIRST != 0)
-                .expect("a node has a first edge");
-            let own = start..end as usize;
-            let node_parents = parents[own.clone()].iter().map(|&p| (p & !FIRST) as usize);
-            trace.record(node, traced, node_parents, &partials[own]);
+        let end = u32::try_from(inner.parents.len()).unwrap_or_else(|_| panic!("{FULL}"));
+        if inner.trace.is_some() {
+            trace_node(&mut inner, op, node, end, value);
         }
         Var::recorded(self, node, end, value)
     }
@@ -369,6 +376,11 @@ impl<F: Float> Tape<F> {
             mark.fused_at = Some(mark.fused_at.map_or(at, |first| first.min(at)));
             next = mark.complement_of;
         }
+    }
+
+    /// Whether any node is a sigmoid (that a stable `ln` may bypass).
+    pub(crate) fn has_logistic(&self) -> bool {
+        !self.inner.borrow().logistic.is_empty()
     }
 
     /// Whether a stable `ln` recorded at or before `output` bypasses `node`.
@@ -479,23 +491,58 @@ impl<F: Float> Tape<F> {
     pub(crate) fn sweep(&self, output: u32, end: u32, adjoints: &mut [F]) {
         let inner = self.inner.borrow();
         let end = end as usize;
-        let edges = inner.parents[..end].iter().zip(&inner.partials[..end]);
+        let mut edges = inner.parents[..end]
+            .iter()
+            .zip(&inner.partials[..end])
+            .rev();
+        // Node by node, from `output` down, each over its edges back to the
+        // one flagged as its first.
         let mut node = output as usize;
-        let mut incoming = adjoints[node];
-        let mut live = !incoming.is_zero();
-        for (&parent, &partial) in edges.rev() {
-            if live || partial.is_finite() {
-                let p = (parent & !FIRST) as usize;
-                adjoints[p] = adjoints[p] + partial * incoming;
+        while edges.len() > 0 {
+            // Every edge into `node` comes from a later node, all done.
+            let incoming = adjoints[node];
+            let live = !incoming.is_zero();
+            for (&parent, &partial) in edges.by_ref() {
+                if live || partial.is_finite() {
+                    let p = (parent & !FIRST) as usize;
+                    adjoints[p] = adjoints[p] + partial * incoming;
+                }
+                if parent & FIRST != 0 {
+                    break;
+                }
             }
-            if parent & FIRST != 0 {
-                // Every edge into `node - 1` comes from a later node, all done.
-                node -= 1;
-                incoming = adjoints[node];
-                live = !incoming.is_zero();
-            }
+            node -= 1;
         }
     }
+}
+
+/// Remembers the node just recorded, `node` with edges ending at `end`, on
+/// a traced tape: out of line, so that a plain tape's recording stays small.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn trace_node<F: Float>(inner: &mut Inner<F>, op: &'static str, node: u32, end: u32, value: F) {
+    let Inner {
+        trace: Some(trace),
+        parents,
+        partials,
+        ..
+    } = inner
+    else {
+        return;
+    };
+    let traced = Traced {
+        op,
+        value,
+        location: core::panic::Location::caller(),
+    };
+    let start = parents[..end as usize]
+        .iter()
+        .rposition(|&p| p & FIRST != 0)
+        .expect("a node has a first edge");
+    let own = start..end as usize;
+    let node_parents = parents[own.clone()].iter().map(|&p| (p & !FIRST) as usize);
+    trace.record(node, traced, node_parents, &partials[own]);
 }
 
 /// What an output depends on: every node's parents, and for each node
@@ -533,6 +580,20 @@ impl<F> Edges<'_, F> {
         self.inner.parents.push(parent | self.flag);
         self.inner.partials.push(partial);
         self.flag = 0;
+    }
+
+    /// Adds the edges to `parents` with `partials`, in order.
+    #[inline(always)]
+    pub(crate) fn push_all<const N: usize>(&mut self, mut parents: [u32; N], partials: [F; N])
+    where
+        F: Copy,
+    {
+        if let Some(first) = parents.first_mut() {
+            *first |= self.flag;
+            self.flag = 0;
+        }
+        self.inner.parents.extend_from_slice(&parents);
+        self.inner.partials.extend_from_slice(&partials);
     }
 
     /// Adds an edge to each of `parents` with the `partials` in order, in

@@ -161,8 +161,7 @@ impl<'t, F: Float> Var<'t, F> {
             (Some(a), Some(b)) => {
                 same_tape(a, b);
                 a.record_with(op, |edges| {
-                    edges.push(self.node, da);
-                    edges.push(other.node, db);
+                    edges.push_all([self.node, other.node], [da, db]);
                     value
                 })
             }
