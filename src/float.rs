@@ -11,7 +11,6 @@
 //! is not what `==` asks.
 
 use core::cmp::Ordering;
-use core::num::FpCategory;
 
 use num_traits::{Float, Num, NumCast, One, ToPrimitive, Zero};
 
@@ -83,119 +82,66 @@ impl<F: Float> NumCast for Var<'_, F> {
     }
 }
 
-/// Forwards `Float` methods to the `Var` methods of the same name, which
-/// record a node with their derivative.
-macro_rules! recorded {
-    ($($name:ident($($arg:ident),*)),* $(,)?) => {$(
+/// The body of `impl Float` for a number type built on `F` (`Var`, `Dual`)
+/// that has an inherent method of each `Float` name, `constant` and
+/// `value`: every method forwards to the inherent one (inherent methods take
+/// precedence in `Self::name`), constants record nothing, and the
+/// predicates look at the value.
+macro_rules! float_methods {
+    () => {
+        float_methods!(@constants nan, infinity, neg_infinity, neg_zero, min_value,
+            min_positive_value, max_value, epsilon);
+        float_methods!(@inspected is_nan -> bool, is_infinite -> bool, is_finite -> bool,
+            is_normal -> bool, is_subnormal -> bool, classify -> core::num::FpCategory,
+            is_sign_positive -> bool, is_sign_negative -> bool,
+            integer_decode -> (u64, i16, i8));
+        float_methods!(@forwarded floor(), ceil(), round(), trunc(), fract(), abs(), signum(),
+            recip(), sqrt(), cbrt(), exp(), exp2(), exp_m1(), ln(), ln_1p(), log2(), log10(),
+            sin(), cos(), tan(), asin(), acos(), atan(), sinh(), cosh(), tanh(), asinh(),
+            acosh(), atanh(), to_degrees(), to_radians(), mul_add(a, b), powf(n), log(base),
+            max(other), min(other), hypot(other), atan2(other), copysign(sign),
+            clamp(min, max));
+
         #[track_caller]
-        fn $name(self $(, $arg: Self)*) -> Self {
-            Var::$name(self $(, $arg)*)
+        fn powi(self, n: i32) -> Self {
+            Self::powi(self, n)
+        }
+
+        #[track_caller]
+        fn sin_cos(self) -> (Self, Self) {
+            Self::sin_cos(self)
+        }
+
+        /// `max(x − y, 0)`.
+        #[track_caller]
+        fn abs_sub(self, other: Self) -> Self {
+            Self::max(self - other, F::zero())
+        }
+    };
+    (@constants $($name:ident),*) => {$(
+        fn $name() -> Self {
+            Self::constant(F::$name())
         }
     )*};
-}
-
-/// Forwards `Float` methods that only look at the value.
-macro_rules! inspected {
-    ($($name:ident -> $out:ty),* $(,)?) => {$(
+    (@inspected $($name:ident -> $out:ty),*) => {$(
         fn $name(self) -> $out {
             self.value().$name()
         }
     )*};
-}
-
-/// Forwards `Float` constants, as constants on no tape.
-macro_rules! constants {
-    ($($name:ident),* $(,)?) => {$(
-        fn $name() -> Self {
-            Var::constant(F::$name())
+    (@forwarded $($name:ident($($arg:ident),*)),*) => {$(
+        #[track_caller]
+        fn $name(self $(, $arg: Self)*) -> Self {
+            Self::$name(self $(, $arg)*)
         }
     )*};
 }
+
+pub(crate) use float_methods;
 
 /// Every method records what the `Var` method of the same name records (see
 /// each for its derivative); the rounding functions and `signum` record a
 /// zero derivative, true everywhere but at their jumps; the predicates and
 /// `integer_decode` look at the value.
 impl<F: Float> Float for Var<'_, F> {
-    constants!(
-        nan,
-        infinity,
-        neg_infinity,
-        neg_zero,
-        min_value,
-        min_positive_value,
-        max_value,
-        epsilon
-    );
-
-    inspected!(
-        is_nan -> bool,
-        is_infinite -> bool,
-        is_finite -> bool,
-        is_normal -> bool,
-        is_subnormal -> bool,
-        classify -> FpCategory,
-        is_sign_positive -> bool,
-        is_sign_negative -> bool,
-        integer_decode -> (u64, i16, i8),
-    );
-
-    recorded!(
-        floor(),
-        ceil(),
-        round(),
-        trunc(),
-        fract(),
-        abs(),
-        signum(),
-        recip(),
-        sqrt(),
-        cbrt(),
-        exp(),
-        exp2(),
-        exp_m1(),
-        ln(),
-        ln_1p(),
-        log2(),
-        log10(),
-        sin(),
-        cos(),
-        tan(),
-        asin(),
-        acos(),
-        atan(),
-        sinh(),
-        cosh(),
-        tanh(),
-        asinh(),
-        acosh(),
-        atanh(),
-        to_degrees(),
-        to_radians(),
-        mul_add(a, b),
-        powf(n),
-        log(base),
-        max(other),
-        min(other),
-        hypot(other),
-        atan2(other),
-        copysign(sign),
-        clamp(min, max),
-    );
-
-    #[track_caller]
-    fn powi(self, n: i32) -> Self {
-        Var::powi(self, n)
-    }
-
-    #[track_caller]
-    fn sin_cos(self) -> (Self, Self) {
-        Var::sin_cos(self)
-    }
-
-    /// `max(x − y, 0)`.
-    #[track_caller]
-    fn abs_sub(self, other: Self) -> Self {
-        Var::max(self - other, F::zero())
-    }
+    float_methods!();
 }

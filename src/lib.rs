@@ -124,6 +124,26 @@
 //! where the branch switches. The crate's own ops are written with analytic
 //! branches so that their derivatives of every order are exact.
 //!
+//! # Fewer nodes: fused ops and forward mode
+//!
+//! A tape pays per node. A small function that is evaluated many times,
+//! such as a term of a long sum, can be recorded as one node instead:
+//! [`Var::fused`] runs it once on [`Dual`] numbers (forward mode: each
+//! carries its derivatives with respect to the function's arguments) and
+//! records the result with those partials; [`sum_windows`] does the same for
+//! every window of neighbours in a slice and records the whole sum as one
+//! node. The derivatives are those of the same formula on the tape.
+//!
+//! ```
+//! use tapegrad::{Tape, sum_windows};
+//!
+//! let tape = Tape::new();
+//! let x = tape.vars(&[-1.2_f64, 1.0, 0.5]);
+//! let f = sum_windows(&x, |[a, b]| 100.0 * (b - a * a).powi(2) + (1.0 - a).powi(2));
+//! assert_eq!(tape.len(), 4); // three inputs and one node, not 3 + 2 × 8
+//! assert_eq!(f.backward().wrt(&x[2]), 200.0 * (0.5 - 1.0));
+//! ```
+//!
 //! # `f32` or `f64`
 //!
 //! `Tape<F>` and `Var<'t, F>` are generic over [`num_traits::Float`], with
@@ -168,6 +188,7 @@
 mod check;
 mod checked;
 mod derivatives;
+mod dual;
 mod error;
 mod float;
 mod gradients;
@@ -184,9 +205,10 @@ mod var;
 pub use check::{GradientCheck, Tolerance, check_gradient, check_gradient_with};
 pub use checked::Quantity;
 pub use derivatives::{grad, hessian, hvp, jacobian};
+pub use dual::Dual;
 pub use error::{Error, Result};
 pub use gradients::Gradients;
-pub use ops::{Operand, dot, sum};
+pub use ops::{Operand, dot, sum, sum_windows};
 pub use tape::Tape;
 pub use var::Var;
 

@@ -86,6 +86,9 @@ struct Inner<F> {
     logistic: Vec<Logistic<F>>,
     /// Each node's op, value and location, if the tape is traced or checked.
     trace: Option<Trace<F>>,
+    /// A buffer n-ary ops lend between calls, so that a training loop
+    /// does not allocate.
+    scratch: Vec<F>,
 }
 
 /// Records that a node's value is `σ(u)` with `u = ±pre`, so that its `ln`
@@ -111,6 +114,7 @@ impl<F: Float> Inner<F> {
             nodes: SINK + 1,
             logistic: Vec::new(),
             trace: None,
+            scratch: Vec::new(),
         }
     }
 }
@@ -352,6 +356,16 @@ impl<F: Float> Tape<F> {
             trace_node(&mut inner, op, node, end, value);
         }
         Var::recorded(self, node, end, value)
+    }
+
+    /// Lends the tape's scratch buffer, empty if it is already lent.
+    pub(crate) fn take_scratch(&self) -> Vec<F> {
+        core::mem::take(&mut self.inner.borrow_mut().scratch)
+    }
+
+    /// Gives the scratch buffer back.
+    pub(crate) fn return_scratch(&self, buffer: Vec<F>) {
+        self.inner.borrow_mut().scratch = buffer;
     }
 
     /// Remembers that a node is a sigmoid, for [`Tape::logistic`].

@@ -467,3 +467,44 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// Forward mode (`Dual`) and reverse mode (the tape) give the same
+    /// gradient of a random smooth expression; so does the expression as one
+    /// fused node, and its Hessian through the nested tape.
+    #[test]
+    fn forward_mode_matches_reverse_mode(
+        e in smooth(),
+        x in prop::array::uniform3(-2.0..2.0f64),
+    ) {
+        let reverse = tapegrad::grad(|v| eval_smooth(&e, v), &x);
+        prop_assume!(reverse.iter().all(|g| g.is_finite() && g.abs() < 1e6));
+        let forward = eval_smooth(&e, &tapegrad::Dual::inputs(x)).tangent();
+        let fused = tapegrad::grad(
+            |v| Var::fused("e", [v[0], v[1], v[2]], |d| eval_smooth(&e, &d)),
+            &x,
+        );
+        for i in 0..INPUTS {
+            let scale = reverse[i].abs().max(1.0);
+            prop_assert!(
+                (forward[i] - reverse[i]).abs() <= 1e-12 * scale,
+                "{:?} at {:?}: ∂/∂x{} forward {}, reverse {}", e, x, i, forward[i], reverse[i]
+            );
+            prop_assert_eq!(fused[i], forward[i]);
+        }
+        let h = tapegrad::hessian(|v| eval_smooth(&e, v), &x);
+        prop_assume!(h.iter().flatten().all(|v| v.is_finite() && v.abs() < 1e6));
+        let h_fused = tapegrad::hessian(
+            |v| Var::fused("e", [v[0], v[1], v[2]], |d| eval_smooth(&e, &d)),
+            &x,
+        );
+        for (row, row_fused) in h.iter().zip(&h_fused) {
+            for (a, b) in row.iter().zip(row_fused) {
+                let scale = a.abs().max(1.0);
+                prop_assert!((a - b).abs() <= 1e-10 * scale, "{:?} at {:?}: {} vs {}", e, x, a, b);
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use tapegrad::{Gradients, Tape, Var, dot, loss, sum};
+use tapegrad::{Gradients, Tape, Var, dot, loss, sum_windows};
 
 use crate::data::{Chain, Logreg, Mlp, Rosenbrock, SIZES};
 
@@ -49,11 +49,7 @@ pub fn rosenbrock_scalar(r: &Rosenbrock) -> Vec<f64> {
 
 pub fn rosenbrock_idiomatic(r: &Rosenbrock) -> Vec<f64> {
     gradient(&r.x, |x| {
-        let terms: Vec<Var> = x
-            .windows(2)
-            .map(|w| (w[1] - w[0].powi(2)).powi(2) * 100.0 + (1.0 - w[0]).powi(2))
-            .collect();
-        sum(&terms)
+        sum_windows(x, |[a, b]| 100.0 * (b - a * a).powi(2) + (1.0 - a).powi(2))
     })
 }
 

@@ -13,7 +13,7 @@ use crate::Var;
 use crate::tape::Logistic;
 
 /// `(σ(z), σ′(z))` from one exponential that cannot overflow.
-fn logistic<F: Float>(z: F) -> (F, F) {
+pub(crate) fn logistic<F: Float>(z: F) -> (F, F) {
     let one = F::one();
     let (s, e, q) = if z >= F::zero() {
         let e = (-z).exp();
@@ -45,7 +45,7 @@ pub(crate) fn bce<F: Float>(z: F, y: F) -> (F, F) {
 }
 
 /// `softplus(z) = ln(1 + eᶻ)`, as `z + ln(1 + e^(−z))` for `z > 0`.
-fn softplus<F: Float>(z: F) -> F {
+pub(crate) fn softplus<F: Float>(z: F) -> F {
     if z > F::zero() {
         z + (-z).exp().ln_1p()
     } else {

@@ -4,8 +4,10 @@
 mod activation;
 mod arith;
 mod elementary;
+mod fused;
 mod nary;
 mod piecewise;
 
-pub(crate) use activation::bce;
+pub(crate) use activation::{bce, logistic, softplus};
+pub use fused::sum_windows;
 pub use nary::{Operand, dot, sum};

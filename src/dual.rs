@@ -1,0 +1,558 @@
+//! `Dual`: forward mode, a number that carries its own derivatives.
+//!
+//! The tape differentiates in reverse: one node per operation, one sweep
+//! back. For a small function of a few inputs that is evaluated many times
+//! (a term of a long sum), forward mode is cheaper: each operation updates
+//! the value and `N` derivatives in registers, nothing is recorded, and the
+//! whole function becomes one node on the tape with its `N` partials
+//! ([`Var::fused`](crate::Var::fused), [`sum_windows`](crate::sum_windows)).
+//! This is the "preaccumulation" of the autodiff literature.
+//!
+//! Every method computes its value with `F`'s own method of the same name
+//! and its derivative with the same formula as [`Var`](crate::Var)'s method,
+//! so the two modes agree (the tests hold them to each other).
+
+use core::cmp::Ordering;
+use core::fmt;
+use core::iter::{Product, Sum};
+use core::ops::{
+    Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign,
+};
+
+use num_traits::{Float, Num, NumCast, One, ToPrimitive, Zero};
+
+use crate::float::float_methods;
+use crate::ops::{logistic, softplus};
+
+/// A value and its derivatives with respect to `N` inputs: forward-mode
+/// automatic differentiation.
+///
+/// Arithmetic and the elementary functions of `f64` apply the chain rule as
+/// they go: `y = f(x)` carries `∂y/∂inputₖ = f′(x) · ∂x/∂inputₖ` for every
+/// `k`. `Dual` implements [`num_traits::Float`], so a function written once
+/// for `T: Float` runs on it. Its `==` and `<` compare values.
+///
+/// ```
+/// use tapegrad::Dual;
+///
+/// // f(x, y) = x·y + sin x, at (2, 5): both partials in one evaluation.
+/// let [x, y] = Dual::inputs([2.0, 5.0]);
+/// let f = x * y + x.sin();
+/// assert_eq!(f.value(), 10.0 + 2.0_f64.sin());
+/// assert_eq!(f.tangent(), [5.0 + 2.0_f64.cos(), 2.0]);
+/// ```
+#[derive(Clone, Copy)]
+#[must_use = "an operation returns a new Dual and leaves its operands unchanged"]
+pub struct Dual<F, const N: usize> {
+    value: F,
+    tangent: [F; N],
+}
+
+impl<F: Float, const N: usize> Dual<F, N> {
+    /// A value with the given derivatives.
+    ///
+    /// ```
+    /// let x = tapegrad::Dual::new(3.0, [1.0, 0.0]);
+    /// assert_eq!((x * x).tangent(), [6.0, 0.0]);
+    /// ```
+    pub fn new(value: F, tangent: [F; N]) -> Self {
+        Dual { value, tangent }
+    }
+
+    /// A constant: every derivative is `0`.
+    pub fn constant(value: F) -> Self {
+        Dual::new(value, [F::zero(); N])
+    }
+
+    /// The input number `k`: its derivative with respect to itself is `1`,
+    /// to the others `0`.
+    ///
+    /// # Panics
+    ///
+    /// If `k >= N`.
+    ///
+    /// ```
+    /// let x = tapegrad::Dual::<f64, 3>::input(2.0, 1);
+    /// assert_eq!(x.tangent(), [0.0, 1.0, 0.0]);
+    /// ```
+    pub fn input(value: F, k: usize) -> Self {
+        assert!(
+            k < N,
+            "tapegrad::Dual::input: input {k} of a Dual with {N} derivatives"
+        );
+        let mut tangent = [F::zero(); N];
+        tangent[k] = F::one();
+        Dual::new(value, tangent)
+    }
+
+    /// The inputs `values[0]`, …, `values[N − 1]`, each differentiated with
+    /// respect to itself.
+    ///
+    /// ```
+    /// let [a, b] = tapegrad::Dual::inputs([1.0, 2.0]);
+    /// assert_eq!((a / b).tangent(), [0.5, -0.25]);
+    /// ```
+    pub fn inputs(values: [F; N]) -> [Self; N] {
+        let mut k = 0;
+        values.map(|v| {
+            k += 1;
+            Dual::input(v, k - 1)
+        })
+    }
+
+    /// The value.
+    pub fn value(&self) -> F {
+        self.value
+    }
+
+    /// The derivatives with respect to the `N` inputs.
+    pub fn tangent(&self) -> [F; N] {
+        self.tangent
+    }
+
+    /// `value` as a function of `self`, with `d = ∂value/∂self`.
+    #[inline(always)]
+    fn unary(self, value: F, d: F) -> Self {
+        Dual::new(value, self.tangent.map(|t| scaled(t, d)))
+    }
+
+    /// `value` as a function of `self` and `other`, with partials `da`, `db`.
+    #[inline(always)]
+    fn binary(self, other: Self, value: F, da: F, db: F) -> Self {
+        let mut tangent = self.tangent;
+        for (t, &u) in tangent.iter_mut().zip(&other.tangent) {
+            *t = scaled(*t, da) + scaled(u, db);
+        }
+        Dual::new(value, tangent)
+    }
+
+    /// The logistic sigmoid `σ(x) = 1/(1 + e^(−x))`: `σ′ = σ·(1 − σ)`.
+    pub fn sigmoid(self) -> Self {
+        let (s, ds) = logistic(self.value);
+        self.unary(s, ds)
+    }
+
+    /// `ln σ(x)`, stable for any `x`: `d/dx = σ(−x)`.
+    pub fn ln_sigmoid(self) -> Self {
+        let x = self.value;
+        self.unary(-softplus(-x), logistic(-x).0)
+    }
+
+    /// `ln(1 + eˣ)`, stable for any `x`: `d/dx = σ(x)`.
+    pub fn softplus(self) -> Self {
+        self.unary(softplus(self.value), logistic(self.value).0)
+    }
+
+    /// `max(x, 0)`: `d/dx = 1` for `x > 0`, else `0`.
+    pub fn relu(self) -> Self {
+        let x = self.value;
+        match x > F::zero() {
+            true => self,
+            false if x.is_nan() => self.unary(x, F::zero()),
+            false => self.unary(F::zero(), F::zero()),
+        }
+    }
+}
+
+/// `t · d`, except that a zero derivative passes nothing through a partial
+/// that is not finite (`0 · ∞` would be NaN where nothing depends on that
+/// input): the rule of the reverse sweep, so that both modes agree.
+#[inline(always)]
+fn scaled<F: Float>(t: F, d: F) -> F {
+    if d.is_finite() || !t.is_zero() {
+        t * d
+    } else {
+        t
+    }
+}
+
+fn two<F: Float>() -> F {
+    F::one() + F::one()
+}
+
+/// The derivative of `max` (`a_wins`) or `min`: `1` to the winner, `½` each
+/// on a tie, as [`Var::max`](crate::Var::max).
+fn split<F: Float>(a_wins: bool, b_wins: bool) -> (F, F) {
+    match (a_wins, b_wins) {
+        (true, _) => (F::one(), F::zero()),
+        (false, true) => (F::zero(), F::one()),
+        (false, false) => (two::<F>().recip(), two::<F>().recip()),
+    }
+}
+
+impl<F: Float, const N: usize> Add for Dual<F, N> {
+    type Output = Self;
+    fn add(self, b: Self) -> Self {
+        self.binary(b, self.value + b.value, F::one(), F::one())
+    }
+}
+
+impl<F: Float, const N: usize> Sub for Dual<F, N> {
+    type Output = Self;
+    fn sub(self, b: Self) -> Self {
+        self.binary(b, self.value - b.value, F::one(), -F::one())
+    }
+}
+
+impl<F: Float, const N: usize> Mul for Dual<F, N> {
+    type Output = Self;
+    fn mul(self, b: Self) -> Self {
+        self.binary(b, self.value * b.value, b.value, self.value)
+    }
+}
+
+impl<F: Float, const N: usize> Div for Dual<F, N> {
+    type Output = Self;
+    fn div(self, b: Self) -> Self {
+        let q = self.value / b.value;
+        self.binary(b, q, b.value.recip(), -q / b.value)
+    }
+}
+
+impl<F: Float, const N: usize> Rem for Dual<F, N> {
+    type Output = Self;
+    fn rem(self, b: Self) -> Self {
+        let quotient = (self.value / b.value).trunc();
+        self.binary(b, self.value % b.value, F::one(), -quotient)
+    }
+}
+
+impl<F: Float, const N: usize> Neg for Dual<F, N> {
+    type Output = Self;
+    fn neg(self) -> Self {
+        Dual::new(-self.value, self.tangent.map(|t| -t))
+    }
+}
+
+/// `Dual ∘ F`, `F ∘ Dual` for `f32` and `f64`, and the assigning forms.
+macro_rules! with_floats {
+    ($($Op:ident $op:ident $OpAssign:ident $op_assign:ident),*) => {$(
+        impl<F: Float, const N: usize> $Op<F> for Dual<F, N> {
+            type Output = Self;
+            fn $op(self, b: F) -> Self {
+                $Op::$op(self, Dual::constant(b))
+            }
+        }
+
+        impl<F: Float, const N: usize> $OpAssign for Dual<F, N> {
+            fn $op_assign(&mut self, b: Self) {
+                *self = $Op::$op(*self, b);
+            }
+        }
+
+        impl<F: Float, const N: usize> $OpAssign<F> for Dual<F, N> {
+            fn $op_assign(&mut self, b: F) {
+                *self = $Op::$op(*self, b);
+            }
+        }
+
+        impl<const N: usize> $Op<Dual<f64, N>> for f64 {
+            type Output = Dual<f64, N>;
+            fn $op(self, b: Dual<f64, N>) -> Dual<f64, N> {
+                $Op::$op(Dual::constant(self), b)
+            }
+        }
+
+        impl<const N: usize> $Op<Dual<f32, N>> for f32 {
+            type Output = Dual<f32, N>;
+            fn $op(self, b: Dual<f32, N>) -> Dual<f32, N> {
+                $Op::$op(Dual::constant(self), b)
+            }
+        }
+    )*};
+}
+
+with_floats!(
+    Add add AddAssign add_assign,
+    Sub sub SubAssign sub_assign,
+    Mul mul MulAssign mul_assign,
+    Div div DivAssign div_assign,
+    Rem rem RemAssign rem_assign
+);
+
+impl<F: Float, const N: usize> Sum for Dual<F, N> {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Dual::constant(F::neg_zero()), Add::add)
+    }
+}
+
+impl<F: Float, const N: usize> Product for Dual<F, N> {
+    fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Dual::constant(F::one()), Mul::mul)
+    }
+}
+
+/// Compares values, as `f64`'s `==` does.
+impl<F: Float, const N: usize> PartialEq for Dual<F, N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+/// Compares values, as `f64`'s `<` does.
+impl<F: Float, const N: usize> PartialOrd for Dual<F, N> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        self.value.partial_cmp(&other.value)
+    }
+}
+
+impl<F: Float, const N: usize> Zero for Dual<F, N> {
+    fn zero() -> Self {
+        Dual::constant(F::zero())
+    }
+
+    fn is_zero(&self) -> bool {
+        self.value.is_zero()
+    }
+}
+
+impl<F: Float, const N: usize> One for Dual<F, N> {
+    fn one() -> Self {
+        Dual::constant(F::one())
+    }
+}
+
+impl<F: Float, const N: usize> Num for Dual<F, N> {
+    type FromStrRadixErr = F::FromStrRadixErr;
+
+    fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
+        F::from_str_radix(s, radix).map(Dual::constant)
+    }
+}
+
+impl<F: Float, const N: usize> ToPrimitive for Dual<F, N> {
+    fn to_i64(&self) -> Option<i64> {
+        self.value.to_i64()
+    }
+
+    fn to_u64(&self) -> Option<u64> {
+        self.value.to_u64()
+    }
+
+    fn to_f64(&self) -> Option<f64> {
+        self.value.to_f64()
+    }
+
+    fn to_f32(&self) -> Option<f32> {
+        self.value.to_f32()
+    }
+}
+
+impl<F: Float, const N: usize> NumCast for Dual<F, N> {
+    /// A constant, converted as `F::from` converts.
+    fn from<T: ToPrimitive>(n: T) -> Option<Self> {
+        <F as NumCast>::from(n).map(Dual::constant)
+    }
+}
+
+/// Methods of one argument: `name => (value, derivative)` of `x`.
+macro_rules! unary {
+    ($($name:ident($x:ident) => $value:expr, $d:expr;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`, with the derivative of [`Var::",
+            stringify!($name), "`](crate::Var::", stringify!($name), ").")]
+        pub fn $name(self) -> Self {
+            let $x = self.value;
+            self.unary($value, $d)
+        }
+    )*};
+}
+
+impl<F: Float, const N: usize> Dual<F, N> {
+    unary! {
+        floor(x) => x.floor(), F::zero();
+        ceil(x) => x.ceil(), F::zero();
+        round(x) => x.round(), F::zero();
+        trunc(x) => x.trunc(), F::zero();
+        fract(x) => x.fract(), F::one();
+        signum(x) => x.signum(), F::zero();
+        abs(x) => x.abs(), if x > F::zero() {
+            F::one()
+        } else if x < F::zero() {
+            -F::one()
+        } else {
+            F::zero()
+        };
+        recip(x) => x.recip(), -x.recip() * x.recip();
+        sqrt(x) => x.sqrt(), (two::<F>() * x.sqrt()).recip();
+        cbrt(x) => x.cbrt(), ((two::<F>() + F::one()) * x.cbrt() * x.cbrt()).recip();
+        exp(x) => x.exp(), x.exp();
+        exp2(x) => x.exp2(), x.exp2() * two::<F>().ln();
+        exp_m1(x) => x.exp_m1(), x.exp();
+        ln(x) => x.ln(), x.recip();
+        ln_1p(x) => x.ln_1p(), (F::one() + x).recip();
+        log2(x) => x.log2(), (x * two::<F>().ln()).recip();
+        log10(x) => x.log10(), (x * F::from(10).unwrap_or(F::nan()).ln()).recip();
+        sin(x) => x.sin(), x.cos();
+        cos(x) => x.cos(), -x.sin();
+        tan(x) => x.tan(), F::one() + x.tan() * x.tan();
+        asin(x) => x.asin(), (F::one() - x * x).sqrt().recip();
+        acos(x) => x.acos(), -(F::one() - x * x).sqrt().recip();
+        atan(x) => x.atan(), (F::one() + x * x).recip();
+        sinh(x) => x.sinh(), x.cosh();
+        cosh(x) => x.cosh(), x.sinh();
+        tanh(x) => x.tanh(), F::one() - x.tanh() * x.tanh();
+        asinh(x) => x.asinh(), x.hypot(F::one()).recip();
+        acosh(x) => x.acosh(), ((x - F::one()).sqrt() * (x + F::one()).sqrt()).recip();
+        atanh(x) => x.atanh(), (F::one() - x * x).recip();
+        to_degrees(x) => x.to_degrees(), F::one().to_degrees();
+        to_radians(x) => x.to_radians(), F::one().to_radians();
+    }
+
+    /// `xⁿ`: `d/dx = n·xⁿ⁻¹`.
+    pub fn powi(self, n: i32) -> Self {
+        let x = self.value;
+        let d = match n {
+            0 => F::zero(),
+            _ => F::from(n).unwrap_or(F::nan()) * x.powi(n - 1),
+        };
+        self.unary(x.powi(n), d)
+    }
+
+    /// `xʸ`: `∂/∂x = y·xʸ⁻¹`, `∂/∂y = xʸ·ln x` (`0` where `xʸ = 0`).
+    pub fn powf(self, exponent: impl Into<Self>) -> Self {
+        let y = exponent.into();
+        let (x, p) = (self.value, y.value);
+        let v = x.powf(p);
+        let dx = if p == F::zero() && x == F::zero() {
+            F::zero()
+        } else {
+            p * x.powf(p - F::one())
+        };
+        let dy = if v == F::zero() {
+            F::zero()
+        } else {
+            v * x.ln()
+        };
+        self.binary(y, v, dx, dy)
+    }
+
+    /// `log_b x = ln x / ln b`.
+    pub fn log(self, base: impl Into<Self>) -> Self {
+        let base = base.into();
+        let (x, b) = (self.value, base.value);
+        let ln_b = b.ln();
+        let dx = (x * ln_b).recip();
+        let db = -x.ln() / (b * ln_b * ln_b);
+        self.binary(base, x.log(b), dx, db)
+    }
+
+    /// `x·a + b` with one rounding: `∂/∂x = a`, `∂/∂a = x`, `∂/∂b = 1`.
+    pub fn mul_add(self, a: impl Into<Self>, b: impl Into<Self>) -> Self {
+        let (a, b) = (a.into(), b.into());
+        let value = self.value.mul_add(a.value, b.value);
+        let mut out = self.binary(a, value, a.value, self.value);
+        for (t, &u) in out.tangent.iter_mut().zip(&b.tangent) {
+            *t = *t + u;
+        }
+        out
+    }
+
+    /// The larger: its derivative goes to the larger argument, half to
+    /// each on a tie.
+    pub fn max(self, other: impl Into<Self>) -> Self {
+        let other = other.into();
+        let (a, b) = (self.value, other.value);
+        let (da, db) = split(a > b || b.is_nan(), a < b || a.is_nan());
+        self.binary(other, a.max(b), da, db)
+    }
+
+    /// The smaller: its derivative goes to the smaller argument, half to
+    /// each on a tie.
+    pub fn min(self, other: impl Into<Self>) -> Self {
+        let other = other.into();
+        let (a, b) = (self.value, other.value);
+        let (da, db) = split(a < b || b.is_nan(), a > b || a.is_nan());
+        self.binary(other, a.min(b), da, db)
+    }
+
+    /// `√(x² + y²)`: `∂/∂x = x/r`, `∂/∂y = y/r` (`0` at the origin).
+    pub fn hypot(self, other: impl Into<Self>) -> Self {
+        let other = other.into();
+        let (x, y) = (self.value, other.value);
+        let r = x.hypot(y);
+        let (dx, dy) = if r == F::zero() {
+            (F::zero(), F::zero())
+        } else {
+            (x / r, y / r)
+        };
+        self.binary(other, r, dx, dy)
+    }
+
+    /// The angle of `(x, y) = (other, self)`: `∂/∂y = x/r²`, `∂/∂x = −y/r²`.
+    pub fn atan2(self, other: impl Into<Self>) -> Self {
+        let other = other.into();
+        let (y, x) = (self.value, other.value);
+        let r = y.hypot(x);
+        let (dy, dx) = if r == F::zero() {
+            (F::zero(), F::zero())
+        } else {
+            (x / r / r, -y / r / r)
+        };
+        self.binary(other, y.atan2(x), dy, dx)
+    }
+
+    /// `|x|` with the sign of `sign`: `∂/∂x = ±1`, `∂/∂sign = 0`.
+    pub fn copysign(self, sign: impl Into<Self>) -> Self {
+        let (x, s) = (self.value, sign.into().value);
+        let d = if x.is_sign_negative() == s.is_sign_negative() {
+            F::one()
+        } else {
+            -F::one()
+        };
+        self.unary(x.copysign(s), d)
+    }
+
+    /// `x` limited to `[min, max]`: the derivative of whichever is returned.
+    ///
+    /// # Panics
+    ///
+    /// Unless `min <= max`, neither NaN.
+    pub fn clamp(self, min: impl Into<Self>, max: impl Into<Self>) -> Self {
+        let (min, max) = (min.into(), max.into());
+        assert!(
+            min.value <= max.value,
+            "tapegrad: clamp needs min <= max, neither NaN"
+        );
+        if self.value < min.value {
+            min
+        } else if self.value > max.value {
+            max
+        } else {
+            self
+        }
+    }
+
+    /// `(sin x, cos x)`.
+    pub fn sin_cos(self) -> (Self, Self) {
+        (self.sin(), self.cos())
+    }
+}
+
+impl<F: Float, const N: usize> From<F> for Dual<F, N> {
+    /// A [constant](Dual::constant).
+    fn from(value: F) -> Self {
+        Dual::constant(value)
+    }
+}
+
+/// Every method is the inherent method of the same name, whose derivative
+/// is that of the [`Var`](crate::Var) method of the same name.
+impl<F: Float, const N: usize> Float for Dual<F, N> {
+    float_methods!();
+}
+
+impl<F: fmt::Debug, const N: usize> fmt::Debug for Dual<F, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dual")
+            .field("value", &self.value)
+            .field("tangent", &self.tangent)
+            .finish()
+    }
+}
+
+/// Formats the value, as the float would be.
+impl<F: fmt::Display, const N: usize> fmt::Display for Dual<F, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)
+    }
+}

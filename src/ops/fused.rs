@@ -1,0 +1,119 @@
+//! Fused nodes: a small function differentiated in forward mode
+//! ([`Dual`]) and recorded as one node with its partials, the
+//! "preaccumulation" of the autodiff literature.
+//!
+//! A term of a sum that records eight nodes of one or two edges each on the
+//! tape, and costs a sweep over all of them, becomes one node whose partials
+//! were computed in registers while the term was evaluated.
+
+use num_traits::Float;
+
+use crate::var::common_tape;
+use crate::{Dual, Var};
+
+impl<'t, F: Float> Var<'t, F> {
+    /// Records `f` of `args` as one node, differentiated in forward mode:
+    /// `f` runs once on [`Dual`] numbers, which carry `∂/∂argsₖ` for every
+    /// `k` through each operation, and the node stores those `N` partials.
+    ///
+    /// Where [`Var::custom`] asks you for the derivatives, `fused` computes
+    /// them; where the same formula on variables records a node per
+    /// operation, `fused` records one. `name` labels the node in
+    /// [`Tape::to_dot`](crate::Tape::to_dot).
+    ///
+    /// # Panics
+    ///
+    /// If two arguments are on different tapes.
+    ///
+    /// ```
+    /// use tapegrad::Tape;
+    /// use tapegrad::Var;
+    ///
+    /// let tape = Tape::new();
+    /// let (x, y) = (tape.var(2.0), tape.var(0.5));
+    /// // x·eʸ + y², one node with two edges.
+    /// let f = Var::fused("f", [x, y], |[x, y]| x * y.exp() + y * y);
+    /// assert_eq!(tape.len(), 3);
+    /// let grads = f.backward();
+    /// assert_eq!(grads.wrt(&x), 0.5_f64.exp());
+    /// assert_eq!(grads.wrt(&y), 2.0 * 0.5_f64.exp() + 1.0);
+    /// ```
+    #[track_caller]
+    pub fn fused<const N: usize>(
+        name: &'static str,
+        args: [Self; N],
+        f: impl Fn([Dual<F, N>; N]) -> Dual<F, N>,
+    ) -> Self {
+        let y = f(Dual::inputs(args.map(|a| a.value())));
+        Self::combine(name, args, y.value(), y.tangent())
+    }
+}
+
+/// `Σᵢ term(xs[i], …, xs[i + N − 1])` over every window of `N` neighbours
+/// in `xs`, as one node with one edge per variable; each term is
+/// differentiated in forward mode ([`Dual`]).
+///
+/// This is the fast way to write a long sum of small terms over
+/// neighbouring variables (Rosenbrock's function, a smoothness penalty, a
+/// discretized energy): nothing is recorded per term, and the backward
+/// sweep visits each variable once. The value is the sum of the terms in
+/// order, as `xs.windows(N).map(term).sum()` would give on floats; fewer
+/// than `N` variables make the empty sum, the constant `−0`.
+///
+/// # Panics
+///
+/// If `N` is zero, or two variables are on different tapes.
+///
+/// ```
+/// use tapegrad::{Tape, sum_windows};
+///
+/// let tape = Tape::new();
+/// let x = tape.vars(&[1.5_f64, 0.5, -1.0]);
+/// // Rosenbrock: Σ 100·(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)²
+/// let f = sum_windows(&x, |[a, b]| 100.0 * (b - a * a).powi(2) + (1.0 - a).powi(2));
+/// assert_eq!(tape.len(), 4); // three inputs, one node
+///
+/// let grads = f.backward();
+/// let d0 = -400.0 * 1.5 * (0.5 - 1.5 * 1.5) - 2.0 * (1.0 - 1.5);
+/// assert_eq!(grads.wrt(&x[0]), d0);
+/// assert_eq!(grads.wrt(&x[2]), 200.0 * (-1.0 - 0.5 * 0.5));
+/// ```
+#[track_caller]
+pub fn sum_windows<'t, F: Float, const N: usize>(
+    xs: &[Var<'t, F>],
+    term: impl Fn([Dual<F, N>; N]) -> Dual<F, N>,
+) -> Var<'t, F> {
+    assert!(
+        N > 0,
+        "tapegrad::sum_windows: a window needs at least one variable"
+    );
+    let tape = common_tape(xs.iter().copied());
+    // A buffer the tape keeps between calls; `term` may even record on the
+    // tape, since nothing is borrowed while it runs.
+    let mut partials = tape.map(|t| t.take_scratch()).unwrap_or_default();
+    partials.clear();
+    partials.resize(xs.len(), F::zero());
+    let mut value = F::neg_zero();
+    for (i, window) in xs.windows(N).enumerate() {
+        let y = term(Dual::inputs(core::array::from_fn(|k| window[k].value())));
+        value = value + y.value();
+        for (p, d) in partials[i..i + N].iter_mut().zip(y.tangent()) {
+            *p = *p + d;
+        }
+    }
+    let Some(tape) = tape.filter(|_| xs.len() >= N) else {
+        return Var::constant(value);
+    };
+    // A constant's edge goes to the sink, with a partial of zero.
+    for (p, x) in partials.iter_mut().zip(xs) {
+        if x.is_constant() {
+            *p = F::zero();
+        }
+    }
+    let out = tape.record_with("sum_windows", |edges| {
+        edges.extend(xs.iter().map(|x| x.node()), partials.iter().copied());
+        value
+    });
+    tape.return_scratch(partials);
+    out
+}
