@@ -610,6 +610,25 @@ impl<F> Edges<'_, F> {
         self.inner.partials.extend_from_slice(&partials);
     }
 
+    /// Adds `n` edges, whose parents and partials `write` fills in place.
+    #[inline]
+    pub(crate) fn fill(&mut self, n: usize, write: impl FnOnce(&mut [u32], &mut [F]))
+    where
+        F: Float,
+    {
+        let start = self.inner.parents.len();
+        self.inner.parents.resize(start + n, SINK);
+        self.inner.partials.resize(start + n, F::zero());
+        write(
+            &mut self.inner.parents[start..],
+            &mut self.inner.partials[start..],
+        );
+        if let Some(first) = self.inner.parents.get_mut(start) {
+            *first |= self.flag;
+            self.flag = 0;
+        }
+    }
+
     /// Adds an edge to each of `parents` with the `partials` in order, in
     /// bulk: both iterators must have the same, exact length.
     #[inline]

@@ -70,13 +70,14 @@ where
         "tapegrad::dot: the slices must have the same length"
     );
     let pairs = || a.iter().zip(b).map(|(&a, &b)| (a.into_var(), b.into_var()));
-    let value = pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
+    let value = || pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
     // Variables times floats, the weights of a model times its data: the
     // edges are the variables' nodes and the floats, copied in bulk.
     if B::FLOAT {
         let vars = || a.iter().map(|&x| x.into_var());
         if let Some(tape) = vars().next().and_then(|x| x.tape()) {
             if vars().all(|x| x.tape().is_some_and(|t| core::ptr::eq(t, tape))) {
+                let value = value();
                 return tape.record_with("dot", |edges| {
                     let partials = b.iter().map(|&x| x.into_var().value());
                     edges.extend(vars().map(|x| x.node()), partials);
@@ -85,13 +86,37 @@ where
             }
         }
     }
-    let vars = a
-        .iter()
-        .map(|&x| x.into_var())
-        .chain(b.iter().map(|&x| x.into_var()));
-    let Some(tape) = common_tape(vars) else {
-        return Var::constant(value);
+    let Some(tape) = pairs().find_map(|(x, y)| x.tape().or(y.tape())) else {
+        return Var::constant(value());
     };
+    // One pass for the value, and whether both sides are all variables of
+    // this tape.
+    let (mut value, mut all_vars) = (F::zero(), true);
+    for (x, y) in pairs() {
+        value = value + x.value() * y.value();
+        for v in [x, y] {
+            match v.tape() {
+                Some(t) => same_tape(tape, t),
+                None => all_vars = false,
+            }
+        }
+    }
+    // Variables times variables, a layer's weights times the activations of
+    // the layer before: two edges per pair, written in place.
+    if all_vars {
+        return tape.record_with("dot", |edges| {
+            edges.fill(2 * a.len(), |parents, partials| {
+                let slots = parents
+                    .chunks_exact_mut(2)
+                    .zip(partials.chunks_exact_mut(2));
+                for ((parent, partial), (a, b)) in slots.zip(pairs()) {
+                    parent.copy_from_slice(&[a.node(), b.node()]);
+                    partial.copy_from_slice(&[b.value(), a.value()]);
+                }
+            });
+            value
+        });
+    }
     tape.record_with("dot", |edges| {
         for (a, b) in pairs() {
             if !a.is_constant() {
