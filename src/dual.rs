@@ -113,15 +113,21 @@ impl<F: Float, const N: usize> Dual<F, N> {
     /// `value` as a function of `self`, with `d = ∂value/∂self`.
     #[inline(always)]
     fn unary(self, value: F, d: F) -> Self {
-        Dual::new(value, self.tangent.map(|t| scaled(t, d)))
+        let tangent = match d.is_finite() {
+            true => self.tangent.map(|t| t * d),
+            false => self.tangent.map(|t| scaled(t, d)),
+        };
+        Dual::new(value, tangent)
     }
 
     /// `value` as a function of `self` and `other`, with partials `da`, `db`.
     #[inline(always)]
     fn binary(self, other: Self, value: F, da: F, db: F) -> Self {
         let mut tangent = self.tangent;
-        for (t, &u) in tangent.iter_mut().zip(&other.tangent) {
-            *t = scaled(*t, da) + scaled(u, db);
+        let pairs = tangent.iter_mut().zip(&other.tangent);
+        match da.is_finite() && db.is_finite() {
+            true => pairs.for_each(|(t, &u)| *t = *t * da + u * db),
+            false => pairs.for_each(|(t, &u)| *t = scaled(*t, da) + scaled(u, db)),
         }
         Dual::new(value, tangent)
     }
@@ -224,13 +230,59 @@ impl<F: Float, const N: usize> Neg for Dual<F, N> {
     }
 }
 
+/// With a float on one side, only the other side's derivatives are
+/// carried: the same partials as with a constant, without multiplying its
+/// zero derivatives.
+impl<F: Float, const N: usize> Dual<F, N> {
+    fn add_float(self, f: F) -> Self {
+        Dual::new(self.value + f, self.tangent)
+    }
+
+    fn float_add(f: F, b: Self) -> Self {
+        Dual::new(f + b.value, b.tangent)
+    }
+
+    fn sub_float(self, f: F) -> Self {
+        Dual::new(self.value - f, self.tangent)
+    }
+
+    fn float_sub(f: F, b: Self) -> Self {
+        b.unary(f - b.value, -F::one())
+    }
+
+    fn mul_float(self, f: F) -> Self {
+        self.unary(self.value * f, f)
+    }
+
+    fn float_mul(f: F, b: Self) -> Self {
+        b.unary(f * b.value, f)
+    }
+
+    fn div_float(self, f: F) -> Self {
+        self.unary(self.value / f, f.recip())
+    }
+
+    fn float_div(f: F, b: Self) -> Self {
+        let q = f / b.value;
+        b.unary(q, -q / b.value)
+    }
+
+    fn rem_float(self, f: F) -> Self {
+        self.unary(self.value % f, F::one())
+    }
+
+    fn float_rem(f: F, b: Self) -> Self {
+        b.unary(f % b.value, -(f / b.value).trunc())
+    }
+}
+
 /// `Dual ∘ F`, `F ∘ Dual` for `f32` and `f64`, and the assigning forms.
 macro_rules! with_floats {
-    ($($Op:ident $op:ident $OpAssign:ident $op_assign:ident),*) => {$(
+    ($($Op:ident $op:ident $OpAssign:ident $op_assign:ident $right:ident $left:ident),*) => {$(
         impl<F: Float, const N: usize> $Op<F> for Dual<F, N> {
             type Output = Self;
             fn $op(self, b: F) -> Self {
-                $Op::$op(self, Dual::constant(b))
+                self.$right(b)
             }
         }
 
@@ -242,32 +294,32 @@ macro_rules! with_floats {
 
         impl<F: Float, const N: usize> $OpAssign<F> for Dual<F, N> {
             fn $op_assign(&mut self, b: F) {
-                *self = $Op::$op(*self, b);
+                *self = self.$right(b);
             }
         }
 
         impl<const N: usize> $Op<Dual<f64, N>> for f64 {
             type Output = Dual<f64, N>;
             fn $op(self, b: Dual<f64, N>) -> Dual<f64, N> {
-                $Op::$op(Dual::constant(self), b)
+                Dual::$left(self, b)
             }
         }
 
         impl<const N: usize> $Op<Dual<f32, N>> for f32 {
             type Output = Dual<f32, N>;
             fn $op(self, b: Dual<f32, N>) -> Dual<f32, N> {
-                $Op::$op(Dual::constant(self), b)
+                Dual::$left(self, b)
             }
         }
     )*};
 }
 
 with_floats!(
-    Add add AddAssign add_assign,
-    Sub sub SubAssign sub_assign,
-    Mul mul MulAssign mul_assign,
-    Div div DivAssign div_assign,
-    Rem rem RemAssign rem_assign
+    Add add AddAssign add_assign add_float float_add,
+    Sub sub SubAssign sub_assign sub_float float_sub,
+    Mul mul MulAssign mul_assign mul_float float_mul,
+    Div div DivAssign div_assign div_float float_div,
+    Rem rem RemAssign rem_assign rem_float float_rem
 );
 
 impl<F: Float, const N: usize> Sum for Dual<F, N> {
