@@ -102,6 +102,7 @@ macro_rules! float_methods {
             max(other), min(other), hypot(other), atan2(other), copysign(sign),
             clamp(min, max));
 
+        #[inline(always)]
         #[track_caller]
         fn powi(self, n: i32) -> Self {
             Self::powi(self, n)
@@ -129,6 +130,7 @@ macro_rules! float_methods {
         }
     )*};
     (@forwarded $($name:ident($($arg:ident),*)),*) => {$(
+        #[inline(always)]
         #[track_caller]
         fn $name(self $(, $arg: Self)*) -> Self {
             Self::$name(self $(, $arg)*)

@@ -68,6 +68,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(s.value(), 0.5);
     /// assert_eq!(s.backward().wrt(&z), 0.25);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn sigmoid(self) -> Self {
         let (s, ds) = logistic(self.value());
@@ -95,6 +96,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), -800.0);
     /// assert_eq!(y.backward().wrt(&z), 1.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn ln_sigmoid(self) -> Self {
         let z = self.value();
@@ -124,6 +126,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let x = tape.var(0.0);
     /// assert_eq!(x.relu().backward().wrt(&x), 0.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn relu(self) -> Self {
         let x = self.value();
@@ -149,6 +152,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(loss.value(), 800.0);
     /// assert_eq!(loss.backward().wrt(&z), 1.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn bce_with_logits(self, y: impl Into<Self>) -> Self {
         let (z, y) = (self.value(), y.into());

@@ -21,6 +21,7 @@ impl<'t, F: Float> Add for Var<'t, F> {
     type Output = Self;
 
     /// `a + b`: `∂/∂a = 1`, `∂/∂b = 1`.
+    #[inline(always)]
     #[track_caller]
     fn add(self, b: Self) -> Self {
         self.binary("add", b, self.value() + b.value(), F::one(), F::one())
@@ -34,6 +35,7 @@ impl<'t, F: Float> Sub for Var<'t, F> {
     ///
     /// `1 − s` where `s = z.sigmoid()` is recorded as `σ(−z)`, exactly, and
     /// remembered so that its [`ln`](Var::ln) stays finite.
+    #[inline(always)]
     #[track_caller]
     fn sub(self, b: Self) -> Self {
         if self.is_constant() && self.value() == F::one() {
@@ -49,6 +51,7 @@ impl<'t, F: Float> Mul for Var<'t, F> {
     type Output = Self;
 
     /// `a · b`: `∂/∂a = b`, `∂/∂b = a`.
+    #[inline(always)]
     #[track_caller]
     fn mul(self, b: Self) -> Self {
         self.binary("mul", b, self.value() * b.value(), b.value(), self.value())
@@ -59,6 +62,7 @@ impl<'t, F: Float> Div for Var<'t, F> {
     type Output = Self;
 
     /// `a / b`: `∂/∂a = 1/b`, `∂/∂b = −a/b²`.
+    #[inline(always)]
     #[track_caller]
     fn div(self, b: Self) -> Self {
         let q = self.value() / b.value();
@@ -71,6 +75,7 @@ impl<'t, F: Float> Rem for Var<'t, F> {
 
     /// The remainder `a % b = a − b·trunc(a/b)`, as `f64`'s `%`:
     /// `∂/∂a = 1`, `∂/∂b = −trunc(a/b)`.
+    #[inline(always)]
     #[track_caller]
     fn rem(self, b: Self) -> Self {
         let r = self.value() % b.value();
@@ -83,6 +88,7 @@ impl<'t, F: Float> Neg for Var<'t, F> {
     type Output = Self;
 
     /// `−a`: `d/da = −1`.
+    #[inline(always)]
     #[track_caller]
     fn neg(self) -> Self {
         self.unary("neg", -self.value(), -F::one())
@@ -93,6 +99,7 @@ impl<'t, F: Float> Neg for &Var<'t, F> {
     type Output = Var<'t, F>;
 
     /// `−a`: `d/da = −1`.
+    #[inline(always)]
     #[track_caller]
     fn neg(self) -> Var<'t, F> {
         -*self
@@ -104,6 +111,7 @@ macro_rules! forward {
     ($Op:ident $op:ident $OpAssign:ident $op_assign:ident) => {
         impl<'t, F: Float> $Op<F> for Var<'t, F> {
             type Output = Self;
+            #[inline(always)]
             #[track_caller]
             fn $op(self, b: F) -> Self {
                 $Op::$op(self, Var::constant(b))
@@ -111,6 +119,7 @@ macro_rules! forward {
         }
         impl<'t, F: Float> $Op<&Var<'t, F>> for Var<'t, F> {
             type Output = Self;
+            #[inline(always)]
             #[track_caller]
             fn $op(self, b: &Self) -> Self {
                 $Op::$op(self, *b)
@@ -118,6 +127,7 @@ macro_rules! forward {
         }
         impl<'t, F: Float> $Op<Var<'t, F>> for &Var<'t, F> {
             type Output = Var<'t, F>;
+            #[inline(always)]
             #[track_caller]
             fn $op(self, b: Var<'t, F>) -> Var<'t, F> {
                 $Op::$op(*self, b)
@@ -125,6 +135,7 @@ macro_rules! forward {
         }
         impl<'t, F: Float> $Op<&Var<'t, F>> for &Var<'t, F> {
             type Output = Var<'t, F>;
+            #[inline(always)]
             #[track_caller]
             fn $op(self, b: &Var<'t, F>) -> Var<'t, F> {
                 $Op::$op(*self, *b)
@@ -132,24 +143,28 @@ macro_rules! forward {
         }
         impl<'t, F: Float> $Op<F> for &Var<'t, F> {
             type Output = Var<'t, F>;
+            #[inline(always)]
             #[track_caller]
             fn $op(self, b: F) -> Var<'t, F> {
                 $Op::$op(*self, Var::constant(b))
             }
         }
         impl<'t, F: Float> $OpAssign for Var<'t, F> {
+            #[inline(always)]
             #[track_caller]
             fn $op_assign(&mut self, b: Self) {
                 *self = $Op::$op(*self, b);
             }
         }
         impl<'t, F: Float> $OpAssign<&Var<'t, F>> for Var<'t, F> {
+            #[inline(always)]
             #[track_caller]
             fn $op_assign(&mut self, b: &Self) {
                 *self = $Op::$op(*self, *b);
             }
         }
         impl<'t, F: Float> $OpAssign<F> for Var<'t, F> {
+            #[inline(always)]
             #[track_caller]
             fn $op_assign(&mut self, b: F) {
                 *self = $Op::$op(*self, Var::constant(b));
@@ -163,6 +178,7 @@ macro_rules! forward {
     (@nested $Op:ident $op:ident $OpAssign:ident $op_assign:ident $($f:ident)*) => {$(
         impl<'i, 'o> $Op<$f> for Var<'i, Var<'o, $f>> {
             type Output = Self;
+            #[inline(always)]
             #[track_caller]
             fn $op(self, b: $f) -> Self {
                 $Op::$op(self, Var::constant(Var::constant(b)))
@@ -170,12 +186,14 @@ macro_rules! forward {
         }
         impl<'i, 'o> $Op<Var<'i, Var<'o, $f>>> for $f {
             type Output = Var<'i, Var<'o, $f>>;
+            #[inline(always)]
             #[track_caller]
             fn $op(self, b: Var<'i, Var<'o, $f>>) -> Var<'i, Var<'o, $f>> {
                 $Op::$op(Var::constant(Var::constant(self)), b)
             }
         }
         impl<'i, 'o> $OpAssign<$f> for Var<'i, Var<'o, $f>> {
+            #[inline(always)]
             #[track_caller]
             fn $op_assign(&mut self, b: $f) {
                 *self = $Op::$op(*self, b);
@@ -185,6 +203,7 @@ macro_rules! forward {
     (@float $Op:ident $op:ident $($f:ident)*) => {$(
         impl<'t> $Op<Var<'t, $f>> for $f {
             type Output = Var<'t, $f>;
+            #[inline(always)]
             #[track_caller]
             fn $op(self, b: Var<'t, $f>) -> Var<'t, $f> {
                 $Op::$op(Var::constant(self), b)
@@ -192,6 +211,7 @@ macro_rules! forward {
         }
         impl<'t> $Op<&Var<'t, $f>> for $f {
             type Output = Var<'t, $f>;
+            #[inline(always)]
             #[track_caller]
             fn $op(self, b: &Var<'t, $f>) -> Var<'t, $f> {
                 $Op::$op(Var::constant(self), *b)
@@ -230,6 +250,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.25);
     /// assert_eq!(y.backward().wrt(&x), -1.0 / 16.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn recip(self) -> Self {
         let r = self.value().recip();

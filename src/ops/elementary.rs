@@ -21,6 +21,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let x = tape.var(1.5);
     /// assert_eq!(x.exp().backward().wrt(&x), 1.5_f64.exp());
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn exp(self) -> Self {
         let y = self.value().exp();
@@ -36,6 +37,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 8.0);
     /// assert_eq!(y.backward().wrt(&x), 8.0 * 2.0_f64.ln());
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn exp2(self) -> Self {
         let y = self.value().exp2();
@@ -51,6 +53,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 1e-10_f64.exp_m1());
     /// assert_eq!(y.backward().wrt(&x), 1e-10_f64.exp());
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn exp_m1(self) -> Self {
         // eˣ itself, not (eˣ − 1) + 1, which loses every digit for x ≪ 0.
@@ -77,6 +80,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(ln_p.value(), -800.0);
     /// assert_eq!(ln_p.backward().wrt(&z), 1.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn ln(self) -> Self {
         if let Some(stable) = self.ln_of_sigmoid() {
@@ -94,6 +98,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 2.0_f64.ln());
     /// assert_eq!(y.backward().wrt(&x), 0.5);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn ln_1p(self) -> Self {
         self.unary(
@@ -112,6 +117,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 3.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0 / (8.0 * 2.0_f64.ln()));
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn log2(self) -> Self {
         self.unary(
@@ -130,6 +136,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 2.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0 / (100.0 * 10.0_f64.ln()));
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn log10(self) -> Self {
         let ten = F::from(10).expect("10 is representable in every float type");
@@ -150,6 +157,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 3.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0 / (8.0 * 2.0_f64.ln()));
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn log(self, base: impl Into<Self>) -> Self {
         let (x, b) = (self.value(), base.into());
@@ -166,6 +174,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let x = tape.var(2.0);
     /// assert_eq!(x.powi(3).backward().wrt(&x), 12.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn powi(self, n: i32) -> Self {
         let x = self.value();
@@ -194,6 +203,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 8.0);
     /// assert_eq!(y.backward().wrt(&x), 8.0 * 2.0_f64.ln());
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn powf(self, exponent: impl Into<Self>) -> Self {
         let (x, y) = (self.value(), exponent.into());
@@ -222,6 +232,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 2.0);
     /// assert_eq!(y.backward().wrt(&x), 0.25);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn sqrt(self) -> Self {
         let r = self.value().sqrt();
@@ -237,6 +248,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 2.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0 / 12.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn cbrt(self) -> Self {
         let r = self.value().cbrt();
@@ -251,6 +263,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let x = tape.var(0.5);
     /// assert_eq!(x.sin().backward().wrt(&x), 0.5_f64.cos());
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn sin(self) -> Self {
         self.unary("sin", self.value().sin(), self.value().cos())
@@ -265,6 +278,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.5_f64.cos());
     /// assert_eq!(y.backward().wrt(&x), -0.5_f64.sin());
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn cos(self) -> Self {
         self.unary("cos", self.value().cos(), -self.value().sin())
@@ -279,6 +293,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn tan(self) -> Self {
         let t = self.value().tan();
@@ -294,6 +309,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn asin(self) -> Self {
         let x = self.value();
@@ -309,6 +325,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), std::f64::consts::FRAC_PI_2);
     /// assert_eq!(y.backward().wrt(&x), -1.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn acos(self) -> Self {
         let x = self.value();
@@ -324,6 +341,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), std::f64::consts::FRAC_PI_4);
     /// assert_eq!(y.backward().wrt(&x), 0.5);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn atan(self) -> Self {
         let x = self.value();
@@ -343,6 +361,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_relative_eq!(grads.wrt(&y), 0.5);
     /// assert_relative_eq!(grads.wrt(&x), -0.5);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn atan2(self, other: impl Into<Self>) -> Self {
         let (y, x) = (self.value(), other.into());
@@ -365,6 +384,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn sinh(self) -> Self {
         self.unary("sinh", self.value().sinh(), self.value().cosh())
@@ -379,6 +399,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 1.0);
     /// assert_eq!(y.backward().wrt(&x), 0.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn cosh(self) -> Self {
         self.unary("cosh", self.value().cosh(), self.value().sinh())
@@ -391,6 +412,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let x = tape.var(0.0);
     /// assert_eq!(x.tanh().backward().wrt(&x), 1.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn tanh(self) -> Self {
         let t = self.value().tanh();
@@ -406,6 +428,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.0);
     /// assert_eq!(y.backward().wrt(&x), 1.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn asinh(self) -> Self {
         let x = self.value();
@@ -421,6 +444,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 1.25_f64.acosh());
     /// assert_eq!(y.backward().wrt(&x), 1.0 / 0.75);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn acosh(self) -> Self {
         let x = self.value();
@@ -437,6 +461,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 0.5_f64.atanh());
     /// assert_eq!(y.backward().wrt(&x), 1.0 / 0.75);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn atanh(self) -> Self {
         let x = self.value();
@@ -453,6 +478,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(r.value(), 5.0);
     /// assert_eq!(r.backward().wrt(&x), 0.6);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn hypot(self, other: impl Into<Self>) -> Self {
         let (x, y) = (self.value(), other.into());
@@ -474,6 +500,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 3.0);
     /// assert_eq!(y.backward().wrt(&x), -1.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn abs(self) -> Self {
         let x = self.value();
@@ -498,6 +525,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!((grads.wrt(&a), grads.wrt(&b)), (0.5, 0.5));
     /// assert_eq!(a.max(3.0).value(), 3.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn max(self, other: impl Into<Self>) -> Self {
         let other = other.into();
@@ -516,6 +544,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let grads = a.min(b).backward();
     /// assert_eq!((grads.wrt(&a), grads.wrt(&b)), (1.0, 0.0));
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn min(self, other: impl Into<Self>) -> Self {
         let other = other.into();
@@ -533,6 +562,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// assert_eq!(y.value(), 7.0);
     /// assert_eq!(y.backward().wrt(&a), 2.0);
     /// ```
+    #[inline(always)]
     #[track_caller]
     pub fn mul_add(self, a: impl Into<Self>, b: impl Into<Self>) -> Self {
         let (a, b) = (a.into(), b.into());
