@@ -93,17 +93,28 @@ pub fn sum_windows<'t, F: Float, const N: usize>(
     let mut partials = tape.map(|t| t.take_scratch()).unwrap_or_default();
     partials.clear();
     partials.resize(xs.len(), F::zero());
+    // `pending[k]`: what the windows so far contribute to the partial of
+    // `xs[i + k]`; `xs[i]` is complete once window `i` has been added.
+    let mut pending = [F::zero(); N];
     let mut value = F::neg_zero();
-    for (i, window) in xs.windows(N).enumerate() {
+    for (window, partial) in xs.windows(N).zip(partials.iter_mut()) {
         let y = term(Dual::inputs(core::array::from_fn(|k| window[k].value())));
         value = value + y.value();
-        for (p, d) in partials[i..i + N].iter_mut().zip(y.tangent()) {
-            *p = *p + d;
+        let d = y.tangent();
+        *partial = pending[0] + d[0];
+        for k in 1..N {
+            pending[k - 1] = pending[k] + d[k];
         }
+        pending[N - 1] = F::zero();
     }
-    let Some(tape) = tape.filter(|_| xs.len() >= N) else {
+    let (Some(tape), true) = (tape, xs.len() >= N) else {
+        if let Some(tape) = tape {
+            tape.return_scratch(partials);
+        }
         return Var::constant(value);
     };
+    let last = xs.len() + 1 - N;
+    partials[last..].copy_from_slice(&pending[..N - 1]);
     // A constant's edge goes to the sink, with a partial of zero.
     for (p, x) in partials.iter_mut().zip(xs) {
         if x.is_constant() {
