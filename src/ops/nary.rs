@@ -76,8 +76,13 @@ where
     if B::FLOAT {
         let vars = || a.iter().map(|&x| x.into_var());
         if let Some(tape) = vars().next().and_then(|x| x.tape()) {
-            if vars().all(|x| x.tape().is_some_and(|t| core::ptr::eq(t, tape))) {
-                let value = value();
+            // The check rides along the sum, whose additions wait on each
+            // other anyway.
+            let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
+            let (value, all_on_tape) = pairs().fold((F::zero(), true), |(acc, ok), (a, b)| {
+                (acc + a.value() * b.value(), ok & on_tape(a))
+            });
+            if all_on_tape {
                 return tape.record_with("dot", |edges| {
                     let partials = b.iter().map(|&x| x.into_var().value());
                     edges.extend(vars().map(|x| x.node()), partials);
