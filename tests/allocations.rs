@@ -1,20 +1,32 @@
-//! A logistic-regression training step makes no heap allocation once warm:
-//! the tape, the gradient buffer and the vectors of variables are reused.
+//! A training step makes no heap allocation once warm: the tape, the
+//! gradient buffer and the vectors of variables are reused.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use tapegrad::optim::{Optimizer, Sgd};
-use tapegrad::{Gradients, Tape, Var, dot, loss};
+use tapegrad::{Gradients, Tape, Var, dot, loss, sum_windows};
 
-/// The system allocator, counting allocations.
+/// The system allocator, counting allocations per thread (the tests of
+/// this file run in parallel).
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: a thread being torn down may still free memory.
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.alloc(layout) }
     }
 
@@ -23,7 +35,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -84,15 +96,52 @@ fn a_warm_logistic_regression_step_allocates_nothing() {
     for _ in 0..5 {
         step(&mut tape, &mut params_buf, &mut logits_buf); // warm up
     }
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     let mut last = first;
     for _ in 0..100 {
         last = step(&mut tape, &mut params_buf, &mut logits_buf);
     }
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
-    assert_eq!(
-        allocations, 0,
-        "{allocations} allocations in 100 warm steps"
-    );
+    let made = allocations() - before;
+    assert_eq!(made, 0, "{made} allocations in 100 warm steps");
     assert!(last < first, "the loss went down: {first} -> {last}");
+}
+
+#[test]
+fn a_warm_sum_windows_step_allocates_nothing() {
+    // Gradient descent on Rosenbrock's function of 1000 variables, the sum
+    // recorded as one fused node.
+    let mut x: Vec<f64> = (0..1000).map(|i| f64::from(i % 7) * 0.1).collect();
+    let mut gradient = vec![0.0; x.len()];
+    let mut sgd = Sgd::new(1e-4);
+    let mut tape = Tape::new();
+    let mut grads = Gradients::new();
+    let mut vars_buf: Vec<Var<'static>> = Vec::new();
+    let mut step = |tape: &mut Tape, vars_buf: &mut Vec<Var<'static>>| {
+        tape.clear();
+        let mut vars = recycle(std::mem::take(vars_buf));
+        vars.extend(x.iter().map(|&v| tape.var(v)));
+        let f = sum_windows(&vars, |[a, b]| {
+            100.0 * (b - a * a).powi(2) + (1.0 - a).powi(2)
+        });
+        f.backward_into(&mut grads);
+        for (g, v) in gradient.iter_mut().zip(&vars) {
+            *g = grads.wrt(v);
+        }
+        sgd.step(&mut x, &gradient);
+        *vars_buf = recycle(vars);
+        f.value()
+    };
+
+    let first = step(&mut tape, &mut vars_buf);
+    for _ in 0..5 {
+        step(&mut tape, &mut vars_buf);
+    }
+    let before = allocations();
+    let mut last = first;
+    for _ in 0..100 {
+        last = step(&mut tape, &mut vars_buf);
+    }
+    let made = allocations() - before;
+    assert_eq!(made, 0, "{made} allocations in 100 warm steps");
+    assert!(last < first, "the value went down: {first} -> {last}");
 }
