@@ -5,7 +5,7 @@
 //! the time per node from 10³ to 10⁷ nodes.
 //!
 //! The full comparison (hand-written gradients, peer crates, all four
-//! workloads of the performance issue) is not here yet.
+//! workloads of the performance issue) is `benches/workloads`.
 
 use std::hint::black_box;
 
