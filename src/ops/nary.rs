@@ -70,58 +70,42 @@ where
         "tapegrad::dot: the slices must have the same length"
     );
     let pairs = || a.iter().zip(b).map(|(&a, &b)| (a.into_var(), b.into_var()));
-    let value = || pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
-    // Variables times floats, the weights of a model times its data: the
-    // edges are the variables' nodes and the floats, copied in bulk.
-    if B::FLOAT {
-        let vars = || a.iter().map(|&x| x.into_var());
-        if let Some(tape) = vars().next().and_then(|x| x.tape()) {
-            // The check rides along the sum, whose additions wait on each
-            // other anyway.
-            let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
-            let (value, all_on_tape) = pairs().fold((F::zero(), true), |(acc, ok), (a, b)| {
-                (acc + a.value() * b.value(), ok & on_tape(a))
-            });
-            if all_on_tape {
-                return tape.record_with("dot", |edges| {
-                    let partials = b.iter().map(|&x| x.into_var().value());
-                    edges.extend(vars().map(|x| x.node()), partials);
-                    value
+    let Some(tape) = pairs().find_map(|(x, y)| x.tape().or(y.tape())) else {
+        let value = pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
+        return Var::constant(value);
+    };
+    // The common cases are checked in the pass that sums: variables times
+    // floats (a model's weights times its data) and variables times
+    // variables (a layer's weights times the activations before it). The
+    // check fills the time the dependent additions wait anyway.
+    let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
+    let (value, all_on_tape) = pairs().fold((F::zero(), true), |(acc, ok), (a, b)| {
+        let ok = ok & on_tape(a) & (B::FLOAT || on_tape(b));
+        (acc + a.value() * b.value(), ok)
+    });
+    if all_on_tape {
+        return tape.record_with("dot", |edges| {
+            if B::FLOAT {
+                // The variables' nodes, and the floats copied in bulk.
+                let nodes = a.iter().map(|&x| x.into_var().node());
+                edges.extend(nodes, b.iter().map(|&x| x.into_var().value()));
+            } else {
+                edges.fill(2 * a.len(), |parents, partials| {
+                    let slots = parents
+                        .chunks_exact_mut(2)
+                        .zip(partials.chunks_exact_mut(2));
+                    for ((parent, partial), (a, b)) in slots.zip(pairs()) {
+                        parent.copy_from_slice(&[a.node(), b.node()]);
+                        partial.copy_from_slice(&[b.value(), a.value()]);
+                    }
                 });
             }
-        }
-    }
-    let Some(tape) = pairs().find_map(|(x, y)| x.tape().or(y.tape())) else {
-        return Var::constant(value());
-    };
-    // One pass for the value, and whether both sides are all variables of
-    // this tape.
-    let (mut value, mut all_vars) = (F::zero(), true);
-    for (x, y) in pairs() {
-        value = value + x.value() * y.value();
-        for v in [x, y] {
-            match v.tape() {
-                Some(t) => same_tape(tape, t),
-                None => all_vars = false,
-            }
-        }
-    }
-    // Variables times variables, a layer's weights times the activations of
-    // the layer before: two edges per pair, written in place.
-    if all_vars {
-        return tape.record_with("dot", |edges| {
-            edges.fill(2 * a.len(), |parents, partials| {
-                let slots = parents
-                    .chunks_exact_mut(2)
-                    .zip(partials.chunks_exact_mut(2));
-                for ((parent, partial), (a, b)) in slots.zip(pairs()) {
-                    parent.copy_from_slice(&[a.node(), b.node()]);
-                    partial.copy_from_slice(&[b.value(), a.value()]);
-                }
-            });
             value
         });
     }
+    // Constants among them (one edge per variable), or another tape (the
+    // panic that deserves).
+    let tape = common_tape(pairs().flat_map(|(x, y)| [x, y])).unwrap_or(tape);
     tape.record_with("dot", |edges| {
         for (a, b) in pairs() {
             if !a.is_constant() {
