@@ -305,3 +305,17 @@ fn fused_nodes_have_exact_second_derivatives() {
     }
     assert_eq!(fused[0][1], -400.0 * -1.2);
 }
+
+#[test]
+fn dual_is_send_sync_and_shows_its_derivatives() {
+    fn send_sync_static<T: Send + Sync + 'static>() {}
+    send_sync_static::<Dual<f64, 3>>();
+    send_sync_static::<Dual<f32, 1>>();
+    let [x, _] = Dual::inputs([1.5, 2.0]);
+    let shown = format!("{x:?}");
+    assert!(
+        shown.contains("1.5") && shown.contains("tangent: [1.0, 0.0]"),
+        "{shown}"
+    );
+    assert_eq!(format!("{x}"), "1.5");
+}
