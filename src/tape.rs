@@ -82,6 +82,9 @@ struct Inner<F> {
     partials: Vec<F>,
     /// Nodes recorded, counting the sink.
     nodes: u32,
+    /// How many of the first nodes are all inputs: the backward sweep
+    /// stops above them, since their only edges go to the sink.
+    inputs: u32,
     /// The nodes that are a sigmoid of another node, in recording order.
     logistic: Vec<Logistic<F>>,
     /// Each node's op, value and location, if the tape is traced or checked.
@@ -112,6 +115,7 @@ impl<F: Float> Inner<F> {
             parents: Vec::with_capacity(edges),
             partials: Vec::with_capacity(edges),
             nodes: SINK + 1,
+            inputs: 0,
             logistic: Vec::new(),
             trace: None,
             scratch: Vec::new(),
@@ -213,7 +217,12 @@ impl<F: Float> Tape<F> {
     /// ```
     #[track_caller]
     pub fn var(&self, value: F) -> Var<'_, F> {
-        self.record("input", value, [(SINK, F::zero())])
+        let x = self.record("input", value, [(SINK, F::zero())]);
+        let mut inner = self.inner.borrow_mut();
+        if x.node() == inner.inputs + 1 {
+            inner.inputs += 1;
+        }
+        x
     }
 
     /// Records one input per value, in order.
@@ -244,6 +253,9 @@ impl<F: Float> Tape<F> {
             .filter(|&n| n < FIRST - first);
         let n = n.unwrap_or_else(|| panic!("{FULL}"));
         inner.nodes += n;
+        if first == inner.inputs + 1 {
+            inner.inputs += n;
+        }
         inner
             .parents
             .extend(core::iter::repeat_n(SINK | FIRST, values.len()));
@@ -306,6 +318,7 @@ impl<F: Float> Tape<F> {
             trace.clear();
         }
         inner.nodes = SINK + 1;
+        inner.inputs = 0;
         self.id.generation = fresh_id();
     }
 
@@ -493,7 +506,9 @@ impl<F: Float> Tape<F> {
 
     /// The reverse sweep: `adjoints[output]` is seeded, and every node from
     /// `output` down multiplies its adjoint by its partials and adds the
-    /// products into its parents. `end` is where `output`'s edges end.
+    /// products into its parents. `end` is where `output`'s edges end. It
+    /// stops above the inputs recorded first, whose only edges go to the
+    /// sink.
     ///
     /// A node with a zero adjoint passes on its finite partials' zero
     /// products as usual, but nothing through a partial that is not finite:
@@ -512,7 +527,7 @@ impl<F: Float> Tape<F> {
         // Node by node, from `output` down, each over its edges back to the
         // one flagged as its first.
         let mut node = output as usize;
-        while edges.len() > 0 {
+        while node > inner.inputs as usize {
             // Every edge into `node` comes from a later node, all done.
             let incoming = adjoints[node];
             let live = !incoming.is_zero();

@@ -287,3 +287,25 @@ fn a_zero_gradient_does_not_turn_an_infinite_partial_into_nan() {
     assert_eq!(y.value(), 0.0);
     assert_eq!(y.backward().wrt(&x), 0.0);
 }
+
+#[test]
+fn inputs_recorded_between_operations_get_their_gradients() {
+    // The sweep stops above the inputs recorded first; inputs recorded
+    // later, by `var` or `vars`, are nodes like any other.
+    let tape = Tape::new();
+    let a = tape.var(2.0);
+    let b = tape.vars(&[3.0, 4.0]);
+    let ab = a * b[0];
+    let c = tape.var(5.0);
+    let d = tape.vars(&[7.0]);
+    let y = ab * c + d[0] * a + b[1];
+    let grads = y.backward();
+    assert_eq!(grads.wrt(&a), 3.0 * 5.0 + 7.0);
+    assert_eq!(grads.wrt(&b[0]), 2.0 * 5.0);
+    assert_eq!(grads.wrt(&b[1]), 1.0);
+    assert_eq!(grads.wrt(&c), 6.0);
+    assert_eq!(grads.wrt(&d[0]), 2.0);
+    // An input's gradient with respect to itself, and to the inputs before.
+    let g = b[0].backward();
+    assert_eq!((g.wrt(&b[0]), g.wrt(&a)), (1.0, 0.0));
+}
