@@ -1,5 +1,7 @@
-//! Logistic regression over 100,000 samples with `parallel::sum_over_samples`
-//! on one thread and on two. Run with
+//! Logistic regression over 100,000 samples on one thread and on two:
+//! `parallel::Workers` kept from call to call as a training loop keeps them
+//! (`N_threads`), and `parallel::sum_over_samples` with new tapes every call
+//! (`N_threads_new_tapes`). Run with
 //! `cargo bench --features parallel --bench parallel`.
 
 use std::hint::black_box;
@@ -47,7 +49,17 @@ fn threads(c: &mut Criterion) {
             .num_threads(threads)
             .build()
             .expect("a thread pool");
+        let mut workers = parallel::Workers::new();
         group.bench_function(format!("{threads}_threads"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    workers.sum_over_samples(black_box(&theta), &samples, 1024, |t, chunk| {
+                        chunk_loss(t, chunk, n)
+                    })
+                })
+            })
+        });
+        group.bench_function(format!("{threads}_threads_new_tapes"), |b| {
             b.iter(|| {
                 pool.install(|| {
                     parallel::sum_over_samples(black_box(&theta), &samples, 1024, |t, chunk| {

@@ -168,7 +168,8 @@
 //! that is a sum over samples, the `parallel` feature's
 //! `parallel::sum_over_samples` records chunks of samples on a tape per
 //! worker thread and adds their gradients in a fixed order, so the result
-//! has the same bits on any number of threads. Combining variables of two
+//! has the same bits on any number of threads; `parallel::Workers` keeps
+//! those tapes from one training step to the next. Combining variables of two
 //! tapes panics (see the `# Panics` sections); checked queries return
 //! [`Error`]. A tape holds up to 2³¹ − 1 nodes.
 //!

@@ -2,6 +2,8 @@
 //! threads, with the same bits whatever their number. Needs the `parallel`
 //! feature.
 
+use std::sync::{Mutex, PoisonError};
+
 use num_traits::Float;
 use rayon::prelude::*;
 
@@ -10,13 +12,15 @@ use crate::{Gradients, Tape, Var};
 /// The value and gradient with respect to `theta` of
 /// `Σₖ f(θ, chunkₖ)`, where `samples` are cut into chunks of `chunk_size`.
 ///
-/// Each chunk is recorded and swept on a tape of the worker thread that
-/// takes it (a worker reuses its tape from chunk to chunk); the chunks'
-/// values and gradients are then added up in chunk order. The chunks do not
-/// depend on the number of threads, and neither does the order of the sums:
-/// the result is the same, bit for bit, on one thread or on many. (It can
-/// differ in the last bits from recording everything on one tape, which adds
-/// in another order.)
+/// Each chunk is recorded and swept on the tape of the worker thread that
+/// takes it; the chunks' values and gradients are then added up in chunk
+/// order. The chunks do not depend on the number of threads, and neither
+/// does the order of the sums: the result is the same, bit for bit, on one
+/// thread or on many. (It can differ in the last bits from recording
+/// everything on one tape, which adds in another order.)
+///
+/// The tapes live for this call only; in a training loop, keep them from
+/// step to step with [`Workers::sum_over_samples`].
 ///
 /// # Panics
 ///
@@ -40,31 +44,110 @@ where
     S: Sync,
     G: for<'t> Fn(&[Var<'t, F>], &[S]) -> Var<'t, F> + Sync,
 {
-    assert!(
-        chunk_size > 0,
-        "tapegrad::parallel: chunk_size must be positive"
-    );
-    let parts: Vec<(F, Vec<F>)> = samples
-        .par_chunks(chunk_size)
-        .map_init(
-            || (Tape::new(), Gradients::new()),
-            |(tape, grads), chunk| {
+    Workers::new().sum_over_samples(theta, samples, chunk_size, f)
+}
+
+/// A tape and a gradient buffer for each worker thread, kept from call to
+/// call of [`sum_over_samples`](Workers::sum_over_samples): the parallel
+/// counterpart of reusing one tape in a training loop.
+///
+/// A tape that is kept has grown to a chunk's size once and records the
+/// next steps in memory it already has; a new tape for every step and
+/// thread would ask the system for fresh pages every time.
+///
+/// ```
+/// use tapegrad::parallel::Workers;
+///
+/// let points: Vec<f64> = (0..10_000).map(|i| f64::from(i % 7)).collect();
+/// let mut workers = Workers::new();
+/// let mut theta = [0.0];
+/// for _ in 0..50 {
+///     let (_, gradient) = workers.sum_over_samples(&theta, &points, 1024, |theta, chunk| {
+///         let terms: Vec<_> = chunk.iter().map(|&p| (theta[0] - p).powi(2) / 10_000.0).collect();
+///         tapegrad::sum(&terms)
+///     });
+///     theta[0] -= 0.25 * gradient[0];
+/// }
+/// let mean = points.iter().sum::<f64>() / 10_000.0;
+/// assert!((theta[0] - mean).abs() < 1e-9);
+/// ```
+pub struct Workers<F: Float = f64> {
+    tapes: Vec<Mutex<(Tape<F>, Gradients<F>)>>,
+}
+
+impl<F: Float + Send + Sync> Workers<F> {
+    /// No tapes yet: each call makes those its thread pool needs.
+    pub fn new() -> Self {
+        Workers { tapes: Vec::new() }
+    }
+
+    /// What the [function of the same name](crate::parallel::sum_over_samples)
+    /// computes, on the tapes kept here, one per thread of the current rayon pool (the
+    /// global one, or that of `ThreadPool::install`). The result has the
+    /// same bits as the function's.
+    ///
+    /// # Panics
+    ///
+    /// If `chunk_size` is zero.
+    #[track_caller]
+    pub fn sum_over_samples<S, G>(
+        &mut self,
+        theta: &[F],
+        samples: &[S],
+        chunk_size: usize,
+        f: G,
+    ) -> (F, Vec<F>)
+    where
+        S: Sync,
+        G: for<'t> Fn(&[Var<'t, F>], &[S]) -> Var<'t, F> + Sync,
+    {
+        assert!(
+            chunk_size > 0,
+            "tapegrad::parallel: chunk_size must be positive"
+        );
+        let threads = rayon::current_num_threads().max(1);
+        while self.tapes.len() < threads {
+            self.tapes.push(Mutex::new((Tape::new(), Gradients::new())));
+        }
+        let tapes = &self.tapes;
+        let parts: Vec<(F, Vec<F>)> = samples
+            .par_chunks(chunk_size)
+            .map(|chunk| {
+                // A worker's own tape, so the lock is never contended.
+                let worker = rayon::current_thread_index().unwrap_or(0) % tapes.len();
+                let mut guard = tapes[worker].lock().unwrap_or_else(PoisonError::into_inner);
+                let (tape, grads) = &mut *guard;
                 tape.clear();
                 let vars = tape.vars(theta);
                 let y = f(&vars, chunk);
                 y.backward_into(grads);
                 (y.value(), grads.wrt_all(&vars))
-            },
-        )
-        .collect();
-    // In chunk order, whatever thread computed which chunk.
-    let mut value = F::zero();
-    let mut gradient = vec![F::zero(); theta.len()];
-    for (v, g) in parts {
-        value = value + v;
-        for (total, part) in gradient.iter_mut().zip(g) {
-            *total = *total + part;
+            })
+            .collect();
+        // In chunk order, whatever thread computed which chunk.
+        let mut value = F::zero();
+        let mut gradient = vec![F::zero(); theta.len()];
+        for (v, g) in parts {
+            value = value + v;
+            for (total, part) in gradient.iter_mut().zip(g) {
+                *total = *total + part;
+            }
         }
+        (value, gradient)
     }
-    (value, gradient)
+}
+
+impl<F: Float + Send + Sync> Default for Workers<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Shows how many tapes are kept.
+impl<F: Float> core::fmt::Debug for Workers<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Workers")
+            .field("tapes", &self.tapes.len())
+            .finish()
+    }
 }

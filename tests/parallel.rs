@@ -1,8 +1,9 @@
-//! `parallel::sum_over_samples`: the same bits on one thread and on two, and
-//! the gradient of the whole sum.
+//! `parallel::sum_over_samples` and `parallel::Workers`: the same bits on one
+//! thread and on two, from call to call, and the gradient of the whole sum.
 #![cfg(feature = "parallel")]
 
-use tapegrad::{Tape, Var, parallel};
+use tapegrad::parallel::{self, Workers};
+use tapegrad::{Tape, Var};
 
 /// Σ over the chunk of (θ₀·x − y)² + θ₁·sin x.
 fn chunk_loss<'t>(theta: &[Var<'t>], chunk: &[(f64, f64)]) -> Var<'t> {
@@ -54,4 +55,49 @@ fn the_gradient_is_that_of_the_whole_sum() {
     for (g, e) in gradient.iter().zip(&expected) {
         assert!((g - e).abs() <= 1e-12 * e.abs().max(1.0), "{g} vs {e}");
     }
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+}
+
+fn bits(result: &(f64, Vec<f64>)) -> (u64, Vec<u64>) {
+    (
+        result.0.to_bits(),
+        result.1.iter().map(|g| g.to_bits()).collect(),
+    )
+}
+
+#[test]
+fn kept_workers_give_the_same_bits_from_call_to_call_and_pool_to_pool() {
+    let (theta, samples) = ([0.7, -0.3], samples());
+    let expected = bits(&on_threads(1, &theta, &samples));
+    let mut workers = Workers::new();
+    for threads in [2, 1, 2, 2] {
+        let result =
+            pool(threads).install(|| workers.sum_over_samples(&theta, &samples, 1000, chunk_loss));
+        assert_eq!(bits(&result), expected, "on {threads} threads");
+    }
+    assert!(format!("{workers:?}").contains("tapes: 2"), "{workers:?}");
+}
+
+#[test]
+fn a_panicking_chunk_leaves_the_workers_usable() {
+    let (theta, samples) = ([0.7, -0.3], samples());
+    let mut workers = Workers::new();
+    let pool = pool(2);
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pool.install(|| {
+            workers.sum_over_samples(&theta, &samples, 1000, |t, chunk| {
+                assert!(chunk[0].0 < 25.0, "a chunk this test refuses");
+                chunk_loss(t, chunk)
+            })
+        })
+    }));
+    assert!(failed.is_err());
+    let result = pool.install(|| workers.sum_over_samples(&theta, &samples, 1000, chunk_loss));
+    assert_eq!(bits(&result), bits(&on_threads(1, &theta, &samples)));
 }
