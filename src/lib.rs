@@ -140,7 +140,7 @@
 //! let tape = Tape::new();
 //! let x = tape.vars(&[-1.2_f64, 1.0, 0.5]);
 //! let f = sum_windows(&x, |[a, b]| 100.0 * (b - a * a).powi(2) + (1.0 - a).powi(2));
-//! assert_eq!(tape.len(), 4); // three inputs and one node, not 3 + 2 × 8
+//! assert_eq!(tape.len(), 4); // three inputs and one node, not 3 + 2 × 7 + 1
 //! assert_eq!(f.backward().wrt(&x[2]), 200.0 * (0.5 - 1.0));
 //! ```
 //!

@@ -2,7 +2,7 @@
 //! ([`Dual`]) and recorded as one node with its partials, the
 //! "preaccumulation" of the autodiff literature.
 //!
-//! A term of a sum that records eight nodes of one or two edges each on the
+//! A term of a sum that records seven nodes of one or two edges each on the
 //! tape, and costs a sweep over all of them, becomes one node whose partials
 //! were computed in registers while the term was evaluated.
 
