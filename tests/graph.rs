@@ -309,3 +309,20 @@ fn inputs_recorded_between_operations_get_their_gradients() {
     let g = b[0].backward();
     assert_eq!((g.wrt(&b[0]), g.wrt(&a)), (1.0, 0.0));
 }
+
+#[test]
+fn dot_of_floats_and_variables_either_way_round_records_one_edge_per_variable() {
+    let tape = Tape::new();
+    let w = tape.vars(&[0.5, -1.0, 2.0]);
+    let x = [2.0, 3.0, -1.0];
+    let before = tape.edges();
+    let left = dot(&x, &w);
+    assert_eq!(tape.edges() - before, 3);
+    let right = dot(&w, &x);
+    assert_eq!(left.value(), right.value());
+    let (gl, gr) = (left.backward(), right.backward());
+    for (wi, xi) in w.iter().zip(x) {
+        assert_eq!(gl.wrt(wi), xi);
+        assert_eq!(gr.wrt(wi), xi);
+    }
+}

@@ -74,21 +74,25 @@ where
         let value = pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
         return Var::constant(value);
     };
-    // The common cases are checked in the pass that sums: variables times
-    // floats (a model's weights times its data) and variables times
-    // variables (a layer's weights times the activations before it). The
-    // check fills the time the dependent additions wait anyway.
+    // The common cases are checked in the pass that sums: variables and
+    // floats, either way round (a model's weights and its data), and
+    // variables times variables (a layer's weights times the activations
+    // before it). The check fills the time the dependent additions wait
+    // anyway.
     let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
     let (value, all_on_tape) = pairs().fold((F::zero(), true), |(acc, ok), (a, b)| {
-        let ok = ok & on_tape(a) & (B::FLOAT || on_tape(b));
+        let ok = ok & (A::FLOAT || on_tape(a)) & (B::FLOAT || on_tape(b));
         (acc + a.value() * b.value(), ok)
     });
     if all_on_tape {
         return tape.record_with("dot", |edges| {
+            // The variables' nodes, and the floats copied in bulk.
             if B::FLOAT {
-                // The variables' nodes, and the floats copied in bulk.
                 let nodes = a.iter().map(|&x| x.into_var().node());
                 edges.extend(nodes, b.iter().map(|&x| x.into_var().value()));
+            } else if A::FLOAT {
+                let nodes = b.iter().map(|&x| x.into_var().node());
+                edges.extend(nodes, a.iter().map(|&x| x.into_var().value()));
             } else {
                 edges.fill(2 * a.len(), |parents, partials| {
                     let slots = parents
