@@ -22,7 +22,7 @@ use core::ops::{
 use num_traits::{Float, Num, NumCast, One, ToPrimitive, Zero};
 
 use crate::float::float_methods;
-use crate::ops::{logistic, softplus};
+use crate::ops::{logistic, softplus, split, two};
 
 /// A value and its derivatives with respect to `N` inputs: forward-mode
 /// automatic differentiation.
@@ -169,20 +169,6 @@ fn scaled<F: Float>(t: F, d: F) -> F {
         t * d
     } else {
         t
-    }
-}
-
-fn two<F: Float>() -> F {
-    F::one() + F::one()
-}
-
-/// The derivative of `max` (`a_wins`) or `min`: `1` to the winner, `½` each
-/// on a tie, as [`Var::max`](crate::Var::max).
-fn split<F: Float>(a_wins: bool, b_wins: bool) -> (F, F) {
-    match (a_wins, b_wins) {
-        (true, _) => (F::one(), F::zero()),
-        (false, true) => (F::zero(), F::one()),
-        (false, false) => (two::<F>().recip(), two::<F>().recip()),
     }
 }
 

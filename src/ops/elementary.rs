@@ -9,7 +9,7 @@ use num_traits::Float;
 use crate::Var;
 
 /// `2` in any float type.
-fn two<F: Float>() -> F {
+pub(crate) fn two<F: Float>() -> F {
     F::one() + F::one()
 }
 
@@ -573,7 +573,7 @@ impl<'t, F: Float> Var<'t, F> {
 }
 
 /// The partials of `max` or `min`: all to the winner, half each at a tie.
-fn split<F: Float>(a_wins: bool, b_wins: bool) -> (F, F) {
+pub(crate) fn split<F: Float>(a_wins: bool, b_wins: bool) -> (F, F) {
     match (a_wins, b_wins) {
         (true, _) => (F::one(), F::zero()),
         (false, true) => (F::zero(), F::one()),

@@ -9,5 +9,6 @@ mod nary;
 mod piecewise;
 
 pub(crate) use activation::{bce, logistic, softplus};
+pub(crate) use elementary::{split, two};
 pub use fused::sum_windows;
 pub use nary::{Operand, dot, sum};
