@@ -250,7 +250,7 @@ impl<F: Float> Tape<F> {
         let (first, start) = (inner.nodes, inner.parents.len());
         let n = u32::try_from(values.len())
             .ok()
-            .filter(|&n| n < FIRST - first);
+            .filter(|&n| n <= FIRST - first);
         let n = n.unwrap_or_else(|| panic!("{FULL}"));
         inner.nodes += n;
         if first == inner.inputs + 1 {
