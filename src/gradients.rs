@@ -105,20 +105,18 @@ impl<F: Float> Gradients<F> {
     pub fn wrt_all(&self, xs: &[Var<'_, F>]) -> Vec<F> {
         // One check for all when they share this tape and no sigmoid on it
         // can have been bypassed; else each is checked on its own.
-        let tape = xs.first().and_then(|x| x.tape());
-        let shared = tape.filter(|&t| {
+        let shared = xs.first().and_then(|x| x.tape()).is_some_and(|t| {
             self.belongs_to(t).is_ok()
                 && !t.has_logistic()
                 && xs
                     .iter()
                     .all(|x| x.tape().is_some_and(|u| core::ptr::eq(t, u)))
         });
-        match shared {
-            Some(_) => xs
-                .iter()
-                .map(|x| self.adjoint(x.node() as usize).unwrap_or(self.zero))
-                .collect(),
-            None => xs.iter().map(|x| self[x]).collect(),
+        if shared {
+            let adjoint = |x: &Var<'_, F>| self.adjoint(x.node() as usize);
+            xs.iter().map(|x| adjoint(x).unwrap_or(self.zero)).collect()
+        } else {
+            xs.iter().map(|x| self[x]).collect()
         }
     }
 
