@@ -107,12 +107,13 @@ pub fn sum_windows<'t, F: Float, const N: usize>(
         }
         pending[N - 1] = F::zero();
     }
-    let (Some(tape), true) = (tape, xs.len() >= N) else {
-        if let Some(tape) = tape {
-            tape.return_scratch(partials);
-        }
+    let Some(tape) = tape else {
         return Var::constant(value);
     };
+    if xs.len() < N {
+        tape.return_scratch(partials);
+        return Var::constant(value);
+    }
     let last = xs.len() + 1 - N;
     partials[last..].copy_from_slice(&pending[..N - 1]);
     // A constant's edge goes to the sink, with a partial of zero.
