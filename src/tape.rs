@@ -16,9 +16,8 @@ use crate::trace::{Anomaly, Trace, Traced};
 /// no per-node offset table, and a binary node costs exactly two edges.
 const FIRST: u32 = 1 << 31;
 
-/// What a tape says when it holds as many nodes (2³¹) or edges (2³²) as
-/// it can index.
-const FULL: &str = "tapegrad: the tape is full (2^31 nodes or 2^32 edges); clear it between steps";
+/// What a tape says when it holds as many nodes (2³¹) as it can index.
+const FULL: &str = "tapegrad: the tape is full (2^31 nodes); clear it between steps";
 
 /// Node 0 is a sink: an input's single edge points to it, so every node has
 /// at least one edge and the sweep needs no special case for inputs.
@@ -247,7 +246,7 @@ impl<F: Float> Tape<F> {
         }
         // In bulk: one edge to the sink per input.
         let mut inner = self.inner.borrow_mut();
-        let (first, start) = (inner.nodes, inner.parents.len());
+        let first = inner.nodes;
         let n = u32::try_from(values.len())
             .ok()
             .filter(|&n| n <= FIRST - first);
@@ -262,12 +261,10 @@ impl<F: Float> Tape<F> {
         inner
             .partials
             .extend(core::iter::repeat_n(F::zero(), values.len()));
-        let end = |i: usize| u32::try_from(start + i + 1).unwrap_or_else(|_| panic!("{FULL}"));
         vars.extend(
-            (first..)
+            (first..first + n)
                 .zip(values)
-                .enumerate()
-                .map(|(i, (node, &v))| Var::recorded(self, node, end(i), v)),
+                .map(|(node, &v)| Var::recorded(self, node, v)),
         );
         vars
     }
@@ -364,11 +361,10 @@ impl<F: Float> Tape<F> {
         };
         let value = write(&mut edges);
         debug_assert_eq!(edges.flag, 0, "a node must have at least one edge");
-        let end = u32::try_from(inner.parents.len()).unwrap_or_else(|_| panic!("{FULL}"));
         if inner.trace.is_some() {
-            trace_node(&mut inner, op, node, end, value);
+            trace_node(&mut inner, op, node, value);
         }
-        Var::recorded(self, node, end, value)
+        Var::recorded(self, node, value)
     }
 
     /// Lends the tape's scratch buffer, empty if it is already lent.
@@ -506,9 +502,8 @@ impl<F: Float> Tape<F> {
 
     /// The reverse sweep: `adjoints[output]` is seeded, and every node from
     /// `output` down multiplies its adjoint by its partials and adds the
-    /// products into its parents. `end` is where `output`'s edges end. It
-    /// stops above the inputs recorded first, whose only edges go to the
-    /// sink.
+    /// products into its parents. It stops above the inputs recorded
+    /// first, whose only edges go to the sink.
     ///
     /// A node with a zero adjoint passes on its finite partials' zero
     /// products as usual, but nothing through a partial that is not finite:
@@ -517,9 +512,16 @@ impl<F: Float> Tape<F> {
     /// adjoint alone would be wrong on a nested tape, where an adjoint whose
     /// value is zero can still have a derivative; with a finite partial the
     /// product is recorded as ever.
-    pub(crate) fn sweep(&self, output: u32, end: u32, adjoints: &mut [F]) {
+    pub(crate) fn sweep(&self, output: u32, adjoints: &mut [F]) {
         let inner = self.inner.borrow();
-        let end = end as usize;
+        // Where `output`'s edges end: after the last edge, unless nodes were
+        // recorded after it, whose edges are skipped by their first flags.
+        let mut end = inner.parents.len();
+        let mut later = inner.nodes - 1 - output;
+        while later > 0 {
+            end -= 1;
+            later -= u32::from(inner.parents[end] & FIRST != 0);
+        }
         let mut edges = inner.parents[..end]
             .iter()
             .zip(&inner.partials[..end])
@@ -545,12 +547,12 @@ impl<F: Float> Tape<F> {
     }
 }
 
-/// Remembers the node just recorded, `node` with edges ending at `end`, on
+/// Remembers the node just recorded, `node`, whose edges are the last, on
 /// a traced tape: out of line, so that a plain tape's recording stays small.
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn trace_node<F: Float>(inner: &mut Inner<F>, op: &'static str, node: u32, end: u32, value: F) {
+fn trace_node<F: Float>(inner: &mut Inner<F>, op: &'static str, node: u32, value: F) {
     let Inner {
         trace: Some(trace),
         parents,
@@ -565,11 +567,11 @@ fn trace_node<F: Float>(inner: &mut Inner<F>, op: &'static str, node: u32, end: 
         value,
         location: core::panic::Location::caller(),
     };
-    let start = parents[..end as usize]
+    let start = parents
         .iter()
         .rposition(|&p| p & FIRST != 0)
         .expect("a node has a first edge");
-    let own = start..end as usize;
+    let own = start..parents.len();
     let node_parents = parents[own.clone()].iter().map(|&p| (p & !FIRST) as usize);
     trace.record(node, traced, node_parents, &partials[own]);
 }

@@ -36,17 +36,14 @@ pub struct Var<'t, F: Float = f64> {
     tape: Option<&'t Tape<F>>,
     value: F,
     node: u32,
-    /// Where this node's edges end on the tape: the backward sweep starts there.
-    end: u32,
 }
 
 impl<'t, F: Float> Var<'t, F> {
-    pub(crate) fn recorded(tape: &'t Tape<F>, node: u32, end: u32, value: F) -> Self {
+    pub(crate) fn recorded(tape: &'t Tape<F>, node: u32, value: F) -> Self {
         Var {
             tape: Some(tape),
             value,
             node,
-            end,
         }
     }
 
@@ -65,7 +62,6 @@ impl<'t, F: Float> Var<'t, F> {
             tape: None,
             value,
             node: 0,
-            end: 0,
         }
     }
 
@@ -121,7 +117,7 @@ impl<'t, F: Float> Var<'t, F> {
             Some(tape) => {
                 let adjoints = grads.reset(Some(tape.id()), self.node as usize + 1);
                 adjoints[self.node as usize] = F::one();
-                tape.sweep(self.node, self.end, adjoints);
+                tape.sweep(self.node, adjoints);
             }
             None => {
                 grads.reset(None, 0);

@@ -80,11 +80,15 @@ fn backward_from_an_intermediate_node_ignores_what_came_after() {
     let mid = x * x; // d/dx = 4
     let late = tape.var(5.0);
     let out = mid.exp() * late;
+    // Nodes of one, two and three edges after `mid`: the sweep finds where
+    // `mid`'s own edges end by skipping theirs.
+    let wide = tapegrad::sum(&[out, late, x]);
     let grads = mid.backward();
     assert_eq!(grads.wrt(&x), 4.0);
     // Recorded after `mid`: it cannot influence it.
     assert_eq!(grads.get(&late), Ok(0.0));
     assert_eq!(grads.get(&out), Ok(0.0));
+    assert_eq!(grads.get(&wide), Ok(0.0));
     // And the full sweep still sees everything.
     assert_relative_eq!(out.backward().wrt(&late), 4.0_f64.exp());
 }
