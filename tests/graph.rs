@@ -330,3 +330,10 @@ fn dot_of_floats_and_variables_either_way_round_records_one_edge_per_variable() 
         assert_eq!(gr.wrt(wi), xi);
     }
 }
+
+#[test]
+fn a_var_is_a_tape_reference_a_value_and_a_node_index() {
+    // Passed by value through every op: nothing more.
+    assert_eq!(core::mem::size_of::<Var<'_, f64>>(), 24);
+    assert_eq!(core::mem::size_of::<Var<'_, f32>>(), 16);
+}
