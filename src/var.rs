@@ -83,6 +83,9 @@ impl<'t, F: Float> Var<'t, F> {
     /// derivatives and adds the products into its parents. It is iterative
     /// (a chain of millions of nodes is fine) and leaves the tape untouched,
     /// so `backward` can be called again, on this or any other variable.
+    /// Its cost is one pass over the edges of the nodes up to this one, plus
+    /// a skip over the first-edge flags of any nodes recorded after it
+    /// (usually none: the loss is the last thing recorded).
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
