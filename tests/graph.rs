@@ -82,7 +82,7 @@ fn backward_from_an_intermediate_node_ignores_what_came_after() {
     let out = mid.exp() * late;
     // Nodes of one, two and three edges after `mid`: the sweep finds where
     // `mid`'s own edges end by skipping theirs.
-    let wide = tapegrad::sum(&[out, late, x]);
+    let wide = sum(&[out, late, x]);
     let grads = mid.backward();
     assert_eq!(grads.wrt(&x), 4.0);
     // Recorded after `mid`: it cannot influence it.
