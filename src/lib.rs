@@ -160,7 +160,7 @@
 //! variable survives it: a training step records, sweeps, reads the
 //! gradients and clears. A tape that is not cleared grows by every step's
 //! graph; [`Tape::len`], [`Tape::capacity`] and the tape's `Debug` output
-//! (`Tape { len: 4138, edges: 18009, capacity: 18432 }`) show it, so log or
+//! (`Tape { len: 4138, edges: 18009, capacity: 8192 }`) show it, so log or
 //! assert them once per epoch if in doubt: in a healthy loop they stay the
 //! same from one step to the next.
 //!

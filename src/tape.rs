@@ -9,19 +9,90 @@ use num_traits::Float;
 use crate::Var;
 use crate::trace::{Anomaly, Trace, Traced};
 
-/// Marks, in an edge's parent index, the first edge of its node.
-///
-/// Edges are stored in recording order, so a node's edges are contiguous and
-/// this one bit is all the backward sweep needs to find where a node begins:
-/// no per-node offset table, and a binary node costs exactly two edges.
-const FIRST: u32 = 1 << 31;
+/// Marks, in a node's second parent, a node of more than two parents:
+/// its edges are in the tape's n-ary table, from the first parent's index,
+/// as many as the second parent's other bits say.
+const WIDE: u32 = 1 << 31;
 
-/// What a tape says when it holds as many nodes (2³¹) as it can index.
-const FULL: &str = "tapegrad: the tape is full (2^31 nodes); clear it between steps";
+/// What a tape says when it holds as many nodes (2³¹) or n-ary edges (2³²)
+/// as it can index.
+const FULL: &str =
+    "tapegrad: the tape is full (2^31 nodes or 2^32 edges of n-ary ops); clear it between steps";
 
-/// Node 0 is a sink: an input's single edge points to it, so every node has
-/// at least one edge and the sweep needs no special case for inputs.
+/// Node 0 is a sink: an input's parent, and a unary node's second one, so
+/// every node has two parents and the sweep needs no special case for
+/// inputs. Nothing ever reads the sink's gradient.
 const SINK: u32 = 0;
+
+/// A recorded node of one or two parents with `∂node/∂parent` for each,
+/// in 24 bytes for `f64`: one record to write and one to read back. A unary
+/// node's second parent is the [`SINK`]; a node of more parents keeps its
+/// edges in the tape's n-ary table (see [`WIDE`]).
+#[derive(Clone, Copy)]
+struct Node<F> {
+    parents: [u32; 2],
+    partials: [F; 2],
+}
+
+impl<F: Float> Node<F> {
+    /// An input, or the sink: no parent but the sink.
+    fn input() -> Self {
+        Node {
+            parents: [SINK; 2],
+            partials: [F::zero(); 2],
+        }
+    }
+
+    /// How many edges the node has: those to the sink count for inputs and
+    /// n-ary nodes, as they are recorded.
+    fn edges(&self) -> usize {
+        match self.parents {
+            [_, wide] if wide & WIDE != 0 => (wide & !WIDE) as usize,
+            [_, SINK] => 1,
+            _ => 2,
+        }
+    }
+
+    /// The parents and partials of the node's edges: its own, or those in
+    /// the n-ary table `(parents, partials)`.
+    fn edges_in<'a>(&'a self, table: (&'a [u32], &'a [F])) -> (&'a [u32], &'a [F]) {
+        match self.parents {
+            [start, wide] if wide & WIDE != 0 => {
+                let own = start as usize..start as usize + (wide & !WIDE) as usize;
+                (&table.0[own.clone()], &table.1[own])
+            }
+            [_, SINK] => (&self.parents[..1], &self.partials[..1]),
+            _ => (&self.parents, &self.partials),
+        }
+    }
+
+    /// Adds `partial × incoming` into each parent's adjoint, the edges last
+    /// to first as they were recorded; `finite_only` skips the partials that
+    /// are not finite.
+    #[inline(always)]
+    fn pass(&self, adjoints: &mut [F], table: (&[u32], &[F]), incoming: F, finite_only: bool) {
+        let mut add = |parent: u32, partial: F| {
+            if !finite_only || partial.is_finite() {
+                let p = parent as usize;
+                adjoints[p] = adjoints[p] + partial * incoming;
+            }
+        };
+        match self.parents {
+            [_, wide] if wide & WIDE != 0 => {
+                let (parents, partials) = self.edges_in(table);
+                for (&parent, &partial) in parents.iter().zip(partials).rev() {
+                    add(parent, partial);
+                }
+            }
+            [a, b] => {
+                if b != SINK {
+                    add(b, self.partials[1]);
+                }
+                add(a, self.partials[0]);
+            }
+        }
+    }
+}
 
 /// The mark of `node` among `marks`, which are in recording order.
 fn find_mark<F>(marks: &[Logistic<F>], node: u32) -> Option<usize> {
@@ -75,12 +146,12 @@ pub struct Tape<F: Float = f64> {
 }
 
 struct Inner<F> {
-    /// Per edge: the parent's node index, with [`FIRST`] on a node's first edge.
+    /// Every node, indexed by its number; node 0 is the sink.
+    nodes: Vec<Node<F>>,
+    /// The edges of the nodes of more than two parents: each parent's node
+    /// index, and `∂node/∂parent`.
     parents: Vec<u32>,
-    /// Per edge: `∂node/∂parent`.
     partials: Vec<F>,
-    /// Nodes recorded, counting the sink.
-    nodes: u32,
     /// How many of the first nodes are all inputs: the backward sweep
     /// stops above them, since their only edges go to the sink.
     inputs: u32,
@@ -109,11 +180,13 @@ pub(crate) struct Logistic<F> {
 }
 
 impl<F: Float> Inner<F> {
-    fn with_capacity(edges: usize) -> Self {
+    fn with_capacity(nodes: usize) -> Self {
+        let mut all = Vec::with_capacity(nodes.saturating_add(1));
+        all.push(Node::input());
         Inner {
-            parents: Vec::with_capacity(edges),
-            partials: Vec::with_capacity(edges),
-            nodes: SINK + 1,
+            nodes: all,
+            parents: Vec::new(),
+            partials: Vec::new(),
             inputs: 0,
             logistic: Vec::new(),
             trace: None,
@@ -136,7 +209,7 @@ impl<F: Float> Tape<F> {
                 tape: fresh_id(),
                 generation: fresh_id(),
             },
-            inner: RefCell::new(Inner::with_capacity(nodes.saturating_mul(2))),
+            inner: RefCell::new(Inner::with_capacity(nodes)),
         }
     }
 
@@ -216,7 +289,7 @@ impl<F: Float> Tape<F> {
     /// ```
     #[track_caller]
     pub fn var(&self, value: F) -> Var<'_, F> {
-        let x = self.record("input", value, [(SINK, F::zero())]);
+        let x = self.record_node("input", Node::input(), value);
         let mut inner = self.inner.borrow_mut();
         if x.node() == inner.inputs + 1 {
             inner.inputs += 1;
@@ -244,23 +317,19 @@ impl<F: Float> Tape<F> {
             }
             return vars;
         }
-        // In bulk: one edge to the sink per input.
+        // In bulk.
         let mut inner = self.inner.borrow_mut();
-        let first = inner.nodes;
+        let first = inner.nodes.len() as u32;
         let n = u32::try_from(values.len())
             .ok()
-            .filter(|&n| n <= FIRST - first);
+            .filter(|&n| n <= WIDE - first);
         let n = n.unwrap_or_else(|| panic!("{FULL}"));
-        inner.nodes += n;
         if first == inner.inputs + 1 {
             inner.inputs += n;
         }
         inner
-            .parents
-            .extend(core::iter::repeat_n(SINK | FIRST, values.len()));
-        inner
-            .partials
-            .extend(core::iter::repeat_n(F::zero(), values.len()));
+            .nodes
+            .extend(core::iter::repeat_n(Node::input(), values.len()));
         vars.extend(
             (first..first + n)
                 .zip(values)
@@ -271,7 +340,7 @@ impl<F: Float> Tape<F> {
 
     /// The number of nodes recorded: inputs and operations.
     pub fn len(&self) -> usize {
-        (self.inner.borrow().nodes - SINK - 1) as usize
+        self.inner.borrow().nodes.len() - 1
     }
 
     /// Whether nothing has been recorded.
@@ -279,18 +348,20 @@ impl<F: Float> Tape<F> {
         self.len() == 0
     }
 
-    /// The number of edges (parent links) recorded.
+    /// The number of edges (parent links) recorded, counting one per
+    /// input; counted in a pass over the nodes.
     ///
-    /// Together with [`len`](Tape::len) this is the tape's memory:
-    /// `edges × (4 + size_of::<F>())` bytes, whatever the mix of ops.
+    /// A node of one or two parents takes `8 + 2 × size_of::<F>()` bytes (24
+    /// for `f64`), a node of more parents that and `4 + size_of::<F>()` per
+    /// edge.
     pub fn edges(&self) -> usize {
-        self.inner.borrow().parents.len()
+        self.inner.borrow().nodes[1..].iter().map(Node::edges).sum()
     }
 
-    /// How many edges the tape can hold before it reallocates.
+    /// How many nodes of up to two parents the tape can hold before it
+    /// reallocates.
     pub fn capacity(&self) -> usize {
-        let inner = self.inner.borrow();
-        inner.parents.capacity().min(inner.partials.capacity())
+        self.inner.borrow().nodes.capacity() - 1
     }
 
     /// Forgets every node and keeps the allocation, for the next step of a
@@ -308,13 +379,13 @@ impl<F: Float> Tape<F> {
     /// ```
     pub fn clear(&mut self) {
         let inner = self.inner.get_mut();
+        inner.nodes.truncate(SINK as usize + 1);
         inner.parents.clear();
         inner.partials.clear();
         inner.logistic.clear();
         if let Some(trace) = &mut inner.trace {
             trace.clear();
         }
-        inner.nodes = SINK + 1;
         inner.inputs = 0;
         self.id.generation = fresh_id();
     }
@@ -333,17 +404,64 @@ impl<F: Float> Tape<F> {
     where
         I: IntoIterator<Item = (u32, F)>,
     {
-        self.record_with(op, |out| {
-            for (parent, partial) in edges {
-                out.push(parent, partial);
-            }
-            value
-        })
+        let mut edges = edges.into_iter();
+        let Some((a, da)) = edges.next() else {
+            unreachable!("a node must have at least one edge");
+        };
+        match (edges.next(), edges.next()) {
+            (None, _) => self.unary(op, value, a, da),
+            (Some((b, db)), None) => self.binary(op, value, [a, b], [da, db]),
+            (Some(second), Some(third)) => self.record_with(op, |out| {
+                for (parent, partial) in [(a, da), second, third].into_iter().chain(edges) {
+                    out.push(parent, partial);
+                }
+                value
+            }),
+        }
+    }
+
+    /// Appends a node of one parent.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn unary(&self, op: &'static str, value: F, parent: u32, d: F) -> Var<'_, F> {
+        let node = Node {
+            parents: [parent, SINK],
+            partials: [d, F::zero()],
+        };
+        self.record_node(op, node, value)
+    }
+
+    /// Appends a node of two parents.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn binary(
+        &self,
+        op: &'static str,
+        value: F,
+        parents: [u32; 2],
+        partials: [F; 2],
+    ) -> Var<'_, F> {
+        self.record_node(op, Node { parents, partials }, value)
+    }
+
+    #[inline(always)]
+    #[track_caller]
+    fn record_node(&self, op: &'static str, record: Node<F>, value: F) -> Var<'_, F> {
+        let mut inner = self.inner.borrow_mut();
+        let node = inner.nodes.len();
+        assert!(node < WIDE as usize, "{FULL}");
+        inner.nodes.push(record);
+        let node = node as u32;
+        if inner.trace.is_some() {
+            trace_node(&mut inner, op, node, value);
+        }
+        Var::recorded(self, node, value)
     }
 
     /// Appends a node whose edges `write` pushes, and whose value it returns:
-    /// one pass for an n-ary node. `write` must not record on this tape, nor
-    /// panic: the node is half written until it returns.
+    /// one pass for an n-ary node, whose edges go to the n-ary table. `write`
+    /// must not record on this tape, nor panic: the node is half written
+    /// until it returns.
     #[inline(always)]
     #[track_caller]
     pub(crate) fn record_with(
@@ -352,15 +470,21 @@ impl<F: Float> Tape<F> {
         write: impl FnOnce(&mut Edges<'_, F>) -> F,
     ) -> Var<'_, F> {
         let mut inner = self.inner.borrow_mut();
-        let node = inner.nodes;
-        assert!(node < FIRST, "{FULL}");
-        inner.nodes += 1;
-        let mut edges = Edges {
-            inner: &mut inner,
-            flag: FIRST,
-        };
-        let value = write(&mut edges);
-        debug_assert_eq!(edges.flag, 0, "a node must have at least one edge");
+        let node = inner.nodes.len();
+        assert!(node < WIDE as usize, "{FULL}");
+        let start = inner.parents.len();
+        let value = write(&mut Edges { inner: &mut inner });
+        let count = inner.parents.len() - start;
+        debug_assert!(count > 0, "a node must have at least one edge");
+        let wide = u32::try_from(start)
+            .ok()
+            .zip(u32::try_from(count).ok().filter(|&n| n < WIDE));
+        let (start, count) = wide.unwrap_or_else(|| panic!("{FULL}"));
+        inner.nodes.push(Node {
+            parents: [start, WIDE | count],
+            partials: [F::zero(); 2],
+        });
+        let node = node as u32;
         if inner.trace.is_some() {
             trace_node(&mut inner, op, node, value);
         }
@@ -461,21 +585,17 @@ impl<F: Float> Tape<F> {
     /// indexed by node; the edges of inputs (to the sink) are left out.
     pub(crate) fn parents_by_node(&self, output: u32) -> Vec<Vec<(usize, F)>> {
         let inner = self.inner.borrow();
-        let mut nodes = vec![Vec::new(); output as usize + 1];
-        let mut node = SINK as usize;
-        for (&parent, &partial) in inner.parents.iter().zip(&inner.partials) {
-            if parent & FIRST != 0 {
-                node += 1;
-                if node > output as usize {
-                    break;
-                }
-            }
-            let p = (parent & !FIRST) as usize;
-            if p != SINK as usize {
-                nodes[node].push((p, partial));
-            }
-        }
-        nodes
+        inner.nodes[..=output as usize]
+            .iter()
+            .map(|record| {
+                let (parents, partials) = record.edges_in((&inner.parents, &inner.partials));
+                let edges = parents.iter().zip(partials);
+                edges
+                    .filter(|&(&p, _)| p != SINK)
+                    .map(|(&p, &d)| (p as usize, d))
+                    .collect()
+            })
+            .collect()
     }
 
     /// The part of the tape that `output` depends on, walked back from it.
@@ -514,47 +634,34 @@ impl<F: Float> Tape<F> {
     /// product is recorded as ever.
     pub(crate) fn sweep(&self, output: u32, adjoints: &mut [F]) {
         let inner = self.inner.borrow();
-        // Where `output`'s edges end: after the last edge, unless nodes were
-        // recorded after it, whose edges are skipped by their first flags.
-        let mut end = inner.parents.len();
-        let mut later = inner.nodes - 1 - output;
-        while later > 0 {
-            end -= 1;
-            later -= u32::from(inner.parents[end] & FIRST != 0);
-        }
-        let mut edges = inner.parents[..end]
-            .iter()
-            .zip(&inner.partials[..end])
-            .rev();
-        // Node by node, from `output` down, each over its edges back to the
-        // one flagged as its first.
+        let table = (&inner.parents[..], &inner.partials[..]);
+        let nodes = &inner.nodes[..=output as usize];
         let mut node = output as usize;
         while node > inner.inputs as usize {
             // Every edge into `node` comes from a later node, all done.
             let incoming = adjoints[node];
-            let live = !incoming.is_zero();
-            for (&parent, &partial) in edges.by_ref() {
-                if live || partial.is_finite() {
-                    let p = (parent & !FIRST) as usize;
-                    adjoints[p] = adjoints[p] + partial * incoming;
-                }
-                if parent & FIRST != 0 {
-                    break;
-                }
+            match incoming.is_zero() {
+                false => nodes[node].pass(adjoints, table, incoming, false),
+                true => nodes[node].pass(adjoints, table, incoming, true),
             }
             node -= 1;
         }
     }
 }
 
-/// Remembers the node just recorded, `node`, whose edges are the last, on
-/// a traced tape: out of line, so that a plain tape's recording stays small.
+/// Remembers the node just recorded, `node`, on a traced tape: out of line, so that a plain tape's recording stays small.
 #[cold]
 #[inline(never)]
 #[track_caller]
 fn trace_node<F: Float>(inner: &mut Inner<F>, op: &'static str, node: u32, value: F) {
+    let traced = Traced {
+        op,
+        value,
+        location: core::panic::Location::caller(),
+    };
     let Inner {
         trace: Some(trace),
+        nodes,
         parents,
         partials,
         ..
@@ -562,18 +669,9 @@ fn trace_node<F: Float>(inner: &mut Inner<F>, op: &'static str, node: u32, value
     else {
         return;
     };
-    let traced = Traced {
-        op,
-        value,
-        location: core::panic::Location::caller(),
-    };
-    let start = parents
-        .iter()
-        .rposition(|&p| p & FIRST != 0)
-        .expect("a node has a first edge");
-    let own = start..parents.len();
-    let node_parents = parents[own.clone()].iter().map(|&p| (p & !FIRST) as usize);
-    trace.record(node, traced, node_parents, &partials[own]);
+    let (parents, partials) = nodes[node as usize].edges_in((parents, partials));
+    let parents = parents.iter().map(|&p| p as usize);
+    trace.record(node, traced, parents, partials);
 }
 
 /// What an output depends on: every node's parents, and for each node
@@ -597,34 +695,17 @@ impl<F> Dependencies<F> {
     }
 }
 
-/// The edges of the node being recorded.
+/// The edges of the n-ary node being recorded.
 pub(crate) struct Edges<'a, F> {
     inner: &'a mut Inner<F>,
-    /// [`FIRST`] until the first edge is pushed.
-    flag: u32,
 }
 
 impl<F> Edges<'_, F> {
     /// Adds the edge to `parent` with `partial = ∂node/∂parent`.
     #[inline]
     pub(crate) fn push(&mut self, parent: u32, partial: F) {
-        self.inner.parents.push(parent | self.flag);
+        self.inner.parents.push(parent);
         self.inner.partials.push(partial);
-        self.flag = 0;
-    }
-
-    /// Adds the edges to `parents` with `partials`, in order.
-    #[inline(always)]
-    pub(crate) fn push_all<const N: usize>(&mut self, mut parents: [u32; N], partials: [F; N])
-    where
-        F: Copy,
-    {
-        if let Some(first) = parents.first_mut() {
-            *first |= self.flag;
-            self.flag = 0;
-        }
-        self.inner.parents.extend_from_slice(&parents);
-        self.inner.partials.extend_from_slice(&partials);
     }
 
     /// Adds `n` edges, whose parents and partials `write` fills in place.
@@ -640,10 +721,6 @@ impl<F> Edges<'_, F> {
             &mut self.inner.parents[start..],
             &mut self.inner.partials[start..],
         );
-        if let Some(first) = self.inner.parents.get_mut(start) {
-            *first |= self.flag;
-            self.flag = 0;
-        }
     }
 
     /// Adds an edge to each of `parents` with the `partials` in order, in
@@ -655,13 +732,8 @@ impl<F> Edges<'_, F> {
         partials: impl ExactSizeIterator<Item = F>,
     ) {
         debug_assert_eq!(parents.len(), partials.len());
-        let start = self.inner.parents.len();
         self.inner.parents.extend(parents);
         self.inner.partials.extend(partials);
-        if let Some(first) = self.inner.parents.get_mut(start) {
-            *first |= self.flag;
-            self.flag = 0;
-        }
     }
 }
 

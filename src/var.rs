@@ -83,9 +83,8 @@ impl<'t, F: Float> Var<'t, F> {
     /// derivatives and adds the products into its parents. It is iterative
     /// (a chain of millions of nodes is fine) and leaves the tape untouched,
     /// so `backward` can be called again, on this or any other variable.
-    /// Its cost is one pass over the edges of the nodes up to this one, plus
-    /// a skip over the first-edge flags of any nodes recorded after it
-    /// (usually none: the loss is the last thing recorded).
+    /// Its cost is one pass over the nodes up to this one and their edges,
+    /// whatever was recorded after it.
     ///
     /// ```
     /// let tape = tapegrad::Tape::new();
@@ -142,10 +141,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[track_caller]
     pub(crate) fn unary(self, op: &'static str, value: F, d: F) -> Self {
         match self.tape {
-            Some(tape) => tape.record_with(op, |edges| {
-                edges.push(self.node, d);
-                value
-            }),
+            Some(tape) => tape.unary(op, value, self.node, d),
             None => Var::constant(value),
         }
     }
@@ -159,10 +155,7 @@ impl<'t, F: Float> Var<'t, F> {
         match (self.tape, other.tape) {
             (Some(a), Some(b)) => {
                 same_tape(a, b);
-                a.record_with(op, |edges| {
-                    edges.push_all([self.node, other.node], [da, db]);
-                    value
-                })
+                a.binary(op, value, [self.node, other.node], [da, db])
             }
             (Some(_), None) => Self::unary(self, op, value, da),
             (None, Some(_)) => Self::unary(other, op, value, db),

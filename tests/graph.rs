@@ -337,3 +337,16 @@ fn a_var_is_a_tape_reference_a_value_and_a_node_index() {
     assert_eq!(core::mem::size_of::<Var<'_, f64>>(), 24);
     assert_eq!(core::mem::size_of::<Var<'_, f32>>(), 16);
 }
+
+#[test]
+fn with_capacity_holds_that_many_nodes_without_reallocating() {
+    let tape = Tape::with_capacity(100);
+    let capacity = tape.capacity();
+    assert!(capacity >= 100, "capacity {capacity}");
+    let mut y = tape.var(0.5);
+    for _ in 0..49 {
+        y = y.sin() * y; // a unary and a binary node
+    }
+    assert_eq!(tape.len(), 99);
+    assert_eq!(tape.capacity(), capacity);
+}
