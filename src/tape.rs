@@ -469,26 +469,23 @@ impl<F: Float> Tape<F> {
         op: &'static str,
         write: impl FnOnce(&mut Edges<'_, F>) -> F,
     ) -> Var<'_, F> {
-        let mut inner = self.inner.borrow_mut();
-        let node = inner.nodes.len();
-        assert!(node < WIDE as usize, "{FULL}");
-        let start = inner.parents.len();
-        let value = write(&mut Edges { inner: &mut inner });
-        let count = inner.parents.len() - start;
-        debug_assert!(count > 0, "a node must have at least one edge");
-        let wide = u32::try_from(start)
-            .ok()
-            .zip(u32::try_from(count).ok().filter(|&n| n < WIDE));
-        let (start, count) = wide.unwrap_or_else(|| panic!("{FULL}"));
-        inner.nodes.push(Node {
-            parents: [start, WIDE | count],
-            partials: [F::zero(); 2],
-        });
-        let node = node as u32;
-        if inner.trace.is_some() {
-            trace_node(&mut inner, op, node, value);
-        }
-        Var::recorded(self, node, value)
+        let (record, value) = {
+            let mut inner = self.inner.borrow_mut();
+            let start = inner.parents.len();
+            let value = write(&mut Edges { inner: &mut inner });
+            let count = inner.parents.len() - start;
+            debug_assert!(count > 0, "a node must have at least one edge");
+            let wide = u32::try_from(start)
+                .ok()
+                .zip(u32::try_from(count).ok().filter(|&n| n < WIDE));
+            let (start, count) = wide.unwrap_or_else(|| panic!("{FULL}"));
+            let record = Node {
+                parents: [start, WIDE | count],
+                partials: [F::zero(); 2],
+            };
+            (record, value)
+        };
+        self.record_node(op, record, value)
     }
 
     /// Lends the tape's scratch buffer, empty if it is already lent.
