@@ -460,8 +460,8 @@ impl<F: Float> Tape<F> {
 
     /// Appends a node whose edges `write` pushes, and whose value it returns:
     /// one pass for an n-ary node, whose edges go to the n-ary table. `write`
-    /// must not record on this tape, nor panic: the node is half written
-    /// until it returns.
+    /// must not record on this tape (it is borrowed); if it panics, the
+    /// edges it pushed stay in the table, where no node points to them.
     #[inline(always)]
     #[track_caller]
     pub(crate) fn record_with(
@@ -646,7 +646,8 @@ impl<F: Float> Tape<F> {
     }
 }
 
-/// Remembers the node just recorded, `node`, on a traced tape: out of line, so that a plain tape's recording stays small.
+/// Remembers the node just recorded, `node`, on a traced tape: out of
+/// line, so that a plain tape's recording stays small.
 #[cold]
 #[inline(never)]
 #[track_caller]
