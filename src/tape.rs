@@ -11,13 +11,22 @@ use crate::trace::{Anomaly, Trace, Traced};
 
 /// Marks, in a node's second parent, a node of more than two parents:
 /// its edges are in the tape's n-ary table, from the first parent's index,
-/// as many as the second parent's other bits say.
+/// as many as the second parent's [`COUNT`] bits say.
 const WIDE: u32 = 1 << 31;
 
+/// Marks, beside [`WIDE`], a node whose parents are consecutive nodes, such
+/// as a model's weights (inputs recorded together): the sweep adds into
+/// their adjoints in one loop over a slice, which vectorizes, without
+/// reading the parents.
+const RUN: u32 = 1 << 30;
+
+/// The bits of a wide node's second parent that count its edges.
+const COUNT: u32 = RUN - 1;
+
 /// What a tape says when it holds as many nodes (2³¹) or n-ary edges (2³²)
-/// as it can index.
-const FULL: &str =
-    "tapegrad: the tape is full (2^31 nodes or 2^32 edges of n-ary ops); clear it between steps";
+/// as it can index, or one node has more edges (2³⁰) than it can count.
+const FULL: &str = "tapegrad: the tape is full (2^31 nodes, 2^32 edges of n-ary ops, \
+     or 2^30 edges in one node); clear it between steps";
 
 /// Node 0 is a sink: an input's parent, and a unary node's second one, so
 /// every node has two parents and the sweep needs no special case for
@@ -47,7 +56,7 @@ impl<F: Float> Node<F> {
     /// n-ary nodes, as they are recorded.
     fn edges(&self) -> usize {
         match self.parents {
-            [_, wide] if wide & WIDE != 0 => (wide & !WIDE) as usize,
+            [_, wide] if wide & WIDE != 0 => (wide & COUNT) as usize,
             [_, SINK] => 1,
             _ => 2,
         }
@@ -58,7 +67,7 @@ impl<F: Float> Node<F> {
     fn edges_in<'a>(&'a self, table: (&'a [u32], &'a [F])) -> (&'a [u32], &'a [F]) {
         match self.parents {
             [start, wide] if wide & WIDE != 0 => {
-                let own = start as usize..start as usize + (wide & !WIDE) as usize;
+                let own = start as usize..start as usize + (wide & COUNT) as usize;
                 (&table.0[own.clone()], &table.1[own])
             }
             [_, SINK] => (&self.parents[..1], &self.partials[..1]),
@@ -67,31 +76,58 @@ impl<F: Float> Node<F> {
     }
 
     /// Adds `partial × incoming` into each parent's adjoint, the edges last
-    /// to first as they were recorded; `finite_only` skips the partials that
-    /// are not finite.
+    /// to first as they were recorded (the order matters only to a parent of
+    /// two edges, which a [`RUN`] has not); `finite_only` skips the partials
+    /// that are not finite.
     #[inline(always)]
     fn pass(&self, adjoints: &mut [F], table: (&[u32], &[F]), incoming: F, finite_only: bool) {
-        let mut add = |parent: u32, partial: F| {
+        let add = |adjoint: &mut F, partial: F| {
             if !finite_only || partial.is_finite() {
-                let p = parent as usize;
-                adjoints[p] = adjoints[p] + partial * incoming;
+                *adjoint = *adjoint + partial * incoming;
             }
         };
         match self.parents {
             [_, wide] if wide & WIDE != 0 => {
                 let (parents, partials) = self.edges_in(table);
-                for (&parent, &partial) in parents.iter().zip(partials).rev() {
-                    add(parent, partial);
+                if wide & RUN != 0 {
+                    let first = parents[0] as usize;
+                    let run = &mut adjoints[first..first + partials.len()];
+                    for (adjoint, &partial) in run.iter_mut().zip(partials) {
+                        add(adjoint, partial);
+                    }
+                } else {
+                    for (&parent, &partial) in parents.iter().zip(partials).rev() {
+                        add(&mut adjoints[parent as usize], partial);
+                    }
                 }
             }
             [a, b] => {
                 if b != SINK {
-                    add(b, self.partials[1]);
+                    add(&mut adjoints[b as usize], self.partials[1]);
                 }
-                add(a, self.partials[0]);
+                add(&mut adjoints[a as usize], self.partials[0]);
             }
         }
     }
+}
+
+/// Whether `parents` are consecutive nodes, at least four of them (fewer
+/// gain nothing from a [`RUN`]). The first and last decide most cases; the
+/// rest is a branch-free pass, which vectorizes.
+fn is_run(parents: &[u32]) -> bool {
+    let (Some(&first), Some(&last)) = (parents.first(), parents.last()) else {
+        return false;
+    };
+    if parents.len() < 4 || last as usize != first as usize + parents.len() - 1 {
+        return false;
+    }
+    // Between node indices, all below 2³¹, a wrapping difference of one is
+    // a true one.
+    let off = parents[1..]
+        .iter()
+        .zip(parents)
+        .fold(0, |off, (&next, &node)| off | (next.wrapping_sub(node) ^ 1));
+    off == 0
 }
 
 /// The mark of `node` among `marks`, which are in recording order.
@@ -477,10 +513,15 @@ impl<F: Float> Tape<F> {
             debug_assert!(count > 0, "a node must have at least one edge");
             let wide = u32::try_from(start)
                 .ok()
-                .zip(u32::try_from(count).ok().filter(|&n| n < WIDE));
+                .zip(u32::try_from(count).ok().filter(|&n| n <= COUNT));
             let (start, count) = wide.unwrap_or_else(|| panic!("{FULL}"));
+            let run = if is_run(&inner.parents[start as usize..]) {
+                RUN
+            } else {
+                0
+            };
             let record = Node {
-                parents: [start, WIDE | count],
+                parents: [start, WIDE | run | count],
                 partials: [F::zero(); 2],
             };
             (record, value)
@@ -750,5 +791,38 @@ impl<F: Float> fmt::Debug for Tape<F> {
             .field("edges", &self.edges())
             .field("capacity", &self.capacity())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_is_four_or_more_consecutive_nodes() {
+        assert!(is_run(&[7, 8, 9, 10]));
+        assert!(is_run(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
+        assert!(!is_run(&[]));
+        assert!(!is_run(&[7, 8, 9]));
+        assert!(!is_run(&[10, 9, 8, 7]));
+        assert!(!is_run(&[7, 7, 7, 7]));
+        // First and last agree, the middle does not.
+        assert!(!is_run(&[7, 9, 8, 10]));
+        assert!(!is_run(&[7, 8, 8, 10]));
+        assert!(!is_run(&[1, 2, 3, 4, 6, 5, 7, 8, 9, 10, 11, 12]));
+    }
+
+    #[test]
+    fn n_ary_nodes_of_consecutive_parents_are_marked() {
+        let tape = Tape::new();
+        let x = tape.vars(&[1.0, 2.0, 3.0, 4.0]);
+        let run = crate::sum(&x);
+        let listed = crate::sum(&[x[0], x[2], x[1], x[3]]);
+        let short = crate::sum(&x[..3]);
+        let inner = tape.inner.borrow();
+        let flags = |v: Var<'_, f64>| inner.nodes[v.node() as usize].parents[1] & !COUNT;
+        assert_eq!(flags(run), WIDE | RUN);
+        assert_eq!(flags(listed), WIDE);
+        assert_eq!(flags(short), WIDE);
     }
 }

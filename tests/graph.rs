@@ -350,3 +350,38 @@ fn with_capacity_holds_that_many_nodes_without_reallocating() {
     assert_eq!(tape.len(), 99);
     assert_eq!(tape.capacity(), capacity);
 }
+
+#[test]
+fn consecutive_parents_get_the_gradients_scattered_ones_do() {
+    // Weights recorded together are one run of parents, stored and swept as
+    // a slice; the same weights in another order are a list.
+    let tape = Tape::new();
+    let w = tape.vars(&[0.5, -1.0, 2.0, 0.25, 3.0, -0.75]);
+    let x = [1.5, -2.0, 0.5, 4.0, -1.0, 0.125];
+    let run = (dot(&w, &x).tanh() * 3.0).backward();
+    let (w_rev, x_rev): (Vec<Var>, Vec<f64>) = w.iter().rev().zip(x.iter().rev()).unzip();
+    let listed = (dot(&w_rev, &x_rev).tanh() * 3.0).backward();
+    for (k, wk) in w.iter().enumerate() {
+        assert_eq!(run.wrt(wk), listed.wrt(wk), "w[{k}]");
+        assert_ne!(run.wrt(wk), 0.0);
+    }
+    // A sum over a run of intermediate nodes, and over the inputs with a
+    // gap: every parent gets its own partial.
+    let squares: Vec<Var> = w.iter().map(|&v| v * v).collect();
+    let cubes: Vec<Var> = squares.iter().zip(&w).map(|(&s, &v)| s * v).collect();
+    let grads = (sum(&cubes) + sum(&[w[0], w[2], w[3], w[4], w[5]])).backward();
+    for (k, wk) in w.iter().enumerate() {
+        let gap = if k == 1 { 0.0 } else { 1.0 };
+        assert_eq!(grads.wrt(wk), 3.0 * wk.value() * wk.value() + gap, "w[{k}]");
+    }
+}
+
+#[test]
+fn a_zero_gradient_through_a_run_does_not_turn_an_infinite_partial_into_nan() {
+    let tape = Tape::new();
+    let x = tape.vars(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+    let z = dot(&x, &[f64::INFINITY, 1.0, 2.0, 3.0, 4.0]);
+    // z's gradient is zero: x[0] gets 0, not 0·∞.
+    let y = z.min(Var::constant(0.0)) + x[0];
+    assert_eq!(y.backward().wrt(&x[0]), 1.0);
+}

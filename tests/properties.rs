@@ -508,3 +508,33 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// An n-ary node's parents, consecutive (stored as a run) or not (a
+    /// list, with repeats): each parent's gradient is the sum of its edges'
+    /// partials, accumulated last edge first, to the bit.
+    #[test]
+    fn n_ary_parents_in_any_order_get_exactly_their_partials(
+        values in prop::collection::vec(-2.0..2.0f64, 1..12),
+        picks in prop::collection::vec((0..12usize, -3.0..3.0f64), 1..16),
+        consecutive in any::<bool>(),
+        seed in -2.0..2.0f64,
+    ) {
+        let tape = Tape::new();
+        let x = tape.vars(&values);
+        let picks: Vec<(usize, f64)> = if consecutive {
+            picks.iter().enumerate().map(|(k, &(_, c))| (k % values.len(), c)).take(values.len()).collect()
+        } else {
+            picks.iter().map(|&(i, c)| (i % values.len(), c)).collect()
+        };
+        let (vars, coefficients): (Vec<Var>, Vec<f64>) = picks.iter().map(|&(i, c)| (x[i], c)).unzip();
+        let grads = (dot(&vars, &coefficients) * seed).backward();
+        let mut expected = vec![0.0; values.len()];
+        for &(i, c) in picks.iter().rev() {
+            expected[i] += c * seed;
+        }
+        for (i, xi) in x.iter().enumerate() {
+            prop_assert_eq!(grads.wrt(xi), expected[i], "x[{}] of {:?}", i, picks);
+        }
+    }
+}
