@@ -111,14 +111,14 @@ impl<F: Float> Node<F> {
     }
 }
 
-/// Whether `parents` are consecutive nodes, at least four of them (fewer
-/// gain nothing from a [`RUN`]). The first and last decide most cases; the
+/// Whether `parents` are consecutive nodes (a [`RUN`] if there are at least
+/// four; fewer gain nothing). The first and last decide most cases; the
 /// rest is a branch-free pass, which vectorizes.
-fn is_run(parents: &[u32]) -> bool {
+fn is_consecutive(parents: &[u32]) -> bool {
     let (Some(&first), Some(&last)) = (parents.first(), parents.last()) else {
-        return false;
+        return true;
     };
-    if parents.len() < 4 || last as usize != first as usize + parents.len() - 1 {
+    if last as usize != first as usize + parents.len() - 1 {
         return false;
     }
     // Between node indices, all below 2³¹, a wrapping difference of one is
@@ -508,18 +508,27 @@ impl<F: Float> Tape<F> {
         let (record, value) = {
             let mut inner = self.inner.borrow_mut();
             let start = inner.parents.len();
-            let value = write(&mut Edges { inner: &mut inner });
+            let mut edges = Edges {
+                inner: &mut inner,
+                consecutive: None,
+            };
+            let value = write(&mut edges);
+            let consecutive = edges.consecutive;
             let count = inner.parents.len() - start;
             debug_assert!(count > 0, "a node must have at least one edge");
             let wide = u32::try_from(start)
                 .ok()
                 .zip(u32::try_from(count).ok().filter(|&n| n <= COUNT));
             let (start, count) = wide.unwrap_or_else(|| panic!("{FULL}"));
-            let run = if is_run(&inner.parents[start as usize..]) {
-                RUN
-            } else {
-                0
+            let parents = &inner.parents[start as usize..];
+            let run = match consecutive {
+                Some(consecutive) => {
+                    debug_assert!(!consecutive || is_consecutive(parents));
+                    consecutive && parents.len() >= 4
+                }
+                None => parents.len() >= 4 && is_consecutive(parents),
             };
+            let run = if run { RUN } else { 0 };
             let record = Node {
                 parents: [start, WIDE | run | count],
                 partials: [F::zero(); 2],
@@ -737,9 +746,19 @@ impl<F> Dependencies<F> {
 /// The edges of the n-ary node being recorded.
 pub(crate) struct Edges<'a, F> {
     inner: &'a mut Inner<F>,
+    /// Whether the parents are consecutive nodes, if the writer knows.
+    consecutive: Option<bool>,
 }
 
 impl<F> Edges<'_, F> {
+    /// Tells the tape whether to take the parents pushed for consecutive
+    /// nodes, which it would otherwise check: `true` only if they are,
+    /// `false` if they may be but are not worth the check.
+    #[inline]
+    pub(crate) fn consecutive(&mut self, consecutive: bool) {
+        self.consecutive = Some(consecutive);
+    }
+
     /// Adds the edge to `parent` with `partial = ∂node/∂parent`.
     #[inline]
     pub(crate) fn push(&mut self, parent: u32, partial: F) {
@@ -799,30 +818,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_run_is_four_or_more_consecutive_nodes() {
-        assert!(is_run(&[7, 8, 9, 10]));
-        assert!(is_run(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
-        assert!(!is_run(&[]));
-        assert!(!is_run(&[7, 8, 9]));
-        assert!(!is_run(&[10, 9, 8, 7]));
-        assert!(!is_run(&[7, 7, 7, 7]));
+    fn consecutive_nodes_each_follow_the_one_before() {
+        assert!(is_consecutive(&[7, 8, 9, 10]));
+        assert!(is_consecutive(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
+        assert!(is_consecutive(&[]));
+        assert!(is_consecutive(&[7]));
+        assert!(!is_consecutive(&[10, 9, 8, 7]));
+        assert!(!is_consecutive(&[7, 7, 7, 7]));
         // First and last agree, the middle does not.
-        assert!(!is_run(&[7, 9, 8, 10]));
-        assert!(!is_run(&[7, 8, 8, 10]));
-        assert!(!is_run(&[1, 2, 3, 4, 6, 5, 7, 8, 9, 10, 11, 12]));
+        assert!(!is_consecutive(&[7, 9, 8, 10]));
+        assert!(!is_consecutive(&[7, 8, 8, 10]));
+        assert!(!is_consecutive(&[1, 2, 3, 4, 6, 5, 7, 8, 9, 10, 11, 12]));
     }
 
     #[test]
-    fn n_ary_nodes_of_consecutive_parents_are_marked() {
+    fn n_ary_nodes_of_four_or_more_consecutive_parents_are_runs() {
         let tape = Tape::new();
         let x = tape.vars(&[1.0, 2.0, 3.0, 4.0]);
-        let run = crate::sum(&x);
-        let listed = crate::sum(&[x[0], x[2], x[1], x[3]]);
-        let short = crate::sum(&x[..3]);
+        let data = [0.5; 4];
+        let nodes = [
+            (crate::sum(&x), RUN),
+            (crate::sum(&[x[0], x[2], x[1], x[3]]), 0),
+            (crate::sum(&x[..3]), 0),
+            (crate::dot(&x, &data), RUN),
+            (crate::dot(&data, &x), RUN),
+            (crate::dot(&[x[1], x[0], x[2], x[3]], &data), 0),
+            (crate::dot(&x[..3], &data[..3]), 0),
+            // Alternating pairs: consecutive here, but not worth a check.
+            (crate::dot(&[x[0], x[2]], &[x[1], x[3]]), 0),
+        ];
         let inner = tape.inner.borrow();
-        let flags = |v: Var<'_, f64>| inner.nodes[v.node() as usize].parents[1] & !COUNT;
-        assert_eq!(flags(run), WIDE | RUN);
-        assert_eq!(flags(listed), WIDE);
-        assert_eq!(flags(short), WIDE);
+        for (k, (node, run)) in nodes.into_iter().enumerate() {
+            let flags = inner.nodes[node.node() as usize].parents[1] & !COUNT;
+            assert_eq!(flags, WIDE | run, "node {k}");
+        }
     }
 }

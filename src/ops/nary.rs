@@ -77,23 +77,47 @@ where
     // The common cases are checked in the pass that sums: variables and
     // floats, either way round (a model's weights and its data), and
     // variables times variables (a layer's weights times the activations
-    // before it). The check fills the time the dependent additions wait
-    // anyway.
+    // before it). So is whether the variables beside floats are consecutive
+    // nodes (weights recorded together). The checks fill the time the
+    // dependent additions wait anyway.
     let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
-    let (value, all_on_tape) = pairs().fold((F::zero(), true), |(acc, ok), (a, b)| {
-        let ok = ok & (A::FLOAT || on_tape(a)) & (B::FLOAT || on_tape(b));
-        (acc + a.value() * b.value(), ok)
-    });
+    let check = |ok, (a, b): (Var<'t, F>, Var<'t, F>)| {
+        ok & (A::FLOAT || on_tape(a)) & (B::FLOAT || on_tape(b))
+    };
+    let (value, all_on_tape, consecutive) = if A::FLOAT == B::FLOAT {
+        let (value, ok) = pairs().fold((F::zero(), true), |(acc, ok), (a, b)| {
+            (acc + a.value() * b.value(), check(ok, (a, b)))
+        });
+        (value, ok, false)
+    } else {
+        let node = |(a, b): (Var<'t, F>, Var<'t, F>)| if A::FLOAT { b.node() } else { a.node() };
+        let first = pairs().next().map_or(0, node);
+        let start = (F::zero(), true, 0, first);
+        let (value, ok, off, _) = pairs().fold(start, |(acc, ok, off, next), (a, b)| {
+            let off = off | (node((a, b)) ^ next);
+            (
+                acc + a.value() * b.value(),
+                check(ok, (a, b)),
+                off,
+                next.wrapping_add(1),
+            )
+        });
+        (value, ok, off == 0)
+    };
     if all_on_tape {
         return tape.record_with("dot", |edges| {
             // The variables' nodes, and the floats copied in bulk.
             if B::FLOAT {
                 let nodes = a.iter().map(|&x| x.into_var().node());
                 edges.extend(nodes, b.iter().map(|&x| x.into_var().value()));
+                edges.consecutive(consecutive);
             } else if A::FLOAT {
                 let nodes = b.iter().map(|&x| x.into_var().node());
                 edges.extend(nodes, a.iter().map(|&x| x.into_var().value()));
+                edges.consecutive(consecutive);
             } else {
+                // Pairs alternate between the two slices: never a run.
+                edges.consecutive(false);
                 edges.fill(2 * a.len(), |parents, partials| {
                     let slots = parents
                         .chunks_exact_mut(2)
