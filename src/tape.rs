@@ -79,8 +79,19 @@ impl<F: Float> Node<F> {
     /// to first as they were recorded (the order matters only to a parent of
     /// two edges, which a [`RUN`] has not); `finite_only` skips the partials
     /// that are not finite.
+    ///
+    /// A node of one or two parents returns the product for its parent
+    /// `next` instead of adding it, if that is the last one it passes: the
+    /// sweep adds it when it gets to `next`, in the same order.
     #[inline(always)]
-    fn pass(&self, adjoints: &mut [F], table: (&[u32], &[F]), incoming: F, finite_only: bool) {
+    fn pass(
+        &self,
+        adjoints: &mut [F],
+        table: (&[u32], &[F]),
+        incoming: F,
+        finite_only: bool,
+        next: usize,
+    ) -> Option<F> {
         let add = |adjoint: &mut F, partial: F| {
             if !finite_only || partial.is_finite() {
                 *adjoint = *adjoint + partial * incoming;
@@ -105,9 +116,14 @@ impl<F: Float> Node<F> {
                 if b != SINK {
                     add(&mut adjoints[b as usize], self.partials[1]);
                 }
-                add(&mut adjoints[a as usize], self.partials[0]);
+                let partial = self.partials[0];
+                if a as usize == next && (!finite_only || partial.is_finite()) {
+                    return Some(partial * incoming);
+                }
+                add(&mut adjoints[a as usize], partial);
             }
         }
+        None
     }
 }
 
@@ -679,19 +695,33 @@ impl<F: Float> Tape<F> {
     /// adjoint alone would be wrong on a nested tape, where an adjoint whose
     /// value is zero can still have a derivative; with a finite partial the
     /// product is recorded as ever.
+    ///
+    /// What a node passes to the node recorded just before it, the next in
+    /// the sweep, stays in a register ([`Node::pass`]'s carry) instead of
+    /// going through memory: in a chain of ops, each node's adjoint is the
+    /// last one's product, and a store and a load would sit between them.
     pub(crate) fn sweep(&self, output: u32, adjoints: &mut [F]) {
         let inner = self.inner.borrow();
         let table = (&inner.parents[..], &inner.partials[..]);
         let nodes = &inner.nodes[..=output as usize];
         let mut node = output as usize;
+        let mut carry = None;
         while node > inner.inputs as usize {
-            // Every edge into `node` comes from a later node, all done.
-            let incoming = adjoints[node];
-            match incoming.is_zero() {
-                false => nodes[node].pass(adjoints, table, incoming, false),
-                true => nodes[node].pass(adjoints, table, incoming, true),
-            }
+            // Every edge into `node` comes from a later node, all done; the
+            // last of them, from `node + 1`, may be carried.
+            let incoming = match carry {
+                Some(last) => adjoints[node] + last,
+                None => adjoints[node],
+            };
+            adjoints[node] = incoming;
+            carry = match incoming.is_zero() {
+                false => nodes[node].pass(adjoints, table, incoming, false, node - 1),
+                true => nodes[node].pass(adjoints, table, incoming, true, node - 1),
+            };
             node -= 1;
+        }
+        if let Some(last) = carry {
+            adjoints[node] = adjoints[node] + last;
         }
     }
 }

@@ -538,3 +538,67 @@ proptest! {
         }
     }
 }
+
+/// One op of a random program: which op, and its operands by how far back
+/// they were recorded (0 is the value just before).
+#[derive(Clone, Debug)]
+struct Step {
+    op: u8,
+    a: usize,
+    b: usize,
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    // Mostly near operands: chains, diamonds and reuse of one value twice.
+    let back = prop_oneof![3 => 0..2usize, 1 => 0..8usize];
+    prop::collection::vec(
+        (0..4u8, back.clone(), back).prop_map(|(op, a, b)| Step { op, a, b }),
+        1..60,
+    )
+}
+
+proptest! {
+    /// The sweep's result to the bit: each node's gradient is the sum of its
+    /// children's products, added from the last child recorded to the
+    /// first, each child's edges last to first. A reference sweep over the
+    /// same program, in plain floats, adds them in that order.
+    #[test]
+    fn the_sweep_adds_every_product_in_the_documented_order(
+        inputs in prop::collection::vec(-1.5..1.5f64, 1..4),
+        program in steps(),
+    ) {
+        let tape = Tape::new();
+        let xs = tape.vars(&inputs);
+        let mut vars: Vec<Var> = xs.clone();
+        // (parents, partials) of every op node, as the reference sees them.
+        let mut edges: Vec<Vec<(usize, f64)>> = vec![Vec::new(); inputs.len()];
+        for step in &program {
+            let n = vars.len();
+            let (i, j) = (n - 1 - step.a.min(n - 1), n - 1 - step.b.min(n - 1));
+            let (a, b) = (vars[i], vars[j]);
+            let (y, e) = match step.op {
+                0 => (a + b, vec![(i, 1.0), (j, 1.0)]),
+                1 => (a * b, vec![(i, b.value()), (j, a.value())]),
+                2 => (a - b, vec![(i, 1.0), (j, -1.0)]),
+                _ => (a.sin(), vec![(i, a.value().cos())]),
+            };
+            vars.push(y);
+            edges.push(e);
+        }
+        let out = *vars.last().unwrap();
+        let grads = out.backward();
+        let mut adjoint = vec![0.0; vars.len()];
+        adjoint[vars.len() - 1] = 1.0;
+        for node in (0..vars.len()).rev() {
+            for &(parent, partial) in edges[node].iter().rev() {
+                adjoint[parent] += partial * adjoint[node];
+            }
+        }
+        for (k, x) in xs.iter().enumerate() {
+            prop_assert_eq!(grads.wrt(x).to_bits(), adjoint[k].to_bits(), "x[{}]", k);
+        }
+        for (k, v) in vars.iter().enumerate().skip(inputs.len()) {
+            prop_assert_eq!(grads.wrt(v).to_bits(), adjoint[k].to_bits(), "node {}", k);
+        }
+    }
+}
