@@ -112,15 +112,16 @@ impl<F: Float> Node<F> {
                     }
                 }
             }
-            [a, b] => {
-                if b != SINK {
-                    add(&mut adjoints[b as usize], self.partials[1]);
-                }
+            [a, SINK] => {
                 let partial = self.partials[0];
                 if a as usize == next && (!finite_only || partial.is_finite()) {
                     return Some(partial * incoming);
                 }
                 add(&mut adjoints[a as usize], partial);
+            }
+            [a, b] => {
+                add(&mut adjoints[b as usize], self.partials[1]);
+                add(&mut adjoints[a as usize], self.partials[0]);
             }
         }
         None
@@ -709,11 +710,11 @@ impl<F: Float> Tape<F> {
         while node > inner.inputs as usize {
             // Every edge into `node` comes from a later node, all done; the
             // last of them, from `node + 1`, may be carried.
-            let incoming = match carry {
-                Some(last) => adjoints[node] + last,
-                None => adjoints[node],
-            };
-            adjoints[node] = incoming;
+            let mut incoming = adjoints[node];
+            if let Some(last) = carry {
+                incoming = incoming + last;
+                adjoints[node] = incoming;
+            }
             carry = match incoming.is_zero() {
                 false => nodes[node].pass(adjoints, table, incoming, false, node - 1),
                 true => nodes[node].pass(adjoints, table, incoming, true, node - 1),
