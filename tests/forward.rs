@@ -201,6 +201,39 @@ fn sum_windows_gives_constants_no_gradient() {
 }
 
 #[test]
+fn sum_windows_over_variables_in_any_order_and_with_repeats() {
+    // Inputs recorded together are a run of nodes; the same inputs
+    // reversed, or one of them twice, are listed one by one.
+    let tape = Tape::new();
+    let x = tape.vars(&[0.3, -1.1, 0.8, 1.7, -0.4]);
+    let term = |[a, b]: [Dual<f64, 2>; 2]| (a - b * b).powi(2) + a.sin();
+    let forward = sum_windows(&x, term).backward();
+    let reversed: Vec<Var> = x.iter().rev().copied().collect();
+    let backward = sum_windows(&reversed, |[a, b]| term([b, a])).backward();
+    for (k, xk) in x.iter().enumerate() {
+        assert_relative_eq!(forward.wrt(xk), backward.wrt(xk), max_relative = 1e-15);
+        assert_ne!(forward.wrt(xk), 0.0, "x[{k}]");
+    }
+    let repeated = [x[0], x[1], x[1], x[2]];
+    let f = sum_windows(&repeated, |[a, b]| a * b);
+    let grads = f.backward();
+    // x0·x1 + x1·x1 + x1·x2
+    assert_eq!(
+        grads.wrt(&x[1]),
+        x[0].value() + 2.0 * x[1].value() + x[2].value()
+    );
+    assert_eq!(grads.wrt(&x[2]), x[1].value());
+}
+
+#[test]
+#[should_panic(expected = "cannot combine variables of two different tapes")]
+fn sum_windows_with_a_variable_of_another_tape_at_the_end_panics() {
+    let (one, two) = (Tape::new(), Tape::new());
+    let xs = [one.var(1.0), one.var(2.0), one.var(3.0), two.var(4.0)];
+    let _ = sum_windows(&xs, |[a, b, c]: [Dual<f64, 3>; 3]| a * b * c);
+}
+
+#[test]
 fn sum_windows_of_too_few_variables_is_the_empty_sum() {
     let tape: Tape = Tape::new();
     let x = tape.vars(&[1.0, 2.0]);

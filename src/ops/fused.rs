@@ -87,10 +87,22 @@ pub fn sum_windows<'t, F: Float, const N: usize>(
         N > 0,
         "tapegrad::sum_windows: a window needs at least one variable"
     );
-    let tape = common_tape(xs.iter().copied());
+    // The first variable's tape; that every other is on it, and whether
+    // their nodes are consecutive (inputs recorded together), is checked in
+    // the pass that evaluates the terms.
+    let Some((tape, first)) = xs.iter().find_map(|x| Some((x.tape()?, x.node()))) else {
+        return Var::constant(windows_of_values(xs, &term));
+    };
+    let on_tape = |x: &Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
+    let (mut all_on_tape, mut off, mut node) = (true, 0, first);
+    let mut check = |x: &Var<'t, F>| {
+        all_on_tape &= on_tape(x);
+        off |= x.node() ^ node;
+        node = node.wrapping_add(1);
+    };
     // A buffer the tape keeps between calls; `term` may even record on the
     // tape, since nothing is borrowed while it runs.
-    let mut partials = tape.map(|t| t.take_scratch()).unwrap_or_default();
+    let mut partials = tape.take_scratch();
     partials.clear();
     partials.resize(xs.len(), F::zero());
     // `pending[k]`: what the windows so far contribute to the partial of
@@ -106,26 +118,46 @@ pub fn sum_windows<'t, F: Float, const N: usize>(
             pending[k - 1] = pending[k] + d[k];
         }
         pending[N - 1] = F::zero();
+        check(&window[0]);
     }
-    let Some(tape) = tape else {
-        return Var::constant(value);
-    };
     if xs.len() < N {
         tape.return_scratch(partials);
         return Var::constant(value);
     }
     let last = xs.len() + 1 - N;
     partials[last..].copy_from_slice(&pending[..N - 1]);
-    // A constant's edge goes to the sink, with a partial of zero.
-    for (p, x) in partials.iter_mut().zip(xs) {
-        if x.is_constant() {
-            *p = F::zero();
+    xs[last..].iter().for_each(&mut check);
+    if !all_on_tape {
+        // Constants among them, or another tape (the panic that deserves).
+        common_tape(xs.iter().copied());
+        // A constant's edge goes to the sink, with a partial of zero.
+        for (p, x) in partials.iter_mut().zip(xs) {
+            if x.is_constant() {
+                *p = F::zero();
+            }
         }
     }
     let out = tape.record_with("sum_windows", |edges| {
-        edges.extend(xs.iter().map(|x| x.node()), partials.iter().copied());
+        if all_on_tape && off == 0 {
+            // Below 2³¹, as the nodes are.
+            let end = first + xs.len() as u32;
+            edges.extend(first..end, partials.iter().copied());
+            edges.consecutive(true);
+        } else {
+            edges.extend(xs.iter().map(|x| x.node()), partials.iter().copied());
+        }
         value
     });
     tape.return_scratch(partials);
     out
+}
+
+/// The value of [`sum_windows`] over constants.
+fn windows_of_values<F: Float, const N: usize>(
+    xs: &[Var<'_, F>],
+    term: impl Fn([Dual<F, N>; N]) -> Dual<F, N>,
+) -> F {
+    xs.windows(N).fold(F::neg_zero(), |value, window| {
+        value + term(Dual::inputs(core::array::from_fn(|k| window[k].value()))).value()
+    })
 }
