@@ -92,3 +92,30 @@ fn a_function_of_no_inputs_passes_trivially() {
         check_gradient(|_: &[Var<'_>]| Var::constant(1.0), &[]).expect("nothing to compare");
     assert_eq!(report.worst, None);
 }
+
+/// About 2.6e6 at (0.7, 0.4), with the partial 3e-4·cos(0.12) in `x[1]`.
+fn large<'t>(x: &[Var<'t>]) -> Var<'t> {
+    (x[0].sin() + 2.0) * 1e6 + (x[1] * 0.3).sin() * 1e-3
+}
+
+/// The same, with a partial ten times too large in `x[1]`.
+fn large_and_wrong<'t>(x: &[Var<'t>]) -> Var<'t> {
+    let wrong = Var::custom("wrong", [x[1] * 0.3], |[v]| (v.sin(), [10.0 * v.cos()]));
+    (x[0].sin() + 2.0) * 1e6 + wrong * 1e-3
+}
+
+#[test]
+fn a_small_partial_of_a_large_function_is_not_lost_in_rounding() {
+    // An ulp of f is 4.7e-10, which a central difference over 2h ≈ 1.2e-5
+    // turns into 3.9e-5: more than the default tolerance of a partial of
+    // 3e-4. The estimate here is 3.08e-4, off by 1e-5; the check allows
+    // 3.8e-4 (four ulps in each value of f): finite differences cannot
+    // tell a partial of this size better than that.
+    let report = check_gradient(large, &[0.7, 0.4]).unwrap();
+    assert_eq!(report.tape[1], 3e-4 * 0.12_f64.cos());
+    // A partial wrong by more than that is still caught.
+    assert!(matches!(
+        check_gradient(large_and_wrong, &[0.7, 0.4]),
+        Err(Error::GradientMismatch { index: 1, .. })
+    ));
+}
