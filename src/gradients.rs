@@ -104,20 +104,23 @@ impl<F: Float> Gradients<F> {
     #[track_caller]
     pub fn wrt_all(&self, xs: &[Var<'_, F>]) -> Vec<F> {
         // One check for all when they share this tape and no sigmoid on it
-        // can have been bypassed; else each is checked on its own.
-        let shared = xs.first().and_then(|x| x.tape()).is_some_and(|t| {
-            self.belongs_to(t).is_ok()
-                && !t.has_logistic()
-                && xs
-                    .iter()
-                    .all(|x| x.tape().is_some_and(|u| core::ptr::eq(t, u)))
-        });
-        if shared {
-            let adjoint = |x: &Var<'_, F>| self.adjoint(x.node() as usize);
-            xs.iter().map(|x| adjoint(x).unwrap_or(self.zero)).collect()
-        } else {
-            xs.iter().map(|x| self[x]).collect()
+        // can have been bypassed, in the pass that reads them; else each is
+        // checked on its own.
+        let tape = xs.first().and_then(|x| x.tape());
+        if let Some(t) = tape.filter(|&t| self.belongs_to(t).is_ok() && !t.has_logistic()) {
+            let mut shared = true;
+            let all: Vec<F> = xs
+                .iter()
+                .map(|x| {
+                    shared &= x.tape().is_some_and(|u| core::ptr::eq(t, u));
+                    self.adjoint(x.node() as usize).unwrap_or(self.zero)
+                })
+                .collect();
+            if shared {
+                return all;
+            }
         }
+        xs.iter().map(|x| self[x]).collect()
     }
 
     /// The adjoint of `node`, if the sweep reached it.
