@@ -144,6 +144,11 @@
 //! assert_eq!(f.backward().wrt(&x[2]), 200.0 * (0.5 - 1.0));
 //! ```
 //!
+//! Variables recorded together, such as a model's weights from one
+//! [`Tape::vars`], are consecutive nodes: a `dot`, `sum` or `sum_windows`
+//! over them stores its parents as a run, and the backward sweep adds into
+//! their gradients in one loop over a slice.
+//!
 //! # `f32` or `f64`
 //!
 //! `Tape<F>` and `Var<'t, F>` are generic over [`num_traits::Float`], with
