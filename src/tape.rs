@@ -80,9 +80,11 @@ impl<F: Float> Node<F> {
     /// two edges, which a [`RUN`] has not); `finite_only` skips the partials
     /// that are not finite.
     ///
-    /// A node of one or two parents returns the product for its parent
-    /// `next` instead of adding it, if that is the last one it passes: the
-    /// sweep adds it when it gets to `next`, in the same order.
+    /// A node of one parent returns the product for it instead of adding it,
+    /// if that parent is `next`, the node recorded just before: the sweep
+    /// adds it when it gets there, after every product passed to it before,
+    /// as the store would have been. (Checking two parents cost more than it
+    /// saved.)
     #[inline(always)]
     fn pass(
         &self,
@@ -697,10 +699,11 @@ impl<F: Float> Tape<F> {
     /// value is zero can still have a derivative; with a finite partial the
     /// product is recorded as ever.
     ///
-    /// What a node passes to the node recorded just before it, the next in
-    /// the sweep, stays in a register ([`Node::pass`]'s carry) instead of
-    /// going through memory: in a chain of ops, each node's adjoint is the
-    /// last one's product, and a store and a load would sit between them.
+    /// What a node of one parent passes to the node recorded just before it,
+    /// the next in the sweep, stays in a register ([`Node::pass`]'s carry)
+    /// instead of going through memory: in a chain of ops, each node's
+    /// adjoint is the last one's product, and a store and a load would sit
+    /// between them.
     pub(crate) fn sweep(&self, output: u32, adjoints: &mut [F]) {
         let inner = self.inner.borrow();
         let table = (&inner.parents[..], &inner.partials[..]);
