@@ -22,7 +22,8 @@ use core::ops::{
 use num_traits::{Float, Num, NumCast, One, ToPrimitive, Zero};
 
 use crate::float::float_methods;
-use crate::ops::{logistic, softplus, split, two};
+use crate::ops::local;
+use crate::ops::{logistic, softplus};
 
 /// A value and its derivatives with respect to `N` inputs: forward-mode
 /// automatic differentiation.
@@ -120,6 +121,20 @@ impl<F: Float, const N: usize> Dual<F, N> {
         Dual::new(value, tangent)
     }
 
+    /// `f`'s value at `self`, with the derivative `f` gives.
+    #[inline(always)]
+    fn apply(self, f: impl FnOnce(F) -> (F, F)) -> Self {
+        let (value, d) = f(self.value);
+        self.unary(value, d)
+    }
+
+    /// `f`'s value at `self` and `other`, with the partials `f` gives.
+    #[inline(always)]
+    fn apply2(self, other: Self, f: impl FnOnce(F, F) -> (F, [F; 2])) -> Self {
+        let (value, [da, db]) = f(self.value, other.value);
+        self.binary(other, value, da, db)
+    }
+
     /// `value` as a function of `self` and `other`, with partials `da`, `db`.
     #[inline(always)]
     fn binary(self, other: Self, value: F, da: F, db: F) -> Self {
@@ -196,16 +211,14 @@ impl<F: Float, const N: usize> Mul for Dual<F, N> {
 impl<F: Float, const N: usize> Div for Dual<F, N> {
     type Output = Self;
     fn div(self, b: Self) -> Self {
-        let q = self.value / b.value;
-        self.binary(b, q, b.value.recip(), -q / b.value)
+        self.apply2(b, local::div)
     }
 }
 
 impl<F: Float, const N: usize> Rem for Dual<F, N> {
     type Output = Self;
     fn rem(self, b: Self) -> Self {
-        let quotient = (self.value / b.value).trunc();
-        self.binary(b, self.value % b.value, F::one(), -quotient)
+        self.apply2(b, local::rem)
     }
 }
 
@@ -383,95 +396,38 @@ impl<F: Float, const N: usize> NumCast for Dual<F, N> {
     }
 }
 
-/// Methods of one argument: `name => (value, derivative)` of `x`.
+/// Methods of one argument, each with the value and derivative of
+/// [`ops::local`](crate::ops::local), as the `Var` method of the same name.
 macro_rules! unary {
-    ($($name:ident($x:ident) => $value:expr, $d:expr;)*) => {$(
+    ($($name:ident)*) => {$(
         #[doc = concat!("`", stringify!($name), "`, with the derivative of [`Var::",
             stringify!($name), "`](crate::Var::", stringify!($name), ").")]
         pub fn $name(self) -> Self {
-            let $x = self.value;
-            self.unary($value, $d)
+            self.apply(local::$name)
         }
     )*};
 }
 
 impl<F: Float, const N: usize> Dual<F, N> {
     unary! {
-        floor(x) => x.floor(), F::zero();
-        ceil(x) => x.ceil(), F::zero();
-        round(x) => x.round(), F::zero();
-        trunc(x) => x.trunc(), F::zero();
-        fract(x) => x.fract(), F::one();
-        signum(x) => x.signum(), F::zero();
-        abs(x) => x.abs(), if x > F::zero() {
-            F::one()
-        } else if x < F::zero() {
-            -F::one()
-        } else {
-            F::zero()
-        };
-        recip(x) => x.recip(), -x.recip() * x.recip();
-        sqrt(x) => x.sqrt(), (two::<F>() * x.sqrt()).recip();
-        cbrt(x) => x.cbrt(), ((two::<F>() + F::one()) * x.cbrt() * x.cbrt()).recip();
-        exp(x) => x.exp(), x.exp();
-        exp2(x) => x.exp2(), x.exp2() * two::<F>().ln();
-        exp_m1(x) => x.exp_m1(), x.exp();
-        ln(x) => x.ln(), x.recip();
-        ln_1p(x) => x.ln_1p(), (F::one() + x).recip();
-        log2(x) => x.log2(), (x * two::<F>().ln()).recip();
-        log10(x) => x.log10(), (x * F::from(10).unwrap_or(F::nan()).ln()).recip();
-        sin(x) => x.sin(), x.cos();
-        cos(x) => x.cos(), -x.sin();
-        tan(x) => x.tan(), F::one() + x.tan() * x.tan();
-        asin(x) => x.asin(), (F::one() - x * x).sqrt().recip();
-        acos(x) => x.acos(), -(F::one() - x * x).sqrt().recip();
-        atan(x) => x.atan(), (F::one() + x * x).recip();
-        sinh(x) => x.sinh(), x.cosh();
-        cosh(x) => x.cosh(), x.sinh();
-        tanh(x) => x.tanh(), F::one() - x.tanh() * x.tanh();
-        asinh(x) => x.asinh(), x.hypot(F::one()).recip();
-        acosh(x) => x.acosh(), ((x - F::one()).sqrt() * (x + F::one()).sqrt()).recip();
-        atanh(x) => x.atanh(), (F::one() - x * x).recip();
-        to_degrees(x) => x.to_degrees(), F::one().to_degrees();
-        to_radians(x) => x.to_radians(), F::one().to_radians();
+        floor ceil round trunc fract signum abs recip sqrt cbrt exp exp2 exp_m1 ln ln_1p log2
+        log10 sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh to_degrees
+        to_radians
     }
 
     /// `xⁿ`: `d/dx = n·xⁿ⁻¹`.
     pub fn powi(self, n: i32) -> Self {
-        let x = self.value;
-        let d = match n {
-            0 => F::zero(),
-            _ => F::from(n).unwrap_or(F::nan()) * x.powi(n - 1),
-        };
-        self.unary(x.powi(n), d)
+        self.apply(|x| local::powi(x, n))
     }
 
     /// `xʸ`: `∂/∂x = y·xʸ⁻¹`, `∂/∂y = xʸ·ln x` (`0` where `xʸ = 0`).
     pub fn powf(self, exponent: impl Into<Self>) -> Self {
-        let y = exponent.into();
-        let (x, p) = (self.value, y.value);
-        let v = x.powf(p);
-        let dx = if p == F::zero() && x == F::zero() {
-            F::zero()
-        } else {
-            p * x.powf(p - F::one())
-        };
-        let dy = if v == F::zero() {
-            F::zero()
-        } else {
-            v * x.ln()
-        };
-        self.binary(y, v, dx, dy)
+        self.apply2(exponent.into(), local::powf)
     }
 
     /// `log_b x = ln x / ln b`.
     pub fn log(self, base: impl Into<Self>) -> Self {
-        let base = base.into();
-        let (x, b) = (self.value, base.value);
-        let ln_b = b.ln();
-        let dx = (x * ln_b).recip();
-        let db = -x.ln() / (b * ln_b * ln_b);
-        self.binary(base, x.log(b), dx, db)
+        self.apply2(base.into(), local::log)
     }
 
     /// `x·a + b` with one rounding: `∂/∂x = a`, `∂/∂a = x`, `∂/∂b = 1`.
@@ -488,56 +444,29 @@ impl<F: Float, const N: usize> Dual<F, N> {
     /// The larger: its derivative goes to the larger argument, half to
     /// each on a tie.
     pub fn max(self, other: impl Into<Self>) -> Self {
-        let other = other.into();
-        let (a, b) = (self.value, other.value);
-        let (da, db) = split(a > b || b.is_nan(), a < b || a.is_nan());
-        self.binary(other, a.max(b), da, db)
+        self.apply2(other.into(), local::max)
     }
 
     /// The smaller: its derivative goes to the smaller argument, half to
     /// each on a tie.
     pub fn min(self, other: impl Into<Self>) -> Self {
-        let other = other.into();
-        let (a, b) = (self.value, other.value);
-        let (da, db) = split(a < b || b.is_nan(), a > b || a.is_nan());
-        self.binary(other, a.min(b), da, db)
+        self.apply2(other.into(), local::min)
     }
 
     /// `√(x² + y²)`: `∂/∂x = x/r`, `∂/∂y = y/r` (`0` at the origin).
     pub fn hypot(self, other: impl Into<Self>) -> Self {
-        let other = other.into();
-        let (x, y) = (self.value, other.value);
-        let r = x.hypot(y);
-        let (dx, dy) = if r == F::zero() {
-            (F::zero(), F::zero())
-        } else {
-            (x / r, y / r)
-        };
-        self.binary(other, r, dx, dy)
+        self.apply2(other.into(), local::hypot)
     }
 
     /// The angle of `(x, y) = (other, self)`: `∂/∂y = x/r²`, `∂/∂x = −y/r²`.
     pub fn atan2(self, other: impl Into<Self>) -> Self {
-        let other = other.into();
-        let (y, x) = (self.value, other.value);
-        let r = y.hypot(x);
-        let (dy, dx) = if r == F::zero() {
-            (F::zero(), F::zero())
-        } else {
-            (x / r / r, -y / r / r)
-        };
-        self.binary(other, y.atan2(x), dy, dx)
+        self.apply2(other.into(), local::atan2)
     }
 
     /// `|x|` with the sign of `sign`: `∂/∂x = ±1`, `∂/∂sign = 0`.
     pub fn copysign(self, sign: impl Into<Self>) -> Self {
-        let (x, s) = (self.value, sign.into().value);
-        let d = if x.is_sign_negative() == s.is_sign_negative() {
-            F::one()
-        } else {
-            -F::one()
-        };
-        self.unary(x.copysign(s), d)
+        let (value, [d, _]) = local::copysign(self.value, sign.into().value);
+        self.unary(value, d)
     }
 
     /// `x` limited to `[min, max]`: the derivative of whichever is returned.

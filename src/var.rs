@@ -146,6 +146,29 @@ impl<'t, F: Float> Var<'t, F> {
         }
     }
 
+    /// Records `f`'s value at this variable, with the local derivative `f`
+    /// gives (see [`ops::local`](crate::ops::local)).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn apply(self, op: &'static str, f: impl FnOnce(F) -> (F, F)) -> Self {
+        let (value, d) = f(self.value);
+        self.unary(op, value, d)
+    }
+
+    /// Records `f`'s value at `self` and `other`, with the two partials `f`
+    /// gives.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn apply2(
+        self,
+        op: &'static str,
+        other: Self,
+        f: impl FnOnce(F, F) -> (F, [F; 2]),
+    ) -> Self {
+        let (value, [da, db]) = f(self.value, other.value);
+        self.binary(op, other, value, da, db)
+    }
+
     /// Records `value` as a function of `self` and `other`, with partials
     /// `da = ∂value/∂self` and `db = ∂value/∂other`.
     #[inline(always)]

@@ -15,6 +15,7 @@ use core::ops::{
 
 use num_traits::Float;
 
+use super::local;
 use crate::Var;
 
 impl<'t, F: Float> Add for Var<'t, F> {
@@ -65,8 +66,7 @@ impl<'t, F: Float> Div for Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     fn div(self, b: Self) -> Self {
-        let q = self.value() / b.value();
-        self.binary("div", b, q, b.value().recip(), -q / b.value())
+        self.apply2("div", b, local::div)
     }
 }
 
@@ -78,9 +78,7 @@ impl<'t, F: Float> Rem for Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     fn rem(self, b: Self) -> Self {
-        let r = self.value() % b.value();
-        let quotient = (self.value() / b.value()).trunc();
-        self.binary("rem", b, r, F::one(), -quotient)
+        self.apply2("rem", b, local::rem)
     }
 }
 
@@ -253,7 +251,6 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn recip(self) -> Self {
-        let r = self.value().recip();
-        self.unary("recip", r, -r * r)
+        self.apply("recip", local::recip)
     }
 }

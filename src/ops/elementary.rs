@@ -6,12 +6,8 @@
 
 use num_traits::Float;
 
+use super::local;
 use crate::Var;
-
-/// `2` in any float type.
-pub(crate) fn two<F: Float>() -> F {
-    F::one() + F::one()
-}
 
 impl<'t, F: Float> Var<'t, F> {
     /// `eˣ`: `d/dx eˣ = eˣ`.
@@ -24,8 +20,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn exp(self) -> Self {
-        let y = self.value().exp();
-        self.unary("exp", y, y)
+        self.apply("exp", local::exp)
     }
 
     /// `2ˣ`: `d/dx 2ˣ = 2ˣ · ln 2`.
@@ -40,8 +35,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn exp2(self) -> Self {
-        let y = self.value().exp2();
-        self.unary("exp2", y, y * two::<F>().ln())
+        self.apply("exp2", local::exp2)
     }
 
     /// `eˣ − 1`, accurate near `0`: `d/dx = eˣ`.
@@ -56,8 +50,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn exp_m1(self) -> Self {
-        // eˣ itself, not (eˣ − 1) + 1, which loses every digit for x ≪ 0.
-        self.unary("exp_m1", self.value().exp_m1(), self.value().exp())
+        self.apply("exp_m1", local::exp_m1)
     }
 
     /// `ln x`: `d/dx ln x = 1/x`.
@@ -86,7 +79,7 @@ impl<'t, F: Float> Var<'t, F> {
         if let Some(stable) = self.ln_of_sigmoid() {
             return stable;
         }
-        self.unary("ln", self.value().ln(), self.value().recip())
+        self.apply("ln", local::ln)
     }
 
     /// `ln(1 + x)`, accurate near `0`: `d/dx = 1/(1 + x)`.
@@ -101,11 +94,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn ln_1p(self) -> Self {
-        self.unary(
-            "ln_1p",
-            self.value().ln_1p(),
-            (F::one() + self.value()).recip(),
-        )
+        self.apply("ln_1p", local::ln_1p)
     }
 
     /// `log₂ x`: `d/dx = 1/(x · ln 2)`.
@@ -120,11 +109,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn log2(self) -> Self {
-        self.unary(
-            "log2",
-            self.value().log2(),
-            (self.value() * two::<F>().ln()).recip(),
-        )
+        self.apply("log2", local::log2)
     }
 
     /// `log₁₀ x`: `d/dx = 1/(x · ln 10)`.
@@ -139,12 +124,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn log10(self) -> Self {
-        let ten = F::from(10).expect("10 is representable in every float type");
-        self.unary(
-            "log10",
-            self.value().log10(),
-            (self.value() * ten.ln()).recip(),
-        )
+        self.apply("log10", local::log10)
     }
 
     /// `log_b x = ln x / ln b`: `∂/∂x = 1/(x · ln b)`,
@@ -160,11 +140,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn log(self, base: impl Into<Self>) -> Self {
-        let (x, b) = (self.value(), base.into());
-        let ln_b = b.value().ln();
-        let dx = (x * ln_b).recip();
-        let db = -x.ln() / (b.value() * ln_b * ln_b);
-        self.binary("log", b, x.log(b.value()), dx, db)
+        self.apply2("log", base.into(), local::log)
     }
 
     /// `xⁿ` for an integer `n`: `d/dx = n · xⁿ⁻¹` (and `0` for `n = 0`).
@@ -177,12 +153,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn powi(self, n: i32) -> Self {
-        let x = self.value();
-        let d = match n {
-            0 => F::zero(),
-            _ => F::from(n).expect("an i32 is representable in every float type") * x.powi(n - 1),
-        };
-        self.unary("powi", x.powi(n), d)
+        self.apply("powi", |x| local::powi(x, n))
     }
 
     /// `xʸ`: `∂/∂x = y · xʸ⁻¹`, `∂/∂y = xʸ · ln x`.
@@ -206,21 +177,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn powf(self, exponent: impl Into<Self>) -> Self {
-        let (x, y) = (self.value(), exponent.into());
-        let v = x.powf(y.value());
-        // Only 0⁰ needs the limit: elsewhere the formula, so that a nested
-        // tape differentiates it (∂²/∂x∂y xʸ at y = 0 is 1/x, not 0).
-        let dx = if y.value() == F::zero() && x == F::zero() {
-            F::zero()
-        } else {
-            y.value() * x.powf(y.value() - F::one())
-        };
-        let dy = if v == F::zero() {
-            F::zero()
-        } else {
-            v * x.ln()
-        };
-        self.binary("powf", y, v, dx, dy)
+        self.apply2("powf", exponent.into(), local::powf)
     }
 
     /// `√x`: `d/dx = 1/(2√x)` (`+∞` at `0`, as the limit).
@@ -235,8 +192,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn sqrt(self) -> Self {
-        let r = self.value().sqrt();
-        self.unary("sqrt", r, (two::<F>() * r).recip())
+        self.apply("sqrt", local::sqrt)
     }
 
     /// `∛x`: `d/dx = 1/(3 ∛x²)`.
@@ -251,9 +207,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn cbrt(self) -> Self {
-        let r = self.value().cbrt();
-        let three = two::<F>() + F::one();
-        self.unary("cbrt", r, (three * r * r).recip())
+        self.apply("cbrt", local::cbrt)
     }
 
     /// `sin x`: `d/dx = cos x`.
@@ -266,7 +220,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn sin(self) -> Self {
-        self.unary("sin", self.value().sin(), self.value().cos())
+        self.apply("sin", local::sin)
     }
 
     /// `cos x`: `d/dx = −sin x`.
@@ -281,7 +235,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn cos(self) -> Self {
-        self.unary("cos", self.value().cos(), -self.value().sin())
+        self.apply("cos", local::cos)
     }
 
     /// `tan x`: `d/dx = 1 + tan² x`.
@@ -296,8 +250,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn tan(self) -> Self {
-        let t = self.value().tan();
-        self.unary("tan", t, F::one() + t * t)
+        self.apply("tan", local::tan)
     }
 
     /// `asin x`: `d/dx = 1/√(1 − x²)`.
@@ -312,8 +265,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn asin(self) -> Self {
-        let x = self.value();
-        self.unary("asin", x.asin(), (F::one() - x * x).sqrt().recip())
+        self.apply("asin", local::asin)
     }
 
     /// `acos x`: `d/dx = −1/√(1 − x²)`.
@@ -328,8 +280,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn acos(self) -> Self {
-        let x = self.value();
-        self.unary("acos", x.acos(), -(F::one() - x * x).sqrt().recip())
+        self.apply("acos", local::acos)
     }
 
     /// `atan x`: `d/dx = 1/(1 + x²)`.
@@ -344,8 +295,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn atan(self) -> Self {
-        let x = self.value();
-        self.unary("atan", x.atan(), (F::one() + x * x).recip())
+        self.apply("atan", local::atan)
     }
 
     /// `atan2(y, x)`, the angle of the point `(x, y)`, with `self` as `y`:
@@ -364,15 +314,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn atan2(self, other: impl Into<Self>) -> Self {
-        let (y, x) = (self.value(), other.into());
-        let r = y.hypot(x.value());
-        let (dy, dx) = if r == F::zero() {
-            (F::zero(), F::zero())
-        } else {
-            // (x/r)/r rather than x/(x² + y²): no overflow for large x, y.
-            (x.value() / r / r, -y / r / r)
-        };
-        self.binary("atan2", x, y.atan2(x.value()), dy, dx)
+        self.apply2("atan2", other.into(), local::atan2)
     }
 
     /// `sinh x`: `d/dx = cosh x`.
@@ -387,7 +329,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn sinh(self) -> Self {
-        self.unary("sinh", self.value().sinh(), self.value().cosh())
+        self.apply("sinh", local::sinh)
     }
 
     /// `cosh x`: `d/dx = sinh x`.
@@ -402,7 +344,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn cosh(self) -> Self {
-        self.unary("cosh", self.value().cosh(), self.value().sinh())
+        self.apply("cosh", local::cosh)
     }
 
     /// `tanh x`: `d/dx = 1 − tanh² x`.
@@ -415,8 +357,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn tanh(self) -> Self {
-        let t = self.value().tanh();
-        self.unary("tanh", t, F::one() - t * t)
+        self.apply("tanh", local::tanh)
     }
 
     /// `asinh x`: `d/dx = 1/√(x² + 1)`.
@@ -431,8 +372,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn asinh(self) -> Self {
-        let x = self.value();
-        self.unary("asinh", x.asinh(), x.hypot(F::one()).recip())
+        self.apply("asinh", local::asinh)
     }
 
     /// `acosh x`: `d/dx = 1/√(x² − 1)`.
@@ -447,9 +387,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn acosh(self) -> Self {
-        let x = self.value();
-        let d = ((x - F::one()).sqrt() * (x + F::one()).sqrt()).recip();
-        self.unary("acosh", x.acosh(), d)
+        self.apply("acosh", local::acosh)
     }
 
     /// `atanh x`: `d/dx = 1/(1 − x²)`.
@@ -464,8 +402,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn atanh(self) -> Self {
-        let x = self.value();
-        self.unary("atanh", x.atanh(), (F::one() - x * x).recip())
+        self.apply("atanh", local::atanh)
     }
 
     /// `√(x² + y²)` without overflow: `∂/∂x = x/√(x² + y²)`,
@@ -481,14 +418,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn hypot(self, other: impl Into<Self>) -> Self {
-        let (x, y) = (self.value(), other.into());
-        let r = x.hypot(y.value());
-        let (dx, dy) = if r == F::zero() {
-            (F::zero(), F::zero())
-        } else {
-            (x / r, y.value() / r)
-        };
-        self.binary("hypot", y, r, dx, dy)
+        self.apply2("hypot", other.into(), local::hypot)
     }
 
     /// `|x|`: `d/dx = sign x`, and `0` at `0` (the convention of PyTorch).
@@ -503,15 +433,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn abs(self) -> Self {
-        let x = self.value();
-        let d = if x > F::zero() {
-            F::one()
-        } else if x < F::zero() {
-            -F::one()
-        } else {
-            F::zero()
-        };
-        self.unary("abs", x.abs(), d)
+        self.apply("abs", local::abs)
     }
 
     /// The larger of `self` and `other`: the gradient goes to the larger one,
@@ -528,10 +450,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn max(self, other: impl Into<Self>) -> Self {
-        let other = other.into();
-        let (a, b) = (self.value(), other.value());
-        let (da, db) = split(a > b || b.is_nan(), a < b || a.is_nan());
-        self.binary("max", other, a.max(b), da, db)
+        self.apply2("max", other.into(), local::max)
     }
 
     /// The smaller of `self` and `other`: the gradient goes to the smaller
@@ -547,10 +466,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn min(self, other: impl Into<Self>) -> Self {
-        let other = other.into();
-        let (a, b) = (self.value(), other.value());
-        let (da, db) = split(a < b || b.is_nan(), a > b || a.is_nan());
-        self.binary("min", other, a.min(b), da, db)
+        self.apply2("min", other.into(), local::min)
     }
 
     /// `self · a + b`: `∂/∂self = a`, `∂/∂a = self`, `∂/∂b = 1`. One node.
@@ -569,17 +485,5 @@ impl<'t, F: Float> Var<'t, F> {
         let x = self.value();
         let value = x.mul_add(a.value(), b.value());
         Self::combine("mul_add", [self, a, b], value, [a.value(), x, F::one()])
-    }
-}
-
-/// The partials of `max` or `min`: all to the winner, half each at a tie.
-pub(crate) fn split<F: Float>(a_wins: bool, b_wins: bool) -> (F, F) {
-    match (a_wins, b_wins) {
-        (true, _) => (F::one(), F::zero()),
-        (false, true) => (F::zero(), F::one()),
-        (false, false) => {
-            let half = two::<F>().recip();
-            (half, half)
-        }
     }
 }

@@ -5,10 +5,10 @@ mod activation;
 mod arith;
 mod elementary;
 mod fused;
+pub(crate) mod local;
 mod nary;
 mod piecewise;
 
 pub(crate) use activation::{bce, logistic, softplus};
-pub(crate) use elementary::{split, two};
 pub use fused::sum_windows;
 pub use nary::{Operand, dot, sum};

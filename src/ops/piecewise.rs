@@ -7,6 +7,7 @@
 
 use num_traits::Float;
 
+use super::local;
 use crate::Var;
 
 impl<'t, F: Float> Var<'t, F> {
@@ -21,25 +22,25 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     #[track_caller]
     pub fn floor(self) -> Self {
-        self.unary("floor", self.value().floor(), F::zero())
+        self.apply("floor", local::floor)
     }
 
     /// The smallest integer `≥ x`: `d/dx = 0` (piecewise constant).
     #[track_caller]
     pub fn ceil(self) -> Self {
-        self.unary("ceil", self.value().ceil(), F::zero())
+        self.apply("ceil", local::ceil)
     }
 
     /// The nearest integer, half away from zero: `d/dx = 0`.
     #[track_caller]
     pub fn round(self) -> Self {
-        self.unary("round", self.value().round(), F::zero())
+        self.apply("round", local::round)
     }
 
     /// The integer part, towards zero: `d/dx = 0`.
     #[track_caller]
     pub fn trunc(self) -> Self {
-        self.unary("trunc", self.value().trunc(), F::zero())
+        self.apply("trunc", local::trunc)
     }
 
     /// The fractional part `x − trunc(x)`: `d/dx = 1`.
@@ -53,27 +54,20 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     #[track_caller]
     pub fn fract(self) -> Self {
-        self.unary("fract", self.value().fract(), F::one())
+        self.apply("fract", local::fract)
     }
 
     /// `1`, `−1` or NaN, as `f64::signum`: `d/dx = 0`.
     #[track_caller]
     pub fn signum(self) -> Self {
-        self.unary("signum", self.value().signum(), F::zero())
+        self.apply("signum", local::signum)
     }
 
     /// `|x|` with the sign of `sign`: `∂/∂x = ±1` (`+1` where the signs
     /// agree), `∂/∂sign = 0`.
     #[track_caller]
     pub fn copysign(self, sign: impl Into<Self>) -> Self {
-        let sign = sign.into();
-        let (x, s) = (self.value(), sign.value());
-        let d = if x.is_sign_negative() == s.is_sign_negative() {
-            F::one()
-        } else {
-            -F::one()
-        };
-        self.binary("copysign", sign, x.copysign(s), d, F::zero())
+        self.apply2("copysign", sign.into(), local::copysign)
     }
 
     /// `x` limited to `[min, max]`: the gradient goes to `x` inside the
@@ -118,16 +112,12 @@ impl<'t, F: Float> Var<'t, F> {
     /// Radians to degrees: `d/dx = 180/π`.
     #[track_caller]
     pub fn to_degrees(self) -> Self {
-        let per_radian = F::from(180).expect("180 fits every float type")
-            / F::from(core::f64::consts::PI).expect("π fits every float type");
-        self.unary("to_degrees", self.value().to_degrees(), per_radian)
+        self.apply("to_degrees", local::to_degrees)
     }
 
     /// Degrees to radians: `d/dx = π/180`.
     #[track_caller]
     pub fn to_radians(self) -> Self {
-        let per_degree = F::from(core::f64::consts::PI).expect("π fits every float type")
-            / F::from(180).expect("180 fits every float type");
-        self.unary("to_radians", self.value().to_radians(), per_degree)
+        self.apply("to_radians", local::to_radians)
     }
 }
