@@ -235,6 +235,14 @@ pub(crate) struct Logistic<F> {
 }
 
 impl<F: Float> Inner<F> {
+    /// Counts `n` inputs recorded from node `first` on among the leading
+    /// inputs, if only inputs came before them.
+    fn count_inputs(&mut self, first: u32, n: u32) {
+        if first == self.inputs + 1 {
+            self.inputs += n;
+        }
+    }
+
     fn with_capacity(nodes: usize) -> Self {
         let mut all = Vec::with_capacity(nodes.saturating_add(1));
         all.push(Node::input());
@@ -345,10 +353,7 @@ impl<F: Float> Tape<F> {
     #[track_caller]
     pub fn var(&self, value: F) -> Var<'_, F> {
         let x = self.record_node("input", Node::input(), value);
-        let mut inner = self.inner.borrow_mut();
-        if x.node() == inner.inputs + 1 {
-            inner.inputs += 1;
-        }
+        self.inner.borrow_mut().count_inputs(x.node(), 1);
         x
     }
 
@@ -379,9 +384,7 @@ impl<F: Float> Tape<F> {
             .ok()
             .filter(|&n| n <= WIDE - first);
         let n = n.unwrap_or_else(|| panic!("{FULL}"));
-        if first == inner.inputs + 1 {
-            inner.inputs += n;
-        }
+        inner.count_inputs(first, n);
         inner
             .nodes
             .extend(core::iter::repeat_n(Node::input(), values.len()));

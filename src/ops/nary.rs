@@ -5,6 +5,7 @@ use core::iter::{Product, Sum};
 
 use num_traits::Float;
 
+use crate::tape::Edges;
 use crate::trace::check_custom;
 use crate::var::{common_tape, same_tape};
 use crate::{Tape, Var};
@@ -106,14 +107,12 @@ where
     };
     if all_on_tape {
         return tape.record_with("dot", |edges| {
-            // The variables' nodes, and the floats copied in bulk.
-            if B::FLOAT {
-                let nodes = a.iter().map(|&x| x.into_var().node());
-                edges.extend(nodes, b.iter().map(|&x| x.into_var().value()));
-                edges.consecutive(consecutive);
-            } else if A::FLOAT {
-                let nodes = b.iter().map(|&x| x.into_var().node());
-                edges.extend(nodes, a.iter().map(|&x| x.into_var().value()));
+            if A::FLOAT != B::FLOAT {
+                if B::FLOAT {
+                    variables_times_floats(edges, a, b);
+                } else {
+                    variables_times_floats(edges, b, a);
+                }
                 edges.consecutive(consecutive);
             } else {
                 // Pairs alternate between the two slices: never a run.
@@ -145,6 +144,18 @@ where
         }
         value
     })
+}
+
+/// The edges of `dot` of variables and floats: the variables' nodes, and
+/// the floats copied in bulk as the partials.
+#[inline(always)]
+fn variables_times_floats<'t, F: Float + 't, V: Operand<'t, F>, C: Operand<'t, F>>(
+    edges: &mut Edges<'_, F>,
+    variables: &[V],
+    floats: &[C],
+) {
+    let nodes = variables.iter().map(|&x| x.into_var().node());
+    edges.extend(nodes, floats.iter().map(|&x| x.into_var().value()));
 }
 
 /// A variable or a float: an operand of [`dot`].
