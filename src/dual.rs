@@ -9,8 +9,9 @@
 //! This is the "preaccumulation" of the autodiff literature.
 //!
 //! Every method computes its value with `F`'s own method of the same name
-//! and its derivative with the same formula as [`Var`](crate::Var)'s method,
-//! so the two modes agree (the tests hold them to each other).
+//! and its derivative with the same function of the crate's local
+//! derivatives as [`Var`](crate::Var)'s method, so the two modes agree (the
+//! tests hold them to each other).
 
 use core::cmp::Ordering;
 use core::fmt;
