@@ -22,7 +22,7 @@ use common::args::Args;
 use common::metrics::Confusion;
 use common::rng::Rng;
 use tapegrad::optim::{Adam, Optimizer};
-use tapegrad::{Gradients, Tape, Var, dot, loss};
+use tapegrad::{Gradients, Tape, Var, affine, loss};
 
 /// Points with a label: two half-moons, one inside the other's curve.
 struct Moons {
@@ -87,7 +87,7 @@ impl Mlp {
                 .chunks(fan_in + 1)
                 .map(|neuron| {
                     let (w, b) = neuron.split_at(fan_in);
-                    let z = dot(w, &activations) + b[0];
+                    let z = affine(w, &activations, b[0]);
                     if index + 1 == layers { z } else { z.tanh() }
                 })
                 .collect();

@@ -52,8 +52,8 @@
 //! `powf`, `sqrt`, `sin`, `tanh`, `atan2`, `hypot`, `max`, …); the
 //! classifier's `sigmoid`, with the stable [`ln_sigmoid`](Var::ln_sigmoid),
 //! [`softplus`](Var::softplus) and [`bce_with_logits`](Var::bce_with_logits);
-//! [`sum`] and [`dot`], which record one node however many parents they
-//! have; and [`Var::custom`] for your own. Each method's documentation
+//! [`sum`], [`dot`] and [`affine`] (`w·x + b`), which record one node
+//! however many parents they have; and [`Var::custom`] for your own. Each method's documentation
 //! states the derivative it records, including the conventions at kinks
 //! (`relu′(0) = 0`, `abs′(0) = 0`, a tie of `max` splits the gradient).
 //!
@@ -187,11 +187,12 @@
 //! in `f64`. The fast way to write a model follows from that:
 //!
 //! - Record fewer nodes: [`dot`] and [`sum`] are one node however long,
-//!   [`loss`] records a whole batch as one, [`Var::sigmoid`] and
+//!   [`affine`] is `dot(w, x) + b` in one, [`loss`] records a whole batch as one, [`Var::sigmoid`] and
 //!   [`Var::bce_with_logits`] are one node each, and [`Var::fused`] and
 //!   [`sum_windows`] make one of a small function.
 //! - Record the weights with one [`Tape::vars`]: consecutive nodes, which
-//!   `dot` and `sum` store and sweep as a run.
+//!   `dot`, `affine` and `sum` store and sweep as a run (a neuron's weights
+//!   with its bias after them, too).
 //! - Reuse the tape and the gradients: [`Tape::clear`] keeps the memory, and
 //!   [`Var::backward_into`] sweeps into a [`Gradients`] kept from step to
 //!   step. A warm training step then allocates only the `Vec`s of
@@ -199,7 +200,7 @@
 //! - Trace and check ([`Tape::checked`]) while you debug: it costs about 4×.
 //!
 //! ```
-//! use tapegrad::{Gradients, Tape, dot, loss};
+//! use tapegrad::{Gradients, Tape, affine, loss};
 //!
 //! let (x, y) = ([[0.5, -1.0], [1.5, 0.25]], [1.0, 0.0]);
 //! let mut theta = [0.0, 0.0, 0.0]; // two weights and a bias
@@ -208,7 +209,7 @@
 //!     tape.clear();
 //!     let params = tape.vars(&theta);
 //!     let (w, b) = params.split_at(2);
-//!     let logits: Vec<_> = x.iter().map(|row| dot(w, row) + b[0]).collect();
+//!     let logits: Vec<_> = x.iter().map(|row| affine(w, row, b[0])).collect();
 //!     loss::mean_bce_with_logits(&logits, &y).backward_into(&mut grads);
 //!     for (t, g) in theta.iter_mut().zip(grads.wrt_all(&params)) {
 //!         *t -= 0.5 * g;
@@ -256,7 +257,7 @@ pub use derivatives::{grad, hessian, hvp, jacobian};
 pub use dual::Dual;
 pub use error::{Error, Result};
 pub use gradients::Gradients;
-pub use ops::{Operand, dot, sum, sum_windows};
+pub use ops::{Operand, affine, dot, sum, sum_windows};
 pub use tape::Tape;
 pub use var::Var;
 

@@ -527,6 +527,20 @@ impl<F: Float> Tape<F> {
         op: &'static str,
         write: impl FnOnce(&mut Edges<'_, F>) -> F,
     ) -> Var<'_, F> {
+        let var = self.try_record_with(op, |edges| Some(write(edges)));
+        var.unwrap_or_else(|| unreachable!("the writer always gives a value"))
+    }
+
+    /// [`record_with`](Tape::record_with), for a writer that may find,
+    /// while it writes, that it cannot record the node: if it returns
+    /// `None`, the edges it pushed are taken back and nothing is recorded.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn try_record_with(
+        &self,
+        op: &'static str,
+        write: impl FnOnce(&mut Edges<'_, F>) -> Option<F>,
+    ) -> Option<Var<'_, F>> {
         let (record, value) = {
             let mut inner = self.inner.borrow_mut();
             let start = inner.parents.len();
@@ -534,7 +548,11 @@ impl<F: Float> Tape<F> {
                 inner: &mut inner,
                 consecutive: None,
             };
-            let value = write(&mut edges);
+            let Some(value) = write(&mut edges) else {
+                inner.parents.truncate(start);
+                inner.partials.truncate(start);
+                return None;
+            };
             let consecutive = edges.consecutive;
             let count = inner.parents.len() - start;
             debug_assert!(count > 0, "a node must have at least one edge");
@@ -557,7 +575,7 @@ impl<F: Float> Tape<F> {
             };
             (record, value)
         };
-        self.record_node(op, record, value)
+        Some(self.record_node(op, record, value))
     }
 
     /// Lends the tape's scratch buffer, empty if it is already lent.
@@ -803,9 +821,10 @@ impl<F> Edges<'_, F> {
         self.inner.partials.push(partial);
     }
 
-    /// Adds `n` edges, whose parents and partials `write` fills in place.
+    /// Adds `n` edges, whose parents and partials `write` fills in place;
+    /// what `write` returns.
     #[inline]
-    pub(crate) fn fill(&mut self, n: usize, write: impl FnOnce(&mut [u32], &mut [F]))
+    pub(crate) fn fill<R>(&mut self, n: usize, write: impl FnOnce(&mut [u32], &mut [F]) -> R) -> R
     where
         F: Float,
     {
@@ -815,7 +834,7 @@ impl<F> Edges<'_, F> {
         write(
             &mut self.inner.parents[start..],
             &mut self.inner.partials[start..],
-        );
+        )
     }
 
     /// Adds an edge to each of `parents` with the `partials` in order, in
@@ -883,6 +902,12 @@ mod tests {
             (crate::dot(&x[..3], &data[..3]), 0),
             // Alternating pairs: consecutive here, but not worth a check.
             (crate::dot(&[x[0], x[2]], &[x[1], x[3]]), 0),
+            // Weights and their bias after them, and a bias elsewhere.
+            (crate::affine(&x[..3], &data[..3], x[3]), RUN),
+            (crate::affine(&data[..3], &x[..3], x[3]), RUN),
+            (crate::affine(&x[1..], &data[1..], x[0]), 0),
+            (crate::affine(&x[..3], &data[..3], 0.5), 0),
+            (crate::affine(&x[..2], &x[2..], x[0]), 0),
         ];
         let inner = tape.inner.borrow();
         for (k, (node, run)) in nodes.into_iter().enumerate() {

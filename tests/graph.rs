@@ -2,7 +2,7 @@
 //! and partial sweeps, n-ary nodes, and the tape's bookkeeping.
 
 use approx::assert_relative_eq;
-use tapegrad::{Gradients, Tape, Var, dot, sum};
+use tapegrad::{Gradients, Tape, Var, affine, dot, sum};
 
 #[test]
 fn fan_out_accumulates_every_use() {
@@ -164,6 +164,102 @@ fn dot_of_two_variable_slices_gives_both_partials() {
     let grads = dot(&a, &b).backward();
     assert_eq!(grads.wrt(&a[0]), 3.0);
     assert_eq!(grads.wrt(&b[1]), 2.0);
+}
+
+/// `affine(w, x, b)` against `dot(w, x) + b` on a tape of its own: the
+/// same value and gradient bits, and `fewer` nodes and edges (the `+`'s).
+fn affine_is_dot_plus_b(
+    theta: &[f64],
+    fewer: usize,
+    record: impl for<'t> Fn(&[Var<'t>], bool) -> Var<'t>,
+) {
+    let run = |fused| {
+        let tape = Tape::new();
+        let params = tape.vars(theta);
+        let y = record(&params, fused).sin();
+        let counts = (tape.len(), tape.edges());
+        (y.value(), y.backward().wrt_all(&params), counts)
+    };
+    let (fused, plain) = (run(true), run(false));
+    assert_eq!(fused.0.to_bits(), plain.0.to_bits(), "value");
+    for (k, (f, p)) in fused.1.iter().zip(&plain.1).enumerate() {
+        assert_eq!(f.to_bits(), p.to_bits(), "∂/∂θ[{k}]: {f} and {p}");
+    }
+    assert_eq!(fused.2.0 + fewer, plain.2.0, "nodes");
+    assert_eq!(fused.2.1 + fewer, plain.2.1, "edges");
+}
+
+#[test]
+fn affine_is_dot_plus_b_in_one_node() {
+    let theta = [0.3, -1.25, 2.5, 0.125, -0.75, 1.5, 0.6, -0.2, 0.9];
+    let x = [1.5, -2.0, 0.5, 4.0];
+    // A row of weights and its bias, recorded together: one run of parents.
+    affine_is_dot_plus_b(&theta, 1, |t, fused| {
+        let (w, b) = (&t[..4], t[4]);
+        if fused {
+            affine(w, &x, b)
+        } else {
+            dot(w, &x) + b
+        }
+    });
+    // Data first; a bias elsewhere; a float bias.
+    affine_is_dot_plus_b(&theta, 1, |t, fused| {
+        let (w, b) = (&t[2..6], t[0]);
+        if fused {
+            affine(&x, w, b)
+        } else {
+            dot(&x, w) + b
+        }
+    });
+    affine_is_dot_plus_b(&theta, 1, |t, fused| {
+        if fused {
+            affine(&t[..4], &x, 0.5)
+        } else {
+            dot(&t[..4], &x) + 0.5
+        }
+    });
+    // Weights times activations, as in a layer of a network.
+    affine_is_dot_plus_b(&theta, 1, |t, fused| {
+        let a: Vec<Var> = t[4..8].iter().map(|v| v.tanh()).collect();
+        let (w, b) = (&t[..4], t[8]);
+        if fused {
+            affine(w, &a, b)
+        } else {
+            dot(w, &a) + b
+        }
+    });
+    // Constants among the variables, and the bias the only variable.
+    affine_is_dot_plus_b(&theta, 1, |t, fused| {
+        let w = [t[0], Var::constant(2.0), t[2], t[3]];
+        let a = [t[5], t[6], Var::constant(-1.0), t[7]];
+        if fused {
+            affine(&w, &a, t[8])
+        } else {
+            dot(&w, &a) + t[8]
+        }
+    });
+    affine_is_dot_plus_b(&theta, 0, |t, fused| {
+        // `dot(&x, &x)` is a constant: `+` records a node of one edge.
+        if fused {
+            affine(&x, &x, t[3])
+        } else {
+            dot(&x, &x) + t[3]
+        }
+    });
+}
+
+#[test]
+fn affine_of_constants_is_a_constant() {
+    let z: Var = affine(&[1.5, 2.0], &[2.0, -1.0], 0.25);
+    assert!(z.is_constant());
+    assert_eq!(z.value(), 1.25);
+    let empty: Var = affine::<f64, f64, f64, _>(&[], &[], 0.5);
+    assert!(empty.is_constant());
+    let tape = Tape::new();
+    let b = tape.var(0.5);
+    let only_b = affine::<f64, f64, f64, _>(&[], &[], b);
+    assert_eq!(only_b.value(), 0.5);
+    assert_eq!(only_b.backward().wrt(&b), 1.0);
 }
 
 #[test]

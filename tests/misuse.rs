@@ -1,7 +1,7 @@
 //! Misuse is loud: mixing tapes panics with an actionable message, checked
 //! queries return typed errors, and the types carry the expected traits.
 
-use tapegrad::{Error, Gradients, Tape, Var, dot, sum};
+use tapegrad::{Error, Gradients, Tape, Var, affine, dot, sum};
 
 const MIXED: &str = "cannot combine variables of two different tapes";
 
@@ -43,11 +43,20 @@ fn every_binary_op_refuses_two_tapes() {
     refuses_two_tapes("bce_with_logits", || x.bce_with_logits(y));
     refuses_two_tapes("sum", || sum(&[x, y]));
     refuses_two_tapes("dot", || dot(&[x], &[y]));
+    refuses_two_tapes("affine of variables", || affine(&[x], &[x], y));
+    refuses_two_tapes("affine of weights and data", || affine(&[x], &[1.0], y));
     refuses_two_tapes("Sum", || [x, y].into_iter().sum::<Var>());
     refuses_two_tapes("Product", || [x, y].into_iter().product::<Var>());
     refuses_two_tapes("custom", || {
         Var::custom("add", [x, y], |[p, q]| (p + q, [1.0, 1.0]))
     });
+}
+
+#[test]
+#[should_panic(expected = "tapegrad::affine: the slices must have the same length")]
+fn affine_of_different_lengths_panics() {
+    let tape = Tape::new();
+    let _ = affine(&[tape.var(1.0)], &[1.0, 2.0], 0.5);
 }
 
 #[test]

@@ -11,7 +11,7 @@
 use std::cell::Cell;
 
 use proptest::prelude::*;
-use tapegrad::{Tape, Var, check_gradient, dot, sum};
+use tapegrad::{Tape, Var, affine, check_gradient, dot, sum};
 
 #[derive(Clone, Copy, Debug)]
 enum Unary {
@@ -74,6 +74,7 @@ enum Nary {
     SumIter,
     Product,
     Dot,
+    Affine,
 }
 
 #[derive(Clone, Debug)]
@@ -201,6 +202,11 @@ fn eval<'t>(e: &Expr, x: &[Var<'t>], kinks: &Kinks) -> Var<'t> {
                     let half = xs.len() / 2;
                     dot(&xs[..half], &xs[half..2 * half])
                 }
+                Nary::Affine => {
+                    let half = xs.len() / 2;
+                    let b = xs.last().copied().unwrap_or(Var::constant(0.5));
+                    affine(&xs[..half], &xs[half..2 * half], b)
+                }
             }
         }
     }
@@ -270,7 +276,8 @@ fn nary() -> impl Strategy<Value = Nary> {
         Just(Nary::Sum),
         Just(Nary::SumIter),
         Just(Nary::Product),
-        Just(Nary::Dot)
+        Just(Nary::Dot),
+        Just(Nary::Affine)
     ]
 }
 

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use tapegrad::{Gradients, Tape, Var, dot, loss, sum_windows};
+use tapegrad::{Gradients, Tape, Var, affine, loss, sum_windows};
 
 use crate::data::{Chain, Logreg, Mlp, Rosenbrock, SIZES};
 
@@ -30,7 +30,7 @@ pub fn logreg_scalar(w: &Logreg) -> Vec<f64> {
 pub fn logreg_idiomatic(w: &Logreg) -> Vec<f64> {
     gradient(&w.theta, |t| {
         let (weights, b) = t.split_at(t.len() - 1);
-        let logits: Vec<Var> = w.x.iter().map(|row| dot(weights, row) + b[0]).collect();
+        let logits: Vec<Var> = w.x.iter().map(|row| affine(weights, row, b[0])).collect();
         loss::mean_bce_with_logits(&logits, &w.y)
     })
 }
@@ -67,7 +67,7 @@ pub fn mlp_idiomatic(m: &Mlp) -> Vec<f64> {
                 // The first layer's inputs are data: `dot` copies them in bulk.
                 let mut a: Vec<Var> = first
                     .chunks(SIZES[0] + 1)
-                    .map(|row| (dot(&row[..SIZES[0]], p) + row[SIZES[0]]).tanh())
+                    .map(|row| affine(&row[..SIZES[0]], p, row[SIZES[0]]).tanh())
                     .collect();
                 let mut rest = rest;
                 for (k, l) in SIZES.windows(2).enumerate().skip(1) {
@@ -76,7 +76,7 @@ pub fn mlp_idiomatic(m: &Mlp) -> Vec<f64> {
                     a = params
                         .chunks(l[0] + 1)
                         .map(|row| {
-                            let z = dot(&row[..l[0]], &a) + row[l[0]];
+                            let z = affine(&row[..l[0]], &a, row[l[0]]);
                             if k + 2 < SIZES.len() { z.tanh() } else { z }
                         })
                         .collect();

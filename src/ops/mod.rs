@@ -11,4 +11,4 @@ mod piecewise;
 
 pub(crate) use activation::{bce, logistic, softplus};
 pub use fused::sum_windows;
-pub use nary::{Operand, dot, sum};
+pub use nary::{Operand, affine, dot, sum};

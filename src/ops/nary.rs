@@ -65,75 +65,148 @@ where
     A: Operand<'t, F>,
     B: Operand<'t, F>,
 {
+    weighted_sum("dot", a, b, None)
+}
+
+/// `w·x + b` as one node: `dot(w, x) + b` with the same value and
+/// gradients, one node fewer. The weighted sum of a neuron or of a linear
+/// model's logit, `z = w·x + b`.
+///
+/// Any of `w`, `x` and `b` may be variables or floats. With a model's
+/// parameters laid out as `[w₀ … wₙ₋₁, b]` and recorded with one
+/// [`Tape::vars`], the node's parents are consecutive nodes, which the
+/// backward sweep handles fastest.
+///
+/// # Panics
+///
+/// If `w` and `x` differ in length, or two variables are on different
+/// tapes.
+///
+/// ```
+/// let tape = tapegrad::Tape::new();
+/// let theta = tape.vars(&[0.5, -1.0, 0.25]);
+/// let (w, b) = theta.split_at(2);
+/// let z = tapegrad::affine(w, &[2.0, 3.0], b[0]);
+/// assert_eq!(z.value(), -1.75);
+/// let grad = z.backward();
+/// assert_eq!(grad.wrt_all(&theta), [2.0, 3.0, 1.0]);
+/// ```
+#[track_caller]
+pub fn affine<'t, F, A, B, C>(w: &[A], x: &[B], b: C) -> Var<'t, F>
+where
+    F: Float,
+    A: Operand<'t, F>,
+    B: Operand<'t, F>,
+    C: Operand<'t, F>,
+{
+    weighted_sum("affine", w, x, Some(b.into_var()))
+}
+
+/// `Σ aᵢ·bᵢ (+ c)` as one node named `op`; `c`'s edge, if it has one, last.
+#[inline(always)]
+#[track_caller]
+fn weighted_sum<'t, F, A, B>(
+    op: &'static str,
+    a: &[A],
+    b: &[B],
+    c: Option<Var<'t, F>>,
+) -> Var<'t, F>
+where
+    F: Float,
+    A: Operand<'t, F>,
+    B: Operand<'t, F>,
+{
     assert_eq!(
         a.len(),
         b.len(),
-        "tapegrad::dot: the slices must have the same length"
+        "tapegrad::{op}: the slices must have the same length"
     );
     let pairs = || a.iter().zip(b).map(|(&a, &b)| (a.into_var(), b.into_var()));
-    let Some(tape) = pairs().find_map(|(x, y)| x.tape().or(y.tape())) else {
+    // The value is the same sum, in the same order, as `dot(a, b) + c`.
+    let plus_c = |sum: F| c.map_or(sum, |c| sum + c.value());
+    let c = c.filter(|c| !c.is_constant());
+    let Some(tape) = pairs()
+        .find_map(|(x, y)| x.tape().or(y.tape()))
+        .or(c.and_then(|c| c.tape()))
+    else {
         let value = pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
-        return Var::constant(value);
+        return Var::constant(plus_c(value));
     };
-    // The common cases are checked in the pass that sums: variables and
-    // floats, either way round (a model's weights and its data), and
-    // variables times variables (a layer's weights times the activations
-    // before it). So is whether the variables beside floats are consecutive
-    // nodes (weights recorded together). The checks fill the time the
-    // dependent additions wait anyway.
     let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
-    let check = |ok, (a, b): (Var<'t, F>, Var<'t, F>)| {
-        ok & (A::FLOAT || on_tape(a)) & (B::FLOAT || on_tape(b))
-    };
-    let (value, all_on_tape, consecutive) = if A::FLOAT == B::FLOAT {
-        let (value, ok) = pairs().fold((F::zero(), true), |(acc, ok), (a, b)| {
-            (acc + a.value() * b.value(), check(ok, (a, b)))
+    let c_ok = c.is_none_or(on_tape);
+    let c_edges = usize::from(c.is_some());
+    if A::FLOAT == B::FLOAT {
+        // Variables times variables (a layer's weights times the
+        // activations before it): the edges are written in the pass that
+        // sums and checks the tapes, and taken back if a check fails.
+        let recorded = tape.try_record_with(op, |edges| {
+            // Pairs alternate between the two slices: never a run.
+            edges.consecutive(false);
+            edges.fill(2 * a.len() + c_edges, |parents, partials| {
+                let (pair_parents, c_parent) = parents.split_at_mut(2 * a.len());
+                let (pair_partials, c_partial) = partials.split_at_mut(2 * a.len());
+                let slots = pair_parents
+                    .chunks_exact_mut(2)
+                    .zip(pair_partials.chunks_exact_mut(2));
+                let (value, ok) = slots.zip(pairs()).fold(
+                    (F::zero(), c_ok),
+                    |(acc, ok), ((parent, partial), (a, b))| {
+                        parent.copy_from_slice(&[a.node(), b.node()]);
+                        partial.copy_from_slice(&[b.value(), a.value()]);
+                        (acc + a.value() * b.value(), ok & on_tape(a) & on_tape(b))
+                    },
+                );
+                if let Some(c) = c {
+                    c_parent[0] = c.node();
+                    c_partial[0] = F::one();
+                }
+                ok.then(|| plus_c(value))
+            })
         });
-        (value, ok, false)
+        if let Some(z) = recorded {
+            return z;
+        }
     } else {
+        // Variables and floats, either way round (a model's weights and its
+        // data): the variables' tape, and whether they are consecutive
+        // nodes (weights recorded together), are checked in the pass that
+        // sums. The checks fill the time the dependent additions wait
+        // anyway.
         let node = |(a, b): (Var<'t, F>, Var<'t, F>)| if A::FLOAT { b.node() } else { a.node() };
+        let var = |(a, b): (Var<'t, F>, Var<'t, F>)| if A::FLOAT { b } else { a };
         let first = pairs().next().map_or(0, node);
-        let start = (F::zero(), true, 0, first);
-        let (value, ok, off, _) = pairs().fold(start, |(acc, ok, off, next), (a, b)| {
-            let off = off | (node((a, b)) ^ next);
+        let start = (F::zero(), c_ok, 0, first);
+        let (value, ok, off, next) = pairs().fold(start, |(acc, ok, off, next), pair| {
             (
-                acc + a.value() * b.value(),
-                check(ok, (a, b)),
-                off,
+                acc + pair.0.value() * pair.1.value(),
+                ok & on_tape(var(pair)),
+                off | (node(pair) ^ next),
                 next.wrapping_add(1),
             )
         });
-        (value, ok, off == 0)
-    };
-    if all_on_tape {
-        return tape.record_with("dot", |edges| {
-            if A::FLOAT != B::FLOAT {
+        // With `c` right after the variables, as a bias after its weights.
+        let off = c.map_or(off, |c| off | (c.node() ^ next));
+        if ok {
+            return tape.record_with(op, |edges| {
                 if B::FLOAT {
                     variables_times_floats(edges, a, b);
                 } else {
                     variables_times_floats(edges, b, a);
                 }
-                edges.consecutive(consecutive);
-            } else {
-                // Pairs alternate between the two slices: never a run.
-                edges.consecutive(false);
-                edges.fill(2 * a.len(), |parents, partials| {
-                    let slots = parents
-                        .chunks_exact_mut(2)
-                        .zip(partials.chunks_exact_mut(2));
-                    for ((parent, partial), (a, b)) in slots.zip(pairs()) {
-                        parent.copy_from_slice(&[a.node(), b.node()]);
-                        partial.copy_from_slice(&[b.value(), a.value()]);
-                    }
-                });
-            }
-            value
-        });
+                if let Some(c) = c {
+                    edges.push(c.node(), F::one());
+                }
+                edges.consecutive(off == 0);
+                plus_c(value)
+            });
+        }
     }
     // Constants among them (one edge per variable), or another tape (the
     // panic that deserves).
-    let tape = common_tape(pairs().flat_map(|(x, y)| [x, y])).unwrap_or(tape);
-    tape.record_with("dot", |edges| {
+    let all = pairs().flat_map(|(x, y)| [x, y]).chain(c);
+    let tape = common_tape(all).unwrap_or(tape);
+    let value = pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
+    tape.record_with(op, |edges| {
         for (a, b) in pairs() {
             if !a.is_constant() {
                 edges.push(a.node(), b.value());
@@ -142,7 +215,10 @@ where
                 edges.push(b.node(), a.value());
             }
         }
-        value
+        if let Some(c) = c {
+            edges.push(c.node(), F::one());
+        }
+        plus_c(value)
     })
 }
 
