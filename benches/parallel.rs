@@ -11,7 +11,7 @@ use std::hint::black_box;
 mod rng;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tapegrad::{Var, dot, loss, parallel};
+use tapegrad::{Var, affine, loss, parallel};
 
 /// A sample: 30 features, then the label.
 type Sample = [f64; 31];
@@ -35,7 +35,7 @@ fn data() -> (Vec<Sample>, Vec<f64>) {
 /// The chunk's share of the mean cross-entropy over all `n` samples.
 fn chunk_loss<'t>(theta: &[Var<'t>], chunk: &[Sample], n: f64) -> Var<'t> {
     let (w, b) = theta.split_at(theta.len() - 1);
-    let logits: Vec<Var<'t>> = chunk.iter().map(|s| dot(w, &s[..30]) + b[0]).collect();
+    let logits: Vec<Var<'t>> = chunk.iter().map(|s| affine(w, &s[..30], b[0])).collect();
     let labels: Vec<f64> = chunk.iter().map(|s| s[30]).collect();
     loss::mean_bce_with_logits(&logits, &labels) * (chunk.len() as f64 / n)
 }
