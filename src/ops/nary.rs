@@ -376,7 +376,7 @@ impl<'t, F: Float> Gathered<'t, F> {
 /// `Σ xᵢ` over an iterator, as one node; the empty sum is the constant `0`.
 ///
 /// It collects the iterator first, which allocates; over a slice,
-/// [`sum`](crate::sum) does not.
+/// [`sum`] does not.
 impl<'t, F: Float> Sum for Var<'t, F> {
     #[track_caller]
     fn sum<I: Iterator<Item = Self>>(xs: I) -> Self {
