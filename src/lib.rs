@@ -182,14 +182,16 @@
 //!
 //! # Performance
 //!
-//! A node costs about 12 ns to record and sweep back on the machine of this
-//! crate's benchmarks (flat from 10³ to 10⁷ nodes), and a binary op 24 bytes
-//! in `f64`. The fast way to write a model follows from that:
+//! A node costs about 10 ns to record and sweep back on the machines of
+//! this crate's benchmarks (9–13 ns, flat from 10³ to 10⁷ nodes), and a
+//! binary op 24 bytes in `f64`. The fast way to write a model follows from
+//! that:
 //!
 //! - Record fewer nodes: [`dot`] and [`sum`] are one node however long,
-//!   [`affine`] is `dot(w, x) + b` in one, [`loss`] records a whole batch as one, [`Var::sigmoid`] and
-//!   [`Var::bce_with_logits`] are one node each, and [`Var::fused`] and
-//!   [`sum_windows`] make one of a small function.
+//!   [`affine`] is `dot(w, x) + b` in one, [`loss`] records a whole batch
+//!   as one, [`Var::sigmoid`] and [`Var::bce_with_logits`] are one node
+//!   each, and [`Var::fused`] and [`sum_windows`] make one of a small
+//!   function.
 //! - Record the weights with one [`Tape::vars`]: consecutive nodes, which
 //!   `dot`, `affine` and `sum` store and sweep as a run (a neuron's weights
 //!   with its bias after them, too).
