@@ -109,8 +109,15 @@ impl<F: Float> Node<F> {
                         add(adjoint, partial);
                     }
                 } else {
-                    for (&parent, &partial) in parents.iter().zip(partials).rev() {
+                    // Two edges a step (a `dot`'s pairs), the last first.
+                    let (parents, partials) = (parents.chunks_exact(2), partials.chunks_exact(2));
+                    let odd = parents.remainder().iter().zip(partials.remainder());
+                    for (&parent, &partial) in odd {
                         add(&mut adjoints[parent as usize], partial);
+                    }
+                    for (parent, partial) in parents.zip(partials).rev() {
+                        add(&mut adjoints[parent[1] as usize], partial[1]);
+                        add(&mut adjoints[parent[0] as usize], partial[0]);
                     }
                 }
             }
