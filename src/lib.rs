@@ -53,9 +53,10 @@
 //! classifier's `sigmoid`, with the stable [`ln_sigmoid`](Var::ln_sigmoid),
 //! [`softplus`](Var::softplus) and [`bce_with_logits`](Var::bce_with_logits);
 //! [`sum`], [`dot`] and [`affine`] (`w·x + b`), which record one node
-//! however many parents they have; and [`Var::custom`] for your own. Each method's documentation
-//! states the derivative it records, including the conventions at kinks
-//! (`relu′(0) = 0`, `abs′(0) = 0`, a tie of `max` splits the gradient).
+//! however many parents they have; and [`Var::custom`] for your own. Each
+//! method's documentation states the derivative it records, including the
+//! conventions at kinks (`relu′(0) = 0`, `abs′(0) = 0`, a tie of `max`
+//! splits the gradient).
 //!
 //! The textbook loss `y·ln ŷ + (1 − y)·ln(1 − ŷ)` with `ŷ = z.sigmoid()`
 //! does not overflow to `−∞` or NaN for large `|z|`: `ŷ.ln()` and

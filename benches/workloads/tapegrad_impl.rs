@@ -64,7 +64,7 @@ pub fn mlp_idiomatic(m: &Mlp) -> Vec<f64> {
             .points
             .iter()
             .map(|p| {
-                // The first layer's inputs are data: `dot` copies them in bulk.
+                // The first layer's inputs are data: `affine` copies them in bulk.
                 let mut a: Vec<Var> = first
                     .chunks(SIZES[0] + 1)
                     .map(|row| affine(&row[..SIZES[0]], p, row[SIZES[0]]).tanh())

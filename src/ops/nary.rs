@@ -44,7 +44,8 @@ pub fn sum<'t, F: Float>(xs: &[Var<'t, F>]) -> Var<'t, F> {
 /// `Σ aᵢ·bᵢ` as one node: `∂/∂aᵢ = bᵢ`, `∂/∂bᵢ = aᵢ`.
 ///
 /// Either slice may hold variables or floats; the weights of a linear model
-/// times its data, `dot(&w, &x)`, record one edge per weight.
+/// times its data, `dot(&w, &x)`, record one edge per weight. For
+/// `dot(&w, &x) + b`, [`affine`] records one node fewer.
 ///
 /// # Panics
 ///
@@ -234,7 +235,7 @@ fn variables_times_floats<'t, F: Float + 't, V: Operand<'t, F>, C: Operand<'t, F
     edges.extend(nodes, floats.iter().map(|&x| x.into_var().value()));
 }
 
-/// A variable or a float: an operand of [`dot`].
+/// A variable or a float: an operand of [`dot`] and [`affine`].
 ///
 /// Implemented for `Var<'t, F>` of any float type `F`, and for `f32` and
 /// `f64` themselves, which become constants.
