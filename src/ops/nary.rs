@@ -123,19 +123,24 @@ where
         "tapegrad::{op}: the slices must have the same length"
     );
     let pairs = || a.iter().zip(b).map(|(&a, &b)| (a.into_var(), b.into_var()));
+    let sum = || pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
     // The value is the same sum, in the same order, as `dot(a, b) + c`.
     let plus_c = |sum: F| c.map_or(sum, |c| sum + c.value());
     let c = c.filter(|c| !c.is_constant());
+    // `c`'s edge, after the others.
+    let push_c = |edges: &mut Edges<'_, F>| {
+        if let Some(c) = c {
+            edges.push(c.node(), F::one());
+        }
+    };
     let Some(tape) = pairs()
         .find_map(|(x, y)| x.tape().or(y.tape()))
         .or(c.and_then(|c| c.tape()))
     else {
-        let value = pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
-        return Var::constant(plus_c(value));
+        return Var::constant(plus_c(sum()));
     };
     let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
     let c_ok = c.is_none_or(on_tape);
-    let c_edges = usize::from(c.is_some());
     if A::FLOAT == B::FLOAT {
         // Variables times variables (a layer's weights times the
         // activations before it): the edges are written in the pass that
@@ -143,26 +148,21 @@ where
         let recorded = tape.try_record_with(op, |edges| {
             // Pairs alternate between the two slices: never a run.
             edges.consecutive(false);
-            edges.fill(2 * a.len() + c_edges, |parents, partials| {
-                let (pair_parents, c_parent) = parents.split_at_mut(2 * a.len());
-                let (pair_partials, c_partial) = partials.split_at_mut(2 * a.len());
-                let slots = pair_parents
+            let (value, ok) = edges.fill(2 * a.len(), |parents, partials| {
+                let slots = parents
                     .chunks_exact_mut(2)
-                    .zip(pair_partials.chunks_exact_mut(2));
-                let (value, ok) = slots.zip(pairs()).fold(
+                    .zip(partials.chunks_exact_mut(2));
+                slots.zip(pairs()).fold(
                     (F::zero(), c_ok),
                     |(acc, ok), ((parent, partial), (a, b))| {
                         parent.copy_from_slice(&[a.node(), b.node()]);
                         partial.copy_from_slice(&[b.value(), a.value()]);
                         (acc + a.value() * b.value(), ok & on_tape(a) & on_tape(b))
                     },
-                );
-                if let Some(c) = c {
-                    c_parent[0] = c.node();
-                    c_partial[0] = F::one();
-                }
-                ok.then(|| plus_c(value))
-            })
+                )
+            });
+            push_c(edges);
+            ok.then(|| plus_c(value))
         });
         if let Some(z) = recorded {
             return z;
@@ -173,8 +173,8 @@ where
         // nodes (weights recorded together), are checked in the pass that
         // sums. The checks fill the time the dependent additions wait
         // anyway.
-        let node = |(a, b): (Var<'t, F>, Var<'t, F>)| if A::FLOAT { b.node() } else { a.node() };
         let var = |(a, b): (Var<'t, F>, Var<'t, F>)| if A::FLOAT { b } else { a };
+        let node = |pair| var(pair).node();
         let first = pairs().next().map_or(0, node);
         let start = (F::zero(), c_ok, 0, first);
         let (value, ok, off, next) = pairs().fold(start, |(acc, ok, off, next), pair| {
@@ -194,9 +194,7 @@ where
                 } else {
                     variables_times_floats(edges, b, a);
                 }
-                if let Some(c) = c {
-                    edges.push(c.node(), F::one());
-                }
+                push_c(edges);
                 edges.consecutive(off == 0);
                 plus_c(value)
             });
@@ -206,7 +204,7 @@ where
     // panic that deserves).
     let all = pairs().flat_map(|(x, y)| [x, y]).chain(c);
     let tape = common_tape(all).unwrap_or(tape);
-    let value = pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
+    let value = sum();
     tape.record_with(op, |edges| {
         for (a, b) in pairs() {
             if !a.is_constant() {
@@ -216,9 +214,7 @@ where
                 edges.push(b.node(), a.value());
             }
         }
-        if let Some(c) = c {
-            edges.push(c.node(), F::one());
-        }
+        push_c(edges);
         plus_c(value)
     })
 }
