@@ -3,7 +3,7 @@
 //! Two interleaved half-moons: no straight line separates them, so logistic
 //! regression (a single linear layer) cannot; a network with two hidden
 //! layers of `tanh` units can. The network here is written out by the example
-//! itself, from `dot`, `+` and `tanh`: a neuron is `tanh(w·a + b)` over the
+//! itself, from `affine` and `tanh`: a neuron is `tanh(w·a + b)` over the
 //! previous layer's activations `a`, and the last layer is one logit `z`,
 //! with `P(class 1) = σ(z)`.
 //!
