@@ -48,6 +48,25 @@ use crate::ops::{logistic, softplus};
 pub struct Dual<F, const N: usize> {
     value: F,
     tangent: [F; N],
+    guard: Guard,
+}
+
+/// Whether a `Dual`'s operations guard its derivatives against `0 · ±∞`
+/// (see [`scaled`]); an operation's result takes the strongest of its
+/// operands'.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Guard {
+    /// A constant: guarded, unless the other operand is not.
+    Constant,
+    /// Not guarded: the inputs of a term that [`sum_windows`] or
+    /// [`Var::fused`] runs a first time, and runs again guarded if a
+    /// derivative comes out NaN (see [`Dual::unguarded_inputs`]).
+    ///
+    /// [`sum_windows`]: crate::sum_windows
+    /// [`Var::fused`]: crate::Var::fused
+    Off,
+    /// Guarded: every input a user makes.
+    On,
 }
 
 impl<F: Float, const N: usize> Dual<F, N> {
@@ -58,12 +77,30 @@ impl<F: Float, const N: usize> Dual<F, N> {
     /// assert_eq!((x * x).tangent(), [6.0, 0.0]);
     /// ```
     pub fn new(value: F, tangent: [F; N]) -> Self {
-        Dual { value, tangent }
+        Dual {
+            value,
+            tangent,
+            guard: Guard::On,
+        }
     }
 
     /// A constant: every derivative is `0`.
     pub fn constant(value: F) -> Self {
-        Dual::new(value, [F::zero(); N])
+        Dual {
+            value,
+            tangent: [F::zero(); N],
+            guard: Guard::Constant,
+        }
+    }
+
+    /// A result of `self`: `value` with `tangent`, guarded as `self` is.
+    #[inline(always)]
+    fn derived(self, value: F, tangent: [F; N]) -> Self {
+        Dual {
+            value,
+            tangent,
+            guard: self.guard,
+        }
     }
 
     /// The input number `k`: its derivative with respect to itself is `1`,
@@ -102,6 +139,27 @@ impl<F: Float, const N: usize> Dual<F, N> {
         })
     }
 
+    /// [`inputs`](Dual::inputs) whose operations do not guard against
+    /// `0 · ±∞`: a derivative that the guard would have made `0` comes out
+    /// NaN instead, and one with no NaN is the guarded one to the bit (the
+    /// guard only replaces a NaN, which every later operation keeps or
+    /// drops along with its operand). A caller runs the function again on
+    /// guarded inputs if a derivative is NaN; the operations run without
+    /// the checks, which cost more than the arithmetic of a small term.
+    #[inline(always)]
+    pub(crate) fn unguarded_inputs(values: [F; N]) -> [Self; N] {
+        Self::inputs(values).map(|x| Dual {
+            guard: Guard::Off,
+            ..x
+        })
+    }
+
+    /// Whether any derivative is NaN.
+    #[inline(always)]
+    pub(crate) fn has_nan_tangent(&self) -> bool {
+        self.tangent.iter().any(|t| t.is_nan())
+    }
+
     /// The value.
     pub fn value(&self) -> F {
         self.value
@@ -115,11 +173,11 @@ impl<F: Float, const N: usize> Dual<F, N> {
     /// `value` as a function of `self`, with `d = ∂value/∂self`.
     #[inline(always)]
     fn unary(self, value: F, d: F) -> Self {
-        let tangent = match d.is_finite() {
+        let tangent = match self.guard == Guard::Off || d.is_finite() {
             true => self.tangent.map(|t| t * d),
             false => self.tangent.map(|t| scaled(t, d)),
         };
-        Dual::new(value, tangent)
+        self.derived(value, tangent)
     }
 
     /// `f`'s value at `self`, with the derivative `f` gives.
@@ -141,11 +199,16 @@ impl<F: Float, const N: usize> Dual<F, N> {
     fn binary(self, other: Self, value: F, da: F, db: F) -> Self {
         let mut tangent = self.tangent;
         let pairs = tangent.iter_mut().zip(&other.tangent);
-        match da.is_finite() && db.is_finite() {
+        let guard = self.guard.max(other.guard);
+        match guard == Guard::Off || (da.is_finite() && db.is_finite()) {
             true => pairs.for_each(|(t, &u)| *t = *t * da + u * db),
             false => pairs.for_each(|(t, &u)| *t = scaled(*t, da) + scaled(u, db)),
         }
-        Dual::new(value, tangent)
+        Dual {
+            value,
+            tangent,
+            guard,
+        }
     }
 
     /// The logistic sigmoid `σ(x) = 1/(1 + e^(−x))`: `σ′ = σ·(1 − σ)`.
@@ -226,7 +289,7 @@ impl<F: Float, const N: usize> Rem for Dual<F, N> {
 impl<F: Float, const N: usize> Neg for Dual<F, N> {
     type Output = Self;
     fn neg(self) -> Self {
-        Dual::new(-self.value, self.tangent.map(|t| -t))
+        self.derived(-self.value, self.tangent.map(|t| -t))
     }
 }
 
@@ -235,15 +298,15 @@ impl<F: Float, const N: usize> Neg for Dual<F, N> {
 /// zero derivatives.
 impl<F: Float, const N: usize> Dual<F, N> {
     fn add_float(self, f: F) -> Self {
-        Dual::new(self.value + f, self.tangent)
+        self.derived(self.value + f, self.tangent)
     }
 
     fn float_add(f: F, b: Self) -> Self {
-        Dual::new(f + b.value, b.tangent)
+        b.derived(f + b.value, b.tangent)
     }
 
     fn sub_float(self, f: F) -> Self {
-        Dual::new(self.value - f, self.tangent)
+        self.derived(self.value - f, self.tangent)
     }
 
     fn float_sub(f: F, b: Self) -> Self {
@@ -439,6 +502,7 @@ impl<F: Float, const N: usize> Dual<F, N> {
         for (t, &u) in out.tangent.iter_mut().zip(&b.tangent) {
             *t = *t + u;
         }
+        out.guard = out.guard.max(b.guard);
         out
     }
 

@@ -355,3 +355,57 @@ fn dual_is_send_sync_and_shows_its_derivatives() {
     );
     assert_eq!(format!("{x}"), "1.5");
 }
+
+/// `√a + b` at `a = 0`, where `∂√a/∂a` is infinite: `∂/∂b` is `1`, not the
+/// NaN of `0 · ∞`. `Var::fused` and `sum_windows` run the term without that
+/// guard first and, seeing the NaN, again with it; their gradient is the
+/// one recorded node by node, to the bit.
+fn infinite_partial_both_ways<F: Real>() {
+    let runs = core::cell::Cell::new(0);
+    let term = |[a, b]: [Dual<F, 2>; 2]| {
+        runs.set(runs.get() + 1);
+        a.sqrt() + b
+    };
+    let tape = Tape::<F>::new();
+    let x = tape.vars(&[F::zero(), F::one()]);
+    let by_node = (x[0].sqrt() + x[1]).backward();
+    let fused = Var::fused("f", [x[0], x[1]], term).backward();
+    assert_eq!(runs.replace(0), 2, "once without the guard, once with it");
+    assert_eq!(fused.wrt_all(&x), [F::infinity(), F::one()]);
+    assert_eq!(fused.wrt_all(&x), by_node.wrt_all(&x));
+
+    let xs = tape.vars(&[0.0, 1.0, 4.0].map(lit::<F>));
+    let by_node = sum(&[xs[0].sqrt() + xs[1], xs[1].sqrt() + xs[2]]);
+    let windows = sum_windows(&xs, term);
+    assert_eq!(runs.replace(0), 4, "every window, twice");
+    assert_eq!(windows.value(), by_node.value());
+    let gradient = windows.backward().wrt_all(&xs);
+    assert_eq!(gradient, [F::infinity(), lit(1.5), F::one()]);
+    assert_eq!(gradient, by_node.backward().wrt_all(&xs));
+
+    // Finite partials: once a window.
+    let _ = sum_windows(&xs[1..], term);
+    assert_eq!(runs.get(), 1);
+}
+
+#[test]
+fn fused_nodes_pass_nothing_through_an_infinite_partial_f64() {
+    infinite_partial_both_ways::<f64>();
+}
+
+#[test]
+fn fused_nodes_pass_nothing_through_an_infinite_partial_f32() {
+    infinite_partial_both_ways::<f32>();
+}
+
+#[test]
+fn a_dual_passes_nothing_through_an_infinite_partial() {
+    let [a, b] = Dual::inputs([0.0, 1.0]);
+    assert_eq!((a.sqrt() + b).tangent(), [f64::INFINITY, 1.0]);
+    assert_eq!((a.sqrt() * b).tangent(), [f64::INFINITY, 0.0]);
+    // A constant's derivatives stay zero, alone or with an input.
+    assert_eq!(Dual::<f64, 2>::constant(0.0).sqrt().tangent(), [0.0; 2]);
+    assert_eq!((Dual::constant(0.0).sqrt() + b).tangent(), [0.0, 1.0]);
+    let c = Dual::<f64, 2>::new(0.0, [0.0, 2.0]);
+    assert_eq!(c.sqrt().tangent(), [0.0, f64::INFINITY]);
+}
