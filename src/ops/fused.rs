@@ -163,7 +163,7 @@ pub fn sum_windows<'t, F: Float, const N: usize>(
 
 /// The pass of [`sum_windows`]: each window's `term` on the `inputs` made
 /// of its values, and `each` of the variables that start a window. Fills
-/// `partials` (if there is a window) and returns the sum of the terms, and
+/// `partials`, if there is a window, and returns the sum of the terms and
 /// whether a derivative was NaN.
 #[inline(always)]
 fn windows<'t, F: Float, const N: usize, T: Fn([Dual<F, N>; N]) -> Dual<F, N> + ?Sized>(
@@ -189,7 +189,9 @@ fn windows<'t, F: Float, const N: usize, T: Fn([Dual<F, N>; N]) -> Dual<F, N> + 
         pending[N - 1] = F::zero();
         each(&window[0]);
     }
-    if let Some(last) = xs.len().checked_sub(N - 1) {
+    if xs.len() >= N {
+        // The last `N − 1` variables start no window.
+        let last = xs.len() + 1 - N;
         partials[last..].copy_from_slice(&pending[..N - 1]);
     }
     (value, nan)
@@ -201,6 +203,7 @@ fn windows_of_values<F: Float, const N: usize>(
     term: impl Fn([Dual<F, N>; N]) -> Dual<F, N>,
 ) -> F {
     xs.windows(N).fold(F::neg_zero(), |value, window| {
+        // The guard changes no value.
         let inputs = Dual::unguarded_inputs(core::array::from_fn(|k| window[k].value()));
         value + term(inputs).value()
     })
