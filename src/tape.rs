@@ -512,13 +512,25 @@ impl<F: Float> Tape<F> {
     #[inline(always)]
     #[track_caller]
     fn record_node(&self, op: &'static str, record: Node<F>, value: F) -> Var<'_, F> {
-        let mut inner = self.inner.borrow_mut();
+        self.push_node(&mut self.inner.borrow_mut(), op, record, value)
+    }
+
+    /// [`record_node`](Tape::record_node) with the tape already borrowed.
+    #[inline(always)]
+    #[track_caller]
+    fn push_node(
+        &self,
+        inner: &mut Inner<F>,
+        op: &'static str,
+        record: Node<F>,
+        value: F,
+    ) -> Var<'_, F> {
         let node = inner.nodes.len();
         assert!(node < WIDE as usize, "{FULL}");
         inner.nodes.push(record);
         let node = node as u32;
         if inner.trace.is_some() {
-            trace_node(&mut inner, op, node, value);
+            trace_node(inner, op, node, value);
         }
         Var::recorded(self, node, value)
     }
@@ -548,41 +560,38 @@ impl<F: Float> Tape<F> {
         op: &'static str,
         write: impl FnOnce(&mut Edges<'_, F>) -> Option<F>,
     ) -> Option<Var<'_, F>> {
-        let (record, value) = {
-            let mut inner = self.inner.borrow_mut();
-            let start = inner.parents.len();
-            let mut edges = Edges {
-                inner: &mut inner,
-                consecutive: None,
-            };
-            let Some(value) = write(&mut edges) else {
-                inner.parents.truncate(start);
-                inner.partials.truncate(start);
-                return None;
-            };
-            let consecutive = edges.consecutive;
-            let count = inner.parents.len() - start;
-            debug_assert!(count > 0, "a node must have at least one edge");
-            let wide = u32::try_from(start)
-                .ok()
-                .zip(u32::try_from(count).ok().filter(|&n| n <= COUNT));
-            let (start, count) = wide.unwrap_or_else(|| panic!("{FULL}"));
-            let parents = &inner.parents[start as usize..];
-            let run = match consecutive {
-                Some(consecutive) => {
-                    debug_assert!(!consecutive || is_consecutive(parents));
-                    consecutive && parents.len() >= 4
-                }
-                None => parents.len() >= 4 && is_consecutive(parents),
-            };
-            let run = if run { RUN } else { 0 };
-            let record = Node {
-                parents: [start, WIDE | run | count],
-                partials: [F::zero(); 2],
-            };
-            (record, value)
+        let mut inner = self.inner.borrow_mut();
+        let start = inner.parents.len();
+        let mut edges = Edges {
+            inner: &mut inner,
+            consecutive: None,
         };
-        Some(self.record_node(op, record, value))
+        let Some(value) = write(&mut edges) else {
+            inner.parents.truncate(start);
+            inner.partials.truncate(start);
+            return None;
+        };
+        let consecutive = edges.consecutive;
+        let count = inner.parents.len() - start;
+        debug_assert!(count > 0, "a node must have at least one edge");
+        let wide = u32::try_from(start)
+            .ok()
+            .zip(u32::try_from(count).ok().filter(|&n| n <= COUNT));
+        let (start, count) = wide.unwrap_or_else(|| panic!("{FULL}"));
+        let parents = &inner.parents[start as usize..];
+        let run = match consecutive {
+            Some(consecutive) => {
+                debug_assert!(!consecutive || is_consecutive(parents));
+                consecutive && parents.len() >= 4
+            }
+            None => parents.len() >= 4 && is_consecutive(parents),
+        };
+        let run = if run { RUN } else { 0 };
+        let record = Node {
+            parents: [start, WIDE | run | count],
+            partials: [F::zero(); 2],
+        };
+        Some(self.push_node(&mut inner, op, record, value))
     }
 
     /// Lends the tape's scratch buffer, empty if it is already lent.

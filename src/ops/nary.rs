@@ -133,8 +133,11 @@ where
             edges.push(c.node(), F::one());
         }
     };
-    let Some(tape) = pairs()
-        .find_map(|(x, y)| x.tape().or(y.tape()))
+    // Usually the first pair's (a loop costs more than the lookup).
+    let tape_of = |(x, y): (Var<'t, F>, Var<'t, F>)| x.tape().or(y.tape());
+    let first = pairs().next().and_then(tape_of);
+    let Some(tape) = first
+        .or_else(|| pairs().find_map(tape_of))
         .or(c.and_then(|c| c.tape()))
     else {
         return Var::constant(plus_c(sum()));
