@@ -191,61 +191,36 @@ fn affine_is_dot_plus_b(
 
 #[test]
 fn affine_is_dot_plus_b_in_one_node() {
+    /// `affine(w, x, b)`, or `dot(w, x) + b` if not `fused`.
+    macro_rules! either {
+        ($fused:expr, $w:expr, $x:expr, $b:expr) => {
+            if $fused {
+                affine($w, $x, $b)
+            } else {
+                dot($w, $x) + $b
+            }
+        };
+    }
     let theta = [0.3, -1.25, 2.5, 0.125, -0.75, 1.5, 0.6, -0.2, 0.9];
     let x = [1.5, -2.0, 0.5, 4.0];
     // A row of weights and its bias, recorded together: one run of parents.
-    affine_is_dot_plus_b(&theta, 1, |t, fused| {
-        let (w, b) = (&t[..4], t[4]);
-        if fused {
-            affine(w, &x, b)
-        } else {
-            dot(w, &x) + b
-        }
-    });
+    affine_is_dot_plus_b(&theta, 1, |t, fused| either!(fused, &t[..4], &x, t[4]));
     // Data first; a bias elsewhere; a float bias.
-    affine_is_dot_plus_b(&theta, 1, |t, fused| {
-        let (w, b) = (&t[2..6], t[0]);
-        if fused {
-            affine(&x, w, b)
-        } else {
-            dot(&x, w) + b
-        }
-    });
-    affine_is_dot_plus_b(&theta, 1, |t, fused| {
-        if fused {
-            affine(&t[..4], &x, 0.5)
-        } else {
-            dot(&t[..4], &x) + 0.5
-        }
-    });
+    affine_is_dot_plus_b(&theta, 1, |t, fused| either!(fused, &x, &t[2..6], t[0]));
+    affine_is_dot_plus_b(&theta, 1, |t, fused| either!(fused, &t[..4], &x, 0.5));
     // Weights times activations, as in a layer of a network.
     affine_is_dot_plus_b(&theta, 1, |t, fused| {
         let a: Vec<Var> = t[4..8].iter().map(|v| v.tanh()).collect();
-        let (w, b) = (&t[..4], t[8]);
-        if fused {
-            affine(w, &a, b)
-        } else {
-            dot(w, &a) + b
-        }
+        either!(fused, &t[..4], &a, t[8])
     });
     // Constants among the variables, and the bias the only variable.
     affine_is_dot_plus_b(&theta, 1, |t, fused| {
         let w = [t[0], Var::constant(2.0), t[2], t[3]];
         let a = [t[5], t[6], Var::constant(-1.0), t[7]];
-        if fused {
-            affine(&w, &a, t[8])
-        } else {
-            dot(&w, &a) + t[8]
-        }
+        either!(fused, &w, &a, t[8])
     });
-    affine_is_dot_plus_b(&theta, 0, |t, fused| {
-        // `dot(&x, &x)` is a constant: `+` records a node of one edge.
-        if fused {
-            affine(&x, &x, t[3])
-        } else {
-            dot(&x, &x) + t[3]
-        }
-    });
+    // `dot(&x, &x)` is a constant: `+` records a node of one edge.
+    affine_is_dot_plus_b(&theta, 0, |t, fused| either!(fused, &x, &x, t[3]));
 }
 
 #[test]
