@@ -3,9 +3,9 @@
 //! Two interleaved half-moons: no straight line separates them, so logistic
 //! regression (a single linear layer) cannot; a network with two hidden
 //! layers of `tanh` units can. The network here is written out by the example
-//! itself, from `affine` and `tanh`: a neuron is `tanh(w·a + b)` over the
-//! previous layer's activations `a`, and the last layer is one logit `z`,
-//! with `P(class 1) = σ(z)`.
+//! itself, from `dense` layers and `tanh`: a neuron is `tanh(w·a + b)` over
+//! the previous layer's activations `a`, and the last layer is one logit
+//! `z`, with `P(class 1) = σ(z)`.
 //!
 //! Both models are trained the same way, full batch, with Adam on the mean
 //! binary cross-entropy `loss::mean_bce_with_logits`; one backward sweep a
@@ -22,7 +22,7 @@ use common::args::Args;
 use common::metrics::Confusion;
 use common::rng::Rng;
 use tapegrad::optim::{Adam, Optimizer};
-use tapegrad::{Gradients, Tape, Var, affine, loss};
+use tapegrad::{Gradients, Tape, Var, dense, loss};
 
 /// Points with a label: two half-moons, one inside the other's curve.
 struct Moons {
@@ -76,20 +76,17 @@ impl Mlp {
 
     /// The logit for input `x`, recorded on the tape of `theta`.
     fn logit<'t>(&self, theta: &[Var<'t>], x: &[f64]) -> Var<'t> {
-        let mut activations: Vec<Var<'t>> = x.iter().map(|&v| Var::constant(v)).collect();
-        let mut rest = theta;
         let layers = self.sizes.len() - 1;
-        for (index, layer) in self.sizes.windows(2).enumerate() {
-            let (fan_in, fan_out) = (layer[0], layer[1]);
-            let (params, tail) = rest.split_at((fan_in + 1) * fan_out);
+        let activate = |index: usize, z: Var<'t>| if index + 1 == layers { z } else { z.tanh() };
+        // The first layer's inputs are the data; each layer after it takes
+        // the activations of the one before.
+        let (first, mut rest) = theta.split_at((self.sizes[0] + 1) * self.sizes[1]);
+        let mut activations: Vec<Var<'t>> = dense(first, x).map(|z| activate(0, z)).collect();
+        for (index, layer) in self.sizes.windows(2).enumerate().skip(1) {
+            let (params, tail) = rest.split_at((layer[0] + 1) * layer[1]);
             rest = tail;
-            activations = params
-                .chunks(fan_in + 1)
-                .map(|neuron| {
-                    let (w, b) = neuron.split_at(fan_in);
-                    let z = affine(w, &activations, b[0]);
-                    if index + 1 == layers { z } else { z.tanh() }
-                })
+            activations = dense(params, &activations)
+                .map(|z| activate(index, z))
                 .collect();
         }
         activations[0]

@@ -53,7 +53,8 @@
 //! classifier's `sigmoid`, with the stable [`ln_sigmoid`](Var::ln_sigmoid),
 //! [`softplus`](Var::softplus) and [`bce_with_logits`](Var::bce_with_logits);
 //! [`sum`], [`dot`] and [`affine`] (`w·x + b`), which record one node
-//! however many parents they have; and [`Var::custom`] for your own. Each
+//! however many parents they have, and [`dense`], a layer of `affine` units
+//! over shared inputs; and [`Var::custom`] for your own. Each
 //! method's documentation states the derivative it records, including the
 //! conventions at kinks (`relu′(0) = 0`, `abs′(0) = 0`, a tie of `max`
 //! splits the gradient).
@@ -196,6 +197,9 @@
 //! - Record the weights with one [`Tape::vars`]: consecutive nodes, which
 //!   `dot`, `affine` and `sum` store and sweep as a run (a neuron's weights
 //!   with its bias after them, too).
+//! - Write a layer of a network as one [`dense`]: its units are `affine`'s
+//!   nodes, with the layer's inputs stored once for all of them (less than
+//!   half the memory of the `affine`s, and fewer instructions).
 //! - Reuse the tape and the gradients: [`Tape::clear`] keeps the memory, and
 //!   [`Var::backward_into`] sweeps into a [`Gradients`] kept from step to
 //!   step. A warm training step then allocates only the `Vec`s of
@@ -260,7 +264,7 @@ pub use derivatives::{grad, hessian, hvp, jacobian};
 pub use dual::Dual;
 pub use error::{Error, Result};
 pub use gradients::Gradients;
-pub use ops::{Operand, affine, dot, sum, sum_windows};
+pub use ops::{Dense, Operand, affine, dense, dot, sum, sum_windows};
 pub use tape::Tape;
 pub use var::Var;
 

@@ -21,12 +21,70 @@ const WIDE: u32 = 1 << 31;
 const RUN: u32 = 1 << 30;
 
 /// The bits of a wide node's second parent that count its edges.
-const COUNT: u32 = RUN - 1;
+const COUNT: u32 = DENSE - 1;
+
+/// Marks, beside [`WIDE`], a unit of a dense layer ([`crate::dense`]): its
+/// first parent indexes the tape's table of units, which says where its
+/// edges are, and its count is its number of inputs.
+const DENSE: u32 = 1 << 29;
+
+/// A dense unit's `x_nodes` when its inputs are floats: no edges to them.
+const NO_NODES: u32 = u32::MAX;
+
+/// Where the edges of one unit of a dense layer are: its weights are
+/// consecutive nodes from `weights`, with the inputs' values (shared by
+/// the layer's units) as partials; its inputs, if they are variables, have
+/// the weights' values as partials; and its bias has `1`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DenseUnit {
+    weights: u32,
+    bias: u32,
+    /// Where the inputs' nodes start in the dense node table, or
+    /// [`NO_NODES`].
+    x_nodes: u32,
+    /// Where the inputs' values start in the dense value table.
+    x_values: u32,
+    /// Where the weights' values start in the dense value table.
+    w_values: u32,
+}
+
+/// The tape's dense tables, as the sweep reads them.
+#[derive(Clone, Copy)]
+struct DenseTables<'a, F> {
+    units: &'a [DenseUnit],
+    nodes: &'a [u32],
+    values: &'a [F],
+}
+
+impl<F: Float> DenseTables<'_, F> {
+    /// [`Node::pass`] for the dense unit `unit` of `n` inputs (`wide`'s
+    /// count), with `add(adjoint, partial)` adding a product: the bias, the
+    /// weights (a run), then the inputs last to first, as `affine`'s edges.
+    #[inline(always)]
+    fn pass(&self, unit: u32, wide: u32, adjoints: &mut [F], add: impl Fn(&mut F, F)) {
+        let n = (wide & COUNT) as usize;
+        let unit = self.units[unit as usize];
+        add(&mut adjoints[unit.bias as usize], F::one());
+        let x_values = &self.values[unit.x_values as usize..][..n];
+        let weights = &mut adjoints[unit.weights as usize..][..n];
+        for (adjoint, &partial) in weights.iter_mut().zip(x_values) {
+            add(adjoint, partial);
+        }
+        if unit.x_nodes != NO_NODES {
+            let x_nodes = &self.nodes[unit.x_nodes as usize..][..n];
+            let w_values = &self.values[unit.w_values as usize..][..n];
+            for (&x, &partial) in x_nodes.iter().zip(w_values).rev() {
+                add(&mut adjoints[x as usize], partial);
+            }
+        }
+    }
+}
 
 /// What a tape says when it holds as many nodes (2³¹) or n-ary edges (2³²)
-/// as it can index, or one node has more edges (2³⁰) than it can count.
-const FULL: &str = "tapegrad: the tape is full (2^31 nodes, 2^32 edges of n-ary ops, \
-     or 2^30 edges in one node); clear it between steps";
+/// as it can index (or as many dense units, or their inputs and weights),
+/// or one node has more edges (2²⁹) than it can count.
+const FULL: &str = "tapegrad: the tape is full (2^31 nodes, 2^32 edges of n-ary ops \
+     or of dense layers, or 2^29 edges in one node); clear it between steps";
 
 /// Node 0 is a sink: an input's parent, and a unary node's second one, so
 /// every node has two parents and the sweep needs no special case for
@@ -52,10 +110,24 @@ impl<F: Float> Node<F> {
         }
     }
 
+    /// Whether the node is a unit of a dense layer (see [`DENSE`]).
+    fn is_dense(&self) -> bool {
+        self.parents[1] & (WIDE | DENSE) == WIDE | DENSE
+    }
+
     /// How many edges the node has: those to the sink count for inputs and
     /// n-ary nodes, as they are recorded.
-    fn edges(&self) -> usize {
+    fn edges(&self, dense: &[DenseUnit]) -> usize {
         match self.parents {
+            [unit, wide] if self.is_dense() => {
+                let n = (wide & COUNT) as usize;
+                let inputs = if dense[unit as usize].x_nodes == NO_NODES {
+                    0
+                } else {
+                    n
+                };
+                n + inputs + 1
+            }
             [_, wide] if wide & WIDE != 0 => (wide & COUNT) as usize,
             [_, SINK] => 1,
             _ => 2,
@@ -63,8 +135,10 @@ impl<F: Float> Node<F> {
     }
 
     /// The parents and partials of the node's edges: its own, or those in
-    /// the n-ary table `(parents, partials)`.
+    /// the n-ary table `(parents, partials)`; not for a dense unit, whose
+    /// edges are not stored together ([`edge_list`](Node::edge_list)).
     fn edges_in<'a>(&'a self, table: (&'a [u32], &'a [F])) -> (&'a [u32], &'a [F]) {
+        debug_assert!(!self.is_dense());
         match self.parents {
             [start, wide] if wide & WIDE != 0 => {
                 let own = start as usize..start as usize + (wide & COUNT) as usize;
@@ -73,6 +147,34 @@ impl<F: Float> Node<F> {
             [_, SINK] => (&self.parents[..1], &self.partials[..1]),
             _ => (&self.parents, &self.partials),
         }
+    }
+
+    /// The node's `(parent, ∂node/∂parent)` edges in the order they were
+    /// recorded; a dense unit's as `affine` records them: each weight and
+    /// its input in turn, then the bias.
+    fn edge_list(&self, inner: &Inner<F>) -> Vec<(u32, F)> {
+        let [unit, wide] = self.parents;
+        if !self.is_dense() {
+            let (parents, partials) = self.edges_in((&inner.parents, &inner.partials));
+            return parents
+                .iter()
+                .copied()
+                .zip(partials.iter().copied())
+                .collect();
+        }
+        let n = (wide & COUNT) as usize;
+        let unit = inner.dense[unit as usize];
+        let x_values = &inner.dense_values[unit.x_values as usize..][..n];
+        let mut edges = Vec::with_capacity(2 * n + 1);
+        for (i, &x) in x_values.iter().enumerate() {
+            edges.push((unit.weights + i as u32, x));
+            if unit.x_nodes != NO_NODES {
+                let w = inner.dense_values[unit.w_values as usize + i];
+                edges.push((inner.dense_nodes[unit.x_nodes as usize + i], w));
+            }
+        }
+        edges.push((unit.bias, F::one()));
+        edges
     }
 
     /// Adds `partial × incoming` into each parent's adjoint, the edges last
@@ -90,6 +192,7 @@ impl<F: Float> Node<F> {
         &self,
         adjoints: &mut [F],
         table: (&[u32], &[F]),
+        dense: DenseTables<'_, F>,
         incoming: F,
         finite_only: bool,
         next: usize,
@@ -100,7 +203,11 @@ impl<F: Float> Node<F> {
             }
         };
         match self.parents {
-            [_, wide] if wide & WIDE != 0 => {
+            [unit, wide] if wide & WIDE != 0 => {
+                if wide & DENSE != 0 {
+                    dense.pass(unit, wide, adjoints, add);
+                    return None;
+                }
                 let (parents, partials) = self.edges_in(table);
                 if wide & RUN != 0 {
                     let first = parents[0] as usize;
@@ -224,6 +331,11 @@ struct Inner<F> {
     /// A buffer n-ary ops lend between calls, so that a training loop
     /// does not allocate.
     scratch: Vec<F>,
+    /// The units of dense layers, and the inputs' nodes and the inputs'
+    /// and weights' values they point into.
+    dense: Vec<DenseUnit>,
+    dense_nodes: Vec<u32>,
+    dense_values: Vec<F>,
 }
 
 /// Records that a node's value is `σ(u)` with `u = ±pre`, so that its `ln`
@@ -261,6 +373,9 @@ impl<F: Float> Inner<F> {
             logistic: Vec::new(),
             trace: None,
             scratch: Vec::new(),
+            dense: Vec::new(),
+            dense_nodes: Vec::new(),
+            dense_values: Vec::new(),
         }
     }
 }
@@ -418,9 +533,12 @@ impl<F: Float> Tape<F> {
     ///
     /// A node of one or two parents takes `8 + 2 × size_of::<F>()` bytes (24
     /// for `f64`), a node of more parents that and `4 + size_of::<F>()` per
-    /// edge.
+    /// edge. A unit of [`dense`](crate::dense) takes that node's bytes, 20
+    /// more, and `size_of::<F>()` per weight if its inputs are variables;
+    /// its layer's inputs, `4 + size_of::<F>()` each, are stored once.
     pub fn edges(&self) -> usize {
-        self.inner.borrow().nodes[1..].iter().map(Node::edges).sum()
+        let inner = self.inner.borrow();
+        inner.nodes[1..].iter().map(|n| n.edges(&inner.dense)).sum()
     }
 
     /// How many nodes of up to two parents the tape can hold before it
@@ -448,6 +566,9 @@ impl<F: Float> Tape<F> {
         inner.parents.clear();
         inner.partials.clear();
         inner.logistic.clear();
+        inner.dense.clear();
+        inner.dense_nodes.clear();
+        inner.dense_values.clear();
         if let Some(trace) = &mut inner.trace {
             trace.clear();
         }
@@ -594,6 +715,63 @@ impl<F: Float> Tape<F> {
         Some(self.push_node(&mut inner, op, record, value))
     }
 
+    /// Stores the inputs of a dense layer, shared by its units: their nodes,
+    /// if they are variables, and their values. Where they start in the
+    /// dense tables.
+    pub(crate) fn dense_inputs(
+        &self,
+        nodes: Option<impl Iterator<Item = u32>>,
+        values: impl Iterator<Item = F>,
+    ) -> (u32, u32) {
+        let mut inner = self.inner.borrow_mut();
+        let x_nodes = match nodes {
+            Some(nodes) => {
+                let start = inner.dense_nodes.len();
+                inner.dense_nodes.extend(nodes);
+                u32::try_from(start).ok().filter(|&s| s != NO_NODES)
+            }
+            None => Some(NO_NODES),
+        };
+        let x_values = u32::try_from(inner.dense_values.len()).ok();
+        inner.dense_values.extend(values);
+        x_nodes.zip(x_values).unwrap_or_else(|| panic!("{FULL}"))
+    }
+
+    /// Records a unit of a dense layer: `weights` consecutive nodes, its
+    /// inputs where [`dense_inputs`](Tape::dense_inputs) put them.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn dense_unit(
+        &self,
+        weights: &[Var<'_, F>],
+        bias: u32,
+        (x_nodes, x_values): (u32, u32),
+        value: F,
+    ) -> Var<'_, F> {
+        let mut inner = self.inner.borrow_mut();
+        let n = u32::try_from(weights.len()).ok().filter(|&n| n <= COUNT);
+        let w_values = u32::try_from(inner.dense_values.len()).ok();
+        if x_nodes != NO_NODES {
+            inner.dense_values.extend(weights.iter().map(|w| w.value()));
+        }
+        let unit = u32::try_from(inner.dense.len()).ok();
+        let (Some(n), Some(w_values), Some(unit)) = (n, w_values, unit) else {
+            panic!("{FULL}");
+        };
+        inner.dense.push(DenseUnit {
+            weights: weights.first().map_or(SINK, |w| w.node()),
+            bias,
+            x_nodes,
+            x_values,
+            w_values,
+        });
+        let record = Node {
+            parents: [unit, WIDE | DENSE | n],
+            partials: [F::zero(); 2],
+        };
+        self.push_node(&mut inner, "dense", record, value)
+    }
+
     /// Lends the tape's scratch buffer, empty if it is already lent.
     pub(crate) fn take_scratch(&self) -> Vec<F> {
         core::mem::take(&mut self.inner.borrow_mut().scratch)
@@ -691,11 +869,10 @@ impl<F: Float> Tape<F> {
         inner.nodes[..=output as usize]
             .iter()
             .map(|record| {
-                let (parents, partials) = record.edges_in((&inner.parents, &inner.partials));
-                let edges = parents.iter().zip(partials);
+                let edges = record.edge_list(&inner).into_iter();
                 edges
-                    .filter(|&(&p, _)| p != SINK)
-                    .map(|(&p, &d)| (p as usize, d))
+                    .filter(|&(p, _)| p != SINK)
+                    .map(|(p, d)| (p as usize, d))
                     .collect()
             })
             .collect()
@@ -744,6 +921,11 @@ impl<F: Float> Tape<F> {
     pub(crate) fn sweep(&self, output: u32, adjoints: &mut [F]) {
         let inner = self.inner.borrow();
         let table = (&inner.parents[..], &inner.partials[..]);
+        let dense = DenseTables {
+            units: &inner.dense,
+            nodes: &inner.dense_nodes,
+            values: &inner.dense_values,
+        };
         let nodes = &inner.nodes[..=output as usize];
         let mut node = output as usize;
         let mut carry = None;
@@ -756,8 +938,8 @@ impl<F: Float> Tape<F> {
                 adjoints[node] = incoming;
             }
             carry = match incoming.is_zero() {
-                false => nodes[node].pass(adjoints, table, incoming, false, node - 1),
-                true => nodes[node].pass(adjoints, table, incoming, true, node - 1),
+                false => nodes[node].pass(adjoints, table, dense, incoming, false, node - 1),
+                true => nodes[node].pass(adjoints, table, dense, incoming, true, node - 1),
             };
             node -= 1;
         }
@@ -778,9 +960,18 @@ fn trace_node<F: Float>(inner: &mut Inner<F>, op: &'static str, node: u32, value
         value,
         location: core::panic::Location::caller(),
     };
+    let record = inner.nodes[node as usize];
+    if record.is_dense() {
+        // A dense unit's edges are not stored together: gathered here.
+        let (parents, partials): (Vec<u32>, Vec<F>) = record.edge_list(inner).into_iter().unzip();
+        if let Some(trace) = &mut inner.trace {
+            let parents = parents.iter().map(|&p| p as usize);
+            trace.record(node, traced, parents, &partials);
+        }
+        return;
+    }
     let Inner {
         trace: Some(trace),
-        nodes,
         parents,
         partials,
         ..
@@ -788,7 +979,7 @@ fn trace_node<F: Float>(inner: &mut Inner<F>, op: &'static str, node: u32, value
     else {
         return;
     };
-    let (parents, partials) = nodes[node as usize].edges_in((parents, partials));
+    let (parents, partials) = record.edges_in((parents, partials));
     let parents = parents.iter().map(|&p| p as usize);
     trace.record(node, traced, parents, partials);
 }
@@ -901,6 +1092,62 @@ mod tests {
         assert!(!is_consecutive(&[7, 9, 8, 10]));
         assert!(!is_consecutive(&[7, 8, 8, 10]));
         assert!(!is_consecutive(&[1, 2, 3, 4, 6, 5, 7, 8, 9, 10, 11, 12]));
+    }
+
+    #[test]
+    fn dense_units_are_stored_as_such_where_their_layout_allows() {
+        let tape = Tape::new();
+        let params = tape.vars(&[0.5, -1.0, 0.25, 2.0, 1.0, -0.5]);
+        let other = tape.vars(&[1.5, 0.75]);
+        let a = [params[0].sin(), params[1].cos()];
+        let data = [1.0, 2.0];
+        let is_dense = |units: Vec<Var<'_>>| {
+            let inner = tape.inner.borrow();
+            let nodes = units.iter().map(|u| inner.nodes[u.node() as usize]);
+            nodes.map(|n| n.is_dense()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            is_dense(crate::dense(&params, &data).collect()),
+            [true, true]
+        );
+        assert_eq!(is_dense(crate::dense(&params, &a).collect()), [true, true]);
+        // A constant weight, weights out of order, a bias among the
+        // weights, a weight or a bias among the inputs: `affine`.
+        let constant = [params[0], Var::constant(1.0), params[2]];
+        assert_eq!(is_dense(crate::dense(&constant, &data).collect()), [false]);
+        let shuffled = [params[1], params[0], params[2]];
+        assert_eq!(is_dense(crate::dense(&shuffled, &data).collect()), [false]);
+        let bias_twice = [params[0], params[1], params[1]];
+        assert_eq!(
+            is_dense(crate::dense(&bias_twice, &data).collect()),
+            [false]
+        );
+        let inputs = [a[0], params[4]];
+        assert_eq!(
+            is_dense(crate::dense(&params, &inputs).collect()),
+            [true, false]
+        );
+        let inputs = [params[2], params[0]];
+        assert_eq!(
+            is_dense(crate::dense(&params, &inputs).collect()),
+            [false, true]
+        );
+        // Told apart by the inputs' range of nodes, which is conservative.
+        let inputs = [params[2], other[0]];
+        assert_eq!(
+            is_dense(crate::dense(&params, &inputs).collect()),
+            [false, false]
+        );
+        // Edges: two weights, two inputs (if variables) and a bias a unit.
+        let tape = Tape::new();
+        let params = tape.vars(&[0.5, -1.0, 0.25, 2.0, 1.0, -0.5]);
+        let before = tape.edges();
+        let _ = crate::dense(&params, &data).count();
+        assert_eq!(tape.edges(), before + 2 * 3);
+        let a = [params[0].sin(), params[1].cos()];
+        let before = tape.edges();
+        let _ = crate::dense(&params, &a).count();
+        assert_eq!(tape.edges(), before + 2 * 5);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! and partial sweeps, n-ary nodes, and the tape's bookkeeping.
 
 use approx::assert_relative_eq;
-use tapegrad::{Gradients, Tape, Var, affine, dot, sum};
+use tapegrad::{Gradients, Tape, Var, affine, dense, dot, hessian, sum};
 
 #[test]
 fn fan_out_accumulates_every_use() {
@@ -221,6 +221,117 @@ fn affine_is_dot_plus_b_in_one_node() {
     });
     // `dot(&x, &x)` is a constant: `+` records a node of one edge.
     affine_is_dot_plus_b(&theta, 0, |t, fused| either!(fused, &x, &x, t[3]));
+}
+
+/// `dense(params, x)` against `affine` row by row, each on a tape of its
+/// own: the same unit values, gradient bits, nodes and edges.
+fn dense_is_affine_row_by_row(
+    theta: &[f64],
+    layer: impl for<'t> Fn(&[Var<'t>], bool) -> Vec<Var<'t>>,
+) {
+    let run = |fused| {
+        let tape = Tape::new();
+        let params = tape.vars(theta);
+        let units = layer(&params, fused);
+        let values: Vec<u64> = units.iter().map(|u| u.value().to_bits()).collect();
+        let y = units.iter().map(|u| u.sin()).sum::<Var>();
+        let grads = y.backward().wrt_all(&params);
+        let grads: Vec<u64> = grads.iter().map(|g| g.to_bits()).collect();
+        (values, grads, tape.len(), tape.edges())
+    };
+    assert_eq!(run(true), run(false));
+}
+
+#[test]
+fn dense_is_affine_row_by_row_to_the_bit() {
+    /// `dense(params, x)`, or each row's `affine` if not `fused`.
+    macro_rules! layer {
+        ($fused:expr, $params:expr, $x:expr) => {{
+            let (params, x) = ($params, $x);
+            if $fused {
+                dense(params, x).collect()
+            } else {
+                let n = x.len();
+                params
+                    .chunks(n + 1)
+                    .map(|r| affine(&r[..n], x, r[n]))
+                    .collect()
+            }
+        }};
+    }
+    let theta = [0.3, -1.25, 2.5, 0.125, -0.75, 1.5, 0.6, -0.2, 0.9];
+    let data = [1.5, -2.0];
+    // Data, and activations (the units stored as such).
+    dense_is_affine_row_by_row(&theta, |t, fused| layer!(fused, &t[..9], &data));
+    dense_is_affine_row_by_row(&theta, |t, fused| {
+        let a: Vec<Var> = t[..3].iter().map(|v| v.tanh()).collect();
+        layer!(fused, &t[1..9], &a)
+    });
+    // An input twice; a constant input; a constant weight.
+    dense_is_affine_row_by_row(&theta, |t, fused| {
+        let s = t[0].sin();
+        layer!(fused, &t[1..9], &[s, s, s])
+    });
+    dense_is_affine_row_by_row(&theta, |t, fused| {
+        let a = [t[0].sin(), Var::constant(2.0)];
+        layer!(fused, &t[..9], &a)
+    });
+    dense_is_affine_row_by_row(&theta, |t, fused| {
+        let p = [t[0], t[1], t[2], Var::constant(2.0), t[4], t[5]];
+        layer!(fused, &p, &data)
+    });
+    // Inputs among the parameters: a row's own, another row's.
+    dense_is_affine_row_by_row(&theta, |t, fused| layer!(fused, &t[..6], &[t[7], t[1]]));
+    dense_is_affine_row_by_row(&theta, |t, fused| layer!(fused, &t[3..9], &[t[0], t[1]]));
+    // No inputs: each unit is its bias; no units at all.
+    dense_is_affine_row_by_row(&theta, |t, fused| layer!(fused, &t[..3], &[] as &[f64]));
+    dense_is_affine_row_by_row(&theta, |t, fused| layer!(fused, &t[..0], &data));
+}
+
+#[test]
+fn dense_is_affine_on_a_nested_tape() {
+    /// `Σ tanh(W·a + b)` with `a = tanh(θ[..2])`, by `dense` or by `affine`.
+    fn f<'t, F: num_traits::Float>(theta: &[Var<'t, F>], fused: bool) -> Var<'t, F> {
+        let a: Vec<Var<'t, F>> = theta[..2].iter().map(|v| v.tanh()).collect();
+        let params = &theta[2..];
+        let units: Vec<Var<'t, F>> = if fused {
+            dense(params, &a).collect()
+        } else {
+            params
+                .chunks(3)
+                .map(|r| affine(&r[..2], &a, r[2]))
+                .collect()
+        };
+        units.iter().map(|u| u.tanh()).sum()
+    }
+    let theta = [0.3, -1.25, 2.5, 0.125, -0.75, 1.5, 0.6, -0.2];
+    let fused = hessian(|t| f(t, true), &theta);
+    let plain = hessian(|t| f(t, false), &theta);
+    for (i, (a, b)) in fused.iter().zip(&plain).enumerate() {
+        let bits = |row: &Vec<f64>| row.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(a), bits(b), "row {i}");
+    }
+}
+
+#[test]
+fn dense_is_traced_and_checked_as_one_node_a_unit() {
+    let tape = Tape::checked();
+    let params = tape.vars(&[0.5, -1.0, 0.25]);
+    let a = [params[0].sin(), params[1].cos()];
+    let z: Vec<Var> = dense(&params, &a).collect();
+    assert_eq!(z.len(), 1);
+    let dot = tape
+        .to_dot(&z[0], None)
+        .expect("a traced tape draws its graph");
+    assert!(dot.contains("dense"), "{dot}");
+    assert!(tape.check().is_ok());
+    // An infinite input is an infinite partial of its weight.
+    let x = [f64::INFINITY, 1.0];
+    let _: Vec<Var> = dense(&params, &x).collect();
+    match tape.check() {
+        Err(tapegrad::Error::NonFinite { op, .. }) => assert_eq!(op, "dense"),
+        other => panic!("expected the infinite partial to be reported, got {other:?}"),
+    }
 }
 
 #[test]

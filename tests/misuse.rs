@@ -1,7 +1,7 @@
 //! Misuse is loud: mixing tapes panics with an actionable message, checked
 //! queries return typed errors, and the types carry the expected traits.
 
-use tapegrad::{Error, Gradients, Tape, Var, affine, dot, sum};
+use tapegrad::{Error, Gradients, Tape, Var, affine, dense, dot, sum};
 
 const MIXED: &str = "cannot combine variables of two different tapes";
 
@@ -45,11 +45,30 @@ fn every_binary_op_refuses_two_tapes() {
     refuses_two_tapes("dot", || dot(&[x], &[y]));
     refuses_two_tapes("affine of variables", || affine(&[x], &[x], y));
     refuses_two_tapes("affine of weights and data", || affine(&[x], &[1.0], y));
+    // `dense`: when it is called for its inputs, when a row is reached for
+    // its parameters.
+    refuses_two_tapes("dense of inputs", || {
+        let _ = dense(&[x, x], &[y]);
+    });
+    refuses_two_tapes("dense of parameters", || dense(&[x, y], &[1.0]).count());
+    refuses_two_tapes("dense of parameters and inputs", || {
+        dense(&[x, y], &[x.sin()]).count()
+    });
     refuses_two_tapes("Sum", || [x, y].into_iter().sum::<Var>());
     refuses_two_tapes("Product", || [x, y].into_iter().product::<Var>());
     refuses_two_tapes("custom", || {
         Var::custom("add", [x, y], |[p, q]| (p + q, [1.0, 1.0]))
     });
+}
+
+#[test]
+#[should_panic(
+    expected = "tapegrad::dense: the parameters must be rows of 2 weights (one per input) and a bias, \
+                but there are 4 of them"
+)]
+fn dense_of_parameters_not_in_rows_panics() {
+    let tape = Tape::new();
+    let _ = dense(&tape.vars(&[1.0; 4]), &[1.0, 2.0]);
 }
 
 #[test]

@@ -11,7 +11,7 @@
 use std::cell::Cell;
 
 use proptest::prelude::*;
-use tapegrad::{Tape, Var, affine, check_gradient, dot, sum};
+use tapegrad::{Tape, Var, affine, check_gradient, dense, dot, sum};
 
 #[derive(Clone, Copy, Debug)]
 enum Unary {
@@ -607,5 +607,47 @@ proptest! {
         for (k, v) in vars.iter().enumerate().skip(inputs.len()) {
             prop_assert_eq!(grads.wrt(v).to_bits(), adjoint[k].to_bits(), "node {}", k);
         }
+    }
+}
+
+proptest! {
+    /// `dense` records each unit with `affine`'s value, gradient and edges,
+    /// to the bit, whatever its inputs: data, activations recorded after
+    /// the parameters, the parameters themselves (a unit's own, another
+    /// unit's), repeats, constants.
+    #[test]
+    fn dense_units_are_affine_to_the_bit(
+        theta in prop::collection::vec(-2.0..2.0f64, 12),
+        picks in prop::collection::vec((0..3u8, 0..3usize, -2.0..2.0f64), 0..6),
+        data in any::<bool>(),
+    ) {
+        let n = picks.len();
+        let rows = 12 / (n + 1);
+        let run = |fused: bool| {
+            let tape = Tape::new();
+            let params = tape.vars(&theta);
+            let params = &params[..rows * (n + 1)];
+            let activations: Vec<Var> = params.iter().map(|p| p.tanh()).collect();
+            let x: Vec<Var> = picks
+                .iter()
+                .map(|&(kind, i, c)| match kind {
+                    0 => activations[i % params.len().max(1)],
+                    1 => params[i % params.len().max(1)],
+                    _ => Var::constant(c),
+                })
+                .collect();
+            let floats: Vec<f64> = picks.iter().map(|&(_, _, c)| c).collect();
+            let units: Vec<Var> = match (fused, data) {
+                (true, true) => dense(params, &floats).collect(),
+                (true, false) => dense(params, &x).collect(),
+                (false, true) => params.chunks(n + 1).map(|r| affine(&r[..n], &floats, r[n])).collect(),
+                (false, false) => params.chunks(n + 1).map(|r| affine(&r[..n], &x, r[n])).collect(),
+            };
+            let values: Vec<u64> = units.iter().map(|u| u.value().to_bits()).collect();
+            let y = units.iter().map(|u| u.sin()).sum::<Var>();
+            let grads: Vec<u64> = y.backward().wrt_all(params).iter().map(|g| g.to_bits()).collect();
+            (values, grads, tape.len(), tape.edges())
+        };
+        prop_assert_eq!(run(true), run(false));
     }
 }

@@ -1,10 +1,10 @@
 //! tapegrad, scalar (the generic functions of `data.rs`, one node per
-//! elementary op) and idiomatic (`dot`, `sum`, fused ops), each on a tape
+//! elementary op) and idiomatic (`affine`, `dense`, fused ops), each on a tape
 //! reused from call to call as a training loop would.
 
 use std::cell::RefCell;
 
-use tapegrad::{Gradients, Tape, Var, affine, loss, sum_windows};
+use tapegrad::{Gradients, Tape, Var, affine, dense, loss, sum_windows};
 
 use crate::data::{Chain, Logreg, Mlp, Rosenbrock, SIZES};
 
@@ -64,21 +64,16 @@ pub fn mlp_idiomatic(m: &Mlp) -> Vec<f64> {
             .points
             .iter()
             .map(|p| {
-                // The first layer's inputs are data: `affine` copies them in bulk.
-                let mut a: Vec<Var> = first
-                    .chunks(SIZES[0] + 1)
-                    .map(|row| affine(&row[..SIZES[0]], p, row[SIZES[0]]).tanh())
-                    .collect();
+                // The first layer's inputs are data, the others' activations;
+                // `dense` stores a layer's inputs once for all its units.
+                let mut a: Vec<Var> = dense(first, p).map(Var::tanh).collect();
                 let mut rest = rest;
                 for (k, l) in SIZES.windows(2).enumerate().skip(1) {
                     let (params, tail) = rest.split_at((l[0] + 1) * l[1]);
                     rest = tail;
-                    a = params
-                        .chunks(l[0] + 1)
-                        .map(|row| {
-                            let z = affine(&row[..l[0]], &a, row[l[0]]);
-                            if k + 2 < SIZES.len() { z.tanh() } else { z }
-                        })
+                    let hidden = k + 2 < SIZES.len();
+                    a = dense(params, &a)
+                        .map(|z| if hidden { z.tanh() } else { z })
                         .collect();
                 }
                 a[0]

@@ -11,4 +11,4 @@ mod piecewise;
 
 pub(crate) use activation::{bce, logistic, softplus};
 pub use fused::sum_windows;
-pub use nary::{Operand, affine, dot, sum};
+pub use nary::{Dense, Operand, affine, dense, dot, sum};

@@ -443,3 +443,163 @@ impl<'a, 't: 'a, F: Float> Product<&'a Var<'t, F>> for Var<'t, F> {
         xs.copied().product()
     }
 }
+
+/// A dense layer, `W·x + b`: for each row `[w₀ … wₙ₋₁, b]` of `params`
+/// (rows of `x.len() + 1`), the unit `affine(&row[..n], x, row[n])`,
+/// recorded as the iterator reaches it.
+///
+/// Each unit has the value, the node and the gradients that [`affine`]
+/// gives it, to the bit, and takes less room and time: the layer's inputs
+/// are stored once for all its units, and each unit's weights are one run
+/// of consecutive nodes. That needs the layout [`affine`]'s docs suggest,
+/// the parameters recorded together with [`Tape::vars`], each row's
+/// weights in order; a row that is not so (constants among its
+/// parameters, a bias among the inputs) is recorded by [`affine`] itself.
+/// `x` may hold variables (the activations of the layer before) or floats
+/// (the data).
+///
+/// # Panics
+///
+/// If `params`' length is not a multiple of `x.len() + 1`, or two variables
+/// are on different tapes (for parameters, when the iterator reaches their
+/// row).
+///
+/// ```
+/// use tapegrad::{Tape, Var, dense};
+///
+/// let tape = Tape::new();
+/// // Two units of two inputs: the rows [w₀, w₁, b].
+/// let params = tape.vars(&[0.5, -1.0, 0.25, 2.0, 1.0, -0.5]);
+/// let x = [1.0, 2.0];
+/// let a: Vec<Var> = dense(&params, &x).map(Var::tanh).collect();
+/// assert_eq!(a[0].value(), (0.5 - 2.0 + 0.25_f64).tanh());
+/// assert_eq!(a[1].value(), (2.0 + 2.0 - 0.5_f64).tanh());
+///
+/// let grads = (a[0] + a[1]).backward();
+/// let d0 = 1.0 - a[0].value().powi(2); // tanh′ of the first unit
+/// assert_eq!(grads.wrt(&params[1]), d0 * 2.0);
+/// assert_eq!(grads.wrt(&params[2]), d0);
+/// ```
+#[track_caller]
+pub fn dense<'a, 't, F, B>(params: &'a [Var<'t, F>], x: &'a [B]) -> Dense<'a, 't, F, B>
+where
+    F: Float,
+    B: Operand<'t, F>,
+{
+    let n = x.len();
+    assert!(
+        params.len() % (n + 1) == 0,
+        "tapegrad::dense: the parameters must be rows of {n} weights (one per input) and a bias, \
+         but there are {} of them",
+        params.len()
+    );
+    let rows = params.chunks_exact(n + 1);
+    let tape = params.iter().find_map(|p| p.tape());
+    let layer = tape.and_then(|tape| {
+        let values = x.iter().map(|x| x.into_var().value());
+        if B::FLOAT {
+            let inputs = tape.dense_inputs(None::<core::iter::Empty<u32>>, values);
+            let (below, above) = (u32::MAX, 0);
+            return Some(Layer {
+                tape,
+                inputs,
+                below,
+                above,
+            });
+        }
+        // The inputs' tape, and the range of their nodes, so that a unit
+        // can tell in one step that its weights and bias are not among them.
+        let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
+        let start = (true, u32::MAX, 0);
+        let (ok, below, above) = x.iter().fold(start, |(ok, below, above), &x| {
+            let x = x.into_var();
+            (ok & on_tape(x), below.min(x.node()), above.max(x.node()))
+        });
+        if !ok {
+            // Constants among them (each unit recorded by `affine`), or
+            // another tape (the panic that deserves, here).
+            common_tape(x.iter().map(|x| x.into_var()).chain(Some(params[0])));
+            return None;
+        }
+        let nodes = x.iter().map(|x| x.into_var().node());
+        let inputs = tape.dense_inputs(Some(nodes), values);
+        Some(Layer {
+            tape,
+            inputs,
+            below,
+            above,
+        })
+    });
+    Dense { rows, x, layer }
+}
+
+/// The iterator of [`dense`]: each unit's node, recorded as it is reached.
+#[derive(Debug)]
+pub struct Dense<'a, 't, F: Float, B> {
+    rows: core::slice::ChunksExact<'a, Var<'t, F>>,
+    x: &'a [B],
+    /// Where the inputs are stored, unless each unit is an `affine`.
+    layer: Option<Layer<'t, F>>,
+}
+
+/// A layer whose inputs the tape stores once for all its units.
+#[derive(Clone, Copy, Debug)]
+struct Layer<'t, F: Float> {
+    tape: &'t Tape<F>,
+    /// Where the inputs' nodes and values start in the tape's dense tables.
+    inputs: (u32, u32),
+    /// The lowest and the highest of the inputs' nodes.
+    below: u32,
+    above: u32,
+}
+
+impl<'t, F: Float, B: Operand<'t, F>> Iterator for Dense<'_, 't, F, B> {
+    type Item = Var<'t, F>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Var<'t, F>> {
+        let row = self.rows.next()?;
+        let (w, b) = row.split_at(self.x.len());
+        let b = b[0];
+        if let Some(Layer {
+            tape,
+            inputs,
+            below,
+            above,
+        }) = self.layer
+        {
+            // The weights' tape, and whether they are consecutive nodes, are
+            // checked in the pass that sums.
+            let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
+            let first = row[0].node();
+            let start = (F::zero(), on_tape(b), 0, first);
+            let pairs = w.iter().zip(self.x);
+            let (sum, ok, off, end) = pairs.fold(start, |(acc, ok, off, next), (&w, x)| {
+                (
+                    acc + w.value() * x.into_var().value(),
+                    ok & on_tape(w),
+                    off | (w.node() ^ next),
+                    next.wrapping_add(1),
+                )
+            });
+            // No parent twice (a bias among the weights or the inputs, a
+            // weight among the inputs), so that the sweep's order of
+            // additions is `affine`'s.
+            let bias = b.node();
+            let (low, high) = (first.min(bias), end.max(bias + 1));
+            let apart = (bias < first || bias >= end) && (above < low || below >= high);
+            if ok && off == 0 && apart {
+                return Some(tape.dense_unit(w, bias, inputs, sum + b.value()));
+            }
+        }
+        Some(weighted_sum("dense", w, self.x, Some(b)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.rows.size_hint()
+    }
+}
+
+impl<'t, F: Float, B: Operand<'t, F>> ExactSizeIterator for Dense<'_, 't, F, B> {}
+
+impl<'t, F: Float, B: Operand<'t, F>> core::iter::FusedIterator for Dense<'_, 't, F, B> {}
