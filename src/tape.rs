@@ -59,7 +59,9 @@ struct DenseTables<'a, F> {
 impl<F: Float> DenseTables<'_, F> {
     /// [`Node::pass`] for the dense unit `unit` of `n` inputs (`wide`'s
     /// count), with `add(adjoint, partial)` adding a product: the bias, the
-    /// weights (a run), then the inputs last to first, as `affine`'s edges.
+    /// weights (a run), then the inputs last to first. The inputs are the
+    /// only parents a unit can have twice, and `affine`'s sweep adds its
+    /// edges last to first too: the same sums, to the bit.
     #[inline(always)]
     fn pass(&self, unit: u32, wide: u32, adjoints: &mut [F], add: impl Fn(&mut F, F)) {
         let n = (wide & COUNT) as usize;
@@ -633,25 +635,27 @@ impl<F: Float> Tape<F> {
     #[inline(always)]
     #[track_caller]
     fn record_node(&self, op: &'static str, record: Node<F>, value: F) -> Var<'_, F> {
-        self.push_node(&mut self.inner.borrow_mut(), op, record, value)
+        let caller = core::panic::Location::caller();
+        self.push_node(&mut self.inner.borrow_mut(), op, record, value, caller)
     }
 
-    /// [`record_node`](Tape::record_node) with the tape already borrowed.
+    /// [`record_node`](Tape::record_node) with the tape already borrowed;
+    /// a traced tape names `caller` as the line that recorded the node.
     #[inline(always)]
-    #[track_caller]
     fn push_node(
         &self,
         inner: &mut Inner<F>,
         op: &'static str,
         record: Node<F>,
         value: F,
+        caller: &'static core::panic::Location<'static>,
     ) -> Var<'_, F> {
         let node = inner.nodes.len();
         assert!(node < WIDE as usize, "{FULL}");
         inner.nodes.push(record);
         let node = node as u32;
         if inner.trace.is_some() {
-            trace_node(inner, op, node, value);
+            trace_node(inner, op, node, value, caller);
         }
         Var::recorded(self, node, value)
     }
@@ -712,7 +716,8 @@ impl<F: Float> Tape<F> {
             parents: [start, WIDE | run | count],
             partials: [F::zero(); 2],
         };
-        Some(self.push_node(&mut inner, op, record, value))
+        let caller = core::panic::Location::caller();
+        Some(self.push_node(&mut inner, op, record, value, caller))
     }
 
     /// Stores the inputs of a dense layer, shared by its units: their nodes,
@@ -738,15 +743,16 @@ impl<F: Float> Tape<F> {
     }
 
     /// Records a unit of a dense layer: `weights` consecutive nodes, its
-    /// inputs where [`dense_inputs`](Tape::dense_inputs) put them.
+    /// inputs where [`dense_inputs`](Tape::dense_inputs) put them; a traced
+    /// tape names `caller` as the line that recorded it.
     #[inline(always)]
-    #[track_caller]
     pub(crate) fn dense_unit(
         &self,
         weights: &[Var<'_, F>],
         bias: u32,
         (x_nodes, x_values): (u32, u32),
         value: F,
+        caller: &'static core::panic::Location<'static>,
     ) -> Var<'_, F> {
         let mut inner = self.inner.borrow_mut();
         let n = u32::try_from(weights.len()).ok().filter(|&n| n <= COUNT);
@@ -769,7 +775,15 @@ impl<F: Float> Tape<F> {
             parents: [unit, WIDE | DENSE | n],
             partials: [F::zero(); 2],
         };
-        self.push_node(&mut inner, "dense", record, value)
+        self.push_node(&mut inner, "dense", record, value, caller)
+    }
+
+    /// Names `caller` as the line of the nodes a traced tape records from
+    /// now on, instead of each op's caller, until it is set to `None`.
+    pub(crate) fn trace_as(&self, caller: Option<&'static core::panic::Location<'static>>) {
+        if let Some(trace) = &mut self.inner.borrow_mut().trace {
+            trace.caller = caller;
+        }
     }
 
     /// Lends the tape's scratch buffer, empty if it is already lent.
@@ -953,12 +967,18 @@ impl<F: Float> Tape<F> {
 /// line, so that a plain tape's recording stays small.
 #[cold]
 #[inline(never)]
-#[track_caller]
-fn trace_node<F: Float>(inner: &mut Inner<F>, op: &'static str, node: u32, value: F) {
+fn trace_node<F: Float>(
+    inner: &mut Inner<F>,
+    op: &'static str,
+    node: u32,
+    value: F,
+    caller: &'static core::panic::Location<'static>,
+) {
+    let named = inner.trace.as_ref().and_then(|t| t.caller);
     let traced = Traced {
         op,
         value,
-        location: core::panic::Location::caller(),
+        location: named.unwrap_or(caller),
     };
     let record = inner.nodes[node as usize];
     if record.is_dense() {

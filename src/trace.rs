@@ -41,6 +41,10 @@ pub(crate) struct Trace<F> {
     pub(crate) anomalies: Vec<(u32, Anomaly<F>)>,
     /// The call sites of custom ops whose partials were checked already.
     pub(crate) verified: Vec<&'static Location<'static>>,
+    /// The line to name for the nodes being recorded, instead of the
+    /// recording op's caller: set while an iterator ([`crate::dense`])
+    /// records, whose `next` cannot pass its own caller's line on.
+    pub(crate) caller: Option<&'static Location<'static>>,
 }
 
 impl<F: Float> Trace<F> {
@@ -50,6 +54,7 @@ impl<F: Float> Trace<F> {
             checked,
             anomalies: Vec::new(),
             verified: Vec::new(),
+            caller: None,
         }
     }
 

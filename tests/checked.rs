@@ -237,3 +237,41 @@ fn inputs_made_by_vars_report_the_callers_line() {
     assert_eq!((op, location.line()), ("input", line));
     assert_eq!(xs.len(), 2);
 }
+
+#[test]
+fn units_of_a_dense_layer_report_the_line_that_made_the_layer() {
+    // A unit stored as such, and one that `affine` records (a constant
+    // weight), each recorded when the iterator reaches it, on another line.
+    for constant in [false, true] {
+        let tape = Tape::checked();
+        let theta = tape.vars(&[1.0, 2.0, 0.5]);
+        let second = if constant {
+            Var::constant(2.0)
+        } else {
+            theta[1]
+        };
+        let params = [theta[0], second, theta[2]];
+        let x = [f64::INFINITY, 1.0];
+        let (layer, line) = (tapegrad::dense(&params, &x), here());
+        let units: Vec<Var> = layer.collect();
+        let Err(Error::NonFinite { op, location, .. }) = tape.check() else {
+            panic!("an infinite input gives an infinite unit");
+        };
+        assert_eq!(
+            (op, location.line()),
+            ("dense", line),
+            "constant: {constant}"
+        );
+        assert!(location.file().ends_with("checked.rs"));
+        assert_eq!(units.len(), 1);
+    }
+    // The ops recorded after the layer name their own lines again.
+    let tape = Tape::checked();
+    let theta = tape.vars(&[1.0, 2.0, 0.5]);
+    let units: Vec<Var> = tapegrad::dense(&theta, &[1.0, -0.25]).collect();
+    let (y, line) = ((units[0] - units[0]).ln(), here()); // ln 0 = −∞
+    let Err(Error::NonFinite { op, location, .. }) = y.backward_checked() else {
+        panic!("ln 0 is −∞");
+    };
+    assert_eq!((op, location.line()), ("ln", line));
+}

@@ -448,7 +448,7 @@ impl<'a, 't: 'a, F: Float> Product<&'a Var<'t, F>> for Var<'t, F> {
 /// (rows of `x.len() + 1`), the unit `affine(&row[..n], x, row[n])`,
 /// recorded as the iterator reaches it.
 ///
-/// Each unit has the value, the node and the gradients that [`affine`]
+/// Each unit has the value, the edges and the gradients that [`affine`]
 /// gives it, to the bit, and takes less room and time: the layer's inputs
 /// are stored once for all its units, and each unit's weights are one run
 /// of consecutive nodes. That needs the layout [`affine`]'s docs suggest,
@@ -518,7 +518,8 @@ where
         if !ok {
             // Constants among them (each unit recorded by `affine`), or
             // another tape (the panic that deserves, here).
-            common_tape(x.iter().map(|x| x.into_var()).chain(Some(params[0])));
+            let on_it = params.iter().find(|p| !p.is_constant()).copied();
+            common_tape(x.iter().map(|x| x.into_var()).chain(on_it));
             return None;
         }
         let nodes = x.iter().map(|x| x.into_var().node());
@@ -530,7 +531,14 @@ where
             above,
         })
     });
-    Dense { rows, x, layer }
+    Dense {
+        rows,
+        x,
+        layer,
+        // What a traced tape names as the line of every unit, which `next`
+        // records.
+        caller: core::panic::Location::caller(),
+    }
 }
 
 /// The iterator of [`dense`]: each unit's node, recorded as it is reached.
@@ -540,6 +548,24 @@ pub struct Dense<'a, 't, F: Float, B> {
     x: &'a [B],
     /// Where the inputs are stored, unless each unit is an `affine`.
     layer: Option<Layer<'t, F>>,
+    /// The line that called [`dense`].
+    caller: &'static core::panic::Location<'static>,
+}
+
+/// Names a line for what a traced tape records while it lives.
+struct TraceAs<'t, F: Float>(&'t Tape<F>);
+
+impl<'t, F: Float> TraceAs<'t, F> {
+    fn new(tape: &'t Tape<F>, caller: &'static core::panic::Location<'static>) -> Self {
+        tape.trace_as(Some(caller));
+        TraceAs(tape)
+    }
+}
+
+impl<F: Float> Drop for TraceAs<'_, F> {
+    fn drop(&mut self) {
+        self.0.trace_as(None);
+    }
 }
 
 /// A layer whose inputs the tape stores once for all its units.
@@ -559,6 +585,18 @@ impl<'t, F: Float, B: Operand<'t, F>> Iterator for Dense<'_, 't, F, B> {
     #[inline]
     fn next(&mut self) -> Option<Var<'t, F>> {
         let row = self.rows.next()?;
+        Some(self.unit(row))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.rows.size_hint()
+    }
+}
+
+impl<'t, F: Float, B: Operand<'t, F>> Dense<'_, 't, F, B> {
+    /// Records the unit of `row`.
+    #[inline(always)]
+    fn unit(&self, row: &[Var<'t, F>]) -> Var<'t, F> {
         let (w, b) = row.split_at(self.x.len());
         let b = b[0];
         if let Some(Layer {
@@ -589,14 +627,21 @@ impl<'t, F: Float, B: Operand<'t, F>> Iterator for Dense<'_, 't, F, B> {
             let (low, high) = (first.min(bias), end.max(bias + 1));
             let apart = (bias < first || bias >= end) && (above < low || below >= high);
             if ok && off == 0 && apart {
-                return Some(tape.dense_unit(w, bias, inputs, sum + b.value()));
+                return tape.dense_unit(w, bias, inputs, sum + b.value(), self.caller);
             }
         }
-        Some(weighted_sum("dense", w, self.x, Some(b)))
+        self.affine_unit(w, b)
     }
 
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.rows.size_hint()
+    /// A unit recorded as `affine` records it, naming the line that called
+    /// [`dense`] on a traced tape; out of line, as the rare case.
+    #[inline(never)]
+    fn affine_unit(&self, w: &[Var<'t, F>], b: Var<'t, F>) -> Var<'t, F> {
+        let traced = b.tape().or_else(|| w.iter().find_map(|w| w.tape()));
+        let _named = traced
+            .filter(|t| t.is_traced())
+            .map(|t| TraceAs::new(t, self.caller));
+        weighted_sum("dense", w, self.x, Some(b))
     }
 }
 
