@@ -36,7 +36,7 @@ const NO_NODES: u32 = u32::MAX;
 /// the layer's units) as partials; its inputs, if they are variables, have
 /// the weights' values as partials; and its bias has `1`.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct DenseUnit {
+struct DenseUnit {
     weights: u32,
     bias: u32,
     /// Where the inputs' nodes start in the dense node table, or

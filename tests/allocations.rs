@@ -5,7 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use tapegrad::optim::{Optimizer, Sgd};
-use tapegrad::{Gradients, Tape, Var, dot, loss, sum_windows};
+use tapegrad::{Gradients, Tape, Var, dense, dot, loss, sum_windows};
 
 /// The system allocator, counting allocations per thread (the tests of
 /// this file run in parallel).
@@ -144,4 +144,57 @@ fn a_warm_sum_windows_step_allocates_nothing() {
     let made = allocations() - before;
     assert_eq!(made, 0, "{made} allocations in 100 warm steps");
     assert!(last < first, "the value went down: {first} -> {last}");
+}
+
+#[test]
+fn a_warm_dense_network_step_allocates_nothing() {
+    // A 2-8-1 `tanh` network fitting `sin(x₀)·x₁` on 50 points; each layer
+    // one `dense`, its units collected into vectors kept from step to step.
+    let points: Vec<[f64; 2]> = (0..50)
+        .map(|i| {
+            let t = f64::from(i) * 0.13;
+            [t.sin() * 2.0, (t * 1.7).cos()]
+        })
+        .collect();
+    let targets: Vec<f64> = points.iter().map(|p| p[0].sin() * p[1]).collect();
+    let mut theta: Vec<f64> = (0..33).map(|i| (f64::from(i) * 0.71).sin() * 0.5).collect();
+    let mut gradient = vec![0.0; theta.len()];
+    let mut sgd = Sgd::new(0.1);
+    let mut tape = Tape::new();
+    let mut grads = Gradients::new();
+    let mut bufs: [Vec<Var<'static>>; 3] = Default::default();
+
+    let mut step = |tape: &mut Tape, bufs: &mut [Vec<Var<'static>>; 3]| {
+        tape.clear();
+        let [params, hidden, outputs] = bufs.each_mut().map(|b| recycle(std::mem::take(b)));
+        let (mut params, mut hidden, mut outputs) = (params, hidden, outputs);
+        params.extend(theta.iter().map(|&v| tape.var(v)));
+        let (first, second) = params.split_at(3 * 8);
+        for p in &points {
+            hidden.clear();
+            hidden.extend(dense(first, p).map(Var::tanh));
+            outputs.extend(dense(second, &hidden));
+        }
+        let j = loss::mean_squared_error(&outputs, &targets);
+        j.backward_into(&mut grads);
+        for (g, p) in gradient.iter_mut().zip(&params) {
+            *g = grads.wrt(p);
+        }
+        sgd.step(&mut theta, &gradient);
+        *bufs = [recycle(params), recycle(hidden), recycle(outputs)];
+        j.value()
+    };
+
+    let first = step(&mut tape, &mut bufs);
+    for _ in 0..5 {
+        step(&mut tape, &mut bufs);
+    }
+    let before = allocations();
+    let mut last = first;
+    for _ in 0..100 {
+        last = step(&mut tape, &mut bufs);
+    }
+    let made = allocations() - before;
+    assert_eq!(made, 0, "{made} allocations in 100 warm steps");
+    assert!(last < first, "the loss went down: {first} -> {last}");
 }
