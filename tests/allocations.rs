@@ -53,6 +53,23 @@ fn recycle<'a, 'b>(mut vars: Vec<Var<'a>>) -> Vec<Var<'b>> {
         .collect()
 }
 
+/// Runs a training `step` (which returns its loss) once, five times to
+/// warm up, then 100 times: they allocate nothing, and the loss goes down.
+fn warm_steps_allocate_nothing(mut step: impl FnMut() -> f64) {
+    let first = step();
+    for _ in 0..5 {
+        step();
+    }
+    let before = allocations();
+    let mut last = first;
+    for _ in 0..100 {
+        last = step();
+    }
+    let made = allocations() - before;
+    assert_eq!(made, 0, "{made} allocations in 100 warm steps");
+    assert!(last < first, "the loss went down: {first} -> {last}");
+}
+
 #[test]
 fn a_warm_logistic_regression_step_allocates_nothing() {
     // 569 samples × 30 features, from a fixed rule.
@@ -92,18 +109,7 @@ fn a_warm_logistic_regression_step_allocates_nothing() {
         j.value()
     };
 
-    let first = step(&mut tape, &mut params_buf, &mut logits_buf);
-    for _ in 0..5 {
-        step(&mut tape, &mut params_buf, &mut logits_buf); // warm up
-    }
-    let before = allocations();
-    let mut last = first;
-    for _ in 0..100 {
-        last = step(&mut tape, &mut params_buf, &mut logits_buf);
-    }
-    let made = allocations() - before;
-    assert_eq!(made, 0, "{made} allocations in 100 warm steps");
-    assert!(last < first, "the loss went down: {first} -> {last}");
+    warm_steps_allocate_nothing(|| step(&mut tape, &mut params_buf, &mut logits_buf));
 }
 
 #[test]
@@ -132,18 +138,7 @@ fn a_warm_sum_windows_step_allocates_nothing() {
         f.value()
     };
 
-    let first = step(&mut tape, &mut vars_buf);
-    for _ in 0..5 {
-        step(&mut tape, &mut vars_buf);
-    }
-    let before = allocations();
-    let mut last = first;
-    for _ in 0..100 {
-        last = step(&mut tape, &mut vars_buf);
-    }
-    let made = allocations() - before;
-    assert_eq!(made, 0, "{made} allocations in 100 warm steps");
-    assert!(last < first, "the value went down: {first} -> {last}");
+    warm_steps_allocate_nothing(|| step(&mut tape, &mut vars_buf));
 }
 
 #[test]
@@ -185,16 +180,5 @@ fn a_warm_dense_network_step_allocates_nothing() {
         j.value()
     };
 
-    let first = step(&mut tape, &mut bufs);
-    for _ in 0..5 {
-        step(&mut tape, &mut bufs);
-    }
-    let before = allocations();
-    let mut last = first;
-    for _ in 0..100 {
-        last = step(&mut tape, &mut bufs);
-    }
-    let made = allocations() - before;
-    assert_eq!(made, 0, "{made} allocations in 100 warm steps");
-    assert!(last < first, "the loss went down: {first} -> {last}");
+    warm_steps_allocate_nothing(|| step(&mut tape, &mut bufs));
 }
