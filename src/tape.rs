@@ -138,7 +138,7 @@ impl<F: Float> Node<F> {
 
     /// The parents and partials of the node's edges: its own, or those in
     /// the n-ary table `(parents, partials)`; not for a dense unit, whose
-    /// edges are not stored together ([`edge_list`](Node::edge_list)).
+    /// edges are not stored together ([`for_each_edge`](Node::for_each_edge)).
     fn edges_in<'a>(&'a self, table: (&'a [u32], &'a [F])) -> (&'a [u32], &'a [F]) {
         debug_assert!(!self.is_dense());
         match self.parents {
@@ -151,32 +151,27 @@ impl<F: Float> Node<F> {
         }
     }
 
-    /// The node's `(parent, ∂node/∂parent)` edges in the order they were
-    /// recorded; a dense unit's as `affine` records them: each weight and
-    /// its input in turn, then the bias.
-    fn edge_list(&self, inner: &Inner<F>) -> Vec<(u32, F)> {
+    /// `each(parent, ∂node/∂parent)` of the node's edges in the order they
+    /// were recorded; a dense unit's as `affine` records them: each weight
+    /// and its input in turn, then the bias.
+    fn for_each_edge(&self, inner: &Inner<F>, mut each: impl FnMut(u32, F)) {
         let [unit, wide] = self.parents;
         if !self.is_dense() {
             let (parents, partials) = self.edges_in((&inner.parents, &inner.partials));
-            return parents
-                .iter()
-                .copied()
-                .zip(partials.iter().copied())
-                .collect();
+            parents.iter().zip(partials).for_each(|(&p, &d)| each(p, d));
+            return;
         }
         let n = (wide & COUNT) as usize;
         let unit = inner.dense[unit as usize];
         let x_values = &inner.dense_values[unit.x_values as usize..][..n];
-        let mut edges = Vec::with_capacity(2 * n + 1);
         for (i, &x) in x_values.iter().enumerate() {
-            edges.push((unit.weights + i as u32, x));
+            each(unit.weights + i as u32, x);
             if unit.x_nodes != NO_NODES {
                 let w = inner.dense_values[unit.w_values as usize + i];
-                edges.push((inner.dense_nodes[unit.x_nodes as usize + i], w));
+                each(inner.dense_nodes[unit.x_nodes as usize + i], w);
             }
         }
-        edges.push((unit.bias, F::one()));
-        edges
+        each(unit.bias, F::one());
     }
 
     /// Adds `partial × incoming` into each parent's adjoint, the edges last
@@ -883,11 +878,13 @@ impl<F: Float> Tape<F> {
         inner.nodes[..=output as usize]
             .iter()
             .map(|record| {
-                let edges = record.edge_list(&inner).into_iter();
+                let mut edges = Vec::new();
+                record.for_each_edge(&inner, |p, d| {
+                    if p != SINK {
+                        edges.push((p as usize, d));
+                    }
+                });
                 edges
-                    .filter(|&(p, _)| p != SINK)
-                    .map(|(p, d)| (p as usize, d))
-                    .collect()
             })
             .collect()
     }
@@ -983,10 +980,13 @@ fn trace_node<F: Float>(
     let record = inner.nodes[node as usize];
     if record.is_dense() {
         // A dense unit's edges are not stored together: gathered here.
-        let (parents, partials): (Vec<u32>, Vec<F>) = record.edge_list(inner).into_iter().unzip();
+        let (mut parents, mut partials) = (Vec::new(), Vec::new());
+        record.for_each_edge(inner, |p, d| {
+            parents.push(p as usize);
+            partials.push(d);
+        });
         if let Some(trace) = &mut inner.trace {
-            let parents = parents.iter().map(|&p| p as usize);
-            trace.record(node, traced, parents, &partials);
+            trace.record(node, traced, parents.into_iter(), &partials);
         }
         return;
     }

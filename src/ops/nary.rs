@@ -176,20 +176,17 @@ where
         // nodes (weights recorded together), are checked in the pass that
         // sums. The checks fill the time the dependent additions wait
         // anyway.
-        let var = |(a, b): (Var<'t, F>, Var<'t, F>)| if A::FLOAT { b } else { a };
-        let node = |pair| var(pair).node();
-        let first = pairs().next().map_or(0, node);
-        let start = (F::zero(), c_ok, 0, first);
-        let (value, ok, off, next) = pairs().fold(start, |(acc, ok, off, next), pair| {
-            (
-                acc + pair.0.value() * pair.1.value(),
-                ok & on_tape(var(pair)),
-                off | (node(pair) ^ next),
-                next.wrapping_add(1),
-            )
-        });
+        let split = |(a, b): (Var<'t, F>, Var<'t, F>)| {
+            if A::FLOAT {
+                (b, a.value())
+            } else {
+                (a, b.value())
+            }
+        };
+        let first = pairs().next().map_or(0, |pair| split(pair).0.node());
+        let (value, ok, run) = sum_on_tape(pairs().map(split), tape, c_ok, first);
         // With `c` right after the variables, as a bias after its weights.
-        let off = c.map_or(off, |c| off | (c.node() ^ next));
+        let off = c.map_or(run.off, |c| run.off | (c.node() ^ run.end));
         if ok {
             return tape.record_with(op, |edges| {
                 if B::FLOAT {
@@ -220,6 +217,37 @@ where
         push_c(edges);
         plus_c(value)
     })
+}
+
+/// Nodes checked for being consecutive: `off` is zero if they are, and
+/// `end` is the node after the last.
+struct Run {
+    off: u32,
+    end: u32,
+}
+
+/// `Σ vᵢ·cᵢ` over pairs of a variable and a float, from zero and in order,
+/// with the checks that fill the time its dependent additions wait anyway:
+/// whether every variable is on `tape` (and `ok` holds), and whether they
+/// are consecutive nodes from `first` (weights recorded together).
+#[inline(always)]
+fn sum_on_tape<'t, F: Float + 't>(
+    pairs: impl Iterator<Item = (Var<'t, F>, F)>,
+    tape: &Tape<F>,
+    ok: bool,
+    first: u32,
+) -> (F, bool, Run) {
+    let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
+    let start = (F::zero(), ok, 0, first);
+    let (sum, ok, off, end) = pairs.fold(start, |(acc, ok, off, next), (v, c)| {
+        (
+            acc + v.value() * c,
+            ok & on_tape(v),
+            off | (v.node() ^ next),
+            next.wrapping_add(1),
+        )
+    });
+    (sum, ok, Run { off, end })
 }
 
 /// The edges of `dot` of variables and floats: the variables' nodes, and
@@ -496,34 +524,26 @@ where
     let rows = params.chunks_exact(n + 1);
     let tape = params.iter().find_map(|p| p.tape());
     let layer = tape.and_then(|tape| {
-        let values = x.iter().map(|x| x.into_var().value());
-        if B::FLOAT {
-            let inputs = tape.dense_inputs(None::<core::iter::Empty<u32>>, values);
-            let (below, above) = (u32::MAX, 0);
-            return Some(Layer {
-                tape,
-                inputs,
-                below,
-                above,
-            });
-        }
         // The inputs' tape, and the range of their nodes, so that a unit
         // can tell in one step that its weights and bias are not among them.
-        let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
-        let start = (true, u32::MAX, 0);
-        let (ok, below, above) = x.iter().fold(start, |(ok, below, above), &x| {
-            let x = x.into_var();
-            (ok & on_tape(x), below.min(x.node()), above.max(x.node()))
-        });
-        if !ok {
-            // Constants among them (each unit recorded by `affine`), or
-            // another tape (the panic that deserves, here).
-            let on_it = params.iter().find(|p| !p.is_constant()).copied();
-            common_tape(x.iter().map(|x| x.into_var()).chain(on_it));
-            return None;
+        let (mut below, mut above) = (u32::MAX, 0);
+        if !B::FLOAT {
+            let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
+            let mut ok = true;
+            for x in x.iter().map(|x| x.into_var()) {
+                ok &= on_tape(x);
+                (below, above) = (below.min(x.node()), above.max(x.node()));
+            }
+            if !ok {
+                // Constants among them (each unit recorded by `affine`), or
+                // another tape (the panic that deserves, here).
+                let on_it = params.iter().find(|p| !p.is_constant()).copied();
+                common_tape(x.iter().map(|x| x.into_var()).chain(on_it));
+                return None;
+            }
         }
-        let nodes = x.iter().map(|x| x.into_var().node());
-        let inputs = tape.dense_inputs(Some(nodes), values);
+        let nodes = (!B::FLOAT).then(|| x.iter().map(|x| x.into_var().node()));
+        let inputs = tape.dense_inputs(nodes, x.iter().map(|x| x.into_var().value()));
         Some(Layer {
             tape,
             inputs,
@@ -608,18 +628,13 @@ impl<'t, F: Float, B: Operand<'t, F>> Dense<'_, 't, F, B> {
         {
             // The weights' tape, and whether they are consecutive nodes, are
             // checked in the pass that sums.
-            let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
             let first = row[0].node();
-            let start = (F::zero(), on_tape(b), 0, first);
-            let pairs = w.iter().zip(self.x);
-            let (sum, ok, off, end) = pairs.fold(start, |(acc, ok, off, next), (&w, x)| {
-                (
-                    acc + w.value() * x.into_var().value(),
-                    ok & on_tape(w),
-                    off | (w.node() ^ next),
-                    next.wrapping_add(1),
-                )
-            });
+            let bias_ok = b.tape().is_some_and(|t| core::ptr::eq(t, tape));
+            let pairs = w
+                .iter()
+                .zip(self.x)
+                .map(|(&w, x)| (w, x.into_var().value()));
+            let (sum, ok, Run { off, end }) = sum_on_tape(pairs, tape, bias_ok, first);
             // No parent twice (a bias among the weights or the inputs, a
             // weight among the inputs), so that the sweep's order of
             // additions is `affine`'s.
