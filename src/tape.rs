@@ -44,8 +44,35 @@ struct DenseUnit {
     x_nodes: u32,
     /// Where the inputs' values start in the dense value table.
     x_values: u32,
-    /// Where the weights' values start in the dense value table.
+    /// Where the weights' values start in the dense value table: among
+    /// the layer's parameters' values, stored once (see
+    /// [`StoredValues`]), or copied for this unit.
     w_values: u32,
+}
+
+/// How many of the latest [`StoredValues`] `dense` looks among for its
+/// parameters: a network's layers, called in turn for every sample.
+const STORED_LOOKUP: usize = 8;
+
+/// The values of `count` consecutive nodes from `first`, which the dense
+/// value table holds from `at` on: a dense layer's parameters, stored once
+/// for the units of every call of `dense` with them, until the tape is
+/// cleared, where each unit would otherwise copy its weights' values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StoredValues {
+    first: u32,
+    count: u32,
+    at: u32,
+}
+
+impl StoredValues {
+    /// Where the values of the `n` consecutive nodes from `first` start in
+    /// the dense value table, if they are among these.
+    #[inline(always)]
+    pub(crate) fn of(self, first: u32, n: usize) -> Option<u32> {
+        let skip = first.wrapping_sub(self.first);
+        (skip < self.count && (self.count - skip) as usize >= n).then(|| self.at + skip)
+    }
 }
 
 /// The tape's dense tables, as the sweep reads them.
@@ -333,6 +360,9 @@ struct Inner<F> {
     dense: Vec<DenseUnit>,
     dense_nodes: Vec<u32>,
     dense_values: Vec<F>,
+    /// The runs of parameters' values in the dense value table, the latest
+    /// last.
+    stored: Vec<StoredValues>,
 }
 
 /// Records that a node's value is `σ(u)` with `u = ±pre`, so that its `ln`
@@ -373,6 +403,7 @@ impl<F: Float> Inner<F> {
             dense: Vec::new(),
             dense_nodes: Vec::new(),
             dense_values: Vec::new(),
+            stored: Vec::new(),
         }
     }
 }
@@ -566,6 +597,7 @@ impl<F: Float> Tape<F> {
         inner.dense.clear();
         inner.dense_nodes.clear();
         inner.dense_values.clear();
+        inner.stored.clear();
         if let Some(trace) = &mut inner.trace {
             trace.clear();
         }
@@ -737,9 +769,40 @@ impl<F: Float> Tape<F> {
         x_nodes.zip(x_values).unwrap_or_else(|| panic!("{FULL}"))
     }
 
+    /// The values of a dense layer's `params` in the dense value table, if
+    /// they are consecutive nodes on this tape: found among the latest
+    /// stored, or stored now.
+    pub(crate) fn dense_params(&self, params: &[Var<'_, F>]) -> Option<StoredValues> {
+        let first = params.first()?.node();
+        let count = u32::try_from(params.len()).ok()?;
+        let mut inner = self.inner.borrow_mut();
+        let latest = inner.stored.iter().rev().take(STORED_LOOKUP);
+        if let Some(&found) = latest
+            .into_iter()
+            .find(|s| (s.first, s.count) == (first, count))
+        {
+            return Some(found);
+        }
+        let on_tape = |p: &Var<'_, F>| p.tape().is_some_and(|t| core::ptr::eq(t, self));
+        let mut nodes = first..;
+        if !params
+            .iter()
+            .all(|p| on_tape(p) && Some(p.node()) == nodes.next())
+        {
+            return None;
+        }
+        let at = u32::try_from(inner.dense_values.len()).ok()?;
+        inner.dense_values.extend(params.iter().map(|p| p.value()));
+        let stored = StoredValues { first, count, at };
+        inner.stored.push(stored);
+        Some(stored)
+    }
+
     /// Records a unit of a dense layer: `weights` consecutive nodes, its
-    /// inputs where [`dense_inputs`](Tape::dense_inputs) put them; a traced
-    /// tape names `caller` as the line that recorded it.
+    /// inputs where [`dense_inputs`](Tape::dense_inputs) put them, the
+    /// weights' values at `w_values` in the dense value table if it holds
+    /// them already (else copied); a traced tape names `caller` as the line
+    /// that recorded it.
     #[inline(always)]
     pub(crate) fn dense_unit(
         &self,
@@ -747,14 +810,21 @@ impl<F: Float> Tape<F> {
         bias: u32,
         (x_nodes, x_values): (u32, u32),
         value: F,
+        w_values: Option<u32>,
         caller: &'static core::panic::Location<'static>,
     ) -> Var<'_, F> {
         let mut inner = self.inner.borrow_mut();
         let n = u32::try_from(weights.len()).ok().filter(|&n| n <= COUNT);
-        let w_values = u32::try_from(inner.dense_values.len()).ok();
-        if x_nodes != NO_NODES {
-            inner.dense_values.extend(weights.iter().map(|w| w.value()));
-        }
+        let w_values = match w_values {
+            Some(at) => Some(at),
+            None => {
+                let at = u32::try_from(inner.dense_values.len()).ok();
+                if x_nodes != NO_NODES {
+                    inner.dense_values.extend(weights.iter().map(|w| w.value()));
+                }
+                at
+            }
+        };
         let unit = u32::try_from(inner.dense.len()).ok();
         let (Some(n), Some(w_values), Some(unit)) = (n, w_values, unit) else {
             panic!("{FULL}");
@@ -1168,6 +1238,50 @@ mod tests {
         let before = tape.edges();
         let _ = crate::dense(&params, &a).count();
         assert_eq!(tape.edges(), before + 2 * 5);
+    }
+
+    #[test]
+    fn a_layers_parameters_are_stored_once_for_its_units_and_calls() {
+        let tape = Tape::new();
+        let params = tape.vars(&[0.5, -1.0, 0.25, 2.0, 1.0, -0.5]);
+        let values = || tape.inner.borrow().dense_values.len();
+        let a = [params[0].sin(), params[1].cos()];
+        // The six parameters' values and the two inputs' values.
+        let _ = crate::dense(&params, &a).count();
+        assert_eq!(values(), 6 + 2);
+        // Again, and with other activations: only their values.
+        let _ = crate::dense(&params, &a).count();
+        let b = [a[0].tanh(), a[1].tanh()];
+        let _ = crate::dense(&params, &b).count();
+        assert_eq!(values(), 8 + 2 + 2);
+        // The second row alone is another run of values (its unit finds
+        // its weights there); not consecutive, each unit copies its own.
+        let _ = crate::dense(&params[3..], &b).count();
+        assert_eq!(values(), 12 + 3 + 2);
+        let shuffled = [
+            params[3], params[4], params[5], params[0], params[1], params[2],
+        ];
+        let _ = crate::dense(&shuffled, &b).count();
+        assert_eq!(values(), 17 + 2 + 2 * 2);
+        let inner = tape.inner.borrow();
+        // Each layer's inputs' values come first: the second row's unit
+        // finds its weights after them in its own run, the shuffled units
+        // copy theirs after their inputs.
+        let units: Vec<_> = inner.dense[inner.dense.len() - 3..].to_vec();
+        let w_values: Vec<u32> = units.iter().map(|u| u.w_values).collect();
+        assert_eq!(w_values, [14, 19, 21]);
+        let weights: Vec<f64> = units
+            .iter()
+            .flat_map(|u| inner.dense_values[u.w_values as usize..][..2].to_vec())
+            .collect();
+        assert_eq!(weights, [2.0, 1.0, 2.0, 1.0, 0.5, -1.0]);
+        drop(inner);
+        // Data as inputs need no weights' values; `clear` forgets them.
+        let _ = crate::dense(&params, &[1.0, 2.0]).count();
+        assert_eq!(values(), 23 + 2);
+        let mut tape = tape;
+        tape.clear();
+        assert!(tape.inner.get_mut().stored.is_empty());
     }
 
     #[test]

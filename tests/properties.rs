@@ -650,4 +650,50 @@ proptest! {
         };
         prop_assert_eq!(run(true), run(false));
     }
+
+    /// Layers whose parameters overlap, repeat from call to call (the tape
+    /// keeps their values once) or are each other's slices record `affine`'s
+    /// units to the bit, each layer's inputs the last outputs so far; also
+    /// a layer again with its last row moved elsewhere among the
+    /// parameters, whose first parameter and count match values the tape
+    /// keeps but whose rows do not.
+    #[test]
+    fn dense_layers_sharing_parameters_are_affine_to_the_bit(
+        theta in prop::collection::vec(-2.0..2.0f64, 24),
+        layers in prop::collection::vec(
+            (0..24usize, 1..4usize, 1..4usize, prop::option::of(0..24usize)),
+            1..10,
+        ),
+    ) {
+        let run = |fused: bool| {
+            let tape = Tape::new();
+            let all = tape.vars(&theta);
+            let mut outputs: Vec<Var> = tape.vars(&[0.3, -0.7, 1.1]).iter().map(|x| x.tanh()).collect();
+            let mut calls: Vec<(Vec<Var>, usize)> = Vec::new();
+            for &(start, n, rows, moved) in &layers {
+                let rows = rows.min((all.len() - start) / (n + 1));
+                let mut params = all[start..][..rows * (n + 1)].to_vec();
+                calls.push((params.clone(), n));
+                // Again, its last row moved (and still on its first node).
+                if let Some(from) = moved.filter(|&from| rows > 1 && from + n < all.len()) {
+                    let last = params.len() - (n + 1);
+                    params[last..].copy_from_slice(&all[from..][..n + 1]);
+                    calls.push((params, n));
+                }
+            }
+            for (params, n) in calls {
+                let x = outputs[outputs.len() - n..].to_vec();
+                let units: Vec<Var> = match fused {
+                    true => dense(&params, &x).collect(),
+                    false => params.chunks(n + 1).map(|r| affine(&r[..n], &x, r[n])).collect(),
+                };
+                outputs.extend(units.iter().map(|u| u.sin()));
+            }
+            let values: Vec<u64> = outputs.iter().map(|u| u.value().to_bits()).collect();
+            let y = outputs.iter().map(|u| u.cos()).sum::<Var>();
+            let grads: Vec<u64> = y.backward().wrt_all(&all).iter().map(|g| g.to_bits()).collect();
+            (values, grads, tape.len(), tape.edges())
+        };
+        prop_assert_eq!(run(true), run(false));
+    }
 }

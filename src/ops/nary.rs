@@ -5,7 +5,7 @@ use core::iter::{Product, Sum};
 
 use num_traits::Float;
 
-use crate::tape::Edges;
+use crate::tape::{Edges, StoredValues};
 use crate::trace::check_custom;
 use crate::var::{common_tape, same_tape};
 use crate::{Tape, Var};
@@ -478,8 +478,11 @@ impl<'a, 't: 'a, F: Float> Product<&'a Var<'t, F>> for Var<'t, F> {
 ///
 /// Each unit has the value, the edges and the gradients that [`affine`]
 /// gives it, to the bit, and takes less room and time: the layer's inputs
-/// are stored once for all its units, and each unit's weights are one run
-/// of consecutive nodes. That needs the layout [`affine`]'s docs suggest,
+/// are stored once for all its units, each unit's weights are one run of
+/// consecutive nodes, and the parameters' values, which are the partials
+/// of the inputs, are stored once for every call of `dense` with them
+/// until [`Tape::clear`] (the layers of a network, sample after sample).
+/// That needs the layout [`affine`]'s docs suggest,
 /// the parameters recorded together with [`Tape::vars`], each row's
 /// weights in order; a row that is not so (constants among its
 /// parameters, a bias among the inputs) is recorded by [`affine`] itself.
@@ -544,11 +547,19 @@ where
         }
         let nodes = (!B::FLOAT).then(|| x.iter().map(|x| x.into_var().node()));
         let inputs = tape.dense_inputs(nodes, x.iter().map(|x| x.into_var().value()));
+        // The units' inputs' partials are their weights' values; a layer's
+        // parameters are usually the same run of nodes for every sample.
+        let params = if B::FLOAT {
+            None
+        } else {
+            tape.dense_params(params)
+        };
         Some(Layer {
             tape,
             inputs,
             below,
             above,
+            params,
         })
     });
     Dense {
@@ -597,6 +608,9 @@ struct Layer<'t, F: Float> {
     /// The lowest and the highest of the inputs' nodes.
     below: u32,
     above: u32,
+    /// The parameters' values, if the tape holds them (only for inputs
+    /// that are variables).
+    params: Option<StoredValues>,
 }
 
 impl<'t, F: Float, B: Operand<'t, F>> Iterator for Dense<'_, 't, F, B> {
@@ -624,6 +638,7 @@ impl<'t, F: Float, B: Operand<'t, F>> Dense<'_, 't, F, B> {
             inputs,
             below,
             above,
+            params,
         }) = self.layer
         {
             // The weights' tape, and whether they are consecutive nodes, are
@@ -642,7 +657,9 @@ impl<'t, F: Float, B: Operand<'t, F>> Dense<'_, 't, F, B> {
             let (low, high) = (first.min(bias), end.max(bias + 1));
             let apart = (bias < first || bias >= end) && (above < low || below >= high);
             if ok && off == 0 && apart {
-                return tape.dense_unit(w, bias, inputs, sum + b.value(), self.caller);
+                let w_values = params.and_then(|p| p.of(first, w.len()));
+                let value = sum + b.value();
+                return tape.dense_unit(w, bias, inputs, value, w_values, self.caller);
             }
         }
         self.affine_unit(w, b)
