@@ -237,12 +237,12 @@ pub(crate) fn common_tape<'t, F: Float>(
 #[inline]
 #[track_caller]
 pub(crate) fn same_tape<F: Float>(a: &Tape<F>, b: &Tape<F>) {
-    assert!(
-        core::ptr::eq(a, b),
-        "tapegrad: cannot combine variables of two different tapes; \
-         record every variable of one computation on the same Tape"
-    );
+    assert!(core::ptr::eq(a, b), "tapegrad: {TWO_TAPES}");
 }
+
+/// What mixing tapes panics with.
+pub(crate) const TWO_TAPES: &str = "cannot combine variables of two different tapes; \
+     record every variable of one computation on the same Tape";
 
 impl<F: Float> From<F> for Var<'_, F> {
     /// A [constant](Var::constant).

@@ -26,6 +26,21 @@ fn refuses_two_tapes<R>(name: &str, op: impl FnOnce() -> R) {
     assert!(message.contains(MIXED), "{name}: {message}");
 }
 
+/// A row of `dense` is reached after the call, inside the iterator: the
+/// message names the line of the call.
+#[test]
+fn dense_of_parameters_on_two_tapes_names_the_line_that_called_it() {
+    let (a, b) = (Tape::<f64>::new(), Tape::<f64>::new());
+    let params = [a.var(1.0), b.var(2.0)];
+    let (units, line) = (dense(&params, &[0.5]), line!());
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| units.count()))
+        .expect_err("two tapes in a row");
+    let message = panic.downcast_ref::<String>().expect("a formatted message");
+    let called_at = format!("tapegrad::dense, called at {}:{line}:", file!());
+    assert!(message.starts_with(&called_at), "{message}");
+    assert!(message.contains(MIXED), "{message}");
+}
+
 #[test]
 fn every_binary_op_refuses_two_tapes() {
     let (a, b) = (Tape::<f64>::new(), Tape::<f64>::new());

@@ -7,7 +7,7 @@ use num_traits::Float;
 
 use crate::tape::{Edges, StoredValues};
 use crate::trace::check_custom;
-use crate::var::{common_tape, same_tape};
+use crate::var::{TWO_TAPES, common_tape, same_tape};
 use crate::{Tape, Var};
 
 /// `Σ xᵢ` as one node with one edge per variable: `∂/∂xᵢ = 1`.
@@ -493,7 +493,7 @@ impl<'a, 't: 'a, F: Float> Product<&'a Var<'t, F>> for Var<'t, F> {
 ///
 /// If `params`' length is not a multiple of `x.len() + 1`, or two variables
 /// are on different tapes (for parameters, when the iterator reaches their
-/// row).
+/// row; the message names the line that called `dense`).
 ///
 /// ```
 /// use tapegrad::{Tape, Var, dense};
@@ -666,11 +666,25 @@ impl<'t, F: Float, B: Operand<'t, F>> Dense<'_, 't, F, B> {
     }
 
     /// A unit recorded as `affine` records it, naming the line that called
-    /// [`dense`] on a traced tape; out of line, as the rare case.
+    /// [`dense`] on a traced tape, and in the panic if its variables are on
+    /// two tapes (the panic's own line is in the iterator); out of line, as
+    /// the rare case.
     #[inline(never)]
     fn affine_unit(&self, w: &[Var<'t, F>], b: Var<'t, F>) -> Var<'t, F> {
-        let traced = b.tape().or_else(|| w.iter().find_map(|w| w.tape()));
-        let _named = traced
+        let inputs = self.x.iter().map(|x| x.into_var());
+        let mut tapes = w
+            .iter()
+            .copied()
+            .chain([b])
+            .chain(inputs)
+            .filter_map(|v| v.tape());
+        let tape = tapes.next();
+        if let Some(first) = tape {
+            let caller = self.caller;
+            let one = tapes.all(|t| core::ptr::eq(t, first));
+            assert!(one, "tapegrad::dense, called at {caller}: {TWO_TAPES}");
+        }
+        let _named = tape
             .filter(|t| t.is_traced())
             .map(|t| TraceAs::new(t, self.caller));
         weighted_sum("dense", w, self.x, Some(b))
