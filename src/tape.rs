@@ -52,7 +52,7 @@ struct DenseUnit {
 
 /// How many of the latest [`StoredValues`] `dense` looks among for its
 /// parameters: a network's layers, called in turn for every sample.
-const STORED_LOOKUP: usize = 8;
+const STORED_LOOKUP: usize = 16;
 
 /// The values of `count` consecutive nodes from `first`, which the dense
 /// value table holds from `at` on: a dense layer's parameters, stored once
