@@ -58,7 +58,7 @@ const STORED_LOOKUP: usize = 16;
 /// value table holds from `at` on: a dense layer's parameters, stored once
 /// for the units of every call of `dense` with them, until the tape is
 /// cleared, where each unit would otherwise copy its weights' values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct StoredValues {
     first: u32,
     count: u32,
