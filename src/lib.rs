@@ -206,7 +206,8 @@
 //!   [`Var::backward_into`] sweeps into a [`Gradients`] kept from step to
 //!   step. A warm training step then allocates only the `Vec`s of
 //!   variables it collects ([`Tape::vars`]'s and your own).
-//! - Trace and check ([`Tape::checked`]) while you debug: it costs about 4×.
+//! - Trace and check ([`Tape::checked`]) while you debug: it costs 3–4×
+//!   the plain tape's time.
 //!
 //! ```
 //! use tapegrad::{Gradients, Tape, affine, loss};
