@@ -112,7 +112,7 @@ impl<F: Float> Gradients<F> {
             let all: Vec<F> = xs
                 .iter()
                 .map(|x| {
-                    shared &= x.tape().is_some_and(|u| core::ptr::eq(t, u));
+                    shared &= x.is_on(t);
                     self.adjoint(x.node() as usize).unwrap_or(self.zero)
                 })
                 .collect();

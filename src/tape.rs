@@ -783,11 +783,10 @@ impl<F: Float> Tape<F> {
         {
             return Some(found);
         }
-        let on_tape = |p: &Var<'_, F>| p.tape().is_some_and(|t| core::ptr::eq(t, self));
         let mut nodes = first..;
         if !params
             .iter()
-            .all(|p| on_tape(p) && Some(p.node()) == nodes.next())
+            .all(|p| p.is_on(self) && Some(p.node()) == nodes.next())
         {
             return None;
         }
@@ -815,16 +814,13 @@ impl<F: Float> Tape<F> {
     ) -> Var<'_, F> {
         let mut inner = self.inner.borrow_mut();
         let n = u32::try_from(weights.len()).ok().filter(|&n| n <= COUNT);
-        let w_values = match w_values {
-            Some(at) => Some(at),
-            None => {
-                let at = u32::try_from(inner.dense_values.len()).ok();
-                if x_nodes != NO_NODES {
-                    inner.dense_values.extend(weights.iter().map(|w| w.value()));
-                }
-                at
+        let w_values = w_values.or_else(|| {
+            let at = u32::try_from(inner.dense_values.len()).ok();
+            if x_nodes != NO_NODES {
+                inner.dense_values.extend(weights.iter().map(|w| w.value()));
             }
-        };
+            at
+        });
         let unit = u32::try_from(inner.dense.len()).ok();
         let (Some(n), Some(w_values), Some(unit)) = (n, w_values, unit) else {
             panic!("{FULL}");

@@ -135,6 +135,12 @@ impl<'t, F: Float> Var<'t, F> {
         self.node
     }
 
+    /// Whether the variable is recorded on `tape` (a constant is on none).
+    #[inline(always)]
+    pub(crate) fn is_on(&self, tape: &Tape<F>) -> bool {
+        self.tape.is_some_and(|t| core::ptr::eq(t, tape))
+    }
+
     /// Records `value` as a function of `self`, with `d = ∂value/∂self`, as
     /// the operation `op`.
     #[inline(always)]
@@ -225,12 +231,29 @@ impl<'t, F: Float> Var<'t, F> {
 pub(crate) fn common_tape<'t, F: Float>(
     args: impl IntoIterator<Item = Var<'t, F>>,
 ) -> Option<&'t Tape<F>> {
-    let mut tapes = args.into_iter().filter_map(|x| x.tape);
-    let first = tapes.next()?;
-    for other in tapes {
-        same_tape(first, other);
+    match one_tape(args) {
+        Ok(tape) => tape,
+        Err(TwoTapes) => panic!("tapegrad: {TWO_TAPES}"),
     }
-    Some(first)
+}
+
+/// Variables of two different tapes, found by [`one_tape`].
+pub(crate) struct TwoTapes;
+
+/// The tape of the variables among `args`, `None` if all are constants, or
+/// [`TwoTapes`] if two of them are on different tapes.
+#[inline]
+pub(crate) fn one_tape<'t, F: Float>(
+    args: impl IntoIterator<Item = Var<'t, F>>,
+) -> Result<Option<&'t Tape<F>>, TwoTapes> {
+    let mut tapes = args.into_iter().filter_map(|x| x.tape);
+    let Some(first) = tapes.next() else {
+        return Ok(None);
+    };
+    match tapes.all(|other| core::ptr::eq(first, other)) {
+        true => Ok(Some(first)),
+        false => Err(TwoTapes),
+    }
 }
 
 /// Panics unless `a` and `b` are the same tape.

@@ -109,10 +109,9 @@ pub fn sum_windows<'t, F: Float, const N: usize>(
     let Some((tape, first)) = xs.iter().find_map(|x| Some((x.tape()?, x.node()))) else {
         return Var::constant(windows_of_values(xs, &term));
     };
-    let on_tape = |x: &Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
     let (mut all_on_tape, mut off, mut node) = (true, 0, first);
     let mut check = |x: &Var<'t, F>| {
-        all_on_tape &= on_tape(x);
+        all_on_tape &= x.is_on(tape);
         off |= x.node() ^ node;
         node = node.wrapping_add(1);
     };

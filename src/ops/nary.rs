@@ -7,7 +7,7 @@ use num_traits::Float;
 
 use crate::tape::{Edges, StoredValues};
 use crate::trace::check_custom;
-use crate::var::{TWO_TAPES, common_tape, same_tape};
+use crate::var::{TWO_TAPES, common_tape, one_tape, same_tape};
 use crate::{Tape, Var};
 
 /// `Σ xᵢ` as one node with one edge per variable: `∂/∂xᵢ = 1`.
@@ -142,7 +142,7 @@ where
     else {
         return Var::constant(plus_c(sum()));
     };
-    let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
+    let on_tape = |x: Var<'t, F>| x.is_on(tape);
     let c_ok = c.is_none_or(on_tape);
     if A::FLOAT == B::FLOAT {
         // Variables times variables (a layer's weights times the
@@ -237,12 +237,11 @@ fn sum_on_tape<'t, F: Float + 't>(
     ok: bool,
     first: u32,
 ) -> (F, bool, Run) {
-    let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
     let start = (F::zero(), ok, 0, first);
     let (sum, ok, off, end) = pairs.fold(start, |(acc, ok, off, next), (v, c)| {
         (
             acc + v.value() * c,
-            ok & on_tape(v),
+            ok & v.is_on(tape),
             off | (v.node() ^ next),
             next.wrapping_add(1),
         )
@@ -531,10 +530,9 @@ where
         // can tell in one step that its weights and bias are not among them.
         let (mut below, mut above) = (u32::MAX, 0);
         if !B::FLOAT {
-            let on_tape = |x: Var<'t, F>| x.tape().is_some_and(|t| core::ptr::eq(t, tape));
             let mut ok = true;
             for x in x.iter().map(|x| x.into_var()) {
-                ok &= on_tape(x);
+                ok &= x.is_on(tape);
                 (below, above) = (below.min(x.node()), above.max(x.node()));
             }
             if !ok {
@@ -644,7 +642,7 @@ impl<'t, F: Float, B: Operand<'t, F>> Dense<'_, 't, F, B> {
             // The weights' tape, and whether they are consecutive nodes, are
             // checked in the pass that sums.
             let first = row[0].node();
-            let bias_ok = b.tape().is_some_and(|t| core::ptr::eq(t, tape));
+            let bias_ok = b.is_on(tape);
             let pairs = w
                 .iter()
                 .zip(self.x)
@@ -672,18 +670,9 @@ impl<'t, F: Float, B: Operand<'t, F>> Dense<'_, 't, F, B> {
     #[inline(never)]
     fn affine_unit(&self, w: &[Var<'t, F>], b: Var<'t, F>) -> Var<'t, F> {
         let inputs = self.x.iter().map(|x| x.into_var());
-        let mut tapes = w
-            .iter()
-            .copied()
-            .chain([b])
-            .chain(inputs)
-            .filter_map(|v| v.tape());
-        let tape = tapes.next();
-        if let Some(first) = tape {
-            let caller = self.caller;
-            let one = tapes.all(|t| core::ptr::eq(t, first));
-            assert!(one, "tapegrad::dense, called at {caller}: {TWO_TAPES}");
-        }
+        let Ok(tape) = one_tape(w.iter().copied().chain([b]).chain(inputs)) else {
+            panic!("tapegrad::dense, called at {}: {TWO_TAPES}", self.caller);
+        };
         let _named = tape
             .filter(|t| t.is_traced())
             .map(|t| TraceAs::new(t, self.caller));
