@@ -161,8 +161,8 @@ fn a_warm_dense_network_step_allocates_nothing() {
 
     let mut step = |tape: &mut Tape, bufs: &mut [Vec<Var<'static>>; 3]| {
         tape.clear();
-        let [params, hidden, outputs] = bufs.each_mut().map(|b| recycle(std::mem::take(b)));
-        let (mut params, mut hidden, mut outputs) = (params, hidden, outputs);
+        let [mut params, mut hidden, mut outputs] =
+            bufs.each_mut().map(|b| recycle(std::mem::take(b)));
         params.extend(theta.iter().map(|&v| tape.var(v)));
         let (first, second) = params.split_at(3 * 8);
         for p in &points {

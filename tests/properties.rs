@@ -610,6 +610,21 @@ proptest! {
     }
 }
 
+/// What two ways of recording must agree on, to the bit: the `outputs`'
+/// values, the gradient of `Σ sin(output)` with respect to `params`, and the
+/// tape's node and edge counts.
+fn recorded(tape: &Tape, outputs: &[Var], params: &[Var]) -> (Vec<u64>, Vec<u64>, usize, usize) {
+    let values = outputs.iter().map(|u| u.value().to_bits()).collect();
+    let y = outputs.iter().map(|u| u.sin()).sum::<Var>();
+    let grads = y
+        .backward()
+        .wrt_all(params)
+        .iter()
+        .map(|g| g.to_bits())
+        .collect();
+    (values, grads, tape.len(), tape.edges())
+}
+
 proptest! {
     /// `dense` records each unit with `affine`'s value, gradient and edges,
     /// to the bit, whatever its inputs: data, activations recorded after
@@ -643,10 +658,7 @@ proptest! {
                 (false, true) => params.chunks(n + 1).map(|r| affine(&r[..n], &floats, r[n])).collect(),
                 (false, false) => params.chunks(n + 1).map(|r| affine(&r[..n], &x, r[n])).collect(),
             };
-            let values: Vec<u64> = units.iter().map(|u| u.value().to_bits()).collect();
-            let y = units.iter().map(|u| u.sin()).sum::<Var>();
-            let grads: Vec<u64> = y.backward().wrt_all(params).iter().map(|g| g.to_bits()).collect();
-            (values, grads, tape.len(), tape.edges())
+            recorded(&tape, &units, params)
         };
         prop_assert_eq!(run(true), run(false));
     }
@@ -689,10 +701,7 @@ proptest! {
                 };
                 outputs.extend(units.iter().map(|u| u.sin()));
             }
-            let values: Vec<u64> = outputs.iter().map(|u| u.value().to_bits()).collect();
-            let y = outputs.iter().map(|u| u.cos()).sum::<Var>();
-            let grads: Vec<u64> = y.backward().wrt_all(&all).iter().map(|g| g.to_bits()).collect();
-            (values, grads, tape.len(), tape.edges())
+            recorded(&tape, &outputs, &all)
         };
         prop_assert_eq!(run(true), run(false));
     }
