@@ -78,11 +78,11 @@ const FLAGS: &[(&str, &str)] = &[
     ),
     (
         "plot",
-        "where to write the loss curve (SVG) [default target/examples-output/]",
+        "where to write the loss curve (SVG) [default examples-output/ in the target directory]",
     ),
     (
         "dot",
-        "where to write one sample's graph (Graphviz DOT) [default target/examples-output/]",
+        "where to write one sample's graph (Graphviz DOT) [default examples-output/ in the target directory]",
     ),
 ];
 

@@ -94,7 +94,7 @@ where
     F: Float + RelativeEq<Epsilon = F>,
     G: for<'t> Fn(&[Var<'t, F>]) -> Var<'t, F>,
 {
-    let mut tape = Tape::new();
+    let mut tape = Tape::default();
     let tape_gradient = {
         let vars = tape.vars(x);
         let grads = f(&vars).backward();

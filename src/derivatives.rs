@@ -33,7 +33,7 @@ where
     F: Float,
     G: for<'t> Fn(&[Var<'t, F>]) -> Var<'t, F>,
 {
-    let tape = Tape::new();
+    let tape = Tape::default();
     let vars = tape.vars(x);
     f(&vars).backward().wrt_all(&vars)
 }
@@ -51,7 +51,7 @@ where
     F: Float,
     G: for<'t> Fn(&[Var<'t, F>]) -> Vec<Var<'t, F>>,
 {
-    let tape = Tape::new();
+    let tape = Tape::default();
     let vars = tape.vars(x);
     f(&vars)
         .iter()
@@ -80,9 +80,9 @@ where
     F: Float,
     G: for<'o, 'i> Fn(&[Var<'i, Var<'o, F>>]) -> Var<'i, Var<'o, F>>,
 {
-    let outer = Tape::new();
+    let outer = Tape::default();
     let x_outer = outer.vars(x);
-    let inner = Tape::new();
+    let inner = Tape::default();
     let x_inner = inner.vars(&x_outer);
     let gradient = f(&x_inner).backward().wrt_all(&x_inner);
     gradient
@@ -114,9 +114,9 @@ where
         v.len(),
         "tapegrad::hvp: x and v must have the same length"
     );
-    let outer = Tape::new();
+    let outer = Tape::default();
     let x_outer = outer.vars(x);
-    let inner = Tape::new();
+    let inner = Tape::default();
     let x_inner = inner.vars(&x_outer);
     let gradient = f(&x_inner).backward().wrt_all(&x_inner);
     let v: Vec<Var<'_, F>> = v.iter().map(|&vi| Var::constant(vi)).collect();

@@ -155,10 +155,9 @@
 //!
 //! `Tape<F>` and `Var<'t, F>` are generic over [`num_traits::Float`], with
 //! `f64` as the default. Everything the backward sweep does is `F`'s own
-//! arithmetic. `Tape::new()` takes its float type from the values you give
-//! it; where only literals decide and the compiler asks for a type (as in
-//! `let y = 3.0 / x`, which `f32` and `f64` would both allow), name it once:
-//! `let tape: Tape = Tape::new();` for `f64`, `Tape::<f32>::new()` for `f32`.
+//! arithmetic. [`Tape::new()`] is a tape of `f64`, as `HashMap::new()` is a
+//! map with the default hasher; `Tape::<f32>::default()` is a tape of `f32`,
+//! and `Tape::<F>::default()` one of `F` in generic code.
 //!
 //! # Training loops, threads and limits
 //!

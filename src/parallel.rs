@@ -107,7 +107,8 @@ impl<F: Float + Send + Sync> Workers<F> {
         );
         let threads = rayon::current_num_threads().max(1);
         while self.tapes.len() < threads {
-            self.tapes.push(Mutex::new((Tape::new(), Gradients::new())));
+            self.tapes
+                .push(Mutex::new((Tape::default(), Gradients::new())));
         }
         let tapes = &self.tapes;
         let parts: Vec<(F, Vec<F>)> = samples

@@ -389,11 +389,9 @@ impl<F: Float> Inner<F> {
         }
     }
 
-    fn with_capacity(nodes: usize) -> Self {
-        let mut all = Vec::with_capacity(nodes.saturating_add(1));
-        all.push(Node::input());
+    fn new() -> Self {
         Inner {
-            nodes: all,
+            nodes: vec![Node::input()],
             parents: Vec::new(),
             partials: Vec::new(),
             inputs: 0,
@@ -408,22 +406,41 @@ impl<F: Float> Inner<F> {
     }
 }
 
-impl<F: Float> Tape<F> {
-    /// An empty tape.
+impl Tape<f64> {
+    /// An empty tape of `f64` variables, as most code wants.
+    ///
+    /// For another float type, or in code generic over `F`, use
+    /// [`Tape::<F>::default()`](Tape::default), as `HashMap::new()` is for
+    /// the default hasher and `HashMap::default()` for any.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(2.0);
+    /// let y = 3.0 / x;
+    /// assert_eq!(y.backward().wrt(&x), -0.75); // d/dx 3/x = −3/x²
+    ///
+    /// let tape32 = tapegrad::Tape::<f32>::default();
+    /// assert_eq!(tape32.var(2.0).value(), 2.0f32);
+    /// ```
     pub fn new() -> Self {
-        Self::with_capacity(0)
+        Self::default()
     }
 
-    /// An empty tape with room for `nodes` nodes of up to two parents each
-    /// before it reallocates.
+    /// An empty `f64` tape with room for `nodes` nodes of up to two parents
+    /// each before it reallocates; [`reserve`](Tape::reserve) does the same
+    /// for a tape of any float type.
     pub fn with_capacity(nodes: usize) -> Self {
-        Tape {
-            id: Recording {
-                tape: fresh_id(),
-                generation: fresh_id(),
-            },
-            inner: RefCell::new(Inner::with_capacity(nodes)),
-        }
+        let tape = Self::new();
+        tape.reserve(nodes);
+        tape
+    }
+}
+
+impl<F: Float> Tape<F> {
+    /// Makes room for at least `nodes` more nodes of up to two parents each
+    /// before the tape reallocates, as [`Vec::reserve`].
+    pub fn reserve(&self, nodes: usize) {
+        self.inner.borrow_mut().nodes.reserve(nodes);
     }
 
     /// An empty tape that also remembers each node's operation and value,
@@ -441,7 +458,7 @@ impl<F: Float> Tape<F> {
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     pub fn traced() -> Self {
-        let tape = Self::new();
+        let tape = Self::default();
         tape.inner.borrow_mut().trace = Some(Trace::new(false));
         tape
     }
@@ -472,7 +489,7 @@ impl<F: Float> Tape<F> {
     /// }
     /// ```
     pub fn checked() -> Self {
-        let tape = Self::new();
+        let tape = Self::default();
         tape.inner.borrow_mut().trace = Some(Trace::new(true));
         tape
     }
@@ -1144,9 +1161,17 @@ impl<F> Edges<'_, F> {
     }
 }
 
+/// An empty tape of any float type: `Tape::<f32>::default()`, or
+/// `Tape::<F>::default()` in generic code.
 impl<F: Float> Default for Tape<F> {
     fn default() -> Self {
-        Self::new()
+        Tape {
+            id: Recording {
+                tape: fresh_id(),
+                generation: fresh_id(),
+            },
+            inner: RefCell::new(Inner::new()),
+        }
     }
 }
 

@@ -27,7 +27,7 @@ macro_rules! agree {
                 // one side's libm call at compile time, correctly rounded,
                 // and the runtime `tanhf` can differ from that by an ulp.
                 let (a, b) = core::hint::black_box((lit::<F>(a), lit::<F>(b)));
-                let tape = Tape::<F>::new();
+                let tape = Tape::<F>::default();
                 let (x, y) = (tape.var(a), tape.var(b));
                 let out = f(x, y);
                 let grads = out.backward();
@@ -140,7 +140,7 @@ fn rosenbrock_both_ways<F: Real>() {
         .into_iter()
         .map(lit)
         .collect();
-    let tape = Tape::<F>::new();
+    let tape = Tape::<F>::default();
     let x = tape.vars(&xs);
     let terms: Vec<Var<F>> = x
         .windows(2)
@@ -366,7 +366,7 @@ fn infinite_partial_both_ways<F: Real>() {
         runs.set(runs.get() + 1);
         a.sqrt() + b
     };
-    let tape = Tape::<F>::new();
+    let tape = Tape::<F>::default();
     let x = tape.vars(&[F::zero(), F::one()]);
     let by_node = (x[0].sqrt() + x[1]).backward();
     let fused = Var::fused("f", [x[0], x[1]], term).backward();

@@ -445,7 +445,7 @@ fn operators_on_references_match_operators_on_values() {
 
 #[test]
 fn f32_tapes_work_like_f64_tapes() {
-    let tape = Tape::<f32>::new();
+    let tape = Tape::<f32>::default();
     let x = tape.var(2.0);
     let y = x.powi(2) + 1.0_f32 / x;
     assert_eq!(y.value(), 4.5);

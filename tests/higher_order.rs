@@ -176,9 +176,9 @@ fn third_derivative(
 ) -> f64 {
     let t1 = Tape::new();
     let x1 = t1.var(x0);
-    let t2 = Tape::new();
+    let t2 = Tape::default();
     let x2 = t2.var(x1);
-    let t3 = Tape::new();
+    let t3 = Tape::default();
     let x3 = t3.var(x2);
     let first = f(x3).backward().wrt(&x3); // a Var on t2
     let second = first.backward().wrt(&x2); // a Var on t1

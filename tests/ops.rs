@@ -38,7 +38,7 @@ macro_rules! unary {
             fn matches_finite_differences_f32() {
                 for p in $points {
                     let p32 = p as f32;
-                    let tape = Tape::<f32>::new();
+                    let tape = Tape::<f32>::default();
                     let $x = tape.var(p32);
                     let y: Var<f32> = $op;
                     let grad = y.backward().wrt(&$x);
@@ -60,7 +60,7 @@ macro_rules! unary {
             type F = $F;
             for p in $points {
                 let p = p as F;
-                let tape = Tape::<F>::new();
+                let tape = Tape::<F>::default();
                 let $x = tape.var(p);
                 let y: Var<F> = $op;
                 let grad = y.backward().wrt(&$x);
@@ -156,7 +156,7 @@ macro_rules! binary {
             fn matches_finite_differences_f32() {
                 for (a, b) in $points {
                     let (a, b) = (a as f32, b as f32);
-                    let tape = Tape::<f32>::new();
+                    let tape = Tape::<f32>::default();
                     let ($x, $y) = (tape.var(a), tape.var(b));
                     let grads = { let out: Var<f32> = $op; out.backward() };
                     let f = |a: f64, b: f64| {
@@ -182,7 +182,7 @@ macro_rules! binary {
             type F = $F;
             for (a, b) in $points {
                 let (a, b) = (a as F, b as F);
-                let tape = Tape::<F>::new();
+                let tape = Tape::<F>::default();
                 let ($x, $y) = (tape.var(a), tape.var(b));
                 let out: Var<F> = $op;
                 let grads = out.backward();

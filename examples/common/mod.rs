@@ -11,10 +11,15 @@ pub mod plot;
 pub mod prep;
 pub mod rng;
 
-/// Where the examples write their plots and graphs unless told otherwise.
+/// Where the examples write their plots and graphs unless a flag says
+/// otherwise: `examples-output/` in the target directory the example was
+/// built in, wherever `CARGO_TARGET_DIR` or cargo's configuration put it.
 pub fn output_path(file: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("examples-output")
-        .join(file)
+    // The example runs as `<target>/<profile>/examples/<name>`.
+    let exe = std::env::current_exe().expect("the example's own path");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("an example runs from <target>/<profile>/examples/");
+    target.join("examples-output").join(file)
 }

@@ -1,12 +1,15 @@
-//! tapegrad, scalar (the generic functions of `data.rs`, one node per
-//! elementary op) and idiomatic (`affine`, `dense`, fused ops), each on a tape
-//! reused from call to call as a training loop would.
+//! tapegrad: scalar (the `Float`-generic functions of `data.rs`, one node
+//! per elementary op), the same out of line, and idiomatic (`affine`,
+//! `dense`, fused ops, as the docs teach), each on a tape reused from call to
+//! call as a training loop would.
 
 use std::cell::RefCell;
 
 use tapegrad::{Gradients, Tape, Var, affine, dense, loss, sum_windows};
 
+use crate::Workload;
 use crate::data::{Chain, Logreg, Mlp, Rosenbrock, SIZES};
+use crate::no_inline::wrap;
 
 thread_local! {
     static TAPE: RefCell<(Tape, Gradients)> = RefCell::new((Tape::new(), Gradients::new()));
@@ -23,8 +26,12 @@ fn gradient(x: &[f64], f: impl for<'t> FnOnce(&[Var<'t>]) -> Var<'t>) -> Vec<f64
     })
 }
 
-pub fn logreg_scalar(w: &Logreg) -> Vec<f64> {
-    gradient(&w.theta, |t| w.loss(t))
+pub fn scalar<W: Workload>(w: &W) -> Vec<f64> {
+    gradient(w.point(), |x| w.value(x))
+}
+
+pub fn out_of_line<W: Workload>(w: &W) -> Vec<f64> {
+    gradient(w.point(), |x| w.value(&wrap(x)).0)
 }
 
 pub fn logreg_idiomatic(w: &Logreg) -> Vec<f64> {
@@ -35,26 +42,14 @@ pub fn logreg_idiomatic(w: &Logreg) -> Vec<f64> {
     })
 }
 
-pub fn chain_scalar(c: &Chain) -> Vec<f64> {
-    gradient(&[c.x], |x| c.value(x[0]))
-}
-
 pub fn chain_idiomatic(c: &Chain) -> Vec<f64> {
     gradient(&[c.x], |x| (0..c.n).fold(x[0], |y, _| y.sigmoid()))
-}
-
-pub fn rosenbrock_scalar(r: &Rosenbrock) -> Vec<f64> {
-    gradient(&r.x, |x| Rosenbrock::value(x))
 }
 
 pub fn rosenbrock_idiomatic(r: &Rosenbrock) -> Vec<f64> {
     gradient(&r.x, |x| {
         sum_windows(x, |[a, b]| 100.0 * (b - a * a).powi(2) + (1.0 - a).powi(2))
     })
-}
-
-pub fn mlp_scalar(m: &Mlp) -> Vec<f64> {
-    gradient(&m.theta, |t| m.loss(t))
 }
 
 pub fn mlp_idiomatic(m: &Mlp) -> Vec<f64> {

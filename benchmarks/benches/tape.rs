@@ -1,20 +1,17 @@
 //! Record + backward against the plain `f64` function, on two small
-//! workloads. Run with `cargo bench --bench tape`.
+//! workloads. Run with `cargo bench -p tapegrad-benchmarks --bench tape`.
 //!
 //! `checked_mode` shows what `Tape::checked` costs when it is on; `scaling`
 //! the time per node from 10³ to 10⁷ nodes.
 //!
 //! The full comparison (hand-written gradients, peer crates, all four
-//! workloads of the performance issue) is `benches/workloads`.
+//! workloads) is the ratio harness, `cargo run --release -p tapegrad-benchmarks`.
 
 use std::hint::black_box;
 
-#[allow(dead_code)] // the examples use all of it, the benches part
-#[path = "../examples/common/rng.rs"]
-mod rng;
-
 use criterion::{Criterion, criterion_group, criterion_main};
 use tapegrad::{Gradients, Tape};
+use tapegrad_benchmarks::data::Rng;
 
 /// x passed through `sigmoid` `n` times.
 fn chain_plain(x: f64, n: usize) -> f64 {
@@ -41,8 +38,8 @@ fn chain(c: &mut Criterion) {
 
 /// A deterministic data set of the breast-cancer shape: 569 × 30.
 fn data() -> (Vec<Vec<f64>>, Vec<f64>) {
-    let mut rng = rng::Rng::new(5);
-    let mut next = move || rng.range(-1.0, 1.0);
+    let mut rng = Rng::new(5);
+    let mut next = move || rng.uniform();
     let x: Vec<Vec<f64>> = (0..569)
         .map(|_| (0..30).map(|_| next()).collect())
         .collect();

@@ -2,24 +2,21 @@
 //! `parallel::Workers` kept from call to call as a training loop keeps them
 //! (`N_threads`), and `parallel::sum_over_samples` with new tapes every call
 //! (`N_threads_new_tapes`). Run with
-//! `cargo bench --features parallel --bench parallel`.
+//! `cargo bench -p tapegrad-benchmarks --bench parallel`.
 
 use std::hint::black_box;
 
-#[allow(dead_code)] // the examples use all of it, the benches part
-#[path = "../examples/common/rng.rs"]
-mod rng;
-
 use criterion::{Criterion, criterion_group, criterion_main};
 use tapegrad::{Var, affine, loss, parallel};
+use tapegrad_benchmarks::data::Rng;
 
 /// A sample: 30 features, then the label.
 type Sample = [f64; 31];
 
 /// 100,000 samples, from a fixed generator, stored contiguously.
 fn data() -> (Vec<Sample>, Vec<f64>) {
-    let mut rng = rng::Rng::new(7);
-    let mut next = move || rng.range(-1.0, 1.0);
+    let mut rng = Rng::new(7);
+    let mut next = move || rng.uniform();
     let samples = (0..100_000)
         .map(|_| {
             let mut sample = [0.0; 31];

@@ -1,0 +1,162 @@
+//! Ratios that hold on a noisy machine: each row is timed in slices that
+//! alternate with slices of the plain function, so that both run in the same
+//! phase of the machine. A round's ratio is the median of its pairs' ratios;
+//! a row's figure is the median over rounds, with their spread.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use crate::{Workload, rows};
+
+/// How long and how often to time.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// Rounds over all rows; each row's figure is the median over them.
+    pub rounds: usize,
+    /// Plain–row pairs of slices in one round of one row.
+    pub pairs: usize,
+    /// How long one slice lasts (at least one call).
+    pub slice: Duration,
+}
+
+/// One row's figures: per round, the median of its pairs.
+#[derive(Clone, Debug)]
+pub struct Measured {
+    pub workload: &'static str,
+    pub row: &'static str,
+    /// The row's time over the plain function's, one per round.
+    pub ratios: Vec<f64>,
+    /// Seconds a call of the row, one per round.
+    pub seconds: Vec<f64>,
+    /// Seconds a call of the plain function, one per round.
+    pub plain_seconds: Vec<f64>,
+}
+
+impl Measured {
+    /// The median ratio over rounds.
+    pub fn ratio(&self) -> f64 {
+        median(&self.ratios)
+    }
+}
+
+/// The median of a non-empty slice.
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+/// Seconds a call of `f`, over `calls` calls.
+fn per_call(f: &mut dyn FnMut(), calls: usize) -> f64 {
+    let start = Instant::now();
+    for _ in 0..calls {
+        f();
+    }
+    start.elapsed().as_secs_f64() / calls as f64
+}
+
+/// How many calls of `f` fill a slice: timed over at least a slice's length.
+fn calibrate(f: &mut dyn FnMut(), slice: Duration) -> usize {
+    let (mut calls, mut spent) = (1usize, 0.0);
+    while spent < slice.as_secs_f64() {
+        spent = per_call(f, calls) * calls as f64;
+        calls *= 2;
+    }
+    let each = spent / (calls / 2) as f64;
+    ((slice.as_secs_f64() / each).round() as usize).max(1)
+}
+
+/// Times every row of `w` against its plain function.
+pub fn measure<W: Workload>(w: &W, settings: Settings) -> Vec<Measured> {
+    let mut plain = || {
+        black_box(black_box(w).plain());
+    };
+    let plain_calls = calibrate(&mut plain, settings.slice);
+    let mut rows = rows(w);
+    let calls: Vec<usize> = rows
+        .iter_mut()
+        .map(|row| calibrate(&mut || drop(black_box((row.gradient)())), settings.slice))
+        .collect();
+    let mut measured: Vec<Measured> = rows
+        .iter()
+        .map(|row| Measured {
+            workload: W::NAME,
+            row: row.name,
+            ratios: Vec::new(),
+            seconds: Vec::new(),
+            plain_seconds: Vec::new(),
+        })
+        .collect();
+    for _ in 0..settings.rounds {
+        for ((row, &n), m) in rows.iter_mut().zip(&calls).zip(&mut measured) {
+            let (mut ratios, mut times, mut plains) = (vec![], vec![], vec![]);
+            for _ in 0..settings.pairs {
+                let p = per_call(&mut plain, plain_calls);
+                let t = per_call(&mut || drop(black_box((row.gradient)())), n);
+                ratios.push(t / p);
+                times.push(t);
+                plains.push(p);
+            }
+            m.ratios.push(median(&ratios));
+            m.seconds.push(median(&times));
+            m.plain_seconds.push(median(&plains));
+        }
+    }
+    measured
+}
+
+/// A duration in seconds, in the unit that suits it.
+pub fn human(seconds: f64) -> String {
+    match seconds {
+        s if s < 1e-6 => format!("{:.0} ns", s * 1e9),
+        s if s < 1e-3 => format!("{:.1} µs", s * 1e6),
+        s => format!("{:.2} ms", s * 1e3),
+    }
+}
+
+/// The table of one workload's rows: median ratio, spread, time a call.
+pub fn table(measured: &[Measured]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let Some(first) = measured.first() else {
+        return out;
+    };
+    let plain: Vec<f64> = measured
+        .iter()
+        .flat_map(|m| m.plain_seconds.clone())
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} (plain: {} a call, median of all slices)",
+        first.workload,
+        human(median(&plain))
+    );
+    let _ = writeln!(
+        out,
+        "  {:<24} {:>9}  {:>15}  {:>10}",
+        "row", "× plain", "rounds' spread", "a call"
+    );
+    for m in measured {
+        let (lo, hi) = m
+            .ratios
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(lo, hi), &r| {
+                (lo.min(r), hi.max(r))
+            });
+        let _ = writeln!(
+            out,
+            "  {:<24} {:>9.2}  {:>7.2} – {:<5.2}  {:>10}",
+            m.row,
+            m.ratio(),
+            lo,
+            hi,
+            human(median(&m.seconds))
+        );
+    }
+    out
+}

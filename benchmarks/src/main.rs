@@ -1,0 +1,141 @@
+//! The ratio harness: every implementation of the four workloads timed in
+//! slices interleaved with the plain function, the table of ratios, and the
+//! targets of `benchmarks/targets.toml` checked as pass or fail.
+//!
+//! `cargo run --release -p tapegrad-benchmarks -- --help`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tapegrad_benchmarks::data::{Chain, Logreg, Mlp, Rosenbrock};
+use tapegrad_benchmarks::harness::{Measured, Settings, measure, table};
+use tapegrad_benchmarks::targets::{Targets, Verdict, line};
+use tapegrad_benchmarks::{Workload, verify};
+
+const HELP: &str = "\
+Times every implementation of the workloads against the plain function, in
+slices that alternate with it, and checks the targets.
+
+usage: cargo run --release -p tapegrad-benchmarks -- [options]
+
+  --rounds N      rounds over all rows; figures are medians over them [5]
+  --pairs N       plain/row pairs of slices per row and round [5]
+  --slice-ms N    length of one slice in milliseconds [10]
+  --workload W    only W (logreg, chain, rosenbrock, mlp); repeatable
+  --targets PATH  the targets file [benchmarks/targets.toml]
+  --verify        check every gradient against the hand-written one, time nothing
+  -h, --help      this text";
+
+struct Options {
+    settings: Settings,
+    workloads: Vec<String>,
+    targets: PathBuf,
+    verify_only: bool,
+}
+
+fn options() -> Result<Options, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut o = Options {
+        settings: Settings {
+            rounds: 5,
+            pairs: 5,
+            slice: Duration::from_millis(10),
+        },
+        workloads: Vec::new(),
+        targets: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("targets.toml"),
+        verify_only: false,
+    };
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("rounds") => o.settings.rounds = parser.value()?.parse()?,
+            Long("pairs") => o.settings.pairs = parser.value()?.parse()?,
+            Long("slice-ms") => o.settings.slice = Duration::from_millis(parser.value()?.parse()?),
+            Long("workload") => o.workloads.push(parser.value()?.string()?),
+            Long("targets") => o.targets = parser.value()?.into(),
+            Long("verify") => o.verify_only = true,
+            Short('h') | Long("help") => {
+                println!("{HELP}");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    if o.settings.rounds == 0 || o.settings.pairs == 0 {
+        return Err("--rounds and --pairs must be at least 1".into());
+    }
+    Ok(o)
+}
+
+/// Verifies, then (unless only verifying) times, one workload.
+fn run<W: Workload>(w: W, o: &Options, all: &mut Vec<Measured>) {
+    if !o.workloads.is_empty() && !o.workloads.iter().any(|n| n == W::NAME) {
+        return;
+    }
+    verify(&w);
+    println!(
+        "{}: every gradient agrees with the hand-written one",
+        W::NAME
+    );
+    if !o.verify_only {
+        let measured = measure(&w, o.settings);
+        print!("{}", table(&measured));
+        all.extend(measured);
+    }
+}
+
+fn main() -> ExitCode {
+    let o = match options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}\n\n{HELP}");
+            return ExitCode::from(2);
+        }
+    };
+    let targets = match std::fs::read_to_string(&o.targets)
+        .map_err(|e| e.to_string())
+        .and_then(|text| Targets::parse(&text).map_err(|e| e.to_string()))
+    {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {e}", o.targets.display());
+            return ExitCode::from(2);
+        }
+    };
+    if !o.verify_only {
+        let s = o.settings;
+        println!(
+            "{} rounds of {} pairs of {} ms slices; ratios are medians over rounds",
+            s.rounds,
+            s.pairs,
+            s.slice.as_millis()
+        );
+    }
+    let mut all = Vec::new();
+    run(Logreg::default(), &o, &mut all);
+    run(Chain::new(10_000), &o, &mut all);
+    run(Rosenbrock::new(10_000), &o, &mut all);
+    run(Mlp::default(), &o, &mut all);
+    if o.verify_only {
+        return ExitCode::SUCCESS;
+    }
+
+    println!(
+        "\ntargets: verdict, median figure, rounds within {:.0} % of the line ({:.0} % must be)",
+        targets.tolerance * 100.0,
+        targets.rounds_within * 100.0
+    );
+    let mut failed = 0;
+    for (t, w, v) in targets.check(&all) {
+        if !matches!(v, Verdict::NotRun) {
+            println!("{}", line(t, w, &v));
+        }
+        failed += usize::from(matches!(v, Verdict::Fail { .. }));
+    }
+    if failed > 0 {
+        println!("{failed} targets failed");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
