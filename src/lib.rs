@@ -183,8 +183,8 @@
 //!
 //! # Performance
 //!
-//! A node costs about 10 ns to record and sweep back on the machines of
-//! this crate's benchmarks (9–13 ns, flat from 10³ to 10⁷ nodes), and a
+//! A node costs about 8 ns to record and sweep back on the machine of this
+//! crate's benchmarks (7.5–8.1 ns, flat from 10³ to 10⁷ nodes), and a
 //! binary op 24 bytes in `f64`. The fast way to write a model follows from
 //! that:
 //!
@@ -205,8 +205,8 @@
 //!   [`Var::backward_into`] sweeps into a [`Gradients`] kept from step to
 //!   step. A warm training step then allocates only the `Vec`s of
 //!   variables it collects ([`Tape::vars`]'s and your own).
-//! - Trace and check ([`Tape::checked`]) while you debug: it costs 3–4×
-//!   the plain tape's time.
+//! - Trace and check ([`Tape::checked`]) while you debug: it costs about
+//!   3× the plain tape's time.
 //!
 //! ```
 //! use tapegrad::{Gradients, Tape, affine, loss};
@@ -230,7 +230,9 @@
 //! ```
 //!
 //! `BENCHMARKS.md` in the repository compares tapegrad with the plain
-//! function, a hand-written gradient and the other Rust crates.
+//! function, a hand-written gradient, the other Rust autodiff crates and
+//! two tensor crates, as ratios timed in slices interleaved with the plain
+//! function (`cargo run --release -p tapegrad-benchmarks`).
 //!
 //! # When a loss turns into NaN
 //!

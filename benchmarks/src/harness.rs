@@ -3,8 +3,12 @@
 //! phase of the machine. A round's ratio is the median of its pairs' ratios;
 //! a row's figure is the median over rounds, with their spread.
 
+use std::collections::HashMap;
 use std::hint::black_box;
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
 
 use crate::{Workload, rows};
 
@@ -110,6 +114,68 @@ pub fn measure<W: Workload>(w: &W, settings: Settings) -> Vec<Measured> {
     measured
 }
 
+/// One row of a saved run: its median ratio and spread.
+#[derive(Debug, Serialize, Deserialize)]
+struct Saved {
+    workload: String,
+    row: String,
+    ratio: f64,
+    lowest: f64,
+    highest: f64,
+    rounds: usize,
+}
+
+/// The median ratios of an earlier run, to compare a change with
+/// (`benchmarks/baseline.csv` holds the foundations' run).
+#[derive(Debug, Default)]
+pub struct Baseline(HashMap<(String, String), f64>);
+
+impl Baseline {
+    /// Reads a file written by [`save`].
+    pub fn load(path: &Path) -> Result<Self, csv::Error> {
+        let mut map = HashMap::new();
+        for saved in csv::Reader::from_path(path)?.deserialize() {
+            let saved: Saved = saved?;
+            map.insert((saved.workload, saved.row), saved.ratio);
+        }
+        Ok(Baseline(map))
+    }
+
+    /// The baseline's median ratio of `row` of `workload`.
+    pub fn ratio(&self, workload: &str, row: &str) -> Option<f64> {
+        self.0
+            .get(&(workload.to_string(), row.to_string()))
+            .copied()
+    }
+}
+
+/// Writes every row's median ratio and spread as CSV.
+pub fn save(measured: &[Measured], path: &Path) -> Result<(), csv::Error> {
+    let mut out = csv::Writer::from_path(path)?;
+    for m in measured {
+        let (lowest, highest) = spread(&m.ratios);
+        out.serialize(Saved {
+            workload: m.workload.to_string(),
+            row: m.row.to_string(),
+            ratio: m.ratio(),
+            lowest,
+            highest,
+            rounds: m.ratios.len(),
+        })?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The lowest and the highest of the rounds.
+fn spread(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
+            (lo.min(r), hi.max(r))
+        })
+}
+
 /// A duration in seconds, in the unit that suits it.
 pub fn human(seconds: f64) -> String {
     match seconds {
@@ -119,8 +185,9 @@ pub fn human(seconds: f64) -> String {
     }
 }
 
-/// The table of one workload's rows: median ratio, spread, time a call.
-pub fn table(measured: &[Measured]) -> String {
+/// The table of one workload's rows: median ratio, spread, time a call,
+/// and the change from the baseline's ratio where there is one.
+pub fn table(measured: &[Measured], baseline: Option<&Baseline>) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let Some(first) = measured.first() else {
@@ -136,19 +203,23 @@ pub fn table(measured: &[Measured]) -> String {
         first.workload,
         human(median(&plain))
     );
-    let _ = writeln!(
+    let _ = write!(
         out,
         "  {:<24} {:>9}  {:>15}  {:>10}",
         "row", "× plain", "rounds' spread", "a call"
     );
+    let _ = writeln!(
+        out,
+        "{}",
+        if baseline.is_some() {
+            "  × baseline"
+        } else {
+            ""
+        }
+    );
     for m in measured {
-        let (lo, hi) = m
-            .ratios
-            .iter()
-            .fold((f64::INFINITY, 0.0f64), |(lo, hi), &r| {
-                (lo.min(r), hi.max(r))
-            });
-        let _ = writeln!(
+        let (lo, hi) = spread(&m.ratios);
+        let _ = write!(
             out,
             "  {:<24} {:>9.2}  {:>7.2} – {:<5.2}  {:>10}",
             m.row,
@@ -157,6 +228,29 @@ pub fn table(measured: &[Measured]) -> String {
             hi,
             human(median(&m.seconds))
         );
+        match baseline.map(|b| b.ratio(m.workload, m.row)) {
+            Some(Some(base)) => writeln!(out, "  {:>10.3}", m.ratio() / base),
+            Some(None) => writeln!(out, "  {:>10}", "new"),
+            None => writeln!(out),
+        }
+        .expect("a String takes any write");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn a_slice_holds_at_least_one_call() {
+        let mut slow = || std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(calibrate(&mut slow, Duration::from_micros(10)), 1);
+    }
 }

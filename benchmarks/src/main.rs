@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use tapegrad_benchmarks::data::{Chain, Logreg, Mlp, Rosenbrock};
-use tapegrad_benchmarks::harness::{Measured, Settings, measure, table};
+use tapegrad_benchmarks::harness::{Baseline, Measured, Settings, measure, save, table};
 use tapegrad_benchmarks::targets::{Targets, Verdict, line};
 use tapegrad_benchmarks::{Workload, verify};
 
@@ -24,6 +24,8 @@ usage: cargo run --release -p tapegrad-benchmarks -- [options]
   --slice-ms N    length of one slice in milliseconds [10]
   --workload W    only W (logreg, chain, rosenbrock, mlp); repeatable
   --targets PATH  the targets file [benchmarks/targets.toml]
+  --baseline PATH an earlier run's ratios to compare with [benchmarks/baseline.csv]
+  --save PATH     write this run's ratios as CSV, a baseline for later runs
   --verify        check every gradient against the hand-written one, time nothing
   -h, --help      this text";
 
@@ -31,6 +33,8 @@ struct Options {
     settings: Settings,
     workloads: Vec<String>,
     targets: PathBuf,
+    baseline: PathBuf,
+    save: Option<PathBuf>,
     verify_only: bool,
 }
 
@@ -44,6 +48,8 @@ fn options() -> Result<Options, lexopt::Error> {
         },
         workloads: Vec::new(),
         targets: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("targets.toml"),
+        baseline: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("baseline.csv"),
+        save: None,
         verify_only: false,
     };
     let mut parser = lexopt::Parser::from_env();
@@ -54,6 +60,8 @@ fn options() -> Result<Options, lexopt::Error> {
             Long("slice-ms") => o.settings.slice = Duration::from_millis(parser.value()?.parse()?),
             Long("workload") => o.workloads.push(parser.value()?.string()?),
             Long("targets") => o.targets = parser.value()?.into(),
+            Long("baseline") => o.baseline = parser.value()?.into(),
+            Long("save") => o.save = Some(parser.value()?.into()),
             Long("verify") => o.verify_only = true,
             Short('h') | Long("help") => {
                 println!("{HELP}");
@@ -69,7 +77,7 @@ fn options() -> Result<Options, lexopt::Error> {
 }
 
 /// Verifies, then (unless only verifying) times, one workload.
-fn run<W: Workload>(w: W, o: &Options, all: &mut Vec<Measured>) {
+fn run<W: Workload>(w: W, o: &Options, baseline: Option<&Baseline>, all: &mut Vec<Measured>) {
     if !o.workloads.is_empty() && !o.workloads.iter().any(|n| n == W::NAME) {
         return;
     }
@@ -80,7 +88,7 @@ fn run<W: Workload>(w: W, o: &Options, all: &mut Vec<Measured>) {
     );
     if !o.verify_only {
         let measured = measure(&w, o.settings);
-        print!("{}", table(&measured));
+        print!("{}", table(&measured, baseline));
         all.extend(measured);
     }
 }
@@ -103,6 +111,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A missing baseline file is no error: the targets against it wait.
+    let baseline = match Baseline::load(&o.baseline) {
+        Ok(b) => Some(b),
+        Err(e) if o.baseline.exists() => {
+            eprintln!("error: {}: {e}", o.baseline.display());
+            return ExitCode::from(2);
+        }
+        Err(_) => None,
+    };
     if !o.verify_only {
         let s = o.settings;
         println!(
@@ -111,12 +128,16 @@ fn main() -> ExitCode {
             s.pairs,
             s.slice.as_millis()
         );
+        if baseline.is_some() {
+            println!("baseline: {}", o.baseline.display());
+        }
     }
     let mut all = Vec::new();
-    run(Logreg::default(), &o, &mut all);
-    run(Chain::new(10_000), &o, &mut all);
-    run(Rosenbrock::new(10_000), &o, &mut all);
-    run(Mlp::default(), &o, &mut all);
+    let b = baseline.as_ref();
+    run(Logreg::default(), &o, b, &mut all);
+    run(Chain::new(10_000), &o, b, &mut all);
+    run(Rosenbrock::new(10_000), &o, b, &mut all);
+    run(Mlp::default(), &o, b, &mut all);
     if o.verify_only {
         return ExitCode::SUCCESS;
     }
@@ -127,7 +148,14 @@ fn main() -> ExitCode {
         targets.rounds_within * 100.0
     );
     let mut failed = 0;
-    for (t, w, v) in targets.check(&all) {
+    if let Some(path) = &o.save {
+        if let Err(e) = save(&all, path) {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        println!("\nratios saved to {}", path.display());
+    }
+    for (t, w, v) in targets.check(&all, b) {
         if !matches!(v, Verdict::NotRun) {
             println!("{}", line(t, w, &v));
         }

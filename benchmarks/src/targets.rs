@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::harness::{Measured, median};
+use crate::harness::{Baseline, Measured, median};
 
 /// `targets.toml`: the tolerance, and every target.
 #[derive(Debug, Deserialize)]
@@ -27,7 +27,8 @@ pub struct Target {
     pub from: String,
     pub workloads: Vec<String>,
     pub row: String,
-    /// Compare with this row's ratio instead of the plain function.
+    /// Compare with this row's ratio instead of the plain function; with
+    /// `"baseline"`, the same row's median ratio in the baseline run.
     pub ratio_to: Option<String>,
     /// Compare the overhead (ratio − 1) with the lowest of these rows'.
     pub overhead_to: Option<Vec<String>>,
@@ -47,7 +48,8 @@ pub enum Verdict {
         within: usize,
         rounds: usize,
     },
-    /// A row it names is not built yet (a later issue adds it).
+    /// A row it names is not built yet (a later issue adds it), or is not
+    /// in the baseline.
     Pending { missing: String },
     /// The workload was not measured in this run.
     NotRun,
@@ -60,17 +62,27 @@ impl Targets {
     }
 
     /// Every target on every workload it names, with its verdict.
-    pub fn check<'a>(&'a self, measured: &[Measured]) -> Vec<(&'a Target, &'a str, Verdict)> {
+    pub fn check<'a>(
+        &'a self,
+        measured: &[Measured],
+        baseline: Option<&Baseline>,
+    ) -> Vec<(&'a Target, &'a str, Verdict)> {
         let mut out = Vec::new();
         for t in &self.target {
             for w in &t.workloads {
-                out.push((t, w.as_str(), self.verdict(t, w, measured)));
+                out.push((t, w.as_str(), self.verdict(t, w, measured, baseline)));
             }
         }
         out
     }
 
-    fn verdict(&self, t: &Target, workload: &str, measured: &[Measured]) -> Verdict {
+    fn verdict(
+        &self,
+        t: &Target,
+        workload: &str,
+        measured: &[Measured],
+        baseline: Option<&Baseline>,
+    ) -> Verdict {
         if !measured.iter().any(|m| m.workload == workload) {
             return Verdict::NotRun;
         }
@@ -78,11 +90,17 @@ impl Targets {
             measured
                 .iter()
                 .find(|m| m.workload == workload && m.row == row)
-                .ok_or_else(|| row.to_string())
+                .ok_or_else(|| format!("row \"{row}\""))
         };
         let figures = || -> Result<Vec<f64>, String> {
             let row = &find(&t.row)?.ratios;
             Ok(match (&t.ratio_to, &t.overhead_to) {
+                (Some(base), _) if base == "baseline" => {
+                    let base = baseline
+                        .and_then(|b| b.ratio(workload, &t.row))
+                        .ok_or_else(|| format!("{} in the baseline", t.row))?;
+                    row.iter().map(|r| r / base).collect()
+                }
                 (Some(other), _) => {
                     let other = &find(other)?.ratios;
                     row.iter().zip(other).map(|(r, o)| r / o).collect()
@@ -164,7 +182,138 @@ pub fn line(t: &Target, workload: &str, v: &Verdict) -> String {
         } => {
             format!("FAIL     {figure:>6.2}  {within}/{rounds}  {what}")
         }
-        Verdict::Pending { missing } => format!("PENDING  (no row \"{missing}\" yet)  {what}"),
+        Verdict::Pending { missing } => format!("PENDING  (no {missing} yet)  {what}"),
         Verdict::NotRun => format!("NOT RUN  {what}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(row: &'static str, ratios: &[f64]) -> Measured {
+        Measured {
+            workload: "w",
+            row,
+            ratios: ratios.to_vec(),
+            seconds: vec![1.0; ratios.len()],
+            plain_seconds: vec![1.0; ratios.len()],
+        }
+    }
+
+    fn verdicts(toml: &str, m: &[Measured]) -> Vec<String> {
+        let targets = Targets::parse(toml).expect("valid targets");
+        let checked = targets.check(m, None);
+        checked.iter().map(|(_, _, v)| format!("{v:?}")).collect()
+    }
+
+    const HEAD: &str = "tolerance = 0.05\nrounds_within = 0.8\n";
+
+    #[test]
+    fn a_ratio_passes_when_four_rounds_of_five_are_within_the_tolerance() {
+        let toml = format!(
+            "{HEAD}[[target]]\nfrom = \"t\"\nworkloads = [\"w\"]\nrow = \"a\"\nat_most = 2.0\n"
+        );
+        // 2.1 is within 5 % of 2; 2.2 is not.
+        let pass = verdicts(&toml, &[measured("a", &[1.0, 2.1, 2.1, 2.1, 2.2])]);
+        assert!(
+            pass[0].starts_with("Pass") && pass[0].contains("within: 4"),
+            "{pass:?}"
+        );
+        let fail = verdicts(&toml, &[measured("a", &[1.0, 2.1, 2.1, 2.2, 2.2])]);
+        assert!(
+            fail[0].starts_with("Fail") && fail[0].contains("within: 3"),
+            "{fail:?}"
+        );
+    }
+
+    #[test]
+    fn ratio_to_divides_round_by_round() {
+        let toml = format!(
+            "{HEAD}[[target]]\nfrom = \"t\"\nworkloads = [\"w\"]\nrow = \"a\"\nratio_to = \"hand\"\nat_most = 2.0\n"
+        );
+        // Each round's ratio is 2 whatever the machine's phase did to both.
+        let m = [
+            measured("a", &[4.0, 6.0, 4.0, 6.0, 4.0]),
+            measured("hand", &[2.0, 3.0, 2.0, 3.0, 2.0]),
+        ];
+        let v = verdicts(&toml, &m);
+        assert!(v[0].starts_with("Pass { figure: 2.0"), "{v:?}");
+    }
+
+    #[test]
+    fn overhead_is_compared_with_the_lowest_of_the_rows() {
+        let toml = format!(
+            "{HEAD}[[target]]\nfrom = \"t\"\nworkloads = [\"w\"]\nrow = \"a\"\noverhead_to = [\"p\", \"q\"]\nat_most = 0.5\n"
+        );
+        // Overheads: a 1.0, p 3.0, q 2.0: 1.0 / 2.0 = 0.5.
+        let m = [
+            measured("a", &[2.0; 5]),
+            measured("p", &[4.0; 5]),
+            measured("q", &[3.0; 5]),
+        ];
+        let v = verdicts(&toml, &m);
+        assert!(v[0].starts_with("Pass { figure: 0.5"), "{v:?}");
+        let slower = [
+            measured("a", &[2.2; 5]),
+            measured("p", &[4.0; 5]),
+            measured("q", &[3.0; 5]),
+        ];
+        assert!(verdicts(&toml, &slower)[0].starts_with("Fail"));
+    }
+
+    #[test]
+    fn a_row_not_built_yet_is_pending_and_an_unmeasured_workload_not_run() {
+        let toml = format!(
+            "{HEAD}[[target]]\nfrom = \"t\"\nworkloads = [\"w\", \"other\"]\nrow = \"later\"\nat_most = 1.0\n"
+        );
+        let v = verdicts(&toml, &[measured("a", &[1.0; 5])]);
+        assert_eq!(v, ["Pending { missing: \"row \\\"later\\\"\" }", "NotRun"]);
+    }
+
+    #[test]
+    fn a_baseline_target_compares_each_round_with_the_saved_median() {
+        let toml = format!(
+            "{HEAD}[[target]]\nfrom = \"t\"\nworkloads = [\"w\"]\nrow = \"a\"\nratio_to = \"baseline\"\nat_most = 1.1\n"
+        );
+        let targets = Targets::parse(&toml).expect("valid targets");
+        let m = [measured("a", &[2.2, 2.3, 2.2, 2.2, 2.2])];
+        assert!(matches!(
+            targets.check(&m, None)[0].2,
+            Verdict::Pending { .. }
+        ));
+
+        let dir = std::env::temp_dir().join(format!("tapegrad-baseline-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let path = dir.join("baseline.csv");
+        crate::harness::save(&[measured("a", &[2.0; 5])], &path).expect("saved");
+        let baseline = Baseline::load(&path).expect("loaded");
+        assert_eq!(baseline.ratio("w", "a"), Some(2.0));
+        // 2.2 / 2.0 = 1.1 is on the line; 2.3 / 2.0 = 1.15 within 5 % of it.
+        assert!(matches!(
+            targets.check(&m, Some(&baseline))[0].2,
+            Verdict::Pass { within: 5, .. }
+        ));
+        let slower = [measured("a", &[2.4; 5])];
+        assert!(matches!(
+            targets.check(&slower, Some(&baseline))[0].2,
+            Verdict::Fail { within: 0, .. }
+        ));
+        std::fs::remove_dir_all(&dir).expect("removed");
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error() {
+        let toml = format!(
+            "{HEAD}[[target]]\nfrom = \"t\"\nworkloads = [\"w\"]\nrow = \"a\"\nat_mots = 1.0\n"
+        );
+        assert!(Targets::parse(&toml).is_err());
+    }
+
+    #[test]
+    fn the_repository_targets_parse() {
+        let text = include_str!("../targets.toml");
+        let targets = Targets::parse(text).expect("benchmarks/targets.toml parses");
+        assert!(targets.target.len() >= 11);
     }
 }
