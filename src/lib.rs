@@ -146,11 +146,6 @@
 //! assert_eq!(f.backward().wrt(&x[2]), 200.0 * (0.5 - 1.0));
 //! ```
 //!
-//! Variables recorded together, such as a model's weights from one
-//! [`Tape::vars`], are consecutive nodes: a `dot`, `sum` or `sum_windows`
-//! over them stores its parents as a run, and the backward sweep adds into
-//! their gradients in one loop over a slice.
-//!
 //! # `f32` or `f64`
 //!
 //! `Tape<F>` and `Var<'t, F>` are generic over [`num_traits::Float`], with
@@ -193,14 +188,11 @@
 //!   as one, [`Var::sigmoid`] and [`Var::bce_with_logits`] are one node
 //!   each, and [`Var::fused`] and [`sum_windows`] make one of a small
 //!   function.
-//! - Record the weights with one [`Tape::vars`]: consecutive nodes, which
-//!   `dot`, `affine` and `sum` store and sweep as a run (a neuron's weights
-//!   with its bias after them, too).
-//! - Write a layer of a network as one [`dense`]: its units are `affine`'s
-//!   nodes, with the layer's inputs stored once for all of them and its
-//!   parameters' values once for every sample (a unit of 16 activations
-//!   takes under 60 bytes where its `affine` takes 420, and fewer
-//!   instructions).
+//! - Write a layer of a network as one [`dense`], with its parameters
+//!   recorded by one [`Tape::vars`]: its units are `affine`'s nodes, with
+//!   the layer's inputs stored once for all of them and its parameters'
+//!   values once for every sample (a unit of 16 activations takes under 60
+//!   bytes where its `affine` takes 420).
 //! - Reuse the tape and the gradients: [`Tape::clear`] keeps the memory, and
 //!   [`Var::backward_into`] sweeps into a [`Gradients`] kept from step to
 //!   step. A warm training step then allocates only the `Vec`s of

@@ -14,12 +14,6 @@ use crate::trace::{Anomaly, Trace, Traced};
 /// as many as the second parent's [`COUNT`] bits say.
 const WIDE: u32 = 1 << 31;
 
-/// Marks, beside [`WIDE`], a node whose parents are consecutive nodes, such
-/// as a model's weights (inputs recorded together): the sweep adds into
-/// their adjoints in one loop over a slice, which vectorizes, without
-/// reading the parents.
-const RUN: u32 = 1 << 30;
-
 /// The bits of a wide node's second parent that count its edges.
 const COUNT: u32 = DENSE - 1;
 
@@ -202,8 +196,7 @@ impl<F: Float> Node<F> {
     }
 
     /// Adds `partial × incoming` into each parent's adjoint, the edges last
-    /// to first as they were recorded (the order matters only to a parent of
-    /// two edges, which a [`RUN`] has not); `finite_only` skips the partials
+    /// to first as they were recorded; `finite_only` skips the partials
     /// that are not finite.
     ///
     /// A node of one parent returns the product for it instead of adding it,
@@ -233,23 +226,8 @@ impl<F: Float> Node<F> {
                     return None;
                 }
                 let (parents, partials) = self.edges_in(table);
-                if wide & RUN != 0 {
-                    let first = parents[0] as usize;
-                    let run = &mut adjoints[first..first + partials.len()];
-                    for (adjoint, &partial) in run.iter_mut().zip(partials) {
-                        add(adjoint, partial);
-                    }
-                } else {
-                    // Two edges a step (a `dot`'s pairs), the last first.
-                    let (parents, partials) = (parents.chunks_exact(2), partials.chunks_exact(2));
-                    let odd = parents.remainder().iter().zip(partials.remainder());
-                    for (&parent, &partial) in odd {
-                        add(&mut adjoints[parent as usize], partial);
-                    }
-                    for (parent, partial) in parents.zip(partials).rev() {
-                        add(&mut adjoints[parent[1] as usize], partial[1]);
-                        add(&mut adjoints[parent[0] as usize], partial[0]);
-                    }
+                for (&parent, &partial) in parents.iter().zip(partials).rev() {
+                    add(&mut adjoints[parent as usize], partial);
                 }
             }
             [a, SINK] => {
@@ -266,25 +244,6 @@ impl<F: Float> Node<F> {
         }
         None
     }
-}
-
-/// Whether `parents` are consecutive nodes (a [`RUN`] if there are at least
-/// four; fewer gain nothing). The first and last decide most cases; the
-/// rest is a branch-free pass, which vectorizes.
-fn is_consecutive(parents: &[u32]) -> bool {
-    let (Some(&first), Some(&last)) = (parents.first(), parents.last()) else {
-        return true;
-    };
-    if last as usize != first as usize + parents.len() - 1 {
-        return false;
-    }
-    // Between node indices, all below 2³¹, a wrapping difference of one is
-    // a true one.
-    let off = parents[1..]
-        .iter()
-        .zip(parents)
-        .fold(0, |off, (&next, &node)| off | (next.wrapping_sub(node) ^ 1));
-    off == 0
 }
 
 /// The mark of `node` among `marks`, which are in recording order.
@@ -731,33 +690,20 @@ impl<F: Float> Tape<F> {
     ) -> Option<Var<'_, F>> {
         let mut inner = self.inner.borrow_mut();
         let start = inner.parents.len();
-        let mut edges = Edges {
-            inner: &mut inner,
-            consecutive: None,
-        };
+        let mut edges = Edges { inner: &mut inner };
         let Some(value) = write(&mut edges) else {
             inner.parents.truncate(start);
             inner.partials.truncate(start);
             return None;
         };
-        let consecutive = edges.consecutive;
         let count = inner.parents.len() - start;
         debug_assert!(count > 0, "a node must have at least one edge");
         let wide = u32::try_from(start)
             .ok()
             .zip(u32::try_from(count).ok().filter(|&n| n <= COUNT));
         let (start, count) = wide.unwrap_or_else(|| panic!("{FULL}"));
-        let parents = &inner.parents[start as usize..];
-        let run = match consecutive {
-            Some(consecutive) => {
-                debug_assert!(!consecutive || is_consecutive(parents));
-                consecutive && parents.len() >= 4
-            }
-            None => parents.len() >= 4 && is_consecutive(parents),
-        };
-        let run = if run { RUN } else { 0 };
         let record = Node {
-            parents: [start, WIDE | run | count],
+            parents: [start, WIDE | count],
             partials: [F::zero(); 2],
         };
         let caller = core::panic::Location::caller();
@@ -1111,19 +1057,9 @@ impl<F> Dependencies<F> {
 /// The edges of the n-ary node being recorded.
 pub(crate) struct Edges<'a, F> {
     inner: &'a mut Inner<F>,
-    /// Whether the parents are consecutive nodes, if the writer knows.
-    consecutive: Option<bool>,
 }
 
 impl<F> Edges<'_, F> {
-    /// Tells the tape whether to take the parents pushed for consecutive
-    /// nodes, which it would otherwise check: `true` only if they are,
-    /// `false` if they may be but are not worth the check.
-    #[inline]
-    pub(crate) fn consecutive(&mut self, consecutive: bool) {
-        self.consecutive = Some(consecutive);
-    }
-
     /// Adds the edge to `parent` with `partial = ∂node/∂parent`.
     #[inline]
     pub(crate) fn push(&mut self, parent: u32, partial: F) {
@@ -1190,20 +1126,6 @@ impl<F: Float> fmt::Debug for Tape<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn consecutive_nodes_each_follow_the_one_before() {
-        assert!(is_consecutive(&[7, 8, 9, 10]));
-        assert!(is_consecutive(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
-        assert!(is_consecutive(&[]));
-        assert!(is_consecutive(&[7]));
-        assert!(!is_consecutive(&[10, 9, 8, 7]));
-        assert!(!is_consecutive(&[7, 7, 7, 7]));
-        // First and last agree, the middle does not.
-        assert!(!is_consecutive(&[7, 9, 8, 10]));
-        assert!(!is_consecutive(&[7, 8, 8, 10]));
-        assert!(!is_consecutive(&[1, 2, 3, 4, 6, 5, 7, 8, 9, 10, 11, 12]));
-    }
 
     #[test]
     fn dense_units_are_stored_as_such_where_their_layout_allows() {
@@ -1303,34 +1225,5 @@ mod tests {
         let mut tape = tape;
         tape.clear();
         assert!(tape.inner.get_mut().stored.is_empty());
-    }
-
-    #[test]
-    fn n_ary_nodes_of_four_or_more_consecutive_parents_are_runs() {
-        let tape = Tape::new();
-        let x = tape.vars(&[1.0, 2.0, 3.0, 4.0]);
-        let data = [0.5; 4];
-        let nodes = [
-            (crate::sum(&x), RUN),
-            (crate::sum(&[x[0], x[2], x[1], x[3]]), 0),
-            (crate::sum(&x[..3]), 0),
-            (crate::dot(&x, &data), RUN),
-            (crate::dot(&data, &x), RUN),
-            (crate::dot(&[x[1], x[0], x[2], x[3]], &data), 0),
-            (crate::dot(&x[..3], &data[..3]), 0),
-            // Alternating pairs: consecutive here, but not worth a check.
-            (crate::dot(&[x[0], x[2]], &[x[1], x[3]]), 0),
-            // Weights and their bias after them, and a bias elsewhere.
-            (crate::affine(&x[..3], &data[..3], x[3]), RUN),
-            (crate::affine(&data[..3], &x[..3], x[3]), RUN),
-            (crate::affine(&x[1..], &data[1..], x[0]), 0),
-            (crate::affine(&x[..3], &data[..3], 0.5), 0),
-            (crate::affine(&x[..2], &x[2..], x[0]), 0),
-        ];
-        let inner = tape.inner.borrow();
-        for (k, (node, run)) in nodes.into_iter().enumerate() {
-            let flags = inner.nodes[node.node() as usize].parents[1] & !COUNT;
-            assert_eq!(flags, WIDE | run, "node {k}");
-        }
     }
 }

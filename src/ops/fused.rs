@@ -103,18 +103,13 @@ pub fn sum_windows<'t, F: Float, const N: usize>(
         N > 0,
         "tapegrad::sum_windows: a window needs at least one variable"
     );
-    // The first variable's tape; that every other is on it, and whether
-    // their nodes are consecutive (inputs recorded together), is checked in
+    // The first variable's tape; that every other is on it is checked in
     // the pass that evaluates the terms.
-    let Some((tape, first)) = xs.iter().find_map(|x| Some((x.tape()?, x.node()))) else {
+    let Some(tape) = xs.iter().find_map(|x| x.tape()) else {
         return Var::constant(windows_of_values(xs, &term));
     };
-    let (mut all_on_tape, mut off, mut node) = (true, 0, first);
-    let mut check = |x: &Var<'t, F>| {
-        all_on_tape &= x.is_on(tape);
-        off |= x.node() ^ node;
-        node = node.wrapping_add(1);
-    };
+    let mut all_on_tape = true;
+    let mut check = |x: &Var<'t, F>| all_on_tape &= x.is_on(tape);
     // A buffer the tape keeps between calls; `term` may even record on the
     // tape, since nothing is borrowed while it runs.
     let mut partials = tape.take_scratch();
@@ -146,14 +141,7 @@ pub fn sum_windows<'t, F: Float, const N: usize>(
         }
     }
     let out = tape.record_with("sum_windows", |edges| {
-        if all_on_tape && off == 0 {
-            // Below 2³¹, as the nodes are.
-            let end = first + xs.len() as u32;
-            edges.extend(first..end, partials.iter().copied());
-            edges.consecutive(true);
-        } else {
-            edges.extend(xs.iter().map(|x| x.node()), partials.iter().copied());
-        }
+        edges.extend(xs.iter().map(|x| x.node()), partials.iter().copied());
         value
     });
     tape.return_scratch(partials);

@@ -73,10 +73,7 @@ where
 /// gradients, one node fewer. The weighted sum of a neuron or of a linear
 /// model's logit, `z = w·x + b`.
 ///
-/// Any of `w`, `x` and `b` may be variables or floats. With a model's
-/// parameters laid out as `[w₀ … wₙ₋₁, b]` and recorded with one
-/// [`Tape::vars`], the node's parents are consecutive nodes, which the
-/// backward sweep handles fastest.
+/// Any of `w`, `x` and `b` may be variables or floats.
 ///
 /// # Panics
 ///
@@ -149,8 +146,6 @@ where
         // activations before it): the edges are written in the pass that
         // sums and checks the tapes, and taken back if a check fails.
         let recorded = tape.try_record_with(op, |edges| {
-            // Pairs alternate between the two slices: never a run.
-            edges.consecutive(false);
             let (value, ok) = edges.fill(2 * a.len(), |parents, partials| {
                 let slots = parents
                     .chunks_exact_mut(2)
@@ -172,10 +167,8 @@ where
         }
     } else {
         // Variables and floats, either way round (a model's weights and its
-        // data): the variables' tape, and whether they are consecutive
-        // nodes (weights recorded together), are checked in the pass that
-        // sums. The checks fill the time the dependent additions wait
-        // anyway.
+        // data): the variables' tape is checked in the pass that sums, where
+        // the check fills the time the dependent additions wait anyway.
         let split = |(a, b): (Var<'t, F>, Var<'t, F>)| {
             if A::FLOAT {
                 (b, a.value())
@@ -183,10 +176,8 @@ where
                 (a, b.value())
             }
         };
-        let first = pairs().next().map_or(0, |pair| split(pair).0.node());
-        let (value, ok, run) = sum_on_tape(pairs().map(split), tape, c_ok, first);
-        // With `c` right after the variables, as a bias after its weights.
-        let off = c.map_or(run.off, |c| run.off | (c.node() ^ run.end));
+        // (Whether the variables are consecutive matters to `dense` only.)
+        let (value, ok, _) = sum_on_tape(pairs().map(split), tape, c_ok, 0);
         if ok {
             return tape.record_with(op, |edges| {
                 if B::FLOAT {
@@ -195,7 +186,6 @@ where
                     variables_times_floats(edges, b, a);
                 }
                 push_c(edges);
-                edges.consecutive(off == 0);
                 plus_c(value)
             });
         }
