@@ -12,7 +12,8 @@ impl<F: Float + Display> Tape<F> {
     /// graph: a node per recorded operation, labelled with its name and
     /// value (and, given the `gradients` of `output`, its gradient), and an
     /// edge from each parent to its child, labelled with the local
-    /// derivative `∂child/∂parent`.
+    /// derivative `∂child/∂parent` (or `vjp` for an output of a
+    /// [`block`](crate::block) op, whose backward pass is the op's own).
     ///
     /// Render it with `dot -Tsvg graph.dot -o graph.svg`.
     ///
@@ -59,8 +60,12 @@ impl<F: Float + Display> Tape<F> {
             );
         }
         for node in (1..=out).filter(|&n| graph.needs(n)) {
+            let block = self.is_block_output(node);
             for &(parent, partial) in &graph.parents[node] {
-                let _ = writeln!(dot, "  n{parent} -> n{node} [label=\"{partial}\"];");
+                let _ = match block {
+                    true => writeln!(dot, "  n{parent} -> n{node} [label=\"vjp\"];"),
+                    false => writeln!(dot, "  n{parent} -> n{node} [label=\"{partial}\"];"),
+                };
             }
         }
         dot.push_str("}\n");

@@ -53,8 +53,9 @@
 //! classifier's `sigmoid`, with the stable [`ln_sigmoid`](Var::ln_sigmoid),
 //! [`softplus`](Var::softplus) and [`bce_with_logits`](Var::bce_with_logits);
 //! [`sum`], [`dot`] and [`affine`] (`w·x + b`), which record one node
-//! however many parents they have, and [`dense`], a layer of `affine` units
-//! over shared inputs; and [`Var::custom`] for your own. Each
+//! however many parents they have; [`layer`], a layer of a network over a
+//! whole batch of samples as one node, and [`dense`], a layer of `affine`
+//! units for one sample; and [`Var::custom`] and [`block`] for your own. Each
 //! method's documentation states the derivative it records, including the
 //! conventions at kinks (`relu′(0) = 0`, `abs′(0) = 0`, a tie of `max`
 //! splits the gradient).
@@ -97,6 +98,13 @@
 //! check_gradient(|x| softsign(x[0]), &[-2.0])?;
 //! # Ok::<(), tapegrad::Error>(())
 //! ```
+//!
+//! An op of many outputs whose backward pass is cheaper written by hand
+//! than recorded (a matrix product, softmax, a layer over a batch)
+//! implements [`BlockOp`]: its forward function and its vector–Jacobian
+//! product, both generic over the scalar so that second derivatives flow
+//! through it. [`block`] records it as one node, and its outputs are
+//! ordinary variables; [`layer`] is one.
 //!
 //! # Generic code, and derivatives of any order
 //!
@@ -188,7 +196,10 @@
 //!   as one, [`Var::sigmoid`] and [`Var::bce_with_logits`] are one node
 //!   each, and [`Var::fused`] and [`sum_windows`] make one of a small
 //!   function.
-//! - Write a layer of a network as one [`dense`], with its parameters
+//! - Write a layer of a network over a batch of samples as one [`layer`]:
+//!   one node, whose backward pass is two matrix products, where the units
+//!   of every sample would each be a node.
+//! - Write a layer for one sample as one [`dense`], with its parameters
 //!   recorded by one [`Tape::vars`]: its units are `affine`'s nodes, with
 //!   the layer's inputs stored once for all of them and its parameters'
 //!   values once for every sample (a unit of 16 activations takes under 60
@@ -260,7 +271,9 @@ pub use derivatives::{grad, hessian, hvp, jacobian};
 pub use dual::Dual;
 pub use error::{Error, Result};
 pub use gradients::Gradients;
-pub use ops::{Dense, Operand, affine, dense, dot, sum, sum_windows};
+pub use ops::{
+    Activation, BlockOp, Dense, Operand, affine, block, dense, dot, layer, sum, sum_windows,
+};
 pub use tape::Tape;
 pub use var::Var;
 

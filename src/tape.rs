@@ -7,6 +7,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use num_traits::Float;
 
 use crate::Var;
+use crate::ops::Block;
 use crate::trace::{Anomaly, Trace, Traced};
 
 /// Marks, in a node's second parent, a node of more than two parents:
@@ -16,6 +17,13 @@ const WIDE: u32 = 1 << 31;
 
 /// The bits of a wide node's second parent that count its edges.
 const COUNT: u32 = DENSE - 1;
+
+/// Marks, beside [`WIDE`], the node of a block op ([`crate::block`]): its
+/// first parent indexes the tape's blocks, which hold the op, its inputs'
+/// nodes and values and its outputs' values; its outputs are the nodes
+/// right after it, each with the block as its one parent (partial zero:
+/// the block's backward pass reads their gradients itself).
+const BLOCK: u32 = 1 << 30;
 
 /// Marks, beside [`WIDE`], a unit of a dense layer ([`crate::dense`]): its
 /// first parent indexes the tape's table of units, which says where its
@@ -103,6 +111,51 @@ impl<F: Float> DenseTables<'_, F> {
     }
 }
 
+/// A recorded block op: the op, its inputs' nodes (the sink for a
+/// constant) and values, its outputs' values, and its first output's node.
+struct BlockRecord<F> {
+    op: Box<dyn Block<F>>,
+    inputs: Vec<u32>,
+    x: Vec<F>,
+    y: Vec<F>,
+    first_output: u32,
+}
+
+impl<F: Float> BlockRecord<F> {
+    /// Adds `Jᵀ·ȳ` into the inputs' adjoints, `ȳ` read from the outputs'
+    /// adjoints; nothing if every `ȳ` is zero, whose true contribution is
+    /// zero (as a node with a zero adjoint passes nothing through a partial
+    /// that is not finite).
+    fn pass(&self, adjoints: &mut [F]) {
+        // Outputs after the sweep's own output have no adjoint: zero.
+        let first = self.first_output as usize;
+        let mut y_bar = vec![F::zero(); self.y.len()];
+        let known = adjoints
+            .len()
+            .min(first + y_bar.len())
+            .saturating_sub(first);
+        y_bar[..known].copy_from_slice(&adjoints[first..first + known]);
+        if y_bar.iter().all(|g| g.is_zero()) {
+            return;
+        }
+        let mut x_bar = vec![F::zero(); self.x.len()];
+        self.op.vjp(&self.x, &self.y, &y_bar, &mut x_bar);
+        for (&input, &g) in self.inputs.iter().zip(&x_bar) {
+            let adjoint = &mut adjoints[input as usize];
+            *adjoint = *adjoint + g;
+        }
+    }
+
+    /// The inputs that output `output` depends on, by the op's word.
+    fn parents_of(&self, output: usize) -> impl Iterator<Item = u32> + '_ {
+        let n = self.inputs.len();
+        let inputs = self.inputs.iter().enumerate();
+        inputs
+            .filter(move |&(i, &p)| p != SINK && self.op.depends(n, output, i))
+            .map(|(_, &p)| p)
+    }
+}
+
 /// What a tape says when it holds as many nodes (2³¹) or n-ary edges (2³²)
 /// as it can index (or as many dense units, or their inputs and weights),
 /// or one node has more edges (2²⁹) than it can count.
@@ -131,6 +184,13 @@ impl<F: Float> Node<F> {
             parents: [SINK; 2],
             partials: [F::zero(); 2],
         }
+    }
+
+    /// The index of the node's block among the tape's, if it is a block
+    /// op's node (see [`BLOCK`]).
+    fn block(&self) -> Option<usize> {
+        let [index, wide] = self.parents;
+        (wide & (WIDE | BLOCK) == WIDE | BLOCK).then_some(index as usize)
     }
 
     /// Whether the node is a unit of a dense layer (see [`DENSE`]).
@@ -322,6 +382,8 @@ struct Inner<F> {
     /// The runs of parameters' values in the dense value table, the latest
     /// last.
     stored: Vec<StoredValues>,
+    /// The block ops, in recording order.
+    blocks: Vec<BlockRecord<F>>,
 }
 
 /// Records that a node's value is `σ(u)` with `u = ±pre`, so that its `ln`
@@ -340,6 +402,16 @@ pub(crate) struct Logistic<F> {
 }
 
 impl<F: Float> Inner<F> {
+    /// The block whose output `node` is, and which of its outputs, if it
+    /// is one.
+    fn output_of(&self, node: usize) -> Option<(&BlockRecord<F>, usize)> {
+        let [parent, SINK] = self.nodes[node].parents else {
+            return None;
+        };
+        let block = &self.blocks[self.nodes[parent as usize].block()?];
+        Some((block, node - parent as usize - 1))
+    }
+
     /// Counts `n` inputs recorded from node `first` on among the leading
     /// inputs, if only inputs came before them.
     fn count_inputs(&mut self, first: u32, n: u32) {
@@ -361,6 +433,7 @@ impl<F: Float> Inner<F> {
             dense_nodes: Vec::new(),
             dense_values: Vec::new(),
             stored: Vec::new(),
+            blocks: Vec::new(),
         }
     }
 }
@@ -542,7 +615,11 @@ impl<F: Float> Tape<F> {
     /// its layer's inputs, `4 + size_of::<F>()` each, are stored once.
     pub fn edges(&self) -> usize {
         let inner = self.inner.borrow();
-        inner.nodes[1..].iter().map(|n| n.edges(&inner.dense)).sum()
+        let edges = |n: &Node<F>| match n.block() {
+            Some(block) => inner.blocks[block].inputs.len(),
+            None => n.edges(&inner.dense),
+        };
+        inner.nodes[1..].iter().map(edges).sum()
     }
 
     /// How many nodes of up to two parents the tape can hold before it
@@ -574,6 +651,7 @@ impl<F: Float> Tape<F> {
         inner.dense_nodes.clear();
         inner.dense_values.clear();
         inner.stored.clear();
+        inner.blocks.clear();
         if let Some(trace) = &mut inner.trace {
             trace.clear();
         }
@@ -802,6 +880,51 @@ impl<F: Float> Tape<F> {
         self.push_node(&mut inner, "dense", record, value, caller)
     }
 
+    /// Records the block op `op` of the inputs `x` (on this tape, or
+    /// constants), whose values are `values`, and its outputs `y`: the
+    /// block's node, then a node per output.
+    #[track_caller]
+    pub(crate) fn record_block(
+        &self,
+        op: Box<dyn Block<F>>,
+        x: &[Var<'_, F>],
+        values: Vec<F>,
+        y: Vec<F>,
+    ) -> Vec<Var<'_, F>> {
+        let caller = core::panic::Location::caller();
+        let mut inner = self.inner.borrow_mut();
+        let index = u32::try_from(inner.blocks.len()).unwrap_or_else(|_| panic!("{FULL}"));
+        let name = op.name();
+        let record = Node {
+            parents: [index, WIDE | BLOCK],
+            partials: [F::zero(); 2],
+        };
+        let block = self
+            .push_node(&mut inner, name, record, F::zero(), caller)
+            .node();
+        let inputs = x
+            .iter()
+            .map(|x| if x.is_constant() { SINK } else { x.node() });
+        let outputs: Vec<Var<'_, F>> = y
+            .iter()
+            .map(|&value| {
+                let record = Node {
+                    parents: [block, SINK],
+                    partials: [F::zero(); 2],
+                };
+                self.push_node(&mut inner, name, record, value, caller)
+            })
+            .collect();
+        inner.blocks.push(BlockRecord {
+            op,
+            inputs: inputs.collect(),
+            x: values,
+            y,
+            first_output: block + 1,
+        });
+        outputs
+    }
+
     /// Names `caller` as the line of the nodes a traced tape records from
     /// now on, instead of each op's caller, until it is set to `None`.
     pub(crate) fn trace_as(&self, caller: Option<&'static core::panic::Location<'static>>) {
@@ -906,8 +1029,16 @@ impl<F: Float> Tape<F> {
         let inner = self.inner.borrow();
         inner.nodes[..=output as usize]
             .iter()
-            .map(|record| {
+            .enumerate()
+            .map(|(node, record)| {
                 let mut edges = Vec::new();
+                if record.block().is_some() {
+                    return edges; // its outputs name their inputs
+                }
+                if let Some((block, output)) = inner.output_of(node) {
+                    let parents = block.parents_of(output);
+                    return parents.map(|p| (p as usize, F::zero())).collect();
+                }
                 record.for_each_edge(&inner, |p, d| {
                     if p != SINK {
                         edges.push((p as usize, d));
@@ -916,6 +1047,12 @@ impl<F: Float> Tape<F> {
                 edges
             })
             .collect()
+    }
+
+    /// Whether `node` is an output of a block op, whose edges have no
+    /// partials of their own (the op's backward pass is code).
+    pub(crate) fn is_block_output(&self, node: usize) -> bool {
+        self.inner.borrow().output_of(node).is_some()
     }
 
     /// The part of the tape that `output` depends on, walked back from it.
@@ -977,9 +1114,15 @@ impl<F: Float> Tape<F> {
                 incoming = incoming + last;
                 adjoints[node] = incoming;
             }
-            carry = match incoming.is_zero() {
-                false => nodes[node].pass(adjoints, table, dense, incoming, false, node - 1),
-                true => nodes[node].pass(adjoints, table, dense, incoming, true, node - 1),
+            carry = match (nodes[node].block(), incoming.is_zero()) {
+                (Some(block), _) => {
+                    inner.blocks[block].pass(adjoints);
+                    None
+                }
+                (None, false) => {
+                    nodes[node].pass(adjoints, table, dense, incoming, false, node - 1)
+                }
+                (None, true) => nodes[node].pass(adjoints, table, dense, incoming, true, node - 1),
             };
             node -= 1;
         }

@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use tapegrad::{Gradients, Tape, Var, affine, dense, loss, sum_windows};
+use tapegrad::{Activation, Gradients, Tape, Var, affine, dense, layer, loss, sum_windows};
 
 use crate::Workload;
 use crate::data::{Chain, Logreg, Mlp, Rosenbrock, SIZES};
@@ -75,5 +75,26 @@ pub fn mlp_idiomatic(m: &Mlp) -> Vec<f64> {
             })
             .collect();
         loss::mean_squared_error(&outputs, &m.targets)
+    })
+}
+
+/// The MLP with each layer one block node over the whole batch
+/// (`tapegrad::layer`): the backward pass is two matrix products a layer.
+pub fn mlp_batched(m: &Mlp) -> Vec<f64> {
+    let batch: Vec<f64> = m.points.iter().flatten().copied().collect();
+    gradient(&m.theta, |theta| {
+        let (first, mut rest) = theta.split_at((SIZES[0] + 1) * SIZES[1]);
+        let mut a = layer(first, &batch, SIZES[0], Activation::Tanh);
+        for (k, l) in SIZES.windows(2).enumerate().skip(1) {
+            let (params, tail) = rest.split_at((l[0] + 1) * l[1]);
+            rest = tail;
+            let activation = if k + 2 < SIZES.len() {
+                Activation::Tanh
+            } else {
+                Activation::Identity
+            };
+            a = layer(params, &a, l[0], activation);
+        }
+        loss::mean_squared_error(&a, &m.targets)
     })
 }

@@ -3,6 +3,7 @@
 
 mod activation;
 mod arith;
+mod block;
 mod elementary;
 mod fused;
 pub(crate) mod local;
@@ -10,5 +11,7 @@ mod nary;
 mod piecewise;
 
 pub(crate) use activation::{bce, logistic, softplus};
+pub(crate) use block::Block;
+pub use block::{Activation, BlockOp, block, layer};
 pub use fused::sum_windows;
 pub use nary::{Dense, Operand, affine, dense, dot, sum};

@@ -1,0 +1,292 @@
+//! Block ops: a node whose backward pass is the op's vector–Jacobian
+//! product. Softmax against the same function composed of scalar ops, in
+//! value, gradient, second derivatives and against central differences;
+//! the batched layer against `dense`; traced and checked tapes.
+
+mod common;
+
+use common::{Real, assert_close, lit};
+use num_traits::Float;
+use tapegrad::{Activation, BlockOp, Error, Tape, Var, block, check_gradient, dense, layer};
+
+/// `yᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x)`, `x̄ᵢ = yᵢ·(ȳᵢ − y·ȳ)`.
+struct Softmax;
+
+impl BlockOp for Softmax {
+    fn name(&self) -> &'static str {
+        "softmax"
+    }
+    fn outputs(&self, inputs: usize) -> usize {
+        inputs
+    }
+    fn forward<T: Float>(&self, x: &[T], y: &mut [T]) {
+        let max = x.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y = (x - max).exp();
+        }
+        let total = y.iter().fold(T::zero(), |s, &v| s + v);
+        y.iter_mut().for_each(|y| *y = *y / total);
+    }
+    fn vjp<T: Float>(&self, _x: &[T], y: &[T], y_bar: &[T], x_bar: &mut [T]) {
+        let dot = y.iter().zip(y_bar).fold(T::zero(), |s, (&y, &g)| s + y * g);
+        for ((x_bar, &y), &g) in x_bar.iter_mut().zip(y).zip(y_bar) {
+            *x_bar = *x_bar + y * (g - dot);
+        }
+    }
+}
+
+/// Softmax of scalar ops, for the oracle.
+fn softmax_composed<T: Float>(x: &[T]) -> Vec<T> {
+    let max = x.iter().fold(T::neg_infinity(), |m, &v| m.max(v));
+    let e: Vec<T> = x.iter().map(|&x| (x - max).exp()).collect();
+    let total = e.iter().fold(T::zero(), |s, &v| s + v);
+    e.iter().map(|&e| e / total).collect()
+}
+
+/// A loss of softmax's outputs that uses all of them.
+fn loss_of<T: Float>(y: &[T]) -> T {
+    y.iter().enumerate().fold(T::zero(), |acc, (i, &y)| {
+        acc + T::from(i + 1).unwrap() * y.ln()
+    })
+}
+
+fn softmax_agrees_with_its_composition<F: Real>() {
+    let x: Vec<F> = [0.5, -1.0, 2.0, 0.25].map(lit).to_vec();
+    let tape = Tape::<F>::default();
+    let vars = tape.vars(&x);
+    let by_block = loss_of(&block(Softmax, &vars));
+    let by_ops = loss_of(&softmax_composed(&vars));
+    let tol = F::epsilon() * lit(64.0);
+    assert_close(by_block.value(), by_ops.value(), tol, "value");
+    let (g_block, g_ops) = (by_block.backward(), by_ops.backward());
+    for (i, v) in vars.iter().enumerate() {
+        let what = format!("∂/∂x{i}");
+        assert_close(g_block.wrt(v), g_ops.wrt(v), tol, &what);
+    }
+}
+
+#[test]
+fn softmax_as_a_block_agrees_with_softmax_of_scalar_ops_f32() {
+    softmax_agrees_with_its_composition::<f32>();
+}
+
+#[test]
+fn softmax_as_a_block_agrees_with_softmax_of_scalar_ops_f64() {
+    softmax_agrees_with_its_composition::<f64>();
+}
+
+#[test]
+fn a_block_gradient_passes_central_differences_in_f32_and_f64() {
+    fn loss<'t, F: Real>(x: &[Var<'t, F>]) -> Var<'t, F> {
+        loss_of(&block(Softmax, x))
+    }
+    check_gradient(loss::<f64>, &[0.5, -1.0, 2.0, 0.25]).expect("f64 gradient");
+    check_gradient(loss::<f32>, &[0.5, -1.0, 2.0, 0.25]).expect("f32 gradient");
+}
+
+#[test]
+fn second_derivatives_flow_through_a_block_on_nested_tapes() {
+    let x = [0.5, -1.0, 2.0];
+    let by_block = tapegrad::hessian(|v| loss_of(&block(Softmax, v)), &x);
+    let by_ops = tapegrad::hessian(|v| loss_of(&softmax_composed(v)), &x);
+    for (row_b, row_o) in by_block.iter().zip(&by_ops) {
+        for (&b, &o) in row_b.iter().zip(row_o) {
+            assert_close(b, o, 1e-12, "∂²/∂xᵢ∂xⱼ");
+        }
+    }
+}
+
+#[test]
+fn a_block_records_one_node_and_one_per_output() {
+    let tape = Tape::new();
+    let x = tape.vars(&[1.0, 2.0, 3.0]);
+    let y = block(Softmax, &x);
+    assert_eq!(y.len(), 3);
+    assert_eq!(tape.len(), 3 + 1 + 3);
+    assert_eq!(
+        tape.edges(),
+        3 + 3 + 3,
+        "an input's, the block's inputs, an output's"
+    );
+}
+
+#[test]
+fn a_block_of_constants_is_constants() {
+    let tape = Tape::new();
+    let y = block(Softmax, &[Var::constant(0.0), Var::constant(0.0)]);
+    assert!(y.iter().all(|y| y.is_constant() && y.value() == 0.5));
+    assert_eq!(tape.len(), 0);
+}
+
+#[test]
+fn constants_among_a_blocks_inputs_take_no_gradient() {
+    let tape = Tape::new();
+    let x = tape.var(1.0);
+    let y = block(Softmax, &[x, Var::constant(1.0)]);
+    assert_eq!(y[0].value(), 0.5);
+    // ∂y₀/∂x = y₀·(1 − y₀).
+    assert_eq!(y[0].backward().wrt(&x), 0.25);
+}
+
+/// An op whose backward pass must never run.
+struct Unreachable;
+
+impl BlockOp for Unreachable {
+    fn outputs(&self, inputs: usize) -> usize {
+        inputs
+    }
+    fn forward<T: Float>(&self, x: &[T], y: &mut [T]) {
+        y.copy_from_slice(x);
+    }
+    fn vjp<T: Float>(&self, _: &[T], _: &[T], _: &[T], _: &mut [T]) {
+        panic!("the vjp of a block no output of which is needed ran");
+    }
+}
+
+#[test]
+fn a_block_whose_outputs_the_output_does_not_need_passes_nothing() {
+    let tape = Tape::new();
+    let x = tape.var(2.0);
+    let _unused = block(Unreachable, &[x]);
+    let y = x * 3.0;
+    assert_eq!(y.backward().wrt(&x), 3.0);
+}
+
+#[test]
+fn blocks_on_two_tapes_panic() {
+    let (a, b) = (Tape::new(), Tape::new());
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        block(Softmax, &[a.var(1.0), b.var(2.0)])
+    }));
+    let message = result.expect_err("two tapes must panic");
+    let text = message
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| message.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(text.contains("different tapes"), "{text}");
+}
+
+#[test]
+fn a_traced_block_is_drawn_with_its_name_and_vjp_edges() -> Result<(), Error> {
+    let tape = Tape::traced();
+    let x = tape.vars(&[1.0, 2.0]);
+    let y = block(Softmax, &x);
+    let dot = tape.to_dot(&y[1], Some(&y[1].backward()))?;
+    assert!(dot.contains("softmax"), "{dot}");
+    assert_eq!(dot.matches("[label=\"vjp\"]").count(), 2, "{dot}");
+    Ok(())
+}
+
+/// An op whose second output is not finite.
+struct Reciprocal;
+
+impl BlockOp for Reciprocal {
+    fn name(&self) -> &'static str {
+        "reciprocal"
+    }
+    fn outputs(&self, inputs: usize) -> usize {
+        inputs
+    }
+    fn forward<T: Float>(&self, x: &[T], y: &mut [T]) {
+        y.iter_mut().zip(x).for_each(|(y, &x)| *y = x.recip());
+    }
+    fn vjp<T: Float>(&self, x: &[T], _: &[T], y_bar: &[T], x_bar: &mut [T]) {
+        for ((b, &x), &g) in x_bar.iter_mut().zip(x).zip(y_bar) {
+            *b = *b - g / (x * x);
+        }
+    }
+    fn depends(&self, _inputs: usize, output: usize, input: usize) -> bool {
+        output == input
+    }
+}
+
+#[test]
+fn a_checked_tape_names_a_block_whose_output_is_not_finite() {
+    let tape = Tape::checked();
+    let x = tape.vars(&[2.0, 0.0]);
+    let y = block(Reciprocal, &x);
+    match (y[0] + y[1]).backward_checked() {
+        Err(Error::NonFinite { op, chain, .. }) => {
+            assert_eq!(op, "reciprocal");
+            assert_eq!(chain, ["input", "reciprocal"]);
+        }
+        other => panic!("expected the infinite output reported, got {other:?}"),
+    }
+    // The first output depends on the first input only: it is finite.
+    assert!(y[0].backward_checked().is_ok());
+}
+
+/// A 2-3-1 network over a batch of 4, by `layer` and by `dense` per sample.
+fn network_values_and_gradients(batched: bool) -> (f64, Vec<f64>) {
+    let tape = Tape::new();
+    let first = tape.vars(&[0.5, -1.0, 0.25, 2.0, 1.0, -0.5, -0.3, 0.8, 0.1]);
+    let second = tape.vars(&[1.5, -0.5, 0.75, 0.2]);
+    let batch = [1.0, 2.0, 0.0, 1.0, -1.0, 0.5, 0.3, -0.7];
+    let out: Vec<Var> = if batched {
+        let hidden = layer(&first, &batch, 2, Activation::Tanh);
+        layer(&second, &hidden, 3, Activation::Identity)
+    } else {
+        batch
+            .chunks(2)
+            .map(|x| {
+                let hidden: Vec<Var> = dense(&first, x).map(Var::tanh).collect();
+                dense(&second, &hidden).next().expect("one unit")
+            })
+            .collect()
+    };
+    let loss = tapegrad::loss::mean_squared_error(&out, &[0.5, -0.5, 1.0, 0.0]);
+    let grads = loss.backward();
+    let all = first.iter().chain(&second);
+    (loss.value(), all.map(|p| grads.wrt(p)).collect())
+}
+
+#[test]
+fn a_batched_layer_gives_the_values_of_dense_and_its_gradients() {
+    let (loss_b, grad_b) = network_values_and_gradients(true);
+    let (loss_d, grad_d) = network_values_and_gradients(false);
+    assert_eq!(loss_b, loss_d, "the same sums in the same order");
+    for (i, (&b, &d)) in grad_b.iter().zip(&grad_d).enumerate() {
+        assert_close(b, d, 1e-14, &format!("∂/∂θ{i}"));
+    }
+}
+
+#[test]
+fn every_activation_of_a_layer_passes_central_differences() {
+    for activation in [
+        Activation::Identity,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Relu,
+    ] {
+        // Inputs away from relu's kink.
+        let theta = [0.5, -1.0, 0.25, 2.0, 1.0, -0.5, 1.0, 2.0, -0.4, 0.7];
+        let checked = check_gradient(
+            |theta| {
+                let (params, x) = theta.split_at(6);
+                let a = layer(params, x, 2, activation);
+                let weighted = a.iter().zip(1..).map(|(&a, k)| a * f64::from(k));
+                weighted.fold(Var::constant(0.0), |s, a| s + a)
+            },
+            &theta,
+        );
+        if let Err(e) = checked {
+            panic!("{activation:?}: {e}");
+        }
+    }
+}
+
+#[test]
+fn a_layer_of_too_few_parameters_panics_naming_the_shapes() {
+    let tape = Tape::new();
+    let params = tape.vars(&[1.0, 2.0]);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        layer(&params, &[1.0, 2.0], 2, Activation::Tanh)
+    }));
+    let message = result.expect_err("a malformed layer must panic");
+    let text = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(text.contains("rows of 2 weights and a bias"), "{text}");
+}
