@@ -3,9 +3,11 @@
 //! Two interleaved half-moons: no straight line separates them, so logistic
 //! regression (a single linear layer) cannot; a network with two hidden
 //! layers of `tanh` units can. The network here is written out by the example
-//! itself, from `dense` layers and `tanh`: a neuron is `tanh(w·a + b)` over
-//! the previous layer's activations `a`, and the last layer is one logit
-//! `z`, with `P(class 1) = σ(z)`.
+//! itself, one `layer` call a layer: a neuron is `tanh(w·a + b)` over the
+//! previous layer's activations `a`, for every point of the batch at once,
+//! and the last layer is one logit `z`, with `P(class 1) = σ(z)`. Each
+//! `layer` is one node on the tape, whose backward pass is two matrix
+//! products.
 //!
 //! Both models are trained the same way, full batch, with Adam on the mean
 //! binary cross-entropy `loss::mean_bce_with_logits`; one backward sweep a
@@ -22,7 +24,7 @@ use common::args::Args;
 use common::metrics::Confusion;
 use common::rng::Rng;
 use tapegrad::optim::{Adam, Optimizer};
-use tapegrad::{Gradients, Tape, Var, dense, loss};
+use tapegrad::{Activation, Gradients, Tape, Var, layer, loss};
 
 /// Points with a label: two half-moons, one inside the other's curve.
 struct Moons {
@@ -74,27 +76,31 @@ impl Mlp {
         theta
     }
 
-    /// The logit for input `x`, recorded on the tape of `theta`.
-    fn logit<'t>(&self, theta: &[Var<'t>], x: &[f64]) -> Var<'t> {
+    /// The logits of a batch of points, recorded on the tape of `theta`.
+    fn logits<'t>(&self, theta: &[Var<'t>], points: &[[f64; 2]]) -> Vec<Var<'t>> {
         let layers = self.sizes.len() - 1;
-        let activate = |index: usize, z: Var<'t>| if index + 1 == layers { z } else { z.tanh() };
-        // The first layer's inputs are the data; each layer after it takes
-        // the activations of the one before.
-        let (first, mut rest) = theta.split_at((self.sizes[0] + 1) * self.sizes[1]);
-        let mut activations: Vec<Var<'t>> = dense(first, x).map(|z| activate(0, z)).collect();
-        for (index, layer) in self.sizes.windows(2).enumerate().skip(1) {
-            let (params, tail) = rest.split_at((layer[0] + 1) * layer[1]);
+        // The first layer's inputs are the data, a point a row; each layer
+        // after it takes the activations of the one before, a point a row.
+        let mut activations: Vec<Var<'t>> = Vec::new();
+        let mut rest = theta;
+        for (index, sizes) in self.sizes.windows(2).enumerate() {
+            let (params, tail) = rest.split_at((sizes[0] + 1) * sizes[1]);
             rest = tail;
-            activations = dense(params, &activations)
-                .map(|z| activate(index, z))
-                .collect();
+            let activation = match index + 1 == layers {
+                true => Activation::Identity,
+                false => Activation::Tanh,
+            };
+            activations = match index {
+                0 => layer(params, points.as_flattened(), sizes[0], activation),
+                _ => layer(params, &activations, sizes[0], activation),
+            };
         }
-        activations[0]
+        activations
     }
 
-    fn probability(&self, theta: &[f64], x: &[f64]) -> f64 {
+    fn probability(&self, theta: &[f64], x: &[f64; 2]) -> f64 {
         let tape = Tape::new();
-        self.logit(&tape.vars(theta), x).sigmoid().value()
+        self.logits(&tape.vars(theta), &[*x])[0].sigmoid().value()
     }
 
     fn accuracy(&self, theta: &[f64], data: &Moons) -> f64 {
@@ -124,7 +130,7 @@ impl Mlp {
         for _ in 0..epochs {
             tape.clear();
             let params = tape.vars(&theta);
-            let logits: Vec<Var<'_>> = data.points.iter().map(|p| self.logit(&params, p)).collect();
+            let logits = self.logits(&params, &data.points);
             let j = loss::mean_bce_with_logits(&logits, &data.labels);
             j.backward_into(&mut grads);
             for (g, p) in gradient.iter_mut().zip(&params) {

@@ -199,11 +199,7 @@
 //! - Write a layer of a network over a batch of samples as one [`layer`]:
 //!   one node, whose backward pass is two matrix products, where the units
 //!   of every sample would each be a node.
-//! - Write a layer for one sample as one [`dense`], with its parameters
-//!   recorded by one [`Tape::vars`]: its units are `affine`'s nodes, with
-//!   the layer's inputs stored once for all of them and its parameters'
-//!   values once for every sample (a unit of 16 activations takes under 60
-//!   bytes where its `affine` takes 420).
+//! - For one sample, [`dense`] records a layer as one `affine` node a unit.
 //! - Reuse the tape and the gradients: [`Tape::clear`] keeps the memory, and
 //!   [`Var::backward_into`] sweeps into a [`Gradients`] kept from step to
 //!   step. A warm training step then allocates only the `Vec`s of

@@ -16,7 +16,7 @@ use crate::trace::{Anomaly, Trace, Traced};
 const WIDE: u32 = 1 << 31;
 
 /// The bits of a wide node's second parent that count its edges.
-const COUNT: u32 = DENSE - 1;
+const COUNT: u32 = BLOCK - 1;
 
 /// Marks, beside [`WIDE`], the node of a block op ([`crate::block`]): its
 /// first parent indexes the tape's blocks, which hold the op, its inputs'
@@ -24,92 +24,6 @@ const COUNT: u32 = DENSE - 1;
 /// right after it, each with the block as its one parent (partial zero:
 /// the block's backward pass reads their gradients itself).
 const BLOCK: u32 = 1 << 30;
-
-/// Marks, beside [`WIDE`], a unit of a dense layer ([`crate::dense`]): its
-/// first parent indexes the tape's table of units, which says where its
-/// edges are, and its count is its number of inputs.
-const DENSE: u32 = 1 << 29;
-
-/// A dense unit's `x_nodes` when its inputs are floats: no edges to them.
-const NO_NODES: u32 = u32::MAX;
-
-/// Where the edges of one unit of a dense layer are: its weights are
-/// consecutive nodes from `weights`, with the inputs' values (shared by
-/// the layer's units) as partials; its inputs, if they are variables, have
-/// the weights' values as partials; and its bias has `1`.
-#[derive(Clone, Copy, Debug)]
-struct DenseUnit {
-    weights: u32,
-    bias: u32,
-    /// Where the inputs' nodes start in the dense node table, or
-    /// [`NO_NODES`].
-    x_nodes: u32,
-    /// Where the inputs' values start in the dense value table.
-    x_values: u32,
-    /// Where the weights' values start in the dense value table: among
-    /// the layer's parameters' values, stored once (see
-    /// [`StoredValues`]), or copied for this unit.
-    w_values: u32,
-}
-
-/// How many of the latest [`StoredValues`] `dense` looks among for its
-/// parameters: a network's layers, called in turn for every sample.
-const STORED_LOOKUP: usize = 16;
-
-/// The values of `count` consecutive nodes from `first`, which the dense
-/// value table holds from `at` on: a dense layer's parameters, stored once
-/// for the units of every call of `dense` with them, until the tape is
-/// cleared, where each unit would otherwise copy its weights' values.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct StoredValues {
-    first: u32,
-    count: u32,
-    at: u32,
-}
-
-impl StoredValues {
-    /// Where the values of the `n` consecutive nodes from `first` start in
-    /// the dense value table, if they are among these.
-    #[inline(always)]
-    pub(crate) fn of(self, first: u32, n: usize) -> Option<u32> {
-        let skip = first.wrapping_sub(self.first);
-        (skip < self.count && (self.count - skip) as usize >= n).then(|| self.at + skip)
-    }
-}
-
-/// The tape's dense tables, as the sweep reads them.
-#[derive(Clone, Copy)]
-struct DenseTables<'a, F> {
-    units: &'a [DenseUnit],
-    nodes: &'a [u32],
-    values: &'a [F],
-}
-
-impl<F: Float> DenseTables<'_, F> {
-    /// [`Node::pass`] for the dense unit `unit` of `n` inputs (`wide`'s
-    /// count), with `add(adjoint, partial)` adding a product: the bias, the
-    /// weights (a run), then the inputs last to first. The inputs are the
-    /// only parents a unit can have twice, and `affine`'s sweep adds its
-    /// edges last to first too: the same sums, to the bit.
-    #[inline(always)]
-    fn pass(&self, unit: u32, wide: u32, adjoints: &mut [F], add: impl Fn(&mut F, F)) {
-        let n = (wide & COUNT) as usize;
-        let unit = self.units[unit as usize];
-        add(&mut adjoints[unit.bias as usize], F::one());
-        let x_values = &self.values[unit.x_values as usize..][..n];
-        let weights = &mut adjoints[unit.weights as usize..][..n];
-        for (adjoint, &partial) in weights.iter_mut().zip(x_values) {
-            add(adjoint, partial);
-        }
-        if unit.x_nodes != NO_NODES {
-            let x_nodes = &self.nodes[unit.x_nodes as usize..][..n];
-            let w_values = &self.values[unit.w_values as usize..][..n];
-            for (&x, &partial) in x_nodes.iter().zip(w_values).rev() {
-                add(&mut adjoints[x as usize], partial);
-            }
-        }
-    }
-}
 
 /// A recorded block op: the op, its inputs' nodes (the sink for a
 /// constant) and values, its outputs' values, and its first output's node.
@@ -157,10 +71,9 @@ impl<F: Float> BlockRecord<F> {
 }
 
 /// What a tape says when it holds as many nodes (2³¹) or n-ary edges (2³²)
-/// as it can index (or as many dense units, or their inputs and weights),
-/// or one node has more edges (2²⁹) than it can count.
-const FULL: &str = "tapegrad: the tape is full (2^31 nodes, 2^32 edges of n-ary ops \
-     or of dense layers, or 2^29 edges in one node); clear it between steps";
+/// as it can index, or one node has more edges (2³⁰) than it can count.
+const FULL: &str = "tapegrad: the tape is full (2^31 nodes, 2^32 edges of n-ary ops, \
+     or 2^30 edges in one node); clear it between steps";
 
 /// Node 0 is a sink: an input's parent, and a unary node's second one, so
 /// every node has two parents and the sweep needs no special case for
@@ -193,35 +106,13 @@ impl<F: Float> Node<F> {
         (wide & (WIDE | BLOCK) == WIDE | BLOCK).then_some(index as usize)
     }
 
-    /// Whether the node is a unit of a dense layer (see [`DENSE`]).
-    fn is_dense(&self) -> bool {
-        self.parents[1] & (WIDE | DENSE) == WIDE | DENSE
-    }
-
-    /// How many edges the node has: those to the sink count for inputs and
-    /// n-ary nodes, as they are recorded.
-    fn edges(&self, dense: &[DenseUnit]) -> usize {
-        match self.parents {
-            [unit, wide] if self.is_dense() => {
-                let n = (wide & COUNT) as usize;
-                let inputs = if dense[unit as usize].x_nodes == NO_NODES {
-                    0
-                } else {
-                    n
-                };
-                n + inputs + 1
-            }
-            [_, wide] if wide & WIDE != 0 => (wide & COUNT) as usize,
-            [_, SINK] => 1,
-            _ => 2,
-        }
-    }
-
-    /// The parents and partials of the node's edges: its own, or those in
-    /// the n-ary table `(parents, partials)`; not for a dense unit, whose
-    /// edges are not stored together ([`for_each_edge`](Node::for_each_edge)).
-    fn edges_in<'a>(&'a self, table: (&'a [u32], &'a [F])) -> (&'a [u32], &'a [F]) {
-        debug_assert!(!self.is_dense());
+    /// The node's edges, `(parents, ∂node/∂parent)` in the order they were
+    /// recorded: its own, or those in the n-ary table `(parents, partials)`.
+    /// The one decoder of a node, for the sweep, the walks and the counts;
+    /// an input's edge goes to the sink, and a block's node has none (its
+    /// outputs name its inputs).
+    #[inline(always)]
+    fn edges<'a>(&'a self, table: (&'a [u32], &'a [F])) -> (&'a [u32], &'a [F]) {
         match self.parents {
             [start, wide] if wide & WIDE != 0 => {
                 let own = start as usize..start as usize + (wide & COUNT) as usize;
@@ -232,32 +123,9 @@ impl<F: Float> Node<F> {
         }
     }
 
-    /// `each(parent, ∂node/∂parent)` of the node's edges in the order they
-    /// were recorded; a dense unit's as `affine` records them: each weight
-    /// and its input in turn, then the bias.
-    fn for_each_edge(&self, inner: &Inner<F>, mut each: impl FnMut(u32, F)) {
-        let [unit, wide] = self.parents;
-        if !self.is_dense() {
-            let (parents, partials) = self.edges_in((&inner.parents, &inner.partials));
-            parents.iter().zip(partials).for_each(|(&p, &d)| each(p, d));
-            return;
-        }
-        let n = (wide & COUNT) as usize;
-        let unit = inner.dense[unit as usize];
-        let x_values = &inner.dense_values[unit.x_values as usize..][..n];
-        for (i, &x) in x_values.iter().enumerate() {
-            each(unit.weights + i as u32, x);
-            if unit.x_nodes != NO_NODES {
-                let w = inner.dense_values[unit.w_values as usize + i];
-                each(inner.dense_nodes[unit.x_nodes as usize + i], w);
-            }
-        }
-        each(unit.bias, F::one());
-    }
-
     /// Adds `partial × incoming` into each parent's adjoint, the edges last
     /// to first as they were recorded; `finite_only` skips the partials
-    /// that are not finite.
+    /// that are not finite. A block's node runs its op's backward pass.
     ///
     /// A node of one parent returns the product for it instead of adding it,
     /// if that parent is `next`, the node recorded just before: the sweep
@@ -269,7 +137,7 @@ impl<F: Float> Node<F> {
         &self,
         adjoints: &mut [F],
         table: (&[u32], &[F]),
-        dense: DenseTables<'_, F>,
+        blocks: &[BlockRecord<F>],
         incoming: F,
         finite_only: bool,
         next: usize,
@@ -280,12 +148,9 @@ impl<F: Float> Node<F> {
             }
         };
         match self.parents {
-            [unit, wide] if wide & WIDE != 0 => {
-                if wide & DENSE != 0 {
-                    dense.pass(unit, wide, adjoints, add);
-                    return None;
-                }
-                let (parents, partials) = self.edges_in(table);
+            [block, wide] if wide & BLOCK != 0 => blocks[block as usize].pass(adjoints),
+            [_, wide] if wide & WIDE != 0 => {
+                let (parents, partials) = self.edges(table);
                 for (&parent, &partial) in parents.iter().zip(partials).rev() {
                     add(&mut adjoints[parent as usize], partial);
                 }
@@ -374,14 +239,6 @@ struct Inner<F> {
     /// A buffer n-ary ops lend between calls, so that a training loop
     /// does not allocate.
     scratch: Vec<F>,
-    /// The units of dense layers, and the inputs' nodes and the inputs'
-    /// and weights' values they point into.
-    dense: Vec<DenseUnit>,
-    dense_nodes: Vec<u32>,
-    dense_values: Vec<F>,
-    /// The runs of parameters' values in the dense value table, the latest
-    /// last.
-    stored: Vec<StoredValues>,
     /// The block ops, in recording order.
     blocks: Vec<BlockRecord<F>>,
 }
@@ -429,10 +286,6 @@ impl<F: Float> Inner<F> {
             logistic: Vec::new(),
             trace: None,
             scratch: Vec::new(),
-            dense: Vec::new(),
-            dense_nodes: Vec::new(),
-            dense_values: Vec::new(),
-            stored: Vec::new(),
             blocks: Vec::new(),
         }
     }
@@ -610,14 +463,13 @@ impl<F: Float> Tape<F> {
     ///
     /// A node of one or two parents takes `8 + 2 × size_of::<F>()` bytes (24
     /// for `f64`), a node of more parents that and `4 + size_of::<F>()` per
-    /// edge. A unit of [`dense`](crate::dense) takes that node's bytes, 20
-    /// more, and `size_of::<F>()` per weight if its inputs are variables;
-    /// its layer's inputs, `4 + size_of::<F>()` each, are stored once.
+    /// edge.
     pub fn edges(&self) -> usize {
         let inner = self.inner.borrow();
+        let table = (&inner.parents[..], &inner.partials[..]);
         let edges = |n: &Node<F>| match n.block() {
             Some(block) => inner.blocks[block].inputs.len(),
-            None => n.edges(&inner.dense),
+            None => n.edges(table).0.len(),
         };
         inner.nodes[1..].iter().map(edges).sum()
     }
@@ -647,10 +499,6 @@ impl<F: Float> Tape<F> {
         inner.parents.clear();
         inner.partials.clear();
         inner.logistic.clear();
-        inner.dense.clear();
-        inner.dense_nodes.clear();
-        inner.dense_values.clear();
-        inner.stored.clear();
         inner.blocks.clear();
         if let Some(trace) = &mut inner.trace {
             trace.clear();
@@ -786,98 +634,6 @@ impl<F: Float> Tape<F> {
         };
         let caller = core::panic::Location::caller();
         Some(self.push_node(&mut inner, op, record, value, caller))
-    }
-
-    /// Stores the inputs of a dense layer, shared by its units: their nodes,
-    /// if they are variables, and their values. Where they start in the
-    /// dense tables.
-    pub(crate) fn dense_inputs(
-        &self,
-        nodes: Option<impl Iterator<Item = u32>>,
-        values: impl Iterator<Item = F>,
-    ) -> (u32, u32) {
-        let mut inner = self.inner.borrow_mut();
-        let x_nodes = match nodes {
-            Some(nodes) => {
-                let start = inner.dense_nodes.len();
-                inner.dense_nodes.extend(nodes);
-                u32::try_from(start).ok().filter(|&s| s != NO_NODES)
-            }
-            None => Some(NO_NODES),
-        };
-        let x_values = u32::try_from(inner.dense_values.len()).ok();
-        inner.dense_values.extend(values);
-        x_nodes.zip(x_values).unwrap_or_else(|| panic!("{FULL}"))
-    }
-
-    /// The values of a dense layer's `params` in the dense value table, if
-    /// they are consecutive nodes on this tape: found among the latest
-    /// stored, or stored now.
-    pub(crate) fn dense_params(&self, params: &[Var<'_, F>]) -> Option<StoredValues> {
-        let first = params.first()?.node();
-        let count = u32::try_from(params.len()).ok()?;
-        let mut inner = self.inner.borrow_mut();
-        let latest = inner.stored.iter().rev().take(STORED_LOOKUP);
-        if let Some(&found) = latest
-            .into_iter()
-            .find(|s| (s.first, s.count) == (first, count))
-        {
-            return Some(found);
-        }
-        let mut nodes = first..;
-        if !params
-            .iter()
-            .all(|p| p.is_on(self) && Some(p.node()) == nodes.next())
-        {
-            return None;
-        }
-        let at = u32::try_from(inner.dense_values.len()).ok()?;
-        inner.dense_values.extend(params.iter().map(|p| p.value()));
-        let stored = StoredValues { first, count, at };
-        inner.stored.push(stored);
-        Some(stored)
-    }
-
-    /// Records a unit of a dense layer: `weights` consecutive nodes, its
-    /// inputs where [`dense_inputs`](Tape::dense_inputs) put them, the
-    /// weights' values at `w_values` in the dense value table if it holds
-    /// them already (else copied); a traced tape names `caller` as the line
-    /// that recorded it.
-    #[inline(always)]
-    pub(crate) fn dense_unit(
-        &self,
-        weights: &[Var<'_, F>],
-        bias: u32,
-        (x_nodes, x_values): (u32, u32),
-        value: F,
-        w_values: Option<u32>,
-        caller: &'static core::panic::Location<'static>,
-    ) -> Var<'_, F> {
-        let mut inner = self.inner.borrow_mut();
-        let n = u32::try_from(weights.len()).ok().filter(|&n| n <= COUNT);
-        let w_values = w_values.or_else(|| {
-            let at = u32::try_from(inner.dense_values.len()).ok();
-            if x_nodes != NO_NODES {
-                inner.dense_values.extend(weights.iter().map(|w| w.value()));
-            }
-            at
-        });
-        let unit = u32::try_from(inner.dense.len()).ok();
-        let (Some(n), Some(w_values), Some(unit)) = (n, w_values, unit) else {
-            panic!("{FULL}");
-        };
-        inner.dense.push(DenseUnit {
-            weights: weights.first().map_or(SINK, |w| w.node()),
-            bias,
-            x_nodes,
-            x_values,
-            w_values,
-        });
-        let record = Node {
-            parents: [unit, WIDE | DENSE | n],
-            partials: [F::zero(); 2],
-        };
-        self.push_node(&mut inner, "dense", record, value, caller)
     }
 
     /// Records the block op `op` of the inputs `x` (on this tape, or
@@ -1027,6 +783,7 @@ impl<F: Float> Tape<F> {
     /// indexed by node; the edges of inputs (to the sink) are left out.
     pub(crate) fn parents_by_node(&self, output: u32) -> Vec<Vec<(usize, F)>> {
         let inner = self.inner.borrow();
+        let table = (&inner.parents[..], &inner.partials[..]);
         inner.nodes[..=output as usize]
             .iter()
             .enumerate()
@@ -1039,11 +796,12 @@ impl<F: Float> Tape<F> {
                     let parents = block.parents_of(output);
                     return parents.map(|p| (p as usize, F::zero())).collect();
                 }
-                record.for_each_edge(&inner, |p, d| {
+                let (parents, partials) = record.edges(table);
+                for (&p, &d) in parents.iter().zip(partials) {
                     if p != SINK {
                         edges.push((p as usize, d));
                     }
-                });
+                }
                 edges
             })
             .collect()
@@ -1098,11 +856,6 @@ impl<F: Float> Tape<F> {
     pub(crate) fn sweep(&self, output: u32, adjoints: &mut [F]) {
         let inner = self.inner.borrow();
         let table = (&inner.parents[..], &inner.partials[..]);
-        let dense = DenseTables {
-            units: &inner.dense,
-            nodes: &inner.dense_nodes,
-            values: &inner.dense_values,
-        };
         let nodes = &inner.nodes[..=output as usize];
         let mut node = output as usize;
         let mut carry = None;
@@ -1114,15 +867,10 @@ impl<F: Float> Tape<F> {
                 incoming = incoming + last;
                 adjoints[node] = incoming;
             }
-            carry = match (nodes[node].block(), incoming.is_zero()) {
-                (Some(block), _) => {
-                    inner.blocks[block].pass(adjoints);
-                    None
-                }
-                (None, false) => {
-                    nodes[node].pass(adjoints, table, dense, incoming, false, node - 1)
-                }
-                (None, true) => nodes[node].pass(adjoints, table, dense, incoming, true, node - 1),
+            let blocks = &inner.blocks[..];
+            carry = match incoming.is_zero() {
+                false => nodes[node].pass(adjoints, table, blocks, incoming, false, node - 1),
+                true => nodes[node].pass(adjoints, table, blocks, incoming, true, node - 1),
             };
             node -= 1;
         }
@@ -1150,18 +898,6 @@ fn trace_node<F: Float>(
         location: named.unwrap_or(caller),
     };
     let record = inner.nodes[node as usize];
-    if record.is_dense() {
-        // A dense unit's edges are not stored together: gathered here.
-        let (mut parents, mut partials) = (Vec::new(), Vec::new());
-        record.for_each_edge(inner, |p, d| {
-            parents.push(p as usize);
-            partials.push(d);
-        });
-        if let Some(trace) = &mut inner.trace {
-            trace.record(node, traced, parents.into_iter(), &partials);
-        }
-        return;
-    }
     let Inner {
         trace: Some(trace),
         parents,
@@ -1171,7 +907,7 @@ fn trace_node<F: Float>(
     else {
         return;
     };
-    let (parents, partials) = record.edges_in((parents, partials));
+    let (parents, partials) = record.edges((parents, partials));
     let parents = parents.iter().map(|&p| p as usize);
     trace.record(node, traced, parents, partials);
 }
@@ -1263,110 +999,5 @@ impl<F: Float> fmt::Debug for Tape<F> {
             .field("edges", &self.edges())
             .field("capacity", &self.capacity())
             .finish()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dense_units_are_stored_as_such_where_their_layout_allows() {
-        let tape = Tape::new();
-        let params = tape.vars(&[0.5, -1.0, 0.25, 2.0, 1.0, -0.5]);
-        let other = tape.vars(&[1.5, 0.75]);
-        let a = [params[0].sin(), params[1].cos()];
-        let data = [1.0, 2.0];
-        let is_dense = |units: Vec<Var<'_>>| {
-            let inner = tape.inner.borrow();
-            let nodes = units.iter().map(|u| inner.nodes[u.node() as usize]);
-            nodes.map(|n| n.is_dense()).collect::<Vec<_>>()
-        };
-        assert_eq!(
-            is_dense(crate::dense(&params, &data).collect()),
-            [true, true]
-        );
-        assert_eq!(is_dense(crate::dense(&params, &a).collect()), [true, true]);
-        // A constant weight, weights out of order, a bias among the
-        // weights, a weight or a bias among the inputs: `affine`.
-        let constant = [params[0], Var::constant(1.0), params[2]];
-        assert_eq!(is_dense(crate::dense(&constant, &data).collect()), [false]);
-        let shuffled = [params[1], params[0], params[2]];
-        assert_eq!(is_dense(crate::dense(&shuffled, &data).collect()), [false]);
-        let bias_twice = [params[0], params[1], params[1]];
-        assert_eq!(
-            is_dense(crate::dense(&bias_twice, &data).collect()),
-            [false]
-        );
-        let inputs = [a[0], params[4]];
-        assert_eq!(
-            is_dense(crate::dense(&params, &inputs).collect()),
-            [true, false]
-        );
-        let inputs = [params[2], params[0]];
-        assert_eq!(
-            is_dense(crate::dense(&params, &inputs).collect()),
-            [false, true]
-        );
-        // Told apart by the inputs' range of nodes, which is conservative.
-        let inputs = [params[2], other[0]];
-        assert_eq!(
-            is_dense(crate::dense(&params, &inputs).collect()),
-            [false, false]
-        );
-        // Edges: two weights, two inputs (if variables) and a bias a unit.
-        let tape = Tape::new();
-        let params = tape.vars(&[0.5, -1.0, 0.25, 2.0, 1.0, -0.5]);
-        let before = tape.edges();
-        let _ = crate::dense(&params, &data).count();
-        assert_eq!(tape.edges(), before + 2 * 3);
-        let a = [params[0].sin(), params[1].cos()];
-        let before = tape.edges();
-        let _ = crate::dense(&params, &a).count();
-        assert_eq!(tape.edges(), before + 2 * 5);
-    }
-
-    #[test]
-    fn a_layers_parameters_are_stored_once_for_its_units_and_calls() {
-        let tape = Tape::new();
-        let params = tape.vars(&[0.5, -1.0, 0.25, 2.0, 1.0, -0.5]);
-        let values = || tape.inner.borrow().dense_values.len();
-        let a = [params[0].sin(), params[1].cos()];
-        // The six parameters' values and the two inputs' values.
-        let _ = crate::dense(&params, &a).count();
-        assert_eq!(values(), 6 + 2);
-        // Again, and with other activations: only their values.
-        let _ = crate::dense(&params, &a).count();
-        let b = [a[0].tanh(), a[1].tanh()];
-        let _ = crate::dense(&params, &b).count();
-        assert_eq!(values(), 8 + 2 + 2);
-        // The second row alone is another run of values (its unit finds
-        // its weights there); not consecutive, each unit copies its own.
-        let _ = crate::dense(&params[3..], &b).count();
-        assert_eq!(values(), 12 + 3 + 2);
-        let shuffled = [
-            params[3], params[4], params[5], params[0], params[1], params[2],
-        ];
-        let _ = crate::dense(&shuffled, &b).count();
-        assert_eq!(values(), 17 + 2 + 2 * 2);
-        let inner = tape.inner.borrow();
-        // Each layer's inputs' values come first: the second row's unit
-        // finds its weights after them in its own run, the shuffled units
-        // copy theirs after their inputs.
-        let units: Vec<_> = inner.dense[inner.dense.len() - 3..].to_vec();
-        let w_values: Vec<u32> = units.iter().map(|u| u.w_values).collect();
-        assert_eq!(w_values, [14, 19, 21]);
-        let weights: Vec<f64> = units
-            .iter()
-            .flat_map(|u| inner.dense_values[u.w_values as usize..][..2].to_vec())
-            .collect();
-        assert_eq!(weights, [2.0, 1.0, 2.0, 1.0, 0.5, -1.0]);
-        drop(inner);
-        // Data as inputs need no weights' values; `clear` forgets them.
-        let _ = crate::dense(&params, &[1.0, 2.0]).count();
-        assert_eq!(values(), 23 + 2);
-        let mut tape = tape;
-        tape.clear();
-        assert!(tape.inner.get_mut().stored.is_empty());
     }
 }

@@ -330,7 +330,12 @@ impl Workload for Mlp {
     fn idiomatic(&self) -> Vec<f64> {
         crate::tapegrad_impl::mlp_idiomatic(self)
     }
+    /// The network sample by sample (`dense`), and in the tensor crates.
     fn extra_rows(&self) -> Vec<Row<'_>> {
-        crate::tensor::rows(self)
+        let mut rows = vec![Row::new("tapegrad dense", || {
+            crate::tapegrad_impl::mlp_dense(self)
+        })];
+        rows.extend(crate::tensor::rows(self));
+        rows
     }
 }

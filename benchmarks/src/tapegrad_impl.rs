@@ -52,15 +52,15 @@ pub fn rosenbrock_idiomatic(r: &Rosenbrock) -> Vec<f64> {
     })
 }
 
-pub fn mlp_idiomatic(m: &Mlp) -> Vec<f64> {
+/// The MLP sample by sample, each layer one `dense`: a node per unit.
+pub fn mlp_dense(m: &Mlp) -> Vec<f64> {
     gradient(&m.theta, |theta| {
         let (first, rest) = theta.split_at((SIZES[0] + 1) * SIZES[1]);
         let outputs: Vec<Var> = m
             .points
             .iter()
             .map(|p| {
-                // The first layer's inputs are data, the others' activations;
-                // `dense` stores a layer's inputs once for all its units.
+                // The first layer's inputs are data, the others' activations.
                 let mut a: Vec<Var> = dense(first, p).map(Var::tanh).collect();
                 let mut rest = rest;
                 for (k, l) in SIZES.windows(2).enumerate().skip(1) {
@@ -79,8 +79,9 @@ pub fn mlp_idiomatic(m: &Mlp) -> Vec<f64> {
 }
 
 /// The MLP with each layer one block node over the whole batch
-/// (`tapegrad::layer`): the backward pass is two matrix products a layer.
-pub fn mlp_batched(m: &Mlp) -> Vec<f64> {
+/// (`tapegrad::layer`), as the docs teach a network over a batch: the
+/// backward pass is two matrix products a layer.
+pub fn mlp_idiomatic(m: &Mlp) -> Vec<f64> {
     let batch: Vec<f64> = m.points.iter().flatten().copied().collect();
     gradient(&m.theta, |theta| {
         let (first, mut rest) = theta.split_at((SIZES[0] + 1) * SIZES[1]);

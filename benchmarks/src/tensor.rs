@@ -51,7 +51,6 @@ fn points(m: &Mlp) -> Vec<f64> {
 
 pub fn rows(m: &Mlp) -> Vec<Row<'_>> {
     vec![
-        Row::new("tapegrad batched", || crate::tapegrad_impl::mlp_batched(m)),
         Row::new("autograd", autograd_mlp(m)),
         Row::new("candle", candle_mlp(m)),
     ]

@@ -5,7 +5,7 @@ use core::iter::{Product, Sum};
 
 use num_traits::Float;
 
-use crate::tape::{Edges, StoredValues};
+use crate::tape::Edges;
 use crate::trace::check_custom;
 use crate::var::{TWO_TAPES, common_tape, one_tape, same_tape};
 use crate::{Tape, Var};
@@ -176,8 +176,7 @@ where
                 (a, b.value())
             }
         };
-        // (Whether the variables are consecutive matters to `dense` only.)
-        let (value, ok, _) = sum_on_tape(pairs().map(split), tape, c_ok, 0);
+        let (value, ok) = sum_on_tape(pairs().map(split), tape, c_ok);
         if ok {
             return tape.record_with(op, |edges| {
                 if B::FLOAT {
@@ -209,34 +208,17 @@ where
     })
 }
 
-/// Nodes checked for being consecutive: `off` is zero if they are, and
-/// `end` is the node after the last.
-struct Run {
-    off: u32,
-    end: u32,
-}
-
 /// `Σ vᵢ·cᵢ` over pairs of a variable and a float, from zero and in order,
-/// with the checks that fill the time its dependent additions wait anyway:
-/// whether every variable is on `tape` (and `ok` holds), and whether they
-/// are consecutive nodes from `first` (weights recorded together).
+/// and whether every variable is on `tape` (and `ok` holds).
 #[inline(always)]
 fn sum_on_tape<'t, F: Float + 't>(
     pairs: impl Iterator<Item = (Var<'t, F>, F)>,
     tape: &Tape<F>,
     ok: bool,
-    first: u32,
-) -> (F, bool, Run) {
-    let start = (F::zero(), ok, 0, first);
-    let (sum, ok, off, end) = pairs.fold(start, |(acc, ok, off, next), (v, c)| {
-        (
-            acc + v.value() * c,
-            ok & v.is_on(tape),
-            off | (v.node() ^ next),
-            next.wrapping_add(1),
-        )
-    });
-    (sum, ok, Run { off, end })
+) -> (F, bool) {
+    pairs.fold((F::zero(), ok), |(acc, ok), (v, c)| {
+        (acc + v.value() * c, ok & v.is_on(tape))
+    })
 }
 
 /// The edges of `dot` of variables and floats: the variables' nodes, and
@@ -461,28 +443,22 @@ impl<'a, 't: 'a, F: Float> Product<&'a Var<'t, F>> for Var<'t, F> {
     }
 }
 
-/// A dense layer, `W·x + b`: for each row `[w₀ … wₙ₋₁, b]` of `params`
-/// (rows of `x.len() + 1`), the unit `affine(&row[..n], x, row[n])`,
-/// recorded as the iterator reaches it.
+/// A dense layer, `W·x + b`, for one sample: for each row `[w₀ … wₙ₋₁, b]`
+/// of `params` (rows of `x.len() + 1`), the unit
+/// `affine(&row[..n], x, row[n])`, recorded as the iterator reaches it.
+/// For a batch of samples, [`layer`](crate::layer) records the whole layer
+/// as one node.
 ///
-/// Each unit has the value, the edges and the gradients that [`affine`]
-/// gives it, to the bit, and takes less room and time: the layer's inputs
-/// are stored once for all its units, each unit's weights are one run of
-/// consecutive nodes, and the parameters' values, which are the partials
-/// of the inputs, are stored once for every call of `dense` with them
-/// until [`Tape::clear`] (the layers of a network, sample after sample).
-/// That needs the layout [`affine`]'s docs suggest,
-/// the parameters recorded together with [`Tape::vars`], each row's
-/// weights in order; a row that is not so (constants among its
-/// parameters, a bias among the inputs) is recorded by [`affine`] itself.
 /// `x` may hold variables (the activations of the layer before) or floats
-/// (the data).
+/// (the data). A traced tape names the line that called `dense` for every
+/// unit.
 ///
 /// # Panics
 ///
 /// If `params`' length is not a multiple of `x.len() + 1`, or two variables
-/// are on different tapes (for parameters, when the iterator reaches their
-/// row; the message names the line that called `dense`).
+/// are on different tapes: the inputs when `dense` is called, a row's
+/// parameters when the iterator reaches it (the message names the line that
+/// called `dense`).
 ///
 /// ```
 /// use tapegrad::{Tape, Var, dense};
@@ -513,49 +489,13 @@ where
          but there are {} of them",
         params.len()
     );
-    let rows = params.chunks_exact(n + 1);
-    let tape = params.iter().find_map(|p| p.tape());
-    let layer = tape.and_then(|tape| {
-        // The inputs' tape, and the range of their nodes, so that a unit
-        // can tell in one step that its weights and bias are not among them.
-        let (mut below, mut above) = (u32::MAX, 0);
-        if !B::FLOAT {
-            let mut ok = true;
-            for x in x.iter().map(|x| x.into_var()) {
-                ok &= x.is_on(tape);
-                (below, above) = (below.min(x.node()), above.max(x.node()));
-            }
-            if !ok {
-                // Constants among them (each unit recorded by `affine`), or
-                // another tape (the panic that deserves, here).
-                let on_it = params.iter().find(|p| !p.is_constant()).copied();
-                common_tape(x.iter().map(|x| x.into_var()).chain(on_it));
-                return None;
-            }
-        }
-        let nodes = (!B::FLOAT).then(|| x.iter().map(|x| x.into_var().node()));
-        let inputs = tape.dense_inputs(nodes, x.iter().map(|x| x.into_var().value()));
-        // The units' inputs' partials are their weights' values; a layer's
-        // parameters are usually the same run of nodes for every sample.
-        let params = if B::FLOAT {
-            None
-        } else {
-            tape.dense_params(params)
-        };
-        Some(Layer {
-            tape,
-            inputs,
-            below,
-            above,
-            params,
-        })
-    });
+    // The inputs against a parameter's tape, once for the layer.
+    let on_it = params.iter().find(|p| !p.is_constant()).copied();
+    common_tape(x.iter().map(|x| x.into_var()).chain(on_it));
     Dense {
-        rows,
+        rows: params.chunks_exact(n + 1),
         x,
-        layer,
-        // What a traced tape names as the line of every unit, which `next`
-        // records.
+        // The line every unit names, since `next` cannot be `#[track_caller]`.
         caller: core::panic::Location::caller(),
     }
 }
@@ -565,8 +505,6 @@ where
 pub struct Dense<'a, 't, F: Float, B> {
     rows: core::slice::ChunksExact<'a, Var<'t, F>>,
     x: &'a [B],
-    /// Where the inputs are stored, unless each unit is an `affine`.
-    layer: Option<Layer<'t, F>>,
     /// The line that called [`dense`].
     caller: &'static core::panic::Location<'static>,
 }
@@ -587,78 +525,16 @@ impl<F: Float> Drop for TraceAs<'_, F> {
     }
 }
 
-/// A layer whose inputs the tape stores once for all its units.
-#[derive(Clone, Copy, Debug)]
-struct Layer<'t, F: Float> {
-    tape: &'t Tape<F>,
-    /// Where the inputs' nodes and values start in the tape's dense tables.
-    inputs: (u32, u32),
-    /// The lowest and the highest of the inputs' nodes.
-    below: u32,
-    above: u32,
-    /// The parameters' values, if the tape holds them (only for inputs
-    /// that are variables).
-    params: Option<StoredValues>,
-}
-
 impl<'t, F: Float, B: Operand<'t, F>> Iterator for Dense<'_, 't, F, B> {
     type Item = Var<'t, F>;
 
+    /// Records the next row's unit as [`affine`] records it, naming the line
+    /// that called [`dense`] on a traced tape and in the panic if its
+    /// variables are on two tapes (the panic's own line is in here).
     #[inline]
     fn next(&mut self) -> Option<Var<'t, F>> {
-        let row = self.rows.next()?;
-        Some(self.unit(row))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.rows.size_hint()
-    }
-}
-
-impl<'t, F: Float, B: Operand<'t, F>> Dense<'_, 't, F, B> {
-    /// Records the unit of `row`.
-    #[inline(always)]
-    fn unit(&self, row: &[Var<'t, F>]) -> Var<'t, F> {
-        let (w, b) = row.split_at(self.x.len());
+        let (w, b) = self.rows.next()?.split_at(self.x.len());
         let b = b[0];
-        if let Some(Layer {
-            tape,
-            inputs,
-            below,
-            above,
-            params,
-        }) = self.layer
-        {
-            // The weights' tape, and whether they are consecutive nodes, are
-            // checked in the pass that sums.
-            let first = row[0].node();
-            let bias_ok = b.is_on(tape);
-            let pairs = w
-                .iter()
-                .zip(self.x)
-                .map(|(&w, x)| (w, x.into_var().value()));
-            let (sum, ok, Run { off, end }) = sum_on_tape(pairs, tape, bias_ok, first);
-            // No parent twice (a bias among the weights or the inputs, a
-            // weight among the inputs), so that the sweep's order of
-            // additions is `affine`'s.
-            let bias = b.node();
-            let (low, high) = (first.min(bias), end.max(bias + 1));
-            let apart = (bias < first || bias >= end) && (above < low || below >= high);
-            if ok && off == 0 && apart {
-                let w_values = params.and_then(|p| p.of(first, w.len()));
-                let value = sum + b.value();
-                return tape.dense_unit(w, bias, inputs, value, w_values, self.caller);
-            }
-        }
-        self.affine_unit(w, b)
-    }
-
-    /// A unit recorded as `affine` records it, naming the line that called
-    /// [`dense`] on a traced tape, and in the panic if its variables are on
-    /// two tapes (the panic's own line is in the iterator); out of line, as
-    /// the rare case.
-    #[inline(never)]
-    fn affine_unit(&self, w: &[Var<'t, F>], b: Var<'t, F>) -> Var<'t, F> {
         let inputs = self.x.iter().map(|x| x.into_var());
         let Ok(tape) = one_tape(w.iter().copied().chain([b]).chain(inputs)) else {
             panic!("tapegrad::dense, called at {}: {TWO_TAPES}", self.caller);
@@ -666,7 +542,11 @@ impl<'t, F: Float, B: Operand<'t, F>> Dense<'_, 't, F, B> {
         let _named = tape
             .filter(|t| t.is_traced())
             .map(|t| TraceAs::new(t, self.caller));
-        weighted_sum("dense", w, self.x, Some(b))
+        Some(weighted_sum("dense", w, self.x, Some(b)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.rows.size_hint()
     }
 }
 
