@@ -1,0 +1,119 @@
+//! The tape's side of a block op ([`crate::block`]): the record it keeps,
+//! the backward pass that calls the op, and where its outputs are.
+
+use num_traits::Float;
+
+use super::node::{BLOCK, FULL, Node, SINK, WIDE};
+use super::{Inner, Tape};
+use crate::Var;
+use crate::ops::Block;
+
+/// A recorded block op: the op, its inputs' nodes (the sink for a
+/// constant) and values, its outputs' values, and its first output's node.
+pub(super) struct BlockRecord<F> {
+    op: Box<dyn Block<F>>,
+    pub(super) inputs: Vec<u32>,
+    x: Vec<F>,
+    y: Vec<F>,
+    first_output: u32,
+}
+
+impl<F: Float> BlockRecord<F> {
+    /// Adds `Jᵀ·ȳ` into the inputs' adjoints, `ȳ` read from the outputs'
+    /// adjoints; nothing if every `ȳ` is zero, whose true contribution is
+    /// zero (as a node with a zero adjoint passes nothing through a partial
+    /// that is not finite).
+    pub(super) fn pass(&self, adjoints: &mut [F]) {
+        // Outputs after the sweep's own output have no adjoint: zero.
+        let first = self.first_output as usize;
+        let mut y_bar = vec![F::zero(); self.y.len()];
+        let known = adjoints
+            .len()
+            .min(first + y_bar.len())
+            .saturating_sub(first);
+        y_bar[..known].copy_from_slice(&adjoints[first..first + known]);
+        if y_bar.iter().all(|g| g.is_zero()) {
+            return;
+        }
+        let mut x_bar = vec![F::zero(); self.x.len()];
+        self.op.vjp(&self.x, &self.y, &y_bar, &mut x_bar);
+        for (&input, &g) in self.inputs.iter().zip(&x_bar) {
+            let adjoint = &mut adjoints[input as usize];
+            *adjoint = *adjoint + g;
+        }
+    }
+
+    /// The inputs that output `output` depends on, by the op's word.
+    pub(super) fn parents_of(&self, output: usize) -> impl Iterator<Item = u32> + '_ {
+        let n = self.inputs.len();
+        let inputs = self.inputs.iter().enumerate();
+        inputs
+            .filter(move |&(i, &p)| p != SINK && self.op.depends(n, output, i))
+            .map(|(_, &p)| p)
+    }
+}
+
+impl<F: Float> Inner<F> {
+    /// The block whose output `node` is, and which of its outputs, if it
+    /// is one.
+    pub(super) fn output_of(&self, node: usize) -> Option<(&BlockRecord<F>, usize)> {
+        let [parent, SINK] = self.nodes[node].parents else {
+            return None;
+        };
+        let block = &self.blocks[self.nodes[parent as usize].block()?];
+        Some((block, node - parent as usize - 1))
+    }
+}
+
+impl<F: Float> Tape<F> {
+    /// Records the block op `op` of the inputs `x` (on this tape, or
+    /// constants), whose values are `values`, and its outputs `y`: the
+    /// block's node, then a node per output.
+    #[track_caller]
+    pub(crate) fn record_block(
+        &self,
+        op: Box<dyn Block<F>>,
+        x: &[Var<'_, F>],
+        values: Vec<F>,
+        y: Vec<F>,
+    ) -> Vec<Var<'_, F>> {
+        let caller = core::panic::Location::caller();
+        let mut inner = self.inner.borrow_mut();
+        let index = u32::try_from(inner.blocks.len()).unwrap_or_else(|_| panic!("{FULL}"));
+        let name = op.name();
+        let record = Node {
+            parents: [index, WIDE | BLOCK],
+            partials: [F::zero(); 2],
+        };
+        let block = self
+            .push_node(&mut inner, name, record, F::zero(), caller)
+            .node();
+        let inputs = x
+            .iter()
+            .map(|x| if x.is_constant() { SINK } else { x.node() });
+        let outputs: Vec<Var<'_, F>> = y
+            .iter()
+            .map(|&value| {
+                let record = Node {
+                    parents: [block, SINK],
+                    partials: [F::zero(); 2],
+                };
+                self.push_node(&mut inner, name, record, value, caller)
+            })
+            .collect();
+        inner.blocks.push(BlockRecord {
+            op,
+            inputs: inputs.collect(),
+            x: values,
+            y,
+            first_output: block + 1,
+        });
+        outputs
+    }
+
+    /// Whether `node` is an output of a block op, whose edges have no
+    /// partials of their own (the op's backward pass is code).
+    pub(crate) fn is_block_output(&self, node: usize) -> bool {
+        self.inner.borrow().output_of(node).is_some()
+    }
+}

@@ -1,0 +1,357 @@
+//! The tape: a Wengert list of recorded nodes. `node` says how a node is
+//! stored, `record` appends them, `sweep` walks them back; `block` keeps
+//! block ops, `marks` the sigmoids a stable `ln` bypasses, and `walk` the
+//! graph for checked mode and pictures.
+
+mod block;
+mod marks;
+mod node;
+mod record;
+mod sweep;
+mod walk;
+
+use core::cell::RefCell;
+use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use num_traits::Float;
+
+use crate::Var;
+use crate::trace::Trace;
+use block::BlockRecord;
+pub(crate) use marks::Logistic;
+use node::{FULL, Node, SINK, WIDE};
+pub(crate) use record::Edges;
+
+/// Hands out a fresh identity for every tape and every `clear`.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn fresh_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Which tape, and which of its recordings between two `clear`s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Recording {
+    pub(crate) tape: u64,
+    pub(crate) generation: u64,
+}
+
+/// A Wengert list: the record of every operation on its variables.
+///
+/// Each operation on a [`Var`] appends one node that stores its parents and
+/// its local derivative with respect to each of them, `∂node/∂parent`,
+/// computed when it is recorded. [`Var::backward`] then walks the nodes once,
+/// in reverse, to produce the gradient with respect to every input.
+///
+/// Recording takes `&self`, so any number of variables can borrow one tape;
+/// [`clear`](Tape::clear) takes `&mut self`, so no variable survives it.
+///
+/// ```
+/// use tapegrad::Tape;
+///
+/// let mut tape = Tape::new();
+/// for step in 0..3 {
+///     let x = tape.var(step as f64);
+///     let y = x * x;
+///     assert_eq!(y.backward().wrt(&x), 2.0 * step as f64);
+///     tape.clear(); // keeps the allocation for the next step
+/// }
+/// ```
+pub struct Tape<F: Float = f64> {
+    /// Unique per tape, and per recording (renewed by `clear`): gradients
+    /// remember both, to refuse variables of another tape or recording.
+    id: Recording,
+    inner: RefCell<Inner<F>>,
+}
+
+struct Inner<F> {
+    /// Every node, indexed by its number; node 0 is the sink.
+    nodes: Vec<Node<F>>,
+    /// The edges of the nodes of more than two parents: each parent's node
+    /// index, and `∂node/∂parent`.
+    parents: Vec<u32>,
+    partials: Vec<F>,
+    /// How many of the first nodes are all inputs: the backward sweep
+    /// stops above them, since their only edges go to the sink.
+    inputs: u32,
+    /// The nodes that are a sigmoid of another node, in recording order.
+    logistic: Vec<Logistic<F>>,
+    /// Each node's op, value and location, if the tape is traced or checked.
+    trace: Option<Trace<F>>,
+    /// A buffer n-ary ops lend between calls, so that a training loop
+    /// does not allocate.
+    scratch: Vec<F>,
+    /// The block ops, in recording order.
+    blocks: Vec<BlockRecord<F>>,
+}
+
+impl<F: Float> Inner<F> {
+    /// Counts `n` inputs recorded from node `first` on among the leading
+    /// inputs, if only inputs came before them.
+    fn count_inputs(&mut self, first: u32, n: u32) {
+        if first == self.inputs + 1 {
+            self.inputs += n;
+        }
+    }
+
+    fn new() -> Self {
+        Inner {
+            nodes: vec![Node::input()],
+            parents: Vec::new(),
+            partials: Vec::new(),
+            inputs: 0,
+            logistic: Vec::new(),
+            trace: None,
+            scratch: Vec::new(),
+            blocks: Vec::new(),
+        }
+    }
+}
+
+impl Tape<f64> {
+    /// An empty tape of `f64` variables, as most code wants.
+    ///
+    /// For another float type, or in code generic over `F`, use
+    /// [`Tape::<F>::default()`](Tape::default), as `HashMap::new()` is for
+    /// the default hasher and `HashMap::default()` for any.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(2.0);
+    /// let y = 3.0 / x;
+    /// assert_eq!(y.backward().wrt(&x), -0.75); // d/dx 3/x = −3/x²
+    ///
+    /// let tape32 = tapegrad::Tape::<f32>::default();
+    /// assert_eq!(tape32.var(2.0).value(), 2.0f32);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty `f64` tape with room for `nodes` nodes of up to two parents
+    /// each before it reallocates; [`reserve`](Tape::reserve) does the same
+    /// for a tape of any float type.
+    pub fn with_capacity(nodes: usize) -> Self {
+        let tape = Self::new();
+        tape.reserve(nodes);
+        tape
+    }
+}
+
+impl<F: Float> Tape<F> {
+    /// Makes room for at least `nodes` more nodes of up to two parents each
+    /// before the tape reallocates, as [`Vec::reserve`].
+    pub fn reserve(&self, nodes: usize) {
+        self.inner.borrow_mut().nodes.reserve(nodes);
+    }
+
+    /// An empty tape that also remembers each node's operation and value,
+    /// so that [`to_dot`](Tape::to_dot) can draw the graph.
+    ///
+    /// Tracing costs memory and a little time per node; a plain tape
+    /// records exactly the same gradients.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::traced();
+    /// let x = tape.var(2.0);
+    /// let y = x.ln();
+    /// let dot = tape.to_dot(&y, None)?;
+    /// assert!(dot.contains("ln"));
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn traced() -> Self {
+        let tape = Self::default();
+        tape.inner.borrow_mut().trace = Some(Trace::new(false));
+        tape
+    }
+
+    /// An empty tape in checked mode: traced, and watching every node it
+    /// records for the first number that is not finite, a value or a local
+    /// derivative, and for custom ops whose declared derivatives disagree
+    /// with central differences.
+    ///
+    /// [`Var::backward_checked`] then reports the first such problem in the
+    /// output's computation as an error naming the op, the line that
+    /// recorded it and the ops that led there; [`Tape::check`] reports the
+    /// first on the whole tape. A plain tape does none of this and pays
+    /// nothing for it.
+    ///
+    /// ```
+    /// use tapegrad::{Error, Tape};
+    ///
+    /// let tape = Tape::checked();
+    /// let x = tape.var(-1.0);
+    /// let y = (x * 2.0).sqrt() + 1.0; // √(−2) is NaN
+    /// match y.backward_checked() {
+    ///     Err(Error::NonFinite { op, chain, .. }) => {
+    ///         assert_eq!(op, "sqrt");
+    ///         assert_eq!(chain, ["input", "mul", "sqrt"]);
+    ///     }
+    ///     other => panic!("expected a NaN to be reported, got {other:?}"),
+    /// }
+    /// ```
+    pub fn checked() -> Self {
+        let tape = Self::default();
+        tape.inner.borrow_mut().trace = Some(Trace::new(true));
+        tape
+    }
+
+    /// Whether the tape is in checked mode (see [`checked`](Tape::checked)).
+    pub fn is_checked(&self) -> bool {
+        self.inner
+            .borrow()
+            .trace
+            .as_ref()
+            .is_some_and(|t| t.checked)
+    }
+
+    /// Whether the tape remembers each node's operation and value
+    /// (see [`traced`](Tape::traced)).
+    pub fn is_traced(&self) -> bool {
+        self.inner.borrow().trace.is_some()
+    }
+
+    /// Records an input: a variable with no parents.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(3.0);
+    /// assert_eq!(x.value(), 3.0);
+    /// assert_eq!(tape.len(), 1);
+    /// ```
+    #[track_caller]
+    pub fn var(&self, value: F) -> Var<'_, F> {
+        let x = self.record_node("input", Node::input(), value);
+        self.inner.borrow_mut().count_inputs(x.node(), 1);
+        x
+    }
+
+    /// Records one input per value, in order.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let theta = tape.vars(&[1.0, 2.0, 3.0]);
+    /// let total = tapegrad::sum(&theta);
+    /// assert_eq!(total.backward().wrt_all(&theta), [1.0, 1.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn vars(&self, values: &[F]) -> Vec<Var<'_, F>> {
+        let mut vars = Vec::with_capacity(values.len());
+        if self.is_traced() {
+            // A loop, not a closure: `#[track_caller]` passes through the
+            // one and not the other, and a checked tape names the caller's
+            // line.
+            for &v in values {
+                vars.push(self.var(v));
+            }
+            return vars;
+        }
+        // In bulk.
+        let mut inner = self.inner.borrow_mut();
+        let first = inner.nodes.len() as u32;
+        let n = u32::try_from(values.len())
+            .ok()
+            .filter(|&n| n <= WIDE - first);
+        let n = n.unwrap_or_else(|| panic!("{FULL}"));
+        inner.count_inputs(first, n);
+        inner
+            .nodes
+            .extend(core::iter::repeat_n(Node::input(), values.len()));
+        vars.extend(
+            (first..first + n)
+                .zip(values)
+                .map(|(node, &v)| Var::recorded(self, node, v)),
+        );
+        vars
+    }
+
+    /// The number of nodes recorded: inputs and operations.
+    pub fn len(&self) -> usize {
+        self.inner.borrow().nodes.len() - 1
+    }
+
+    /// Whether nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of edges (parent links) recorded, counting one per
+    /// input; counted in a pass over the nodes.
+    ///
+    /// A node of one or two parents takes `8 + 2 × size_of::<F>()` bytes (24
+    /// for `f64`), a node of more parents that and `4 + size_of::<F>()` per
+    /// edge.
+    pub fn edges(&self) -> usize {
+        let inner = self.inner.borrow();
+        let table = (&inner.parents[..], &inner.partials[..]);
+        let edges = |n: &Node<F>| match n.block() {
+            Some(block) => inner.blocks[block].inputs.len(),
+            None => n.edges(table).0.len(),
+        };
+        inner.nodes[1..].iter().map(edges).sum()
+    }
+
+    /// How many nodes of up to two parents the tape can hold before it
+    /// reallocates.
+    pub fn capacity(&self) -> usize {
+        self.inner.borrow().nodes.capacity() - 1
+    }
+
+    /// Forgets every node and keeps the allocation, for the next step of a
+    /// training loop.
+    ///
+    /// Taking `&mut self` means no variable of the old recording can still be
+    /// alive, and [`Gradients`](crate::Gradients) computed before the clear
+    /// refuse variables of the new recording.
+    ///
+    /// ```compile_fail
+    /// let mut tape = tapegrad::Tape::new();
+    /// let x = tape.var(1.0);
+    /// tape.clear();
+    /// let y = x * 2.0; // error: `x` borrows the tape that `clear` needs
+    /// ```
+    pub fn clear(&mut self) {
+        let inner = self.inner.get_mut();
+        inner.nodes.truncate(SINK as usize + 1);
+        inner.parents.clear();
+        inner.partials.clear();
+        inner.logistic.clear();
+        inner.blocks.clear();
+        if let Some(trace) = &mut inner.trace {
+            trace.clear();
+        }
+        inner.inputs = 0;
+        self.id.generation = fresh_id();
+    }
+
+    pub(crate) fn id(&self) -> Recording {
+        self.id
+    }
+}
+
+/// An empty tape of any float type: `Tape::<f32>::default()`, or
+/// `Tape::<F>::default()` in generic code.
+impl<F: Float> Default for Tape<F> {
+    fn default() -> Self {
+        Tape {
+            id: Recording {
+                tape: fresh_id(),
+                generation: fresh_id(),
+            },
+            inner: RefCell::new(Inner::new()),
+        }
+    }
+}
+
+/// Shows the tape's size and allocation, so a tape that grows without bound
+/// across training steps is easy to notice.
+impl<F: Float> fmt::Debug for Tape<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tape")
+            .field("len", &self.len())
+            .field("edges", &self.edges())
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}

@@ -1,0 +1,273 @@
+//! Recording: appending a node of one parent, two or many, and what a
+//! traced or checked tape remembers of each.
+
+use num_traits::Float;
+
+use super::node::{COUNT, FULL, Node, SINK, WIDE};
+use super::{Inner, Tape};
+use crate::Var;
+use crate::trace::{Anomaly, Traced};
+
+impl<F: Float> Tape<F> {
+    /// Appends a node with `value` and its `(parent, ∂node/∂parent)` edges.
+    ///
+    /// Every caller passes at least one edge: a node whose parents are all
+    /// constants is itself a constant and is not recorded.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn record<I>(&self, op: &'static str, value: F, edges: I) -> Var<'_, F>
+    where
+        I: IntoIterator<Item = (u32, F)>,
+    {
+        let mut edges = edges.into_iter();
+        let Some((a, da)) = edges.next() else {
+            unreachable!("a node must have at least one edge");
+        };
+        match (edges.next(), edges.next()) {
+            (None, _) => self.unary(op, value, a, da),
+            (Some((b, db)), None) => self.binary(op, value, [a, b], [da, db]),
+            (Some(second), Some(third)) => self.record_with(op, |out| {
+                for (parent, partial) in [(a, da), second, third].into_iter().chain(edges) {
+                    out.push(parent, partial);
+                }
+                value
+            }),
+        }
+    }
+
+    /// Appends a node of one parent.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn unary(&self, op: &'static str, value: F, parent: u32, d: F) -> Var<'_, F> {
+        let node = Node {
+            parents: [parent, SINK],
+            partials: [d, F::zero()],
+        };
+        self.record_node(op, node, value)
+    }
+
+    /// Appends a node of two parents.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn binary(
+        &self,
+        op: &'static str,
+        value: F,
+        parents: [u32; 2],
+        partials: [F; 2],
+    ) -> Var<'_, F> {
+        self.record_node(op, Node { parents, partials }, value)
+    }
+
+    #[inline(always)]
+    #[track_caller]
+    pub(super) fn record_node(&self, op: &'static str, record: Node<F>, value: F) -> Var<'_, F> {
+        let caller = core::panic::Location::caller();
+        self.push_node(&mut self.inner.borrow_mut(), op, record, value, caller)
+    }
+
+    /// [`record_node`](Tape::record_node) with the tape already borrowed;
+    /// a traced tape names `caller` as the line that recorded the node.
+    #[inline(always)]
+    pub(super) fn push_node(
+        &self,
+        inner: &mut Inner<F>,
+        op: &'static str,
+        record: Node<F>,
+        value: F,
+        caller: &'static core::panic::Location<'static>,
+    ) -> Var<'_, F> {
+        let node = inner.nodes.len();
+        assert!(node < WIDE as usize, "{FULL}");
+        inner.nodes.push(record);
+        let node = node as u32;
+        if inner.trace.is_some() {
+            trace_node(inner, op, node, value, caller);
+        }
+        Var::recorded(self, node, value)
+    }
+
+    /// Appends a node whose edges `write` pushes, and whose value it returns:
+    /// one pass for an n-ary node, whose edges go to the n-ary table. `write`
+    /// must not record on this tape (it is borrowed); if it panics, the
+    /// edges it pushed stay in the table, where no node points to them.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn record_with(
+        &self,
+        op: &'static str,
+        write: impl FnOnce(&mut Edges<'_, F>) -> F,
+    ) -> Var<'_, F> {
+        let var = self.try_record_with(op, |edges| Some(write(edges)));
+        var.unwrap_or_else(|| unreachable!("the writer always gives a value"))
+    }
+
+    /// [`record_with`](Tape::record_with), for a writer that may find,
+    /// while it writes, that it cannot record the node: if it returns
+    /// `None`, the edges it pushed are taken back and nothing is recorded.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn try_record_with(
+        &self,
+        op: &'static str,
+        write: impl FnOnce(&mut Edges<'_, F>) -> Option<F>,
+    ) -> Option<Var<'_, F>> {
+        let mut inner = self.inner.borrow_mut();
+        let start = inner.parents.len();
+        let mut edges = Edges { inner: &mut inner };
+        let Some(value) = write(&mut edges) else {
+            inner.parents.truncate(start);
+            inner.partials.truncate(start);
+            return None;
+        };
+        let count = inner.parents.len() - start;
+        debug_assert!(count > 0, "a node must have at least one edge");
+        let wide = u32::try_from(start)
+            .ok()
+            .zip(u32::try_from(count).ok().filter(|&n| n <= COUNT));
+        let (start, count) = wide.unwrap_or_else(|| panic!("{FULL}"));
+        let record = Node {
+            parents: [start, WIDE | count],
+            partials: [F::zero(); 2],
+        };
+        let caller = core::panic::Location::caller();
+        Some(self.push_node(&mut inner, op, record, value, caller))
+    }
+
+    /// Names `caller` as the line of the nodes a traced tape records from
+    /// now on, instead of each op's caller, until it is set to `None`.
+    pub(crate) fn trace_as(&self, caller: Option<&'static core::panic::Location<'static>>) {
+        if let Some(trace) = &mut self.inner.borrow_mut().trace {
+            trace.caller = caller;
+        }
+    }
+
+    /// Lends the tape's scratch buffer, empty if it is already lent.
+    pub(crate) fn take_scratch(&self) -> Vec<F> {
+        core::mem::take(&mut self.inner.borrow_mut().scratch)
+    }
+
+    /// Gives the scratch buffer back.
+    pub(crate) fn return_scratch(&self, buffer: Vec<F>) {
+        self.inner.borrow_mut().scratch = buffer;
+    }
+
+    /// What a traced tape remembers of each node after the sink.
+    pub(crate) fn trace(&self) -> Option<Vec<Traced<F>>> {
+        self.inner.borrow().trace.as_ref().map(|t| t.nodes.clone())
+    }
+
+    /// The anomalies a checked tape found, `None` for an unchecked tape.
+    pub(crate) fn anomalies(&self) -> Option<Vec<(u32, Anomaly<F>)>> {
+        let inner = self.inner.borrow();
+        inner
+            .trace
+            .as_ref()
+            .filter(|t| t.checked)
+            .map(|t| t.anomalies.clone())
+    }
+
+    /// Whether a checked tape should check the custom op called at
+    /// `location`: the first time only, for each call site.
+    pub(crate) fn first_call_of_checked(
+        &self,
+        location: &'static core::panic::Location<'static>,
+    ) -> bool {
+        let mut inner = self.inner.borrow_mut();
+        match &mut inner.trace {
+            Some(trace) if trace.checked && !trace.verified.contains(&location) => {
+                trace.verified.push(location);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Notes that the custom op at `node` declared a wrong partial.
+    pub(crate) fn report_custom(&self, node: u32, argument: usize, declared: F, numeric: F) {
+        if let Some(trace) = &mut self.inner.borrow_mut().trace {
+            let anomaly = Anomaly::CustomPartial {
+                argument,
+                declared,
+                numeric,
+            };
+            let at = trace.anomalies.partition_point(|&(n, _)| n < node);
+            trace.anomalies.insert(at, (node, anomaly));
+        }
+    }
+}
+
+/// Remembers the node just recorded, `node`, on a traced tape: out of
+/// line, so that a plain tape's recording stays small.
+#[cold]
+#[inline(never)]
+fn trace_node<F: Float>(
+    inner: &mut Inner<F>,
+    op: &'static str,
+    node: u32,
+    value: F,
+    caller: &'static core::panic::Location<'static>,
+) {
+    let named = inner.trace.as_ref().and_then(|t| t.caller);
+    let traced = Traced {
+        op,
+        value,
+        location: named.unwrap_or(caller),
+    };
+    let record = inner.nodes[node as usize];
+    let Inner {
+        trace: Some(trace),
+        parents,
+        partials,
+        ..
+    } = inner
+    else {
+        return;
+    };
+    let (parents, partials) = record.edges((parents, partials));
+    let parents = parents.iter().map(|&p| p as usize);
+    trace.record(node, traced, parents, partials);
+}
+
+/// The edges of the n-ary node being recorded.
+pub(crate) struct Edges<'a, F> {
+    inner: &'a mut Inner<F>,
+}
+
+impl<F> Edges<'_, F> {
+    /// Adds the edge to `parent` with `partial = ∂node/∂parent`.
+    #[inline]
+    pub(crate) fn push(&mut self, parent: u32, partial: F) {
+        self.inner.parents.push(parent);
+        self.inner.partials.push(partial);
+    }
+
+    /// Adds `n` edges, whose parents and partials `write` fills in place;
+    /// what `write` returns.
+    #[inline]
+    pub(crate) fn fill<R>(&mut self, n: usize, write: impl FnOnce(&mut [u32], &mut [F]) -> R) -> R
+    where
+        F: Float,
+    {
+        let start = self.inner.parents.len();
+        self.inner.parents.resize(start + n, SINK);
+        self.inner.partials.resize(start + n, F::zero());
+        write(
+            &mut self.inner.parents[start..],
+            &mut self.inner.partials[start..],
+        )
+    }
+
+    /// Adds an edge to each of `parents` with the `partials` in order, in
+    /// bulk: both iterators must have the same, exact length.
+    #[inline]
+    pub(crate) fn extend(
+        &mut self,
+        parents: impl ExactSizeIterator<Item = u32>,
+        partials: impl ExactSizeIterator<Item = F>,
+    ) {
+        debug_assert_eq!(parents.len(), partials.len());
+        self.inner.parents.extend(parents);
+        self.inner.partials.extend(partials);
+    }
+}

@@ -1,0 +1,52 @@
+//! The reverse sweep: multiply what you receive by your own derivative and
+//! pass it on.
+
+use num_traits::Float;
+
+use super::Tape;
+
+impl<F: Float> Tape<F> {
+    /// The reverse sweep: `adjoints[output]` is seeded, and every node from
+    /// `output` down multiplies its adjoint by its partials and adds the
+    /// products into its parents. It stops above the inputs recorded
+    /// first, whose only edges go to the sink.
+    ///
+    /// A node with a zero adjoint passes on its finite partials' zero
+    /// products as usual, but nothing through a partial that is not finite:
+    /// `0 · ∞` would be NaN where the true contribution is zero (a node the
+    /// output does not depend on, or one behind a flat `relu`). Testing the
+    /// adjoint alone would be wrong on a nested tape, where an adjoint whose
+    /// value is zero can still have a derivative; with a finite partial the
+    /// product is recorded as ever.
+    ///
+    /// What a node of one parent passes to the node recorded just before it,
+    /// the next in the sweep, stays in a register ([`Node::pass`]'s carry)
+    /// instead of going through memory: in a chain of ops, each node's
+    /// adjoint is the last one's product, and a store and a load would sit
+    /// between them.
+    pub(crate) fn sweep(&self, output: u32, adjoints: &mut [F]) {
+        let inner = self.inner.borrow();
+        let table = (&inner.parents[..], &inner.partials[..]);
+        let nodes = &inner.nodes[..=output as usize];
+        let mut node = output as usize;
+        let mut carry = None;
+        while node > inner.inputs as usize {
+            // Every edge into `node` comes from a later node, all done; the
+            // last of them, from `node + 1`, may be carried.
+            let mut incoming = adjoints[node];
+            if let Some(last) = carry {
+                incoming = incoming + last;
+                adjoints[node] = incoming;
+            }
+            let blocks = &inner.blocks[..];
+            carry = match incoming.is_zero() {
+                false => nodes[node].pass(adjoints, table, blocks, incoming, false, node - 1),
+                true => nodes[node].pass(adjoints, table, blocks, incoming, true, node - 1),
+            };
+            node -= 1;
+        }
+        if let Some(last) = carry {
+            adjoints[node] = adjoints[node] + last;
+        }
+    }
+}
