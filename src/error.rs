@@ -2,7 +2,7 @@
 
 use core::panic::Location;
 
-use crate::Quantity;
+use core::fmt;
 
 /// Everything that can go wrong in a fallible `tapegrad` call.
 ///
@@ -112,3 +112,33 @@ pub enum Error {
 
 /// `Result` with [`Error`] as its error type.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Which number of a node was not finite, in [`Error::NonFinite`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Quantity {
+    /// The node's value.
+    Value,
+    /// Its local derivative with respect to its `argument`-th parent.
+    LocalDerivative {
+        /// The parent's position among the node's arguments, from 0.
+        argument: usize,
+    },
+    /// The gradient the backward sweep brought to it.
+    Gradient,
+}
+
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Quantity::Value => f.write_str("the value"),
+            Quantity::LocalDerivative { argument } => {
+                write!(
+                    f,
+                    "the local derivative with respect to argument {argument}"
+                )
+            }
+            Quantity::Gradient => f.write_str("the gradient"),
+        }
+    }
+}

@@ -245,27 +245,24 @@
 #![forbid(unsafe_code)]
 
 mod check;
-mod checked;
+mod debug;
 mod derivatives;
 mod dual;
 mod error;
 mod float;
 mod gradients;
-mod graphviz;
 pub mod loss;
 mod ops;
 pub mod optim;
 #[cfg(feature = "parallel")]
 pub mod parallel;
 mod tape;
-mod trace;
 mod var;
 
 pub use check::{GradientCheck, Tolerance, check_gradient, check_gradient_with};
-pub use checked::Quantity;
 pub use derivatives::{grad, hessian, hvp, jacobian};
 pub use dual::Dual;
-pub use error::{Error, Result};
+pub use error::{Error, Quantity, Result};
 pub use gradients::Gradients;
 pub use ops::{
     Activation, BlockOp, Dense, Operand, affine, block, dense, dot, layer, sum, sum_windows,

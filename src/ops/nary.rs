@@ -5,8 +5,8 @@ use core::iter::{Product, Sum};
 
 use num_traits::Float;
 
+use crate::debug::check_custom;
 use crate::tape::Edges;
-use crate::trace::check_custom;
 use crate::var::{TWO_TAPES, common_tape, one_tape, same_tape};
 use crate::{Tape, Var};
 

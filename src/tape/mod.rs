@@ -17,7 +17,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use num_traits::Float;
 
 use crate::Var;
-use crate::trace::Trace;
+use crate::debug::Trace;
 use block::BlockRecord;
 pub(crate) use marks::Logistic;
 use node::{FULL, Node, SINK, WIDE};

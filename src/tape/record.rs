@@ -6,7 +6,7 @@ use num_traits::Float;
 use super::node::{COUNT, FULL, Node, SINK, WIDE};
 use super::{Inner, Tape};
 use crate::Var;
-use crate::trace::{Anomaly, Traced};
+use crate::debug::{Anomaly, Traced};
 
 impl<F: Float> Tape<F> {
     /// Appends a node with `value` and its `(parent, ∂node/∂parent)` edges.

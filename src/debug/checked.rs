@@ -1,42 +1,10 @@
 //! Checked mode: turning what a checked tape noticed into errors that say
 //! which op, on which line, and how the computation got there.
 
-use core::fmt;
-
 use num_traits::Float;
 
-use crate::trace::{Anomaly, Traced};
-use crate::{Error, Gradients, Result, Tape, Var};
-
-/// Which number of a node was not finite, in [`Error::NonFinite`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Quantity {
-    /// The node's value.
-    Value,
-    /// Its local derivative with respect to its `argument`-th parent.
-    LocalDerivative {
-        /// The parent's position among the node's arguments, from 0.
-        argument: usize,
-    },
-    /// The gradient the backward sweep brought to it.
-    Gradient,
-}
-
-impl fmt::Display for Quantity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Quantity::Value => f.write_str("the value"),
-            Quantity::LocalDerivative { argument } => {
-                write!(
-                    f,
-                    "the local derivative with respect to argument {argument}"
-                )
-            }
-            Quantity::Gradient => f.write_str("the gradient"),
-        }
-    }
-}
+use super::trace::{Anomaly, Traced};
+use crate::{Error, Gradients, Quantity, Result, Tape, Var};
 
 /// The longest chain [`Error::NonFinite`] names, counting from its end.
 const CHAIN: usize = 12;
