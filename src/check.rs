@@ -30,6 +30,68 @@ impl<F: Float> Default for Tolerance<F> {
     }
 }
 
+impl<F: Float> Tolerance<F> {
+    /// Whether `derivative` agrees with its central-difference `estimate`:
+    /// as `approx::relative_eq!` under the tolerance, or within the
+    /// estimate's own rounding. A NaN never agrees.
+    pub(crate) fn accepts(&self, derivative: F, estimate: Estimate<F>) -> bool {
+        let (d, n) = (derivative, estimate.value);
+        let diff = (d - n).abs();
+        d == n
+            || diff <= self.epsilon
+            || diff <= self.max_relative * d.abs().max(n.abs())
+            || diff <= estimate.rounding
+    }
+
+    /// How far `derivative` is from `estimate`, in multiples of what is
+    /// allowed; infinite for a NaN.
+    fn excess(&self, derivative: F, estimate: Estimate<F>) -> F {
+        let (d, n) = (derivative, estimate.value);
+        if d == n {
+            return F::zero();
+        }
+        let allowed = self
+            .epsilon
+            .max(self.max_relative * d.abs().max(n.abs()))
+            .max(estimate.rounding);
+        let e = (d - n).abs() / allowed;
+        if e.is_nan() { F::infinity() } else { e }
+    }
+}
+
+/// A central-difference estimate of a partial derivative, and how far the
+/// rounding of the function's two values may move it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Estimate<F> {
+    pub(crate) value: F,
+    pub(crate) rounding: F,
+}
+
+/// The one finite-difference routine: `∂f/∂xᵢ ≈ (f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h`
+/// with the step `h = ∛ε · max(1, |xᵢ|)` that balances truncation and
+/// rounding error, and the rounding `4ε·(|f(x + h·eᵢ)| + |f(x − h·eᵢ)|) / 2h`
+/// (four ulps in each value). `x` is as it was afterwards.
+pub(crate) fn central_difference<F: Float>(
+    mut f: impl FnMut(&[F]) -> F,
+    x: &mut [F],
+    i: usize,
+) -> Estimate<F> {
+    let xi = x[i];
+    let h = F::epsilon().cbrt() * xi.abs().max(F::one());
+    x[i] = xi + h;
+    let up = f(x);
+    x[i] = xi - h;
+    let down = f(x);
+    x[i] = xi;
+    // The step actually taken, after rounding x ± h.
+    let step = (xi + h) - (xi - h);
+    let four = F::from(4).expect("every float type has 4");
+    Estimate {
+        value: (up - down) / step,
+        rounding: four * F::epsilon() * (up.abs() + down.abs()) / step,
+    }
+}
+
 /// What [`check_gradient`] compared.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradientCheck<F> {
@@ -106,39 +168,13 @@ where
         let vars = tape.vars(at);
         f(&vars).value()
     };
-    // Each estimate, and how far the rounding of f's values may move it.
-    let (numeric, rounding): (Vec<F>, Vec<F>) = (0..x.len())
-        .map(|i| {
-            let h = F::epsilon().cbrt() * x[i].abs().max(F::one());
-            at[i] = x[i] + h;
-            let up = eval(&at);
-            at[i] = x[i] - h;
-            let down = eval(&at);
-            at[i] = x[i];
-            // The step actually taken, after rounding x ± h.
-            let step = (x[i] + h) - (x[i] - h);
-            let four = F::from(4).expect("every float type has 4");
-            let rounding = four * F::epsilon() * (up.abs() + down.abs()) / step;
-            ((up - down) / step, rounding)
-        })
-        .unzip();
+    let estimates: Vec<Estimate<F>> = (0..x.len())
+        .map(|i| central_difference(&mut eval, &mut at, i))
+        .collect();
+    let numeric: Vec<F> = estimates.iter().map(|e| e.value).collect();
 
-    let passes = |i: usize| {
-        let (a, n) = (tape_gradient[i], numeric[i]);
-        a.relative_eq(&n, tolerance.epsilon, tolerance.max_relative) || (a - n).abs() <= rounding[i]
-    };
-    let excess = |i: usize| {
-        let (a, n) = (tape_gradient[i], numeric[i]);
-        if a == n {
-            return F::zero();
-        }
-        let allowed = tolerance
-            .epsilon
-            .max(tolerance.max_relative * a.abs().max(n.abs()))
-            .max(rounding[i]);
-        let e = (a - n).abs() / allowed;
-        if e.is_nan() { F::infinity() } else { e }
-    };
+    let passes = |i: usize| tolerance.accepts(tape_gradient[i], estimates[i]);
+    let excess = |i: usize| tolerance.excess(tape_gradient[i], estimates[i]);
     let worst_of = |inputs: &mut dyn Iterator<Item = usize>| {
         inputs.reduce(|w, i| if excess(i) > excess(w) { i } else { w })
     };

@@ -290,3 +290,66 @@ fn a_layer_of_too_few_parameters_panics_naming_the_shapes() {
         .unwrap_or_default();
     assert!(text.contains("rows of 2 weights and a bias"), "{text}");
 }
+
+/// `yᵢ = xᵢ²`, whose vjp forgets the factor 2.
+struct SquareWrongly;
+
+impl BlockOp for SquareWrongly {
+    fn name(&self) -> &'static str {
+        "square, wrongly"
+    }
+    fn outputs(&self, inputs: usize) -> usize {
+        inputs
+    }
+    fn forward<T: Float>(&self, x: &[T], y: &mut [T]) {
+        y.iter_mut().zip(x).for_each(|(y, &x)| *y = x * x);
+    }
+    fn vjp<T: Float>(&self, x: &[T], _: &[T], y_bar: &[T], x_bar: &mut [T]) {
+        for ((b, &x), &g) in x_bar.iter_mut().zip(x).zip(y_bar) {
+            *b = *b + x * g;
+        }
+    }
+    fn depends(&self, _inputs: usize, output: usize, input: usize) -> bool {
+        output == input
+    }
+}
+
+#[test]
+fn a_checked_tape_catches_a_wrong_vjp_and_names_the_input() {
+    let tape = Tape::checked();
+    let x = tape.vars(&[1.5, -2.0]);
+    let (y, line) = (block(SquareWrongly, &x), line!());
+    match y[1].backward_checked() {
+        Err(Error::WrongCustomDerivative {
+            op,
+            location,
+            argument,
+            declared,
+            numeric,
+        }) => {
+            assert_eq!(op, "square, wrongly");
+            assert_eq!((location.file(), location.line()), (file!(), line));
+            // y₁'s input: ∂(y₀ + y₁/2)/∂x₁ = x₁ = −2, declared x₁/2.
+            assert_eq!(argument, 1);
+            assert_eq!(declared, -1.0);
+            assert!((numeric + 2.0).abs() < 1e-6, "{numeric}");
+        }
+        other => panic!("expected the wrong vjp reported, got {other:?}"),
+    }
+    // A right vjp passes, and a plain tape checks nothing.
+    let tape = Tape::checked();
+    let x = tape.vars(&[1.5, -2.0]);
+    assert!(loss_of(&block(Softmax, &x)).backward_checked().is_ok());
+    let plain = Tape::new();
+    let x = plain.vars(&[1.5, -2.0]);
+    assert_eq!(block(SquareWrongly, &x)[0].backward().wrt(&x[0]), 1.5);
+}
+
+#[test]
+fn a_layer_passes_the_checked_tapes_vjp_check() {
+    let tape = Tape::checked();
+    let params = tape.vars(&[0.5, -1.0, 0.25, 2.0, 1.0, -0.5]);
+    let a = layer(&params, &[1.0, 2.0, 0.0, 1.0], 2, Activation::Sigmoid);
+    let loss = a.iter().fold(Var::constant(0.0), |s, &a| s + a);
+    assert!(loss.backward_checked().is_ok());
+}

@@ -5,6 +5,9 @@ use core::panic::Location;
 
 use num_traits::Float;
 
+use crate::Tolerance;
+use crate::check::central_difference;
+
 /// What a traced tape remembers of a node.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Traced<F> {
@@ -92,23 +95,22 @@ impl<F: Float> Trace<F> {
 }
 
 /// Checks a custom op's declared partials against central differences of
-/// `f` at `x`: the first argument where they disagree, with both numbers.
+/// `f` at `x` (the crate's one routine, under [`check_gradient`]'s default
+/// tolerance): the first argument where they disagree, with both numbers.
+/// Where the difference itself is not finite there is nothing to compare.
+///
+/// [`check_gradient`]: crate::check_gradient
 pub(crate) fn check_custom<F: Float, const N: usize>(
     f: &impl Fn([F; N]) -> (F, [F; N]),
     x: [F; N],
     declared: [F; N],
     variables: [bool; N],
 ) -> Option<(usize, F, F)> {
-    let tolerance = F::epsilon().cbrt();
+    let mut at = x;
     (0..N).filter(|&i| variables[i]).find_map(|i| {
-        let h = tolerance * x[i].abs().max(F::one());
-        let (mut up, mut down) = (x, x);
-        up[i] = x[i] + h;
-        down[i] = x[i] - h;
-        let numeric = (f(up).0 - f(down).0) / (up[i] - down[i]);
-        let allowed = tolerance.max(tolerance * declared[i].abs().max(numeric.abs()));
-        let agree = (declared[i] - numeric).abs() <= allowed;
-        // Where the difference itself is not finite there is nothing to compare.
-        (!agree && numeric.is_finite()).then_some((i, declared[i], numeric))
+        let value = |x: &[F]| f(core::array::from_fn(|k| x[k])).0;
+        let estimate = central_difference(value, &mut at, i);
+        let agree = Tolerance::default().accepts(declared[i], estimate);
+        (!agree && estimate.value.is_finite()).then_some((i, declared[i], estimate.value))
     })
 }

@@ -4,8 +4,9 @@
 
 use num_traits::Float;
 
+use crate::check::central_difference;
 use crate::var::common_tape;
-use crate::{Operand, Var};
+use crate::{Operand, Tolerance, Var};
 
 /// An operation on a block of variables that supplies its own backward
 /// pass: the extension point for matrix operations, layers over a batch,
@@ -20,6 +21,13 @@ use crate::{Operand, Var};
 /// derivatives flow through the block as through any op. The op owns what
 /// it needs (`'static`, `Send`, `Sync`), so the tape can keep it and call it
 /// in the backward sweep.
+///
+/// On a [checked](crate::Tape::checked) tape, the first call of [`block`]
+/// at each line checks `vjp` against central differences of `forward` (for
+/// a weighted sum of the outputs), and [`Var::backward_checked`] reports a
+/// disagreement as
+/// [`Error::WrongCustomDerivative`](crate::Error::WrongCustomDerivative)
+/// naming the input.
 ///
 /// Where the other extension points stand: [`Var::custom`] records one
 /// output from its value and partials, and [`Var::fused`] and
@@ -156,10 +164,61 @@ pub fn block<'t, F: Float, Op: BlockOp>(op: Op, x: &[Var<'t, F>]) -> Vec<Var<'t,
     let values: Vec<F> = x.iter().map(|x| x.value()).collect();
     let mut y = vec![F::zero(); op.outputs(x.len())];
     op.forward(&values, &mut y);
-    match common_tape(x.iter().copied()) {
-        Some(tape) => tape.record_block(Box::new(op), x, values, y),
-        None => y.into_iter().map(Var::constant).collect(),
+    let Some(tape) = common_tape(x.iter().copied()) else {
+        return y.into_iter().map(Var::constant).collect();
+    };
+    let checked = tape.first_call_of_checked(core::panic::Location::caller());
+    let wrong = if checked {
+        check_vjp(&op, &values, &y, x)
+    } else {
+        Vec::new()
+    };
+    // Each output reports the first wrong input it depends on, so that
+    // checked mode finds it from whichever output the loss uses.
+    let report: Vec<(usize, (usize, F, F))> = (0..y.len())
+        .filter_map(|j| {
+            let first = wrong.iter().find(|&&(i, ..)| op.depends(x.len(), j, i));
+            first.map(|&w| (j, w))
+        })
+        .collect();
+    let outputs = tape.record_block(Box::new(op), x, values, y);
+    for (j, (i, declared, numeric)) in report {
+        tape.report_custom(outputs[j].node(), i, declared, numeric);
     }
+    outputs
+}
+
+/// Checks `op`'s vector–Jacobian product at `x` against central differences
+/// of its forward function, for the outputs' sum weighted by `wⱼ = 1/(j + 1)`:
+/// the inputs (variables) where `x̄ᵢ` and `∂(w·y)/∂xᵢ` disagree, with both
+/// numbers.
+fn check_vjp<F: Float, Op: BlockOp>(
+    op: &Op,
+    values: &[F],
+    y: &[F],
+    x: &[Var<'_, F>],
+) -> Vec<(usize, F, F)> {
+    let weights: Vec<F> = (1..=y.len())
+        .map(|j| F::from(j).map_or(F::one(), |j| j.recip()))
+        .collect();
+    let mut x_bar = vec![F::zero(); values.len()];
+    op.vjp(values, y, &weights, &mut x_bar);
+    let mut out = vec![F::zero(); y.len()];
+    let mut weighted = |at: &[F]| {
+        op.forward(at, &mut out);
+        out.iter()
+            .zip(&weights)
+            .fold(F::zero(), |s, (&y, &w)| s + y * w)
+    };
+    let mut at = values.to_vec();
+    let variables = (0..values.len()).filter(|&i| !x[i].is_constant());
+    variables
+        .filter_map(|i| {
+            let estimate = central_difference(&mut weighted, &mut at, i);
+            let agree = Tolerance::default().accepts(x_bar[i], estimate);
+            (!agree && estimate.value.is_finite()).then_some((i, x_bar[i], estimate.value))
+        })
+        .collect()
 }
 
 /// The activation a [`layer`] applies to each unit's weighted sum.
