@@ -24,7 +24,7 @@ use num_traits::{Float, Num, NumCast, One, ToPrimitive, Zero};
 
 use crate::float::float_methods;
 use crate::ops::local;
-use crate::ops::{logistic, softplus};
+use crate::ops::{sigmoid, softplus};
 
 /// A value and its derivatives with respect to `N` inputs: forward-mode
 /// automatic differentiation.
@@ -213,19 +213,19 @@ impl<F: Float, const N: usize> Dual<F, N> {
 
     /// The logistic sigmoid `σ(x) = 1/(1 + e^(−x))`: `σ′ = σ·(1 − σ)`.
     pub fn sigmoid(self) -> Self {
-        let (s, ds) = logistic(self.value);
+        let (s, ds) = sigmoid(self.value);
         self.unary(s, ds)
     }
 
     /// `ln σ(x)`, stable for any `x`: `d/dx = σ(−x)`.
     pub fn ln_sigmoid(self) -> Self {
         let x = self.value;
-        self.unary(-softplus(-x), logistic(-x).0)
+        self.unary(-softplus(-x), sigmoid(-x).0)
     }
 
     /// `ln(1 + eˣ)`, stable for any `x`: `d/dx = σ(x)`.
     pub fn softplus(self) -> Self {
-        self.unary(softplus(self.value), logistic(self.value).0)
+        self.unary(softplus(self.value), sigmoid(self.value).0)
     }
 
     /// `max(x, 0)`: `d/dx = 1` for `x > 0`, else `0`.

@@ -4,7 +4,7 @@ use core::ops::Index;
 
 use num_traits::Float;
 
-use crate::tape::Recording;
+use crate::tape::RecordingId;
 use crate::{Error, Result, Tape, Var};
 
 /// The gradient of one output with respect to every variable recorded before
@@ -29,7 +29,7 @@ use crate::{Error, Result, Tape, Var};
 #[derive(Clone, Debug)]
 pub struct Gradients<F: Float = f64> {
     /// The identity of the recording swept, `None` for a constant output.
-    tape: Option<Recording>,
+    tape: Option<RecordingId>,
     /// One adjoint per node, up to the output.
     adjoints: Vec<F>,
     zero: F,
@@ -46,7 +46,7 @@ impl<F: Float> Gradients<F> {
     }
 
     /// Clears for a sweep of `nodes` nodes of recording `tape`, all zero.
-    pub(crate) fn reset(&mut self, tape: Option<Recording>, nodes: usize) -> &mut [F] {
+    pub(crate) fn reset(&mut self, tape: Option<RecordingId>, nodes: usize) -> &mut [F] {
         self.tape = tape;
         self.adjoints.clear();
         self.adjoints.resize(nodes, F::zero());
@@ -107,7 +107,7 @@ impl<F: Float> Gradients<F> {
         // can have been bypassed, in the pass that reads them; else each is
         // checked on its own.
         let tape = xs.first().and_then(|x| x.tape());
-        if let Some(t) = tape.filter(|&t| self.belongs_to(t).is_ok() && !t.has_logistic()) {
+        if let Some(t) = tape.filter(|&t| self.belongs_to(t).is_ok() && !t.has_sigmoid_marks()) {
             let mut shared = true;
             let all: Vec<F> = xs
                 .iter()

@@ -186,10 +186,9 @@
 //!
 //! # Performance
 //!
-//! A node costs about 8 ns to record and sweep back on the machine of this
-//! crate's benchmarks (7.5–8.1 ns, flat from 10³ to 10⁷ nodes), and a
-//! binary op 24 bytes in `f64`. The fast way to write a model follows from
-//! that:
+//! Every node costs a record on the tape and a visit in the sweep (a node
+//! of one or two parents takes 24 bytes in `f64`), so the fast way to write
+//! a model is to record fewer, larger nodes:
 //!
 //! - Record fewer nodes: [`dot`] and [`sum`] are one node however long,
 //!   [`affine`] is `dot(w, x) + b` in one, [`loss`] records a whole batch
@@ -204,8 +203,8 @@
 //!   [`Var::backward_into`] sweeps into a [`Gradients`] kept from step to
 //!   step. A warm training step then allocates only the `Vec`s of
 //!   variables it collects ([`Tape::vars`]'s and your own).
-//! - Trace and check ([`Tape::checked`]) while you debug: it costs about
-//!   3× the plain tape's time.
+//! - Trace and check ([`Tape::checked`]) while you debug, not in
+//!   production: it costs a few times the plain tape's time.
 //!
 //! ```
 //! use tapegrad::{Gradients, Tape, affine, loss};
@@ -228,10 +227,11 @@
 //! assert!(logit(x[0]) > 0.0 && logit(x[1]) < 0.0);
 //! ```
 //!
-//! `BENCHMARKS.md` in the repository compares tapegrad with the plain
-//! function, a hand-written gradient, the other Rust autodiff crates and
-//! two tensor crates, as ratios timed in slices interleaved with the plain
-//! function (`cargo run --release -p tapegrad-benchmarks`).
+//! `BENCHMARKS.md` in the repository measures what a node costs and
+//! compares tapegrad with the plain function, a hand-written gradient, the
+//! other Rust autodiff crates and two tensor crates, as ratios timed in
+//! slices interleaved with the plain function
+//! (`cargo run --release -p tapegrad-benchmarks`).
 //!
 //! # When a loss turns into NaN
 //!

@@ -10,10 +10,10 @@
 use num_traits::Float;
 
 use crate::Var;
-use crate::tape::Logistic;
+use crate::tape::SigmoidMark;
 
 /// `(σ(z), σ′(z))` from one exponential that cannot overflow.
-pub(crate) fn logistic<F: Float>(z: F) -> (F, F) {
+pub(crate) fn sigmoid<F: Float>(z: F) -> (F, F) {
     let one = F::one();
     let (s, e, q) = if z >= F::zero() {
         let e = (-z).exp();
@@ -37,10 +37,10 @@ pub(crate) fn bce<F: Float>(z: F, y: F) -> (F, F) {
         // term ln(1 + e^(−z)) is lost to cancellation; and σ(z) − y as
         // (1 − y) − σ(−z), exact for y = 1 where σ(z) − 1 would cancel.
         let loss = (one - y) * z + (-z).exp().ln_1p();
-        (loss, (one - y) - logistic(-z).0)
+        (loss, (one - y) - sigmoid(-z).0)
     } else {
         let loss = z.exp().ln_1p() - y * z;
-        (loss, logistic(z).0 - y)
+        (loss, sigmoid(z).0 - y)
     }
 }
 
@@ -71,16 +71,16 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn sigmoid(self) -> Self {
-        let (s, ds) = logistic(self.value());
+        let (s, ds) = sigmoid(self.value());
         let out = self.unary("sigmoid", s, ds);
         if let Some(tape) = out.tape() {
-            tape.mark_logistic(Logistic {
+            tape.mark_sigmoid(SigmoidMark {
                 node: out.node(),
                 pre: self.node(),
                 u: self.value(),
                 sign: F::one(),
                 complement_of: None,
-                fused_at: None,
+                bypassed_at: None,
             });
         }
         out
@@ -100,7 +100,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[track_caller]
     pub fn ln_sigmoid(self) -> Self {
         let z = self.value();
-        self.unary("ln_sigmoid", -softplus(-z), logistic(-z).0)
+        self.unary("ln_sigmoid", -softplus(-z), sigmoid(-z).0)
     }
 
     /// `softplus(z) = ln(1 + eᶻ)`, stable for any `z`:
@@ -115,7 +115,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     pub fn softplus(self) -> Self {
         let z = self.value();
-        self.unary("softplus", softplus(z), logistic(z).0)
+        self.unary("softplus", softplus(z), sigmoid(z).0)
     }
 
     /// `max(x, 0)`: `d/dx = 1` for `x > 0` and `0` otherwise, including at
@@ -166,14 +166,14 @@ impl<'t, F: Float> Var<'t, F> {
     #[track_caller]
     pub(crate) fn ln_of_sigmoid(self) -> Option<Self> {
         let tape = self.tape()?;
-        let mark = tape.logistic(self.node())?;
+        let mark = tape.sigmoid_mark(self.node())?;
         let u = mark.u;
         let out = tape.record(
             "ln∘sigmoid",
             -softplus(-u),
-            [(mark.pre, mark.sign * logistic(-u).0)],
+            [(mark.pre, mark.sign * sigmoid(-u).0)],
         );
-        tape.fuse(self.node(), out.node());
+        tape.bypass(self.node(), out.node());
         Some(out)
     }
 
@@ -182,19 +182,19 @@ impl<'t, F: Float> Var<'t, F> {
     #[track_caller]
     pub(crate) fn sigmoid_complement(self) -> Option<Self> {
         let tape = self.tape()?;
-        let mark = tape.logistic(self.node())?;
+        let mark = tape.sigmoid_mark(self.node())?;
         let out = tape.record(
             "1 − sigmoid",
-            logistic(-mark.u).0,
+            sigmoid(-mark.u).0,
             [(self.node(), -F::one())],
         );
-        tape.mark_logistic(Logistic {
+        tape.mark_sigmoid(SigmoidMark {
             node: out.node(),
             pre: mark.pre,
             u: -mark.u,
             sign: -mark.sign,
             complement_of: Some(self.node()),
-            fused_at: None,
+            bypassed_at: None,
         });
         Some(out)
     }

@@ -10,7 +10,7 @@ pub(crate) mod local;
 mod nary;
 mod piecewise;
 
-pub(crate) use activation::{bce, logistic, softplus};
+pub(crate) use activation::{bce, sigmoid, softplus};
 pub(crate) use block::Block;
 pub use block::{Activation, BlockOp, block, layer};
 pub use fused::sum_windows;

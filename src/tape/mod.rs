@@ -19,7 +19,7 @@ use num_traits::Float;
 use crate::Var;
 use crate::debug::Trace;
 use block::BlockRecord;
-pub(crate) use marks::Logistic;
+pub(crate) use marks::SigmoidMark;
 use node::{FULL, Node, SINK, WIDE};
 pub(crate) use record::Edges;
 
@@ -32,7 +32,7 @@ fn fresh_id() -> u64 {
 
 /// Which tape, and which of its recordings between two `clear`s.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Recording {
+pub(crate) struct RecordingId {
     pub(crate) tape: u64,
     pub(crate) generation: u64,
 }
@@ -44,7 +44,7 @@ pub(crate) struct Recording {
 /// computed when it is recorded. [`Var::backward`] then walks the nodes once,
 /// in reverse, to produce the gradient with respect to every input.
 ///
-/// Recording takes `&self`, so any number of variables can borrow one tape;
+/// RecordingId takes `&self`, so any number of variables can borrow one tape;
 /// [`clear`](Tape::clear) takes `&mut self`, so no variable survives it.
 ///
 /// ```
@@ -61,7 +61,7 @@ pub(crate) struct Recording {
 pub struct Tape<F: Float = f64> {
     /// Unique per tape, and per recording (renewed by `clear`): gradients
     /// remember both, to refuse variables of another tape or recording.
-    id: Recording,
+    id: RecordingId,
     inner: RefCell<Inner<F>>,
 }
 
@@ -76,7 +76,7 @@ struct Inner<F> {
     /// stops above them, since their only edges go to the sink.
     inputs: u32,
     /// The nodes that are a sigmoid of another node, in recording order.
-    logistic: Vec<Logistic<F>>,
+    sigmoid_marks: Vec<SigmoidMark<F>>,
     /// Each node's op, value and location, if the tape is traced or checked.
     trace: Option<Trace<F>>,
     /// A buffer n-ary ops lend between calls, so that a training loop
@@ -101,7 +101,7 @@ impl<F: Float> Inner<F> {
             parents: Vec::new(),
             partials: Vec::new(),
             inputs: 0,
-            logistic: Vec::new(),
+            sigmoid_marks: Vec::new(),
             trace: None,
             scratch: Vec::new(),
             blocks: Vec::new(),
@@ -316,7 +316,7 @@ impl<F: Float> Tape<F> {
         inner.nodes.truncate(SINK as usize + 1);
         inner.parents.clear();
         inner.partials.clear();
-        inner.logistic.clear();
+        inner.sigmoid_marks.clear();
         inner.blocks.clear();
         if let Some(trace) = &mut inner.trace {
             trace.clear();
@@ -325,7 +325,7 @@ impl<F: Float> Tape<F> {
         self.id.generation = fresh_id();
     }
 
-    pub(crate) fn id(&self) -> Recording {
+    pub(crate) fn id(&self) -> RecordingId {
         self.id
     }
 }
@@ -335,7 +335,7 @@ impl<F: Float> Tape<F> {
 impl<F: Float> Default for Tape<F> {
     fn default() -> Self {
         Tape {
-            id: Recording {
+            id: RecordingId {
                 tape: fresh_id(),
                 generation: fresh_id(),
             },

@@ -81,8 +81,7 @@ impl<F: Float> Node<F> {
     /// A node of one parent returns the product for it instead of adding it,
     /// if that parent is `next`, the node recorded just before: the sweep
     /// adds it when it gets there, after every product passed to it before,
-    /// as the store would have been. (Checking two parents cost more than it
-    /// saved.)
+    /// as the store would have been.
     #[inline(always)]
     pub(super) fn pass(
         &self,
