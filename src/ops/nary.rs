@@ -379,16 +379,7 @@ impl<'t, F: Float> Gathered<'t, F> {
 impl<'t, F: Float> Sum for Var<'t, F> {
     #[track_caller]
     fn sum<I: Iterator<Item = Self>>(xs: I) -> Self {
-        // From −0, as `f64`'s `Sum` starts: the same bits as summing the values.
-        let g = Gathered::new(xs, F::neg_zero(), |a, b| a + b);
-        match g.tape {
-            Some(tape) => tape.record(
-                "sum",
-                g.value,
-                g.vars.into_iter().map(|(n, _)| (n, F::one())),
-            ),
-            None => Var::constant(g.value),
-        }
+        sum(&xs.collect::<Vec<_>>())
     }
 }
 
