@@ -1,0 +1,199 @@
+//! A layer of a network over a whole batch of samples, as one block op.
+
+use num_traits::Float;
+
+use super::block::{BlockOp, block};
+use crate::{Operand, Var};
+
+/// The activation a [`layer`] applies to each unit's weighted sum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Activation {
+    /// `a = z`: `da/dz = 1`.
+    Identity,
+    /// `a = tanh z`: `da/dz = 1 − a²`.
+    Tanh,
+    /// `a = σ(z)`: `da/dz = a·(1 − a)`.
+    Sigmoid,
+    /// `a = max(z, 0)`: `da/dz = 1` where `a > 0`, else `0`.
+    Relu,
+}
+
+impl Activation {
+    fn apply<T: Float>(self, z: T) -> T {
+        match self {
+            Activation::Identity => z,
+            Activation::Tanh => z.tanh(),
+            Activation::Sigmoid => {
+                // e^(−|z|) never overflows.
+                let e = (-z.abs()).exp();
+                let one = T::one();
+                if z >= T::zero() {
+                    one / (one + e)
+                } else {
+                    e / (one + e)
+                }
+            }
+            Activation::Relu => z.max(T::zero()),
+        }
+    }
+
+    /// `da/dz`, from the activation's output `a`.
+    fn slope<T: Float>(self, a: T) -> T {
+        match self {
+            Activation::Identity => T::one(),
+            Activation::Tanh => T::one() - a * a,
+            Activation::Sigmoid => a * (T::one() - a),
+            Activation::Relu if a > T::zero() => T::one(),
+            Activation::Relu => T::zero(),
+        }
+    }
+}
+
+/// The block op of [`layer`]: its inputs are the parameters, rows
+/// `[w₀ … wₙ₋₁, b]` of `n + 1` for each of `units` units, then the batch,
+/// rows of `n` inputs for each sample; its outputs, rows of `units`
+/// activations for each sample.
+#[derive(Clone, Copy, Debug)]
+struct Layer {
+    inputs: usize,
+    units: usize,
+    activation: Activation,
+}
+
+impl Layer {
+    /// The parameters and the batch, from the block's inputs.
+    fn split<'a, T>(&self, x: &'a [T]) -> (&'a [T], &'a [T]) {
+        x.split_at(self.units * (self.inputs + 1))
+    }
+}
+
+impl BlockOp for Layer {
+    fn name(&self) -> &'static str {
+        "layer"
+    }
+
+    fn outputs(&self, inputs: usize) -> usize {
+        let samples = (inputs - self.units * (self.inputs + 1)) / self.inputs;
+        samples * self.units
+    }
+
+    /// `Y = act(X·Wᵀ + b)`, a sample a row.
+    fn forward<T: Float>(&self, x: &[T], y: &mut [T]) {
+        let n = self.inputs;
+        let (params, batch) = self.split(x);
+        for (sample, out) in batch.chunks_exact(n).zip(y.chunks_exact_mut(self.units)) {
+            for (a, row) in out.iter_mut().zip(params.chunks_exact(n + 1)) {
+                // `affine`'s sum, in its order: the products, then the bias.
+                let z = row[..n]
+                    .iter()
+                    .zip(sample)
+                    .fold(T::zero(), |z, (&w, &x)| z + w * x);
+                *a = self.activation.apply(z + row[n]);
+            }
+        }
+    }
+
+    /// With `δ = ȳ ⊙ act′`: `W̄ = δᵀ·X`, `b̄ = Σ δ` over the samples, and
+    /// `X̄ = δ·W`: two matrix products.
+    fn vjp<T: Float>(&self, x: &[T], y: &[T], y_bar: &[T], x_bar: &mut [T]) {
+        let n = self.inputs;
+        let (params, batch) = self.split(x);
+        let (params_bar, batch_bar) = x_bar.split_at_mut(params.len());
+        let samples = batch.chunks_exact(n).zip(batch_bar.chunks_exact_mut(n));
+        let outputs = y
+            .chunks_exact(self.units)
+            .zip(y_bar.chunks_exact(self.units));
+        for ((sample, sample_bar), (a, a_bar)) in samples.zip(outputs) {
+            let units = params
+                .chunks_exact(n + 1)
+                .zip(params_bar.chunks_exact_mut(n + 1));
+            for ((row, row_bar), (&a, &a_bar)) in units.zip(a.iter().zip(a_bar)) {
+                let delta = a_bar * self.activation.slope(a);
+                for i in 0..n {
+                    row_bar[i] = row_bar[i] + delta * sample[i];
+                    sample_bar[i] = sample_bar[i] + delta * row[i];
+                }
+                row_bar[n] = row_bar[n] + delta;
+            }
+        }
+    }
+
+    /// A unit's output depends on its own row of parameters and on its
+    /// sample's inputs.
+    fn depends(&self, _inputs: usize, output: usize, input: usize) -> bool {
+        let params = self.units * (self.inputs + 1);
+        let (sample, unit) = (output / self.units, output % self.units);
+        if input < params {
+            input / (self.inputs + 1) == unit
+        } else {
+            (input - params) / self.inputs == sample
+        }
+    }
+}
+
+/// A layer of a network over a whole batch of samples, as one node: for
+/// each sample (a row of `inputs` values of `x`) and each unit (a row
+/// `[w₀ … wₙ₋₁, b]` of `params`), `activation(w·x + b)`. The outputs come a
+/// sample a row, `units` to a row, ready to be the next layer's `x`.
+///
+/// The values are those of [`dense`](crate::dense) sample by sample (the
+/// same sums in the same order); the backward pass is two matrix products,
+/// `W̄ = δᵀ·X` and `X̄ = δ·W` with `δ = ȳ ⊙ activation′`, instead of a
+/// sweep over every unit of every sample. `x` may hold variables or floats
+/// (the data).
+///
+/// # Panics
+///
+/// If `inputs` is zero, `params`' length is not a multiple of `inputs + 1`,
+/// `x`'s is not a multiple of `inputs`, or two variables are on different
+/// tapes.
+///
+/// ```
+/// use tapegrad::{Activation, Tape, layer};
+///
+/// let tape = Tape::new();
+/// // Two units of two inputs, [w₀, w₁, b] each; three samples.
+/// let params = tape.vars(&[0.5, -1.0, 0.25, 2.0, 1.0, -0.5]);
+/// let x = [1.0, 2.0, 0.0, 1.0, -1.0, 0.5];
+/// let a = layer(&params, &x, 2, Activation::Tanh);
+/// assert_eq!(a.len(), 3 * 2);
+/// assert_eq!(a[1].value(), (2.0 * 1.0 + 1.0 * 2.0 - 0.5_f64).tanh());
+/// let grads = a[1].backward();
+/// let slope = 1.0 - a[1].value().powi(2);
+/// assert_eq!(grads.wrt(&params[4]), slope * 2.0);
+/// ```
+#[track_caller]
+pub fn layer<'t, F, B>(
+    params: &[Var<'t, F>],
+    x: &[B],
+    inputs: usize,
+    activation: Activation,
+) -> Vec<Var<'t, F>>
+where
+    F: Float,
+    B: Operand<'t, F>,
+{
+    assert!(
+        inputs > 0,
+        "tapegrad::layer: a unit needs at least one input"
+    );
+    assert!(
+        params.len() % (inputs + 1) == 0 && x.len() % inputs == 0,
+        "tapegrad::layer: the parameters must be rows of {inputs} weights and a bias, and the \
+         batch rows of {inputs} inputs, but there are {} parameters and {} inputs",
+        params.len(),
+        x.len()
+    );
+    let op = Layer {
+        inputs,
+        units: params.len() / (inputs + 1),
+        activation,
+    };
+    let all: Vec<Var<'t, F>> = params
+        .iter()
+        .copied()
+        .chain(x.iter().map(|x| x.into_var()))
+        .collect();
+    block(op, &all)
+}
