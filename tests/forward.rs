@@ -202,8 +202,8 @@ fn sum_windows_gives_constants_no_gradient() {
 
 #[test]
 fn sum_windows_over_variables_in_any_order_and_with_repeats() {
-    // Inputs recorded together are a run of nodes; the same inputs
-    // reversed, or one of them twice, are listed one by one.
+    // Inputs recorded together, the same inputs reversed, and one of them
+    // twice.
     let tape = Tape::new();
     let x = tape.vars(&[0.3, -1.1, 0.8, 1.7, -0.4]);
     let term = |[a, b]: [Dual<f64, 2>; 2]| (a - b * b).powi(2) + a.sin();

@@ -517,9 +517,9 @@ proptest! {
 }
 
 proptest! {
-    /// An n-ary node's parents, consecutive (stored as a run) or not (a
-    /// list, with repeats): each parent's gradient is the sum of its edges'
-    /// partials, accumulated last edge first, to the bit.
+    /// An n-ary node's parents, consecutive or not, with repeats: each
+    /// parent's gradient is the sum of its edges' partials, accumulated last
+    /// edge first, to the bit.
     #[test]
     fn n_ary_parents_in_any_order_get_exactly_their_partials(
         values in prop::collection::vec(-2.0..2.0f64, 1..12),
