@@ -151,6 +151,8 @@ where
 /// # Errors
 ///
 /// [`Error::GradientMismatch`] if any partial disagrees beyond `tolerance`.
+///
+#[doc = closure_rule!()]
 pub fn check_gradient_with<F, G>(f: G, x: &[F], tolerance: Tolerance<F>) -> Result<GradientCheck<F>>
 where
     F: Float + RelativeEq<Epsilon = F>,

@@ -9,7 +9,20 @@
 //! Pass the closure directly, as `grad(|x| f(x), &x0)`, or a function item:
 //! a closure stored in a variable first does not get the signature that works
 //! for every tape lifetime, and the compiler rejects it with "one type is more
-//! general than the other".
+//! general than the other":
+//!
+//! ```compile_fail
+//! let f = |x: &[tapegrad::Var]| x[0] * x[0];
+//! let g = tapegrad::grad(f, &[3.0]); // error: one type is more general than the other
+//! ```
+//!
+//! ```
+//! fn f<'t>(x: &[tapegrad::Var<'t>]) -> tapegrad::Var<'t> {
+//!     x[0] * x[0]
+//! }
+//! assert_eq!(tapegrad::grad(f, &[3.0]), [6.0]);
+//! assert_eq!(tapegrad::grad(|x| x[0] * x[0], &[3.0]), [6.0]);
+//! ```
 //!
 //! Second derivatives come from nesting: an inner tape whose values are
 //! variables of an outer tape (`Tape<Var<'o, f64>>`). The inner backward
@@ -28,6 +41,8 @@ use crate::{Tape, Var};
 /// let g = tapegrad::grad(|v| v[0] * v[0] * v[1], &[3.0, 2.0]);
 /// assert_eq!(g, [12.0, 9.0]);
 /// ```
+///
+#[doc = closure_rule!()]
 pub fn grad<F, G>(f: G, x: &[F]) -> Vec<F>
 where
     F: Float,
@@ -46,6 +61,8 @@ where
 /// let j = tapegrad::jacobian(|v| vec![v[0] * v[1].cos(), v[0] * v[1].sin()], &[2.0, 0.0]);
 /// assert_eq!(j, [[1.0, 0.0], [0.0, 2.0]]);
 /// ```
+///
+#[doc = closure_rule!()]
 pub fn jacobian<F, G>(f: G, x: &[F]) -> Vec<Vec<F>>
 where
     F: Float,
@@ -75,6 +92,8 @@ where
 /// let h = tapegrad::hessian(|x| rosenbrock(x), &[1.0, 1.0]);
 /// assert_eq!(h, [[802.0, -400.0], [-400.0, 200.0]]);
 /// ```
+///
+#[doc = closure_rule!()]
 pub fn hessian<F, G>(f: G, x: &[F]) -> Vec<Vec<F>>
 where
     F: Float,
@@ -103,6 +122,8 @@ where
 /// let hv = tapegrad::hvp(|v| v[0] * v[0] * v[1], &[3.0, 2.0], &[1.0, -1.0]);
 /// assert_eq!(hv, [4.0 - 6.0, 6.0]);
 /// ```
+///
+#[doc = closure_rule!()]
 #[track_caller]
 pub fn hvp<F, G>(f: G, x: &[F], v: &[F]) -> Vec<F>
 where

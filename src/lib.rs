@@ -168,8 +168,9 @@
 //! [`Tape::clear`] (which keeps the allocation) takes `&mut self`, so no
 //! variable survives it: a training step records, sweeps, reads the
 //! gradients and clears. A tape that is not cleared grows by every step's
-//! graph; [`Tape::len`], [`Tape::capacity`] and the tape's `Debug` output
-//! (`Tape { len: 4138, edges: 18009, capacity: 8192 }`) show it, so log or
+//! graph; [`Tape::len`], [`Tape::allocated_bytes`] and the tape's `Debug`
+//! output (`Tape { len: 4138, capacity: 8192, allocated_bytes: 372736 }`)
+//! show it, so log or
 //! assert them once per epoch if in doubt: in a healthy loop they stay the
 //! same from one step to the next.
 //!
@@ -242,7 +243,23 @@
 //! does none of this and pays nothing for it.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
+
+/// The rule for the closures that `grad`, `jacobian`, `hessian`, `hvp`,
+/// `check_gradient` and `parallel` take, written once for all their docs.
+macro_rules! closure_rule {
+    () => {
+        "# Passing `f`\n\n\
+         Pass the closure directly, as in the example, or name a function \
+         `fn f<'t>(x: &[Var<'t>]) -> Var<'t>` and pass `f`. A closure stored \
+         in a variable first (`let f = |x: &[Var]| …;`) is rejected with \
+         \"one type is more general than the other\": `f` must take the \
+         variables of a tape of any lifetime (`for<'t> Fn(&[Var<'t>]) -> \
+         Var<'t>`), and a closure gets that signature only where it is \
+         written as an argument."
+    };
+}
 
 mod check;
 mod debug;
@@ -255,6 +272,7 @@ pub mod loss;
 mod ops;
 pub mod optim;
 #[cfg(feature = "parallel")]
+#[cfg_attr(docsrs, doc(cfg(feature = "parallel")))]
 pub mod parallel;
 mod tape;
 mod var;

@@ -37,6 +37,8 @@ use crate::{Gradients, Tape, Var};
 /// assert!((gradient[0] - 2.0 * (2.5 - mean)).abs() < 1e-12);
 /// assert!(value > 0.0);
 /// ```
+///
+#[doc = closure_rule!()]
 #[track_caller]
 pub fn sum_over_samples<F, S, G>(theta: &[F], samples: &[S], chunk_size: usize, f: G) -> (F, Vec<F>)
 where
@@ -89,6 +91,8 @@ impl<F: Float + Send + Sync> Workers<F> {
     /// # Panics
     ///
     /// If `chunk_size` is zero.
+    ///
+    #[doc = closure_rule!()]
     #[track_caller]
     pub fn sum_over_samples<S, G>(
         &mut self,

@@ -30,6 +30,20 @@ use crate::{Gradients, Tape};
 /// `T: Float` runs on floats and on the tape alike. Its `==` and `<` compare
 /// values, as they would on the floats; they never ask whether two variables
 /// are the same node.
+///
+/// # Panics
+///
+/// `+ - * /` and `%` (with their assigning and by-reference forms), and every
+/// method that combines two variables (`powf`, `atan2`, `hypot`, `max`,
+/// `min`, `mul_add`, [`sum`](crate::sum), [`dot`](crate::dot), …), panic if
+/// the variables are on different tapes, with a message that names the fix:
+/// record every variable of one computation on the same [`Tape`]. A float
+/// on either side is a constant and never panics.
+///
+/// ```should_panic
+/// let (a, b) = (tapegrad::Tape::new(), tapegrad::Tape::new());
+/// let _ = a.var(1.0) + b.var(2.0); // panics: two different tapes
+/// ```
 #[derive(Clone, Copy)]
 #[must_use = "an operation returns a new Var and leaves its operands unchanged"]
 pub struct Var<'t, F: Float = f64> {

@@ -90,3 +90,21 @@ fn with_capacity_holds_that_many_nodes_without_reallocating() {
     assert_eq!(tape.len(), 99);
     assert_eq!(tape.capacity(), capacity);
 }
+
+#[test]
+fn allocated_bytes_grow_with_the_recording_and_survive_clear() {
+    let mut tape = Tape::new();
+    let empty = tape.allocated_bytes();
+    let x = tape.vars(&[0.5; 1000]);
+    let y = tapegrad::sum(&x).sin();
+    let _ = y.backward();
+    let full = tape.allocated_bytes();
+    // A thousand inputs of 24 bytes, and the sum's thousand edges.
+    assert!(
+        full >= empty + 1000 * 24 + 1000 * (4 + 8),
+        "{empty} → {full}"
+    );
+    tape.clear();
+    assert_eq!(tape.allocated_bytes(), full, "clear keeps the allocation");
+    assert!(format!("{tape:?}").contains(&format!("allocated_bytes: {full}")));
+}

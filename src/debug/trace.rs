@@ -61,6 +61,14 @@ impl<F: Float> Trace<F> {
         }
     }
 
+    /// The bytes its buffers hold.
+    pub(crate) fn allocated_bytes(&self) -> usize {
+        use core::mem::size_of;
+        self.nodes.capacity() * size_of::<Traced<F>>()
+            + self.anomalies.capacity() * size_of::<(u32, Anomaly<F>)>()
+            + self.verified.capacity() * size_of::<&Location<'static>>()
+    }
+
     pub(crate) fn clear(&mut self) {
         self.nodes.clear();
         self.anomalies.clear();

@@ -1,6 +1,8 @@
 //! The tape's side of a block op ([`crate::block`]): the record it keeps,
 //! the backward pass that calls the op, and where its outputs are.
 
+use core::mem::size_of;
+
 use num_traits::Float;
 
 use super::node::{BLOCK, FULL, Node, SINK, WIDE};
@@ -101,6 +103,8 @@ impl<F: Float> Tape<F> {
                 self.push_node(&mut inner, name, record, value, caller)
             })
             .collect();
+        let (n, m) = (x.len(), y.len());
+        inner.block_bytes += n * size_of::<u32>() + (n + m) * size_of::<F>();
         inner.blocks.push(BlockRecord {
             op,
             inputs: inputs.collect(),
