@@ -283,7 +283,8 @@ pub use dual::Dual;
 pub use error::{Error, Quantity, Result};
 pub use gradients::Gradients;
 pub use ops::{
-    Activation, BlockOp, Dense, Operand, affine, block, dense, dot, layer, sum, sum_windows,
+    Activation, BlockOp, Dense, Layer, Operand, affine, block, block_forward, dense, dot, layer,
+    sum, sum_windows,
 };
 pub use tape::Tape;
 pub use var::Var;

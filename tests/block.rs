@@ -353,3 +353,77 @@ fn a_layer_passes_the_checked_tapes_vjp_check() {
     let loss = a.iter().fold(Var::constant(0.0), |s, &a| s + a);
     assert!(loss.backward_checked().is_ok());
 }
+
+/// Softmax that declares its forward-mode derivative:
+/// `ẏᵢ = yᵢ·(ẋᵢ − Σⱼ yⱼ·ẋⱼ)`.
+struct SoftmaxWithJvp;
+
+impl BlockOp for SoftmaxWithJvp {
+    fn outputs(&self, inputs: usize) -> usize {
+        inputs
+    }
+    fn forward<T: Float>(&self, x: &[T], y: &mut [T]) {
+        Softmax.forward(x, y);
+    }
+    fn vjp<T: Float>(&self, x: &[T], y: &[T], y_bar: &[T], x_bar: &mut [T]) {
+        Softmax.vjp(x, y, y_bar, x_bar);
+    }
+    fn jvp<T: Float>(&self, _x: &[T], y: &[T], x_dot: &[T], y_dot: &mut [T]) -> bool {
+        let dot = y.iter().zip(x_dot).fold(T::zero(), |s, (&y, &d)| s + y * d);
+        for ((y_dot, &y), &d) in y_dot.iter_mut().zip(y).zip(x_dot) {
+            *y_dot = *y_dot + y * (d - dot);
+        }
+        true
+    }
+}
+
+#[test]
+fn a_block_in_forward_mode_agrees_with_the_composed_ops_with_or_without_a_jvp() {
+    let x = tapegrad::Dual::inputs([0.5, -1.0, 2.0]);
+    let composed = softmax_composed(&x);
+    for y in [
+        tapegrad::block_forward(&Softmax, &x),
+        tapegrad::block_forward(&SoftmaxWithJvp, &x),
+    ] {
+        for (b, c) in y.iter().zip(&composed) {
+            assert_close(b.value(), c.value(), 1e-15, "value");
+            for (tb, tc) in b.tangent().iter().zip(c.tangent()) {
+                assert_close(*tb, tc, 1e-14, "tangent");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_layer_in_forward_mode_agrees_with_its_reverse_mode() {
+    // ∂a/∂θ by the layer's jvp (forward), against the tape's (reverse).
+    let theta = [0.5, -1.0, 0.25, 2.0, 1.0, -0.5, 1.0, 2.0, -0.4, 0.7];
+    let loss = |a: &[f64]| {
+        a.iter()
+            .zip(1..)
+            .map(|(&a, k)| a * f64::from(k))
+            .sum::<f64>()
+    };
+    let tape = Tape::new();
+    let vars = tape.vars(&theta);
+    let (params, x) = vars.split_at(6);
+    let a = layer(params, x, 2, Activation::Tanh);
+    let weighted = a
+        .iter()
+        .zip(1..)
+        .fold(Var::constant(0.0), |s, (&a, k)| s + a * f64::from(k));
+    let reverse = weighted.backward().wrt_all(&vars);
+    let values: Vec<f64> = a.iter().map(|a| a.value()).collect();
+    for (i, &r) in reverse.iter().enumerate() {
+        let x: Vec<tapegrad::Dual<f64, 1>> = theta
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| tapegrad::Dual::new(t, [if k == i { 1.0 } else { 0.0 }]))
+            .collect();
+        let forward = tapegrad::block_forward(&tapegrad::Layer::new(2, 2, Activation::Tanh), &x);
+        let value: Vec<f64> = forward.iter().map(|y| y.value()).collect();
+        assert_eq!(value, values, "the same values");
+        let tangents: Vec<f64> = forward.iter().map(|y| y.tangent()[0]).collect();
+        assert_close(loss(&tangents), r, 1e-14, &format!("∂/∂θ{i}"));
+    }
+}

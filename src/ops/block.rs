@@ -5,7 +5,7 @@ use num_traits::Float;
 
 use crate::check::central_difference;
 use crate::var::common_tape;
-use crate::{Tolerance, Var};
+use crate::{Dual, Tolerance, Var};
 
 /// An operation on a block of variables that supplies its own backward
 /// pass: the extension point for matrix operations, layers over a batch,
@@ -27,6 +27,10 @@ use crate::{Tolerance, Var};
 /// disagreement as
 /// [`Error::WrongCustomDerivative`](crate::Error::WrongCustomDerivative)
 /// naming the input.
+///
+/// An op may also declare its forward-mode derivative
+/// ([`jvp`](BlockOp::jvp)), for [`block_forward`] on [`Dual`] numbers, and
+/// which outputs depend on which inputs ([`depends`](BlockOp::depends)).
 ///
 /// Where the other extension points stand: [`Var::custom`] records one
 /// output from its value and partials, and [`Var::fused`] and
@@ -102,6 +106,15 @@ pub trait BlockOp: Send + Sync + 'static {
     /// Adds `Jᵀ·ȳ` into `x_bar` (`J = ∂y/∂x` at `x`), given the inputs, the
     /// outputs `forward` computed from them, and the outputs' gradients.
     fn vjp<T: Float>(&self, x: &[T], y: &[T], y_bar: &[T], x_bar: &mut [T]);
+
+    /// Adds `J·ẋ` into `y_dot` (`J = ∂y/∂x` at `x`), the op's forward-mode
+    /// derivative, and returns `true`; or returns `false`, the default, for
+    /// an op that declares none. [`block_forward`] uses it, and falls back
+    /// on one `vjp` per output without it.
+    fn jvp<T: Float>(&self, x: &[T], y: &[T], x_dot: &[T], y_dot: &mut [T]) -> bool {
+        let _ = (x, y, x_dot, y_dot);
+        false
+    }
 
     /// Whether output `output` depends on input `input`, of `inputs`: the
     /// edges a traced tape draws. Every pair, unless the op says otherwise.
@@ -185,6 +198,71 @@ pub fn block<'t, F: Float, Op: BlockOp>(op: Op, x: &[Var<'t, F>]) -> Vec<Var<'t,
         tape.report_custom(outputs[j].node(), i, declared, numeric);
     }
     outputs
+}
+
+/// The block op `op` in forward mode, on [`Dual`] numbers: the outputs'
+/// values, and their derivatives `ẏ = J·ẋ` for each of the `N` directions,
+/// by the op's [`jvp`](BlockOp::jvp), or, if it declares none, by its
+/// `vjp` once per output (`ẏⱼ = (Jᵀ·eⱼ)·ẋ`).
+///
+/// This is how a block op runs inside [`Var::fused`] or
+/// [`sum_windows`](crate::sum_windows), whose terms are differentiated in
+/// forward mode.
+///
+/// ```
+/// # use num_traits::Float;
+/// # struct Square;
+/// # impl tapegrad::BlockOp for Square {
+/// #     fn outputs(&self, n: usize) -> usize { n }
+/// #     fn forward<T: Float>(&self, x: &[T], y: &mut [T]) {
+/// #         y.iter_mut().zip(x).for_each(|(y, &x)| *y = x * x);
+/// #     }
+/// #     fn vjp<T: Float>(&self, x: &[T], _y: &[T], g: &[T], x_bar: &mut [T]) {
+/// #         for ((b, &x), &g) in x_bar.iter_mut().zip(x).zip(g) {
+/// #             *b = *b + (x + x) * g;
+/// #         }
+/// #     }
+/// # }
+/// use tapegrad::{Dual, block_forward};
+///
+/// let [a, b] = Dual::inputs([3.0, 4.0]);
+/// let y = block_forward(&Square, &[a, b]); // yᵢ = xᵢ²
+/// assert_eq!(y[1].value(), 16.0);
+/// assert_eq!(y[1].tangent(), [0.0, 8.0]);
+/// ```
+pub fn block_forward<F: Float, const N: usize, Op: BlockOp>(
+    op: &Op,
+    x: &[Dual<F, N>],
+) -> Vec<Dual<F, N>> {
+    let values: Vec<F> = x.iter().map(|x| x.value()).collect();
+    let mut y = vec![F::zero(); op.outputs(x.len())];
+    op.forward(&values, &mut y);
+    // tangents[k][j]: ∂yⱼ along the k-th direction.
+    let mut tangents = vec![vec![F::zero(); y.len()]; N];
+    let x_dot = |k: usize| x.iter().map(|x| x.tangent()[k]).collect::<Vec<F>>();
+    let declared = (0..N).all(|k| op.jvp(&values, &y, &x_dot(k), &mut tangents[k]));
+    if !declared {
+        // Row j of J from the vjp of eⱼ, then its product with each ẋ.
+        let mut e = vec![F::zero(); y.len()];
+        let mut row = vec![F::zero(); x.len()];
+        for j in 0..y.len() {
+            e[j] = F::one();
+            row.iter_mut().for_each(|r| *r = F::zero());
+            op.vjp(&values, &y, &e, &mut row);
+            e[j] = F::zero();
+            for (k, tangent) in tangents.iter_mut().enumerate() {
+                let dot = row
+                    .iter()
+                    .zip(x)
+                    .fold(F::zero(), |s, (&r, x)| s + r * x.tangent()[k]);
+                tangent[j] = dot;
+            }
+        }
+    }
+    y.iter()
+        .enumerate()
+        .map(|(j, &v)| Dual::new(v, core::array::from_fn(|k| tangents[k][j])))
+        .collect()
 }
 
 /// Checks `op`'s vector–Jacobian product at `x` against central differences

@@ -50,18 +50,37 @@ impl Activation {
     }
 }
 
-/// The block op of [`layer`]: its inputs are the parameters, rows
-/// `[w₀ … wₙ₋₁, b]` of `n + 1` for each of `units` units, then the batch,
-/// rows of `n` inputs for each sample; its outputs, rows of `units`
-/// activations for each sample.
-#[derive(Clone, Copy, Debug)]
-struct Layer {
+/// The block op of [`layer`]: `units` units of `inputs` inputs each, and
+/// an activation. Its inputs are the parameters, rows `[w₀ … wₙ₋₁, b]` of
+/// `inputs + 1` for each unit, then the batch, rows of `inputs` values for
+/// each sample; its outputs, rows of `units` activations for each sample.
+/// [`layer`] records it; [`block_forward`](crate::block_forward) runs it in
+/// forward mode (it declares its `jvp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Layer {
     inputs: usize,
     units: usize,
     activation: Activation,
 }
 
 impl Layer {
+    /// A layer of `units` units over `inputs` inputs.
+    ///
+    /// # Panics
+    ///
+    /// If `inputs` is zero.
+    pub fn new(inputs: usize, units: usize, activation: Activation) -> Self {
+        assert!(
+            inputs > 0,
+            "tapegrad::Layer: a unit needs at least one input"
+        );
+        Layer {
+            inputs,
+            units,
+            activation,
+        }
+    }
+
     /// The parameters and the batch, from the block's inputs.
     fn split<'a, T>(&self, x: &'a [T]) -> (&'a [T], &'a [T]) {
         x.split_at(self.units * (self.inputs + 1))
@@ -117,6 +136,28 @@ impl BlockOp for Layer {
                 row_bar[n] = row_bar[n] + delta;
             }
         }
+    }
+
+    /// With `ż = Ẇ·x + W·ẋ + ḃ` for each unit and sample, `ẏ = act′·ż`.
+    fn jvp<T: Float>(&self, x: &[T], y: &[T], x_dot: &[T], y_dot: &mut [T]) -> bool {
+        let n = self.inputs;
+        let ((params, batch), (params_dot, batch_dot)) = (self.split(x), self.split(x_dot));
+        let samples = batch.chunks_exact(n).zip(batch_dot.chunks_exact(n));
+        let outputs = y
+            .chunks_exact(self.units)
+            .zip(y_dot.chunks_exact_mut(self.units));
+        for ((sample, sample_dot), (a, a_dot)) in samples.zip(outputs) {
+            let units = params
+                .chunks_exact(n + 1)
+                .zip(params_dot.chunks_exact(n + 1));
+            for ((row, row_dot), (&a, a_dot)) in units.zip(a.iter().zip(a_dot)) {
+                let z_dot = (0..n).fold(row_dot[n], |z, i| {
+                    z + row_dot[i] * sample[i] + row[i] * sample_dot[i]
+                });
+                *a_dot = *a_dot + self.activation.slope(a) * z_dot;
+            }
+        }
+        true
     }
 
     /// A unit's output depends on its own row of parameters and on its

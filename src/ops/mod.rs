@@ -15,8 +15,8 @@ mod trig;
 
 pub(crate) use activation::{bce, sigmoid, softplus};
 pub(crate) use block::Block;
-pub use block::{BlockOp, block};
+pub use block::{BlockOp, block, block_forward};
 pub use fused::sum_windows;
-pub use layer::{Activation, layer};
+pub use layer::{Activation, Layer, layer};
 pub use linear::{Dense, Operand, affine, dense, dot};
 pub use nary::sum;
