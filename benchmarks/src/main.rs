@@ -27,6 +27,10 @@ usage: cargo run --release -p tapegrad-benchmarks -- [options]
   --baseline PATH an earlier run's ratios to compare with [benchmarks/baseline.csv]
   --save PATH     write this run's ratios as CSV, a baseline for later runs
   --verify        check every gradient against the hand-written one, time nothing
+  --calls N       call each row of --row N times, time nothing: for instruction
+                  counts under valgrind --tool=callgrind (less a run of --calls 0,
+                  which counts the setup)
+  --row R         only row R (plain: the plain function); repeatable
   -h, --help      this text";
 
 struct Options {
@@ -36,6 +40,8 @@ struct Options {
     baseline: PathBuf,
     save: Option<PathBuf>,
     verify_only: bool,
+    calls: Option<usize>,
+    rows: Vec<String>,
 }
 
 fn options() -> Result<Options, lexopt::Error> {
@@ -51,6 +57,8 @@ fn options() -> Result<Options, lexopt::Error> {
         baseline: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("baseline.csv"),
         save: None,
         verify_only: false,
+        calls: None,
+        rows: Vec::new(),
     };
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = parser.next()? {
@@ -63,12 +71,17 @@ fn options() -> Result<Options, lexopt::Error> {
             Long("baseline") => o.baseline = parser.value()?.into(),
             Long("save") => o.save = Some(parser.value()?.into()),
             Long("verify") => o.verify_only = true,
+            Long("calls") => o.calls = Some(parser.value()?.parse()?),
+            Long("row") => o.rows.push(parser.value()?.string()?),
             Short('h') | Long("help") => {
                 println!("{HELP}");
                 std::process::exit(0);
             }
             _ => return Err(arg.unexpected()),
         }
+    }
+    if o.calls.is_some() && o.rows.is_empty() {
+        return Err("--calls needs --row: which rows to call".into());
     }
     if o.settings.rounds == 0 || o.settings.pairs == 0 {
         return Err("--rounds and --pairs must be at least 1".into());
@@ -81,6 +94,10 @@ fn run<W: Workload>(w: W, o: &Options, baseline: Option<&Baseline>, all: &mut Ve
     if !o.workloads.is_empty() && !o.workloads.iter().any(|n| n == W::NAME) {
         return;
     }
+    if let Some(calls) = o.calls {
+        call(&w, &o.rows, calls);
+        return;
+    }
     verify(&w);
     println!(
         "{}: every gradient agrees with the hand-written one",
@@ -90,6 +107,24 @@ fn run<W: Workload>(w: W, o: &Options, baseline: Option<&Baseline>, all: &mut Ve
         let measured = measure(&w, o.settings);
         print!("{}", table(&measured, baseline));
         all.extend(measured);
+    }
+}
+
+/// Calls each of `rows` of `w` `calls` times, timing nothing, so that an
+/// instruction counter sees the rows' own work and little else.
+fn call<W: Workload>(w: &W, rows: &[String], calls: usize) {
+    if rows.iter().any(|r| r == "plain") {
+        for _ in 0..calls {
+            std::hint::black_box(std::hint::black_box(w).plain());
+        }
+    }
+    for mut row in tapegrad_benchmarks::rows(w) {
+        if rows.iter().any(|r| r == row.name) {
+            for _ in 0..calls {
+                std::hint::black_box((row.gradient)());
+            }
+            println!("{}/{}: {calls} calls", W::NAME, row.name);
+        }
     }
 }
 
@@ -120,7 +155,7 @@ fn main() -> ExitCode {
         }
         Err(_) => None,
     };
-    if !o.verify_only {
+    if !o.verify_only && o.calls.is_none() {
         let s = o.settings;
         println!(
             "{} rounds of {} pairs of {} ms slices; ratios are medians over rounds",
@@ -138,7 +173,7 @@ fn main() -> ExitCode {
     run(Chain::new(10_000), &o, b, &mut all);
     run(Rosenbrock::new(10_000), &o, b, &mut all);
     run(Mlp::default(), &o, b, &mut all);
-    if o.verify_only {
+    if o.verify_only || o.calls.is_some() {
         return ExitCode::SUCCESS;
     }
 
