@@ -1,10 +1,12 @@
 //! Seeing what was recorded: what a traced or checked tape remembers of
-//! each node (`trace`), checked mode's errors (`checked`), and the graph as
-//! Graphviz DOT (`graphviz`), and what an output depends on (`walk`).
+//! each node (`trace`), checked mode's errors (`checked`), the graph as
+//! Graphviz DOT (`graphviz`), what an output depends on (`walk`), and what
+//! these read from a tape and tell it (`hooks`).
 
 mod checked;
 mod graphviz;
+mod hooks;
 mod trace;
 mod walk;
 
-pub(crate) use trace::{Anomaly, Trace, Traced, check_custom};
+pub(crate) use trace::{Trace, Traced, check_custom};

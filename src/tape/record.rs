@@ -6,7 +6,7 @@ use num_traits::Float;
 use super::node::{COUNT, FULL, Node, SINK, WIDE};
 use super::{Inner, Tape};
 use crate::Var;
-use crate::debug::{Anomaly, Traced};
+use crate::debug::{Trace, Traced};
 
 impl<F: Float> Tape<F> {
     /// Appends a node with `value` and its `(parent, ∂node/∂parent)` edges.
@@ -134,14 +134,6 @@ impl<F: Float> Tape<F> {
         Some(self.push_node(&mut inner, op, record, value, caller))
     }
 
-    /// Names `caller` as the line of the nodes a traced tape records from
-    /// now on, instead of each op's caller, until it is set to `None`.
-    pub(crate) fn trace_as(&self, caller: Option<&'static core::panic::Location<'static>>) {
-        if let Some(trace) = &mut self.inner.borrow_mut().trace {
-            trace.caller = caller;
-        }
-    }
-
     /// Lends the tape's scratch buffer, empty if it is already lent.
     pub(crate) fn take_scratch(&self) -> Vec<F> {
         core::mem::take(&mut self.inner.borrow_mut().scratch)
@@ -152,48 +144,10 @@ impl<F: Float> Tape<F> {
         self.inner.borrow_mut().scratch = buffer;
     }
 
-    /// What a traced tape remembers of each node after the sink.
-    pub(crate) fn trace(&self) -> Option<Vec<Traced<F>>> {
-        self.inner.borrow().trace.as_ref().map(|t| t.nodes.clone())
-    }
-
-    /// The anomalies a checked tape found, `None` for an unchecked tape.
-    pub(crate) fn anomalies(&self) -> Option<Vec<(u32, Anomaly<F>)>> {
-        let inner = self.inner.borrow();
-        inner
-            .trace
-            .as_ref()
-            .filter(|t| t.checked)
-            .map(|t| t.anomalies.clone())
-    }
-
-    /// Whether a checked tape should check the custom op called at
-    /// `location`: the first time only, for each call site.
-    pub(crate) fn first_call_of_checked(
-        &self,
-        location: &'static core::panic::Location<'static>,
-    ) -> bool {
-        let mut inner = self.inner.borrow_mut();
-        match &mut inner.trace {
-            Some(trace) if trace.checked && !trace.verified.contains(&location) => {
-                trace.verified.push(location);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Notes that the custom op at `node` declared a wrong partial.
-    pub(crate) fn report_custom(&self, node: u32, argument: usize, declared: F, numeric: F) {
-        if let Some(trace) = &mut self.inner.borrow_mut().trace {
-            let anomaly = Anomaly::CustomPartial {
-                argument,
-                declared,
-                numeric,
-            };
-            let at = trace.anomalies.partition_point(|&(n, _)| n < node);
-            trace.anomalies.insert(at, (node, anomaly));
-        }
+    /// `f` of the tape's trace, if it is traced or checked: the hook of
+    /// the debugging tools (`crate::debug`).
+    pub(crate) fn with_trace<R>(&self, f: impl FnOnce(&mut Trace<F>) -> R) -> Option<R> {
+        self.inner.borrow_mut().trace.as_mut().map(f)
     }
 }
 
