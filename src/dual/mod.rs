@@ -41,25 +41,6 @@ mod ops;
 pub struct Dual<F, const N: usize> {
     value: F,
     tangent: [F; N],
-    guard: Guard,
-}
-
-/// Whether a `Dual`'s operations guard its derivatives against `0 · ±∞`
-/// (see [`scaled`]); an operation's result takes the strongest of its
-/// operands'.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Guard {
-    /// A constant: guarded, unless the other operand is not.
-    Constant,
-    /// Not guarded: the inputs of a term that [`sum_windows`] or
-    /// [`Var::fused`] runs a first time, and runs again guarded if a
-    /// derivative comes out NaN (see [`Dual::unguarded_inputs`]).
-    ///
-    /// [`sum_windows`]: crate::sum_windows
-    /// [`Var::fused`]: crate::Var::fused
-    Off,
-    /// Guarded: every input a user makes.
-    On,
 }
 
 impl<F: Float, const N: usize> Dual<F, N> {
@@ -70,11 +51,7 @@ impl<F: Float, const N: usize> Dual<F, N> {
     /// assert_eq!((x * x).tangent(), [6.0, 0.0]);
     /// ```
     pub fn new(value: F, tangent: [F; N]) -> Self {
-        Dual {
-            value,
-            tangent,
-            guard: Guard::On,
-        }
+        Dual { value, tangent }
     }
 
     /// A constant: every derivative is `0`.
@@ -82,17 +59,6 @@ impl<F: Float, const N: usize> Dual<F, N> {
         Dual {
             value,
             tangent: [F::zero(); N],
-            guard: Guard::Constant,
-        }
-    }
-
-    /// A result of `self`: `value` with `tangent`, guarded as `self` is.
-    #[inline(always)]
-    fn derived(self, value: F, tangent: [F; N]) -> Self {
-        Dual {
-            value,
-            tangent,
-            guard: self.guard,
         }
     }
 
@@ -132,27 +98,6 @@ impl<F: Float, const N: usize> Dual<F, N> {
         })
     }
 
-    /// [`inputs`](Dual::inputs) whose operations do not guard against
-    /// `0 · ±∞`: a derivative that the guard would have made `0` comes out
-    /// NaN instead, and one with no NaN is the guarded one to the bit (the
-    /// guard only replaces a NaN, which every later operation keeps or
-    /// drops along with its operand). A caller runs the function again on
-    /// guarded inputs if a derivative is NaN; the operations run without
-    /// the checks, which cost more than the arithmetic of a small term.
-    #[inline(always)]
-    pub(crate) fn unguarded_inputs(values: [F; N]) -> [Self; N] {
-        Self::inputs(values).map(|x| Dual {
-            guard: Guard::Off,
-            ..x
-        })
-    }
-
-    /// Whether any derivative is NaN.
-    #[inline(always)]
-    pub(crate) fn has_nan_tangent(&self) -> bool {
-        self.tangent.iter().any(|t| t.is_nan())
-    }
-
     /// The value.
     pub fn value(&self) -> F {
         self.value
@@ -166,11 +111,11 @@ impl<F: Float, const N: usize> Dual<F, N> {
     /// `value` as a function of `self`, with `d = ∂value/∂self`.
     #[inline(always)]
     fn unary(self, value: F, d: F) -> Self {
-        let tangent = match self.guard == Guard::Off || d.is_finite() {
+        let tangent = match d.is_finite() {
             true => self.tangent.map(|t| t * d),
             false => self.tangent.map(|t| scaled(t, d)),
         };
-        self.derived(value, tangent)
+        Dual::new(value, tangent)
     }
 
     /// `f`'s value at `self`, with the derivative `f` gives.
@@ -192,16 +137,11 @@ impl<F: Float, const N: usize> Dual<F, N> {
     fn binary(self, other: Self, value: F, da: F, db: F) -> Self {
         let mut tangent = self.tangent;
         let pairs = tangent.iter_mut().zip(&other.tangent);
-        let guard = self.guard.max(other.guard);
-        match guard == Guard::Off || (da.is_finite() && db.is_finite()) {
+        match da.is_finite() && db.is_finite() {
             true => pairs.for_each(|(t, &u)| *t = *t * da + u * db),
             false => pairs.for_each(|(t, &u)| *t = scaled(*t, da) + scaled(u, db)),
         }
-        Dual {
-            value,
-            tangent,
-            guard,
-        }
+        Dual { value, tangent }
     }
 
     /// The logistic sigmoid `σ(x) = 1/(1 + e^(−x))`: `σ′ = σ·(1 − σ)`.

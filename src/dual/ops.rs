@@ -54,7 +54,7 @@ impl<F: Float, const N: usize> Rem for Dual<F, N> {
 impl<F: Float, const N: usize> Neg for Dual<F, N> {
     type Output = Self;
     fn neg(self) -> Self {
-        self.derived(-self.value, self.tangent.map(|t| -t))
+        Dual::new(-self.value, self.tangent.map(|t| -t))
     }
 }
 
@@ -63,15 +63,15 @@ impl<F: Float, const N: usize> Neg for Dual<F, N> {
 /// zero derivatives.
 impl<F: Float, const N: usize> Dual<F, N> {
     fn add_float(self, f: F) -> Self {
-        self.derived(self.value + f, self.tangent)
+        Dual::new(self.value + f, self.tangent)
     }
 
     fn float_add(f: F, b: Self) -> Self {
-        b.derived(f + b.value, b.tangent)
+        Dual::new(f + b.value, b.tangent)
     }
 
     fn sub_float(self, f: F) -> Self {
-        self.derived(self.value - f, self.tangent)
+        Dual::new(self.value - f, self.tangent)
     }
 
     fn float_sub(f: F, b: Self) -> Self {
@@ -267,7 +267,6 @@ impl<F: Float, const N: usize> Dual<F, N> {
         for (t, &u) in out.tangent.iter_mut().zip(&b.tangent) {
             *t = *t + u;
         }
-        out.guard = out.guard.max(b.guard);
         out
     }
 

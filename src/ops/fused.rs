@@ -16,12 +16,6 @@ impl<'t, F: Float> Var<'t, F> {
     /// `f` runs on [`Dual`] numbers, which carry `∂/∂argsₖ` for every `k`
     /// through each operation, and the node stores those `N` partials.
     ///
-    /// `f` runs once, or twice if a partial comes out NaN: first without
-    /// the guard by which `Dual` passes no derivative through `0 · ±∞`
-    /// (the checks cost more than a small function's arithmetic), then
-    /// with it. The partials are the guarded ones either way, to the bit;
-    /// `f` should be a pure function of its arguments.
-    ///
     /// Where [`Var::custom`] asks you for the derivatives, `fused` computes
     /// them; where the same formula on variables records a node per
     /// operation, `fused` records one. `name` labels the node in
@@ -50,14 +44,7 @@ impl<'t, F: Float> Var<'t, F> {
         args: [Self; N],
         f: impl Fn([Dual<F, N>; N]) -> Dual<F, N>,
     ) -> Self {
-        let values = args.map(|a| a.value());
-        let mut y = f(Dual::unguarded_inputs(values));
-        if y.has_nan_tangent() {
-            // Again with the guard; through `dyn`, so that the first call
-            // stays the one direct call of `f`, which the compiler inlines.
-            let f: &dyn Fn([Dual<F, N>; N]) -> Dual<F, N> = &f;
-            y = f(Dual::inputs(values));
-        }
+        let y = f(Dual::inputs(args.map(|a| a.value())));
         Self::combine(name, args, y.value(), y.tangent())
     }
 }
@@ -72,9 +59,6 @@ impl<'t, F: Float> Var<'t, F> {
 /// sweep visits each variable once. The value is the sum of the terms in
 /// order, as `xs.windows(N).map(term).sum()` would give on floats; fewer
 /// than `N` variables make the empty sum, the constant `−0`.
-///
-/// `term` runs once a window, unguarded, as in [`Var::fused`]; if a
-/// derivative comes out NaN, every window runs again with the guard.
 ///
 /// # Panics
 ///
@@ -115,15 +99,7 @@ pub fn sum_windows<'t, F: Float, const N: usize>(
     let mut partials = tape.take_scratch();
     partials.clear();
     partials.resize(xs.len(), F::zero());
-    // Without the guard against `0 · ±∞` first, and again with it if a
-    // derivative came out NaN (see `Dual::unguarded_inputs`); through
-    // `dyn` then, so that the first pass's call stays the one direct call
-    // of `term`, which the compiler inlines.
-    let (mut value, nan) = windows(xs, &mut partials, &term, Dual::unguarded_inputs, &mut check);
-    if nan {
-        let term: &dyn Fn([Dual<F, N>; N]) -> Dual<F, N> = &term;
-        value = windows(xs, &mut partials, term, Dual::inputs, |_| ()).0;
-    }
+    let value = windows(xs, &mut partials, &term, &mut check);
     if xs.len() < N {
         tape.return_scratch(partials);
         return Var::constant(value);
@@ -148,26 +124,25 @@ pub fn sum_windows<'t, F: Float, const N: usize>(
     out
 }
 
-/// The pass of [`sum_windows`]: each window's `term` on the `inputs` made
-/// of its values, and `each` of the variables that start a window. Fills
-/// `partials`, if there is a window, and returns the sum of the terms and
-/// whether a derivative was NaN.
-#[inline(always)]
+/// The pass of [`sum_windows`]: each window's `term` on [`Dual`] inputs
+/// made of its values, and `each` of the variables that start a window.
+/// Fills `partials`, if there is a window, and returns the sum of the terms.
+/// Out of line: inlined into `sum_windows`, the loop ran slower with the
+/// same instructions.
+#[inline(never)]
 fn windows<'t, F: Float, const N: usize, T: Fn([Dual<F, N>; N]) -> Dual<F, N> + ?Sized>(
     xs: &[Var<'t, F>],
     partials: &mut [F],
     term: &T,
-    inputs: impl Fn([F; N]) -> [Dual<F, N>; N],
     mut each: impl FnMut(&Var<'t, F>),
-) -> (F, bool) {
+) -> F {
     // `pending[k]`: what the windows so far contribute to the partial of
     // `xs[i + k]`; `xs[i]` is complete once window `i` has been added.
     let mut pending = [F::zero(); N];
-    let (mut value, mut nan) = (F::neg_zero(), false);
+    let mut value = F::neg_zero();
     for (window, partial) in xs.windows(N).zip(partials.iter_mut()) {
-        let y = term(inputs(core::array::from_fn(|k| window[k].value())));
+        let y = term(Dual::inputs(core::array::from_fn(|k| window[k].value())));
         value = value + y.value();
-        nan |= y.has_nan_tangent();
         let d = y.tangent();
         *partial = pending[0] + d[0];
         for k in 1..N {
@@ -181,7 +156,7 @@ fn windows<'t, F: Float, const N: usize, T: Fn([Dual<F, N>; N]) -> Dual<F, N> + 
         let last = xs.len() + 1 - N;
         partials[last..].copy_from_slice(&pending[..N - 1]);
     }
-    (value, nan)
+    value
 }
 
 /// The value of [`sum_windows`] over constants.
@@ -190,8 +165,7 @@ fn windows_of_values<F: Float, const N: usize>(
     term: impl Fn([Dual<F, N>; N]) -> Dual<F, N>,
 ) -> F {
     xs.windows(N).fold(F::neg_zero(), |value, window| {
-        // The guard changes no value.
-        let inputs = Dual::unguarded_inputs(core::array::from_fn(|k| window[k].value()));
+        let inputs = Dual::inputs(core::array::from_fn(|k| window[k].value()));
         value + term(inputs).value()
     })
 }
