@@ -81,8 +81,8 @@ const FLAGS: &[(&str, &str)] = &[
         "where to write the loss curve (SVG) [default examples-output/ in the target directory]",
     ),
     (
-        "dot",
-        "where to write one sample's graph (Graphviz DOT) [default examples-output/ in the target directory]",
+        "graph",
+        "where to write one sample's graph (SVG) [default examples-output/ in the target directory]",
     ),
 ];
 
@@ -96,7 +96,7 @@ struct Settings {
     every: usize,
     data: PathBuf,
     plot: PathBuf,
-    dot: PathBuf,
+    graph: PathBuf,
 }
 
 impl Settings {
@@ -114,7 +114,7 @@ impl Settings {
             every: args.get::<usize>("every", 50)?.max(1),
             data: args.get("data", default_data)?,
             plot: args.get("plot", common::output_path("binary_classifier_loss.svg"))?,
-            dot: args.get("dot", common::output_path("binary_classifier_sample.dot"))?,
+            graph: args.get("graph", common::output_path("binary_classifier_sample.svg"))?,
         })
     }
 }
@@ -299,7 +299,7 @@ fn run() -> Result<(), Box<dyn Error>> {
             doubt(i).total_cmp(&doubt(j))
         })
         .expect("the training split is not empty");
-    show_chain_rule(&w, b, &data, uncertain, &settings.dot)?;
+    show_chain_rule(&w, b, &data, uncertain, &settings.graph)?;
 
     plot::lines(
         &settings.plot,
@@ -329,7 +329,7 @@ fn show_chain_rule(
     b: f64,
     data: &Dataset,
     sample: usize,
-    dot_path: &PathBuf,
+    graph_path: &PathBuf,
 ) -> Result<(), Box<dyn Error>> {
     let (x, y) = (&data.features[sample], data.labels[sample]);
     let tape = Tape::traced(); // also remembers each node's op, for the graph
@@ -390,14 +390,14 @@ fn show_chain_rule(
         );
     }
 
-    if let Some(dir) = dot_path.parent() {
+    if let Some(dir) = graph_path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(dot_path, tape.to_dot(&j, Some(&dj))?)?;
+    std::fs::write(graph_path, tape.to_svg(&j, Some(&dj))?)?;
     println!(
-        "\nthis sample's graph ({} nodes) written to {}; render it with `dot -Tsvg`",
+        "\nthis sample's graph ({} nodes, each with its value and gradient) written to {}",
         tape.len(),
-        dot_path.display()
+        graph_path.display()
     );
     Ok(())
 }

@@ -71,8 +71,9 @@
 //! cleared tape, sweeps, and hands the gradient to an optimizer of [`optim`]
 //! ([`optim::Sgd`] with a learning rate per group of parameters,
 //! [`optim::Momentum`], [`optim::Adam`]). The losses of [`loss`] record a
-//! whole batch as one node. [`Tape::traced`] and [`Tape::to_dot`] draw what
-//! was recorded. The example programs (`examples/`) train a classifier on
+//! whole batch as one node. [`Tape::traced`] with [`Tape::to_svg`] (a
+//! picture, each node with its value and gradient) or [`Tape::to_dot`] draws
+//! what was recorded. The example programs (`examples/`) train a classifier on
 //! real data this way.
 //!
 //! # Your own ops

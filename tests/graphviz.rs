@@ -1,4 +1,5 @@
-//! `Tape::to_dot`: the recorded graph as Graphviz DOT.
+//! `Tape::to_dot` and `Tape::to_svg`: the recorded graph as Graphviz DOT,
+//! and as a picture.
 
 use std::collections::HashSet;
 
@@ -116,4 +117,61 @@ fn gradients_of_another_recording_are_refused() {
     assert_eq!(tape.to_dot(&x, Some(&old)), Err(Error::StaleGradients));
     let other = Tape::traced();
     assert_eq!(other.to_dot(&x, None), Err(Error::ForeignVariable));
+}
+
+/// The README's neuron, as `examples/quickstart.rs` draws it.
+fn neuron_svg() -> String {
+    let tape = Tape::traced();
+    let (w, x, b) = (tape.var(0.5), tape.var(2.0), tape.var(-1.0));
+    let y = (w * x + b).sigmoid();
+    tape.to_svg(&y, Some(&y.backward()))
+        .expect("a traced tape draws")
+}
+
+#[test]
+fn the_svg_has_a_box_per_node_an_arrow_per_edge_and_every_number() {
+    let svg = neuron_svg();
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.trim_end().ends_with("</svg>"));
+    // Six nodes (three inputs, mul, add, sigmoid) and the background.
+    assert_eq!(svg.matches("<rect").count(), 6 + 1);
+    // Five edges: w and x into mul, mul and b into add, add into sigmoid.
+    assert_eq!(svg.matches("marker-end=\"url(#arrow)\"").count(), 5);
+    for text in [
+        "input #1",
+        "mul #4",
+        "add #5",
+        "sigmoid #6",
+        "value = 0.5",
+        "grad = 0.125",
+        "grad = 0.25",
+        ">0.5</text>",
+        ">2</text>",
+    ] {
+        assert!(svg.contains(text), "{text} missing from\n{svg}");
+    }
+    // Every tag that opens closes.
+    for tag in ["text", "svg", "defs", "marker"] {
+        let opened = svg.matches(&format!("<{tag}")).count();
+        let closed = svg.matches(&format!("</{tag}>")).count();
+        assert_eq!(opened, closed, "<{tag}>");
+    }
+}
+
+#[test]
+fn the_readmes_picture_is_what_the_quickstart_draws() {
+    let committed = include_str!("../docs/neuron.svg");
+    assert_eq!(
+        committed,
+        neuron_svg(),
+        "docs/neuron.svg is stale: copy target/examples-output/quickstart_neuron.svg after \
+         `cargo run --example quickstart`"
+    );
+}
+
+#[test]
+fn an_untraced_tape_draws_no_svg() {
+    let tape = Tape::new();
+    let x = tape.var(1.0);
+    assert_eq!(tape.to_svg(&x.sin(), None), Err(Error::NotTraced));
 }
