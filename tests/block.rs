@@ -128,28 +128,30 @@ fn constants_among_a_blocks_inputs_take_no_gradient() {
     assert_eq!(y[0].backward().wrt(&x), 0.25);
 }
 
-/// An op whose backward pass must never run.
-struct Unreachable;
+/// `yᵢ = √xᵢ`, whose vjp is `0 · ∞ = NaN` at `x = 0` when `ȳ = 0`.
+struct Sqrt;
 
-impl BlockOp for Unreachable {
+impl BlockOp for Sqrt {
     fn outputs(&self, inputs: usize) -> usize {
         inputs
     }
     fn forward<T: Float>(&self, x: &[T], y: &mut [T]) {
-        y.copy_from_slice(x);
+        y.iter_mut().zip(x).for_each(|(y, &x)| *y = x.sqrt());
     }
-    fn vjp<T: Float>(&self, _: &[T], _: &[T], _: &[T], _: &mut [T]) {
-        panic!("the vjp of a block no output of which is needed ran");
+    fn vjp<T: Float>(&self, _: &[T], y: &[T], y_bar: &[T], x_bar: &mut [T]) {
+        for ((b, &y), &g) in x_bar.iter_mut().zip(y).zip(y_bar) {
+            *b = *b + g / (y + y);
+        }
     }
 }
 
 #[test]
-fn a_block_whose_outputs_the_output_does_not_need_passes_nothing() {
+fn a_block_whose_outputs_the_output_does_not_need_passes_no_nan() {
     let tape = Tape::new();
-    let x = tape.var(2.0);
-    let _unused = block(Unreachable, &[x]);
+    let x = tape.var(0.0);
+    let _unused = block(Sqrt, &[x]);
     let y = x * 3.0;
-    assert_eq!(y.backward().wrt(&x), 3.0);
+    assert_eq!(y.backward().wrt(&x), 3.0, "not 3 + 0/0");
 }
 
 #[test]
@@ -426,4 +428,20 @@ fn a_layer_in_forward_mode_agrees_with_its_reverse_mode() {
         let tangents: Vec<f64> = forward.iter().map(|y| y.tangent()[0]).collect();
         assert_close(loss(&tangents), r, 1e-14, &format!("∂/∂θ{i}"));
     }
+}
+
+#[test]
+fn a_zero_first_derivative_through_a_block_keeps_its_second_derivative() {
+    // f(x) = (y₀ − ½)² with y = softmax(x, 0): at x = 0, y₀ = ½ and
+    // ∂f/∂y₀ = 0, but ∂²f/∂x² = 2·(∂y₀/∂x)² = 2·(¼)² = ⅛.
+    fn f<T: Float>(y: &[T]) -> T {
+        (y[0] - T::from(0.5).unwrap()).powi(2)
+    }
+    fn with_zero<T: Float>(x: T) -> [T; 2] {
+        [x, T::zero()]
+    }
+    let by_block = tapegrad::hessian(|x| f(&block(Softmax, &with_zero(x[0]))), &[0.0]);
+    let by_ops = tapegrad::hessian(|x| f(&softmax_composed(&with_zero(x[0]))), &[0.0]);
+    assert_eq!(by_ops[0][0], 0.125);
+    assert_close(by_block[0][0], 0.125, 1e-15, "∂²f/∂x²");
 }

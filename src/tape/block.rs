@@ -22,9 +22,11 @@ pub(super) struct BlockRecord<F> {
 
 impl<F: Float> BlockRecord<F> {
     /// Adds `Jᵀ·ȳ` into the inputs' adjoints, `ȳ` read from the outputs'
-    /// adjoints; nothing if every `ȳ` is zero, whose true contribution is
-    /// zero (as a node with a zero adjoint passes nothing through a partial
-    /// that is not finite).
+    /// adjoints. If every `ȳ` is zero, a component that is not finite is
+    /// `0 · ∞` inside the op, whose true value is zero, and is dropped, as a
+    /// node with a zero adjoint passes nothing through a partial that is not
+    /// finite; the finite ones are added, because on a nested tape an
+    /// adjoint whose value is zero can still have a derivative.
     pub(super) fn pass(&self, adjoints: &mut [F]) {
         // Outputs after the sweep's own output have no adjoint: zero.
         let first = self.first_output as usize;
@@ -34,14 +36,14 @@ impl<F: Float> BlockRecord<F> {
             .min(first + y_bar.len())
             .saturating_sub(first);
         y_bar[..known].copy_from_slice(&adjoints[first..first + known]);
-        if y_bar.iter().all(|g| g.is_zero()) {
-            return;
-        }
+        let zero = y_bar.iter().all(|g| g.is_zero());
         let mut x_bar = vec![F::zero(); self.x.len()];
         self.op.vjp(&self.x, &self.y, &y_bar, &mut x_bar);
         for (&input, &g) in self.inputs.iter().zip(&x_bar) {
-            let adjoint = &mut adjoints[input as usize];
-            *adjoint = *adjoint + g;
+            if !zero || g.is_finite() {
+                let adjoint = &mut adjoints[input as usize];
+                *adjoint = *adjoint + g;
+            }
         }
     }
 
