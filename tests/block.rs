@@ -445,3 +445,18 @@ fn a_zero_first_derivative_through_a_block_keeps_its_second_derivative() {
     assert_eq!(by_ops[0][0], 0.125);
     assert_close(by_block[0][0], 0.125, 1e-15, "∂²f/∂x²");
 }
+
+#[test]
+fn a_layer_op_given_a_partial_sample_panics_naming_the_shapes() {
+    let tape = Tape::new();
+    let x = tape.vars(&[1.0; 7]); // 6 parameters of 2 units of 2 inputs, and half a sample
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        block(tapegrad::Layer::new(2, 2, Activation::Tanh), &x)
+    }));
+    let message = result.expect_err("half a sample must panic");
+    let text = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(text.contains("7 inputs are not 6 parameters"), "{text}");
+}

@@ -149,7 +149,8 @@ impl<F: Float, Op: BlockOp> Block<F> for Op {
 ///
 /// # Panics
 ///
-/// If two inputs are on different tapes.
+/// If two inputs are on different tapes, or the op refuses their number
+/// (as [`Layer`](crate::Layer) does for a batch of partial samples).
 ///
 /// ```
 /// # use num_traits::Float;

@@ -92,9 +92,20 @@ impl BlockOp for Layer {
         "layer"
     }
 
+    /// # Panics
+    ///
+    /// Unless the inputs are the parameters and whole samples.
     fn outputs(&self, inputs: usize) -> usize {
-        let samples = (inputs - self.units * (self.inputs + 1)) / self.inputs;
-        samples * self.units
+        let params = self.units * (self.inputs + 1);
+        let batch = inputs.checked_sub(params).filter(|b| b % self.inputs == 0);
+        let batch = batch.unwrap_or_else(|| {
+            panic!(
+                "tapegrad::Layer: {inputs} inputs are not {params} parameters ({} units of {} \
+                 weights and a bias) followed by samples of {} inputs",
+                self.units, self.inputs, self.inputs
+            )
+        });
+        batch / self.inputs * self.units
     }
 
     /// `Y = act(X·Wᵀ + b)`, a sample a row.

@@ -150,7 +150,8 @@ impl<F: Float> Tape<F> {
     }
 
     /// An empty tape that also remembers each node's operation and value,
-    /// so that [`to_dot`](Tape::to_dot) can draw the graph.
+    /// so that [`to_svg`](Tape::to_svg) and [`to_dot`](Tape::to_dot) can draw
+    /// the graph.
     ///
     /// Tracing costs memory and a little time per node; a plain tape
     /// records exactly the same gradients.
