@@ -460,3 +460,18 @@ fn a_layer_op_given_a_partial_sample_panics_naming_the_shapes() {
         .unwrap_or_default();
     assert!(text.contains("7 inputs are not 6 parameters"), "{text}");
 }
+
+#[test]
+fn a_saturated_sigmoid_layer_keeps_its_tiny_gradient() {
+    // z = 40: σ(z) rounds to 1, so a·(1 − a) would be 0; σ′(40) = e⁻⁴⁰/(1 + e⁻⁴⁰)².
+    let tape = Tape::new();
+    let params = tape.vars(&[1.0, 0.0]); // w, b
+    let a = layer(&params, &[40.0], 1, Activation::Sigmoid);
+    let by_layer = a[0].backward().wrt(&params[1]);
+    let z = dense(&params, &[40.0]).next().expect("one unit");
+    let by_var = z.sigmoid().backward().wrt(&params[1]);
+    let exact = (-40.0_f64).exp() / (1.0 + (-40.0_f64).exp()).powi(2);
+    assert!(by_layer > 0.0, "{by_layer}");
+    assert_close(by_layer, exact, 1e-14, "σ′(40)");
+    assert_eq!(by_layer, by_var);
+}

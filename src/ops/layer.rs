@@ -2,6 +2,7 @@
 
 use num_traits::Float;
 
+use super::activation::sigmoid;
 use super::block::{BlockOp, block};
 use crate::{Operand, Var};
 
@@ -24,26 +25,19 @@ impl Activation {
         match self {
             Activation::Identity => z,
             Activation::Tanh => z.tanh(),
-            Activation::Sigmoid => {
-                // e^(−|z|) never overflows.
-                let e = (-z.abs()).exp();
-                let one = T::one();
-                if z >= T::zero() {
-                    one / (one + e)
-                } else {
-                    e / (one + e)
-                }
-            }
+            Activation::Sigmoid => sigmoid(z).0,
             Activation::Relu => z.max(T::zero()),
         }
     }
 
-    /// `da/dz`, from the activation's output `a`.
-    fn slope<T: Float>(self, a: T) -> T {
+    /// `da/dz`, from the activation's output `a`, or for the sigmoid from
+    /// `z` itself (`z()`): `a·(1 − a)` is 0 where `a` rounds to 1, and the
+    /// crate's `σ′` stays exact there.
+    fn slope<T: Float>(self, a: T, z: impl FnOnce() -> T) -> T {
         match self {
             Activation::Identity => T::one(),
             Activation::Tanh => T::one() - a * a,
-            Activation::Sigmoid => a * (T::one() - a),
+            Activation::Sigmoid => sigmoid(z()).1,
             Activation::Relu if a > T::zero() => T::one(),
             Activation::Relu => T::zero(),
         }
@@ -81,6 +75,17 @@ impl Layer {
         }
     }
 
+    /// A unit's weighted sum: `affine`'s sum, in its order (the products,
+    /// then the bias).
+    fn z<T: Float>(&self, row: &[T], sample: &[T]) -> T {
+        let n = self.inputs;
+        let products = row[..n]
+            .iter()
+            .zip(sample)
+            .fold(T::zero(), |z, (&w, &x)| z + w * x);
+        products + row[n]
+    }
+
     /// The parameters and the batch, from the block's inputs.
     fn split<'a, T>(&self, x: &'a [T]) -> (&'a [T], &'a [T]) {
         x.split_at(self.units * (self.inputs + 1))
@@ -114,12 +119,7 @@ impl BlockOp for Layer {
         let (params, batch) = self.split(x);
         for (sample, out) in batch.chunks_exact(n).zip(y.chunks_exact_mut(self.units)) {
             for (a, row) in out.iter_mut().zip(params.chunks_exact(n + 1)) {
-                // `affine`'s sum, in its order: the products, then the bias.
-                let z = row[..n]
-                    .iter()
-                    .zip(sample)
-                    .fold(T::zero(), |z, (&w, &x)| z + w * x);
-                *a = self.activation.apply(z + row[n]);
+                *a = self.activation.apply(self.z(row, sample));
             }
         }
     }
@@ -139,7 +139,7 @@ impl BlockOp for Layer {
                 .chunks_exact(n + 1)
                 .zip(params_bar.chunks_exact_mut(n + 1));
             for ((row, row_bar), (&a, &a_bar)) in units.zip(a.iter().zip(a_bar)) {
-                let delta = a_bar * self.activation.slope(a);
+                let delta = a_bar * self.activation.slope(a, || self.z(row, sample));
                 for i in 0..n {
                     row_bar[i] = row_bar[i] + delta * sample[i];
                     sample_bar[i] = sample_bar[i] + delta * row[i];
@@ -165,7 +165,7 @@ impl BlockOp for Layer {
                 let z_dot = (0..n).fold(row_dot[n], |z, i| {
                     z + row_dot[i] * sample[i] + row[i] * sample_dot[i]
                 });
-                *a_dot = *a_dot + self.activation.slope(a) * z_dot;
+                *a_dot = *a_dot + self.activation.slope(a, || self.z(row, sample)) * z_dot;
             }
         }
         true
