@@ -50,7 +50,9 @@ use common::data::{Dataset, load_csv};
 use common::metrics::Confusion;
 use common::plot::{self, Series};
 use common::prep::{Scaler, Scaling, stratified_split};
-use common::rng::Rng;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use tapegrad::{Gradients, Tape, Var, dot, sum};
 
 const ABOUT: &str =
@@ -197,7 +199,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     let (mut w, mut b) = (vec![0.0; d], 0.0);
     let mut tape = Tape::new();
     let mut grads = Gradients::new();
-    let mut rng = Rng::new(settings.seed);
+    let mut rng = StdRng::seed_from_u64(settings.seed);
     let mut order = train.clone();
     let (mut train_curve, mut test_curve) = (Vec::new(), Vec::new());
     let batch_size = if settings.batch_size == 0 {
@@ -213,7 +215,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     let started = Instant::now();
     for epoch in 1..=settings.epochs {
         if batch_size < train.len() {
-            rng.shuffle(&mut order);
+            order.shuffle(&mut rng);
         }
         // The test loss and training accuracy at the parameters the epoch
         // starts from, like the training loss: no gradient needed.

@@ -22,7 +22,9 @@ use std::time::Instant;
 
 use common::args::Args;
 use common::metrics::Confusion;
-use common::rng::Rng;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
 use tapegrad::optim::{Adam, Optimizer};
 use tapegrad::{Activation, Gradients, Tape, Var, layer, loss};
 
@@ -33,18 +35,19 @@ struct Moons {
 }
 
 /// `n` points per moon, with Gaussian noise of standard deviation `noise`.
-fn moons(n: usize, noise: f64, rng: &mut Rng) -> Moons {
+fn moons(n: usize, noise: f64, rng: &mut StdRng) -> Moons {
     let mut points = Vec::with_capacity(2 * n);
     let mut labels = Vec::with_capacity(2 * n);
     for label in [0.0, 1.0] {
         for _ in 0..n {
-            let t = rng.range(0.0, std::f64::consts::PI);
+            let t = rng.random_range(0.0..std::f64::consts::PI);
             let (x, y) = if label == 0.0 {
                 (t.cos(), t.sin())
             } else {
                 (1.0 - t.cos(), 0.5 - t.sin())
             };
-            points.push([x + noise * rng.normal(), y + noise * rng.normal()]);
+            let (dx, dy): (f64, f64) = (rng.sample(StandardNormal), rng.sample(StandardNormal));
+            points.push([x + noise * dx, y + noise * dy]);
             labels.push(label);
         }
     }
@@ -64,12 +67,13 @@ impl Mlp {
     }
 
     /// Weights drawn from `N(0, 1/fan_in)`, biases zero.
-    fn init(&self, rng: &mut Rng) -> Vec<f64> {
+    fn init(&self, rng: &mut StdRng) -> Vec<f64> {
         let mut theta = Vec::with_capacity(self.parameter_count());
         for layer in self.sizes.windows(2) {
             let fan_in = layer[0];
             for _ in 0..layer[1] {
-                theta.extend((0..fan_in).map(|_| rng.normal() / (fan_in as f64).sqrt()));
+                let scale = (fan_in as f64).sqrt();
+                theta.extend((0..fan_in).map(|_| rng.sample::<f64, _>(StandardNormal) / scale));
                 theta.push(0.0);
             }
         }
@@ -119,7 +123,7 @@ impl Mlp {
         data: &Moons,
         epochs: usize,
         learning_rate: f64,
-        rng: &mut Rng,
+        rng: &mut StdRng,
     ) -> (Vec<f64>, f64) {
         let mut theta = self.init(rng);
         let mut adam = Adam::new(learning_rate);
@@ -196,7 +200,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let epochs: usize = args.get("epochs", 1000)?;
     let hidden: usize = args.get("hidden", 16)?;
     let rate: f64 = args.get("rate", 0.02)?;
-    let mut rng = Rng::new(args.get("seed", 7)?);
+    let mut rng = StdRng::seed_from_u64(args.get("seed", 7)?);
 
     let train = moons(150, 0.15, &mut rng);
     let test = moons(150, 0.15, &mut rng);

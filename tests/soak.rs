@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::data::load_csv;
 use common::prep::{Scaler, Scaling};
-use common::rng::Rng;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use tapegrad::optim::{Optimizer, Sgd};
 use tapegrad::{Gradients, Tape, Var, dot, loss};
 
@@ -59,12 +60,12 @@ fn soak(steps: usize, every: usize) {
     let mut tape = Tape::new();
     let mut grads = Gradients::new();
     let mut gradient = vec![0.0; d + 1];
-    let mut rng = Rng::new(3);
+    let mut rng = StdRng::seed_from_u64(3);
     let (mut batch, mut labels) = (vec![0; 32], vec![0.0; 32]);
     let mut first = None;
     for step in 1..=steps {
         for (row, label) in batch.iter_mut().zip(&mut labels) {
-            *row = (rng.next_u64() % x.len() as u64) as usize;
+            *row = rng.random_range(0..x.len());
             *label = raw.labels[*row];
         }
         tape.clear();

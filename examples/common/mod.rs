@@ -9,7 +9,6 @@ pub mod data;
 pub mod metrics;
 pub mod plot;
 pub mod prep;
-pub mod rng;
 
 /// Where the examples write their plots and graphs unless a flag says
 /// otherwise: `examples-output/` in the target directory the example was

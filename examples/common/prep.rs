@@ -4,16 +4,18 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::rng::Rng;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 
 /// Splits row indices into training and test sets, keeping the share of each
 /// label the same in both: the same seed gives the same split.
 pub fn stratified_split(labels: &[f64], test_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut rng = Rng::new(seed);
+    let mut rng = StdRng::seed_from_u64(seed);
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for class in [0.0, 1.0] {
         let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
-        rng.shuffle(&mut rows);
+        rows.shuffle(&mut rng);
         let n_test = (rows.len() as f64 * test_fraction).round() as usize;
         test.extend_from_slice(&rows[..n_test]);
         train.extend_from_slice(&rows[n_test..]);
