@@ -1,4 +1,5 @@
-//! Command-line flags of the form `--name value` or `--name=value`.
+//! Command-line flags of the form `--name value` or `--name=value`, read
+//! with lexopt.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -12,38 +13,33 @@ impl Args {
     /// Reads the process's arguments. `known` lists each flag (without `--`)
     /// with its help text; `--help` prints them and exits.
     pub fn parse(about: &str, known: &[(&str, &str)]) -> Result<Self, String> {
+        use lexopt::prelude::*;
         let mut given = BTreeMap::new();
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            if arg == "--help" || arg == "-h" {
-                println!("{about}\n\nflags:");
-                for (name, help) in known {
-                    println!("  --{name:<14} {help}");
+        let mut parser = lexopt::Parser::from_env();
+        while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+            match arg {
+                Short('h') | Long("help") => {
+                    println!("{about}\n\nflags:");
+                    for (name, help) in known {
+                        println!("  --{name:<14} {help}");
+                    }
+                    std::process::exit(0);
                 }
-                std::process::exit(0);
-            }
-            let Some(flag) = arg.strip_prefix("--") else {
-                return Err(format!(
-                    "unexpected argument `{arg}`; flags look like --name value"
-                ));
-            };
-            let (name, value) = match flag.split_once('=') {
-                Some((name, value)) => (name.to_string(), value.to_string()),
-                None => {
-                    let value = args
-                        .next()
-                        .ok_or_else(|| format!("--{flag} needs a value"))?;
-                    (flag.to_string(), value)
+                Long(name) if known.iter().any(|(k, _)| *k == name) => {
+                    let name = name.to_string();
+                    let value = parser.value().map_err(|e| e.to_string())?;
+                    let value = value.string().map_err(|e| e.to_string())?;
+                    given.insert(name, value);
                 }
-            };
-            if !known.iter().any(|(k, _)| *k == name) {
-                let names: Vec<String> = known.iter().map(|(k, _)| format!("--{k}")).collect();
-                return Err(format!(
-                    "unknown flag --{name}; known flags: {}",
-                    names.join(", ")
-                ));
+                Long(name) => {
+                    let names: Vec<String> = known.iter().map(|(k, _)| format!("--{k}")).collect();
+                    return Err(format!(
+                        "unknown flag --{name}; known flags: {}",
+                        names.join(", ")
+                    ));
+                }
+                other => return Err(other.unexpected().to_string()),
             }
-            given.insert(name, value);
         }
         Ok(Args { given })
     }
