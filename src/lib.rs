@@ -204,7 +204,8 @@
 //! - Reuse the tape and the gradients: [`Tape::clear`] keeps the memory, and
 //!   [`Var::backward_into`] sweeps into a [`Gradients`] kept from step to
 //!   step. A warm training step then allocates only the `Vec`s of
-//!   variables it collects ([`Tape::vars`]'s and your own).
+//!   variables it collects ([`Tape::vars`]'s and your own), and each block
+//!   op's own buffers (a [`layer`]'s inputs, outputs and gradients).
 //! - Trace and check ([`Tape::checked`]) while you debug, not in
 //!   production: it costs a few times the plain tape's time.
 //!
