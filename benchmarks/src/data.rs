@@ -2,13 +2,11 @@
 //! themselves, written once for any `num_traits::Float`.
 
 use num_traits::Float;
-
-use crate::{Row, Workload};
-
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng};
 
 use crate::peers::Arith;
+use crate::{Row, Workload};
 
 /// A seeded generator drawing from `[-1, 1)`, so that every run times the
 /// same inputs.
