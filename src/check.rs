@@ -92,6 +92,28 @@ pub(crate) fn central_difference<F: Float>(
     }
 }
 
+/// Where `declared` partials of `f` at `x` disagree with central
+/// differences, under [`check_gradient`]'s default tolerance, as
+/// `(input, declared, numeric)`, over the inputs `checked` lists: the check
+/// of checked tapes for custom ops and block ops. Where the difference
+/// itself is not finite (a kink, a pole) there is nothing to compare.
+pub(crate) fn disagreements<F: Float>(
+    mut f: impl FnMut(&[F]) -> F,
+    x: &[F],
+    declared: &[F],
+    checked: impl Iterator<Item = usize>,
+) -> impl Iterator<Item = (usize, F, F)> {
+    let mut at = x.to_vec();
+    let found: Vec<(usize, F, F)> = checked
+        .filter_map(|i| {
+            let estimate = central_difference(&mut f, &mut at, i);
+            let agree = Tolerance::default().accepts(declared[i], estimate);
+            (!agree && estimate.value.is_finite()).then_some((i, declared[i], estimate.value))
+        })
+        .collect();
+    found.into_iter()
+}
+
 /// What [`check_gradient`] compared.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradientCheck<F> {

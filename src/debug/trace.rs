@@ -5,8 +5,7 @@ use core::panic::Location;
 
 use num_traits::Float;
 
-use crate::Tolerance;
-use crate::check::central_difference;
+use crate::check::disagreements;
 
 /// What a traced tape remembers of a node.
 #[derive(Clone, Copy, Debug)]
@@ -103,22 +102,14 @@ impl<F: Float> Trace<F> {
 }
 
 /// Checks a custom op's declared partials against central differences of
-/// `f` at `x` (the crate's one routine, under [`check_gradient`]'s default
-/// tolerance): the first argument where they disagree, with both numbers.
-/// Where the difference itself is not finite there is nothing to compare.
-///
-/// [`check_gradient`]: crate::check_gradient
+/// `f` at `x`: the first argument (a variable) where they disagree, with
+/// both numbers.
 pub(crate) fn check_custom<F: Float, const N: usize>(
     f: &impl Fn([F; N]) -> (F, [F; N]),
     x: [F; N],
     declared: [F; N],
     variables: [bool; N],
 ) -> Option<(usize, F, F)> {
-    let mut at = x;
-    (0..N).filter(|&i| variables[i]).find_map(|i| {
-        let value = |x: &[F]| f(core::array::from_fn(|k| x[k])).0;
-        let estimate = central_difference(value, &mut at, i);
-        let agree = Tolerance::default().accepts(declared[i], estimate);
-        (!agree && estimate.value.is_finite()).then_some((i, declared[i], estimate.value))
-    })
+    let value = |x: &[F]| f(core::array::from_fn(|k| x[k])).0;
+    disagreements(value, &x, &declared, (0..N).filter(|&i| variables[i])).next()
 }

@@ -3,9 +3,9 @@
 
 use num_traits::Float;
 
-use crate::check::central_difference;
+use crate::check::disagreements;
 use crate::var::common_tape;
-use crate::{Dual, Tolerance, Var};
+use crate::{Dual, Var};
 
 /// An operation on a block of variables that supplies its own backward
 /// pass: the extension point for matrix operations, layers over a batch,
@@ -282,19 +282,12 @@ fn check_vjp<F: Float, Op: BlockOp>(
     let mut x_bar = vec![F::zero(); values.len()];
     op.vjp(values, y, &weights, &mut x_bar);
     let mut out = vec![F::zero(); y.len()];
-    let mut weighted = |at: &[F]| {
+    let weighted = |at: &[F]| {
         op.forward(at, &mut out);
         out.iter()
             .zip(&weights)
             .fold(F::zero(), |s, (&y, &w)| s + y * w)
     };
-    let mut at = values.to_vec();
     let variables = (0..values.len()).filter(|&i| !x[i].is_constant());
-    variables
-        .filter_map(|i| {
-            let estimate = central_difference(&mut weighted, &mut at, i);
-            let agree = Tolerance::default().accepts(x_bar[i], estimate);
-            (!agree && estimate.value.is_finite()).then_some((i, x_bar[i], estimate.value))
-        })
-        .collect()
+    disagreements(weighted, values, &x_bar, variables).collect()
 }

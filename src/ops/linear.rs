@@ -32,7 +32,7 @@ where
     A: Operand<'t, F>,
     B: Operand<'t, F>,
 {
-    weighted_sum("dot", a, b, None)
+    weighted_sum("dot", a, b, None, None)
 }
 
 /// `w·x + b` as one node: `dot(w, x) + b` with the same value and
@@ -63,10 +63,12 @@ where
     B: Operand<'t, F>,
     C: Operand<'t, F>,
 {
-    weighted_sum("affine", w, x, Some(b.into_var()))
+    weighted_sum("affine", w, x, Some(b.into_var()), None)
 }
 
 /// `Σ aᵢ·bᵢ (+ c)` as one node named `op`; `c`'s edge, if it has one, last.
+/// Variables on two tapes panic, naming `called_at` (for an iterator,
+/// whose own line is not the user's) if it is given.
 #[inline(always)]
 #[track_caller]
 fn weighted_sum<'t, F, A, B>(
@@ -74,6 +76,7 @@ fn weighted_sum<'t, F, A, B>(
     a: &[A],
     b: &[B],
     c: Option<Var<'t, F>>,
+    called_at: Option<&'static core::panic::Location<'static>>,
 ) -> Var<'t, F>
 where
     F: Float,
@@ -158,7 +161,11 @@ where
     // Constants among them (one edge per variable), or another tape (the
     // panic that deserves).
     let all = pairs().flat_map(|(x, y)| [x, y]).chain(c);
-    let tape = common_tape(all).unwrap_or(tape);
+    let tape = match (one_tape(all), called_at) {
+        (Ok(found), _) => found.unwrap_or(tape),
+        (Err(_), Some(line)) => panic!("tapegrad::{op}, called at {line}: {TWO_TAPES}"),
+        (Err(_), None) => panic!("tapegrad: {TWO_TAPES}"),
+    };
     let value = sum();
     tape.record_with(op, |edges| {
         for (a, b) in pairs() {
@@ -336,14 +343,14 @@ impl<'t, F: Float, B: Operand<'t, F>> Iterator for Dense<'_, 't, F, B> {
     fn next(&mut self) -> Option<Var<'t, F>> {
         let (w, b) = self.rows.next()?.split_at(self.x.len());
         let b = b[0];
-        let inputs = self.x.iter().map(|x| x.into_var());
-        let Ok(tape) = one_tape(w.iter().copied().chain([b]).chain(inputs)) else {
-            panic!("tapegrad::dense, called at {}: {TWO_TAPES}", self.caller);
-        };
+        // The tapes are checked while the unit records; a traced tape is
+        // told whose line it is first.
+        let tape = w.iter().chain([&b]).find_map(|p| p.tape());
+        let tape = tape.or_else(|| self.x.iter().find_map(|x| x.into_var().tape()));
         let _named = tape
             .filter(|t| t.is_traced())
             .map(|t| TraceAs::new(t, self.caller));
-        Some(weighted_sum("dense", w, self.x, Some(b)))
+        Some(weighted_sum("dense", w, self.x, Some(b), Some(self.caller)))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

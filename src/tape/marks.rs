@@ -30,7 +30,7 @@ fn find_mark<F>(marks: &[SigmoidMark<F>], node: u32) -> Option<usize> {
 }
 
 impl<F: Float> Tape<F> {
-    /// Remembers that a node is a sigmoid, for [`Tape::sigmoid_marks`].
+    /// Remembers that a node is a sigmoid, for [`Tape::sigmoid_mark`].
     pub(crate) fn mark_sigmoid(&self, mark: SigmoidMark<F>) {
         self.inner.borrow_mut().sigmoid_marks.push(mark);
     }

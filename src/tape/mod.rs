@@ -44,7 +44,7 @@ pub(crate) struct RecordingId {
 /// computed when it is recorded. [`Var::backward`] then walks the nodes once,
 /// in reverse, to produce the gradient with respect to every input.
 ///
-/// RecordingId takes `&self`, so any number of variables can borrow one tape;
+/// Recording takes `&self`, so any number of variables can borrow one tape;
 /// [`clear`](Tape::clear) takes `&mut self`, so no variable survives it.
 ///
 /// ```
@@ -172,8 +172,8 @@ impl<F: Float> Tape<F> {
 
     /// An empty tape in checked mode: traced, and watching every node it
     /// records for the first number that is not finite, a value or a local
-    /// derivative, and for custom ops whose declared derivatives disagree
-    /// with central differences.
+    /// derivative, and for custom ops' declared derivatives and block ops'
+    /// vector–Jacobian products that disagree with central differences.
     ///
     /// [`Var::backward_checked`] then reports the first such problem in the
     /// output's computation as an error naming the op, the line that

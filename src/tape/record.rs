@@ -1,4 +1,4 @@
-//! RecordingId: appending a node of one parent, two or many, and what a
+//! Recording: appending a node of one parent, two or many, and what a
 //! traced or checked tape remembers of each.
 
 use num_traits::Float;

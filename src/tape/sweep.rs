@@ -28,6 +28,7 @@ impl<F: Float> Tape<F> {
         let inner = self.inner.borrow();
         let table = (&inner.parents[..], &inner.partials[..]);
         let nodes = &inner.nodes[..=output as usize];
+        let blocks = &inner.blocks[..];
         let mut node = output as usize;
         let mut carry = None;
         while node > inner.inputs as usize {
@@ -38,7 +39,6 @@ impl<F: Float> Tape<F> {
                 incoming = incoming + last;
                 adjoints[node] = incoming;
             }
-            let blocks = &inner.blocks[..];
             carry = match incoming.is_zero() {
                 false => nodes[node].pass(adjoints, table, blocks, incoming, false, node - 1),
                 true => nodes[node].pass(adjoints, table, blocks, incoming, true, node - 1),
