@@ -33,14 +33,10 @@ impl<F: Float> Default for Tolerance<F> {
 impl<F: Float> Tolerance<F> {
     /// Whether `derivative` agrees with its central-difference `estimate`:
     /// as `approx::relative_eq!` under the tolerance, or within the
-    /// estimate's own rounding. A NaN never agrees.
+    /// estimate's own rounding. A NaN never agrees, nor does an infinity
+    /// with a finite number.
     pub(crate) fn accepts(&self, derivative: F, estimate: Estimate<F>) -> bool {
-        let (d, n) = (derivative, estimate.value);
-        let diff = (d - n).abs();
-        d == n
-            || diff <= self.epsilon
-            || diff <= self.max_relative * d.abs().max(n.abs())
-            || diff <= estimate.rounding
+        self.excess(derivative, estimate) <= F::one()
     }
 
     /// How far `derivative` is from `estimate`, in multiples of what is
@@ -95,8 +91,9 @@ pub(crate) fn central_difference<F: Float>(
 /// Where `declared` partials of `f` at `x` disagree with central
 /// differences, under [`check_gradient`]'s default tolerance, as
 /// `(input, declared, numeric)`, over the inputs `checked` lists: the check
-/// of checked tapes for custom ops and block ops. Where the difference
-/// itself is not finite (a kink, a pole) there is nothing to compare.
+/// of checked tapes for custom ops and block ops. Where the difference or
+/// the declared partial is not finite (a kink, a pole) there is nothing to
+/// compare: checked mode reports non-finite numbers on their own.
 pub(crate) fn disagreements<F: Float>(
     mut f: impl FnMut(&[F]) -> F,
     x: &[F],
@@ -108,7 +105,8 @@ pub(crate) fn disagreements<F: Float>(
         .filter_map(|i| {
             let estimate = central_difference(&mut f, &mut at, i);
             let agree = Tolerance::default().accepts(declared[i], estimate);
-            (!agree && estimate.value.is_finite()).then_some((i, declared[i], estimate.value))
+            let comparable = estimate.value.is_finite() && declared[i].is_finite();
+            (!agree && comparable).then_some((i, declared[i], estimate.value))
         })
         .collect();
     found.into_iter()

@@ -119,3 +119,17 @@ fn a_small_partial_of_a_large_function_is_not_lost_in_rounding() {
         Err(Error::GradientMismatch { index: 1, .. })
     ));
 }
+
+#[test]
+fn an_infinite_derivative_where_the_true_one_is_finite_is_a_mismatch() {
+    fn infinite<'t>(x: &[Var<'t>]) -> Var<'t> {
+        Var::custom("x², infinitely wrong", [x[0]], |[v]| {
+            (v * v, [f64::INFINITY])
+        })
+    }
+    let err = check_gradient(infinite, &[1.0]).expect_err("∞ is not 2");
+    assert!(
+        matches!(err, Error::GradientMismatch { index: 0, .. }),
+        "{err:?}"
+    );
+}

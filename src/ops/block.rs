@@ -188,12 +188,15 @@ pub fn block<'t, F: Float, Op: BlockOp>(op: Op, x: &[Var<'t, F>]) -> Vec<Var<'t,
     };
     // Each output reports the first wrong input it depends on, so that
     // checked mode finds it from whichever output the loss uses.
-    let report: Vec<(usize, (usize, F, F))> = (0..y.len())
-        .filter_map(|j| {
-            let first = wrong.iter().find(|&&(i, ..)| op.depends(x.len(), j, i));
-            first.map(|&w| (j, w))
-        })
-        .collect();
+    let report: Vec<(usize, (usize, F, F))> = match wrong.is_empty() {
+        true => Vec::new(),
+        false => (0..y.len())
+            .filter_map(|j| {
+                let first = wrong.iter().find(|&&(i, ..)| op.depends(x.len(), j, i));
+                first.map(|&w| (j, w))
+            })
+            .collect(),
+    };
     let outputs = tape.record_block(Box::new(op), x, values, y);
     for (j, (i, declared, numeric)) in report {
         tape.report_custom(outputs[j].node(), i, declared, numeric);

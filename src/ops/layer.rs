@@ -63,6 +63,7 @@ impl Layer {
     /// # Panics
     ///
     /// If `inputs` is zero.
+    #[track_caller]
     pub fn new(inputs: usize, units: usize, activation: Activation) -> Self {
         assert!(
             inputs > 0,
@@ -226,10 +227,7 @@ where
     F: Float,
     B: Operand<'t, F>,
 {
-    assert!(
-        inputs > 0,
-        "tapegrad::layer: a unit needs at least one input"
-    );
+    let op = Layer::new(inputs, params.len() / (inputs + 1), activation);
     assert!(
         params.len() % (inputs + 1) == 0 && x.len() % inputs == 0,
         "tapegrad::layer: the parameters must be rows of {inputs} weights and a bias, and the \
@@ -237,11 +235,6 @@ where
         params.len(),
         x.len()
     );
-    let op = Layer {
-        inputs,
-        units: params.len() / (inputs + 1),
-        activation,
-    };
     let all: Vec<Var<'t, F>> = params
         .iter()
         .copied()
