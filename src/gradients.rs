@@ -107,7 +107,7 @@ impl<F: Float> Gradients<F> {
         // can have been bypassed, in the pass that reads them; else each is
         // checked on its own.
         let tape = xs.first().and_then(|x| x.tape());
-        if let Some(t) = tape.filter(|&t| self.belongs_to(t).is_ok() && !t.has_sigmoid_marks()) {
+        if let Some(t) = tape.filter(|&t| self.belongs_to(t).is_ok() && !t.has_bypasses()) {
             let mut shared = true;
             let all: Vec<F> = xs
                 .iter()

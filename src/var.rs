@@ -4,6 +4,7 @@ use core::fmt;
 
 use num_traits::Float;
 
+use crate::ops::table::{Binary, Handle, Unary};
 use crate::{Gradients, Tape};
 
 /// A value recorded on a [`Tape`], used like a float.
@@ -166,29 +167,6 @@ impl<'t, F: Float> Var<'t, F> {
         }
     }
 
-    /// Records `f`'s value at this variable, with the local derivative `f`
-    /// gives (see [`ops::local`](crate::ops::local)).
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn apply(self, op: &'static str, f: impl FnOnce(F) -> (F, F)) -> Self {
-        let (value, d) = f(self.value);
-        self.unary(op, value, d)
-    }
-
-    /// Records `f`'s value at `self` and `other`, with the two partials `f`
-    /// gives.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn apply2(
-        self,
-        op: &'static str,
-        other: Self,
-        f: impl FnOnce(F, F) -> (F, [F; 2]),
-    ) -> Self {
-        let (value, [da, db]) = f(self.value, other.value);
-        self.binary(op, other, value, da, db)
-    }
-
     /// Records `value` as a function of `self` and `other`, with partials
     /// `da = ∂value/∂self` and `db = ∂value/∂other`.
     #[inline(always)]
@@ -280,6 +258,48 @@ pub(crate) fn same_tape<F: Float>(a: &Tape<F>, b: &Tape<F>) {
 /// What mixing tapes panics with.
 pub(crate) const TWO_TAPES: &str = "cannot combine variables of two different tapes; \
      record every variable of one computation on the same Tape";
+
+/// `Var` records what the op table gives; `ln` and `sigmoid` keep the
+/// textbook loss stable, and `1 − σ(z)` is recorded as `σ(−z)`.
+impl<F: Float> Handle for Var<'_, F> {
+    type Float = F;
+
+    #[inline(always)]
+    fn value_of(&self) -> F {
+        self.value
+    }
+
+    #[inline(always)]
+    fn constant_of(value: F) -> Self {
+        Var::constant(value)
+    }
+
+    #[inline(always)]
+    #[track_caller]
+    fn unary_op(self, op: Unary, value: F, d: F) -> Self {
+        match op {
+            Unary::Sigmoid => return self.sigmoid_node(value, d),
+            Unary::Ln => {
+                if let Some(stable) = self.ln_of_sigmoid() {
+                    return stable;
+                }
+            }
+            _ => {}
+        }
+        self.unary(op.name(), value, d)
+    }
+
+    #[inline(always)]
+    #[track_caller]
+    fn binary_op(self, op: Binary, other: Self, value: F, [da, db]: [F; 2]) -> Self {
+        if op == Binary::Sub && self.is_constant() && self.value == F::one() {
+            if let Some(complement) = other.sigmoid_complement() {
+                return complement;
+            }
+        }
+        self.binary(op.name(), other, value, da, db)
+    }
+}
 
 impl<F: Float> From<F> for Var<'_, F> {
     /// A [constant](Var::constant).

@@ -9,13 +9,11 @@
 //! This is the "preaccumulation" of the autodiff literature.
 //!
 //! Every method computes its value with `F`'s own method of the same name
-//! and its derivative with the same function of the crate's local
-//! derivatives as [`Var`](crate::Var)'s method, so the two modes agree (the
-//! tests hold them to each other).
+//! and its derivative with the same entry of the crate's op table as
+//! [`Var`](crate::Var)'s method, so the two modes agree (the tests hold them
+//! to each other).
 
 use num_traits::Float;
-
-use crate::ops::{sigmoid, softplus};
 
 mod ops;
 
@@ -110,7 +108,7 @@ impl<F: Float, const N: usize> Dual<F, N> {
 
     /// `value` as a function of `self`, with `d = ∂value/∂self`.
     #[inline(always)]
-    fn unary(self, value: F, d: F) -> Self {
+    pub(crate) fn unary(self, value: F, d: F) -> Self {
         let tangent = match d.is_finite() {
             true => self.tangent.map(|t| t * d),
             false => self.tangent.map(|t| scaled(t, d)),
@@ -118,23 +116,9 @@ impl<F: Float, const N: usize> Dual<F, N> {
         Dual::new(value, tangent)
     }
 
-    /// `f`'s value at `self`, with the derivative `f` gives.
-    #[inline(always)]
-    fn apply(self, f: impl FnOnce(F) -> (F, F)) -> Self {
-        let (value, d) = f(self.value);
-        self.unary(value, d)
-    }
-
-    /// `f`'s value at `self` and `other`, with the partials `f` gives.
-    #[inline(always)]
-    fn apply2(self, other: Self, f: impl FnOnce(F, F) -> (F, [F; 2])) -> Self {
-        let (value, [da, db]) = f(self.value, other.value);
-        self.binary(other, value, da, db)
-    }
-
     /// `value` as a function of `self` and `other`, with partials `da`, `db`.
     #[inline(always)]
-    fn binary(self, other: Self, value: F, da: F, db: F) -> Self {
+    pub(crate) fn binary(self, other: Self, value: F, da: F, db: F) -> Self {
         let mut tangent = self.tangent;
         let pairs = tangent.iter_mut().zip(&other.tangent);
         match da.is_finite() && db.is_finite() {
@@ -142,33 +126,6 @@ impl<F: Float, const N: usize> Dual<F, N> {
             false => pairs.for_each(|(t, &u)| *t = scaled(*t, da) + scaled(u, db)),
         }
         Dual { value, tangent }
-    }
-
-    /// The logistic sigmoid `σ(x) = 1/(1 + e^(−x))`: `σ′ = σ·(1 − σ)`.
-    pub fn sigmoid(self) -> Self {
-        let (s, ds) = sigmoid(self.value);
-        self.unary(s, ds)
-    }
-
-    /// `ln σ(x)`, stable for any `x`: `d/dx = σ(−x)`.
-    pub fn ln_sigmoid(self) -> Self {
-        let x = self.value;
-        self.unary(-softplus(-x), sigmoid(-x).0)
-    }
-
-    /// `ln(1 + eˣ)`, stable for any `x`: `d/dx = σ(x)`.
-    pub fn softplus(self) -> Self {
-        self.unary(softplus(self.value), sigmoid(self.value).0)
-    }
-
-    /// `max(x, 0)`: `d/dx = 1` for `x > 0`, else `0`.
-    pub fn relu(self) -> Self {
-        let x = self.value;
-        match x > F::zero() {
-            true => self,
-            false if x.is_nan() => self.unary(x, F::zero()),
-            false => self.unary(F::zero(), F::zero()),
-        }
     }
 }
 

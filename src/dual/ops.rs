@@ -1,154 +1,48 @@
-//! `Dual`'s arithmetic, comparisons, `num_traits` impls and elementary
-//! functions, each with the local derivative `Var`'s method of the same name
-//! records.
+//! `Dual`'s operators and methods, generated from the op table as `Var`'s
+//! are; its comparisons, `num_traits` impls, and the methods of three
+//! arguments or two results.
 
 use core::cmp::Ordering;
 use core::fmt;
 use core::iter::{Product, Sum};
-use core::ops::{
-    Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign,
-};
+use core::ops::{Add, Mul};
 
 use num_traits::{Float, Num, NumCast, One, ToPrimitive, Zero};
 
 use crate::float::float_methods;
-use crate::ops::local;
+use crate::ops::surface::{methods, operators};
+use crate::ops::table::{self, Binary, Handle, Unary, op_table};
 
 use super::Dual;
 
-impl<F: Float, const N: usize> Add for Dual<F, N> {
-    type Output = Self;
-    fn add(self, b: Self) -> Self {
-        self.binary(b, self.value + b.value, F::one(), F::one())
+/// `Dual` carries forward what the op table gives.
+impl<F: Float, const N: usize> Handle for Dual<F, N> {
+    type Float = F;
+
+    #[inline(always)]
+    fn value_of(&self) -> F {
+        self.value
+    }
+
+    #[inline(always)]
+    fn constant_of(value: F) -> Self {
+        Dual::constant(value)
+    }
+
+    #[inline(always)]
+    fn unary_op(self, _: Unary, value: F, d: F) -> Self {
+        self.unary(value, d)
+    }
+
+    #[inline(always)]
+    fn binary_op(self, _: Binary, other: Self, value: F, [da, db]: [F; 2]) -> Self {
+        self.binary(other, value, da, db)
     }
 }
 
-impl<F: Float, const N: usize> Sub for Dual<F, N> {
-    type Output = Self;
-    fn sub(self, b: Self) -> Self {
-        self.binary(b, self.value - b.value, F::one(), -F::one())
-    }
-}
+operators!([F: Float, const N: usize] Dual<F, N>; [const N: usize] Dual<f64, N>, Dual<f32, N>);
 
-impl<F: Float, const N: usize> Mul for Dual<F, N> {
-    type Output = Self;
-    fn mul(self, b: Self) -> Self {
-        self.binary(b, self.value * b.value, b.value, self.value)
-    }
-}
-
-impl<F: Float, const N: usize> Div for Dual<F, N> {
-    type Output = Self;
-    fn div(self, b: Self) -> Self {
-        self.apply2(b, local::div)
-    }
-}
-
-impl<F: Float, const N: usize> Rem for Dual<F, N> {
-    type Output = Self;
-    fn rem(self, b: Self) -> Self {
-        self.apply2(b, local::rem)
-    }
-}
-
-impl<F: Float, const N: usize> Neg for Dual<F, N> {
-    type Output = Self;
-    fn neg(self) -> Self {
-        Dual::new(-self.value, self.tangent.map(|t| -t))
-    }
-}
-
-/// With a float on one side, only the other side's derivatives are
-/// carried: the same partials as with a constant, without multiplying its
-/// zero derivatives.
-impl<F: Float, const N: usize> Dual<F, N> {
-    fn add_float(self, f: F) -> Self {
-        Dual::new(self.value + f, self.tangent)
-    }
-
-    fn float_add(f: F, b: Self) -> Self {
-        Dual::new(f + b.value, b.tangent)
-    }
-
-    fn sub_float(self, f: F) -> Self {
-        Dual::new(self.value - f, self.tangent)
-    }
-
-    fn float_sub(f: F, b: Self) -> Self {
-        b.unary(f - b.value, -F::one())
-    }
-
-    fn mul_float(self, f: F) -> Self {
-        self.unary(self.value * f, f)
-    }
-
-    fn float_mul(f: F, b: Self) -> Self {
-        b.unary(f * b.value, f)
-    }
-
-    fn div_float(self, f: F) -> Self {
-        self.unary(self.value / f, f.recip())
-    }
-
-    fn float_div(f: F, b: Self) -> Self {
-        let q = f / b.value;
-        b.unary(q, -q / b.value)
-    }
-
-    fn rem_float(self, f: F) -> Self {
-        self.unary(self.value % f, F::one())
-    }
-
-    fn float_rem(f: F, b: Self) -> Self {
-        b.unary(f % b.value, -(f / b.value).trunc())
-    }
-}
-
-/// `Dual ∘ F`, `F ∘ Dual` for `f32` and `f64`, and the assigning forms.
-macro_rules! with_floats {
-    ($($Op:ident $op:ident $OpAssign:ident $op_assign:ident $right:ident $left:ident),*) => {$(
-        impl<F: Float, const N: usize> $Op<F> for Dual<F, N> {
-            type Output = Self;
-            fn $op(self, b: F) -> Self {
-                self.$right(b)
-            }
-        }
-
-        impl<F: Float, const N: usize> $OpAssign for Dual<F, N> {
-            fn $op_assign(&mut self, b: Self) {
-                *self = $Op::$op(*self, b);
-            }
-        }
-
-        impl<F: Float, const N: usize> $OpAssign<F> for Dual<F, N> {
-            fn $op_assign(&mut self, b: F) {
-                *self = self.$right(b);
-            }
-        }
-
-        impl<const N: usize> $Op<Dual<f64, N>> for f64 {
-            type Output = Dual<f64, N>;
-            fn $op(self, b: Dual<f64, N>) -> Dual<f64, N> {
-                Dual::$left(self, b)
-            }
-        }
-
-        impl<const N: usize> $Op<Dual<f32, N>> for f32 {
-            type Output = Dual<f32, N>;
-            fn $op(self, b: Dual<f32, N>) -> Dual<f32, N> {
-                Dual::$left(self, b)
-            }
-        }
-    )*};
-}
-
-with_floats!(
-    Add add AddAssign add_assign add_float float_add,
-    Sub sub SubAssign sub_assign sub_float float_sub,
-    Mul mul MulAssign mul_assign mul_float float_mul,
-    Div div DivAssign div_assign div_float float_div,
-    Rem rem RemAssign rem_assign rem_float float_rem
-);
+op_table!(methods! {[impl<F: Float, const N: usize> Dual<F, N>] dual});
 
 impl<F: Float, const N: usize> Sum for Dual<F, N> {
     fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
@@ -225,38 +119,10 @@ impl<F: Float, const N: usize> NumCast for Dual<F, N> {
     }
 }
 
-/// Methods of one argument, each with the value and derivative of
-/// [`ops::local`](crate::ops::local), as the `Var` method of the same name.
-macro_rules! unary {
-    ($($name:ident)*) => {$(
-        #[doc = concat!("`", stringify!($name), "`, with the derivative of [`Var::",
-            stringify!($name), "`](crate::Var::", stringify!($name), ").")]
-        pub fn $name(self) -> Self {
-            self.apply(local::$name)
-        }
-    )*};
-}
-
 impl<F: Float, const N: usize> Dual<F, N> {
-    unary! {
-        floor ceil round trunc fract signum abs recip sqrt cbrt exp exp2 exp_m1 ln ln_1p log2
-        log10 sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh to_degrees
-        to_radians
-    }
-
     /// `xⁿ`: `d/dx = n·xⁿ⁻¹`.
     pub fn powi(self, n: i32) -> Self {
-        self.apply(|x| local::powi(x, n))
-    }
-
-    /// `xʸ`: `∂/∂x = y·xʸ⁻¹`, `∂/∂y = xʸ·ln x` (`0` where `xʸ = 0`).
-    pub fn powf(self, exponent: impl Into<Self>) -> Self {
-        self.apply2(exponent.into(), local::powf)
-    }
-
-    /// `log_b x = ln x / ln b`.
-    pub fn log(self, base: impl Into<Self>) -> Self {
-        self.apply2(base.into(), local::log)
+        table::apply(Unary::Powi(n), self)
     }
 
     /// `x·a + b` with one rounding: `∂/∂x = a`, `∂/∂a = x`, `∂/∂b = 1`.
@@ -268,34 +134,6 @@ impl<F: Float, const N: usize> Dual<F, N> {
             *t = *t + u;
         }
         out
-    }
-
-    /// The larger: its derivative goes to the larger argument, half to
-    /// each on a tie.
-    pub fn max(self, other: impl Into<Self>) -> Self {
-        self.apply2(other.into(), local::max)
-    }
-
-    /// The smaller: its derivative goes to the smaller argument, half to
-    /// each on a tie.
-    pub fn min(self, other: impl Into<Self>) -> Self {
-        self.apply2(other.into(), local::min)
-    }
-
-    /// `√(x² + y²)`: `∂/∂x = x/r`, `∂/∂y = y/r` (`0` at the origin).
-    pub fn hypot(self, other: impl Into<Self>) -> Self {
-        self.apply2(other.into(), local::hypot)
-    }
-
-    /// The angle of `(x, y) = (other, self)`: `∂/∂y = x/r²`, `∂/∂x = −y/r²`.
-    pub fn atan2(self, other: impl Into<Self>) -> Self {
-        self.apply2(other.into(), local::atan2)
-    }
-
-    /// `|x|` with the sign of `sign`: `∂/∂x = ±1`, `∂/∂sign = 0`.
-    pub fn copysign(self, sign: impl Into<Self>) -> Self {
-        let (value, [d, _]) = local::copysign(self.value, sign.into().value);
-        self.unary(value, d)
     }
 
     /// `x` limited to `[min, max]`: the derivative of whichever is returned.

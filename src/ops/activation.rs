@@ -1,5 +1,6 @@
-//! The classifier's nodes and their numerically stable relatives:
-//! `sigmoid`, `ln_sigmoid`, `softplus`, `relu`, `bce_with_logits`.
+//! The stable formulas of the classifier's ops (`sigmoid`, `ln_sigmoid`,
+//! `softplus`, `bce_with_logits`, entries of the op table), and how `Var`
+//! records the textbook loss `ln σ(z)`, `ln(1 − σ(z))` in a stable form.
 //!
 //! All of them are computed from `e^(−|z|)`, which never overflows, so value
 //! and gradient stay finite and exact for any finite `z`. Each is written as
@@ -10,7 +11,6 @@
 use num_traits::Float;
 
 use crate::Var;
-use crate::tape::SigmoidMark;
 
 /// `(σ(z), σ′(z))` from one exponential that cannot overflow.
 pub(crate) fn sigmoid<F: Float>(z: F) -> (F, F) {
@@ -54,148 +54,43 @@ pub(crate) fn softplus<F: Float>(z: F) -> F {
 }
 
 impl<'t, F: Float> Var<'t, F> {
-    /// The logistic sigmoid `σ(z) = 1/(1 + e^(−z))`:
-    /// `d/dz σ(z) = σ(z)·(1 − σ(z))`.
-    ///
-    /// Computed without overflow: `σ(±800)` is `1` or `0` with a zero (not
-    /// NaN) gradient. Its [`ln`](Var::ln), and the `ln` of `1 − σ(z)`, are
-    /// recorded in the stable form of [`ln_sigmoid`](Var::ln_sigmoid).
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let z = tape.var(0.0);
-    /// let s = z.sigmoid();
-    /// assert_eq!(s.value(), 0.5);
-    /// assert_eq!(s.backward().wrt(&z), 0.25);
-    /// ```
+    /// `σ(z)`, of value `s` and derivative `ds`, with `z` kept in its node
+    /// for a stable [`ln`](Var::ln).
     #[inline(always)]
     #[track_caller]
-    pub fn sigmoid(self) -> Self {
-        let (s, ds) = sigmoid(self.value());
-        let out = self.unary("sigmoid", s, ds);
-        if let Some(tape) = out.tape() {
-            tape.mark_sigmoid(SigmoidMark {
-                node: out.node(),
-                pre: self.node(),
-                u: self.value(),
-                sign: F::one(),
-                complement_of: None,
-                bypassed_at: None,
-            });
+    pub(crate) fn sigmoid_node(self, s: F, ds: F) -> Self {
+        match self.tape() {
+            Some(tape) => tape.unary_keeping("sigmoid", s, self.node(), ds, self.value()),
+            None => Var::constant(s),
         }
-        out
-    }
-
-    /// `ln σ(z) = −softplus(−z)`, stable for any `z`:
-    /// `d/dz ln σ(z) = σ(−z) = 1 − σ(z)`.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let z = tape.var(-800.0);
-    /// let y = z.ln_sigmoid();
-    /// assert_eq!(y.value(), -800.0);
-    /// assert_eq!(y.backward().wrt(&z), 1.0);
-    /// ```
-    #[inline(always)]
-    #[track_caller]
-    pub fn ln_sigmoid(self) -> Self {
-        let z = self.value();
-        self.unary("ln_sigmoid", -softplus(-z), sigmoid(-z).0)
-    }
-
-    /// `softplus(z) = ln(1 + eᶻ)`, stable for any `z`:
-    /// `d/dz softplus(z) = σ(z)`.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let z = tape.var(800.0);
-    /// let y = z.softplus();
-    /// assert_eq!(y.value(), 800.0);
-    /// assert_eq!(y.backward().wrt(&z), 1.0);
-    /// ```
-    pub fn softplus(self) -> Self {
-        let z = self.value();
-        self.unary("softplus", softplus(z), sigmoid(z).0)
-    }
-
-    /// `max(x, 0)`: `d/dx = 1` for `x > 0` and `0` otherwise, including at
-    /// `0` (the convention of PyTorch). A NaN stays NaN.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let x = tape.var(0.0);
-    /// assert_eq!(x.relu().backward().wrt(&x), 0.0);
-    /// ```
-    #[inline(always)]
-    #[track_caller]
-    pub fn relu(self) -> Self {
-        let x = self.value();
-        match x > F::zero() {
-            true => self.unary("relu", x, F::one()),
-            false if x.is_nan() => self.unary("relu", x, F::zero()),
-            false => self.unary("relu", F::zero(), F::zero()),
-        }
-    }
-
-    /// Binary cross-entropy of the label `y` against the prediction
-    /// `σ(z)`, from the logit `z`:
-    /// `−y·ln σ(z) − (1 − y)·ln(1 − σ(z)) = softplus(z) − y·z`,
-    /// with `∂/∂z = σ(z) − y` and `∂/∂y = −z`.
-    ///
-    /// Stable for any `z`: at `z = ±800` the loss is exact and the gradient
-    /// is `±1` or `0`, never NaN.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let z = tape.var(800.0);
-    /// let loss = z.bce_with_logits(0.0); // a confident wrong answer
-    /// assert_eq!(loss.value(), 800.0);
-    /// assert_eq!(loss.backward().wrt(&z), 1.0);
-    /// ```
-    #[inline(always)]
-    #[track_caller]
-    pub fn bce_with_logits(self, y: impl Into<Self>) -> Self {
-        let (z, y) = (self.value(), y.into());
-        let (loss, dz) = bce(z, y.value());
-        self.binary("bce_with_logits", y, loss, dz, -z)
     }
 
     /// `ln self` in the stable form, if `self` is a sigmoid `σ(u)` with
     /// `u = ±z`: `ln σ(u) = −softplus(−u)`, recorded with `z` as its parent
-    /// and `∂/∂z = ±σ(−u)`.
+    /// and `∂/∂z = ±σ(−u)`. The nodes it goes around are noted as bypassed.
     #[track_caller]
     pub(crate) fn ln_of_sigmoid(self) -> Option<Self> {
         let tape = self.tape()?;
-        let mark = tape.sigmoid_mark(self.node())?;
-        let u = mark.u;
-        let out = tape.record(
-            "ln∘sigmoid",
-            -softplus(-u),
-            [(mark.pre, mark.sign * sigmoid(-u).0)],
-        );
-        tape.bypass(self.node(), out.node());
+        let (parent, partial, u) = tape.kept(self.node())?;
+        // `1 − s` has the partial −1 to `s`, a sigmoid has σ′ ≥ 0 to `z`.
+        let (pre, sign, sigmoid_node) = match partial == -F::one() {
+            true => (tape.kept(parent)?.0, -F::one(), Some(parent)),
+            false => (parent, F::one(), None),
+        };
+        let out = tape.unary("ln∘sigmoid", -softplus(-u), pre, sign * sigmoid(-u).0);
+        for bypassed in [Some(self.node()), sigmoid_node].into_iter().flatten() {
+            tape.bypass(bypassed, out.node());
+        }
         Some(out)
     }
 
     /// `1 − self` if `self` is a sigmoid `σ(u)`: recorded as `σ(−u)`, exactly,
-    /// and itself marked as a sigmoid, so that its `ln` is stable too.
+    /// keeping `−u`, so that its `ln` is stable too.
     #[track_caller]
     pub(crate) fn sigmoid_complement(self) -> Option<Self> {
         let tape = self.tape()?;
-        let mark = tape.sigmoid_mark(self.node())?;
-        let out = tape.record(
-            "1 − sigmoid",
-            sigmoid(-mark.u).0,
-            [(self.node(), -F::one())],
-        );
-        tape.mark_sigmoid(SigmoidMark {
-            node: out.node(),
-            pre: mark.pre,
-            u: -mark.u,
-            sign: -mark.sign,
-            complement_of: Some(self.node()),
-            bypassed_at: None,
-        });
-        Some(out)
+        let (_, partial, u) = tape.kept(self.node())?;
+        (partial != -F::one())
+            .then(|| tape.unary_keeping("1 − sigmoid", sigmoid(-u).0, self.node(), -F::one(), -u))
     }
 }

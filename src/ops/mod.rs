@@ -1,5 +1,7 @@
-//! The operations a [`Var`](crate::Var) records: each computes its value and
-//! its local derivative(s), and records one node.
+//! The operations a [`Var`](crate::Var) records: `table` gives each op's
+//! value and local derivative(s), `surface` makes the methods and operators
+//! of `Var` and `Dual` from it; the other files hold the ops of many
+//! arguments (sums, dot products, layers, block and custom ops).
 
 mod activation;
 mod arith;
@@ -8,12 +10,11 @@ mod elementary;
 mod fused;
 mod layer;
 mod linear;
-pub(crate) mod local;
 mod nary;
-mod piecewise;
-mod trig;
+pub(crate) mod surface;
+pub(crate) mod table;
 
-pub(crate) use activation::{bce, sigmoid, softplus};
+pub(crate) use activation::bce;
 pub(crate) use block::Block;
 pub use block::{BlockOp, block, block_forward};
 pub use fused::sum_windows;

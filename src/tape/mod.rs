@@ -1,10 +1,10 @@
 //! The tape: a Wengert list of recorded nodes. `node` says how a node is
 //! stored, `record` appends them, `sweep` walks them back; `block` keeps
-//! block ops, `marks` the sigmoids a stable `ln` bypasses, and `walk` the
+//! block ops, `bypass` what a stable `ln` of a sigmoid needs, and `walk` the
 //! graph for checked mode and pictures.
 
 mod block;
-mod marks;
+mod bypass;
 mod node;
 mod record;
 mod sweep;
@@ -19,7 +19,6 @@ use num_traits::Float;
 use crate::Var;
 use crate::debug::Trace;
 use block::BlockRecord;
-pub(crate) use marks::SigmoidMark;
 use node::{FULL, Node, SINK, WIDE};
 pub(crate) use record::Edges;
 
@@ -66,17 +65,17 @@ pub struct Tape<F: Float = f64> {
 }
 
 struct Inner<F> {
+    /// How many of the first nodes are all inputs: the backward sweep
+    /// stops above them, since their only edges go to the sink.
+    inputs: u32,
     /// Every node, indexed by its number; node 0 is the sink.
     nodes: Vec<Node<F>>,
     /// The edges of the nodes of more than two parents: each parent's node
     /// index, and `∂node/∂parent`.
     parents: Vec<u32>,
     partials: Vec<F>,
-    /// How many of the first nodes are all inputs: the backward sweep
-    /// stops above them, since their only edges go to the sink.
-    inputs: u32,
-    /// The nodes that are a sigmoid of another node, in recording order.
-    sigmoid_marks: Vec<SigmoidMark<F>>,
+    /// The nodes a stable `ln` of a sigmoid bypassed, and the `ln`'s node.
+    bypassed: Vec<(u32, u32)>,
     /// Each node's op, value and location, if the tape is traced or checked.
     trace: Option<Trace<F>>,
     /// A buffer n-ary ops lend between calls, so that a training loop
@@ -89,21 +88,13 @@ struct Inner<F> {
 }
 
 impl<F: Float> Inner<F> {
-    /// Counts `n` inputs recorded from node `first` on among the leading
-    /// inputs, if only inputs came before them.
-    fn count_inputs(&mut self, first: u32, n: u32) {
-        if first == self.inputs + 1 {
-            self.inputs += n;
-        }
-    }
-
     fn new() -> Self {
         Inner {
+            inputs: 0,
             nodes: vec![Node::input()],
             parents: Vec::new(),
             partials: Vec::new(),
-            inputs: 0,
-            sigmoid_marks: Vec::new(),
+            bypassed: Vec::new(),
             trace: None,
             scratch: Vec::new(),
             blocks: Vec::new(),
@@ -149,73 +140,6 @@ impl<F: Float> Tape<F> {
         self.inner.borrow_mut().nodes.reserve(nodes);
     }
 
-    /// An empty tape that also remembers each node's operation and value,
-    /// so that [`to_svg`](Tape::to_svg) and [`to_dot`](Tape::to_dot) can draw
-    /// the graph.
-    ///
-    /// Tracing costs memory and a little time per node; a plain tape
-    /// records exactly the same gradients.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::traced();
-    /// let x = tape.var(2.0);
-    /// let y = x.ln();
-    /// let dot = tape.to_dot(&y, None)?;
-    /// assert!(dot.contains("ln"));
-    /// # Ok::<(), tapegrad::Error>(())
-    /// ```
-    pub fn traced() -> Self {
-        let tape = Self::default();
-        tape.inner.borrow_mut().trace = Some(Trace::new(false));
-        tape
-    }
-
-    /// An empty tape in checked mode: traced, and watching every node it
-    /// records for the first number that is not finite, a value or a local
-    /// derivative, and for custom ops' declared derivatives and block ops'
-    /// vector–Jacobian products that disagree with central differences.
-    ///
-    /// [`Var::backward_checked`] then reports the first such problem in the
-    /// output's computation as an error naming the op, the line that
-    /// recorded it and the ops that led there; [`Tape::check`] reports the
-    /// first on the whole tape. A plain tape does none of this and pays
-    /// nothing for it.
-    ///
-    /// ```
-    /// use tapegrad::{Error, Tape};
-    ///
-    /// let tape = Tape::checked();
-    /// let x = tape.var(-1.0);
-    /// let y = (x * 2.0).sqrt() + 1.0; // √(−2) is NaN
-    /// match y.backward_checked() {
-    ///     Err(Error::NonFinite { op, chain, .. }) => {
-    ///         assert_eq!(op, "sqrt");
-    ///         assert_eq!(chain, ["input", "mul", "sqrt"]);
-    ///     }
-    ///     other => panic!("expected a NaN to be reported, got {other:?}"),
-    /// }
-    /// ```
-    pub fn checked() -> Self {
-        let tape = Self::default();
-        tape.inner.borrow_mut().trace = Some(Trace::new(true));
-        tape
-    }
-
-    /// Whether the tape is in checked mode (see [`checked`](Tape::checked)).
-    pub fn is_checked(&self) -> bool {
-        self.inner
-            .borrow()
-            .trace
-            .as_ref()
-            .is_some_and(|t| t.checked)
-    }
-
-    /// Whether the tape remembers each node's operation and value
-    /// (see [`traced`](Tape::traced)).
-    pub fn is_traced(&self) -> bool {
-        self.inner.borrow().trace.is_some()
-    }
-
     /// Records an input: a variable with no parents.
     ///
     /// ```
@@ -227,7 +151,10 @@ impl<F: Float> Tape<F> {
     #[track_caller]
     pub fn var(&self, value: F) -> Var<'_, F> {
         let x = self.record_node("input", Node::input(), value);
-        self.inner.borrow_mut().count_inputs(x.node(), 1);
+        let inner = &mut *self.inner.borrow_mut();
+        if x.node() == inner.inputs + 1 {
+            inner.inputs += 1; // only inputs before it
+        }
         x
     }
 
@@ -243,9 +170,7 @@ impl<F: Float> Tape<F> {
     pub fn vars(&self, values: &[F]) -> Vec<Var<'_, F>> {
         let mut vars = Vec::with_capacity(values.len());
         if self.is_traced() {
-            // A loop, not a closure: `#[track_caller]` passes through the
-            // one and not the other, and a checked tape names the caller's
-            // line.
+            // A loop, not a closure: the caller's line goes through to `var`.
             for &v in values {
                 vars.push(self.var(v));
             }
@@ -258,12 +183,15 @@ impl<F: Float> Tape<F> {
             .ok()
             .filter(|&n| n <= WIDE - first);
         let n = n.unwrap_or_else(|| panic!("{FULL}"));
-        inner.count_inputs(first, n);
+        if first == inner.inputs + 1 {
+            inner.inputs += n; // only inputs before them
+        }
         inner
             .nodes
             .extend(core::iter::repeat_n(Node::input(), values.len()));
+        let nodes = first..first + n;
         vars.extend(
-            (first..first + n)
+            nodes
                 .zip(values)
                 .map(|(node, &v)| Var::recorded(self, node, v)),
         );
@@ -317,7 +245,7 @@ impl<F: Float> Tape<F> {
         inner.nodes.capacity() * size_of::<Node<F>>()
             + inner.parents.capacity() * size_of::<u32>()
             + inner.partials.capacity() * size_of::<F>()
-            + inner.sigmoid_marks.capacity() * size_of::<SigmoidMark<F>>()
+            + inner.bypassed.capacity() * size_of::<(u32, u32)>()
             + inner.scratch.capacity() * size_of::<F>()
             + inner.blocks.capacity() * size_of::<BlockRecord<F>>()
             + inner.block_bytes
@@ -342,13 +270,13 @@ impl<F: Float> Tape<F> {
         inner.nodes.truncate(SINK as usize + 1);
         inner.parents.clear();
         inner.partials.clear();
-        inner.sigmoid_marks.clear();
+        inner.bypassed.clear();
+        inner.inputs = 0;
         inner.blocks.clear();
         inner.block_bytes = 0;
         if let Some(trace) = &mut inner.trace {
             trace.clear();
         }
-        inner.inputs = 0;
         self.id.generation = fresh_id();
     }
 

@@ -39,11 +39,7 @@ impl<F: Float> Tape<F> {
     #[inline(always)]
     #[track_caller]
     pub(crate) fn unary(&self, op: &'static str, value: F, parent: u32, d: F) -> Var<'_, F> {
-        let node = Node {
-            parents: [parent, SINK],
-            partials: [d, F::zero()],
-        };
-        self.record_node(op, node, value)
+        self.unary_keeping(op, value, parent, d, F::zero())
     }
 
     /// Appends a node of two parents.
@@ -132,6 +128,12 @@ impl<F: Float> Tape<F> {
         };
         let caller = core::panic::Location::caller();
         Some(self.push_node(&mut inner, op, record, value, caller))
+    }
+
+    /// This tape, remembering what `trace` asks of every node from now on.
+    pub(crate) fn with_new_trace(self, trace: Trace<F>) -> Self {
+        self.inner.borrow_mut().trace = Some(trace);
+        self
     }
 
     /// Lends the tape's scratch buffer, empty if it is already lent.

@@ -1,0 +1,274 @@
+//! The methods and operators of a handle, generated from the op table: one
+//! list of ops, the same surface on [`Var`](crate::Var) and
+//! [`Dual`](crate::Dual) (and on any later handle that implements
+//! [`Handle`](super::table::Handle)).
+
+/// The table's `unary` and `binary` entries as methods of a handle:
+/// `op_table!(methods! {[impl<…> Handle<…>] style})`, where `style` (`var` or
+/// `dual`) picks the handle's doc examples.
+macro_rules! methods {
+    ({[$($head:tt)*] $style:ident}
+     unary { $($(#[$ud:meta])* $U:ident $un:ident($x:ident) at $uat:literal, d $d:expr
+        => $ubody:expr;)* }
+     binary { $($(#[$bd:meta])* $B:ident $bn:ident($a:ident, $b:ident)
+        at ($bx:literal, $by:literal), d ($da:expr, $db:expr) => $bbody:expr;)* }
+     operators { $($operators:tt)* }
+    ) => {
+        $($head)* {$(
+            $(#[$ud])*
+            #[doc = $crate::ops::surface::note!($style $un)]
+            ///
+            /// ```
+            #[doc = $crate::ops::surface::example!($style $un $uat; $d)]
+            /// ```
+            #[inline(always)]
+            #[track_caller]
+            pub fn $un(self) -> Self {
+                $crate::ops::table::apply($crate::ops::table::Unary::$U, self)
+            }
+        )* $(
+            $(#[$bd])*
+            ///
+            /// ```
+            #[doc = $crate::ops::surface::example!($style $bn ($bx, $by); ($da, $db))]
+            /// ```
+            ///
+            /// # Panics
+            ///
+            /// If two variables are on different tapes.
+            #[inline(always)]
+            #[track_caller]
+            pub fn $bn(self, $b: impl Into<Self>) -> Self {
+                $crate::ops::table::apply2($crate::ops::table::Binary::$B, self, $b.into())
+            }
+        )*}
+    };
+}
+
+/// What a `Var` method does beyond its table entry.
+macro_rules! note {
+    (var ln) => {
+        "\n`s.ln()` where `s = z.sigmoid()` (or `s = 1 − z.sigmoid()`) is \
+        recorded as [`z.ln_sigmoid()`](Var::ln_sigmoid) (or `(−z).ln_sigmoid()`): \
+        the textbook loss `y·ln ŷ + (1 − y)·ln(1 − ŷ)` stays finite, value and \
+        gradient, however large `|z|`. The node's parent is then `z`, not `s`: \
+        the gradient reaches `z` directly, and asking for the gradient with \
+        respect to `s` itself is an [`Error::BypassedSigmoid`](crate::Error::BypassedSigmoid) \
+        rather than a number that misses this path.\n\n\
+        ```\n\
+        let tape = tapegrad::Tape::new();\n\
+        let z = tape.var(-800.0);\n\
+        let ln_p = z.sigmoid().ln(); // ln σ(−800) = −800, not −∞\n\
+        assert_eq!(ln_p.value(), -800.0);\n\
+        assert_eq!(ln_p.backward().wrt(&z), 1.0);\n\
+        ```"
+    };
+    (var sigmoid) => {
+        "\nIts [`ln`](Var::ln), and the `ln` of `1 − σ(z)`, are recorded in the \
+        stable form of [`ln_sigmoid`](Var::ln_sigmoid)."
+    };
+    ($style:ident $name:ident) => {
+        ""
+    };
+}
+
+/// A doc example: the derivatives at a point, as the table states them.
+macro_rules! example {
+    (var $name:ident $at:literal; $d:expr) => {
+        concat!(
+            "let tape = tapegrad::Tape::new();\n",
+            "let x = tape.var(",
+            stringify!($at),
+            ");\n",
+            "assert_eq!(x.",
+            stringify!($name),
+            "().backward().wrt(&x), ",
+            stringify!($d),
+            ");"
+        )
+    };
+    (var $name:ident ($x:literal, $y:literal); ($dx:expr, $dy:expr)) => {
+        concat!(
+            "let tape = tapegrad::Tape::new();\n",
+            "let (x, y) = (tape.var(",
+            stringify!($x),
+            "), tape.var(",
+            stringify!($y),
+            "));\n",
+            "let g = x.",
+            stringify!($name),
+            "(y).backward();\n",
+            "assert_eq!([g.wrt(&x), g.wrt(&y)], [",
+            stringify!($dx),
+            ", ",
+            stringify!($dy),
+            "]);"
+        )
+    };
+    (dual $name:ident $at:literal; $d:expr) => {
+        concat!(
+            "let x = tapegrad::Dual::<f64, 1>::input(",
+            stringify!($at),
+            ", 0);\n",
+            "assert_eq!(x.",
+            stringify!($name),
+            "().tangent(), [",
+            stringify!($d),
+            "]);"
+        )
+    };
+    (dual $name:ident ($x:literal, $y:literal); ($dx:expr, $dy:expr)) => {
+        concat!(
+            "let [x, y] = tapegrad::Dual::inputs([",
+            stringify!($x),
+            ", ",
+            stringify!($y),
+            "]);\n",
+            "assert_eq!(x.",
+            stringify!($name),
+            "(y).tangent(), [",
+            stringify!($dx),
+            ", ",
+            stringify!($dy),
+            "]);"
+        )
+    };
+}
+
+/// `- + - * / %` for a handle, in every form: `−x`, `x ∘ y`, `x ∘ c`,
+/// `c ∘ x` (for `f32` and `f64`), on references, and `x ∘= y`, `x ∘= c`.
+/// `operators!([generics] Handle<…, F>; [generics] Handle<…, f64>, Handle<…, f32>)`.
+macro_rules! operators {
+    ([$($g:tt)*] $T:ty; [$($h:tt)*] $T64:ty, $T32:ty) => {
+        impl<$($g)*> core::ops::Neg for $T {
+            type Output = Self;
+            /// `−a`: `d/da = −1`.
+            #[inline(always)]
+            #[track_caller]
+            fn neg(self) -> Self {
+                $crate::ops::table::apply($crate::ops::table::Unary::Neg, self)
+            }
+        }
+        impl<$($g)*> core::ops::Neg for &$T {
+            type Output = $T;
+            /// `−a`: `d/da = −1`.
+            #[inline(always)]
+            #[track_caller]
+            fn neg(self) -> $T {
+                -*self
+            }
+        }
+        $crate::ops::surface::operators!(@op [$($g)*] $T; [$($h)*] $T64, $T32;
+            Add add AddAssign add_assign);
+        $crate::ops::surface::operators!(@op [$($g)*] $T; [$($h)*] $T64, $T32;
+            Sub sub SubAssign sub_assign);
+        $crate::ops::surface::operators!(@op [$($g)*] $T; [$($h)*] $T64, $T32;
+            Mul mul MulAssign mul_assign);
+        $crate::ops::surface::operators!(@op [$($g)*] $T; [$($h)*] $T64, $T32;
+            Div div DivAssign div_assign);
+        $crate::ops::surface::operators!(@op [$($g)*] $T; [$($h)*] $T64, $T32;
+            Rem rem RemAssign rem_assign);
+    };
+    (@op [$($g:tt)*] $T:ty; [$($h:tt)*] $T64:ty, $T32:ty;
+     $Op:ident $op:ident $OpAssign:ident $op_assign:ident) => {
+        impl<$($g)*> core::ops::$Op for $T {
+            type Output = Self;
+            #[inline(always)]
+            #[track_caller]
+            fn $op(self, b: Self) -> Self {
+                $crate::ops::table::apply2($crate::ops::table::Binary::$Op, self, b)
+            }
+        }
+        $crate::ops::surface::operators!(@forms [$($g)*] $T, F;
+            $Op $op $OpAssign $op_assign);
+        $crate::ops::surface::operators!(@forms [$($h)*] $T64, f64;
+            $Op $op $OpAssign $op_assign);
+        $crate::ops::surface::operators!(@forms [$($h)*] $T32, f32;
+            $Op $op $OpAssign $op_assign);
+    };
+    // The forms that reduce to `T ∘ T`, with `T`'s own float type `F`.
+    (@forms [$($g:tt)*] $T:ty, F; $Op:ident $op:ident $OpAssign:ident $op_assign:ident) => {
+        impl<$($g)*> core::ops::$Op<F> for $T {
+            type Output = Self;
+            #[inline(always)]
+            #[track_caller]
+            fn $op(self, b: F) -> Self {
+                core::ops::$Op::$op(self, <$T as $crate::ops::table::Handle>::constant_of(b))
+            }
+        }
+        impl<$($g)*> core::ops::$Op<&$T> for $T {
+            type Output = Self;
+            #[inline(always)]
+            #[track_caller]
+            fn $op(self, b: &Self) -> Self {
+                core::ops::$Op::$op(self, *b)
+            }
+        }
+        impl<$($g)*> core::ops::$Op<$T> for &$T {
+            type Output = $T;
+            #[inline(always)]
+            #[track_caller]
+            fn $op(self, b: $T) -> $T {
+                core::ops::$Op::$op(*self, b)
+            }
+        }
+        impl<$($g)*> core::ops::$Op<&$T> for &$T {
+            type Output = $T;
+            #[inline(always)]
+            #[track_caller]
+            fn $op(self, b: &$T) -> $T {
+                core::ops::$Op::$op(*self, *b)
+            }
+        }
+        impl<$($g)*> core::ops::$Op<F> for &$T {
+            type Output = $T;
+            #[inline(always)]
+            #[track_caller]
+            fn $op(self, b: F) -> $T {
+                core::ops::$Op::$op(*self, b)
+            }
+        }
+        impl<$($g)*> core::ops::$OpAssign for $T {
+            #[inline(always)]
+            #[track_caller]
+            fn $op_assign(&mut self, b: Self) {
+                *self = core::ops::$Op::$op(*self, b);
+            }
+        }
+        impl<$($g)*> core::ops::$OpAssign<&$T> for $T {
+            #[inline(always)]
+            #[track_caller]
+            fn $op_assign(&mut self, b: &Self) {
+                *self = core::ops::$Op::$op(*self, *b);
+            }
+        }
+        impl<$($g)*> core::ops::$OpAssign<F> for $T {
+            #[inline(always)]
+            #[track_caller]
+            fn $op_assign(&mut self, b: F) {
+                *self = core::ops::$Op::$op(*self, b);
+            }
+        }
+    };
+    // A float of a concrete type on the left.
+    (@forms [$($h:tt)*] $T:ty, $f:ident; $Op:ident $op:ident $OpAssign:ident $op_assign:ident) => {
+        impl<$($h)*> core::ops::$Op<$T> for $f {
+            type Output = $T;
+            #[inline(always)]
+            #[track_caller]
+            fn $op(self, b: $T) -> $T {
+                core::ops::$Op::$op(<$T as $crate::ops::table::Handle>::constant_of(self), b)
+            }
+        }
+        impl<$($h)*> core::ops::$Op<&$T> for $f {
+            type Output = $T;
+            #[inline(always)]
+            #[track_caller]
+            fn $op(self, b: &$T) -> $T {
+                core::ops::$Op::$op(self, *b)
+            }
+        }
+    };
+}
+
+pub(crate) use {example, methods, note, operators};
