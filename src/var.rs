@@ -276,7 +276,7 @@ impl<F: Float> Handle for Var<'_, F> {
 
     #[inline(always)]
     #[track_caller]
-    fn unary_op(self, op: Unary, value: F, d: F) -> Self {
+    fn unary_op(&self, op: Unary, value: F, d: F) -> Self {
         match op {
             Unary::Sigmoid => return self.sigmoid_node(value, d),
             Unary::Ln => {
@@ -291,13 +291,13 @@ impl<F: Float> Handle for Var<'_, F> {
 
     #[inline(always)]
     #[track_caller]
-    fn binary_op(self, op: Binary, other: Self, value: F, [da, db]: [F; 2]) -> Self {
+    fn binary_op(&self, op: Binary, other: &Self, value: F, [da, db]: [F; 2]) -> Self {
         if op == Binary::Sub && self.is_constant() && self.value == F::one() {
             if let Some(complement) = other.sigmoid_complement() {
                 return complement;
             }
         }
-        self.binary(op.name(), other, value, da, db)
+        self.binary(op.name(), *other, value, da, db)
     }
 }
 

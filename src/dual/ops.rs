@@ -30,13 +30,13 @@ impl<F: Float, const N: usize> Handle for Dual<F, N> {
     }
 
     #[inline(always)]
-    fn unary_op(self, _: Unary, value: F, d: F) -> Self {
+    fn unary_op(&self, _: Unary, value: F, d: F) -> Self {
         self.unary(value, d)
     }
 
     #[inline(always)]
-    fn binary_op(self, _: Binary, other: Self, value: F, [da, db]: [F; 2]) -> Self {
-        self.binary(other, value, da, db)
+    fn binary_op(&self, _: Binary, other: &Self, value: F, [da, db]: [F; 2]) -> Self {
+        self.binary(*other, value, da, db)
     }
 }
 

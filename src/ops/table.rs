@@ -384,13 +384,17 @@ pub(crate) trait Handle: Copy {
     fn constant_of(value: Self::Float) -> Self;
 
     /// `op`'s result at `self`, of value `value` and derivative `d`.
-    fn unary_op(self, op: Unary, value: Self::Float, d: Self::Float) -> Self;
+    ///
+    /// Both take the handles by reference: a by-value copy of a `Var` was
+    /// read eight bytes at a time, and a node index just written four bytes
+    /// wide then stalls the load (see BENCHMARKS.md).
+    fn unary_op(&self, op: Unary, value: Self::Float, d: Self::Float) -> Self;
 
     /// `op`'s result at `(self, other)`, of value `value` and `partials`.
     fn binary_op(
-        self,
+        &self,
         op: Binary,
-        other: Self,
+        other: &Self,
         value: Self::Float,
         partials: [Self::Float; 2],
     ) -> Self;
@@ -409,5 +413,5 @@ pub(crate) fn apply<H: Handle>(op: Unary, x: H) -> H {
 #[track_caller]
 pub(crate) fn apply2<H: Handle>(op: Binary, a: H, b: H) -> H {
     let (value, partials) = op.eval(a.value_of(), b.value_of());
-    a.binary_op(op, b, value, partials)
+    a.binary_op(op, &b, value, partials)
 }
