@@ -33,7 +33,7 @@ impl<F: Float> Tape<F> {
     /// derivative, and for custom ops' declared derivatives and block ops'
     /// vector–Jacobian products that disagree with central differences.
     ///
-    /// [`Var::backward_checked`] then reports the first such problem in the
+    /// [`Var::backward_checked`](crate::Var::backward_checked) then reports the first such problem in the
     /// output's computation as an error naming the op, the line that
     /// recorded it and the ops that led there; [`Tape::check`] reports the
     /// first on the whole tape. A plain tape does none of this and pays
