@@ -597,8 +597,13 @@ proptest! {
         let mut adjoint = vec![0.0; vars.len()];
         adjoint[vars.len() - 1] = 1.0;
         for node in (0..vars.len()).rev() {
+            let g = adjoint[node];
             for &(parent, partial) in edges[node].iter().rev() {
-                adjoint[parent] += partial * adjoint[node];
+                // The documented rule: a zero gradient passes nothing through
+                // a partial that is not finite (0 · ∞ would be NaN).
+                if g != 0.0 || partial.is_finite() {
+                    adjoint[parent] += partial * g;
+                }
             }
         }
         for (k, x) in xs.iter().enumerate() {

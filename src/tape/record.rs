@@ -8,6 +8,9 @@ use super::{Inner, Tape};
 use crate::Var;
 use crate::debug::{Trace, Traced};
 
+/// The line that recorded a node.
+type Caller = &'static core::panic::Location<'static>;
+
 impl<F: Float> Tape<F> {
     /// Appends a node with `value` and its `(parent, ∂node/∂parent)` edges.
     ///
@@ -71,7 +74,7 @@ impl<F: Float> Tape<F> {
         op: &'static str,
         record: Node<F>,
         value: F,
-        caller: &'static core::panic::Location<'static>,
+        caller: Caller,
     ) -> Var<'_, F> {
         let node = inner.nodes.len();
         assert!(node < WIDE as usize, "{FULL}");
@@ -162,27 +165,31 @@ fn trace_node<F: Float>(
     op: &'static str,
     node: u32,
     value: F,
-    caller: &'static core::panic::Location<'static>,
+    caller: Caller,
 ) {
-    let named = inner.trace.as_ref().and_then(|t| t.caller);
-    let traced = Traced {
-        op,
-        value,
-        location: named.unwrap_or(caller),
-    };
-    let record = inner.nodes[node as usize];
     let Inner {
-        trace: Some(trace),
+        nodes,
         parents,
         partials,
+        trace: Some(trace),
         ..
     } = inner
     else {
         return;
     };
-    let (parents, partials) = record.edges((parents, partials));
+    let location = trace.caller.unwrap_or(caller);
+    let (parents, partials) = nodes[node as usize].edges((parents, partials));
     let parents = parents.iter().map(|&p| p as usize);
-    trace.record(node, traced, parents, partials);
+    trace.record(
+        node,
+        Traced {
+            op,
+            value,
+            location,
+        },
+        parents,
+        partials,
+    );
 }
 
 /// The edges of the n-ary node being recorded.
