@@ -107,6 +107,12 @@
 //! through it. [`block`] records it as one node, and its outputs are
 //! ordinary variables; [`layer`] is one.
 //!
+//! The two differ in what the tape keeps: [`Var::custom`], [`Var::fused`]
+//! and [`sum_windows`] compute their partials while recording and are thin
+//! sugar over one plain node of many parents, like [`sum`] and [`dot`]; a
+//! block op keeps the op and its inputs, and runs its vector–Jacobian
+//! product during the backward sweep.
+//!
 //! # Generic code, and derivatives of any order
 //!
 //! `Var` implements [`num_traits::Float`]: write a function once for
