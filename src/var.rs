@@ -4,7 +4,8 @@ use core::fmt;
 
 use num_traits::Float;
 
-use crate::ops::table::{Binary, Handle, Unary};
+use crate::ops::surface::Handle;
+use crate::ops::table::{Binary, Unary};
 use crate::{Gradients, Tape};
 
 /// A value recorded on a [`Tape`], used like a float.

@@ -10,8 +10,8 @@ use core::ops::{Add, Mul};
 use num_traits::{Float, Num, NumCast, One, ToPrimitive, Zero};
 
 use crate::float::float_methods;
-use crate::ops::surface::{methods, operators};
-use crate::ops::table::{self, Binary, Handle, Unary, op_table};
+use crate::ops::surface::{self, Handle, methods, operators};
+use crate::ops::table::{Binary, Unary, op_table};
 
 use super::Dual;
 
@@ -122,7 +122,7 @@ impl<F: Float, const N: usize> NumCast for Dual<F, N> {
 impl<F: Float, const N: usize> Dual<F, N> {
     /// `xⁿ`: `d/dx = n·xⁿ⁻¹`.
     pub fn powi(self, n: i32) -> Self {
-        table::apply(Unary::Powi(n), self)
+        surface::apply(Unary::Powi(n), self)
     }
 
     /// `x·a + b` with one rounding: `∂/∂x = a`, `∂/∂a = x`, `∂/∂b = 1`.

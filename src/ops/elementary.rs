@@ -7,8 +7,8 @@
 
 use num_traits::Float;
 
-use super::surface::methods;
-use super::table::{self, Unary, op_table};
+use super::surface::{self, methods};
+use super::table::{Unary, op_table};
 use crate::Var;
 
 op_table!(methods! {[impl<'t, F: Float> Var<'t, F>] var});
@@ -24,7 +24,7 @@ impl<'t, F: Float> Var<'t, F> {
     #[inline(always)]
     #[track_caller]
     pub fn powi(self, n: i32) -> Self {
-        table::apply(Unary::Powi(n), self)
+        surface::apply(Unary::Powi(n), self)
     }
 
     /// `self · a + b`: `∂/∂self = a`, `∂/∂a = self`, `∂/∂b = 1`. One node.

@@ -1,7 +1,57 @@
 //! The methods and operators of a handle, generated from the op table: one
 //! list of ops, the same surface on [`Var`](crate::Var) and
 //! [`Dual`](crate::Dual) (and on any later handle that implements
-//! [`Handle`](super::table::Handle)).
+//! [`Handle`]).
+
+use num_traits::Float;
+
+use super::table::{Binary, Unary};
+
+/// A handle whose ops come from the table: it gets an op's value and
+/// partials, and records them ([`Var`](crate::Var)) or carries them forward
+/// ([`Dual`](crate::Dual)).
+pub(crate) trait Handle: Copy {
+    /// The float type of the handle's values.
+    type Float: Float;
+
+    /// The handle's value.
+    fn value_of(&self) -> Self::Float;
+
+    /// A constant: no derivative with respect to anything.
+    fn constant_of(value: Self::Float) -> Self;
+
+    /// `op`'s result at `self`, of value `value` and derivative `d`.
+    ///
+    /// Both take the handles by reference: a by-value copy of a `Var` was
+    /// read eight bytes at a time, and a node index just written four bytes
+    /// wide then stalls the load (see BENCHMARKS.md).
+    fn unary_op(&self, op: Unary, value: Self::Float, d: Self::Float) -> Self;
+
+    /// `op`'s result at `(self, other)`, of value `value` and `partials`.
+    fn binary_op(
+        &self,
+        op: Binary,
+        other: &Self,
+        value: Self::Float,
+        partials: [Self::Float; 2],
+    ) -> Self;
+}
+
+/// `op(x)`, from the table.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn apply<H: Handle>(op: Unary, x: H) -> H {
+    let (value, d) = op.eval(x.value_of());
+    x.unary_op(op, value, d)
+}
+
+/// `op(a, b)`, from the table.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn apply2<H: Handle>(op: Binary, a: H, b: H) -> H {
+    let (value, partials) = op.eval(a.value_of(), b.value_of());
+    a.binary_op(op, &b, value, partials)
+}
 
 /// The table's `unary` and `binary` entries as methods of a handle:
 /// `op_table!(methods! {[impl<…> Handle<…>] style})`, where `style` (`var` or
@@ -24,7 +74,7 @@ macro_rules! methods {
             #[inline(always)]
             #[track_caller]
             pub fn $un(self) -> Self {
-                $crate::ops::table::apply($crate::ops::table::Unary::$U, self)
+                $crate::ops::surface::apply($crate::ops::table::Unary::$U, self)
             }
         )* $(
             $(#[$bd])*
@@ -39,7 +89,7 @@ macro_rules! methods {
             #[inline(always)]
             #[track_caller]
             pub fn $bn(self, $b: impl Into<Self>) -> Self {
-                $crate::ops::table::apply2($crate::ops::table::Binary::$B, self, $b.into())
+                $crate::ops::surface::apply2($crate::ops::table::Binary::$B, self, $b.into())
             }
         )*}
     };
@@ -146,7 +196,7 @@ macro_rules! operators {
             #[inline(always)]
             #[track_caller]
             fn neg(self) -> Self {
-                $crate::ops::table::apply($crate::ops::table::Unary::Neg, self)
+                $crate::ops::surface::apply($crate::ops::table::Unary::Neg, self)
             }
         }
         impl<$($g)*> core::ops::Neg for &$T {
@@ -176,7 +226,7 @@ macro_rules! operators {
             #[inline(always)]
             #[track_caller]
             fn $op(self, b: Self) -> Self {
-                $crate::ops::table::apply2($crate::ops::table::Binary::$Op, self, b)
+                $crate::ops::surface::apply2($crate::ops::table::Binary::$Op, self, b)
             }
         }
         $crate::ops::surface::operators!(@forms [$($g)*] $T, F;
@@ -193,7 +243,7 @@ macro_rules! operators {
             #[inline(always)]
             #[track_caller]
             fn $op(self, b: F) -> Self {
-                core::ops::$Op::$op(self, <$T as $crate::ops::table::Handle>::constant_of(b))
+                core::ops::$Op::$op(self, <$T as $crate::ops::surface::Handle>::constant_of(b))
             }
         }
         impl<$($g)*> core::ops::$Op<&$T> for $T {
@@ -257,7 +307,7 @@ macro_rules! operators {
             #[inline(always)]
             #[track_caller]
             fn $op(self, b: $T) -> $T {
-                core::ops::$Op::$op(<$T as $crate::ops::table::Handle>::constant_of(self), b)
+                core::ops::$Op::$op(<$T as $crate::ops::surface::Handle>::constant_of(self), b)
             }
         }
         impl<$($h)*> core::ops::$Op<&$T> for $f {
