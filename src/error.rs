@@ -28,6 +28,15 @@ pub enum Error {
     )]
     StaleGradients,
 
+    /// The variable is an [`Active`](crate::Active) of another recording
+    /// than these gradients: an earlier one of the same tape, another tape's,
+    /// or another thread's.
+    #[error(
+        "the variable belongs to another recording than these gradients; \
+         ask the gradients of an output of the variable's own recording"
+    )]
+    OtherRecording,
+
     /// A gradient was asked for a constant, which is on no tape and has none.
     #[error(
         "the variable is a constant, recorded on no tape, so it has no gradient; \

@@ -10,77 +10,82 @@
 //! the same code on floats would. Whether two variables are the same node
 //! is not what `==` asks.
 
-use core::cmp::Ordering;
-
-use num_traits::{Float, Num, NumCast, One, ToPrimitive, Zero};
+use num_traits::Float;
 
 use crate::Var;
+use crate::ops::surface::Handle;
 
-/// Compares values, as `f64`'s `==` does (NaN is not equal to itself).
-impl<F: Float> PartialEq for Var<'_, F> {
-    fn eq(&self, other: &Self) -> bool {
-        self.value() == other.value()
-    }
+/// `num_traits`' number traits for a handle, by its value and its constants:
+/// `PartialEq` and `PartialOrd` compare values, as `f64`'s do (NaN is not
+/// equal to itself); `zero`, `one`, parsing and `NumCast` give constants.
+macro_rules! number_traits {
+    ([$($g:tt)*] $T:ty, $F:ty) => {
+        impl<$($g)*> PartialEq for $T {
+            fn eq(&self, other: &Self) -> bool {
+                Handle::value_of(self) == Handle::value_of(other)
+            }
+        }
+
+        impl<$($g)*> PartialOrd for $T {
+            fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+                Handle::value_of(self).partial_cmp(&Handle::value_of(other))
+            }
+        }
+
+        impl<$($g)*> num_traits::Zero for $T {
+            fn zero() -> Self {
+                Handle::constant_of(num_traits::Zero::zero())
+            }
+
+            fn is_zero(&self) -> bool {
+                Handle::value_of(self).is_zero()
+            }
+        }
+
+        impl<$($g)*> num_traits::One for $T {
+            fn one() -> Self {
+                Handle::constant_of(num_traits::One::one())
+            }
+        }
+
+        impl<$($g)*> num_traits::Num for $T {
+            type FromStrRadixErr = <$F as num_traits::Num>::FromStrRadixErr;
+
+            fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
+                num_traits::Num::from_str_radix(s, radix).map(Handle::constant_of)
+            }
+        }
+
+        impl<$($g)*> num_traits::ToPrimitive for $T {
+            fn to_i64(&self) -> Option<i64> {
+                Handle::value_of(self).to_i64()
+            }
+
+            fn to_u64(&self) -> Option<u64> {
+                Handle::value_of(self).to_u64()
+            }
+
+            fn to_f64(&self) -> Option<f64> {
+                Handle::value_of(self).to_f64()
+            }
+
+            fn to_f32(&self) -> Option<f32> {
+                Handle::value_of(self).to_f32()
+            }
+        }
+
+        /// A constant, converted as the float type converts.
+        impl<$($g)*> num_traits::NumCast for $T {
+            fn from<P: num_traits::ToPrimitive>(n: P) -> Option<Self> {
+                <$F as num_traits::NumCast>::from(n).map(Handle::constant_of)
+            }
+        }
+    };
 }
 
-/// Compares values, as `f64`'s `<` does.
-impl<F: Float> PartialOrd for Var<'_, F> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        self.value().partial_cmp(&other.value())
-    }
-}
+pub(crate) use number_traits;
 
-impl<F: Float> Zero for Var<'_, F> {
-    /// The constant `0`.
-    fn zero() -> Self {
-        Var::constant(F::zero())
-    }
-
-    fn is_zero(&self) -> bool {
-        self.value().is_zero()
-    }
-}
-
-impl<F: Float> One for Var<'_, F> {
-    /// The constant `1`.
-    fn one() -> Self {
-        Var::constant(F::one())
-    }
-}
-
-impl<F: Float> Num for Var<'_, F> {
-    type FromStrRadixErr = F::FromStrRadixErr;
-
-    /// A constant parsed as `F` parses it.
-    fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
-        F::from_str_radix(s, radix).map(Var::constant)
-    }
-}
-
-impl<F: Float> ToPrimitive for Var<'_, F> {
-    fn to_i64(&self) -> Option<i64> {
-        self.value().to_i64()
-    }
-
-    fn to_u64(&self) -> Option<u64> {
-        self.value().to_u64()
-    }
-
-    fn to_f64(&self) -> Option<f64> {
-        self.value().to_f64()
-    }
-
-    fn to_f32(&self) -> Option<f32> {
-        self.value().to_f32()
-    }
-}
-
-impl<F: Float> NumCast for Var<'_, F> {
-    /// A constant, converted as `F::from` converts.
-    fn from<T: ToPrimitive>(n: T) -> Option<Self> {
-        <F as NumCast>::from(n).map(Var::constant)
-    }
-}
+number_traits!(['t, F: Float] Var<'t, F>, F);
 
 /// The body of `impl Float` for a number type built on `F` (`Var`, `Dual`)
 /// that has an inherent method of each `Float` name, `constant` and

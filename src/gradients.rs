@@ -32,7 +32,31 @@ pub struct Gradients<F: Float = f64> {
     tape: Option<RecordingId>,
     /// One adjoint per node, up to the output.
     adjoints: Vec<F>,
+    /// The sigmoids a stable `ln` at or before the output bypassed.
+    bypassed: Vec<u32>,
     zero: F,
+}
+
+/// A variable whose partial derivative [`Gradients`] gives: a [`Var`] or an
+/// [`Active`](crate::Active).
+pub trait Variable<F: Float>: sealed::Sealed {
+    /// `(recording, tape, node)`: the recording it belongs to, its tape if
+    /// the variable knows it, and its node; `None` for a constant.
+    #[doc(hidden)]
+    fn site(&self) -> Option<(u64, Option<u64>, u32)>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<F: num_traits::Float> Sealed for crate::Var<'_, F> {}
+    impl<F: crate::Scalar> Sealed for crate::Active<F> {}
+}
+
+impl<F: Float> Variable<F> for Var<'_, F> {
+    fn site(&self) -> Option<(u64, Option<u64>, u32)> {
+        let id = self.tape()?.id();
+        Some((id.generation, Some(id.tape), self.node()))
+    }
 }
 
 impl<F: Float> Gradients<F> {
@@ -41,16 +65,23 @@ impl<F: Float> Gradients<F> {
         Gradients {
             tape: None,
             adjoints: Vec::new(),
+            bypassed: Vec::new(),
             zero: F::zero(),
         }
     }
 
-    /// Clears for a sweep of `nodes` nodes of recording `tape`, all zero.
-    pub(crate) fn reset(&mut self, tape: Option<RecordingId>, nodes: usize) -> &mut [F] {
+    /// Clears for a sweep of `nodes` nodes of recording `tape`, all zero:
+    /// the adjoints, and the list of bypassed sigmoids to fill.
+    pub(crate) fn reset(
+        &mut self,
+        tape: Option<RecordingId>,
+        nodes: usize,
+    ) -> (&mut [F], &mut Vec<u32>) {
         self.tape = tape;
         self.adjoints.clear();
         self.adjoints.resize(nodes, F::zero());
-        &mut self.adjoints
+        self.bypassed.clear();
+        (&mut self.adjoints, &mut self.bypassed)
     }
 
     /// The partial derivative of the output with respect to `x`, checked.
@@ -73,7 +104,7 @@ impl<F: Float> Gradients<F> {
     /// assert_eq!(grads.get(&x), Ok(2.0));
     /// assert_eq!(grads.get(&y), Err(Error::ForeignVariable));
     /// ```
-    pub fn get(&self, x: &Var<'_, F>) -> Result<F> {
+    pub fn get(&self, x: &impl Variable<F>) -> Result<F> {
         self.slot(x).copied()
     }
 
@@ -85,8 +116,11 @@ impl<F: Float> Gradients<F> {
     /// Where [`get`](Gradients::get) returns an error: `x` a constant, of
     /// another tape or of a later recording, or a bypassed sigmoid.
     #[track_caller]
-    pub fn wrt(&self, x: &Var<'_, F>) -> F {
-        self[x]
+    pub fn wrt(&self, x: &impl Variable<F>) -> F {
+        match self.slot(x) {
+            Ok(slot) => *slot,
+            Err(e) => panic!("tapegrad: {e}"),
+        }
     }
 
     /// The partial derivatives with respect to each of `xs`, in order.
@@ -102,25 +136,19 @@ impl<F: Float> Gradients<F> {
     /// assert_eq!(y.backward().wrt_all(&x), [2.0, 1.0]);
     /// ```
     #[track_caller]
-    pub fn wrt_all(&self, xs: &[Var<'_, F>]) -> Vec<F> {
-        // One check for all when they share this tape and no sigmoid on it
-        // can have been bypassed, in the pass that reads them; else each is
-        // checked on its own.
-        let tape = xs.first().and_then(|x| x.tape());
-        if let Some(t) = tape.filter(|&t| self.belongs_to(t).is_ok() && !t.has_bypasses()) {
-            let mut shared = true;
-            let all: Vec<F> = xs
-                .iter()
-                .map(|x| {
-                    shared &= x.is_on(t);
-                    self.adjoint(x.node() as usize).unwrap_or(self.zero)
-                })
-                .collect();
-            if shared {
-                return all;
+    pub fn wrt_all<V: Variable<F>>(&self, xs: &[V]) -> Vec<F> {
+        // Without bypassed sigmoids, one check of the recording for all.
+        let id = self.tape.map(|id| id.generation);
+        let mut all = Vec::with_capacity(xs.len());
+        for x in xs {
+            match x.site() {
+                Some((recording, _, node)) if Some(recording) == id && self.bypassed.is_empty() => {
+                    all.push(self.adjoint(node as usize).unwrap_or(self.zero));
+                }
+                _ => all.push(self.wrt(x)),
             }
         }
-        xs.iter().map(|x| self[x]).collect()
+        all
     }
 
     /// The adjoint of `node`, if the sweep reached it.
@@ -139,23 +167,39 @@ impl<F: Float> Gradients<F> {
         }
     }
 
-    fn slot(&self, x: &Var<'_, F>) -> Result<&F> {
-        let tape = x.tape().ok_or(Error::Constant)?;
-        self.belongs_to(tape)?;
-        // A constant output depends on nothing, on any tape.
-        let Some(output) = self.adjoints.len().checked_sub(1) else {
-            return Ok(&self.zero);
-        };
-        if tape.bypassed(x.node(), output as u32) {
+    fn slot(&self, x: &impl Variable<F>) -> Result<&F> {
+        let (recording, tape, node) = x.site().ok_or(Error::Constant)?;
+        match self.tape {
+            // A constant output depends on nothing, on any tape.
+            None => return Ok(&self.zero),
+            Some(id) if id.generation == recording => {}
+            Some(id) if tape == Some(id.tape) => return Err(Error::StaleGradients),
+            Some(_) if tape.is_some() => return Err(Error::ForeignVariable),
+            Some(_) => return Err(Error::OtherRecording),
+        }
+        if self.bypassed.contains(&node) {
             return Err(Error::BypassedSigmoid);
         }
-        Ok(self.adjoints.get(x.node() as usize).unwrap_or(&self.zero))
+        Ok(self.adjoints.get(node as usize).unwrap_or(&self.zero))
     }
 }
 
 impl<F: Float> Default for Gradients<F> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// `grads[&x]` is [`grads.wrt(&x)`](Gradients::wrt).
+impl<F: crate::Scalar> Index<&crate::Active<F>> for Gradients<F> {
+    type Output = F;
+
+    #[track_caller]
+    fn index(&self, x: &crate::Active<F>) -> &F {
+        match self.slot(x) {
+            Ok(slot) => slot,
+            Err(e) => panic!("tapegrad: {e}"),
+        }
     }
 }
 

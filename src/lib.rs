@@ -269,6 +269,7 @@ macro_rules! closure_rule {
     };
 }
 
+mod active;
 mod check;
 mod debug;
 mod derivatives;
@@ -285,11 +286,12 @@ pub mod parallel;
 mod tape;
 mod var;
 
+pub use active::{Active, Scalar};
 pub use check::{GradientCheck, Tolerance, check_gradient, check_gradient_with};
 pub use derivatives::{grad, hessian, hvp, jacobian};
 pub use dual::Dual;
 pub use error::{Error, Quantity, Result};
-pub use gradients::Gradients;
+pub use gradients::{Gradients, Variable};
 pub use ops::{
     Activation, BlockOp, Dense, Layer, Operand, affine, block, block_forward, dense, dot, layer,
     sum, sum_windows,

@@ -132,11 +132,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// ```
     pub fn backward_into(&self, grads: &mut Gradients<F>) {
         match self.tape {
-            Some(tape) => {
-                let adjoints = grads.reset(Some(tape.id()), self.node as usize + 1);
-                adjoints[self.node as usize] = F::one();
-                tape.sweep(self.node, adjoints);
-            }
+            Some(tape) => tape.backward_into(self.node, grads),
             None => {
                 grads.reset(None, 0);
             }
@@ -201,7 +197,7 @@ impl<'t, F: Float> Var<'t, F> {
         partials: [F; N],
     ) -> Self {
         match common_tape(args) {
-            Some(tape) => tape.record(
+            Some(tape) => tape.record_edges(
                 op,
                 value,
                 args.iter()

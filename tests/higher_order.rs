@@ -258,25 +258,12 @@ fn grad_matches_backward() {
     assert_eq!(g, rosenbrock(&x).backward().wrt_all(&x));
 }
 
-/// A generic function touching many `Float` methods.
-fn kitchen_sink<T: Float + std::iter::Sum>(x: &[T]) -> T {
-    let two = T::from(2).unwrap();
-    let a = x[0].mul_add(x[1], x[2]).sin() + x[1].powi(3) - x[2].abs().sqrt().ln_1p();
-    let b = x[0].hypot(x[1]).atan2(x[2]) * x[0].exp_m1().tanh() / (x[1] * x[1] + two).cbrt();
-    let c: T = x
-        .iter()
-        .map(|&v| v.max(T::zero()).min(T::one()) * v.cos())
-        .sum();
-    let d = (x[0] % x[1]).to_degrees() + x[2].floor() + x[1].clamp(-T::one(), T::one()).asinh();
-    a * b + c - d.log10().abs().powf(x[0].abs()) + x[2].signum()
-}
-
 #[test]
 fn generic_code_gives_the_same_bits_on_floats_and_on_the_tape() {
     for x in [[0.3_f64, -1.2, 0.8], [2.5, 0.7, -3.1], [-0.9, 1.6, 0.05]] {
-        let plain = kitchen_sink(&x);
+        let plain = common::kitchen_sink(&x);
         let tape = Tape::new();
-        let on_tape = kitchen_sink(&tape.vars(&x)).value();
+        let on_tape = common::kitchen_sink(&tape.vars(&x)).value();
         assert_eq!(
             plain.to_bits(),
             on_tape.to_bits(),
@@ -292,7 +279,8 @@ fn generic_code_gives_the_same_bits_on_floats_and_on_the_tape() {
 #[test]
 fn generic_code_has_the_gradient_of_finite_differences() {
     let x = [0.3, -1.2, 0.8];
-    tapegrad::check_gradient(|v| kitchen_sink(v), &x).expect("gradient of the kitchen sink");
+    tapegrad::check_gradient(|v| common::kitchen_sink(v), &x)
+        .expect("gradient of the kitchen sink");
 }
 
 #[test]
@@ -352,8 +340,8 @@ fn hessian_by_differences(f: impl for<'t> Fn(&[Var<'t>]) -> Var<'t>, x: &[f64]) 
 #[test]
 fn hessian_of_kitchen_sink_matches_differences_of_the_gradient() {
     let x = [0.3, -1.2, 0.8];
-    let h = hessian(|v| kitchen_sink(v), &x);
-    let numeric = hessian_by_differences(|v| kitchen_sink(v), &x);
+    let h = hessian(|v| common::kitchen_sink(v), &x);
+    let numeric = hessian_by_differences(|v| common::kitchen_sink(v), &x);
     assert_matrix(&h, &numeric, 1e-6);
 }
 

@@ -2,14 +2,13 @@
 //! are; its comparisons, `num_traits` impls, and the methods of three
 //! arguments or two results.
 
-use core::cmp::Ordering;
 use core::fmt;
 use core::iter::{Product, Sum};
 use core::ops::{Add, Mul};
 
-use num_traits::{Float, Num, NumCast, One, ToPrimitive, Zero};
+use num_traits::Float;
 
-use crate::float::float_methods;
+use crate::float::{float_methods, number_traits};
 use crate::ops::surface::{self, Handle, methods, operators};
 use crate::ops::table::{Binary, Unary, op_table};
 
@@ -56,68 +55,7 @@ impl<F: Float, const N: usize> Product for Dual<F, N> {
     }
 }
 
-/// Compares values, as `f64`'s `==` does.
-impl<F: Float, const N: usize> PartialEq for Dual<F, N> {
-    fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
-    }
-}
-
-/// Compares values, as `f64`'s `<` does.
-impl<F: Float, const N: usize> PartialOrd for Dual<F, N> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        self.value.partial_cmp(&other.value)
-    }
-}
-
-impl<F: Float, const N: usize> Zero for Dual<F, N> {
-    fn zero() -> Self {
-        Dual::constant(F::zero())
-    }
-
-    fn is_zero(&self) -> bool {
-        self.value.is_zero()
-    }
-}
-
-impl<F: Float, const N: usize> One for Dual<F, N> {
-    fn one() -> Self {
-        Dual::constant(F::one())
-    }
-}
-
-impl<F: Float, const N: usize> Num for Dual<F, N> {
-    type FromStrRadixErr = F::FromStrRadixErr;
-
-    fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
-        F::from_str_radix(s, radix).map(Dual::constant)
-    }
-}
-
-impl<F: Float, const N: usize> ToPrimitive for Dual<F, N> {
-    fn to_i64(&self) -> Option<i64> {
-        self.value.to_i64()
-    }
-
-    fn to_u64(&self) -> Option<u64> {
-        self.value.to_u64()
-    }
-
-    fn to_f64(&self) -> Option<f64> {
-        self.value.to_f64()
-    }
-
-    fn to_f32(&self) -> Option<f32> {
-        self.value.to_f32()
-    }
-}
-
-impl<F: Float, const N: usize> NumCast for Dual<F, N> {
-    /// A constant, converted as `F::from` converts.
-    fn from<T: ToPrimitive>(n: T) -> Option<Self> {
-        <F as NumCast>::from(n).map(Dual::constant)
-    }
-}
+number_traits!([F: Float, const N: usize] Dual<F, N>, F);
 
 impl<F: Float, const N: usize> Dual<F, N> {
     /// `xⁿ`: `d/dx = n·xⁿ⁻¹`.

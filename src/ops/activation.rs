@@ -10,7 +10,10 @@
 
 use num_traits::Float;
 
-use crate::Var;
+use core::panic::Location;
+
+use crate::tape::Caller;
+use crate::{Tape, Var};
 
 /// `(σ(z), σ′(z))` from one exponential that cannot overflow.
 pub(crate) fn sigmoid<F: Float>(z: F) -> (F, F) {
@@ -65,32 +68,50 @@ impl<'t, F: Float> Var<'t, F> {
         }
     }
 
-    /// `ln self` in the stable form, if `self` is a sigmoid `σ(u)` with
-    /// `u = ±z`: `ln σ(u) = −softplus(−u)`, recorded with `z` as its parent
-    /// and `∂/∂z = ±σ(−u)`. The nodes it goes around are noted as bypassed.
+    /// `ln self` in the stable form, if `self` is a sigmoid (see [`stable_ln`]).
     #[track_caller]
     pub(crate) fn ln_of_sigmoid(self) -> Option<Self> {
         let tape = self.tape()?;
-        let (parent, partial, u) = tape.kept(self.node())?;
-        // `1 − s` has the partial −1 to `s`, a sigmoid has σ′ ≥ 0 to `z`.
-        let (pre, sign, sigmoid_node) = match partial == -F::one() {
-            true => (tape.kept(parent)?.0, -F::one(), Some(parent)),
-            false => (parent, F::one(), None),
-        };
-        let out = tape.unary("ln∘sigmoid", -softplus(-u), pre, sign * sigmoid(-u).0);
-        for bypassed in [Some(self.node()), sigmoid_node].into_iter().flatten() {
-            tape.bypass(bypassed, out.node());
-        }
-        Some(out)
+        let (node, value) = stable_ln(tape, self.node(), Location::caller())?;
+        Some(Var::recorded(tape, node, value))
     }
 
-    /// `1 − self` if `self` is a sigmoid `σ(u)`: recorded as `σ(−u)`, exactly,
-    /// keeping `−u`, so that its `ln` is stable too.
+    /// `1 − self` if `self` is a sigmoid (see [`complement`]).
     #[track_caller]
     pub(crate) fn sigmoid_complement(self) -> Option<Self> {
         let tape = self.tape()?;
-        let (_, partial, u) = tape.kept(self.node())?;
-        (partial != -F::one())
-            .then(|| tape.unary_keeping("1 − sigmoid", sigmoid(-u).0, self.node(), -F::one(), -u))
+        let (node, value) = complement(tape, self.node(), Location::caller())?;
+        Some(Var::recorded(tape, node, value))
     }
+}
+
+/// `ln` of `node` in the stable form, if `node` is a sigmoid `σ(u)` with
+/// `u = ±z`: `ln σ(u) = −softplus(−u)`, recorded with `z` as its parent and
+/// `∂/∂z = ±σ(−u)`; the nodes it goes around are noted as bypassed. The
+/// new node and its value.
+pub(crate) fn stable_ln<F: Float>(tape: &Tape<F>, node: u32, caller: Caller) -> Option<(u32, F)> {
+    let (parent, partial, u) = tape.kept(node)?;
+    // `1 − s` has the partial −1 to `s`, a sigmoid has σ′ ≥ 0 to `z`.
+    let (pre, sign, sigmoid_node) = match partial == -F::one() {
+        true => (tape.kept(parent)?.0, -F::one(), Some(parent)),
+        false => (parent, F::one(), None),
+    };
+    let (value, d) = (-softplus(-u), sign * sigmoid(-u).0);
+    let out = tape.push_unary("ln∘sigmoid", value, pre, [d, F::zero()], caller);
+    for bypassed in [Some(node), sigmoid_node].into_iter().flatten() {
+        tape.bypass(bypassed, out);
+    }
+    Some((out, value))
+}
+
+/// `1 − node` if `node` is a sigmoid `σ(u)`: recorded as `σ(−u)`, exactly,
+/// keeping `−u`, so that its `ln` is stable too. The new node and its value.
+pub(crate) fn complement<F: Float>(tape: &Tape<F>, node: u32, caller: Caller) -> Option<(u32, F)> {
+    let (_, partial, u) = tape.kept(node)?;
+    if partial == -F::one() {
+        return None; // 1 − (1 − s) is recorded as it is written
+    }
+    let value = sigmoid(-u).0;
+    let out = tape.push_unary("1 − sigmoid", value, node, [-F::one(), -u], caller);
+    Some((out, value))
 }

@@ -3,7 +3,7 @@
 //! of `Var` and `Dual` from it; the other files hold the ops of many
 //! arguments (sums, dot products, layers, block and custom ops).
 
-mod activation;
+pub(crate) mod activation;
 mod arith;
 mod block;
 mod elementary;

@@ -29,7 +29,7 @@ use crate::{Tape, Var};
 pub fn sum<'t, F: Float>(xs: &[Var<'t, F>]) -> Var<'t, F> {
     let value = xs.iter().fold(F::neg_zero(), |acc, x| acc + x.value());
     match common_tape(xs.iter().copied()) {
-        Some(tape) => tape.record(
+        Some(tape) => tape.record_edges(
             "sum",
             value,
             xs.iter()
@@ -185,7 +185,7 @@ impl<'t, F: Float> Product for Var<'t, F> {
             *x = before * after;
             before = before * xi;
         }
-        tape.record("product", value, vars)
+        tape.record_edges("product", value, vars)
     }
 }
 

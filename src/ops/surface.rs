@@ -155,6 +155,43 @@ macro_rules! example {
             "]);"
         )
     };
+    (active $name:ident $at:literal; $d:expr) => {
+        concat!(
+            "let mut tape = tapegrad::Tape::new();\n",
+            "let d = tape.record(|| {\n",
+            "    let x = tapegrad::Active::var(",
+            stringify!($at),
+            ");\n",
+            "    x.",
+            stringify!($name),
+            "().backward().wrt(&x)\n",
+            "});\n",
+            "assert_eq!(d, ",
+            stringify!($d),
+            ");"
+        )
+    };
+    (active $name:ident ($x:literal, $y:literal); ($dx:expr, $dy:expr)) => {
+        concat!(
+            "let mut tape = tapegrad::Tape::new();\n",
+            "let d = tape.record(|| {\n",
+            "    let (x, y) = (tapegrad::Active::var(",
+            stringify!($x),
+            "), tapegrad::Active::var(",
+            stringify!($y),
+            "));\n",
+            "    let g = x.",
+            stringify!($name),
+            "(y).backward();\n",
+            "    [g.wrt(&x), g.wrt(&y)]\n",
+            "});\n",
+            "assert_eq!(d, [",
+            stringify!($dx),
+            ", ",
+            stringify!($dy),
+            "]);"
+        )
+    };
     (dual $name:ident $at:literal; $d:expr) => {
         concat!(
             "let x = tapegrad::Dual::<f64, 1>::input(",

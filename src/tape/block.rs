@@ -89,9 +89,7 @@ impl<F: Float> Tape<F> {
             parents: [index, WIDE | BLOCK],
             partials: [F::zero(); 2],
         };
-        let block = self
-            .push_node(&mut inner, name, record, F::zero(), caller)
-            .node();
+        let block = self.push_node(&mut inner, name, record, F::zero(), caller);
         let inputs = x
             .iter()
             .map(|x| if x.is_constant() { SINK } else { x.node() });
@@ -102,7 +100,8 @@ impl<F: Float> Tape<F> {
                     parents: [block, SINK],
                     partials: [F::zero(); 2],
                 };
-                self.push_node(&mut inner, name, record, value, caller)
+                let node = self.push_node(&mut inner, name, record, value, caller);
+                Var::recorded(self, node, value)
             })
             .collect();
         let (n, m) = (x.len(), y.len());

@@ -21,11 +21,9 @@ impl<F: Float> Tape<F> {
         d: F,
         kept: F,
     ) -> Var<'_, F> {
-        let node = Node {
-            parents: [parent, SINK],
-            partials: [d, kept],
-        };
-        self.record_node(op, node, value)
+        let caller = core::panic::Location::caller();
+        let node = self.push_unary(op, value, parent, [d, kept], caller);
+        Var::recorded(self, node, value)
     }
 
     /// `(parent, ∂node/∂parent, kept)` of a node recorded by
@@ -43,17 +41,16 @@ impl<F: Float> Tape<F> {
         self.inner.borrow_mut().bypassed.push((node, at));
     }
 
-    /// Whether any node was bypassed.
-    pub(crate) fn has_bypasses(&self) -> bool {
-        !self.inner.borrow().bypassed.is_empty()
-    }
-
-    /// Whether a stable `ln` recorded at or before `output` bypasses `node`.
-    pub(crate) fn bypassed(&self, node: u32, output: u32) -> bool {
+    /// Adds to `into` the nodes that a stable `ln` recorded at or before
+    /// `output` bypasses.
+    pub(crate) fn bypassed_up_to(&self, output: u32, into: &mut Vec<u32>) {
         let inner = self.inner.borrow();
-        inner
-            .bypassed
-            .iter()
-            .any(|&(n, at)| n == node && at <= output)
+        into.extend(
+            inner
+                .bypassed
+                .iter()
+                .filter(|&&(_, at)| at <= output)
+                .map(|&(n, _)| n),
+        );
     }
 }

@@ -20,7 +20,7 @@ use crate::Var;
 use crate::debug::Trace;
 use block::BlockRecord;
 use node::{FULL, Node, SINK, WIDE};
-pub(crate) use record::Edges;
+pub(crate) use record::{Caller, Edges};
 
 /// Hands out a fresh identity for every tape and every `clear`.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -88,10 +88,15 @@ struct Inner<F> {
 }
 
 impl<F: Float> Inner<F> {
-    fn new() -> Self {
+    /// An empty recording: the sink alone, or for a placeholder nothing.
+    fn new(sink: bool) -> Self {
         Inner {
             inputs: 0,
-            nodes: vec![Node::input()],
+            nodes: if sink {
+                vec![Node::input()]
+            } else {
+                Vec::new()
+            },
             parents: Vec::new(),
             partials: Vec::new(),
             bypassed: Vec::new(),
@@ -150,12 +155,18 @@ impl<F: Float> Tape<F> {
     /// ```
     #[track_caller]
     pub fn var(&self, value: F) -> Var<'_, F> {
-        let x = self.record_node("input", Node::input(), value);
+        let node = self.input_at(value, core::panic::Location::caller());
+        Var::recorded(self, node, value)
+    }
+
+    /// Records an input as recorded at `caller`; its node.
+    pub(crate) fn input_at(&self, value: F, caller: Caller) -> u32 {
         let inner = &mut *self.inner.borrow_mut();
-        if x.node() == inner.inputs + 1 {
+        let node = self.push_node(inner, "input", Node::input(), value, caller);
+        if node == inner.inputs + 1 {
             inner.inputs += 1; // only inputs before it
         }
-        x
+        node
     }
 
     /// Records one input per value, in order.
@@ -283,6 +294,18 @@ impl<F: Float> Tape<F> {
     pub(crate) fn id(&self) -> RecordingId {
         self.id
     }
+
+    /// A tape that allocates nothing and is never recorded on: it stands in
+    /// for a tape whose storage a thread holds (see `Tape::record`).
+    pub(crate) fn placeholder() -> Self {
+        Tape {
+            id: RecordingId {
+                tape: 0,
+                generation: 0,
+            },
+            inner: RefCell::new(Inner::new(false)),
+        }
+    }
 }
 
 /// An empty tape of any float type: `Tape::<f32>::default()`, or
@@ -294,7 +317,7 @@ impl<F: Float> Default for Tape<F> {
                 tape: fresh_id(),
                 generation: fresh_id(),
             },
-            inner: RefCell::new(Inner::new()),
+            inner: RefCell::new(Inner::new(true)),
         }
     }
 }

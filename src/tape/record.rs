@@ -1,6 +1,8 @@
 //! Recording: appending a node of one parent, two or many, and what a
 //! traced or checked tape remembers of each.
 
+use core::panic::Location;
+
 use num_traits::Float;
 
 use super::node::{COUNT, FULL, Node, SINK, WIDE};
@@ -9,7 +11,7 @@ use crate::Var;
 use crate::debug::{Trace, Traced};
 
 /// The line that recorded a node.
-type Caller = &'static core::panic::Location<'static>;
+pub(crate) type Caller = &'static Location<'static>;
 
 impl<F: Float> Tape<F> {
     /// Appends a node with `value` and its `(parent, ∂node/∂parent)` edges.
@@ -18,7 +20,17 @@ impl<F: Float> Tape<F> {
     /// constants is itself a constant and is not recorded.
     #[inline]
     #[track_caller]
-    pub(crate) fn record<I>(&self, op: &'static str, value: F, edges: I) -> Var<'_, F>
+    pub(crate) fn record_edges<I>(&self, op: &'static str, value: F, edges: I) -> Var<'_, F>
+    where
+        I: IntoIterator<Item = (u32, F)>,
+    {
+        let node = self.record_at(op, value, edges, Location::caller());
+        Var::recorded(self, node, value)
+    }
+
+    /// [`record_edges`](Tape::record_edges) as recorded at `caller`: the node's index.
+    #[inline]
+    pub(crate) fn record_at<I>(&self, op: &'static str, value: F, edges: I, caller: Caller) -> u32
     where
         I: IntoIterator<Item = (u32, F)>,
     {
@@ -27,14 +39,18 @@ impl<F: Float> Tape<F> {
             unreachable!("a node must have at least one edge");
         };
         match (edges.next(), edges.next()) {
-            (None, _) => self.unary(op, value, a, da),
-            (Some((b, db)), None) => self.binary(op, value, [a, b], [da, db]),
-            (Some(second), Some(third)) => self.record_with(op, |out| {
-                for (parent, partial) in [(a, da), second, third].into_iter().chain(edges) {
-                    out.push(parent, partial);
-                }
-                value
-            }),
+            (None, _) => self.push_unary(op, value, a, [da, F::zero()], caller),
+            (Some((b, db)), None) => self.push_binary(op, value, [a, b], [da, db], caller),
+            (Some(second), Some(third)) => {
+                let wide = self.push_wide(op, caller, |out| {
+                    for (parent, partial) in [(a, da), second, third].into_iter().chain(edges) {
+                        out.push(parent, partial);
+                    }
+                    Some(value)
+                });
+                wide.unwrap_or_else(|| unreachable!("the writer always gives a value"))
+                    .0
+            }
         }
     }
 
@@ -42,7 +58,8 @@ impl<F: Float> Tape<F> {
     #[inline(always)]
     #[track_caller]
     pub(crate) fn unary(&self, op: &'static str, value: F, parent: u32, d: F) -> Var<'_, F> {
-        self.unary_keeping(op, value, parent, d, F::zero())
+        let node = self.push_unary(op, value, parent, [d, F::zero()], Location::caller());
+        Var::recorded(self, node, value)
     }
 
     /// Appends a node of two parents.
@@ -55,18 +72,45 @@ impl<F: Float> Tape<F> {
         parents: [u32; 2],
         partials: [F; 2],
     ) -> Var<'_, F> {
-        self.record_node(op, Node { parents, partials }, value)
+        let node = self.push_binary(op, value, parents, partials, Location::caller());
+        Var::recorded(self, node, value)
     }
 
+    /// Appends a node of one parent, `[∂node/∂parent, kept]`, and returns
+    /// its index: `kept` is a value the node remembers (see
+    /// [`unary_keeping`](Tape::unary_keeping)), zero for any other node.
     #[inline(always)]
-    #[track_caller]
-    pub(super) fn record_node(&self, op: &'static str, record: Node<F>, value: F) -> Var<'_, F> {
-        let caller = core::panic::Location::caller();
-        self.push_node(&mut self.inner.borrow_mut(), op, record, value, caller)
+    pub(crate) fn push_unary(
+        &self,
+        op: &'static str,
+        value: F,
+        parent: u32,
+        partials: [F; 2],
+        caller: Caller,
+    ) -> u32 {
+        let node = Node {
+            parents: [parent, SINK],
+            partials,
+        };
+        self.push_node(&mut self.inner.borrow_mut(), op, node, value, caller)
     }
 
-    /// [`record_node`](Tape::record_node) with the tape already borrowed;
-    /// a traced tape names `caller` as the line that recorded the node.
+    /// Appends a node of two parents and returns its index.
+    #[inline(always)]
+    pub(crate) fn push_binary(
+        &self,
+        op: &'static str,
+        value: F,
+        parents: [u32; 2],
+        partials: [F; 2],
+        caller: Caller,
+    ) -> u32 {
+        let node = Node { parents, partials };
+        self.push_node(&mut self.inner.borrow_mut(), op, node, value, caller)
+    }
+
+    /// Appends `record` to the borrowed tape and returns its index; a
+    /// traced tape names `caller` as the line that recorded the node.
     #[inline(always)]
     pub(super) fn push_node(
         &self,
@@ -75,7 +119,7 @@ impl<F: Float> Tape<F> {
         record: Node<F>,
         value: F,
         caller: Caller,
-    ) -> Var<'_, F> {
+    ) -> u32 {
         let node = inner.nodes.len();
         assert!(node < WIDE as usize, "{FULL}");
         inner.nodes.push(record);
@@ -83,7 +127,7 @@ impl<F: Float> Tape<F> {
         if inner.trace.is_some() {
             trace_node(inner, op, node, value, caller);
         }
-        Var::recorded(self, node, value)
+        node
     }
 
     /// Appends a node whose edges `write` pushes, and whose value it returns:
@@ -111,6 +155,19 @@ impl<F: Float> Tape<F> {
         op: &'static str,
         write: impl FnOnce(&mut Edges<'_, F>) -> Option<F>,
     ) -> Option<Var<'_, F>> {
+        let (node, value) = self.push_wide(op, Location::caller(), write)?;
+        Some(Var::recorded(self, node, value))
+    }
+
+    /// [`try_record_with`](Tape::try_record_with) as recorded at `caller`:
+    /// the node's index and value.
+    #[inline(always)]
+    fn push_wide(
+        &self,
+        op: &'static str,
+        caller: Caller,
+        write: impl FnOnce(&mut Edges<'_, F>) -> Option<F>,
+    ) -> Option<(u32, F)> {
         let mut inner = self.inner.borrow_mut();
         let start = inner.parents.len();
         let mut edges = Edges { inner: &mut inner };
@@ -129,8 +186,7 @@ impl<F: Float> Tape<F> {
             parents: [start, WIDE | count],
             partials: [F::zero(); 2],
         };
-        let caller = core::panic::Location::caller();
-        Some(self.push_node(&mut inner, op, record, value, caller))
+        Some((self.push_node(&mut inner, op, record, value, caller), value))
     }
 
     /// This tape, remembering what `trace` asks of every node from now on.

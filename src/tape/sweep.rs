@@ -4,6 +4,7 @@
 use num_traits::Float;
 
 use super::Tape;
+use crate::Gradients;
 
 impl<F: Float> Tape<F> {
     /// The reverse sweep: `adjoints[output]` is seeded, and every node from
@@ -48,5 +49,14 @@ impl<F: Float> Tape<F> {
         if let Some(last) = carry {
             adjoints[node] = adjoints[node] + last;
         }
+    }
+
+    /// The gradients of `output`: seeded with 1, swept back, with the
+    /// sigmoids a stable `ln` bypassed on the way.
+    pub(crate) fn backward_into(&self, output: u32, grads: &mut Gradients<F>) {
+        let (adjoints, bypassed) = grads.reset(Some(self.id()), output as usize + 1);
+        adjoints[output as usize] = F::one();
+        self.sweep(output, adjoints);
+        self.bypassed_up_to(output, bypassed);
     }
 }

@@ -37,3 +37,16 @@ pub fn assert_close<F: Real>(actual: F, expected: F, tol: F, what: &str) {
         "{what}: got {actual:?}, expected {expected:?} (tolerance {tol:?})"
     );
 }
+
+/// A generic function touching many `Float` methods.
+pub fn kitchen_sink<T: Float + std::iter::Sum>(x: &[T]) -> T {
+    let two = T::from(2).unwrap();
+    let a = x[0].mul_add(x[1], x[2]).sin() + x[1].powi(3) - x[2].abs().sqrt().ln_1p();
+    let b = x[0].hypot(x[1]).atan2(x[2]) * x[0].exp_m1().tanh() / (x[1] * x[1] + two).cbrt();
+    let c: T = x
+        .iter()
+        .map(|&v| v.max(T::zero()).min(T::one()) * v.cos())
+        .sum();
+    let d = (x[0] % x[1]).to_degrees() + x[2].floor() + x[1].clamp(-T::one(), T::one()).asinh();
+    a * b + c - d.log10().abs().powf(x[0].abs()) + x[2].signum()
+}

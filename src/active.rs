@@ -1,0 +1,522 @@
+//! `Active`: a variable that does not borrow its tape, for code that needs
+//! `'static` scalars (nalgebra's and ndarray's element types, argmin's
+//! parameters).
+//!
+//! Rust has no generic statics, so each float type has its own slot on each
+//! thread ([`Scalar`]): `f32`, `f64`, and `Active` of them for second and
+//! third derivatives. [`Tape::record`] moves the tape's storage into the
+//! thread's slot for the scope of a closure and takes it back when the
+//! closure returns or unwinds; an `Active` names the recording it belongs
+//! to, and every op checks that the slot holds that recording.
+
+use core::cell::RefCell;
+use core::fmt;
+use core::iter::{Product, Sum};
+use core::ops::{Add, Mul};
+use core::panic::Location;
+use std::thread::LocalKey;
+
+use num_traits::Float;
+
+use crate::float::{float_methods, number_traits};
+use crate::ops::activation::{complement, stable_ln};
+use crate::ops::surface::{self, Handle, methods, operators};
+use crate::ops::table::{Binary, Unary, op_table};
+use crate::{Error, Gradients, Result, Tape};
+
+/// What a thread holds for one float type: the recording in scope, if any.
+type Slot<F> = RefCell<Option<Tape<F>>>;
+
+/// A float type whose recordings a thread can hold while [`Active`]
+/// variables record on them: `f32`, `f64`, and `Active` of them (for a
+/// recording whose backward sweep records on an outer one).
+pub trait Scalar: Float + 'static + sealed::Sealed {
+    /// The thread's slot for recordings of this type.
+    #[doc(hidden)]
+    fn slot() -> &'static LocalKey<Slot<Self>>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! slots {
+    ($($name:ident: $t:ty),*) => {$(
+        thread_local! {
+            static $name: Slot<$t> = const { RefCell::new(None) };
+        }
+
+        impl sealed::Sealed for $t {}
+
+        impl Scalar for $t {
+            fn slot() -> &'static LocalKey<Slot<$t>> {
+                &$name
+            }
+        }
+    )*};
+}
+
+slots!(
+    F32: f32,
+    F64: f64,
+    ACTIVE_F32: Active<f32>,
+    ACTIVE_F64: Active<f64>,
+    ACTIVE2_F32: Active<Active<f32>>,
+    ACTIVE2_F64: Active<Active<f64>>
+);
+
+/// A variable that does not borrow its tape: `Copy`, `Send`, `Sync` and
+/// `'static`, with the ops and derivatives of [`Var`](crate::Var).
+///
+/// Record inside [`Tape::record`]: [`Active::var`] makes an input on the
+/// thread's recording of `F`, every op records on it, and the gradients are
+/// taken inside the scope ([`backward`](Active::backward)) or on the tape
+/// afterwards ([`Tape::backward`]). Because it is `'static`, nalgebra's and
+/// ndarray's generic code accepts it where a `Var<'t>` is refused.
+///
+/// ```
+/// use tapegrad::{Active, Tape};
+///
+/// let mut tape = Tape::new();
+/// let (y, x) = tape.record(|| {
+///     let x = Active::var(3.0);
+///     (x * x + x.sin(), x)
+/// });
+/// let grads = tape.backward(&y)?;
+/// assert_eq!(grads.wrt(&x), 6.0 + 3.0_f64.cos());
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+///
+/// A variable is never silently wrong: used outside its recording (after
+/// the scope, after [`Tape::clear`], on another thread) or together with a
+/// variable of another recording, an operator panics with a message that
+/// says so, and a query returns [`Error::OtherRecording`].
+///
+/// `Var<'t>` is checked by the compiler instead, and is the one to prefer
+/// where nothing needs `'static`; the figures are in BENCHMARKS.md.
+#[derive(Clone, Copy)]
+#[must_use = "an operation returns a new Active and leaves its operands unchanged"]
+pub struct Active<F: Scalar = f64> {
+    value: F,
+    node: u32,
+    /// The recording's identity, unique in the process; `0` for a constant.
+    recording: u64,
+}
+
+/// Why an op could not record.
+enum Misuse {
+    NoRecording,
+    OtherRecording,
+}
+
+impl Misuse {
+    #[cold]
+    #[track_caller]
+    fn panic<F>(self) -> ! {
+        let float = core::any::type_name::<F>();
+        match self {
+            Misuse::NoRecording => panic!(
+                "tapegrad: an Active<{float}> was used outside its recording; \
+                 record inside tape.record(|| …), on the thread that runs it, and take \
+                 gradients there or with tape.backward(&output) afterwards"
+            ),
+            Misuse::OtherRecording => panic!(
+                "tapegrad: an Active<{float}> of another recording (an earlier one, \
+                 cleared since, or another tape's or thread's) was used in this one; \
+                 use only variables made in the current tape.record(|| …)"
+            ),
+        }
+    }
+}
+
+/// `f` on the thread's recording of `F`, which must be `recording`.
+///
+/// # Panics
+///
+/// If the thread records no `F` now, or another recording.
+#[inline(always)]
+#[track_caller]
+fn on_recording<F: Scalar, R>(recording: u64, f: impl FnOnce(&Tape<F>) -> R) -> R {
+    let result = F::slot().with(|slot| match &*slot.borrow() {
+        Some(tape) if tape.id().generation == recording => Ok(f(tape)),
+        Some(_) => Err(Misuse::OtherRecording),
+        None => Err(Misuse::NoRecording),
+    });
+    result.unwrap_or_else(|misuse| misuse.panic::<F>())
+}
+
+/// The identity of the thread's recording of `F`.
+#[track_caller]
+fn current<F: Scalar>() -> u64 {
+    let id = F::slot().with(|slot| slot.borrow().as_ref().map(|tape| tape.id().generation));
+    id.unwrap_or_else(|| Misuse::NoRecording.panic::<F>())
+}
+
+impl<F: Scalar> Active<F> {
+    /// An input on the thread's recording of `F`: a variable with no
+    /// parents.
+    ///
+    /// # Panics
+    ///
+    /// Outside [`Tape::record`].
+    #[track_caller]
+    pub fn var(value: F) -> Self {
+        let caller = Location::caller();
+        let recording = current::<F>();
+        let node = on_recording(recording, |tape: &Tape<F>| tape.input_at(value, caller));
+        Active {
+            value,
+            node,
+            recording,
+        }
+    }
+
+    /// An input for each of `values`, as [`var`](Active::var).
+    ///
+    /// # Panics
+    ///
+    /// Outside [`Tape::record`].
+    #[track_caller]
+    pub fn vars(values: &[F]) -> Vec<Self> {
+        let mut vars = Vec::with_capacity(values.len());
+        for &v in values {
+            vars.push(Active::var(v));
+        }
+        vars
+    }
+
+    /// A constant: recorded on no tape, with no gradient.
+    pub fn constant(value: F) -> Self {
+        Active {
+            value,
+            node: 0,
+            recording: 0,
+        }
+    }
+
+    /// The value.
+    pub fn value(&self) -> F {
+        self.value
+    }
+
+    /// Whether this is a constant.
+    pub fn is_constant(&self) -> bool {
+        self.recording == 0
+    }
+
+    /// The gradient of this output with respect to every variable recorded
+    /// before it, inside the scope of [`Tape::record`].
+    ///
+    /// # Panics
+    ///
+    /// Outside the variable's recording: after the scope, use
+    /// [`Tape::backward`].
+    #[track_caller]
+    pub fn backward(&self) -> Gradients<F> {
+        let mut grads = Gradients::new();
+        self.backward_into(&mut grads);
+        grads
+    }
+
+    /// [`backward`](Active::backward) into gradients kept between steps.
+    ///
+    /// # Panics
+    ///
+    /// As [`backward`](Active::backward).
+    #[track_caller]
+    pub fn backward_into(&self, grads: &mut Gradients<F>) {
+        match self.is_constant() {
+            true => {
+                grads.reset(None, 0);
+            }
+            false => on_recording(self.recording, |tape| tape.backward_into(self.node, grads)),
+        }
+    }
+
+    /// A variable of this one's recording, at `node`.
+    fn at(&self, node: u32, value: F) -> Self {
+        Active {
+            value,
+            node,
+            recording: self.recording,
+        }
+    }
+
+    /// `value` as a function of `self` alone, with `[d, kept]` (see
+    /// `Tape::push_unary`).
+    #[inline(always)]
+    #[track_caller]
+    fn unary(&self, op: &'static str, value: F, partials: [F; 2]) -> Self {
+        if self.is_constant() {
+            return Active::constant(value);
+        }
+        let caller = Location::caller();
+        let node = on_recording(self.recording, |tape: &Tape<F>| {
+            tape.push_unary(op, value, self.node, partials, caller)
+        });
+        self.at(node, value)
+    }
+
+    /// One node of the arguments that are variables, of value `value` and
+    /// partials `partials`.
+    ///
+    /// # Panics
+    ///
+    /// If two arguments are of different recordings.
+    #[track_caller]
+    fn combine<const N: usize>(
+        op: &'static str,
+        args: [Self; N],
+        value: F,
+        partials: [F; N],
+    ) -> Self {
+        let caller = Location::caller();
+        let Some(first) = args.iter().find(|x| !x.is_constant()) else {
+            return Active::constant(value);
+        };
+        if args
+            .iter()
+            .any(|x| !x.is_constant() && x.recording != first.recording)
+        {
+            Misuse::OtherRecording.panic::<F>();
+        }
+        let edges = args.iter().zip(partials).filter(|(x, _)| !x.is_constant());
+        let edges = edges.map(|(x, d)| (x.node, d));
+        let node = on_recording(first.recording, |tape| {
+            tape.record_at(op, value, edges, caller)
+        });
+        first.at(node, value)
+    }
+
+    /// `xⁿ` for an integer `n`: `d/dx = n · xⁿ⁻¹` (and `0` for `n = 0`).
+    #[inline(always)]
+    #[track_caller]
+    pub fn powi(self, n: i32) -> Self {
+        surface::apply(Unary::Powi(n), self)
+    }
+
+    /// `self · a + b` with one rounding: `∂/∂self = a`, `∂/∂a = self`,
+    /// `∂/∂b = 1`. One node.
+    #[track_caller]
+    pub fn mul_add(self, a: impl Into<Self>, b: impl Into<Self>) -> Self {
+        let (a, b) = (a.into(), b.into());
+        let value = self.value.mul_add(a.value, b.value);
+        let partials = [a.value, self.value, F::one()];
+        Self::combine("mul_add", [self, a, b], value, partials)
+    }
+
+    /// `x` limited to `[min, max]`: the gradient goes to `x` inside the
+    /// interval and to the bound that applies outside it.
+    ///
+    /// # Panics
+    ///
+    /// If `min > max` or either is NaN, as `f64::clamp`.
+    #[track_caller]
+    pub fn clamp(self, min: impl Into<Self>, max: impl Into<Self>) -> Self {
+        let (min, max) = (min.into(), max.into());
+        assert!(
+            min.value <= max.value,
+            "tapegrad: clamp needs min <= max, neither NaN"
+        );
+        if self.value < min.value {
+            min
+        } else if self.value > max.value {
+            max
+        } else {
+            self
+        }
+    }
+
+    /// `(sin x, cos x)`, as two nodes.
+    #[track_caller]
+    pub fn sin_cos(self) -> (Self, Self) {
+        (self.sin(), self.cos())
+    }
+}
+
+/// `Active` records what the op table gives, with the stable forms of the
+/// textbook loss as `Var` does.
+impl<F: Scalar> Handle for Active<F> {
+    type Float = F;
+
+    #[inline(always)]
+    fn value_of(&self) -> F {
+        self.value
+    }
+
+    #[inline(always)]
+    fn constant_of(value: F) -> Self {
+        Active::constant(value)
+    }
+
+    #[inline(always)]
+    #[track_caller]
+    fn unary_op(&self, op: Unary, value: F, d: F) -> Self {
+        let mut kept = F::zero();
+        match op {
+            Unary::Sigmoid => kept = self.value,
+            Unary::Ln if !self.is_constant() => {
+                let caller = Location::caller();
+                let stable =
+                    on_recording(self.recording, |tape| stable_ln(tape, self.node, caller));
+                if let Some((node, value)) = stable {
+                    return self.at(node, value);
+                }
+            }
+            _ => {}
+        }
+        self.unary(op.name(), value, [d, kept])
+    }
+
+    #[inline(always)]
+    #[track_caller]
+    fn binary_op(&self, op: Binary, other: &Self, value: F, [da, db]: [F; 2]) -> Self {
+        match (self.is_constant(), other.is_constant()) {
+            (false, false) => {
+                if self.recording != other.recording {
+                    Misuse::OtherRecording.panic::<F>();
+                }
+                let caller = Location::caller();
+                let parents = [self.node, other.node];
+                let node = on_recording(self.recording, |tape: &Tape<F>| {
+                    tape.push_binary(op.name(), value, parents, [da, db], caller)
+                });
+                self.at(node, value)
+            }
+            (false, true) => self.unary(op.name(), value, [da, F::zero()]),
+            (true, false) => {
+                if op == Binary::Sub && self.value == F::one() {
+                    let caller = Location::caller();
+                    let stable =
+                        on_recording(other.recording, |tape| complement(tape, other.node, caller));
+                    if let Some((node, value)) = stable {
+                        return other.at(node, value);
+                    }
+                }
+                other.unary(op.name(), value, [db, F::zero()])
+            }
+            (true, true) => Active::constant(value),
+        }
+    }
+}
+
+operators!([F: Scalar] Active<F>; [] Active<f64>, Active<f32>);
+
+op_table!(methods! {[impl<F: Scalar> Active<F>] active});
+
+number_traits!([F: Scalar] Active<F>, F);
+
+/// Every method is the inherent method of the same name.
+impl<F: Scalar> Float for Active<F> {
+    float_methods!();
+}
+
+impl<F: Scalar> From<F> for Active<F> {
+    /// A [constant](Active::constant).
+    fn from(value: F) -> Self {
+        Active::constant(value)
+    }
+}
+
+impl<F: Scalar> Sum for Active<F> {
+    #[track_caller]
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Active::constant(F::neg_zero()), Add::add)
+    }
+}
+
+impl<F: Scalar> Product for Active<F> {
+    #[track_caller]
+    fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Active::constant(F::one()), Mul::mul)
+    }
+}
+
+impl<F: Scalar + fmt::Debug> fmt::Debug for Active<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Active");
+        s.field("value", &self.value);
+        match self.is_constant() {
+            false => s.field("node", &self.node),
+            true => s.field("constant", &true),
+        };
+        s.finish()
+    }
+}
+
+impl<F: Scalar + fmt::Display> fmt::Display for Active<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.value, f)
+    }
+}
+
+impl<F: Scalar> crate::gradients::Variable<F> for Active<F> {
+    fn site(&self) -> Option<(u64, Option<u64>, u32)> {
+        (!self.is_constant()).then_some((self.recording, None, self.node))
+    }
+}
+
+impl<F: Scalar> Tape<F> {
+    /// Runs `f` with this tape as the thread's recording of `F`: the
+    /// [`Active`] variables made and combined in `f` record here. The tape
+    /// is taken back when `f` returns or panics, with what was recorded.
+    ///
+    /// A `record` of the same float type inside `f` records on its own tape
+    /// until it returns; a variable of the outer recording used there
+    /// panics.
+    ///
+    /// ```
+    /// use tapegrad::{Active, Tape};
+    ///
+    /// let mut tape = Tape::new();
+    /// let slope = tape.record(|| {
+    ///     let x = Active::var(2.0);
+    ///     x.powi(3).backward().wrt(&x)
+    /// });
+    /// assert_eq!(slope, 12.0);
+    /// assert_eq!(tape.len(), 2);
+    /// ```
+    pub fn record<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        /// Puts the thread's slot back as it was, and the tape in its place.
+        struct Restore<'a, F: Scalar> {
+            tape: &'a mut Tape<F>,
+            previous: Option<Tape<F>>,
+        }
+
+        impl<F: Scalar> Drop for Restore<'_, F> {
+            fn drop(&mut self) {
+                let ours = F::slot().with(|slot| slot.replace(self.previous.take()));
+                *self.tape = ours.expect("the recording stays in its slot for the scope");
+            }
+        }
+
+        let own = core::mem::replace(self, Tape::placeholder());
+        let previous = F::slot().with(|slot| slot.replace(Some(own)));
+        let _restore = Restore {
+            tape: self,
+            previous,
+        };
+        f()
+    }
+
+    /// The gradients of `output`, a variable recorded on this tape by
+    /// [`record`](Tape::record).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Constant`] if `output` is a constant (its gradients are all
+    /// zero, and it has no tape), [`Error::OtherRecording`] if it belongs to
+    /// another recording (another tape's, or this tape's before a
+    /// [`clear`](Tape::clear)).
+    pub fn backward(&self, output: &Active<F>) -> Result<Gradients<F>> {
+        if output.is_constant() {
+            return Err(Error::Constant);
+        }
+        if output.recording != self.id().generation {
+            return Err(Error::OtherRecording);
+        }
+        let mut grads = Gradients::new();
+        self.backward_into(output.node, &mut grads);
+        Ok(grads)
+    }
+}
