@@ -9,12 +9,12 @@
 //! closure returns or unwinds; an `Active` names the recording it belongs
 //! to, and every op checks that the slot holds that recording.
 
-use core::cell::RefCell;
+use core::cell::{Ref, RefCell};
 use core::fmt;
 use core::iter::{Product, Sum};
 use core::ops::{Add, Mul};
 use core::panic::Location;
-use std::thread::LocalKey;
+use std::rc::Rc;
 
 use num_traits::Float;
 
@@ -25,7 +25,9 @@ use crate::ops::table::{Binary, Unary, op_table};
 use crate::{Error, Gradients, Result, Tape};
 
 /// What a thread holds for one float type: the recording in scope, if any.
-type Slot<F> = RefCell<Option<Tape<F>>>;
+/// Shared (`Rc`) so that an op takes it out of the thread-local and works
+/// on it outside `LocalKey::with`'s closure.
+type Slot<F> = Rc<RefCell<Option<Tape<F>>>>;
 
 /// A float type whose recordings a thread can hold while [`Active`]
 /// variables record on them: `f32`, `f64`, and `Active` of them (for a
@@ -33,7 +35,7 @@ type Slot<F> = RefCell<Option<Tape<F>>>;
 pub trait Scalar: Float + 'static + sealed::Sealed {
     /// The thread's slot for recordings of this type.
     #[doc(hidden)]
-    fn slot() -> &'static LocalKey<Slot<Self>>;
+    fn slot() -> Slot<Self>;
 }
 
 mod sealed {
@@ -43,14 +45,15 @@ mod sealed {
 macro_rules! slots {
     ($($name:ident: $t:ty),*) => {$(
         thread_local! {
-            static $name: Slot<$t> = const { RefCell::new(None) };
+            static $name: Slot<$t> = Rc::new(RefCell::new(None));
         }
 
         impl sealed::Sealed for $t {}
 
         impl Scalar for $t {
-            fn slot() -> &'static LocalKey<Slot<$t>> {
-                &$name
+            #[inline(always)]
+            fn slot() -> Slot<$t> {
+                $name.with(Rc::clone)
             }
         }
     )*};
@@ -129,27 +132,24 @@ impl Misuse {
     }
 }
 
-/// `f` on the thread's recording of `F`, which must be `recording`.
+/// The thread's recording of `F` in `slot`, which must be `recording`
+/// (any, for `None`). A borrow, not a closure: the op's own code runs on it
+/// inlined.
 ///
 /// # Panics
 ///
 /// If the thread records no `F` now, or another recording.
 #[inline(always)]
 #[track_caller]
-fn on_recording<F: Scalar, R>(recording: u64, f: impl FnOnce(&Tape<F>) -> R) -> R {
-    let result = F::slot().with(|slot| match &*slot.borrow() {
-        Some(tape) if tape.id().generation == recording => Ok(f(tape)),
-        Some(_) => Err(Misuse::OtherRecording),
-        None => Err(Misuse::NoRecording),
-    });
-    result.unwrap_or_else(|misuse| misuse.panic::<F>())
-}
-
-/// The identity of the thread's recording of `F`.
-#[track_caller]
-fn current<F: Scalar>() -> u64 {
-    let id = F::slot().with(|slot| slot.borrow().as_ref().map(|tape| tape.id().generation));
-    id.unwrap_or_else(|| Misuse::NoRecording.panic::<F>())
+fn recording<F: Scalar>(slot: &Slot<F>, recording: Option<u64>) -> Ref<'_, Tape<F>> {
+    let tape = Ref::filter_map(slot.borrow(), Option::as_ref);
+    let Ok(tape) = tape else {
+        Misuse::NoRecording.panic::<F>()
+    };
+    if recording.is_some_and(|id| id != tape.id().generation) {
+        Misuse::OtherRecording.panic::<F>();
+    }
+    tape
 }
 
 impl<F: Scalar> Active<F> {
@@ -161,14 +161,7 @@ impl<F: Scalar> Active<F> {
     /// Outside [`Tape::record`].
     #[track_caller]
     pub fn var(value: F) -> Self {
-        let caller = Location::caller();
-        let recording = current::<F>();
-        let node = on_recording(recording, |tape: &Tape<F>| tape.input_at(value, caller));
-        Active {
-            value,
-            node,
-            recording,
-        }
+        Self::vars(&[value])[0]
     }
 
     /// An input for each of `values`, as [`var`](Active::var).
@@ -178,11 +171,15 @@ impl<F: Scalar> Active<F> {
     /// Outside [`Tape::record`].
     #[track_caller]
     pub fn vars(values: &[F]) -> Vec<Self> {
-        let mut vars = Vec::with_capacity(values.len());
-        for &v in values {
-            vars.push(Active::var(v));
-        }
-        vars
+        let (caller, slot) = (Location::caller(), F::slot());
+        let tape = recording(&slot, None);
+        let recording = tape.id().generation;
+        let input = |&value| Active {
+            value,
+            node: tape.input_at(value, caller),
+            recording,
+        };
+        values.iter().map(input).collect()
     }
 
     /// A constant: recorded on no tape, with no gradient.
@@ -229,7 +226,10 @@ impl<F: Scalar> Active<F> {
             true => {
                 grads.reset(None, 0);
             }
-            false => on_recording(self.recording, |tape| tape.backward_into(self.node, grads)),
+            false => {
+                let slot = F::slot();
+                recording(&slot, Some(self.recording)).backward_into(self.node, grads);
+            }
         }
     }
 
@@ -250,10 +250,9 @@ impl<F: Scalar> Active<F> {
         if self.is_constant() {
             return Active::constant(value);
         }
-        let caller = Location::caller();
-        let node = on_recording(self.recording, |tape: &Tape<F>| {
-            tape.push_unary(op, value, self.node, partials, caller)
-        });
+        let slot = F::slot();
+        let tape = recording(&slot, Some(self.recording));
+        let node = tape.push_unary(op, value, self.node, partials, Location::caller());
         self.at(node, value)
     }
 
@@ -282,9 +281,8 @@ impl<F: Scalar> Active<F> {
         }
         let edges = args.iter().zip(partials).filter(|(x, _)| !x.is_constant());
         let edges = edges.map(|(x, d)| (x.node, d));
-        let node = on_recording(first.recording, |tape| {
-            tape.record_at(op, value, edges, caller)
-        });
+        let slot = F::slot();
+        let node = recording(&slot, Some(first.recording)).record_at(op, value, edges, caller);
         first.at(node, value)
     }
 
@@ -356,10 +354,9 @@ impl<F: Scalar> Handle for Active<F> {
         match op {
             Unary::Sigmoid => kept = self.value,
             Unary::Ln if !self.is_constant() => {
-                let caller = Location::caller();
-                let stable =
-                    on_recording(self.recording, |tape| stable_ln(tape, self.node, caller));
-                if let Some((node, value)) = stable {
+                let slot = F::slot();
+                let tape = recording(&slot, Some(self.recording));
+                if let Some((node, value)) = stable_ln(&tape, self.node, Location::caller()) {
                     return self.at(node, value);
                 }
             }
@@ -376,24 +373,23 @@ impl<F: Scalar> Handle for Active<F> {
                 if self.recording != other.recording {
                     Misuse::OtherRecording.panic::<F>();
                 }
-                let caller = Location::caller();
+                let (caller, slot) = (Location::caller(), F::slot());
+                let tape = recording(&slot, Some(self.recording));
                 let parents = [self.node, other.node];
-                let node = on_recording(self.recording, |tape: &Tape<F>| {
-                    tape.push_binary(op.name(), value, parents, [da, db], caller)
-                });
+                let node = tape.push_binary(op.name(), value, parents, [da, db], caller);
                 self.at(node, value)
             }
             (false, true) => self.unary(op.name(), value, [da, F::zero()]),
             (true, false) => {
+                let (caller, slot) = (Location::caller(), F::slot());
+                let tape = recording(&slot, Some(other.recording));
                 if op == Binary::Sub && self.value == F::one() {
-                    let caller = Location::caller();
-                    let stable =
-                        on_recording(other.recording, |tape| complement(tape, other.node, caller));
-                    if let Some((node, value)) = stable {
+                    if let Some((node, value)) = complement(&tape, other.node, caller) {
                         return other.at(node, value);
                     }
                 }
-                other.unary(op.name(), value, [db, F::zero()])
+                let node = tape.push_unary(op.name(), value, other.node, [db, F::zero()], caller);
+                other.at(node, value)
             }
             (true, true) => Active::constant(value),
         }
@@ -485,13 +481,13 @@ impl<F: Scalar> Tape<F> {
 
         impl<F: Scalar> Drop for Restore<'_, F> {
             fn drop(&mut self) {
-                let ours = F::slot().with(|slot| slot.replace(self.previous.take()));
+                let ours = F::slot().replace(self.previous.take());
                 *self.tape = ours.expect("the recording stays in its slot for the scope");
             }
         }
 
         let own = core::mem::replace(self, Tape::placeholder());
-        let previous = F::slot().with(|slot| slot.replace(Some(own)));
+        let previous = F::slot().replace(Some(own));
         let _restore = Restore {
             tape: self,
             previous,

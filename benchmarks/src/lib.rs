@@ -71,6 +71,10 @@ pub fn rows<W: Workload>(w: &W) -> Vec<Row<'_>> {
         Row::new("tapegrad scalar", || tapegrad_impl::scalar(w)),
         Row::new("tapegrad out of line", || tapegrad_impl::out_of_line(w)),
         Row::new("tapegrad idiomatic", || w.idiomatic()),
+        Row::new("tapegrad static", || tapegrad_impl::static_scalar(w)),
+        Row::new("tapegrad static out of line", || {
+            tapegrad_impl::static_out_of_line(w)
+        }),
         Row::new("reverse", || peers::reverse(w)),
         Row::new("reverse out of line", || peers::reverse_out_of_line(w)),
         Row::new("easy-ml", || peers::easy_ml(w)),

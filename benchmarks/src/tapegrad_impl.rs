@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use tapegrad::{Activation, Gradients, Tape, Var, affine, dense, layer, loss, sum_windows};
+use tapegrad::{Activation, Active, Gradients, Tape, Var, affine, dense, layer, loss, sum_windows};
 
 use crate::Workload;
 use crate::data::{Chain, Logreg, Mlp, Rosenbrock, SIZES};
@@ -32,6 +32,35 @@ pub fn scalar<W: Workload>(w: &W) -> Vec<f64> {
 
 pub fn out_of_line<W: Workload>(w: &W) -> Vec<f64> {
     gradient(w.point(), |x| w.value(&wrap(x)).0)
+}
+
+/// Records `f` of the inputs `x` as `Active` variables on the reused tape,
+/// inside its scope; the gradient.
+fn gradient_active(x: &[f64], f: impl FnOnce(&[Active]) -> Active) -> Vec<f64> {
+    ACTIVE_TAPE.with(|cell| {
+        let (tape, grads) = &mut *cell.borrow_mut();
+        tape.clear();
+        tape.record(|| {
+            let vars = Active::vars(x);
+            f(&vars).backward_into(grads);
+            grads.wrt_all(&vars)
+        })
+    })
+}
+
+thread_local! {
+    static ACTIVE_TAPE: RefCell<(Tape, Gradients)> = RefCell::new((Tape::new(), Gradients::new()));
+}
+
+/// The scalar workload on `Active`, the variable that does not borrow its
+/// tape.
+pub fn static_scalar<W: Workload>(w: &W) -> Vec<f64> {
+    gradient_active(w.point(), |x| w.value(x))
+}
+
+/// The same, every op out of line.
+pub fn static_out_of_line<W: Workload>(w: &W) -> Vec<f64> {
+    gradient_active(w.point(), |x| w.value(&wrap(x)).0)
 }
 
 pub fn logreg_idiomatic(w: &Logreg) -> Vec<f64> {
