@@ -9,12 +9,11 @@
 //! closure returns or unwinds; an `Active` names the recording it belongs
 //! to, and every op checks that the slot holds that recording.
 
-use core::cell::{Ref, RefCell};
+use core::cell::{Cell, Ref, RefCell, RefMut};
 use core::fmt;
 use core::iter::{Product, Sum};
 use core::ops::{Add, Mul};
 use core::panic::Location;
-use std::rc::Rc;
 
 use num_traits::Float;
 
@@ -24,10 +23,12 @@ use crate::ops::surface::{self, Handle, methods, operators};
 use crate::ops::table::{Binary, Unary, op_table};
 use crate::{Error, Gradients, Result, Tape};
 
-/// What a thread holds for one float type: the recording in scope, if any.
-/// Shared (`Rc`) so that an op takes it out of the thread-local and works
-/// on it outside `LocalKey::with`'s closure.
-type Slot<F> = Rc<RefCell<Option<Tape<F>>>>;
+/// What a thread holds for one float type: the recording in scope, or an
+/// empty placeholder (of recording 0). One cell a thread and float type,
+/// made on first use and never freed, so that the thread-local is a plain
+/// reference (read in one load, no destructor to register) and an op works
+/// on the cell outside `LocalKey::with`'s closure.
+type Slot<F> = &'static RefCell<Tape<F>>;
 
 /// A float type whose recordings a thread can hold while [`Active`]
 /// variables record on them: `f32`, `f64`, and `Active` of them (for a
@@ -45,7 +46,7 @@ mod sealed {
 macro_rules! slots {
     ($($name:ident: $t:ty),*) => {$(
         thread_local! {
-            static $name: Slot<$t> = Rc::new(RefCell::new(None));
+            static $name: Cell<Option<Slot<$t>>> = const { Cell::new(None) };
         }
 
         impl sealed::Sealed for $t {}
@@ -53,10 +54,18 @@ macro_rules! slots {
         impl Scalar for $t {
             #[inline(always)]
             fn slot() -> Slot<$t> {
-                $name.with(Rc::clone)
+                $name.with(|cell| cell.get().unwrap_or_else(|| new_slot(cell)))
             }
         }
     )*};
+}
+
+/// The thread's cell for one float type, made on its first use.
+#[cold]
+fn new_slot<F: Scalar>(cell: &Cell<Option<Slot<F>>>) -> Slot<F> {
+    let slot = Box::leak(Box::new(RefCell::new(Tape::placeholder())));
+    cell.set(Some(slot));
+    slot
 }
 
 slots!(
@@ -113,6 +122,14 @@ enum Misuse {
 }
 
 impl Misuse {
+    /// The misuse, where the thread's recording is `current`.
+    fn of(current: u64) -> Self {
+        match current {
+            0 => Misuse::NoRecording,
+            _ => Misuse::OtherRecording,
+        }
+    }
+
     #[cold]
     #[track_caller]
     fn panic<F>(self) -> ! {
@@ -141,13 +158,23 @@ impl Misuse {
 /// If the thread records no `F` now, or another recording.
 #[inline(always)]
 #[track_caller]
-fn recording<F: Scalar>(slot: &Slot<F>, recording: Option<u64>) -> Ref<'_, Tape<F>> {
-    let tape = Ref::filter_map(slot.borrow(), Option::as_ref);
-    let Ok(tape) = tape else {
-        Misuse::NoRecording.panic::<F>()
-    };
-    if recording.is_some_and(|id| id != tape.id().generation) {
-        Misuse::OtherRecording.panic::<F>();
+fn recording<F: Scalar>(slot: Slot<F>, recording: Option<u64>) -> Ref<'static, Tape<F>> {
+    let tape = slot.borrow();
+    let current = tape.id().generation;
+    if recording.is_some_and(|id| id != current) || current == 0 {
+        Misuse::of(current).panic::<F>();
+    }
+    tape
+}
+
+/// [`recording`], held mutably, to record on.
+#[inline(always)]
+#[track_caller]
+fn recording_mut<F: Scalar>(slot: Slot<F>, recording: u64) -> RefMut<'static, Tape<F>> {
+    let tape = slot.borrow_mut();
+    let current = tape.id().generation;
+    if recording != current || current == 0 {
+        Misuse::of(current).panic::<F>();
     }
     tape
 }
@@ -171,15 +198,17 @@ impl<F: Scalar> Active<F> {
     /// Outside [`Tape::record`].
     #[track_caller]
     pub fn vars(values: &[F]) -> Vec<Self> {
-        let (caller, slot) = (Location::caller(), F::slot());
-        let tape = recording(&slot, None);
-        let recording = tape.id().generation;
-        let input = |&value| Active {
+        let tape = recording(F::slot(), None);
+        let (recording, first) = (
+            tape.id().generation,
+            tape.inputs_at(values, Location::caller()),
+        );
+        let input = |(node, &value)| Active {
             value,
-            node: tape.input_at(value, caller),
+            node,
             recording,
         };
-        values.iter().map(input).collect()
+        (first..).zip(values).map(input).collect()
     }
 
     /// A constant: recorded on no tape, with no gradient.
@@ -228,7 +257,7 @@ impl<F: Scalar> Active<F> {
             }
             false => {
                 let slot = F::slot();
-                recording(&slot, Some(self.recording)).backward_into(self.node, grads);
+                recording(slot, Some(self.recording)).backward_into(self.node, grads);
             }
         }
     }
@@ -250,9 +279,9 @@ impl<F: Scalar> Active<F> {
         if self.is_constant() {
             return Active::constant(value);
         }
-        let slot = F::slot();
-        let tape = recording(&slot, Some(self.recording));
-        let node = tape.push_unary(op, value, self.node, partials, Location::caller());
+        let mut tape = recording_mut(F::slot(), self.recording);
+        let parents = [Some(self.node), None];
+        let node = tape.push_mut(op, value, parents, partials, Location::caller());
         self.at(node, value)
     }
 
@@ -282,7 +311,7 @@ impl<F: Scalar> Active<F> {
         let edges = args.iter().zip(partials).filter(|(x, _)| !x.is_constant());
         let edges = edges.map(|(x, d)| (x.node, d));
         let slot = F::slot();
-        let node = recording(&slot, Some(first.recording)).record_at(op, value, edges, caller);
+        let node = recording(slot, Some(first.recording)).record_at(op, value, edges, caller);
         first.at(node, value)
     }
 
@@ -355,7 +384,7 @@ impl<F: Scalar> Handle for Active<F> {
             Unary::Sigmoid => kept = self.value,
             Unary::Ln if !self.is_constant() => {
                 let slot = F::slot();
-                let tape = recording(&slot, Some(self.recording));
+                let tape = recording(slot, Some(self.recording));
                 if let Some((node, value)) = stable_ln(&tape, self.node, Location::caller()) {
                     return self.at(node, value);
                 }
@@ -373,22 +402,22 @@ impl<F: Scalar> Handle for Active<F> {
                 if self.recording != other.recording {
                     Misuse::OtherRecording.panic::<F>();
                 }
-                let (caller, slot) = (Location::caller(), F::slot());
-                let tape = recording(&slot, Some(self.recording));
-                let parents = [self.node, other.node];
-                let node = tape.push_binary(op.name(), value, parents, [da, db], caller);
+                let mut tape = recording_mut(F::slot(), self.recording);
+                let parents = [Some(self.node), Some(other.node)];
+                let node = tape.push_mut(op.name(), value, parents, [da, db], Location::caller());
                 self.at(node, value)
             }
             (false, true) => self.unary(op.name(), value, [da, F::zero()]),
             (true, false) => {
-                let (caller, slot) = (Location::caller(), F::slot());
-                let tape = recording(&slot, Some(other.recording));
+                let caller = Location::caller();
+                let mut tape = recording_mut(F::slot(), other.recording);
                 if op == Binary::Sub && self.value == F::one() {
                     if let Some((node, value)) = complement(&tape, other.node, caller) {
                         return other.at(node, value);
                     }
                 }
-                let node = tape.push_unary(op.name(), value, other.node, [db, F::zero()], caller);
+                let parents = [Some(other.node), None];
+                let node = tape.push_mut(op.name(), value, parents, [db, F::zero()], caller);
                 other.at(node, value)
             }
             (true, true) => Active::constant(value),
@@ -476,22 +505,18 @@ impl<F: Scalar> Tape<F> {
         /// Puts the thread's slot back as it was, and the tape in its place.
         struct Restore<'a, F: Scalar> {
             tape: &'a mut Tape<F>,
-            previous: Option<Tape<F>>,
         }
 
         impl<F: Scalar> Drop for Restore<'_, F> {
             fn drop(&mut self) {
-                let ours = F::slot().replace(self.previous.take());
-                *self.tape = ours.expect("the recording stays in its slot for the scope");
+                core::mem::swap(&mut *F::slot().borrow_mut(), self.tape);
             }
         }
 
-        let own = core::mem::replace(self, Tape::placeholder());
-        let previous = F::slot().replace(Some(own));
-        let _restore = Restore {
-            tape: self,
-            previous,
-        };
+        // The slot's tape (a placeholder, or an outer recording) waits in
+        // `self` while this one records.
+        core::mem::swap(&mut *F::slot().borrow_mut(), self);
+        let _restore = Restore { tape: self };
         f()
     }
 

@@ -155,18 +155,8 @@ impl<F: Float> Tape<F> {
     /// ```
     #[track_caller]
     pub fn var(&self, value: F) -> Var<'_, F> {
-        let node = self.input_at(value, core::panic::Location::caller());
+        let node = self.inputs_at(&[value], core::panic::Location::caller());
         Var::recorded(self, node, value)
-    }
-
-    /// Records an input as recorded at `caller`; its node.
-    pub(crate) fn input_at(&self, value: F, caller: Caller) -> u32 {
-        let inner = &mut *self.inner.borrow_mut();
-        let node = self.push_node(inner, "input", Node::input(), value, caller);
-        if node == inner.inputs + 1 {
-            inner.inputs += 1; // only inputs before it
-        }
-        node
     }
 
     /// Records one input per value, in order.
@@ -179,34 +169,33 @@ impl<F: Float> Tape<F> {
     /// ```
     #[track_caller]
     pub fn vars(&self, values: &[F]) -> Vec<Var<'_, F>> {
-        let mut vars = Vec::with_capacity(values.len());
-        if self.is_traced() {
-            // A loop, not a closure: the caller's line goes through to `var`.
-            for &v in values {
-                vars.push(self.var(v));
-            }
-            return vars;
-        }
-        // In bulk.
+        let first = self.inputs_at(values, core::panic::Location::caller());
+        let var = |(node, &v)| Var::recorded(self, node, v);
+        (first..).zip(values).map(var).collect()
+    }
+
+    /// Records an input for each of `values` as recorded at `caller`; the
+    /// first one's node, the others' follow it.
+    pub(crate) fn inputs_at(&self, values: &[F], caller: Caller) -> u32 {
         let mut inner = self.inner.borrow_mut();
         let first = inner.nodes.len() as u32;
         let n = u32::try_from(values.len())
             .ok()
             .filter(|&n| n <= WIDE - first);
         let n = n.unwrap_or_else(|| panic!("{FULL}"));
+        if inner.trace.is_some() {
+            for &v in values {
+                self.push_node(&mut inner, "input", Node::input(), v, caller);
+            }
+        } else {
+            inner
+                .nodes
+                .extend(core::iter::repeat_n(Node::input(), values.len()));
+        }
         if first == inner.inputs + 1 {
             inner.inputs += n; // only inputs before them
         }
-        inner
-            .nodes
-            .extend(core::iter::repeat_n(Node::input(), values.len()));
-        let nodes = first..first + n;
-        vars.extend(
-            nodes
-                .zip(values)
-                .map(|(node, &v)| Var::recorded(self, node, v)),
-        );
-        vars
+        first
     }
 
     /// The number of nodes recorded: inputs and operations.

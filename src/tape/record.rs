@@ -109,6 +109,31 @@ impl<F: Float> Tape<F> {
         self.push_node(&mut self.inner.borrow_mut(), op, node, value, caller)
     }
 
+    /// [`push_unary`](Tape::push_unary) and [`push_binary`](Tape::push_binary)
+    /// on a tape held mutably, which needs no borrow of its own: `parents`
+    /// is `[parent, SINK]` for a node of one parent.
+    #[inline(always)]
+    pub(crate) fn push_mut(
+        &mut self,
+        op: &'static str,
+        value: F,
+        parents: [Option<u32>; 2],
+        partials: [F; 2],
+        caller: Caller,
+    ) -> u32 {
+        let parents = parents.map(|p| p.unwrap_or(SINK));
+        let record = Node { parents, partials };
+        let inner = self.inner.get_mut();
+        let node = inner.nodes.len();
+        assert!(node < WIDE as usize, "{FULL}");
+        inner.nodes.push(record);
+        let node = node as u32;
+        if inner.trace.is_some() {
+            trace_node(inner, op, node, value, caller);
+        }
+        node
+    }
+
     /// Appends `record` to the borrowed tape and returns its index; a
     /// traced tape names `caller` as the line that recorded the node.
     #[inline(always)]
