@@ -208,7 +208,10 @@ impl<F: Scalar> Active<F> {
             node,
             recording,
         };
-        (first..).zip(values).map(input).collect()
+        (first..first + values.len() as u32)
+            .zip(values)
+            .map(input)
+            .collect()
     }
 
     /// A constant: recorded on no tape, with no gradient.
@@ -478,6 +481,14 @@ impl<F: Scalar + fmt::Display> fmt::Display for Active<F> {
 impl<F: Scalar> crate::gradients::Variable<F> for Active<F> {
     fn site(&self) -> Option<(u64, Option<u64>, u32)> {
         (!self.is_constant()).then_some((self.recording, None, self.node))
+    }
+
+    fn same_recording(&self, other: &Self) -> bool {
+        self.recording == other.recording
+    }
+
+    fn node_index(&self) -> u32 {
+        self.node
     }
 }
 

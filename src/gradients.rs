@@ -44,6 +44,15 @@ pub trait Variable<F: Float>: sealed::Sealed {
     /// the variable knows it, and its node; `None` for a constant.
     #[doc(hidden)]
     fn site(&self) -> Option<(u64, Option<u64>, u32)>;
+
+    /// Whether `self` is of the recording of `other`, a recorded variable,
+    /// cheaply.
+    #[doc(hidden)]
+    fn same_recording(&self, other: &Self) -> bool;
+
+    /// The node, for a variable known to be recorded.
+    #[doc(hidden)]
+    fn node_index(&self) -> u32;
 }
 
 mod sealed {
@@ -56,6 +65,15 @@ impl<F: Float> Variable<F> for Var<'_, F> {
     fn site(&self) -> Option<(u64, Option<u64>, u32)> {
         let id = self.tape()?.id();
         Some((id.generation, Some(id.tape), self.node()))
+    }
+
+    fn same_recording(&self, other: &Self) -> bool {
+        // Constants (`None`) too: the caller asks with a recorded `other`.
+        self.tape().map(core::ptr::from_ref) == other.tape().map(core::ptr::from_ref)
+    }
+
+    fn node_index(&self) -> u32 {
+        self.node()
     }
 }
 
@@ -137,16 +155,26 @@ impl<F: Float> Gradients<F> {
     /// ```
     #[track_caller]
     pub fn wrt_all<V: Variable<F>>(&self, xs: &[V]) -> Vec<F> {
-        // Without bypassed sigmoids, one check of the recording for all.
-        let id = self.tape.map(|id| id.generation);
+        // One full check, of the first; the others need only be of its
+        // recording, when no sigmoid was bypassed: checked in the pass that
+        // reads them.
+        let first = xs.first();
+        if first.is_some_and(|x| self.get(x).is_ok() && self.bypassed.is_empty()) {
+            let (first, mut shared) = (first.unwrap_or_else(|| unreachable!()), true);
+            let all: Vec<F> = xs
+                .iter()
+                .map(|x| {
+                    shared &= x.same_recording(first);
+                    self.adjoint(x.node_index() as usize).unwrap_or(self.zero)
+                })
+                .collect();
+            if shared {
+                return all;
+            }
+        }
         let mut all = Vec::with_capacity(xs.len());
         for x in xs {
-            match x.site() {
-                Some((recording, _, node)) if Some(recording) == id && self.bypassed.is_empty() => {
-                    all.push(self.adjoint(node as usize).unwrap_or(self.zero));
-                }
-                _ => all.push(self.wrt(x)),
-            }
+            all.push(self.wrt(x)); // a loop: the caller's line reaches `wrt`
         }
         all
     }

@@ -170,8 +170,11 @@ impl<F: Float> Tape<F> {
     #[track_caller]
     pub fn vars(&self, values: &[F]) -> Vec<Var<'_, F>> {
         let first = self.inputs_at(values, core::panic::Location::caller());
-        let var = |(node, &v)| Var::recorded(self, node, v);
-        (first..).zip(values).map(var).collect()
+        let nodes = first..first + values.len() as u32;
+        nodes
+            .zip(values)
+            .map(|(node, &v)| Var::recorded(self, node, v))
+            .collect()
     }
 
     /// Records an input for each of `values` as recorded at `caller`; the
