@@ -501,6 +501,11 @@ impl<F: Scalar> Tape<F> {
     /// until it returns; a variable of the outer recording used there
     /// panics.
     ///
+    /// The first `record` of a float type on a thread makes the thread's
+    /// cell for it, a few hundred bytes that stay allocated until the
+    /// process ends (the price of reaching it in one load, see
+    /// BENCHMARKS.md); the tape's own storage always comes back to it.
+    ///
     /// ```
     /// use tapegrad::{Active, Tape};
     ///

@@ -141,6 +141,41 @@
 //! where the branch switches. The crate's own ops are written with analytic
 //! branches so that their derivatives of every order are exact.
 //!
+//! # A variable without a lifetime: `Active`
+//!
+//! A `Var<'t>` borrows its tape, so code that needs `'static` scalars
+//! (nalgebra's and ndarray's element types, an optimizer's parameters)
+//! cannot hold one. [`Active`] is the same variable without the borrow:
+//! [`Tape::record`] lends the tape to the thread for the scope of a closure,
+//! the `Active` variables made there record on it, and the gradients are
+//! taken inside the scope or with [`Tape::backward`] afterwards. The ops,
+//! derivatives and `Float` impl are `Var`'s, from the same table.
+//!
+//! ```
+//! use tapegrad::{Active, Tape};
+//!
+//! fn norm<T: num_traits::Float + std::iter::Sum>(x: &[T]) -> T {
+//!     x.iter().map(|&v| v * v).sum::<T>().sqrt()
+//! }
+//!
+//! let mut tape = Tape::new();
+//! let (x, y) = tape.record(|| {
+//!     let x = Active::vars(&[3.0, 4.0]);
+//!     let y = norm(&x);
+//!     (x, y)
+//! });
+//! let grads = tape.backward(&y)?; // ∂|x|/∂x = x/|x|
+//! approx::assert_relative_eq!(grads.wrt(&x[0]), 0.6);
+//! approx::assert_relative_eq!(grads.wrt(&x[1]), 0.8);
+//! # Ok::<(), tapegrad::Error>(())
+//! ```
+//!
+//! The compiler no longer sees which tape a variable belongs to, so every op
+//! checks it: an `Active` used outside its recording, after a clear, on
+//! another thread or with a variable of another recording panics with a
+//! message that names the fix, and gradients refuse it with
+//! [`Error::OtherRecording`]. Prefer `Var` where nothing needs `'static`.
+//!
 //! # Fewer nodes: fused ops and forward mode
 //!
 //! A tape pays per node. A small function that is evaluated many times,
