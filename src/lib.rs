@@ -176,6 +176,10 @@
 //! message that names the fix, and gradients refuse it with
 //! [`Error::OtherRecording`]. Prefer `Var` where nothing needs `'static`.
 //!
+//! With the `nalgebra` feature, `Active` is nalgebra's `RealField`, so that
+//! nalgebra's generic code (`norm`, `cross`, `try_inverse`, rotations)
+//! records on the tape: see [`integrations`].
+//!
 //! # Fewer nodes: fused ops and forward mode
 //!
 //! A tape pays per node. A small function that is evaluated many times,
@@ -287,7 +291,10 @@
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-#![forbid(unsafe_code)]
+// No unsafe operation anywhere; `deny` rather than `forbid` only so that
+// simba's trait can be implemented, whose signature declares two methods
+// `unsafe` (see `integrations::nalgebra`).
+#![deny(unsafe_code)]
 
 /// The rule for the closures that `grad`, `jacobian`, `hessian`, `hvp`,
 /// `check_gradient` and `parallel` take, written once for all their docs.
@@ -312,6 +319,7 @@ mod dual;
 mod error;
 mod float;
 mod gradients;
+pub mod integrations;
 pub mod loss;
 mod ops;
 pub mod optim;
