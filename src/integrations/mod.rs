@@ -1,5 +1,8 @@
 //! Integrations with the ecosystem's crates, each behind its feature.
 
+#[cfg(feature = "argmin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "argmin")))]
+pub mod argmin;
 #[cfg(feature = "nalgebra")]
 #[cfg_attr(docsrs, doc(cfg(feature = "nalgebra")))]
 pub mod nalgebra;

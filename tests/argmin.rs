@@ -1,0 +1,132 @@
+//! argmin's solvers on a function written once: L-BFGS over `Vec<f64>`,
+//! Newton with the tape's Hessian and Gauss–Newton with its Jacobian over
+//! nalgebra.
+#![cfg(feature = "argmin")]
+
+use approx::assert_relative_eq;
+use argmin::core::{CostFunction, Executor, Gradient, Hessian, Jacobian, Operator, State};
+use argmin::solver::gaussnewton::GaussNewton;
+use argmin::solver::newton::Newton;
+use nalgebra::DVector;
+use num_traits::Float;
+use tapegrad::integrations::argmin::{Cost, Problem, Residuals};
+
+/// `Σ (i + 1)·(xᵢ − i)² + x₀²·x₁²`: smooth, minimal near `(0, 1, 2, …)`.
+struct Bowl;
+
+impl Cost for Bowl {
+    fn cost<T: Float>(&self, x: &[T]) -> T {
+        let mut total = x[0] * x[0] * x[1] * x[1];
+        for (i, &xi) in x.iter().enumerate() {
+            let (w, c) = (T::from(i + 1).unwrap(), T::from(i).unwrap());
+            total = total + w * (xi - c).powi(2);
+        }
+        total
+    }
+}
+
+#[test]
+fn value_gradient_and_hessian_are_the_closed_forms() -> Result<(), argmin::core::Error> {
+    let problem = Problem::dvector(Bowl);
+    let x = DVector::from_vec(vec![0.5, -1.0, 3.0]);
+    assert_eq!(problem.cost(&x)?, Bowl.cost(x.as_slice()));
+    for _ in 0..3 {
+        // The same on a tape kept from call to call.
+        let g = problem.gradient(&x)?;
+        let (x0, x1) = (x[0], x[1]);
+        assert_relative_eq!(g[0], 2.0 * x0 + 2.0 * x0 * x1 * x1);
+        assert_relative_eq!(g[1], 4.0 * (x1 - 1.0) + 2.0 * x0 * x0 * x1);
+        assert_relative_eq!(g[2], 6.0 * (x[2] - 2.0));
+    }
+    let h = problem.hessian(&x)?;
+    let (x0, x1) = (x[0], x[1]);
+    assert_relative_eq!(h[(0, 0)], 2.0 + 2.0 * x1 * x1);
+    assert_relative_eq!(h[(0, 1)], 4.0 * x0 * x1);
+    assert_relative_eq!(h[(1, 0)], 4.0 * x0 * x1);
+    assert_relative_eq!(h[(1, 1)], 4.0 + 2.0 * x0 * x0);
+    assert_relative_eq!(h[(2, 2)], 6.0);
+    assert_eq!(h[(0, 2)], 0.0);
+    Ok(())
+}
+
+#[test]
+fn the_vec_problem_gives_the_same_gradient() -> Result<(), argmin::core::Error> {
+    let x = vec![0.5, -1.0, 3.0];
+    let on_vec = Problem::new(Bowl).gradient(&x)?;
+    let on_dvector = Problem::dvector(Bowl).gradient(&DVector::from_vec(x.clone()))?;
+    assert_eq!(on_vec, on_dvector.as_slice());
+    assert_eq!(on_vec, tapegrad::grad(|v| Bowl.cost(v), &x));
+    Ok(())
+}
+
+#[test]
+fn newton_with_the_tape_s_hessian_converges() -> Result<(), argmin::core::Error> {
+    let start = DVector::from_vec(vec![2.0, 2.0, 0.0]);
+    let result = Executor::new(Problem::dvector(Bowl), Newton::<f64>::new())
+        .configure(|state| state.param(start).max_iters(30))
+        .run()?;
+    let best = result.state().get_best_param().expect("a best point");
+    let g = Problem::dvector(Bowl).gradient(best)?;
+    assert!(g.norm() < 1e-10, "gradient {g} at {best}");
+    Ok(())
+}
+
+/// Residuals of `a·e^(b·t)` against points on `2·e^(−0.5·t)`.
+struct Decay {
+    t: Vec<f64>,
+    y: Vec<f64>,
+}
+
+impl Residuals for Decay {
+    fn residuals<T: Float>(&self, p: &[T]) -> Vec<T> {
+        let lit = |v: f64| T::from(v).unwrap();
+        let model = |t: f64| p[0] * (p[1] * lit(t)).exp();
+        self.t
+            .iter()
+            .zip(&self.y)
+            .map(|(&t, &y)| model(t) - lit(y))
+            .collect()
+    }
+}
+
+#[test]
+fn gauss_newton_with_the_tape_s_jacobian_fits_a_curve() -> Result<(), argmin::core::Error> {
+    let t: Vec<f64> = (0..12).map(|i| 0.25 * f64::from(i)).collect();
+    let y = t.iter().map(|&t| 2.0 * (-0.5 * t).exp()).collect();
+    let problem = Problem::dvector(Decay { t, y });
+    let p = DVector::from_vec(vec![1.0, -0.1]);
+    let j = problem.jacobian(&p)?;
+    for (i, &ti) in problem.function().t.iter().enumerate() {
+        assert_relative_eq!(j[(i, 0)], (-0.1 * ti).exp());
+        assert_relative_eq!(j[(i, 1)], ti * (-0.1 * ti).exp());
+    }
+    assert_eq!(problem.apply(&p)?.len(), 12);
+    let result = Executor::new(problem, GaussNewton::<f64>::new())
+        .configure(|state| state.param(p).max_iters(50))
+        .run()?;
+    let best = result.state().get_best_param().expect("a best point");
+    assert_relative_eq!(best[0], 2.0, max_relative = 1e-8);
+    assert_relative_eq!(best[1], -0.5, max_relative = 1e-8);
+    Ok(())
+}
+
+/// A cost that panics once, at a point with a negative first coordinate.
+struct Touchy;
+
+impl Cost for Touchy {
+    fn cost<T: Float>(&self, x: &[T]) -> T {
+        assert!(x[0] >= T::zero(), "negative input");
+        x[0] * x[0]
+    }
+}
+
+#[test]
+fn a_panic_in_the_cost_leaves_the_problem_usable() -> Result<(), argmin::core::Error> {
+    let problem = Problem::new(Touchy);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        problem.gradient(&vec![-1.0])
+    }));
+    assert!(caught.is_err());
+    assert_eq!(problem.gradient(&vec![3.0])?, [6.0]);
+    Ok(())
+}
