@@ -92,6 +92,11 @@ impl<C, P> Problem<C, P> {
     pub fn function(&self) -> &C {
         &self.function
     }
+
+    /// The function, giving the problem up.
+    pub fn into_function(self) -> C {
+        self.function
+    }
 }
 
 impl<C: Cost, P> Problem<C, P> {
