@@ -288,31 +288,27 @@ impl<F: Scalar> Active<F> {
         self.at(node, value)
     }
 
-    /// One node of the arguments that are variables, of value `value` and
-    /// partials `partials`.
+    /// One node of value `value` whose parents are the arguments that are
+    /// variables, each with its partial.
     ///
     /// # Panics
     ///
     /// If two arguments are of different recordings.
     #[track_caller]
-    fn combine<const N: usize>(
-        op: &'static str,
-        args: [Self; N],
-        value: F,
-        partials: [F; N],
-    ) -> Self {
+    pub(crate) fn combine<I>(op: &'static str, value: F, args: I) -> Self
+    where
+        I: IntoIterator<Item = (Self, F)>,
+        I::IntoIter: Clone,
+    {
         let caller = Location::caller();
-        let Some(first) = args.iter().find(|x| !x.is_constant()) else {
+        let args = args.into_iter().filter(|(x, _)| !x.is_constant());
+        let Some((first, _)) = args.clone().next() else {
             return Active::constant(value);
         };
-        if args
-            .iter()
-            .any(|x| !x.is_constant() && x.recording != first.recording)
-        {
+        if args.clone().any(|(x, _)| x.recording != first.recording) {
             Misuse::OtherRecording.panic::<F>();
         }
-        let edges = args.iter().zip(partials).filter(|(x, _)| !x.is_constant());
-        let edges = edges.map(|(x, d)| (x.node, d));
+        let edges = args.map(|(x, d)| (x.node, d));
         let slot = F::slot();
         let node = recording(slot, Some(first.recording)).record_at(op, value, edges, caller);
         first.at(node, value)
@@ -331,8 +327,11 @@ impl<F: Scalar> Active<F> {
     pub fn mul_add(self, a: impl Into<Self>, b: impl Into<Self>) -> Self {
         let (a, b) = (a.into(), b.into());
         let value = self.value.mul_add(a.value, b.value);
-        let partials = [a.value, self.value, F::one()];
-        Self::combine("mul_add", [self, a, b], value, partials)
+        Self::combine(
+            "mul_add",
+            value,
+            [(self, a.value), (a, self.value), (b, F::one())],
+        )
     }
 
     /// `x` limited to `[min, max]`: the gradient goes to `x` inside the

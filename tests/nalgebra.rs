@@ -162,3 +162,17 @@ fn f32_vectors_too() {
         assert_relative_eq!(*gi, xi / 3.0, max_relative = 1e-6);
     }
 }
+
+#[test]
+fn gradients_come_back_in_the_matrix_s_shape() -> Result<(), tapegrad::Error> {
+    let mut tape = Tape::new();
+    let (m, trace) = tape.record(|| {
+        let m =
+            Matrix3::from_iterator(Active::vars(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]));
+        (m, (m * m).trace())
+    });
+    // ∂ tr(M²)/∂M = 2 Mᵀ.
+    let g: Matrix3<f64> = tape.backward(&trace)?.wrt_matrix(&m);
+    assert_eq!(g, 2.0 * m.map(|x| x.value()).transpose());
+    Ok(())
+}

@@ -33,11 +33,14 @@
 //! zero, where the gradient is wanted there.
 
 use approx::{AbsDiffEq, RelativeEq, UlpsEq};
-use nalgebra::{ComplexField, RealField, SimdValue};
+use nalgebra::allocator::Allocator;
+use nalgebra::{
+    ComplexField, DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, RealField, SimdValue,
+};
 use num_traits::{FromPrimitive, Signed};
 use simba::scalar::{SubsetOf, SupersetOf};
 
-use crate::{Active, Scalar};
+use crate::{Active, Gradients, Scalar};
 
 /// A float type that `Active` of it can stand in for in nalgebra: `f32`,
 /// `f64`, and `Active` of them (for second derivatives through nalgebra).
@@ -381,5 +384,24 @@ impl<F: NalgebraScalar> RealField for Active<F> {
 
     fn max_value() -> Option<Self> {
         <F as RealField>::max_value().map(Active::constant)
+    }
+}
+
+impl<F: NalgebraScalar> Gradients<F> {
+    /// The partial derivatives with respect to each variable of `xs`, a
+    /// vector or matrix of the same shape.
+    ///
+    /// # Panics
+    ///
+    /// Where [`wrt`](Gradients::wrt) panics.
+    #[cfg_attr(docsrs, doc(cfg(feature = "nalgebra")))]
+    pub fn wrt_matrix<R, C, S>(&self, xs: &Matrix<Active<F>, R, C, S>) -> OMatrix<F, R, C>
+    where
+        R: Dim,
+        C: Dim,
+        S: RawStorage<Active<F>, R, C>,
+        DefaultAllocator: Allocator<R, C>,
+    {
+        xs.map(|x| self.wrt(&x))
     }
 }
