@@ -3,7 +3,7 @@
 use approx::RelativeEq;
 use num_traits::Float;
 
-use crate::{Error, Result, Tape, Var};
+use crate::{Active, Error, Result, Scalar, Tape, Var};
 
 /// How close a tape gradient and its finite-difference estimate must be:
 /// they pass where `approx::relative_eq!(tape, numeric, epsilon, max_relative)`
@@ -184,14 +184,72 @@ where
         let grads = f(&vars).backward();
         vars.iter().map(|v| grads.wrt(v)).collect::<Vec<_>>()
     };
-    let mut at = x.to_vec();
-    let mut eval = |at: &[F]| {
+    let value = |at: &[F]| {
         tape.clear();
         let vars = tape.vars(at);
         f(&vars).value()
     };
+    compare(tape_gradient, value, x, tolerance)
+}
+
+/// [`check_gradient`] for a function of [`Active`] variables, such as one
+/// written against nalgebra's types.
+///
+/// # Errors
+///
+/// [`Error::GradientMismatch`], as [`check_gradient`].
+///
+/// ```
+/// use tapegrad::{Active, check_active_gradient};
+///
+/// let report = check_active_gradient(|x: &[Active]| x[0].hypot(x[1]), &[3.0, 4.0])?;
+/// assert_eq!(report.tape, [0.6, 0.8]);
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+pub fn check_active_gradient<F, G>(f: G, x: &[F]) -> Result<GradientCheck<F>>
+where
+    F: Scalar + RelativeEq<Epsilon = F>,
+    G: Fn(&[Active<F>]) -> Active<F>,
+{
+    check_active_gradient_with(f, x, Tolerance::default())
+}
+
+/// [`check_active_gradient`] with your own tolerance.
+///
+/// # Errors
+///
+/// [`Error::GradientMismatch`] if any partial disagrees beyond `tolerance`.
+pub fn check_active_gradient_with<F, G>(
+    f: G,
+    x: &[F],
+    tolerance: Tolerance<F>,
+) -> Result<GradientCheck<F>>
+where
+    F: Scalar + RelativeEq<Epsilon = F>,
+    G: Fn(&[Active<F>]) -> Active<F>,
+{
+    let mut tape = Tape::<F>::default();
+    let tape_gradient = tape.record(|| {
+        let vars = Active::vars(x);
+        f(&vars).backward().wrt_all(&vars)
+    });
+    let value = |at: &[F]| {
+        tape.clear();
+        tape.record(|| f(&Active::vars(at)).value())
+    };
+    compare(tape_gradient, value, x, tolerance)
+}
+
+/// The tape's gradient against central differences of `value` at `x`.
+fn compare<F: Float>(
+    tape_gradient: Vec<F>,
+    mut value: impl FnMut(&[F]) -> F,
+    x: &[F],
+    tolerance: Tolerance<F>,
+) -> Result<GradientCheck<F>> {
+    let mut at = x.to_vec();
     let estimates: Vec<Estimate<F>> = (0..x.len())
-        .map(|i| central_difference(&mut eval, &mut at, i))
+        .map(|i| central_difference(&mut value, &mut at, i))
         .collect();
     let numeric: Vec<F> = estimates.iter().map(|e| e.value).collect();
 

@@ -37,9 +37,20 @@ pub struct Gradients<F: Float = f64> {
     zero: F,
 }
 
-/// A variable whose partial derivative [`Gradients`] gives: a [`Var`] or an
-/// [`Active`](crate::Active).
-pub trait Variable<F: Float>: sealed::Sealed {
+/// A variable whose partial derivative [`Gradients`] gives, and that the
+/// losses take: a [`Var`] or an [`Active`](crate::Active).
+pub trait Variable<F: Float>: Copy + sealed::Sealed {
+    /// The variable's value.
+    #[doc(hidden)]
+    fn scalar_value(&self) -> F;
+
+    /// One node of `value` whose parents are those of `edges` that are
+    /// variables, each with its partial; a constant if none is.
+    #[doc(hidden)]
+    fn record_many<I>(op: &'static str, value: F, edges: I) -> Self
+    where
+        I: Iterator<Item = (Self, F)> + Clone;
+
     /// `(recording, tape, node)`: the recording it belongs to, its tape if
     /// the variable knows it, and its node; `None` for a constant.
     #[doc(hidden)]
@@ -62,6 +73,26 @@ mod sealed {
 }
 
 impl<F: Float> Variable<F> for Var<'_, F> {
+    fn scalar_value(&self) -> F {
+        self.value()
+    }
+
+    #[track_caller]
+    fn record_many<I>(op: &'static str, value: F, edges: I) -> Self
+    where
+        I: Iterator<Item = (Self, F)> + Clone,
+    {
+        match crate::var::common_tape(edges.clone().map(|(x, _)| x)) {
+            Some(tape) => tape.record_with(op, |out| {
+                for (x, d) in edges.filter(|(x, _)| !x.is_constant()) {
+                    out.push(x.node(), d);
+                }
+                value
+            }),
+            None => Var::constant(value),
+        }
+    }
+
     fn site(&self) -> Option<(u64, Option<u64>, u32)> {
         let id = self.tape()?.id();
         Some((id.generation, Some(id.tape), self.node()))

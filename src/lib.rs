@@ -330,7 +330,10 @@ mod tape;
 mod var;
 
 pub use active::{Active, Scalar};
-pub use check::{GradientCheck, Tolerance, check_gradient, check_gradient_with};
+pub use check::{
+    GradientCheck, Tolerance, check_active_gradient, check_active_gradient_with, check_gradient,
+    check_gradient_with,
+};
 pub use derivatives::{grad, hessian, hvp, jacobian};
 pub use dual::Dual;
 pub use error::{Error, Quantity, Result};

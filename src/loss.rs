@@ -1,10 +1,10 @@
-//! Losses over many samples, each recorded as one node.
+//! Losses over many samples, each recorded as one node, of [`Var`](crate::Var)
+//! or [`Active`](crate::Active) variables alike.
 
 use num_traits::Float;
 
-use crate::Var;
+use crate::Variable;
 use crate::ops::bce;
-use crate::var::common_tape;
 
 #[track_caller]
 fn paired(predictions: usize, targets: usize) -> usize {
@@ -21,7 +21,7 @@ fn paired(predictions: usize, targets: usize) -> usize {
 
 /// The mean binary cross-entropy of labels `y` against predictions
 /// `σ(zᵢ)` from logits `z`, stable for any logit (see
-/// [`Var::bce_with_logits`]):
+/// [`Var::bce_with_logits`](crate::Var::bce_with_logits)):
 /// `J = (1/N)·Σ softplus(zᵢ) − yᵢ·zᵢ`, with `∂J/∂zᵢ = (σ(zᵢ) − yᵢ)/N`.
 ///
 /// One node with one edge per logit.
@@ -42,7 +42,7 @@ fn paired(predictions: usize, targets: usize) -> usize {
 /// assert_eq!((grads.wrt(&z[0]), grads.wrt(&z[1])), (-0.25, 0.25));
 /// ```
 #[track_caller]
-pub fn mean_bce_with_logits<'t, F: Float>(logits: &[Var<'t, F>], labels: &[F]) -> Var<'t, F> {
+pub fn mean_bce_with_logits<V: Variable<F>, F: Float>(logits: &[V], labels: &[F]) -> V {
     mean_of("mean_bce_with_logits", logits, labels, bce)
 }
 
@@ -66,7 +66,7 @@ pub fn mean_bce_with_logits<'t, F: Float>(logits: &[Var<'t, F>], labels: &[F]) -
 /// assert_eq!(j.backward().wrt(&p[1]), 2.0);
 /// ```
 #[track_caller]
-pub fn mean_squared_error<'t, F: Float>(predictions: &[Var<'t, F>], targets: &[F]) -> Var<'t, F> {
+pub fn mean_squared_error<V: Variable<F>, F: Float>(predictions: &[V], targets: &[F]) -> V {
     mean_of("mean_squared_error", predictions, targets, |p, t| {
         let two = F::one() + F::one();
         ((p - t) * (p - t), two * (p - t))
@@ -75,29 +75,19 @@ pub fn mean_squared_error<'t, F: Float>(predictions: &[Var<'t, F>], targets: &[F
 
 /// `(1/N)·Σ ℓ(xᵢ, tᵢ)` as one node, where `term` gives `ℓ` and `∂ℓ/∂xᵢ`.
 #[track_caller]
-fn mean_of<'t, F: Float>(
+fn mean_of<V: Variable<F>, F: Float>(
     op: &'static str,
-    xs: &[Var<'t, F>],
+    xs: &[V],
     targets: &[F],
     term: impl Fn(F, F) -> (F, F),
-) -> Var<'t, F> {
+) -> V {
     let n = F::from(paired(xs.len(), targets.len())).expect("a sample count fits every float type");
-    let Some(tape) = common_tape(xs.iter().copied()) else {
-        let total = xs
-            .iter()
-            .zip(targets)
-            .fold(F::zero(), |acc, (x, &t)| acc + term(x.value(), t).0);
-        return Var::constant(total / n);
-    };
-    tape.record_with(op, |edges| {
-        let mut total = F::zero();
-        for (x, &t) in xs.iter().zip(targets) {
-            let (loss, slope) = term(x.value(), t);
-            total = total + loss;
-            if !x.is_constant() {
-                edges.push(x.node(), slope / n);
-            }
-        }
-        total / n
-    })
+    let terms = xs
+        .iter()
+        .zip(targets)
+        .map(|(x, &t)| (*x, term(x.scalar_value(), t)));
+    let total = terms
+        .clone()
+        .fold(F::zero(), |acc, (_, (loss, _))| acc + loss);
+    V::record_many(op, total / n, terms.map(|(x, (_, slope))| (x, slope / n)))
 }

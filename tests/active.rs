@@ -7,7 +7,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use approx::assert_relative_eq;
 use num_traits::Float;
-use tapegrad::{Active, Error, Gradients, Scalar, Tape, Var};
+use tapegrad::{
+    Active, Error, Gradients, Scalar, Tape, Var, check_active_gradient, check_gradient, loss,
+};
 
 mod common;
 use common::kitchen_sink;
@@ -301,4 +303,38 @@ fn gradients_into_a_kept_buffer_and_debug() {
         assert_eq!(format!("{x:?}"), "Active { value: 2.0, node: 1 }");
         assert_eq!(format!("{x}"), "2");
     });
+}
+
+#[test]
+fn the_losses_take_active_variables_and_agree_with_var() {
+    let (z, y) = ([0.3, -2.0, 5.0], [1.0, 0.0, 1.0]);
+    let tape = Tape::new();
+    let vars = tape.vars(&z);
+    let on_var = loss::mean_bce_with_logits(&vars, &y);
+    let expected = (on_var.value(), on_var.backward().wrt_all(&vars));
+    let mut active = Tape::new();
+    let got = active.record(|| {
+        let vars = Active::vars(&z);
+        let j = loss::mean_bce_with_logits(&vars, &y);
+        let mse = loss::mean_squared_error(&vars, &y);
+        assert_eq!(mse.backward().wrt(&vars[0]), 2.0 * (0.3 - 1.0) / 3.0);
+        (j.value(), j.backward().wrt_all(&vars))
+    });
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn check_active_gradient_passes_a_right_gradient_and_catches_a_kink() {
+    let report = check_active_gradient(|x: &[Active]| x[0].sin() * x[1].exp(), &[0.3, -1.2]);
+    assert!(report.is_ok(), "{report:?}");
+    let report = check_active_gradient(|x: &[Active<f32>]| x[0].powi(3), &[1.5_f32]);
+    assert!(report.is_ok(), "{report:?}");
+    // floor jumps at 1: the tape says 0, differences say 1/2h.
+    let caught = check_active_gradient(|x: &[Active]| x[0].floor(), &[1.0]);
+    assert!(matches!(
+        caught,
+        Err(Error::GradientMismatch { index: 0, .. })
+    ));
+    let same = check_gradient(|x| x[0].floor(), &[1.0]);
+    assert_eq!(caught.err(), same.err());
 }

@@ -4,12 +4,13 @@
 //!
 //! Rust has no generic statics, so each float type has its own slot on each
 //! thread ([`Scalar`]): `f32`, `f64`, and `Active` of them for second and
-//! third derivatives. [`Tape::record`] moves the tape's storage into the
+//! third derivatives. [`Tape::record`](crate::Tape::record) moves the tape's storage into the
 //! thread's slot for the scope of a closure and takes it back when the
 //! closure returns or unwinds; an `Active` names the recording it belongs
 //! to, and every op checks that the slot holds that recording.
 
-use core::cell::{Cell, Ref, RefCell, RefMut};
+mod slot;
+
 use core::fmt;
 use core::iter::{Product, Sum};
 use core::ops::{Add, Mul};
@@ -17,73 +18,21 @@ use core::panic::Location;
 
 use num_traits::Float;
 
+use crate::Gradients;
 use crate::float::{float_methods, number_traits};
 use crate::ops::activation::{complement, stable_ln};
 use crate::ops::surface::{self, Handle, methods, operators};
 use crate::ops::table::{Binary, Unary, op_table};
-use crate::{Error, Gradients, Result, Tape};
-
-/// What a thread holds for one float type: the recording in scope, or an
-/// empty placeholder (of recording 0). One cell a thread and float type,
-/// made on first use and never freed, so that the thread-local is a plain
-/// reference (read in one load, no destructor to register) and an op works
-/// on the cell outside `LocalKey::with`'s closure.
-type Slot<F> = &'static RefCell<Tape<F>>;
-
-/// A float type whose recordings a thread can hold while [`Active`]
-/// variables record on them: `f32`, `f64`, and `Active` of them (for a
-/// recording whose backward sweep records on an outer one).
-pub trait Scalar: Float + 'static + sealed::Sealed {
-    /// The thread's slot for recordings of this type.
-    #[doc(hidden)]
-    fn slot() -> Slot<Self>;
-}
-
-mod sealed {
-    pub trait Sealed {}
-}
-
-macro_rules! slots {
-    ($($name:ident: $t:ty),*) => {$(
-        thread_local! {
-            static $name: Cell<Option<Slot<$t>>> = const { Cell::new(None) };
-        }
-
-        impl sealed::Sealed for $t {}
-
-        impl Scalar for $t {
-            #[inline(always)]
-            fn slot() -> Slot<$t> {
-                $name.with(|cell| cell.get().unwrap_or_else(|| new_slot(cell)))
-            }
-        }
-    )*};
-}
-
-/// The thread's cell for one float type, made on its first use.
-#[cold]
-fn new_slot<F: Scalar>(cell: &Cell<Option<Slot<F>>>) -> Slot<F> {
-    let slot = Box::leak(Box::new(RefCell::new(Tape::placeholder())));
-    cell.set(Some(slot));
-    slot
-}
-
-slots!(
-    F32: f32,
-    F64: f64,
-    ACTIVE_F32: Active<f32>,
-    ACTIVE_F64: Active<f64>,
-    ACTIVE2_F32: Active<Active<f32>>,
-    ACTIVE2_F64: Active<Active<f64>>
-);
+pub use slot::Scalar;
+use slot::{Misuse, recording, recording_mut};
 
 /// A variable that does not borrow its tape: `Copy`, `Send`, `Sync` and
 /// `'static`, with the ops and derivatives of [`Var`](crate::Var).
 ///
-/// Record inside [`Tape::record`]: [`Active::var`] makes an input on the
+/// Record inside [`Tape::record`](crate::Tape::record): [`Active::var`] makes an input on the
 /// thread's recording of `F`, every op records on it, and the gradients are
 /// taken inside the scope ([`backward`](Active::backward)) or on the tape
-/// afterwards ([`Tape::backward`]). Because it is `'static`, nalgebra's and
+/// afterwards ([`Tape::backward`](crate::Tape::backward)). Because it is `'static`, nalgebra's and
 /// ndarray's generic code accepts it where a `Var<'t>` is refused.
 ///
 /// ```
@@ -100,9 +49,9 @@ slots!(
 /// ```
 ///
 /// A variable is never silently wrong: used outside its recording (after
-/// the scope, after [`Tape::clear`], on another thread) or together with a
+/// the scope, after [`Tape::clear`](crate::Tape::clear), on another thread) or together with a
 /// variable of another recording, an operator panics with a message that
-/// says so, and a query returns [`Error::OtherRecording`].
+/// says so, and a query returns [`Error::OtherRecording`](crate::Error::OtherRecording).
 ///
 /// `Var<'t>` is checked by the compiler instead, and is the one to prefer
 /// where nothing needs `'static`; the figures are in BENCHMARKS.md.
@@ -115,77 +64,13 @@ pub struct Active<F: Scalar = f64> {
     recording: u64,
 }
 
-/// Why an op could not record.
-enum Misuse {
-    NoRecording,
-    OtherRecording,
-}
-
-impl Misuse {
-    /// The misuse, where the thread's recording is `current`.
-    fn of(current: u64) -> Self {
-        match current {
-            0 => Misuse::NoRecording,
-            _ => Misuse::OtherRecording,
-        }
-    }
-
-    #[cold]
-    #[track_caller]
-    fn panic<F>(self) -> ! {
-        let float = core::any::type_name::<F>();
-        match self {
-            Misuse::NoRecording => panic!(
-                "tapegrad: an Active<{float}> was used outside its recording; \
-                 record inside tape.record(|| …), on the thread that runs it, and take \
-                 gradients there or with tape.backward(&output) afterwards"
-            ),
-            Misuse::OtherRecording => panic!(
-                "tapegrad: an Active<{float}> of another recording (an earlier one, \
-                 cleared since, or another tape's or thread's) was used in this one; \
-                 use only variables made in the current tape.record(|| …)"
-            ),
-        }
-    }
-}
-
-/// The thread's recording of `F` in `slot`, which must be `recording`
-/// (any, for `None`). A borrow, not a closure: the op's own code runs on it
-/// inlined.
-///
-/// # Panics
-///
-/// If the thread records no `F` now, or another recording.
-#[inline(always)]
-#[track_caller]
-fn recording<F: Scalar>(slot: Slot<F>, recording: Option<u64>) -> Ref<'static, Tape<F>> {
-    let tape = slot.borrow();
-    let current = tape.id().generation;
-    if recording.is_some_and(|id| id != current) || current == 0 {
-        Misuse::of(current).panic::<F>();
-    }
-    tape
-}
-
-/// [`recording`], held mutably, to record on.
-#[inline(always)]
-#[track_caller]
-fn recording_mut<F: Scalar>(slot: Slot<F>, recording: u64) -> RefMut<'static, Tape<F>> {
-    let tape = slot.borrow_mut();
-    let current = tape.id().generation;
-    if recording != current || current == 0 {
-        Misuse::of(current).panic::<F>();
-    }
-    tape
-}
-
 impl<F: Scalar> Active<F> {
     /// An input on the thread's recording of `F`: a variable with no
     /// parents.
     ///
     /// # Panics
     ///
-    /// Outside [`Tape::record`].
+    /// Outside [`Tape::record`](crate::Tape::record).
     #[track_caller]
     pub fn var(value: F) -> Self {
         Self::vars(&[value])[0]
@@ -195,7 +80,7 @@ impl<F: Scalar> Active<F> {
     ///
     /// # Panics
     ///
-    /// Outside [`Tape::record`].
+    /// Outside [`Tape::record`](crate::Tape::record).
     #[track_caller]
     pub fn vars(values: &[F]) -> Vec<Self> {
         let tape = recording(F::slot(), None);
@@ -234,12 +119,12 @@ impl<F: Scalar> Active<F> {
     }
 
     /// The gradient of this output with respect to every variable recorded
-    /// before it, inside the scope of [`Tape::record`].
+    /// before it, inside the scope of [`Tape::record`](crate::Tape::record).
     ///
     /// # Panics
     ///
     /// Outside the variable's recording: after the scope, use
-    /// [`Tape::backward`].
+    /// [`Tape::backward`](crate::Tape::backward).
     #[track_caller]
     pub fn backward(&self) -> Gradients<F> {
         let mut grads = Gradients::new();
@@ -478,6 +363,18 @@ impl<F: Scalar + fmt::Display> fmt::Display for Active<F> {
 }
 
 impl<F: Scalar> crate::gradients::Variable<F> for Active<F> {
+    fn scalar_value(&self) -> F {
+        self.value
+    }
+
+    #[track_caller]
+    fn record_many<I>(op: &'static str, value: F, edges: I) -> Self
+    where
+        I: Iterator<Item = (Self, F)> + Clone,
+    {
+        Active::combine(op, value, edges)
+    }
+
     fn site(&self) -> Option<(u64, Option<u64>, u32)> {
         (!self.is_constant()).then_some((self.recording, None, self.node))
     }
@@ -488,71 +385,5 @@ impl<F: Scalar> crate::gradients::Variable<F> for Active<F> {
 
     fn node_index(&self) -> u32 {
         self.node
-    }
-}
-
-impl<F: Scalar> Tape<F> {
-    /// Runs `f` with this tape as the thread's recording of `F`: the
-    /// [`Active`] variables made and combined in `f` record here. The tape
-    /// is taken back when `f` returns or panics, with what was recorded.
-    ///
-    /// A `record` of the same float type inside `f` records on its own tape
-    /// until it returns; a variable of the outer recording used there
-    /// panics.
-    ///
-    /// The first `record` of a float type on a thread makes the thread's
-    /// cell for it, a few hundred bytes that stay allocated until the
-    /// process ends (the price of reaching it in one load, see
-    /// BENCHMARKS.md); the tape's own storage always comes back to it.
-    ///
-    /// ```
-    /// use tapegrad::{Active, Tape};
-    ///
-    /// let mut tape = Tape::new();
-    /// let slope = tape.record(|| {
-    ///     let x = Active::var(2.0);
-    ///     x.powi(3).backward().wrt(&x)
-    /// });
-    /// assert_eq!(slope, 12.0);
-    /// assert_eq!(tape.len(), 2);
-    /// ```
-    pub fn record<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        /// Puts the thread's slot back as it was, and the tape in its place.
-        struct Restore<'a, F: Scalar> {
-            tape: &'a mut Tape<F>,
-        }
-
-        impl<F: Scalar> Drop for Restore<'_, F> {
-            fn drop(&mut self) {
-                core::mem::swap(&mut *F::slot().borrow_mut(), self.tape);
-            }
-        }
-
-        // The slot's tape (a placeholder, or an outer recording) waits in
-        // `self` while this one records.
-        core::mem::swap(&mut *F::slot().borrow_mut(), self);
-        let _restore = Restore { tape: self };
-        f()
-    }
-
-    /// The gradients of `output`, a variable recorded on this tape by
-    /// [`record`](Tape::record).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Constant`] if `output` is a constant (its gradients are all
-    /// zero, and it has no tape), [`Error::OtherRecording`] if it belongs to
-    /// another recording (another tape's, or this tape's before a
-    /// [`clear`](Tape::clear)).
-    pub fn backward(&self, output: &Active<F>) -> Result<Gradients<F>> {
-        if output.is_constant() {
-            return Err(Error::Constant);
-        }
-        if output.recording != self.id().generation {
-            return Err(Error::OtherRecording);
-        }
-        let mut grads = Gradients::new();
-        self.backward_into(output.node, &mut grads);
-        Ok(grads)
     }
 }
