@@ -141,7 +141,7 @@
 //! where the branch switches. The crate's own ops are written with analytic
 //! branches so that their derivatives of every order are exact.
 //!
-//! # A variable without a lifetime: `Active`
+//! # A variable without a lifetime: `Active`, for nalgebra, ndarray and argmin
 //!
 //! A `Var<'t>` borrows its tape, so code that needs `'static` scalars
 //! (nalgebra's and ndarray's element types, an optimizer's parameters)
@@ -178,7 +178,10 @@
 //!
 //! With the `nalgebra` feature, `Active` is nalgebra's `RealField`, so that
 //! nalgebra's generic code (`norm`, `cross`, `try_inverse`, rotations)
-//! records on the tape: see [`integrations`].
+//! records on the tape; with `ndarray`, arrays of `Active` compute and record
+//! element-wise, with a one-node dot product; with `argmin`, a function
+//! written once as a generic method becomes argmin's cost, gradient, Hessian
+//! and Jacobian. See [`integrations`].
 //!
 //! # Fewer nodes: fused ops and forward mode
 //!
