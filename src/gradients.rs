@@ -44,12 +44,15 @@ pub trait Variable<F: Float>: Copy + sealed::Sealed {
     #[doc(hidden)]
     fn scalar_value(&self) -> F;
 
-    /// One node of `value` whose parents are those of `edges` that are
-    /// variables, each with its partial; a constant if none is.
+    /// `(1/n)·Σᵢ tᵢ` as one node, where `term(i, xᵢ)` gives `tᵢ` and
+    /// `∂tᵢ/∂xᵢ`: one pass over `xs`, a constant if none is a variable.
     #[doc(hidden)]
-    fn record_many<I>(op: &'static str, value: F, edges: I) -> Self
-    where
-        I: Iterator<Item = (Self, F)> + Clone;
+    fn record_mean(
+        op: &'static str,
+        xs: &[Self],
+        n: F,
+        term: impl FnMut(usize, F) -> (F, F),
+    ) -> Self;
 
     /// `(recording, tape, node)`: the recording it belongs to, its tape if
     /// the variable knows it, and its node; `None` for a constant.
@@ -78,19 +81,27 @@ impl<F: Float> Variable<F> for Var<'_, F> {
     }
 
     #[track_caller]
-    fn record_many<I>(op: &'static str, value: F, edges: I) -> Self
-    where
-        I: Iterator<Item = (Self, F)> + Clone,
-    {
-        match crate::var::common_tape(edges.clone().map(|(x, _)| x)) {
-            Some(tape) => tape.record_with(op, |out| {
-                for (x, d) in edges.filter(|(x, _)| !x.is_constant()) {
-                    out.push(x.node(), d);
+    fn record_mean(
+        op: &'static str,
+        xs: &[Self],
+        n: F,
+        mut term: impl FnMut(usize, F) -> (F, F),
+    ) -> Self {
+        let Some(tape) = crate::var::common_tape(xs.iter().copied()) else {
+            let total = (0..xs.len()).fold(F::zero(), |s, i| s + term(i, xs[i].value()).0);
+            return Var::constant(total / n);
+        };
+        tape.record_with(op, |out| {
+            let mut total = F::zero();
+            for (i, x) in xs.iter().enumerate() {
+                let (t, d) = term(i, x.value());
+                total = total + t;
+                if !x.is_constant() {
+                    out.push(x.node(), d / n);
                 }
-                value
-            }),
-            None => Var::constant(value),
-        }
+            }
+            total / n
+        })
     }
 
     fn site(&self) -> Option<(u64, Option<u64>, u32)> {

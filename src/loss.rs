@@ -82,12 +82,5 @@ fn mean_of<V: Variable<F>, F: Float>(
     term: impl Fn(F, F) -> (F, F),
 ) -> V {
     let n = F::from(paired(xs.len(), targets.len())).expect("a sample count fits every float type");
-    let terms = xs
-        .iter()
-        .zip(targets)
-        .map(|(x, &t)| (*x, term(x.scalar_value(), t)));
-    let total = terms
-        .clone()
-        .fold(F::zero(), |acc, (_, (loss, _))| acc + loss);
-    V::record_many(op, total / n, terms.map(|(x, (_, slope))| (x, slope / n)))
+    V::record_mean(op, xs, n, |i, x| term(x, targets[i]))
 }

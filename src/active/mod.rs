@@ -368,11 +368,37 @@ impl<F: Scalar> crate::gradients::Variable<F> for Active<F> {
     }
 
     #[track_caller]
-    fn record_many<I>(op: &'static str, value: F, edges: I) -> Self
-    where
-        I: Iterator<Item = (Self, F)> + Clone,
-    {
-        Active::combine(op, value, edges)
+    fn record_mean(
+        op: &'static str,
+        xs: &[Self],
+        n: F,
+        mut term: impl FnMut(usize, F) -> (F, F),
+    ) -> Self {
+        let caller = Location::caller();
+        let Some(first) = xs.iter().find(|x| !x.is_constant()) else {
+            let total = (0..xs.len()).fold(F::zero(), |s, i| s + term(i, xs[i].value).0);
+            return Active::constant(total / n);
+        };
+        if xs
+            .iter()
+            .any(|x| !x.is_constant() && x.recording != first.recording)
+        {
+            Misuse::OtherRecording.panic::<F>();
+        }
+        let tape = recording(F::slot(), Some(first.recording));
+        let wide = tape.push_wide(op, caller, |out| {
+            let mut total = F::zero();
+            for (i, x) in xs.iter().enumerate() {
+                let (t, d) = term(i, x.value);
+                total = total + t;
+                if !x.is_constant() {
+                    out.push(x.node, d / n);
+                }
+            }
+            Some(total / n)
+        });
+        let (node, value) = wide.unwrap_or_else(|| unreachable!("the writer always gives a value"));
+        first.at(node, value)
     }
 
     fn site(&self) -> Option<(u64, Option<u64>, u32)> {

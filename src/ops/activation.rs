@@ -97,7 +97,13 @@ pub(crate) fn stable_ln<F: Float>(tape: &Tape<F>, node: u32, caller: Caller) -> 
         false => (parent, F::one(), None),
     };
     let (value, d) = (-softplus(-u), sign * sigmoid(-u).0);
-    let out = tape.push_unary("ln∘sigmoid", value, pre, [d, F::zero()], caller);
+    let out = tape.push(
+        "ln∘sigmoid",
+        value,
+        [Some(pre), None],
+        [d, F::zero()],
+        caller,
+    );
     for bypassed in [Some(node), sigmoid_node].into_iter().flatten() {
         tape.bypass(bypassed, out);
     }
@@ -112,6 +118,12 @@ pub(crate) fn complement<F: Float>(tape: &Tape<F>, node: u32, caller: Caller) ->
         return None; // 1 − (1 − s) is recorded as it is written
     }
     let value = sigmoid(-u).0;
-    let out = tape.push_unary("1 − sigmoid", value, node, [-F::one(), -u], caller);
+    let out = tape.push(
+        "1 − sigmoid",
+        value,
+        [Some(node), None],
+        [-F::one(), -u],
+        caller,
+    );
     Some((out, value))
 }

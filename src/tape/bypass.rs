@@ -22,7 +22,7 @@ impl<F: Float> Tape<F> {
         kept: F,
     ) -> Var<'_, F> {
         let caller = core::panic::Location::caller();
-        let node = self.push_unary(op, value, parent, [d, kept], caller);
+        let node = self.push(op, value, [Some(parent), None], [d, kept], caller);
         Var::recorded(self, node, value)
     }
 

@@ -42,6 +42,15 @@ pub(super) struct Node<F> {
 }
 
 impl<F: Float> Node<F> {
+    /// A node of one parent (`[Some(a), None]`) or two.
+    #[inline(always)]
+    pub(super) fn new(parents: [Option<u32>; 2], partials: [F; 2]) -> Self {
+        Node {
+            parents: parents.map(|p| p.unwrap_or(SINK)),
+            partials,
+        }
+    }
+
     /// An input, or the sink: no parent but the sink.
     pub(super) fn input() -> Self {
         Node {

@@ -39,8 +39,8 @@ impl<F: Float> Tape<F> {
             unreachable!("a node must have at least one edge");
         };
         match (edges.next(), edges.next()) {
-            (None, _) => self.push_unary(op, value, a, [da, F::zero()], caller),
-            (Some((b, db)), None) => self.push_binary(op, value, [a, b], [da, db], caller),
+            (None, _) => self.push(op, value, [Some(a), None], [da, F::zero()], caller),
+            (Some((b, db)), None) => self.push(op, value, [Some(a), Some(b)], [da, db], caller),
             (Some(second), Some(third)) => {
                 let wide = self.push_wide(op, caller, |out| {
                     for (parent, partial) in [(a, da), second, third].into_iter().chain(edges) {
@@ -58,7 +58,14 @@ impl<F: Float> Tape<F> {
     #[inline(always)]
     #[track_caller]
     pub(crate) fn unary(&self, op: &'static str, value: F, parent: u32, d: F) -> Var<'_, F> {
-        let node = self.push_unary(op, value, parent, [d, F::zero()], Location::caller());
+        let partials = [d, F::zero()];
+        let node = self.push(
+            op,
+            value,
+            [Some(parent), None],
+            partials,
+            Location::caller(),
+        );
         Var::recorded(self, node, value)
     }
 
@@ -72,46 +79,27 @@ impl<F: Float> Tape<F> {
         parents: [u32; 2],
         partials: [F; 2],
     ) -> Var<'_, F> {
-        let node = self.push_binary(op, value, parents, partials, Location::caller());
+        let node = self.push(op, value, parents.map(Some), partials, Location::caller());
         Var::recorded(self, node, value)
     }
 
-    /// Appends a node of one parent, `[∂node/∂parent, kept]`, and returns
-    /// its index: `kept` is a value the node remembers (see
-    /// [`unary_keeping`](Tape::unary_keeping)), zero for any other node.
+    /// Appends a node of one parent (`[parent, None]`) or two, and returns
+    /// its index. A node of one parent has a second partial only if it keeps
+    /// a value there (see [`unary_keeping`](Tape::unary_keeping)).
     #[inline(always)]
-    pub(crate) fn push_unary(
+    pub(crate) fn push(
         &self,
         op: &'static str,
         value: F,
-        parent: u32,
+        parents: [Option<u32>; 2],
         partials: [F; 2],
         caller: Caller,
     ) -> u32 {
-        let node = Node {
-            parents: [parent, SINK],
-            partials,
-        };
-        self.push_node(&mut self.inner.borrow_mut(), op, node, value, caller)
+        let record = Node::new(parents, partials);
+        Self::push_node(&mut self.inner.borrow_mut(), op, record, value, caller)
     }
 
-    /// Appends a node of two parents and returns its index.
-    #[inline(always)]
-    pub(crate) fn push_binary(
-        &self,
-        op: &'static str,
-        value: F,
-        parents: [u32; 2],
-        partials: [F; 2],
-        caller: Caller,
-    ) -> u32 {
-        let node = Node { parents, partials };
-        self.push_node(&mut self.inner.borrow_mut(), op, node, value, caller)
-    }
-
-    /// [`push_unary`](Tape::push_unary) and [`push_binary`](Tape::push_binary)
-    /// on a tape held mutably, which needs no borrow of its own: `parents`
-    /// is `[parent, SINK]` for a node of one parent.
+    /// [`push`](Tape::push) on a tape held mutably, which needs no borrow.
     #[inline(always)]
     pub(crate) fn push_mut(
         &mut self,
@@ -121,24 +109,14 @@ impl<F: Float> Tape<F> {
         partials: [F; 2],
         caller: Caller,
     ) -> u32 {
-        let parents = parents.map(|p| p.unwrap_or(SINK));
-        let record = Node { parents, partials };
-        let inner = self.inner.get_mut();
-        let node = inner.nodes.len();
-        assert!(node < WIDE as usize, "{FULL}");
-        inner.nodes.push(record);
-        let node = node as u32;
-        if inner.trace.is_some() {
-            trace_node(inner, op, node, value, caller);
-        }
-        node
+        let record = Node::new(parents, partials);
+        Self::push_node(self.inner.get_mut(), op, record, value, caller)
     }
 
     /// Appends `record` to the borrowed tape and returns its index; a
     /// traced tape names `caller` as the line that recorded the node.
     #[inline(always)]
     pub(super) fn push_node(
-        &self,
         inner: &mut Inner<F>,
         op: &'static str,
         record: Node<F>,
@@ -187,7 +165,7 @@ impl<F: Float> Tape<F> {
     /// [`try_record_with`](Tape::try_record_with) as recorded at `caller`:
     /// the node's index and value.
     #[inline(always)]
-    fn push_wide(
+    pub(crate) fn push_wide(
         &self,
         op: &'static str,
         caller: Caller,
@@ -211,7 +189,10 @@ impl<F: Float> Tape<F> {
             parents: [start, WIDE | count],
             partials: [F::zero(); 2],
         };
-        Some((self.push_node(&mut inner, op, record, value, caller), value))
+        Some((
+            Self::push_node(&mut inner, op, record, value, caller),
+            value,
+        ))
     }
 
     /// This tape, remembering what `trace` asks of every node from now on.
