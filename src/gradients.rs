@@ -69,6 +69,25 @@ pub trait Variable<F: Float>: Copy + sealed::Sealed {
     fn node_index(&self) -> u32;
 }
 
+/// The pass of [`Variable::record_mean`]: each variable's edge into `out`,
+/// and the mean.
+pub(crate) fn mean_pass<V: Variable<F>, F: Float>(
+    xs: &[V],
+    n: F,
+    mut term: impl FnMut(usize, F) -> (F, F),
+    out: &mut crate::tape::Edges<'_, F>,
+) -> F {
+    let mut total = F::zero();
+    for (i, x) in xs.iter().enumerate() {
+        let (t, d) = term(i, x.scalar_value());
+        total = total + t;
+        if let Some((_, _, node)) = x.site() {
+            out.push(node, d / n);
+        }
+    }
+    total / n
+}
+
 mod sealed {
     pub trait Sealed {}
     impl<F: num_traits::Float> Sealed for crate::Var<'_, F> {}
@@ -91,17 +110,7 @@ impl<F: Float> Variable<F> for Var<'_, F> {
             let total = (0..xs.len()).fold(F::zero(), |s, i| s + term(i, xs[i].value()).0);
             return Var::constant(total / n);
         };
-        tape.record_with(op, |out| {
-            let mut total = F::zero();
-            for (i, x) in xs.iter().enumerate() {
-                let (t, d) = term(i, x.value());
-                total = total + t;
-                if !x.is_constant() {
-                    out.push(x.node(), d / n);
-                }
-            }
-            total / n
-        })
+        tape.record_with(op, |out| mean_pass(xs, n, term, out))
     }
 
     fn site(&self) -> Option<(u64, Option<u64>, u32)> {

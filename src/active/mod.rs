@@ -20,6 +20,7 @@ use num_traits::Float;
 
 use crate::Gradients;
 use crate::float::{float_methods, number_traits};
+use crate::gradients::mean_pass;
 use crate::ops::activation::{complement, stable_ln};
 use crate::ops::surface::{self, Handle, methods, operators};
 use crate::ops::table::{Binary, Unary, op_table};
@@ -386,17 +387,7 @@ impl<F: Scalar> crate::gradients::Variable<F> for Active<F> {
             Misuse::OtherRecording.panic::<F>();
         }
         let tape = recording(F::slot(), Some(first.recording));
-        let wide = tape.push_wide(op, caller, |out| {
-            let mut total = F::zero();
-            for (i, x) in xs.iter().enumerate() {
-                let (t, d) = term(i, x.value);
-                total = total + t;
-                if !x.is_constant() {
-                    out.push(x.node, d / n);
-                }
-            }
-            Some(total / n)
-        });
+        let wide = tape.push_wide(op, caller, |out| Some(mean_pass(xs, n, term, out)));
         let (node, value) = wide.unwrap_or_else(|| unreachable!("the writer always gives a value"));
         first.at(node, value)
     }
