@@ -327,6 +327,14 @@ macro_rules! constants {
 }
 
 impl<F: NalgebraScalar> RealField for Active<F> {
+    own!(
+        copysign(sign),
+        max(other),
+        min(other),
+        clamp(min, max),
+        atan2(other)
+    );
+
     constants!(
         pi,
         two_pi,
@@ -351,31 +359,6 @@ impl<F: NalgebraScalar> RealField for Active<F> {
 
     fn is_sign_negative(&self) -> bool {
         self.value().is_sign_negative()
-    }
-
-    #[track_caller]
-    fn copysign(self, sign: Self) -> Self {
-        Active::copysign(self, sign)
-    }
-
-    #[track_caller]
-    fn max(self, other: Self) -> Self {
-        Active::max(self, other)
-    }
-
-    #[track_caller]
-    fn min(self, other: Self) -> Self {
-        Active::min(self, other)
-    }
-
-    #[track_caller]
-    fn clamp(self, min: Self, max: Self) -> Self {
-        Active::clamp(self, min, max)
-    }
-
-    #[track_caller]
-    fn atan2(self, other: Self) -> Self {
-        Active::atan2(self, other)
     }
 
     fn min_value() -> Option<Self> {
