@@ -10,6 +10,7 @@
 //! to, and every op checks that the slot holds that recording.
 
 mod slot;
+mod variable;
 
 use core::fmt;
 use core::iter::{Product, Sum};
@@ -20,7 +21,6 @@ use num_traits::Float;
 
 use crate::Gradients;
 use crate::float::{float_methods, number_traits};
-use crate::gradients::mean_pass;
 use crate::ops::activation::{complement, stable_ln};
 use crate::ops::surface::{self, Handle, methods, operators};
 use crate::ops::table::{Binary, Unary, op_table};
@@ -360,47 +360,5 @@ impl<F: Scalar + fmt::Debug> fmt::Debug for Active<F> {
 impl<F: Scalar + fmt::Display> fmt::Display for Active<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.value, f)
-    }
-}
-
-impl<F: Scalar> crate::gradients::Variable<F> for Active<F> {
-    fn scalar_value(&self) -> F {
-        self.value
-    }
-
-    #[track_caller]
-    fn record_mean(
-        op: &'static str,
-        xs: &[Self],
-        n: F,
-        mut term: impl FnMut(usize, F) -> (F, F),
-    ) -> Self {
-        let caller = Location::caller();
-        let Some(first) = xs.iter().find(|x| !x.is_constant()) else {
-            let total = (0..xs.len()).fold(F::zero(), |s, i| s + term(i, xs[i].value).0);
-            return Active::constant(total / n);
-        };
-        if xs
-            .iter()
-            .any(|x| !x.is_constant() && x.recording != first.recording)
-        {
-            Misuse::OtherRecording.panic::<F>();
-        }
-        let tape = recording(F::slot(), Some(first.recording));
-        let wide = tape.push_wide(op, caller, |out| Some(mean_pass(xs, n, term, out)));
-        let (node, value) = wide.unwrap_or_else(|| unreachable!("the writer always gives a value"));
-        first.at(node, value)
-    }
-
-    fn site(&self) -> Option<(u64, Option<u64>, u32)> {
-        (!self.is_constant()).then_some((self.recording, None, self.node))
-    }
-
-    fn same_recording(&self, other: &Self) -> bool {
-        self.recording == other.recording
-    }
-
-    fn node_index(&self) -> u32 {
-        self.node
     }
 }
