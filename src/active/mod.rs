@@ -74,7 +74,13 @@ impl<F: Scalar> Active<F> {
     /// Outside [`Tape::record`](crate::Tape::record).
     #[track_caller]
     pub fn var(value: F) -> Self {
-        Self::vars(&[value])[0]
+        let tape = recording(F::slot(), None);
+        let node = tape.inputs_at(&[value], Location::caller());
+        Active {
+            value,
+            node,
+            recording: tape.id().generation,
+        }
     }
 
     /// An input for each of `values`, as [`var`](Active::var).
