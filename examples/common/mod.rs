@@ -9,6 +9,8 @@ pub mod data;
 pub mod metrics;
 pub mod plot;
 pub mod prep;
+#[cfg(test)]
+mod tests;
 
 /// Where the examples write their plots and graphs unless a flag says
 /// otherwise: `examples-output/` in the target directory the example was

@@ -1,16 +1,14 @@
-//! The binary classifier on the real data, through the public API: it
-//! learns, its gradient is the closed form, its training loop does not grow,
-//! and bad data files are reported, not panicked on.
-
-#[path = "../examples/common/mod.rs"]
-mod common;
+//! The binary classifier on the real data: it learns, its gradient is the
+//! closed form, its training loop does not grow, and bad data files are
+//! reported, not panicked on. Run as the `binary_classifier` example's tests
+//! (`cargo test --example binary_classifier`, part of `cargo test`).
 
 use std::path::{Path, PathBuf};
 
+use super::data::{DataError, Dataset, Problem, load_csv};
+use super::metrics::Confusion;
+use super::prep::{Scaler, Scaling, stratified_split};
 use approx::assert_relative_eq;
-use common::data::{Dataset, Problem, load_csv};
-use common::metrics::Confusion;
-use common::prep::{Scaler, Scaling, stratified_split};
 use tapegrad::optim::{Optimizer, Sgd};
 use tapegrad::{Gradients, Tape, Var, dot, loss};
 
@@ -148,7 +146,7 @@ fn a_training_loop_that_clears_the_tape_does_not_grow() {
 }
 
 /// Writes `contents` to a fresh file and loads it.
-fn load_text(name: &str, contents: &str) -> common::data::DataError {
+fn load_text(name: &str, contents: &str) -> DataError {
     let path = std::env::temp_dir().join(format!("tapegrad-{}-{name}.csv", std::process::id()));
     std::fs::write(&path, contents).expect("temp file");
     let result = load_csv(&path);
