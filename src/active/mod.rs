@@ -25,7 +25,7 @@ use crate::ops::activation::{complement, stable_ln};
 use crate::ops::surface::{self, Handle, methods, operators};
 use crate::ops::table::{Binary, Unary, op_table};
 pub use slot::Scalar;
-use slot::{Misuse, recording, recording_mut};
+use slot::{Misuse, recording};
 
 /// A variable that does not borrow its tape: `Copy`, `Send`, `Sync` and
 /// `'static`, with the ops and derivatives of [`Var`](crate::Var).
@@ -174,7 +174,7 @@ impl<F: Scalar> Active<F> {
         if self.is_constant() {
             return Active::constant(value);
         }
-        let mut tape = recording_mut(F::slot(), self.recording);
+        let mut tape = recording(F::slot(), Some(self.recording));
         let parents = [Some(self.node), None];
         let node = tape.push_mut(op, value, parents, partials, Location::caller());
         self.at(node, value)
@@ -277,11 +277,18 @@ impl<F: Scalar> Handle for Active<F> {
         match op {
             Unary::Sigmoid => kept = self.value,
             Unary::Ln if !self.is_constant() => {
-                let slot = F::slot();
-                let tape = recording(slot, Some(self.recording));
-                if let Some((node, value)) = stable_ln(&tape, self.node, Location::caller()) {
-                    return self.at(node, value);
-                }
+                // One borrow for the stable form or, failing it, the plain one.
+                let caller = Location::caller();
+                let mut tape = recording(F::slot(), Some(self.recording));
+                let (node, value) = match stable_ln(&tape, self.node, caller) {
+                    Some(stable) => stable,
+                    None => {
+                        let parents = [Some(self.node), None];
+                        let node = tape.push_mut(op.name(), value, parents, [d, kept], caller);
+                        (node, value)
+                    }
+                };
+                return self.at(node, value);
             }
             _ => {}
         }
@@ -296,7 +303,7 @@ impl<F: Scalar> Handle for Active<F> {
                 if self.recording != other.recording {
                     Misuse::OtherRecording.panic::<F>();
                 }
-                let mut tape = recording_mut(F::slot(), self.recording);
+                let mut tape = recording(F::slot(), Some(self.recording));
                 let parents = [Some(self.node), Some(other.node)];
                 let node = tape.push_mut(op.name(), value, parents, [da, db], Location::caller());
                 self.at(node, value)
@@ -304,7 +311,7 @@ impl<F: Scalar> Handle for Active<F> {
             (false, true) => self.unary(op.name(), value, [da, F::zero()]),
             (true, false) => {
                 let caller = Location::caller();
-                let mut tape = recording_mut(F::slot(), other.recording);
+                let mut tape = recording(F::slot(), Some(other.recording));
                 if op == Binary::Sub && self.value == F::one() {
                     if let Some((node, value)) = complement(&tape, other.node, caller) {
                         return other.at(node, value);

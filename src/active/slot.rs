@@ -3,7 +3,7 @@
 //! scope of a closure and emptied when it returns or unwinds, and the check
 //! every op makes that the slot holds the variable's recording.
 
-use core::cell::{Cell, Ref, RefCell, RefMut};
+use core::cell::{Cell, RefCell, RefMut};
 
 use num_traits::Float;
 
@@ -99,30 +99,21 @@ impl Misuse {
 }
 
 /// The thread's recording of `F` in `slot`, which must be `recording`
-/// (any, for `None`). A borrow, not a closure: the op's own code runs on it
-/// inlined.
+/// (any, for `None`), held mutably to record on. A borrow, not a closure:
+/// the op's own code runs on it inlined.
 ///
 /// # Panics
 ///
 /// If the thread records no `F` now, or another recording.
 #[inline(always)]
 #[track_caller]
-pub(super) fn recording<F: Scalar>(slot: Slot<F>, recording: Option<u64>) -> Ref<'static, Tape<F>> {
-    let tape = slot.borrow();
-    let current = tape.id().generation;
-    if recording.is_some_and(|id| id != current) || current == 0 {
-        Misuse::of(current).panic::<F>();
-    }
-    tape
-}
-
-/// [`recording`], held mutably, to record on.
-#[inline(always)]
-#[track_caller]
-pub(super) fn recording_mut<F: Scalar>(slot: Slot<F>, recording: u64) -> RefMut<'static, Tape<F>> {
+pub(super) fn recording<F: Scalar>(
+    slot: Slot<F>,
+    recording: Option<u64>,
+) -> RefMut<'static, Tape<F>> {
     let tape = slot.borrow_mut();
     let current = tape.id().generation;
-    if recording != current || current == 0 {
+    if recording.is_some_and(|id| id != current) || current == 0 {
         Misuse::of(current).panic::<F>();
     }
     tape
