@@ -34,7 +34,7 @@ use argmin::solver::newton::Newton;
 use argmin::solver::quasinewton::LBFGS;
 use common::data::load_csv;
 use common::metrics::Confusion;
-use common::prep::{Scaler, Scaling, stratified_split};
+use common::prep::{Scaling, scaled, stratified_split};
 use nalgebra::DVector;
 use num_traits::Float;
 use tapegrad::integrations::argmin::{Cost, Problem};
@@ -107,19 +107,15 @@ fn run() -> Result<(), Box<dyn Error>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/breast_cancer.csv");
     let raw = load_csv(&path)?;
     let (train, test) = stratified_split(&raw.labels, 0.2, 42);
-    let rows: Vec<&[f64]> = train.iter().map(|&i| raw.features[i].as_slice()).collect();
-    let scaler = Scaler::fit(Scaling::Standardize, &rows);
+    let data = scaled(raw, Scaling::Standardize, &train);
     let split = |rows: &[usize], ridge| Logistic {
-        features: rows
-            .iter()
-            .map(|&i| scaler.transform(&raw.features[i]))
-            .collect(),
-        labels: rows.iter().map(|&i| raw.labels[i]).collect(),
+        features: rows.iter().map(|&i| data.features[i].clone()).collect(),
+        labels: rows.iter().map(|&i| data.labels[i]).collect(),
         ridge,
     };
     let ridge = 1e-3;
     let (training, testing) = (split(&train, ridge), split(&test, ridge));
-    let start = vec![0.0; raw.features[0].len() + 1];
+    let start = vec![0.0; data.features[0].len() + 1];
     println!(
         "{} samples for training, {} for testing; {} parameters, ridge λ = {ridge}\n",
         train.len(),

@@ -49,7 +49,7 @@ use common::args::Args;
 use common::data::{Dataset, load_csv};
 use common::metrics::Confusion;
 use common::plot::{self, Series};
-use common::prep::{Scaler, Scaling, stratified_split};
+use common::prep::{Scaling, scaled, stratified_split};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -166,16 +166,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     let settings = Settings::from_args()?;
     let raw = load_csv(&settings.data)?;
     let (train, test) = stratified_split(&raw.labels, 0.2, settings.seed);
-    let train_rows: Vec<&[f64]> = train.iter().map(|&i| raw.features[i].as_slice()).collect();
-    let scaler = Scaler::fit(settings.scaling, &train_rows);
-    let data = Dataset {
-        features: raw
-            .features
-            .iter()
-            .map(|row| scaler.transform(row))
-            .collect(),
-        ..raw
-    };
+    let data = scaled(raw, settings.scaling, &train);
     let d = data.feature_names.len();
     println!(
         "{} samples, {d} features: {} for training, {} for testing (stratified, seed {})",

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use common::data::{Dataset, load_csv};
-use common::prep::{Scaler, Scaling, stratified_split};
+use common::prep::{Scaling, scaled, stratified_split};
 use num_traits::Float;
 use tapegrad::{grad, hessian};
 
@@ -92,12 +92,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let raw =
         load_csv(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/breast_cancer.csv"))?;
     let (train, _) = stratified_split(&raw.labels, 0.2, 42);
-    let rows: Vec<&[f64]> = train.iter().map(|&i| raw.features[i].as_slice()).collect();
-    let scaler = Scaler::fit(Scaling::Standardize, &rows);
-    let data = Dataset {
-        features: raw.features.iter().map(|r| scaler.transform(r)).collect(),
-        ..raw
-    };
+    let data = scaled(raw, Scaling::Standardize, &train);
     let n = data.feature_names.len() + 1;
     let loss = |theta: &[f64]| objective(theta, &data, &train);
     println!(

@@ -1,6 +1,7 @@
 //! Preparing data for gradient descent: a stratified split, and feature
 //! scaling fitted on the training rows only.
 
+use super::data::Dataset;
 use std::fmt;
 use std::str::FromStr;
 
@@ -101,4 +102,17 @@ impl Scaler {
             .map(|(x, (s, k))| (x - s) / k)
             .collect()
     }
+}
+
+/// `data` with every row scaled by `scaling`, fitted on the rows `train`
+/// alone, so that the test rows do not leak into the statistics.
+pub fn scaled(data: Dataset, scaling: Scaling, train: &[usize]) -> Dataset {
+    let rows: Vec<&[f64]> = train.iter().map(|&i| data.features[i].as_slice()).collect();
+    let scaler = Scaler::fit(scaling, &rows);
+    let features = data
+        .features
+        .iter()
+        .map(|row| scaler.transform(row))
+        .collect();
+    Dataset { features, ..data }
 }

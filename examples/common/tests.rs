@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::data::{DataError, Dataset, Problem, load_csv};
 use super::metrics::Confusion;
-use super::prep::{Scaler, Scaling, stratified_split};
+use super::prep::{Scaling, scaled, stratified_split};
 use approx::assert_relative_eq;
 use tapegrad::optim::{Optimizer, Sgd};
 use tapegrad::{Gradients, Tape, Var, dot, loss};
@@ -20,10 +20,7 @@ fn data_path() -> PathBuf {
 fn prepared(seed: u64) -> (Dataset, Vec<usize>, Vec<usize>) {
     let raw = load_csv(&data_path()).expect("the shipped data set loads");
     let (train, test) = stratified_split(&raw.labels, 0.2, seed);
-    let rows: Vec<&[f64]> = train.iter().map(|&i| raw.features[i].as_slice()).collect();
-    let scaler = Scaler::fit(Scaling::Standardize, &rows);
-    let features = raw.features.iter().map(|r| scaler.transform(r)).collect();
-    (Dataset { features, ..raw }, train, test)
+    (scaled(raw, Scaling::Standardize, &train), train, test)
 }
 
 /// The logits `w·xᵢ + b` of `rows`, for θ = [w, b].
