@@ -34,7 +34,7 @@ macro_rules! number_traits {
 
         impl<$($g)*> num_traits::Zero for $T {
             fn zero() -> Self {
-                Handle::constant_of(num_traits::Zero::zero())
+                <$T as From<$F>>::from(num_traits::Zero::zero())
             }
 
             fn is_zero(&self) -> bool {
@@ -44,7 +44,7 @@ macro_rules! number_traits {
 
         impl<$($g)*> num_traits::One for $T {
             fn one() -> Self {
-                Handle::constant_of(num_traits::One::one())
+                <$T as From<$F>>::from(num_traits::One::one())
             }
         }
 
@@ -52,7 +52,7 @@ macro_rules! number_traits {
             type FromStrRadixErr = <$F as num_traits::Num>::FromStrRadixErr;
 
             fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
-                num_traits::Num::from_str_radix(s, radix).map(Handle::constant_of)
+                num_traits::Num::from_str_radix(s, radix).map(<$T as From<$F>>::from)
             }
         }
 
@@ -77,7 +77,7 @@ macro_rules! number_traits {
         /// A constant, converted as the float type converts.
         impl<$($g)*> num_traits::NumCast for $T {
             fn from<P: num_traits::ToPrimitive>(n: P) -> Option<Self> {
-                <$F as num_traits::NumCast>::from(n).map(Handle::constant_of)
+                <$F as num_traits::NumCast>::from(n).map(<$T as From<$F>>::from)
             }
         }
     };

@@ -267,11 +267,6 @@ impl<F: Float> Handle for Var<'_, F> {
     }
 
     #[inline(always)]
-    fn constant_of(value: F) -> Self {
-        Var::constant(value)
-    }
-
-    #[inline(always)]
     #[track_caller]
     fn unary_op(&self, op: Unary, value: F, d: F) -> Self {
         match op {

@@ -266,11 +266,6 @@ impl<F: Scalar> Handle for Active<F> {
     }
 
     #[inline(always)]
-    fn constant_of(value: F) -> Self {
-        Active::constant(value)
-    }
-
-    #[inline(always)]
     #[track_caller]
     fn unary_op(&self, op: Unary, value: F, d: F) -> Self {
         let mut kept = F::zero();

@@ -24,11 +24,6 @@ impl<F: Float, const N: usize> Handle for Dual<F, N> {
     }
 
     #[inline(always)]
-    fn constant_of(value: F) -> Self {
-        Dual::constant(value)
-    }
-
-    #[inline(always)]
     fn unary_op(&self, _: Unary, value: F, d: F) -> Self {
         self.unary(value, d)
     }

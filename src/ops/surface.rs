@@ -17,9 +17,6 @@ pub(crate) trait Handle: Copy {
     /// The handle's value.
     fn value_of(&self) -> Self::Float;
 
-    /// A constant: no derivative with respect to anything.
-    fn constant_of(value: Self::Float) -> Self;
-
     /// `op`'s result at `self`, of value `value` and derivative `d`.
     ///
     /// Both take the handles by reference: a by-value copy of a `Var` was
@@ -280,7 +277,7 @@ macro_rules! operators {
             #[inline(always)]
             #[track_caller]
             fn $op(self, b: F) -> Self {
-                core::ops::$Op::$op(self, <$T as $crate::ops::surface::Handle>::constant_of(b))
+                core::ops::$Op::$op(self, <$T as From<F>>::from(b))
             }
         }
         impl<$($g)*> core::ops::$Op<&$T> for $T {
@@ -344,7 +341,7 @@ macro_rules! operators {
             #[inline(always)]
             #[track_caller]
             fn $op(self, b: $T) -> $T {
-                core::ops::$Op::$op(<$T as $crate::ops::surface::Handle>::constant_of(self), b)
+                core::ops::$Op::$op(<$T as From<$f>>::from(self), b)
             }
         }
         impl<$($h)*> core::ops::$Op<&$T> for $f {
