@@ -234,18 +234,7 @@ impl<F: Scalar> Active<F> {
     /// If `min > max` or either is NaN, as `f64::clamp`.
     #[track_caller]
     pub fn clamp(self, min: impl Into<Self>, max: impl Into<Self>) -> Self {
-        let (min, max) = (min.into(), max.into());
-        assert!(
-            min.value <= max.value,
-            "tapegrad: clamp needs min <= max, neither NaN"
-        );
-        if self.value < min.value {
-            min
-        } else if self.value > max.value {
-            max
-        } else {
-            self
-        }
+        surface::clamp(self, min.into(), max.into())
     }
 
     /// `(sin x, cos x)`, as two nodes.

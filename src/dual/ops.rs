@@ -74,19 +74,9 @@ impl<F: Float, const N: usize> Dual<F, N> {
     /// # Panics
     ///
     /// Unless `min <= max`, neither NaN.
+    #[track_caller]
     pub fn clamp(self, min: impl Into<Self>, max: impl Into<Self>) -> Self {
-        let (min, max) = (min.into(), max.into());
-        assert!(
-            min.value <= max.value,
-            "tapegrad: clamp needs min <= max, neither NaN"
-        );
-        if self.value < min.value {
-            min
-        } else if self.value > max.value {
-            max
-        } else {
-            self
-        }
+        surface::clamp(self, min.into(), max.into())
     }
 
     /// `(sin x, cos x)`.

@@ -34,6 +34,26 @@ pub(crate) trait Handle: Copy {
     ) -> Self;
 }
 
+/// `x` limited to `[min, max]`, for a handle that carries derivatives
+/// rather than recording a node: whichever of the three is returned, with
+/// its own derivatives.
+///
+/// # Panics
+///
+/// If `min > max` or either is NaN, as `f64::clamp`.
+#[track_caller]
+pub(crate) fn clamp<H: Handle>(x: H, min: H, max: H) -> H {
+    let (value, lo, hi) = (x.value_of(), min.value_of(), max.value_of());
+    assert!(lo <= hi, "tapegrad: clamp needs min <= max, neither NaN");
+    if value < lo {
+        min
+    } else if value > hi {
+        max
+    } else {
+        x
+    }
+}
+
 /// `op(x)`, from the table.
 #[inline(always)]
 #[track_caller]
