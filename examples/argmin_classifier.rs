@@ -40,6 +40,7 @@ use num_traits::Float;
 use tapegrad::integrations::argmin::{Cost, Problem};
 
 /// The regularized mean cross-entropy of logistic regression on a data set.
+#[derive(Clone)]
 struct Logistic {
     features: Vec<Vec<f64>>,
     labels: Vec<f64>,
@@ -125,7 +126,7 @@ fn run() -> Result<(), Box<dyn Error>> {
 
     let clock = Instant::now();
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 7).with_tolerance_grad(1e-8)?;
-    let result = Executor::new(Problem::new(training), solver)
+    let result = Executor::new(Problem::new(training.clone()), solver)
         .configure(|state| state.param(start.clone()).max_iters(500))
         .run()?;
     let lbfgs = Outcome {
@@ -138,14 +139,9 @@ fn run() -> Result<(), Box<dyn Error>> {
             .ok_or("no best point")?,
         seconds: clock.elapsed().as_secs_f64(),
     };
-    let training = result
-        .problem
-        .problem
-        .ok_or("the problem is gone")?
-        .into_function();
 
     let clock = Instant::now();
-    let result = Executor::new(Problem::dvector(training), Newton::<f64>::new())
+    let result = Executor::new(Problem::dvector(training.clone()), Newton::<f64>::new())
         .configure(|state| state.param(DVector::from_vec(start.clone())).max_iters(12))
         .run()?;
     let newton = Outcome {
@@ -159,11 +155,6 @@ fn run() -> Result<(), Box<dyn Error>> {
             .to_vec(),
         seconds: clock.elapsed().as_secs_f64(),
     };
-    let training = result
-        .problem
-        .problem
-        .ok_or("the problem is gone")?
-        .into_function();
 
     // Gradient descent: θ := θ − α·∇J, the gradient from the same problem.
     let clock = Instant::now();
@@ -179,13 +170,12 @@ fn run() -> Result<(), Box<dyn Error>> {
         theta,
         seconds: clock.elapsed().as_secs_f64(),
     };
-    let training = problem.into_function();
 
     println!(
         "{:<34} {:>10} {:>14} {:>14} {:>9} {:>9}",
         "solver", "iterations", "training loss", "|gradient|", "test acc.", "time"
     );
-    let gradient_problem = Problem::new(training);
+    let gradient_problem = problem;
     for o in [&lbfgs, &newton, &descent] {
         let loss = gradient_problem.function().cost(&o.theta);
         let g = gradient_problem.gradient(&o.theta)?;
