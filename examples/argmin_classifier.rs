@@ -175,10 +175,9 @@ fn run() -> Result<(), Box<dyn Error>> {
         "{:<34} {:>10} {:>14} {:>14} {:>9} {:>9}",
         "solver", "iterations", "training loss", "|gradient|", "test acc.", "time"
     );
-    let gradient_problem = problem;
     for o in [&lbfgs, &newton, &descent] {
-        let loss = gradient_problem.function().cost(&o.theta);
-        let g = gradient_problem.gradient(&o.theta)?;
+        let loss = problem.function().cost(&o.theta);
+        let g = problem.gradient(&o.theta)?;
         let norm = g.iter().map(|g| g * g).sum::<f64>().sqrt();
         println!(
             "{:<34} {:>10} {:>14.10} {:>14.3e} {:>8.1}% {:>8.3}s",
