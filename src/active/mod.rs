@@ -167,7 +167,7 @@ impl<F: Scalar> Active<F> {
     }
 
     /// `value` as a function of `self` alone, with `[d, kept]` (see
-    /// `Tape::push_unary`).
+    /// `Tape::push`).
     #[inline(always)]
     #[track_caller]
     fn unary(&self, op: &'static str, value: F, partials: [F; 2]) -> Self {
