@@ -57,7 +57,7 @@ pub trait Variable<F: Float>: Copy + sealed::Sealed {
     /// `(recording, tape, node)`: the recording it belongs to, its tape if
     /// the variable knows it, and its node; `None` for a constant.
     #[doc(hidden)]
-    fn site(&self) -> Option<(u64, Option<u64>, u32)>;
+    fn site(&self) -> Option<(u32, Option<u64>, u32)>;
 
     /// Whether `self` is of the recording of `other`, a recorded variable,
     /// cheaply.
@@ -113,7 +113,7 @@ impl<F: Float> Variable<F> for Var<'_, F> {
         tape.record_with(op, |out| mean_pass(xs, n, term, out))
     }
 
-    fn site(&self) -> Option<(u64, Option<u64>, u32)> {
+    fn site(&self) -> Option<(u32, Option<u64>, u32)> {
         let id = self.tape()?.id();
         Some((id.generation, Some(id.tape), self.node()))
     }

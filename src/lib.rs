@@ -174,7 +174,14 @@
 //! checks it: an `Active` used outside its recording, after a clear, on
 //! another thread or with a variable of another recording panics with a
 //! message that names the fix, and gradients refuse it with
-//! [`Error::OtherRecording`]. Prefer `Var` where nothing needs `'static`.
+//! [`Error::OtherRecording`].
+//!
+//! Which to prefer where nothing needs `'static`: `Var` when the compiler
+//! sees and inlines the ops (it is then a few percent faster, and misuse does
+//! not compile); `Active` when the ops are called out of line, as in deep
+//! generic code or a large program: it is 16 bytes, a value and one integer
+//! that a call passes in two registers, where a `Var` (24 bytes) goes through
+//! memory, and it records 1.1–1.6× faster there (BENCHMARKS.md).
 //!
 //! With the `nalgebra` feature, `Active` is nalgebra's `RealField`, so that
 //! nalgebra's generic code (`norm`, `cross`, `try_inverse`, rotations)

@@ -287,7 +287,7 @@ fn an_active_is_small_copy_send_sync_and_static() {
     fn assert_traits<T: Copy + Send + Sync + 'static>() {}
     assert_traits::<Active<f64>>();
     assert_traits::<Active<f32>>();
-    assert_eq!(size_of::<Active<f64>>(), 24);
+    assert_eq!(size_of::<Active<f64>>(), 16);
     assert_eq!(size_of::<Active<f32>>(), 16);
     assert_eq!(size_of::<Var<'_, f64>>(), 24);
 }

@@ -54,18 +54,35 @@ use slot::{Misuse, recording};
 /// variable of another recording, an operator panics with a message that
 /// says so, and a query returns [`Error::OtherRecording`](crate::Error::OtherRecording).
 ///
-/// `Var<'t>` is checked by the compiler instead, and is the one to prefer
-/// where nothing needs `'static`; the figures are in BENCHMARKS.md.
+/// `Var<'t>` is checked by the compiler instead. Where the compiler inlines
+/// the ops it is as fast; where they are called out of line (deep generic
+/// code, a large program) `Active`, 16 bytes passed in two registers, is
+/// faster: see the [crate docs](crate#a-variable-without-a-lifetime-active-for-nalgebra-ndarray-and-argmin)
+/// and BENCHMARKS.md.
 #[derive(Clone, Copy)]
 #[must_use = "an operation returns a new Active and leaves its operands unchanged"]
 pub struct Active<F: Scalar = f64> {
     value: F,
-    node: u32,
-    /// The recording's identity, unique in the process; `0` for a constant.
-    recording: u64,
+    /// The node in the low 32 bits, the recording's identity in the high
+    /// ones; `0` for a constant. One integer beside the value: the pair is
+    /// passed and returned in two registers, where a third field would go
+    /// through memory on every out-of-line call.
+    tag: u64,
 }
 
 impl<F: Scalar> Active<F> {
+    fn make(value: F, node: u32, recording: u32) -> Self {
+        let tag = (u64::from(recording) << 32) | u64::from(node);
+        Active { value, tag }
+    }
+
+    fn node(&self) -> u32 {
+        self.tag as u32 // the low half
+    }
+
+    fn recording(&self) -> u32 {
+        (self.tag >> 32) as u32
+    }
     /// An input on the thread's recording of `F`: a variable with no
     /// parents.
     ///
@@ -76,11 +93,7 @@ impl<F: Scalar> Active<F> {
     pub fn var(value: F) -> Self {
         let tape = recording(F::slot(), None);
         let node = tape.inputs_at(&[value], Location::caller());
-        Active {
-            value,
-            node,
-            recording: tape.id().generation,
-        }
+        Active::make(value, node, tape.id().generation)
     }
 
     /// An input for each of `values`, as [`var`](Active::var).
@@ -95,11 +108,7 @@ impl<F: Scalar> Active<F> {
             tape.id().generation,
             tape.inputs_at(values, Location::caller()),
         );
-        let input = |(node, &value)| Active {
-            value,
-            node,
-            recording,
-        };
+        let input = |(node, &value)| Active::make(value, node, recording);
         (first..first + values.len() as u32)
             .zip(values)
             .map(input)
@@ -108,11 +117,7 @@ impl<F: Scalar> Active<F> {
 
     /// A constant: recorded on no tape, with no gradient.
     pub fn constant(value: F) -> Self {
-        Active {
-            value,
-            node: 0,
-            recording: 0,
-        }
+        Active::make(value, 0, 0)
     }
 
     /// The value.
@@ -122,7 +127,7 @@ impl<F: Scalar> Active<F> {
 
     /// Whether this is a constant.
     pub fn is_constant(&self) -> bool {
-        self.recording == 0
+        self.recording() == 0
     }
 
     /// The gradient of this output with respect to every variable recorded
@@ -152,18 +157,14 @@ impl<F: Scalar> Active<F> {
             }
             false => {
                 let slot = F::slot();
-                recording(slot, Some(self.recording)).backward_into(self.node, grads);
+                recording(slot, Some(self.recording())).backward_into(self.node(), grads);
             }
         }
     }
 
     /// A variable of this one's recording, at `node`.
     fn at(&self, node: u32, value: F) -> Self {
-        Active {
-            value,
-            node,
-            recording: self.recording,
-        }
+        Active::make(value, node, self.recording())
     }
 
     /// `value` as a function of `self` alone, with `[d, kept]` (see
@@ -174,8 +175,8 @@ impl<F: Scalar> Active<F> {
         if self.is_constant() {
             return Active::constant(value);
         }
-        let mut tape = recording(F::slot(), Some(self.recording));
-        let parents = [Some(self.node), None];
+        let mut tape = recording(F::slot(), Some(self.recording()));
+        let parents = [Some(self.node()), None];
         let node = tape.push_mut(op, value, parents, partials, Location::caller());
         self.at(node, value)
     }
@@ -197,12 +198,15 @@ impl<F: Scalar> Active<F> {
         let Some((first, _)) = args.clone().next() else {
             return Active::constant(value);
         };
-        if args.clone().any(|(x, _)| x.recording != first.recording) {
+        if args
+            .clone()
+            .any(|(x, _)| x.recording() != first.recording())
+        {
             Misuse::OtherRecording.panic::<F>();
         }
-        let edges = args.map(|(x, d)| (x.node, d));
+        let edges = args.map(|(x, d)| (x.node(), d));
         let slot = F::slot();
-        let node = recording(slot, Some(first.recording)).record_at(op, value, edges, caller);
+        let node = recording(slot, Some(first.recording())).record_at(op, value, edges, caller);
         first.at(node, value)
     }
 
@@ -263,11 +267,11 @@ impl<F: Scalar> Handle for Active<F> {
             Unary::Ln if !self.is_constant() => {
                 // One borrow for the stable form or, failing it, the plain one.
                 let caller = Location::caller();
-                let mut tape = recording(F::slot(), Some(self.recording));
-                let (node, value) = match stable_ln(&tape, self.node, caller) {
+                let mut tape = recording(F::slot(), Some(self.recording()));
+                let (node, value) = match stable_ln(&tape, self.node(), caller) {
                     Some(stable) => stable,
                     None => {
-                        let parents = [Some(self.node), None];
+                        let parents = [Some(self.node()), None];
                         let node = tape.push_mut(op.name(), value, parents, [d, kept], caller);
                         (node, value)
                     }
@@ -284,24 +288,24 @@ impl<F: Scalar> Handle for Active<F> {
     fn binary_op(&self, op: Binary, other: &Self, value: F, [da, db]: [F; 2]) -> Self {
         match (self.is_constant(), other.is_constant()) {
             (false, false) => {
-                if self.recording != other.recording {
+                if self.recording() != other.recording() {
                     Misuse::OtherRecording.panic::<F>();
                 }
-                let mut tape = recording(F::slot(), Some(self.recording));
-                let parents = [Some(self.node), Some(other.node)];
+                let mut tape = recording(F::slot(), Some(self.recording()));
+                let parents = [Some(self.node()), Some(other.node())];
                 let node = tape.push_mut(op.name(), value, parents, [da, db], Location::caller());
                 self.at(node, value)
             }
             (false, true) => self.unary(op.name(), value, [da, F::zero()]),
             (true, false) => {
                 let caller = Location::caller();
-                let mut tape = recording(F::slot(), Some(other.recording));
+                let mut tape = recording(F::slot(), Some(other.recording()));
                 if op == Binary::Sub && self.value == F::one() {
-                    if let Some((node, value)) = complement(&tape, other.node, caller) {
+                    if let Some((node, value)) = complement(&tape, other.node(), caller) {
                         return other.at(node, value);
                     }
                 }
-                let parents = [Some(other.node), None];
+                let parents = [Some(other.node()), None];
                 let node = tape.push_mut(op.name(), value, parents, [db, F::zero()], caller);
                 other.at(node, value)
             }
@@ -347,7 +351,7 @@ impl<F: Scalar + fmt::Debug> fmt::Debug for Active<F> {
         let mut s = f.debug_struct("Active");
         s.field("value", &self.value);
         match self.is_constant() {
-            false => s.field("node", &self.node),
+            false => s.field("node", &self.node()),
             true => s.field("constant", &true),
         };
         s.finish()

@@ -72,7 +72,7 @@ pub(super) enum Misuse {
 
 impl Misuse {
     /// The misuse, where the thread's recording is `current`.
-    fn of(current: u64) -> Self {
+    fn of(current: u32) -> Self {
         match current {
             0 => Misuse::NoRecording,
             _ => Misuse::OtherRecording,
@@ -109,7 +109,7 @@ impl Misuse {
 #[track_caller]
 pub(super) fn recording<F: Scalar>(
     slot: Slot<F>,
-    recording: Option<u64>,
+    recording: Option<u32>,
 ) -> RefMut<'static, Tape<F>> {
     let tape = slot.borrow_mut();
     let current = tape.id().generation;
@@ -176,11 +176,11 @@ impl<F: Scalar> Tape<F> {
         if output.is_constant() {
             return Err(Error::Constant);
         }
-        if output.recording != self.id().generation {
+        if output.recording() != self.id().generation {
             return Err(Error::OtherRecording);
         }
         let mut grads = Gradients::new();
-        self.backward_into(output.node, &mut grads);
+        self.backward_into(output.node(), &mut grads);
         Ok(grads)
     }
 }

@@ -26,25 +26,25 @@ impl<F: Scalar> Variable<F> for Active<F> {
         };
         if xs
             .iter()
-            .any(|x| !x.is_constant() && x.recording != first.recording)
+            .any(|x| !x.is_constant() && x.recording() != first.recording())
         {
             Misuse::OtherRecording.panic::<F>();
         }
-        let tape = recording(F::slot(), Some(first.recording));
+        let tape = recording(F::slot(), Some(first.recording()));
         let wide = tape.push_wide(op, caller, |out| Some(mean_pass(xs, n, term, out)));
         let (node, value) = wide.unwrap_or_else(|| unreachable!("the writer always gives a value"));
         first.at(node, value)
     }
 
-    fn site(&self) -> Option<(u64, Option<u64>, u32)> {
-        (!self.is_constant()).then_some((self.recording, None, self.node))
+    fn site(&self) -> Option<(u32, Option<u64>, u32)> {
+        (!self.is_constant()).then_some((self.recording(), None, self.node()))
     }
 
     fn same_recording(&self, other: &Self) -> bool {
-        self.recording == other.recording
+        self.recording() == other.recording()
     }
 
     fn node_index(&self) -> u32 {
-        self.node
+        self.node()
     }
 }

@@ -29,11 +29,26 @@ fn fresh_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
+/// A recording's identity: 32 bits, so that an `Active` is its value and one
+/// integer (node and recording), which calls pass in two registers. It repeats
+/// only after 2³² recordings, and a stale variable is accepted only if its first
+/// use after its recording ends falls on exactly such a repeat; every other use
+/// panics. Never 0, the identity of no recording.
+fn fresh_generation() -> u32 {
+    loop {
+        // Truncation is the point: the low 32 bits of a process-wide count.
+        let generation = fresh_id() as u32;
+        if generation != 0 {
+            return generation;
+        }
+    }
+}
+
 /// Which tape, and which of its recordings between two `clear`s.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct RecordingId {
     pub(crate) tape: u64,
-    pub(crate) generation: u64,
+    pub(crate) generation: u32,
 }
 
 /// A Wengert list: the record of every operation on its variables.
@@ -280,7 +295,7 @@ impl<F: Float> Tape<F> {
         if let Some(trace) = &mut inner.trace {
             trace.clear();
         }
-        self.id.generation = fresh_id();
+        self.id.generation = fresh_generation();
     }
 
     pub(crate) fn id(&self) -> RecordingId {
@@ -307,7 +322,7 @@ impl<F: Float> Default for Tape<F> {
         Tape {
             id: RecordingId {
                 tape: fresh_id(),
-                generation: fresh_id(),
+                generation: fresh_generation(),
             },
             inner: RefCell::new(Inner::new(true)),
         }
