@@ -99,6 +99,63 @@ pub enum Error {
         numeric: f64,
     },
 
+    /// A recorded [`Function`](crate::Function) was evaluated where a
+    /// comparison made while recording comes out otherwise: the recording
+    /// holds the other branch. Record again at this point, or write the
+    /// branch with [`Active::select`](crate::Active::select).
+    #[error(
+        "the comparison `{test}` at {location} was {recorded} when the function was recorded \
+         and is {now} here: the recording holds the other branch; record again at this point, \
+         or write the branch with Active::select"
+    )]
+    BranchChanged {
+        /// The comparison, as written (`<`, `is_nan`, …).
+        test: &'static str,
+        /// The line that made it.
+        location: &'static Location<'static>,
+        /// Its outcome when recorded.
+        recorded: String,
+        /// Its outcome now.
+        now: String,
+    },
+
+    /// A recorded [`Function`](crate::Function) read a variable's value while
+    /// recording (`value()`, `to_f64()`), and may have computed from it
+    /// what no guard can check: it cannot be evaluated at other inputs.
+    #[error(
+        "the recorded function read a variable's value at {location}, so it cannot be \
+         evaluated elsewhere; compare variables instead (the comparison is guarded), \
+         or use Active::select"
+    )]
+    ValueRead {
+        /// The line that read it.
+        location: &'static Location<'static>,
+    },
+
+    /// A [`Function`](crate::Function) was recorded with an op it cannot
+    /// evaluate again.
+    #[error(
+        "`{op}` (at {location}) cannot be evaluated again by a recorded function; \
+         write it with the scalar ops of Active"
+    )]
+    NotReplayable {
+        /// The op.
+        op: &'static str,
+        /// The line that recorded it.
+        location: &'static Location<'static>,
+    },
+
+    /// A slice or a count had the wrong length.
+    #[error("expected {expected} {what}, found {found}")]
+    Length {
+        /// What was counted.
+        what: &'static str,
+        /// How many were expected.
+        expected: usize,
+        /// How many there were.
+        found: usize,
+    },
+
     /// A checked operation was asked of a tape that is not in checked mode.
     #[error("the tape is not in checked mode; create it with Tape::checked")]
     NotChecked,

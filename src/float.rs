@@ -21,15 +21,29 @@ use crate::ops::surface::Handle;
 macro_rules! number_traits {
     ([$($g:tt)*] $T:ty, $F:ty) => {
         impl<$($g)*> PartialEq for $T {
+            #[track_caller]
             fn eq(&self, other: &Self) -> bool {
+                Handle::observe(self, $crate::replay::Test::Compare($crate::Comparison::Eq), Some(other));
                 Handle::value_of(self) == Handle::value_of(other)
+            }
+
+            // `!=` names its own line and test in a guard, not `eq`'s.
+            #[allow(clippy::partialeq_ne_impl)]
+            #[track_caller]
+            fn ne(&self, other: &Self) -> bool {
+                Handle::observe(self, $crate::replay::Test::Compare($crate::Comparison::Ne), Some(other));
+                Handle::value_of(self) != Handle::value_of(other)
             }
         }
 
         impl<$($g)*> PartialOrd for $T {
+            #[track_caller]
             fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+                Handle::observe(self, $crate::replay::Test::PartialCmp, Some(other));
                 Handle::value_of(self).partial_cmp(&Handle::value_of(other))
             }
+
+            $crate::float::number_traits!(@compare lt Lt <, le Le <=, gt Gt >, ge Ge >=);
         }
 
         impl<$($g)*> num_traits::Zero for $T {
@@ -37,7 +51,9 @@ macro_rules! number_traits {
                 <$T as From<$F>>::from(num_traits::Zero::zero())
             }
 
+            #[track_caller]
             fn is_zero(&self) -> bool {
+                Handle::observe(self, $crate::replay::Test::IsZero, None);
                 Handle::value_of(self).is_zero()
             }
         }
@@ -56,22 +72,11 @@ macro_rules! number_traits {
             }
         }
 
+        /// Each reads the value out: inside the recording of a
+        /// [`Function`](crate::Function), that makes it unfit to evaluate
+        /// elsewhere ([`Error::ValueRead`](crate::Error::ValueRead)).
         impl<$($g)*> num_traits::ToPrimitive for $T {
-            fn to_i64(&self) -> Option<i64> {
-                Handle::value_of(self).to_i64()
-            }
-
-            fn to_u64(&self) -> Option<u64> {
-                Handle::value_of(self).to_u64()
-            }
-
-            fn to_f64(&self) -> Option<f64> {
-                Handle::value_of(self).to_f64()
-            }
-
-            fn to_f32(&self) -> Option<f32> {
-                Handle::value_of(self).to_f32()
-            }
+            $crate::float::number_traits!(@read to_i64 i64, to_u64 u64, to_f64 f64, to_f32 f32);
         }
 
         /// A constant, converted as the float type converts.
@@ -81,6 +86,20 @@ macro_rules! number_traits {
             }
         }
     };
+    (@compare $($name:ident $Test:ident $op:tt),*) => {$(
+        #[track_caller]
+        fn $name(&self, other: &Self) -> bool {
+            Handle::observe(self, $crate::replay::Test::Compare($crate::Comparison::$Test), Some(other));
+            Handle::value_of(self) $op Handle::value_of(other)
+        }
+    )*};
+    (@read $($name:ident $out:ty),*) => {$(
+        #[track_caller]
+        fn $name(&self) -> Option<$out> {
+            Handle::read(self);
+            Handle::value_of(self).$name()
+        }
+    )*};
 }
 
 pub(crate) use number_traits;
@@ -96,10 +115,17 @@ macro_rules! float_methods {
     () => {
         float_methods!(@constants nan, infinity, neg_infinity, neg_zero, min_value,
             min_positive_value, max_value, epsilon);
-        float_methods!(@inspected is_nan -> bool, is_infinite -> bool, is_finite -> bool,
-            is_normal -> bool, is_subnormal -> bool, classify -> core::num::FpCategory,
-            is_sign_positive -> bool, is_sign_negative -> bool,
-            integer_decode -> (u64, i16, i8));
+        float_methods!(@inspected is_nan IsNan -> bool, is_infinite IsInfinite -> bool,
+            is_finite IsFinite -> bool, is_normal IsNormal -> bool,
+            is_subnormal IsSubnormal -> bool, classify Classify -> core::num::FpCategory,
+            is_sign_positive IsSignPositive -> bool, is_sign_negative IsSignNegative -> bool);
+
+        /// Reads the value out (see `Handle::read`).
+        #[track_caller]
+        fn integer_decode(self) -> (u64, i16, i8) {
+            Handle::read(&self);
+            Handle::value_of(&self).integer_decode()
+        }
         float_methods!(@forwarded floor(), ceil(), round(), trunc(), fract(), abs(), signum(),
             recip(), sqrt(), cbrt(), exp(), exp2(), exp_m1(), ln(), ln_1p(), log2(), log10(),
             sin(), cos(), tan(), asin(), acos(), atan(), sinh(), cosh(), tanh(), asinh(),
@@ -129,9 +155,11 @@ macro_rules! float_methods {
             Self::constant(F::$name())
         }
     )*};
-    (@inspected $($name:ident -> $out:ty),*) => {$(
+    (@inspected $($name:ident $Test:ident -> $out:ty),*) => {$(
+        #[track_caller]
         fn $name(self) -> $out {
-            self.value().$name()
+            Handle::observe(&self, $crate::replay::Test::$Test, None);
+            Handle::value_of(&self).$name()
         }
     )*};
     (@forwarded $($name:ident($($arg:ident),*)),*) => {$(

@@ -336,10 +336,11 @@ pub mod optim;
 #[cfg(feature = "parallel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "parallel")))]
 pub mod parallel;
+mod replay;
 mod tape;
 mod var;
 
-pub use active::{Active, Scalar};
+pub use active::{Active, Comparison, Scalar};
 pub use check::{
     GradientCheck, Tolerance, check_active_gradient, check_active_gradient_with, check_gradient,
     check_gradient_with,
@@ -352,6 +353,7 @@ pub use ops::{
     Activation, BlockOp, Dense, Layer, Operand, affine, block, block_forward, dense, dot, layer,
     sum, sum_windows,
 };
+pub use replay::{Function, Outputs, Workspace};
 pub use tape::Tape;
 pub use var::Var;
 

@@ -9,6 +9,7 @@
 //! closure returns or unwinds; an `Active` names the recording it belongs
 //! to, and every op checks that the slot holds that recording.
 
+mod replay;
 mod slot;
 mod variable;
 
@@ -24,6 +25,8 @@ use crate::float::{float_methods, number_traits};
 use crate::ops::activation::{complement, stable_ln};
 use crate::ops::surface::{self, Handle, methods, operators};
 use crate::ops::table::{Binary, Unary, op_table};
+use crate::replay::{Code, Side, Test};
+pub use replay::Comparison;
 pub use slot::Scalar;
 use slot::{Misuse, recording};
 
@@ -121,7 +124,13 @@ impl<F: Scalar> Active<F> {
     }
 
     /// The value.
+    ///
+    /// Inside a recording of a [`Function`](crate::Function), reading it
+    /// makes the recording unfit to evaluate elsewhere (see
+    /// [`Error::ValueRead`](crate::Error::ValueRead)): compare variables instead.
+    #[track_caller]
     pub fn value(&self) -> F {
+        self.observe_read();
         self.value
     }
 
@@ -171,7 +180,7 @@ impl<F: Scalar> Active<F> {
     /// `Tape::push`).
     #[inline(always)]
     #[track_caller]
-    fn unary(&self, op: &'static str, value: F, partials: [F; 2]) -> Self {
+    fn unary(&self, op: (&'static str, Code, F), value: F, partials: [F; 2]) -> Self {
         if self.is_constant() {
             return Active::constant(value);
         }
@@ -258,6 +267,16 @@ impl<F: Scalar> Handle for Active<F> {
         self.value
     }
 
+    #[track_caller]
+    fn observe(&self, test: Test, other: Option<&Self>) {
+        self.observe_test(test, other);
+    }
+
+    #[track_caller]
+    fn read(&self) {
+        self.observe_read();
+    }
+
     #[inline(always)]
     #[track_caller]
     fn unary_op(&self, op: Unary, value: F, d: F) -> Self {
@@ -272,7 +291,8 @@ impl<F: Scalar> Handle for Active<F> {
                     Some(stable) => stable,
                     None => {
                         let parents = [Some(self.node()), None];
-                        let node = tape.push_mut(op.name(), value, parents, [d, kept], caller);
+                        let op = (op.name(), Code::Unary(op), F::zero());
+                        let node = tape.push_mut(op, value, parents, [d, kept], caller);
                         (node, value)
                     }
                 };
@@ -280,7 +300,7 @@ impl<F: Scalar> Handle for Active<F> {
             }
             _ => {}
         }
-        self.unary(op.name(), value, [d, kept])
+        self.unary((op.name(), Code::Unary(op), F::zero()), value, [d, kept])
     }
 
     #[inline(always)]
@@ -293,10 +313,14 @@ impl<F: Scalar> Handle for Active<F> {
                 }
                 let mut tape = recording(F::slot(), Some(self.recording()));
                 let parents = [Some(self.node()), Some(other.node())];
-                let node = tape.push_mut(op.name(), value, parents, [da, db], Location::caller());
+                let op = (op.name(), Code::Binary(op, Side::Neither), F::zero());
+                let node = tape.push_mut(op, value, parents, [da, db], Location::caller());
                 self.at(node, value)
             }
-            (false, true) => self.unary(op.name(), value, [da, F::zero()]),
+            (false, true) => {
+                let op = (op.name(), Code::Binary(op, Side::Right), other.value);
+                self.unary(op, value, [da, F::zero()])
+            }
             (true, false) => {
                 let caller = Location::caller();
                 let mut tape = recording(F::slot(), Some(other.recording()));
@@ -306,7 +330,8 @@ impl<F: Scalar> Handle for Active<F> {
                     }
                 }
                 let parents = [Some(other.node()), None];
-                let node = tape.push_mut(op.name(), value, parents, [db, F::zero()], caller);
+                let op = (op.name(), Code::Binary(op, Side::Left), self.value);
+                let node = tape.push_mut(op, value, parents, [db, F::zero()], caller);
                 other.at(node, value)
             }
             (true, true) => Active::constant(value),

@@ -6,6 +6,7 @@ use core::panic::Location;
 use num_traits::Float;
 
 use crate::check::disagreements;
+use crate::replay::Program;
 
 /// What a traced tape remembers of a node.
 #[derive(Clone, Copy, Debug)]
@@ -47,6 +48,9 @@ pub(crate) struct Trace<F> {
     /// recording op's caller: set while an iterator ([`crate::dense`])
     /// records, whose `next` cannot pass its own caller's line on.
     pub(crate) caller: Option<&'static Location<'static>>,
+    /// What a recorded function keeps to evaluate the nodes again, if the
+    /// tape records one (see [`crate::Function`]).
+    pub(crate) program: Option<Box<Program<F>>>,
 }
 
 impl<F: Float> Trace<F> {
@@ -57,6 +61,7 @@ impl<F: Float> Trace<F> {
             anomalies: Vec::new(),
             verified: Vec::new(),
             caller: None,
+            program: None,
         }
     }
 
@@ -96,6 +101,9 @@ impl<F: Float> Trace<F> {
                 };
                 self.anomalies.push((node, anomaly));
             }
+        }
+        if let Some(program) = &mut self.program {
+            program.recorded(traced.op, traced.value, traced.location);
         }
         self.nodes.push(traced);
     }

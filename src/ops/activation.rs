@@ -12,6 +12,7 @@ use num_traits::Float;
 
 use core::panic::Location;
 
+use crate::replay::{Arg, Code};
 use crate::tape::Caller;
 use crate::{Tape, Var};
 
@@ -97,6 +98,8 @@ pub(crate) fn stable_ln<F: Float>(tape: &Tape<F>, node: u32, caller: Caller) -> 
         false => (parent, F::one(), None),
     };
     let (value, d) = (-softplus(-u), sign * sigmoid(-u).0);
+    let negated = sign < F::zero();
+    tape.expect_instr(Code::LnSigmoid { negated }, [Arg::Node(pre); 2]);
     let out = tape.push(
         "ln∘sigmoid",
         value,
@@ -113,11 +116,12 @@ pub(crate) fn stable_ln<F: Float>(tape: &Tape<F>, node: u32, caller: Caller) -> 
 /// `1 − node` if `node` is a sigmoid `σ(u)`: recorded as `σ(−u)`, exactly,
 /// keeping `−u`, so that its `ln` is stable too. The new node and its value.
 pub(crate) fn complement<F: Float>(tape: &Tape<F>, node: u32, caller: Caller) -> Option<(u32, F)> {
-    let (_, partial, u) = tape.kept(node)?;
+    let (z, partial, u) = tape.kept(node)?;
     if partial == -F::one() {
         return None; // 1 − (1 − s) is recorded as it is written
     }
     let value = sigmoid(-u).0;
+    tape.expect_instr(Code::Complement, [Arg::Node(node), Arg::Node(z)]);
     let out = tape.push(
         "1 − sigmoid",
         value,

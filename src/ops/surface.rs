@@ -6,6 +6,7 @@
 use num_traits::Float;
 
 use super::table::{Binary, Unary};
+use crate::replay::Test;
 
 /// A handle whose ops come from the table: it gets an op's value and
 /// partials, and records them ([`Var`](crate::Var)) or carries them forward
@@ -32,6 +33,18 @@ pub(crate) trait Handle: Copy {
         value: Self::Float,
         partials: [Self::Float; 2],
     ) -> Self;
+
+    /// Code is about to branch on `test` of `self` (and `other`): a
+    /// recording that is evaluated again keeps it as a guard.
+    #[inline(always)]
+    #[track_caller]
+    fn observe(&self, _test: Test, _other: Option<&Self>) {}
+
+    /// Code read the value out: a recording that is evaluated again can no
+    /// longer be.
+    #[inline(always)]
+    #[track_caller]
+    fn read(&self) {}
 }
 
 /// `x` limited to `[min, max]`, for a handle that carries derivatives

@@ -89,7 +89,14 @@ impl<F: Float> Tape<F> {
             parents: [index, WIDE | BLOCK],
             partials: [F::zero(); 2],
         };
-        let block = Self::push_node(&mut inner, name, record, F::zero(), caller);
+        let block = Self::push_node(
+            &mut inner,
+            name,
+            record,
+            F::zero(),
+            caller,
+            (None, F::zero()),
+        );
         let inputs = x
             .iter()
             .map(|x| if x.is_constant() { SINK } else { x.node() });
@@ -100,7 +107,8 @@ impl<F: Float> Tape<F> {
                     parents: [block, SINK],
                     partials: [F::zero(); 2],
                 };
-                let node = Self::push_node(&mut inner, name, record, value, caller);
+                let node =
+                    Self::push_node(&mut inner, name, record, value, caller, (None, F::zero()));
                 Var::recorded(self, node, value)
             })
             .collect();

@@ -203,7 +203,14 @@ impl<F: Float> Tape<F> {
         let n = n.unwrap_or_else(|| panic!("{FULL}"));
         if inner.trace.is_some() {
             for &v in values {
-                Self::push_node(&mut inner, "input", Node::input(), v, caller);
+                Self::push_node(
+                    &mut inner,
+                    "input",
+                    Node::input(),
+                    v,
+                    caller,
+                    (None, F::zero()),
+                );
             }
         } else {
             inner

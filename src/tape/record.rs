@@ -9,6 +9,7 @@ use super::node::{COUNT, FULL, Node, SINK, WIDE};
 use super::{Inner, Tape};
 use crate::Var;
 use crate::debug::{Trace, Traced};
+use crate::replay::{Arg, Code, Instr, Program};
 
 /// The line that recorded a node.
 pub(crate) type Caller = &'static Location<'static>;
@@ -96,25 +97,37 @@ impl<F: Float> Tape<F> {
         caller: Caller,
     ) -> u32 {
         let record = Node::new(parents, partials);
-        Self::push_node(&mut self.inner.borrow_mut(), op, record, value, caller)
+        Self::push_node(
+            &mut self.inner.borrow_mut(),
+            op,
+            record,
+            value,
+            caller,
+            (None, F::zero()),
+        )
     }
 
-    /// [`push`](Tape::push) on a tape held mutably, which needs no borrow.
+    /// [`push`](Tape::push) on a tape held mutably, which needs no borrow,
+    /// by an op that a recorded function computes again by `code` (and
+    /// `constant`, a constant operand).
     #[inline(always)]
     pub(crate) fn push_mut(
         &mut self,
-        op: &'static str,
+        (op, code, constant): (&'static str, Code, F),
         value: F,
         parents: [Option<u32>; 2],
         partials: [F; 2],
         caller: Caller,
     ) -> u32 {
         let record = Node::new(parents, partials);
-        Self::push_node(self.inner.get_mut(), op, record, value, caller)
+        let coded = (Some(code), constant);
+        Self::push_node(self.inner.get_mut(), op, record, value, caller, coded)
     }
 
     /// Appends `record` to the borrowed tape and returns its index; a
-    /// traced tape names `caller` as the line that recorded the node.
+    /// traced tape names `caller` as the line that recorded the node, and
+    /// a recorded function's keeps how to compute it again (`code` of the
+    /// node's parents and `constant`, if the op gives them).
     #[inline(always)]
     pub(super) fn push_node(
         inner: &mut Inner<F>,
@@ -122,13 +135,14 @@ impl<F: Float> Tape<F> {
         record: Node<F>,
         value: F,
         caller: Caller,
+        (code, constant): (Option<Code>, F),
     ) -> u32 {
         let node = inner.nodes.len();
         assert!(node < WIDE as usize, "{FULL}");
         inner.nodes.push(record);
         let node = node as u32;
         if inner.trace.is_some() {
-            trace_node(inner, op, node, value, caller);
+            trace_node(inner, op, node, value, caller, code, constant);
         }
         node
     }
@@ -190,7 +204,7 @@ impl<F: Float> Tape<F> {
             partials: [F::zero(); 2],
         };
         Some((
-            Self::push_node(&mut inner, op, record, value, caller),
+            Self::push_node(&mut inner, op, record, value, caller, (None, F::zero())),
             value,
         ))
     }
@@ -211,6 +225,60 @@ impl<F: Float> Tape<F> {
         self.inner.borrow_mut().scratch = buffer;
     }
 
+    /// The program of a recorded function's tape, if this is one (see
+    /// `crate::replay`).
+    #[inline(always)]
+    pub(crate) fn program_mut(&mut self) -> Option<&mut Program<F>> {
+        self.inner.get_mut().trace.as_mut()?.program.as_deref_mut()
+    }
+
+    /// [`program_mut`](Tape::program_mut)`.expect(…)` on a shared tape.
+    pub(crate) fn expect_instr(&self, code: Code, args: [Arg<F>; 2]) {
+        self.with_trace(|trace| {
+            if let Some(program) = &mut trace.program {
+                program.expect(Instr::new(code, args));
+            }
+        });
+    }
+
+    /// Every node's two parents (node 0, the sink, first) and how many
+    /// inputs lead: the layout a recorded function copies. Only nodes of
+    /// one or two parents, as a replayable recording has.
+    pub(crate) fn layout(&self) -> (Vec<[u32; 2]>, u32) {
+        let inner = self.inner.borrow();
+        let parents = inner.nodes.iter().map(|node| node.parents).collect();
+        (parents, inner.inputs)
+    }
+
+    /// A tape of nodes with these `parents` (see [`layout`](Tape::layout))
+    /// and zero partials, which [`set_partials`](Tape::set_partials) fills:
+    /// a recorded function's workspace, swept as any tape.
+    pub(crate) fn with_layout(parents: &[[u32; 2]], inputs: u32) -> Self {
+        let tape = Self::default();
+        {
+            let mut inner = tape.inner.borrow_mut();
+            inner.nodes.clear();
+            let zero = [F::zero(); 2];
+            inner.nodes.extend(parents.iter().map(|&parents| Node {
+                parents,
+                partials: zero,
+            }));
+            inner.inputs = inputs;
+        }
+        tape
+    }
+
+    /// Sets the partials of every node after the leading inputs to
+    /// `partials(node)`, in recording order.
+    #[inline(always)]
+    pub(crate) fn set_partials(&mut self, mut partials: impl FnMut(usize) -> [F; 2]) {
+        let inner = self.inner.get_mut();
+        let first = inner.inputs as usize + 1;
+        for (node, record) in inner.nodes.iter_mut().enumerate().skip(first) {
+            record.partials = partials(node);
+        }
+    }
+
     /// `f` of the tape's trace, if it is traced or checked: the hook of
     /// the debugging tools (`crate::debug`).
     pub(crate) fn with_trace<R>(&self, f: impl FnOnce(&mut Trace<F>) -> R) -> Option<R> {
@@ -228,6 +296,8 @@ fn trace_node<F: Float>(
     node: u32,
     value: F,
     caller: Caller,
+    code: Option<Code>,
+    constant: F,
 ) {
     let Inner {
         nodes,
@@ -241,6 +311,9 @@ fn trace_node<F: Float>(
     };
     let location = trace.caller.unwrap_or(caller);
     let (parents, partials) = nodes[node as usize].edges((parents, partials));
+    if let (Some(code), Some(program)) = (code, &mut trace.program) {
+        program.expect(code.instr(parents, constant));
+    }
     let parents = parents.iter().map(|&p| p as usize);
     trace.record(
         node,

@@ -1,0 +1,171 @@
+//! What an [`Active`] tells a recording that a [`Function`](crate::Function)
+//! will evaluate again: how each node is computed, the comparisons code
+//! branched on, the values it read; and `select`, a branch that replays.
+
+use core::panic::Location;
+
+use super::slot::{Misuse, recording};
+use super::{Active, Scalar};
+use crate::replay::{Arg, Code, Guard, Outcome, Program, Select, Test};
+
+/// How two values are compared in [`Active::select`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Comparison {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+impl Comparison {
+    /// Whether `a` compares to `b` so.
+    pub(crate) fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
+        match self {
+            Comparison::Lt => a < b,
+            Comparison::Le => a <= b,
+            Comparison::Gt => a > b,
+            Comparison::Ge => a >= b,
+            Comparison::Eq => a == b,
+            Comparison::Ne => a != b,
+        }
+    }
+
+    /// As it is written in code.
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+            Comparison::Eq => "==",
+            Comparison::Ne => "!=",
+        }
+    }
+}
+
+impl<F: Scalar> Active<F> {
+    /// The operand `self` is to a recorded function's program.
+    pub(super) fn arg(&self) -> Arg<F> {
+        match self.is_constant() {
+            true => Arg::Const(self.value),
+            false => Arg::Node(self.node()),
+        }
+    }
+
+    /// `if_true` where `self` compares to `other` as `comparison` says,
+    /// `if_false` elsewhere: one node whose gradient goes to the branch
+    /// taken. A [`Function`](crate::Function) evaluates the comparison again
+    /// at each point and takes the branch it gives, where an `if` would be
+    /// guarded and refuse the other branch (CppAD's `CondExp`).
+    ///
+    /// ```
+    /// use tapegrad::{Active, Comparison, Function};
+    ///
+    /// // |x|, written so that it replays on both sides of 0.
+    /// let abs = |x: &[Active]| x[0].select(Comparison::Ge, 0.0, x[0], -x[0]);
+    /// let f = Function::record(&[2.0], abs)?;
+    /// let mut ws = f.workspace();
+    /// assert_eq!(f.value_and_gradient(&mut ws, &[-3.0])?, (3.0, vec![-1.0]));
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If two of the four are variables of different recordings.
+    #[track_caller]
+    pub fn select(
+        self,
+        comparison: Comparison,
+        other: impl Into<Self>,
+        if_true: impl Into<Self>,
+        if_false: impl Into<Self>,
+    ) -> Self {
+        let (other, a, b) = (other.into(), if_true.into(), if_false.into());
+        let test = Test::Compare(comparison);
+        let first = test.outcome(self.value, other.value) == Outcome::Bool(true);
+        let chosen = if first { a } else { b };
+        let all = [a, b, self, other];
+        let Some(anchor) = all.into_iter().find(|x| !x.is_constant()) else {
+            return Active::constant(chosen.value);
+        };
+        if all
+            .iter()
+            .any(|x| !x.is_constant() && x.recording() != anchor.recording())
+        {
+            Misuse::OtherRecording.panic::<F>();
+        }
+        // A constant branch's edge goes to the anchor, with a zero partial.
+        let edge = |x: Self| Some(if x.is_constant() { anchor } else { x }.node());
+        let partial = |x: Self, taken: bool| match taken && !x.is_constant() {
+            true => F::one(),
+            false => F::zero(),
+        };
+        let mut tape = recording(F::slot(), Some(anchor.recording()));
+        let select = tape.program_mut().map_or(0, |program| {
+            let (operands, branches) = ([self.arg(), other.arg()], [a.arg(), b.arg()]);
+            program.selects.push(Select {
+                test,
+                operands,
+                branches,
+            });
+            program.selects.len() as u32 - 1
+        });
+        let (parents, partials) = ([edge(a), edge(b)], [partial(a, first), partial(b, !first)]);
+        let op = ("select", Code::Select(select), F::zero());
+        let node = tape.push_mut(op, chosen.value, parents, partials, Location::caller());
+        anchor.at(node, chosen.value)
+    }
+
+    /// Keeps `test` of `self` (and `other`) as a guard, if the thread
+    /// records a function that is evaluated again and a variable of it is
+    /// compared.
+    #[track_caller]
+    pub(super) fn observe_test(&self, test: Test, other: Option<&Self>) {
+        let b = other.unwrap_or(self);
+        let Some(variable) = [self, b].into_iter().find(|x| !x.is_constant()) else {
+            return;
+        };
+        let location = Location::caller();
+        self::with_program(variable, |program| {
+            program.guards.push(Guard {
+                test,
+                operands: [self.arg(), b.arg()],
+                outcome: test.outcome(self.value, b.value),
+                location,
+            });
+        });
+    }
+
+    /// Notes the first value read out of a recorded function's variable.
+    #[track_caller]
+    pub(super) fn observe_read(&self) {
+        if !self.is_constant() {
+            let location = Location::caller();
+            self::with_program(self, |program| {
+                program.read.get_or_insert(location);
+            });
+        }
+    }
+}
+
+/// `f` of the program of `variable`'s recording, if it is the thread's and
+/// records a function; nothing otherwise (a comparison outside any
+/// recording compares values).
+fn with_program<F: Scalar>(variable: &Active<F>, f: impl FnOnce(&mut Program<F>)) {
+    let Ok(mut tape) = F::slot().try_borrow_mut() else {
+        return;
+    };
+    if tape.id().generation == variable.recording() {
+        if let Some(program) = tape.program_mut() {
+            f(program);
+        }
+    }
+}

@@ -1,0 +1,508 @@
+//! Record once, evaluate many times: a [`Function`] keeps each node's op
+//! code and constants, and evaluates them again at new inputs, without
+//! calling the code that recorded them, then runs the same reverse sweep.
+//! Every comparison made while recording is kept with its outcome and
+//! line; an evaluation where one comes out otherwise is an error, never the
+//! other branch's numbers.
+
+mod program;
+
+use num_traits::Float;
+
+use crate::active::{Active, Scalar};
+use crate::debug::Trace;
+use crate::dual::Dual;
+use crate::gradients::Variable;
+use crate::ops::surface::Handle;
+use crate::tape::{Caller, Tape};
+use crate::{Error, Result};
+pub(crate) use program::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Test};
+
+/// A computation recorded once at a point, evaluated again at any other:
+/// its value, gradient, Jacobian, directional derivatives, Hessian–vector
+/// products and Hessian, each node computed from its op code and
+/// constants, without calling the recorded closure.
+///
+/// Record with [`Function::record`] (or [`record_with_params`](Function::record_with_params)
+/// for data that changes between evaluations), evaluate with a
+/// [`Workspace`]: the function is `Send + Sync`, so threads evaluate it at
+/// once, each with its own workspace.
+///
+/// ```
+/// use tapegrad::{Active, Function};
+///
+/// // f(x, y) = x·y + sin x, recorded once at (1, 2)...
+/// let f = Function::record(&[1.0, 2.0], |x: &[Active]| x[0] * x[1] + x[0].sin())?;
+/// // ...and evaluated at (3, 4) without running the closure again.
+/// let mut ws = f.workspace();
+/// let (value, gradient) = f.value_and_gradient(&mut ws, &[3.0, 4.0])?;
+/// assert_eq!(value, 3.0 * 4.0 + 3.0_f64.sin());
+/// assert_eq!(gradient, [4.0 + 3.0_f64.cos(), 3.0]);
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+///
+/// # Branches
+///
+/// A recording holds the branch it took. Every comparison of variables
+/// made while recording (`<`, `<=`, `>`, `>=`, `==`, `!=`, `partial_cmp`,
+/// `is_nan`, `is_sign_positive` and the other `Float` predicates,
+/// `is_zero`) is kept as a guard with its outcome and line; an evaluation
+/// where one comes out otherwise returns [`Error::BranchChanged`]. Write a
+/// branch that replays with [`Active::select`]. Reading a value inside the
+/// closure ([`Active::value`], `to_f64`) makes the recording unfit to
+/// evaluate elsewhere: every evaluation returns [`Error::ValueRead`].
+///
+/// ```
+/// use tapegrad::{Active, Error, Function};
+///
+/// let relu = |x: &[Active]| if x[0] > 0.0.into() { x[0] } else { x[0] * 0.0 };
+/// let f = Function::record(&[1.0], relu)?;
+/// let mut ws = f.workspace();
+/// assert_eq!(f.gradient(&mut ws, &[2.0])?, [1.0]);
+/// assert!(matches!(f.gradient(&mut ws, &[-2.0]), Err(Error::BranchChanged { .. })));
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+///
+/// # What can be recorded
+///
+/// The ops of [`Active`] from the op table (every method and operator of
+/// one or two arguments), [`Active::select`], and the stable `ln` of a
+/// sigmoid. Ops that record a node of many parents (`mul_add`, `sum`,
+/// `dot`, the losses), block ops and a nested recording are refused by
+/// [`Function::record`] with [`Error::NotReplayable`], naming the op and the
+/// line.
+#[derive(Clone, Debug)]
+pub struct Function<F: Scalar = f64> {
+    /// Node `i`'s instruction at `i − 1`.
+    instrs: Vec<Instr<F>>,
+    selects: Vec<Select<F>>,
+    guards: Vec<Guard<F>>,
+    /// Every node's parents, the sink's first: the sweep's layout.
+    parents: Vec<[u32; 2]>,
+    inputs: usize,
+    params: Vec<F>,
+    outputs: Vec<Arg<F>>,
+    /// The first line that read a value while recording.
+    read: Option<Caller>,
+}
+
+/// What a recorded closure returns: one output or several.
+pub trait Outputs<F: Scalar> {
+    /// The outputs, in order.
+    fn into_outputs(self) -> Vec<Active<F>>;
+}
+
+impl<F: Scalar> Outputs<F> for Active<F> {
+    fn into_outputs(self) -> Vec<Active<F>> {
+        vec![self]
+    }
+}
+
+impl<F: Scalar> Outputs<F> for Vec<Active<F>> {
+    fn into_outputs(self) -> Vec<Active<F>> {
+        self
+    }
+}
+
+impl<F: Scalar, const M: usize> Outputs<F> for [Active<F>; M] {
+    fn into_outputs(self) -> Vec<Active<F>> {
+        self.into()
+    }
+}
+
+impl<F: Scalar> Function<F> {
+    /// Records `f` at `x`: its inputs are variables of the values `x`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotReplayable`] if `f` records an op that cannot be
+    /// evaluated again (see [What can be recorded](Function#what-can-be-recorded)),
+    /// [`Error::OtherRecording`] if an output is a variable of another
+    /// recording.
+    #[track_caller]
+    pub fn record<O: Outputs<F>>(x: &[F], f: impl FnOnce(&[Active<F>]) -> O) -> Result<Self> {
+        Self::record_with_params(x, &[], |x, _| f(x))
+    }
+
+    /// Records `f` at `x` with dynamic parameters `params`: data the
+    /// function reads (a mini-batch, targets, a weight) that an evaluation
+    /// may change ([`Workspace::set_params`]) without recording again.
+    /// Derivatives are with respect to `x` only.
+    ///
+    /// ```
+    /// use tapegrad::{Active, Function};
+    ///
+    /// // (w·t − y)², with the data (t, y) a dynamic parameter.
+    /// let f = Function::record_with_params(&[0.5], &[2.0, 3.0], |w: &[Active], p: &[Active]| {
+    ///     (w[0] * p[0] - p[1]).powi(2)
+    /// })?;
+    /// let mut ws = f.workspace();
+    /// ws.set_params(&[1.0, 5.0])?; // new data, same recording
+    /// assert_eq!(f.gradient(&mut ws, &[2.0])?, [2.0 * (2.0 - 5.0)]);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`record`](Function::record).
+    #[track_caller]
+    pub fn record_with_params<O: Outputs<F>>(
+        x: &[F],
+        params: &[F],
+        f: impl FnOnce(&[Active<F>], &[Active<F>]) -> O,
+    ) -> Result<Self> {
+        let mut trace = Trace::new(false);
+        trace.program = Some(Box::new(Program::new()));
+        let mut tape = Tape::<F>::default().with_new_trace(trace);
+        let outputs = tape.record(|| {
+            let (xs, ps) = (Active::vars(x), Active::vars(params));
+            f(&xs, &ps).into_outputs()
+        });
+        let program = *tape
+            .with_trace(|trace| trace.program.take())
+            .flatten()
+            .unwrap_or_else(|| unreachable!("the tape was made with a program"));
+        if let Some((op, location)) = program.refused {
+            return Err(Error::NotReplayable { op, location });
+        }
+        let generation = tape.id().generation;
+        let outputs = outputs
+            .iter()
+            .map(|y| match y.site() {
+                None => Ok(Arg::Const(y.value_of())),
+                Some((recording, _, node)) if recording == generation => Ok(Arg::Node(node)),
+                Some(_) => Err(Error::OtherRecording),
+            })
+            .collect::<Result<_>>()?;
+        let (parents, _) = tape.layout();
+        let mut instrs = program.instrs;
+        let (n, p) = (x.len(), params.len());
+        for (k, instr) in instrs[..n + p].iter_mut().enumerate() {
+            instr.code = match k < n {
+                true => Code::Input(k as u32),
+                false => Code::Param((k - n) as u32),
+            };
+        }
+        Ok(Function {
+            instrs,
+            selects: program.selects,
+            guards: program.guards,
+            parents,
+            inputs: n,
+            params: params.to_vec(),
+            outputs,
+            read: program.read,
+        })
+    }
+
+    /// The number of inputs.
+    pub fn inputs(&self) -> usize {
+        self.inputs
+    }
+
+    /// The number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// The number of nodes: inputs, parameters and operations.
+    pub fn len(&self) -> usize {
+        self.instrs.len()
+    }
+
+    /// Whether the function has no nodes (no inputs, no operations).
+    pub fn is_empty(&self) -> bool {
+        self.instrs.is_empty()
+    }
+
+    /// The number of comparisons kept as guards.
+    pub fn guards(&self) -> usize {
+        self.guards.len()
+    }
+
+    /// A workspace for evaluating this function, with the parameters it
+    /// was recorded with.
+    pub fn workspace(&self) -> Workspace<F> {
+        Workspace {
+            values: vec![F::zero(); self.parents.len()],
+            tape: Tape::with_layout(&self.parents, (self.inputs + self.params.len()) as u32),
+            adjoints: Vec::new(),
+            params: self.params.clone(),
+            second: None,
+        }
+    }
+
+    /// The outputs' values at `x`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Length`] if `x` has not [`inputs`](Function::inputs)
+    /// values; [`Error::BranchChanged`] and [`Error::ValueRead`] (see
+    /// [Branches](Function#branches)).
+    pub fn value(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
+        self.forward(&mut ws.values, None, x, &ws.params)?;
+        Ok(self.outputs.iter().map(|y| y.get(&ws.values)).collect())
+    }
+
+    /// The one output's value and gradient at `x`.
+    ///
+    /// # Errors
+    ///
+    /// As [`value`](Function::value), and [`Error::Length`] if the function
+    /// has more than one output (see [`jacobian`](Function::jacobian)).
+    pub fn value_and_gradient(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<(F, Vec<F>)> {
+        let output = self.scalar_output()?;
+        self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
+        let gradient = sweep(&ws.tape, output, self.inputs, &mut ws.adjoints);
+        Ok((output.get(&ws.values), gradient))
+    }
+
+    /// The one output's gradient at `x`.
+    ///
+    /// # Errors
+    ///
+    /// As [`value_and_gradient`](Function::value_and_gradient).
+    pub fn gradient(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
+        Ok(self.value_and_gradient(ws, x)?.1)
+    }
+
+    /// The Jacobian at `x`: a row per output, a column per input, one
+    /// reverse sweep per output after one forward pass.
+    ///
+    /// # Errors
+    ///
+    /// As [`value`](Function::value).
+    pub fn jacobian(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<Vec<F>>> {
+        self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
+        let (tape, adjoints) = (&ws.tape, &mut ws.adjoints);
+        let rows = self.outputs.iter();
+        Ok(rows
+            .map(|&y| sweep(tape, y, self.inputs, adjoints))
+            .collect())
+    }
+
+    /// The directional derivatives of the outputs at `x` along `v`
+    /// (forward mode: the Jacobian times `v`), in one pass.
+    ///
+    /// # Errors
+    ///
+    /// As [`value`](Function::value), and [`Error::Length`] if `v` is not
+    /// as long as `x`.
+    pub fn jvp(&self, ws: &mut Workspace<F>, x: &[F], v: &[F]) -> Result<Vec<F>> {
+        let (x, params) = dual_point(x, v, &ws.params)?;
+        let (values, _, _) = ws.second(self);
+        self.forward(values, None, &x, &params)?;
+        Ok(self
+            .outputs
+            .iter()
+            .map(|y| y.get(values).tangent()[0])
+            .collect())
+    }
+
+    /// The Hessian of the one output at `x` times `v`: forward mode over
+    /// the reverse sweep, in one pass each.
+    ///
+    /// # Errors
+    ///
+    /// As [`jvp`](Function::jvp), and [`Error::Length`] if the function has
+    /// more than one output.
+    pub fn hvp(&self, ws: &mut Workspace<F>, x: &[F], v: &[F]) -> Result<Vec<F>> {
+        let output = self.scalar_output()?;
+        let (x, params) = dual_point(x, v, &ws.params)?;
+        let (values, tape, adjoints) = ws.second(self);
+        self.forward(values, Some(tape), &x, &params)?;
+        let gradient = sweep(tape, lift(output), self.inputs, adjoints);
+        Ok(gradient.iter().map(|g| g.tangent()[0]).collect())
+    }
+
+    /// The Hessian of the one output at `x`: a Hessian–vector product per
+    /// input.
+    ///
+    /// # Errors
+    ///
+    /// As [`hvp`](Function::hvp).
+    pub fn hessian(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<Vec<F>>> {
+        let mut e = vec![F::zero(); x.len()];
+        (0..x.len())
+            .map(|k| {
+                e[k] = F::one();
+                let column = self.hvp(ws, x, &e);
+                e[k] = F::zero();
+                column
+            })
+            .collect()
+    }
+
+    /// The output of a function of one.
+    fn scalar_output(&self) -> Result<Arg<F>> {
+        match self.outputs[..] {
+            [y] => Ok(y),
+            _ => Err(Error::Length {
+                what: "outputs of a function asked for a gradient (use jacobian)",
+                expected: 1,
+                found: self.outputs.len(),
+            }),
+        }
+    }
+
+    /// Evaluates every node at `x` (and `params`) into `values`, and the
+    /// partials into `tape` if given; then checks the guards.
+    #[inline]
+    fn forward<T: Float + From<F>>(
+        &self,
+        values: &mut [T],
+        tape: Option<&mut Tape<T>>,
+        x: &[T],
+        params: &[T],
+    ) -> Result<()> {
+        if let Some(location) = self.read {
+            return Err(Error::ValueRead { location });
+        }
+        if x.len() != self.inputs {
+            let (expected, found) = (self.inputs, x.len());
+            return Err(Error::Length {
+                what: "inputs",
+                expected,
+                found,
+            });
+        }
+        let lead = 1 + x.len() + params.len();
+        values[1..lead]
+            .iter_mut()
+            .zip(x.iter().chain(params))
+            .for_each(|(v, &x)| *v = x);
+        let (instrs, selects) = (&self.instrs, &self.selects[..]);
+        match tape {
+            Some(tape) => tape.set_partials(|node| {
+                let (value, partials) = instrs[node - 1].eval(values, selects);
+                values[node] = value;
+                partials
+            }),
+            None => {
+                for node in lead..values.len() {
+                    values[node] = instrs[node - 1].eval(values, selects).0;
+                }
+            }
+        }
+        self.check_guards(values)
+    }
+
+    /// The first guard whose test comes out otherwise at `values`.
+    fn check_guards<T: Float + From<F>>(&self, values: &[T]) -> Result<()> {
+        for guard in &self.guards {
+            let [a, b] = guard.operands.map(|x| x.get(values));
+            let now = guard.test.outcome(a, b);
+            if now != guard.outcome {
+                return Err(Error::BranchChanged {
+                    test: guard.test.name(),
+                    location: guard.location,
+                    recorded: guard.outcome.describe(),
+                    now: now.describe(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The gradient of `output` with respect to the first `inputs` nodes after
+/// the sink, by the tape's reverse sweep over the replayed partials.
+fn sweep<T: Float>(tape: &Tape<T>, output: Arg<T>, inputs: usize, adjoints: &mut Vec<T>) -> Vec<T> {
+    let Arg::Node(output) = output else {
+        return vec![T::zero(); inputs]; // a constant output
+    };
+    adjoints.clear();
+    adjoints.resize(output as usize + 1, T::zero());
+    adjoints[output as usize] = T::one();
+    tape.sweep(output, adjoints);
+    (1..=inputs)
+        .map(|node| adjoints.get(node).copied().unwrap_or(T::zero()))
+        .collect()
+}
+
+/// `x` with tangent `v`, and the constant `params`, for forward mode.
+#[allow(clippy::type_complexity)]
+fn dual_point<F: Float>(
+    x: &[F],
+    v: &[F],
+    params: &[F],
+) -> Result<(Vec<Dual<F, 1>>, Vec<Dual<F, 1>>)> {
+    if v.len() != x.len() {
+        let (expected, found) = (x.len(), v.len());
+        return Err(Error::Length {
+            what: "direction",
+            expected,
+            found,
+        });
+    }
+    let x = x.iter().zip(v).map(|(&x, &v)| Dual::new(x, [v])).collect();
+    Ok((x, params.iter().map(|&p| Dual::constant(p)).collect()))
+}
+
+/// An operand of `F` as one of `Dual<F, 1>`.
+fn lift<F: Float>(arg: Arg<F>) -> Arg<Dual<F, 1>> {
+    match arg {
+        Arg::Node(node) => Arg::Node(node),
+        Arg::Const(c) => Arg::Const(Dual::constant(c)),
+    }
+}
+
+/// What an evaluation of a [`Function`] writes: every node's value and
+/// partials, the adjoints, the dynamic parameters; kept between
+/// evaluations so that they allocate nothing. One per thread.
+#[derive(Debug)]
+pub struct Workspace<F: Scalar = f64> {
+    values: Vec<F>,
+    tape: Tape<F>,
+    adjoints: Vec<F>,
+    params: Vec<F>,
+    /// The same for forward mode over reverse, made on first use.
+    #[allow(clippy::type_complexity)]
+    second: Option<(Vec<Dual<F, 1>>, Tape<Dual<F, 1>>, Vec<Dual<F, 1>>)>,
+}
+
+impl<F: Scalar> Workspace<F> {
+    /// Sets the dynamic parameters for the evaluations that follow.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Length`] if `params` is not as long as the recording's.
+    pub fn set_params(&mut self, params: &[F]) -> Result<()> {
+        if params.len() != self.params.len() {
+            let (expected, found) = (self.params.len(), params.len());
+            return Err(Error::Length {
+                what: "parameters",
+                expected,
+                found,
+            });
+        }
+        self.params.copy_from_slice(params);
+        Ok(())
+    }
+
+    /// The dynamic parameters the evaluations use.
+    pub fn params(&self) -> &[F] {
+        &self.params
+    }
+
+    /// The forward-over-reverse buffers for `function`.
+    #[allow(clippy::type_complexity)]
+    fn second(
+        &mut self,
+        function: &Function<F>,
+    ) -> (
+        &mut [Dual<F, 1>],
+        &mut Tape<Dual<F, 1>>,
+        &mut Vec<Dual<F, 1>>,
+    ) {
+        let (values, tape, adjoints) = self.second.get_or_insert_with(|| {
+            let leading = (function.inputs + function.params.len()) as u32;
+            (
+                vec![Dual::constant(F::zero()); function.parents.len()],
+                Tape::with_layout(&function.parents, leading),
+                Vec::new(),
+            )
+        });
+        (values, tape, adjoints)
+    }
+}

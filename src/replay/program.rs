@@ -1,0 +1,291 @@
+//! What a recorded function keeps to compute a node again: its op's code
+//! and constant operands ([`Instr`]); and of every comparison made while
+//! recording, its operands and outcome ([`Guard`]).
+
+use core::cmp::Ordering;
+use core::num::FpCategory;
+
+use num_traits::Float;
+
+use crate::active::Comparison;
+use crate::ops::activation::sigmoid;
+use crate::ops::table::{Binary, Unary};
+use crate::tape::Caller;
+
+/// An operand: a node's value, or a constant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Arg<F> {
+    Node(u32),
+    Const(F),
+}
+
+impl<F: Float> Arg<F> {
+    /// Its value among `values` (one a node), lifted to `T`.
+    #[inline(always)]
+    pub(crate) fn get<T: Float + From<F>>(self, values: &[T]) -> T {
+        match self {
+            Arg::Node(node) => values[node as usize],
+            Arg::Const(c) => <T as From<F>>::from(c),
+        }
+    }
+}
+
+/// How a node is computed from its operands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Code {
+    /// The function's `k`-th input, or dynamic parameter: set, not computed.
+    Input(u32),
+    Param(u32),
+    /// A variable made inside the recorded closure: its value then, `args[0]`.
+    Fixed,
+    /// `op(args[0])`.
+    Unary(Unary),
+    /// `op(args[0], args[1])`; the node's edges go to the operands that are
+    /// nodes, in order, and `Side` says which is a constant.
+    Binary(Binary, Side),
+    /// The stable `ln` of a sigmoid: `ln σ(z)` of `z = args[0]`, or, if
+    /// `negated`, `ln(1 − σ(z)) = ln σ(−z)`.
+    LnSigmoid {
+        negated: bool,
+    },
+    /// `1 − σ(z)` of the sigmoid node `args[0]`, whose input is `args[1]`,
+    /// computed as `σ(−z)`.
+    Complement,
+    /// The `k`-th select of the function.
+    Select(u32),
+}
+
+/// Which operand of a binary op is a constant; the others are the node's
+/// parents, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Neither,
+    Left,
+    Right,
+}
+
+impl Code {
+    /// The instruction of a node computed by `self` from its `parents` and,
+    /// for a binary op with a constant operand, `constant`.
+    pub(crate) fn instr<F: Float>(self, parents: &[u32], constant: F) -> Instr<F> {
+        let node = |k: usize| Arg::Node(parents.get(k).copied().unwrap_or(0));
+        let args = match self {
+            Code::Binary(_, Side::Left) => [Arg::Const(constant), node(0)],
+            Code::Binary(_, Side::Right) => [node(0), Arg::Const(constant)],
+            _ => [node(0), node(1)],
+        };
+        Instr::new(self, args)
+    }
+}
+
+/// A node's code and operands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Instr<F> {
+    pub(crate) code: Code,
+    pub(crate) args: [Arg<F>; 2],
+}
+
+impl<F: Float> Instr<F> {
+    pub(crate) fn new(code: Code, args: [Arg<F>; 2]) -> Self {
+        Instr { code, args }
+    }
+
+    /// The node's value and its partials, one per edge in the order the
+    /// node records them, at `values` (the nodes before it): the same
+    /// arithmetic as when it was recorded, so the same bits.
+    #[inline(always)]
+    pub(crate) fn eval<T: Float + From<F>>(
+        &self,
+        values: &[T],
+        selects: &[Select<F>],
+    ) -> (T, [T; 2]) {
+        let [a, b] = self.args;
+        let zero = T::zero();
+        match self.code {
+            Code::Input(_) | Code::Param(_) | Code::Fixed => (a.get(values), [zero; 2]),
+            Code::Unary(op) => {
+                let x = a.get(values);
+                let (value, d) = op.eval(x);
+                // A sigmoid keeps its input beside its partial (see `Tape::push`).
+                let kept = if op == Unary::Sigmoid { x } else { zero };
+                (value, [d, kept])
+            }
+            Code::Binary(op, side) => {
+                let (value, [da, db]) = op.eval(a.get(values), b.get(values));
+                match side {
+                    Side::Left => (value, [db, zero]),
+                    Side::Right => (value, [da, zero]),
+                    Side::Neither => (value, [da, db]),
+                }
+            }
+            Code::LnSigmoid { negated } => {
+                let z = a.get(values);
+                match negated {
+                    false => {
+                        let (value, d) = Unary::LnSigmoid.eval(z);
+                        (value, [d, zero])
+                    }
+                    true => {
+                        let (value, d) = Unary::LnSigmoid.eval(-z);
+                        (value, [-d, zero])
+                    }
+                }
+            }
+            Code::Complement => {
+                let z = b.get(values);
+                (sigmoid(-z).0, [-T::one(), -z])
+            }
+            Code::Select(k) => selects[k as usize].eval(values),
+        }
+    }
+}
+
+/// A comparison or inspection of values that code can branch on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Test {
+    Compare(Comparison),
+    PartialCmp,
+    IsNan,
+    IsInfinite,
+    IsFinite,
+    IsNormal,
+    IsSubnormal,
+    Classify,
+    IsSignPositive,
+    IsSignNegative,
+    IsZero,
+}
+
+impl Test {
+    /// How the test reads in source code.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Test::Compare(comparison) => comparison.symbol(),
+            Test::PartialCmp => "partial_cmp",
+            Test::IsNan => "is_nan",
+            Test::IsInfinite => "is_infinite",
+            Test::IsFinite => "is_finite",
+            Test::IsNormal => "is_normal",
+            Test::IsSubnormal => "is_subnormal",
+            Test::Classify => "classify",
+            Test::IsSignPositive => "is_sign_positive",
+            Test::IsSignNegative => "is_sign_negative",
+            Test::IsZero => "is_zero",
+        }
+    }
+
+    /// The outcome at `(a, b)` (`b` unused by a test of one value).
+    pub(crate) fn outcome<T: Float>(self, a: T, b: T) -> Outcome {
+        match self {
+            Test::Compare(comparison) => Outcome::Bool(comparison.holds(a, b)),
+            Test::PartialCmp => Outcome::Order(a.partial_cmp(&b)),
+            Test::IsNan => Outcome::Bool(a.is_nan()),
+            Test::IsInfinite => Outcome::Bool(a.is_infinite()),
+            Test::IsFinite => Outcome::Bool(a.is_finite()),
+            Test::IsNormal => Outcome::Bool(a.is_normal()),
+            Test::IsSubnormal => Outcome::Bool(a.classify() == FpCategory::Subnormal),
+            Test::Classify => Outcome::Class(a.classify()),
+            Test::IsSignPositive => Outcome::Bool(a.is_sign_positive()),
+            Test::IsSignNegative => Outcome::Bool(a.is_sign_negative()),
+            Test::IsZero => Outcome::Bool(a.is_zero()),
+        }
+    }
+}
+
+/// What a test gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Bool(bool),
+    Order(Option<Ordering>),
+    Class(FpCategory),
+}
+
+impl Outcome {
+    pub(crate) fn describe(self) -> String {
+        match self {
+            Outcome::Bool(b) => b.to_string(),
+            Outcome::Order(o) => format!("{o:?}"),
+            Outcome::Class(c) => format!("{c:?}"),
+        }
+    }
+}
+
+/// A comparison made while recording: replaying where it comes out
+/// otherwise would take the other branch's derivatives.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Guard<F> {
+    pub(crate) test: Test,
+    pub(crate) operands: [Arg<F>; 2],
+    pub(crate) outcome: Outcome,
+    pub(crate) location: Caller,
+}
+
+/// A `select`: one of `branches`, by `test` of `operands`. Its node's two
+/// edges go to the branches that are nodes; a constant branch's edge goes
+/// to another operand that is a node, with a zero partial.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Select<F> {
+    pub(crate) test: Test,
+    pub(crate) operands: [Arg<F>; 2],
+    pub(crate) branches: [Arg<F>; 2],
+}
+
+impl<F: Float> Select<F> {
+    #[inline]
+    fn eval<T: Float + From<F>>(&self, values: &[T]) -> (T, [T; 2]) {
+        let [a, b] = self.operands.map(|x| x.get(values));
+        let first = self.test.outcome(a, b) == Outcome::Bool(true);
+        let chosen = if first { 0 } else { 1 };
+        let partial = |k: usize| match (k == chosen, self.branches[k]) {
+            (true, Arg::Node(_)) => T::one(),
+            _ => T::zero(),
+        };
+        (self.branches[chosen].get(values), [partial(0), partial(1)])
+    }
+}
+
+/// What the recording of a function gathers besides the tape: filled in by
+/// the trace of the tape it records on.
+#[derive(Clone, Debug)]
+pub(crate) struct Program<F> {
+    /// Node `i`'s instruction at `i − 1` (node 0 is the sink).
+    pub(crate) instrs: Vec<Instr<F>>,
+    /// The instruction of the node about to be recorded.
+    pending: Option<Instr<F>>,
+    pub(crate) selects: Vec<Select<F>>,
+    pub(crate) guards: Vec<Guard<F>>,
+    /// The first op recorded that cannot be evaluated again.
+    pub(crate) refused: Option<(&'static str, Caller)>,
+    /// The first line that read a variable's value.
+    pub(crate) read: Option<Caller>,
+}
+
+impl<F: Float> Program<F> {
+    pub(crate) fn new() -> Self {
+        Program {
+            instrs: Vec::new(),
+            pending: None,
+            selects: Vec::new(),
+            guards: Vec::new(),
+            refused: None,
+            read: None,
+        }
+    }
+
+    /// The next node recorded is computed by `instr`.
+    pub(crate) fn expect(&mut self, instr: Instr<F>) {
+        self.pending = Some(instr);
+    }
+
+    /// A node was recorded by `op` at `location`, of `value`: computed by
+    /// the instruction expected, if an op said how.
+    pub(crate) fn recorded(&mut self, op: &'static str, value: F, location: Caller) {
+        let instr = self.pending.take().unwrap_or_else(|| {
+            if op != "input" {
+                self.refused.get_or_insert((op, location));
+            }
+            Instr::new(Code::Fixed, [Arg::Const(value); 2])
+        });
+        self.instrs.push(instr);
+    }
+}

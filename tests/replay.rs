@@ -1,0 +1,410 @@
+//! A recorded `Function` evaluated again: the same numbers as a fresh
+//! recording, guards that fire, value reads, `select`, dynamic parameters,
+//! threads.
+
+use num_traits::Float;
+use proptest::prelude::*;
+use tapegrad::{Active, Comparison, Error, Function, Tape};
+
+/// An expression of the table's ops, written once for any `Float`.
+#[derive(Clone, Debug)]
+enum Expr {
+    Input(usize),
+    Const(f64),
+    Unary(u8, Box<Expr>),
+    Binary(u8, Box<Expr>, Box<Expr>),
+}
+
+const INPUTS: usize = 3;
+
+fn eval<T: Float>(e: &Expr, x: &[T]) -> T {
+    let c = |v: f64| T::from(v).expect("a literal");
+    match e {
+        Expr::Input(i) => x[*i],
+        Expr::Const(v) => c(*v),
+        Expr::Unary(op, a) => {
+            let a = eval(a, x);
+            match op % 12 {
+                0 => -a,
+                1 => a.tanh().exp(),
+                2 => (a * a + c(0.5)).ln(),
+                3 => a.sin(),
+                4 => a.cos(),
+                5 => a.abs(),
+                6 => a.atan(),
+                7 => (a * a + c(1.0)).sqrt(),
+                8 => a.tanh().powi(3),
+                9 => a.floor(),
+                10 => a.max(c(0.25)),
+                _ => (a * a + c(1.0)).recip(),
+            }
+        }
+        Expr::Binary(op, a, b) => {
+            let (a, b) = (eval(a, x), eval(b, x));
+            match op % 8 {
+                0 => a + b,
+                1 => a - b,
+                2 => a * b,
+                3 => a / (b * b + c(0.5)),
+                4 => a.hypot(b),
+                5 => a.atan2(b),
+                6 => a.min(b),
+                _ => (a * a + c(0.5)).powf(b.tanh()),
+            }
+        }
+    }
+}
+
+fn expr() -> impl Strategy<Value = Expr> {
+    let leaf = prop_oneof![
+        3 => (0..INPUTS).prop_map(Expr::Input),
+        1 => (-2.0..2.0).prop_map(Expr::Const),
+    ];
+    leaf.prop_recursive(5, 32, 2, |inner| {
+        prop_oneof![
+            (any::<u8>(), inner.clone()).prop_map(|(op, a)| Expr::Unary(op, Box::new(a))),
+            (any::<u8>(), inner.clone(), inner).prop_map(|(op, a, b)| Expr::Binary(
+                op,
+                Box::new(a),
+                Box::new(b)
+            )),
+        ]
+    })
+}
+
+/// The value and gradient of a fresh recording at `x`.
+fn fresh<F: tapegrad::Scalar>(e: &Expr, x: &[F]) -> (F, Vec<F>) {
+    let mut tape = Tape::<F>::default();
+    tape.record(|| {
+        let vars = Active::vars(x);
+        let y = eval(e, &vars);
+        let grads = y.backward();
+        (y.value(), grads.wrt_all(&vars))
+    })
+}
+
+/// Recorded at `x0` and evaluated at `x1`, `e` gives the value and gradient
+/// of a fresh recording at `x1`, to the bit.
+fn same_as_fresh<F: tapegrad::Scalar>(e: &Expr, x0: &[F], x1: &[F]) -> Result<(), TestCaseError> {
+    let f = Function::record(x0, |x: &[Active<F>]| eval(e, x)).expect("table ops replay");
+    let (value, gradient) = f
+        .value_and_gradient(&mut f.workspace(), x1)
+        .expect("no guards");
+    let (fresh_value, fresh_gradient) = fresh(e, x1);
+    let bits = |v: &F| v.to_f64().map(f64::to_bits);
+    prop_assert_eq!(bits(&value), bits(&fresh_value));
+    let all = |g: &[F]| g.iter().map(bits).collect::<Vec<_>>();
+    prop_assert_eq!(all(&gradient), all(&fresh_gradient));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Recorded at one point and evaluated at another, a function gives the
+    /// fresh recording's numbers to the bit, in f64 and f32.
+    #[test]
+    fn a_replay_equals_a_fresh_recording(
+        e in expr(),
+        x0 in prop::array::uniform3(-2.0..2.0f64),
+        x1 in prop::array::uniform3(-2.0..2.0f64),
+    ) {
+        same_as_fresh(&e, &x0, &x1)?;
+        same_as_fresh(&e, &x0.map(|v| v as f32), &x1.map(|v| v as f32))?;
+    }
+
+    /// Forward mode and forward over reverse agree with the nested tapes'
+    /// Hessian, where it is finite.
+    #[test]
+    fn hessians_and_directional_derivatives_agree_with_nested_tapes(
+        e in expr(),
+        x in prop::array::uniform3(-2.0..2.0f64),
+        v in prop::array::uniform3(-1.0..1.0f64),
+    ) {
+        let f = Function::record(&x, |x: &[Active]| eval(&e, x)).expect("table ops replay");
+        let mut ws = f.workspace();
+        let h = f.hessian(&mut ws, &x).expect("no guards");
+        let nested = tapegrad::hessian(|x| eval(&e, x), &x);
+        let g = f.gradient(&mut ws, &x).expect("no guards");
+        let jvp = f.jvp(&mut ws, &x, &v).expect("no guards")[0];
+        prop_assume!(g.iter().chain(h.iter().flatten()).all(|d| d.is_finite() && d.abs() < 1e6));
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()));
+        for (row, nested_row) in h.iter().zip(&nested) {
+            for (&a, &b) in row.iter().zip(nested_row) {
+                prop_assert!(close(a, b), "replay {a}, nested {b}");
+            }
+        }
+        let g_v: f64 = g.iter().zip(&v).map(|(g, v)| g * v).sum();
+        prop_assert!(close(jvp, g_v), "jvp {jvp}, g·v {g_v}");
+    }
+}
+
+#[test]
+fn jacobian_jvp_hvp_and_hessian_match_closed_forms() -> tapegrad::Result<()> {
+    // f(x) = (x0·x1, sin x0 + x1²), g(x) = x0²·x1 + exp(x1)
+    let f = Function::record(&[0.0, 0.0], |x: &[Active]| {
+        [x[0] * x[1], x[0].sin() + x[1] * x[1]]
+    })?;
+    let g = Function::record(&[0.0, 0.0], |x: &[Active]| x[0].powi(2) * x[1] + x[1].exp())?;
+    let (x, v) = ([0.7, -1.3], [0.5, 2.0]);
+    let mut ws = f.workspace();
+    assert_eq!(
+        f.value(&mut ws, &x)?,
+        [x[0] * x[1], x[0].sin() + x[1] * x[1]]
+    );
+    let j = f.jacobian(&mut ws, &x)?;
+    assert_eq!(j, [[x[1], x[0]], [x[0].cos(), 2.0 * x[1]]]);
+    let jvp = f.jvp(&mut ws, &x, &v)?;
+    assert_eq!(
+        jvp,
+        [
+            x[1] * v[0] + x[0] * v[1],
+            x[0].cos() * v[0] + 2.0 * x[1] * v[1]
+        ]
+    );
+    assert!(matches!(
+        f.gradient(&mut ws, &x),
+        Err(Error::Length {
+            expected: 1,
+            found: 2,
+            ..
+        })
+    ));
+
+    let mut ws = g.workspace();
+    let h = [[2.0 * x[1], 2.0 * x[0]], [2.0 * x[0], x[1].exp()]];
+    assert_eq!(g.hessian(&mut ws, &x)?, h);
+    let hv = g.hvp(&mut ws, &x, &v)?;
+    assert_eq!(
+        hv,
+        [
+            h[0][0] * v[0] + h[0][1] * v[1],
+            h[1][0] * v[0] + h[1][1] * v[1]
+        ]
+    );
+    assert!(matches!(
+        g.gradient(&mut ws, &[1.0]),
+        Err(Error::Length {
+            expected: 2,
+            found: 1,
+            ..
+        })
+    ));
+    Ok(())
+}
+
+/// Records `test` of the input against 0 in an `if`, at `at`, and evaluates
+/// at `flipped`: the guard must fire, naming the test and this file.
+fn fires(test: fn(Active, Active) -> bool, at: f64, flipped: f64, name: &str) {
+    let f = Function::record(&[at], |x: &[Active]| {
+        let zero = Active::constant(0.0);
+        if test(x[0], zero) {
+            x[0] * 2.0
+        } else {
+            x[0] * 3.0
+        }
+    })
+    .expect("comparisons are guarded, not refused");
+    let mut ws = f.workspace();
+    assert!(f.gradient(&mut ws, &[at]).is_ok(), "{name}: same point");
+    match f.gradient(&mut ws, &[flipped]) {
+        Err(Error::BranchChanged {
+            test,
+            location,
+            recorded,
+            now,
+        }) => {
+            assert_eq!(test, name);
+            assert!(location.file().ends_with("replay.rs"), "{location}");
+            assert_ne!(recorded, now);
+        }
+        other => panic!("{name}: expected BranchChanged, got {other:?}"),
+    }
+}
+
+#[test]
+fn each_guarded_comparison_fires_where_it_would_go_the_other_way() {
+    fires(|a, b| a < b, -1.0, 1.0, "<");
+    fires(|a, b| a <= b, -1.0, 1.0, "<=");
+    fires(|a, b| a > b, -1.0, 1.0, ">");
+    fires(|a, b| a >= b, -1.0, 1.0, ">=");
+    fires(|a, b| a == b, 0.0, 1.0, "==");
+    fires(|a, b| a != b, 0.0, 1.0, "!=");
+    fires(
+        |a, b| a.partial_cmp(&b) == Some(std::cmp::Ordering::Less),
+        -1.0,
+        1.0,
+        "partial_cmp",
+    );
+    fires(|a, _| a.is_sign_positive(), -1.0, 1.0, "is_sign_positive");
+    fires(|a, _| a.is_sign_negative(), -1.0, 1.0, "is_sign_negative");
+    fires(|a, _| num_traits::Zero::is_zero(&a), 0.0, 1.0, "is_zero");
+    fires(|a, _| a.ln().is_nan(), -1.0, 1.0, "is_nan");
+    fires(|a, _| a.ln().is_finite(), -1.0, 1.0, "is_finite");
+    fires(|a, _| a.recip().is_infinite(), 0.0, 1.0, "is_infinite");
+}
+
+#[test]
+fn the_message_names_the_line_and_both_outcomes() -> tapegrad::Result<()> {
+    let f = Function::record(
+        &[1.0],
+        |x: &[Active]| if x[0] < 0.0.into() { -x[0] } else { x[0] },
+    )?;
+    let err = f
+        .gradient(&mut f.workspace(), &[-1.0])
+        .expect_err("the branch changed");
+    let message = err.to_string();
+    assert!(message.contains("`<`") && message.contains("false") && message.contains("true"));
+    assert!(message.contains("tests/replay.rs:"), "{message}");
+    assert_eq!(f.guards(), 1);
+    Ok(())
+}
+
+#[test]
+fn reading_a_value_while_recording_refuses_every_evaluation() -> tapegrad::Result<()> {
+    let f = Function::record(&[2.0], |x: &[Active]| x[0] * x[0].value())?;
+    assert!(matches!(
+        f.gradient(&mut f.workspace(), &[2.0]),
+        Err(Error::ValueRead { .. })
+    ));
+    let g = Function::record(&[2.0], |x: &[Active]| {
+        let n = num_traits::ToPrimitive::to_f64(&x[0]).expect("finite") as i32;
+        x[0].powi(n)
+    })?;
+    match g.value(&mut g.workspace(), &[3.0]) {
+        Err(Error::ValueRead { location }) => assert!(location.file().ends_with("replay.rs")),
+        other => panic!("expected ValueRead, got {other:?}"),
+    }
+    Ok(())
+}
+
+#[test]
+fn select_replays_both_branches() -> tapegrad::Result<()> {
+    // A leaky relu, and a branch between two variables and a constant.
+    let f = Function::record(&[1.0, 5.0], |x: &[Active]| {
+        let leaky = x[0].select(Comparison::Gt, 0.0, x[0], x[0] * 0.1);
+        leaky + x[1].select(Comparison::Lt, x[0], x[1] * x[0], 7.0)
+    })?;
+    let mut ws = f.workspace();
+    assert_eq!(
+        f.value_and_gradient(&mut ws, &[2.0, 1.0])?,
+        (2.0 + 2.0, vec![1.0 + 1.0, 2.0])
+    );
+    let (value, gradient) = f.value_and_gradient(&mut ws, &[-2.0, 3.0])?;
+    assert_eq!(value, -2.0 * 0.1 + 7.0);
+    assert_eq!(gradient, [0.1, 0.0]);
+    assert_eq!(f.guards(), 0);
+    Ok(())
+}
+
+#[test]
+fn dynamic_parameters_change_without_recording_again() -> tapegrad::Result<()> {
+    // Least squares of a line through two points, the points parameters.
+    let f = Function::record_with_params(&[0.0, 0.0], &[0.0; 4], |w: &[Active], p: &[Active]| {
+        let r0 = w[0] * p[0] + w[1] - p[1];
+        let r1 = w[0] * p[2] + w[1] - p[3];
+        r0 * r0 + r1 * r1
+    })?;
+    let mut ws = f.workspace();
+    let w = [2.0, 1.0];
+    for points in [
+        [0.0, 1.0, 1.0, 3.0],
+        [1.0, 2.0, 3.0, 5.0],
+        [-1.0, 0.5, 2.0, 4.0],
+    ] {
+        ws.set_params(&points)?;
+        let [t0, y0, t1, y1] = points;
+        let (r0, r1) = (w[0] * t0 + w[1] - y0, w[0] * t1 + w[1] - y1);
+        let (value, g) = f.value_and_gradient(&mut ws, &w)?;
+        assert_eq!(value, r0 * r0 + r1 * r1);
+        assert_eq!(g, [2.0 * r0 * t0 + 2.0 * r1 * t1, 2.0 * r0 + 2.0 * r1]);
+    }
+    assert!(matches!(
+        ws.set_params(&[1.0]),
+        Err(Error::Length {
+            expected: 4,
+            found: 1,
+            ..
+        })
+    ));
+    Ok(())
+}
+
+#[test]
+fn ops_that_cannot_be_evaluated_again_are_refused_when_recorded() {
+    let refused =
+        |f: fn(&[Active]) -> Active, name: &str| match Function::record(&[1.0, 2.0, 3.0], f) {
+            Err(Error::NotReplayable { op, location }) => {
+                assert_eq!(op, name);
+                assert!(location.file().ends_with("replay.rs"), "{location}");
+            }
+            other => panic!("{name}: expected NotReplayable, got {other:?}"),
+        };
+    refused(|x| x[0].mul_add(x[1], x[2]), "mul_add");
+    refused(
+        |x| tapegrad::loss::mean_squared_error(x, &[0.0; 3]),
+        "mean_squared_error",
+    );
+}
+
+#[test]
+fn threads_evaluate_one_recording_at_once() -> tapegrad::Result<()> {
+    let f = Function::record(&[0.5, 0.5], |x: &[Active]| (x[0] * x[1]).sin() + x[0].exp())?;
+    let points: Vec<[f64; 2]> = (0..8)
+        .map(|k| [k as f64 * 0.3, 1.0 - k as f64 * 0.1])
+        .collect();
+    let alone: Vec<_> = points
+        .iter()
+        .map(|x| f.value_and_gradient(&mut f.workspace(), x))
+        .collect::<tapegrad::Result<_>>()?;
+    let together = std::thread::scope(|s| {
+        let handles: Vec<_> = points
+            .chunks(2)
+            .map(|chunk| {
+                let f = &f;
+                s.spawn(move || {
+                    let mut ws = f.workspace();
+                    chunk
+                        .iter()
+                        .map(|x| f.value_and_gradient(&mut ws, x))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("no panic"))
+            .collect::<Vec<_>>()
+    });
+    let together = together.into_iter().collect::<tapegrad::Result<Vec<_>>>()?;
+    assert_eq!(alone, together);
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    send_sync(&f);
+    Ok(())
+}
+
+#[test]
+fn the_stable_loss_replays() -> tapegrad::Result<()> {
+    // The textbook loss through a sigmoid, recorded in the stable form.
+    let f = Function::record_with_params(&[0.3], &[1.0], |z: &[Active], y: &[Active]| {
+        let s = z[0].sigmoid();
+        -(y[0] * s.ln() + (1.0 - y[0]) * (1.0 - s).ln())
+    })?;
+    let mut ws = f.workspace();
+    for (z, y) in [(800.0_f64, 0.0), (-800.0, 1.0), (0.5, 1.0), (-2.0, 0.0)] {
+        ws.set_params(&[y])?;
+        let (loss, g) = f.value_and_gradient(&mut ws, &[z])?;
+        let sigma = 1.0 / (1.0 + (-z).exp());
+        assert!(
+            loss.is_finite() && g[0].is_finite(),
+            "z = {z}: {loss}, {g:?}"
+        );
+        assert!(
+            (g[0] - (sigma - y)).abs() < 1e-12,
+            "z = {z}: {} against {}",
+            g[0],
+            sigma - y
+        );
+    }
+    Ok(())
+}
