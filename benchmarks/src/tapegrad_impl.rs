@@ -5,7 +5,9 @@
 
 use std::cell::RefCell;
 
-use tapegrad::{Activation, Active, Gradients, Tape, Var, affine, dense, layer, loss, sum_windows};
+use tapegrad::{
+    Activation, Active, Function, Gradients, Tape, Var, affine, dense, layer, loss, sum_windows,
+};
 
 use crate::Workload;
 use crate::data::{Chain, Logreg, Mlp, Rosenbrock, SIZES};
@@ -61,6 +63,15 @@ pub fn static_scalar<W: Workload>(w: &W) -> Vec<f64> {
 /// The same, every op out of line.
 pub fn static_out_of_line<W: Workload>(w: &W) -> Vec<f64> {
     gradient_active(w.point(), |x| w.value(&wrap(x)).0)
+}
+
+/// The scalar workload recorded once at its point as a `tapegrad::Function`;
+/// each call of the returned closure evaluates it again there (every node
+/// from its op code, then the reverse sweep).
+pub fn replay<W: Workload>(w: &W) -> impl FnMut() -> Vec<f64> + '_ {
+    let f = Function::record(w.point(), |x: &[Active]| w.value(x)).expect("table ops replay");
+    let mut ws = f.workspace();
+    move || f.gradient(&mut ws, w.point()).expect("recorded here")
 }
 
 pub fn logreg_idiomatic(w: &Logreg) -> Vec<f64> {

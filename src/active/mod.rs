@@ -25,7 +25,8 @@ use crate::float::{float_methods, number_traits};
 use crate::ops::activation::{complement, stable_ln};
 use crate::ops::surface::{self, Handle, methods, operators};
 use crate::ops::table::{Binary, Unary, op_table};
-use crate::replay::{Code, Side, Test};
+use crate::replay::Test;
+use crate::tape::PROGRAM;
 pub use replay::Comparison;
 pub use slot::Scalar;
 use slot::{Misuse, recording};
@@ -180,7 +181,7 @@ impl<F: Scalar> Active<F> {
     /// `Tape::push`).
     #[inline(always)]
     #[track_caller]
-    fn unary(&self, op: (&'static str, Code, F), value: F, partials: [F; 2]) -> Self {
+    fn unary(&self, op: &'static str, value: F, partials: [F; 2]) -> Self {
         if self.is_constant() {
             return Active::constant(value);
         }
@@ -267,6 +268,21 @@ impl<F: Scalar> Handle for Active<F> {
         self.value
     }
 
+    #[inline(always)]
+    fn replays(&self) -> bool {
+        self.recording() & PROGRAM != 0
+    }
+
+    #[track_caller]
+    fn unary_replayed(&self, op: Unary) -> Self {
+        Active::unary_replayed(*self, op)
+    }
+
+    #[track_caller]
+    fn binary_replayed(&self, op: Binary, other: &Self) -> Self {
+        Active::binary_replayed(*self, op, *other)
+    }
+
     #[track_caller]
     fn observe(&self, test: Test, other: Option<&Self>) {
         self.observe_test(test, other);
@@ -291,8 +307,7 @@ impl<F: Scalar> Handle for Active<F> {
                     Some(stable) => stable,
                     None => {
                         let parents = [Some(self.node()), None];
-                        let op = (op.name(), Code::Unary(op), F::zero());
-                        let node = tape.push_mut(op, value, parents, [d, kept], caller);
+                        let node = tape.push_mut(op.name(), value, parents, [d, kept], caller);
                         (node, value)
                     }
                 };
@@ -300,7 +315,7 @@ impl<F: Scalar> Handle for Active<F> {
             }
             _ => {}
         }
-        self.unary((op.name(), Code::Unary(op), F::zero()), value, [d, kept])
+        self.unary(op.name(), value, [d, kept])
     }
 
     #[inline(always)]
@@ -313,14 +328,10 @@ impl<F: Scalar> Handle for Active<F> {
                 }
                 let mut tape = recording(F::slot(), Some(self.recording()));
                 let parents = [Some(self.node()), Some(other.node())];
-                let op = (op.name(), Code::Binary(op, Side::Neither), F::zero());
-                let node = tape.push_mut(op, value, parents, [da, db], Location::caller());
+                let node = tape.push_mut(op.name(), value, parents, [da, db], Location::caller());
                 self.at(node, value)
             }
-            (false, true) => {
-                let op = (op.name(), Code::Binary(op, Side::Right), other.value);
-                self.unary(op, value, [da, F::zero()])
-            }
+            (false, true) => self.unary(op.name(), value, [da, F::zero()]),
             (true, false) => {
                 let caller = Location::caller();
                 let mut tape = recording(F::slot(), Some(other.recording()));
@@ -330,8 +341,7 @@ impl<F: Scalar> Handle for Active<F> {
                     }
                 }
                 let parents = [Some(other.node()), None];
-                let op = (op.name(), Code::Binary(op, Side::Left), self.value);
-                let node = tape.push_mut(op, value, parents, [db, F::zero()], caller);
+                let node = tape.push_mut(op.name(), value, parents, [db, F::zero()], caller);
                 other.at(node, value)
             }
             (true, true) => Active::constant(value),

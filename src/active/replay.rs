@@ -6,7 +6,9 @@ use core::panic::Location;
 
 use super::slot::{Misuse, recording};
 use super::{Active, Scalar};
-use crate::replay::{Arg, Code, Guard, Outcome, Program, Select, Test};
+use crate::ops::surface::Handle;
+use crate::ops::table::{Binary, Unary};
+use crate::replay::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Test};
 
 /// How two values are compared in [`Active::select`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,6 +54,43 @@ impl Comparison {
 }
 
 impl<F: Scalar> Active<F> {
+    /// `op(self)` on a function's recording: the recording's next node is
+    /// computed again by `op`, unless the op records another form (the
+    /// stable `ln` of a sigmoid says so itself). Out of line, so that no
+    /// other recording pays for it.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    pub(super) fn unary_replayed(self, op: Unary) -> Self {
+        self.expect(Code::Unary(op), [self.arg(); 2]);
+        let (value, d) = op.eval(self.value);
+        self.unary_op(op, value, d)
+    }
+
+    /// `op(self, other)` on a function's recording.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    pub(super) fn binary_replayed(self, op: Binary, other: Self) -> Self {
+        let (side, anchor) = match (self.is_constant(), other.is_constant()) {
+            (true, _) => (Side::Left, other),
+            (_, true) => (Side::Right, self),
+            _ => (Side::Neither, self),
+        };
+        anchor.expect(Code::Binary(op, side), [self.arg(), other.arg()]);
+        let (value, partials) = op.eval(self.value, other.value);
+        self.binary_op(op, &other, value, partials)
+    }
+
+    /// Tells the program of `self`'s recording that its next node is `code`
+    /// of `args`.
+    #[track_caller]
+    fn expect(&self, code: Code, args: [Arg<F>; 2]) {
+        if let Some(program) = recording(F::slot(), Some(self.recording())).program_mut() {
+            program.expect(Instr::new(code, args));
+        }
+    }
+
     /// The operand `self` is to a recorded function's program.
     pub(super) fn arg(&self) -> Arg<F> {
         match self.is_constant() {
@@ -109,18 +148,24 @@ impl<F: Scalar> Active<F> {
             false => F::zero(),
         };
         let mut tape = recording(F::slot(), Some(anchor.recording()));
-        let select = tape.program_mut().map_or(0, |program| {
+        if let Some(program) = tape.program_mut() {
             let (operands, branches) = ([self.arg(), other.arg()], [a.arg(), b.arg()]);
+            let k = program.selects.len() as u32;
             program.selects.push(Select {
                 test,
                 operands,
                 branches,
             });
-            program.selects.len() as u32 - 1
-        });
+            program.expect(Instr::new(Code::Select(k), [Arg::Const(F::zero()); 2]));
+        }
         let (parents, partials) = ([edge(a), edge(b)], [partial(a, first), partial(b, !first)]);
-        let op = ("select", Code::Select(select), F::zero());
-        let node = tape.push_mut(op, chosen.value, parents, partials, Location::caller());
+        let node = tape.push_mut(
+            "select",
+            chosen.value,
+            parents,
+            partials,
+            Location::caller(),
+        );
         anchor.at(node, chosen.value)
     }
 

@@ -34,6 +34,27 @@ pub(crate) trait Handle: Copy {
         partials: [Self::Float; 2],
     ) -> Self;
 
+    /// Whether `self` is a variable of a recording that is evaluated again
+    /// (a [`Function`](crate::Function)'s), whose ops take the
+    /// `*_replayed` path.
+    #[inline(always)]
+    fn replays(&self) -> bool {
+        false
+    }
+
+    /// `op(self)` on a recording that is evaluated again: recorded, and
+    /// how to compute it kept.
+    #[track_caller]
+    fn unary_replayed(&self, _op: Unary) -> Self {
+        unreachable!("only a handle that replays records for a replay")
+    }
+
+    /// `op(self, other)` on a recording that is evaluated again.
+    #[track_caller]
+    fn binary_replayed(&self, _op: Binary, _other: &Self) -> Self {
+        unreachable!("only a handle that replays records for a replay")
+    }
+
     /// Code is about to branch on `test` of `self` (and `other`): a
     /// recording that is evaluated again keeps it as a guard.
     #[inline(always)]
@@ -71,6 +92,9 @@ pub(crate) fn clamp<H: Handle>(x: H, min: H, max: H) -> H {
 #[inline(always)]
 #[track_caller]
 pub(crate) fn apply<H: Handle>(op: Unary, x: H) -> H {
+    if x.replays() {
+        return x.unary_replayed(op);
+    }
     let (value, d) = op.eval(x.value_of());
     x.unary_op(op, value, d)
 }
@@ -79,6 +103,9 @@ pub(crate) fn apply<H: Handle>(op: Unary, x: H) -> H {
 #[inline(always)]
 #[track_caller]
 pub(crate) fn apply2<H: Handle>(op: Binary, a: H, b: H) -> H {
+    if a.replays() || b.replays() {
+        return a.binary_replayed(op, &b);
+    }
     let (value, partials) = op.eval(a.value_of(), b.value_of());
     a.binary_op(op, &b, value, partials)
 }

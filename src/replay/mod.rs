@@ -6,17 +6,18 @@
 //! other branch's numbers.
 
 mod program;
+mod workspace;
 
 use num_traits::Float;
 
 use crate::active::{Active, Scalar};
-use crate::debug::Trace;
-use crate::dual::Dual;
 use crate::gradients::Variable;
 use crate::ops::surface::Handle;
 use crate::tape::{Caller, Tape};
 use crate::{Error, Result};
 pub(crate) use program::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Test};
+pub use workspace::Workspace;
+use workspace::{dual_point, lift, sweep};
 
 /// A computation recorded once at a point, evaluated again at any other:
 /// its value, gradient, Jacobian, directional derivatives, Hessian–vector
@@ -151,9 +152,7 @@ impl<F: Scalar> Function<F> {
         params: &[F],
         f: impl FnOnce(&[Active<F>], &[Active<F>]) -> O,
     ) -> Result<Self> {
-        let mut trace = Trace::new(false);
-        trace.program = Some(Box::new(Program::new()));
-        let mut tape = Tape::<F>::default().with_new_trace(trace);
+        let mut tape = Tape::<F>::for_program();
         let outputs = tape.record(|| {
             let (xs, ps) = (Active::vars(x), Active::vars(params));
             f(&xs, &ps).into_outputs()
@@ -402,107 +401,5 @@ impl<F: Scalar> Function<F> {
             }
         }
         Ok(())
-    }
-}
-
-/// The gradient of `output` with respect to the first `inputs` nodes after
-/// the sink, by the tape's reverse sweep over the replayed partials.
-fn sweep<T: Float>(tape: &Tape<T>, output: Arg<T>, inputs: usize, adjoints: &mut Vec<T>) -> Vec<T> {
-    let Arg::Node(output) = output else {
-        return vec![T::zero(); inputs]; // a constant output
-    };
-    adjoints.clear();
-    adjoints.resize(output as usize + 1, T::zero());
-    adjoints[output as usize] = T::one();
-    tape.sweep(output, adjoints);
-    (1..=inputs)
-        .map(|node| adjoints.get(node).copied().unwrap_or(T::zero()))
-        .collect()
-}
-
-/// `x` with tangent `v`, and the constant `params`, for forward mode.
-#[allow(clippy::type_complexity)]
-fn dual_point<F: Float>(
-    x: &[F],
-    v: &[F],
-    params: &[F],
-) -> Result<(Vec<Dual<F, 1>>, Vec<Dual<F, 1>>)> {
-    if v.len() != x.len() {
-        let (expected, found) = (x.len(), v.len());
-        return Err(Error::Length {
-            what: "direction",
-            expected,
-            found,
-        });
-    }
-    let x = x.iter().zip(v).map(|(&x, &v)| Dual::new(x, [v])).collect();
-    Ok((x, params.iter().map(|&p| Dual::constant(p)).collect()))
-}
-
-/// An operand of `F` as one of `Dual<F, 1>`.
-fn lift<F: Float>(arg: Arg<F>) -> Arg<Dual<F, 1>> {
-    match arg {
-        Arg::Node(node) => Arg::Node(node),
-        Arg::Const(c) => Arg::Const(Dual::constant(c)),
-    }
-}
-
-/// What an evaluation of a [`Function`] writes: every node's value and
-/// partials, the adjoints, the dynamic parameters; kept between
-/// evaluations so that they allocate nothing. One per thread.
-#[derive(Debug)]
-pub struct Workspace<F: Scalar = f64> {
-    values: Vec<F>,
-    tape: Tape<F>,
-    adjoints: Vec<F>,
-    params: Vec<F>,
-    /// The same for forward mode over reverse, made on first use.
-    #[allow(clippy::type_complexity)]
-    second: Option<(Vec<Dual<F, 1>>, Tape<Dual<F, 1>>, Vec<Dual<F, 1>>)>,
-}
-
-impl<F: Scalar> Workspace<F> {
-    /// Sets the dynamic parameters for the evaluations that follow.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Length`] if `params` is not as long as the recording's.
-    pub fn set_params(&mut self, params: &[F]) -> Result<()> {
-        if params.len() != self.params.len() {
-            let (expected, found) = (self.params.len(), params.len());
-            return Err(Error::Length {
-                what: "parameters",
-                expected,
-                found,
-            });
-        }
-        self.params.copy_from_slice(params);
-        Ok(())
-    }
-
-    /// The dynamic parameters the evaluations use.
-    pub fn params(&self) -> &[F] {
-        &self.params
-    }
-
-    /// The forward-over-reverse buffers for `function`.
-    #[allow(clippy::type_complexity)]
-    fn second(
-        &mut self,
-        function: &Function<F>,
-    ) -> (
-        &mut [Dual<F, 1>],
-        &mut Tape<Dual<F, 1>>,
-        &mut Vec<Dual<F, 1>>,
-    ) {
-        let (values, tape, adjoints) = self.second.get_or_insert_with(|| {
-            let leading = (function.inputs + function.params.len()) as u32;
-            (
-                vec![Dual::constant(F::zero()); function.parents.len()],
-                Tape::with_layout(&function.parents, leading),
-                Vec::new(),
-            )
-        });
-        (values, tape, adjoints)
     }
 }

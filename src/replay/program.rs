@@ -64,20 +64,6 @@ pub(crate) enum Side {
     Right,
 }
 
-impl Code {
-    /// The instruction of a node computed by `self` from its `parents` and,
-    /// for a binary op with a constant operand, `constant`.
-    pub(crate) fn instr<F: Float>(self, parents: &[u32], constant: F) -> Instr<F> {
-        let node = |k: usize| Arg::Node(parents.get(k).copied().unwrap_or(0));
-        let args = match self {
-            Code::Binary(_, Side::Left) => [Arg::Const(constant), node(0)],
-            Code::Binary(_, Side::Right) => [node(0), Arg::Const(constant)],
-            _ => [node(0), node(1)],
-        };
-        Instr::new(self, args)
-    }
-}
-
 /// A node's code and operands.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Instr<F> {
@@ -260,8 +246,8 @@ pub(crate) struct Program<F> {
     pub(crate) read: Option<Caller>,
 }
 
-impl<F: Float> Program<F> {
-    pub(crate) fn new() -> Self {
+impl<F: Float> Default for Program<F> {
+    fn default() -> Self {
         Program {
             instrs: Vec::new(),
             pending: None,
@@ -271,7 +257,9 @@ impl<F: Float> Program<F> {
             read: None,
         }
     }
+}
 
+impl<F: Float> Program<F> {
     /// The next node recorded is computed by `instr`.
     pub(crate) fn expect(&mut self, instr: Instr<F>) {
         self.pending = Some(instr);

@@ -89,14 +89,7 @@ impl<F: Float> Tape<F> {
             parents: [index, WIDE | BLOCK],
             partials: [F::zero(); 2],
         };
-        let block = Self::push_node(
-            &mut inner,
-            name,
-            record,
-            F::zero(),
-            caller,
-            (None, F::zero()),
-        );
+        let block = Self::push_node(&mut inner, name, record, F::zero(), caller);
         let inputs = x
             .iter()
             .map(|x| if x.is_constant() { SINK } else { x.node() });
@@ -107,8 +100,7 @@ impl<F: Float> Tape<F> {
                     parents: [block, SINK],
                     partials: [F::zero(); 2],
                 };
-                let node =
-                    Self::push_node(&mut inner, name, record, value, caller, (None, F::zero()));
+                let node = Self::push_node(&mut inner, name, record, value, caller);
                 Var::recorded(self, node, value)
             })
             .collect();

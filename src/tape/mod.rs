@@ -29,17 +29,27 @@ fn fresh_id() -> u64 {
     NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The bit of a recording's identity that marks the recording of a
+/// `Function`: an `Active` sees it in its own identity, without a load, and
+/// takes the path that keeps how to compute each node again.
+pub(crate) const PROGRAM: u32 = 1 << 31;
+
 /// A recording's identity: 32 bits, so that an `Active` is its value and one
-/// integer (node and recording), which calls pass in two registers. It repeats
-/// only after 2³² recordings, and a stale variable is accepted only if its first
-/// use after its recording ends falls on exactly such a repeat; every other use
-/// panics. Never 0, the identity of no recording.
-fn fresh_generation() -> u32 {
+/// integer (node and recording), which calls pass in two registers. Counted
+/// in 31 bits (the 32nd is [`PROGRAM`]), it repeats only after 2³¹
+/// recordings, and a stale variable is accepted only if its first use after
+/// its recording ends falls on exactly such a repeat; every other use panics.
+/// Never 0, the identity of no recording.
+fn fresh_generation(program: bool) -> u32 {
     loop {
-        // Truncation is the point: the low 32 bits of a process-wide count.
-        let generation = fresh_id() as u32;
+        // Truncation is the point: the low 31 bits of a process-wide count.
+        let generation = fresh_id() as u32 & !PROGRAM;
         if generation != 0 {
-            return generation;
+            return if program {
+                generation | PROGRAM
+            } else {
+                generation
+            };
         }
     }
 }
@@ -203,14 +213,7 @@ impl<F: Float> Tape<F> {
         let n = n.unwrap_or_else(|| panic!("{FULL}"));
         if inner.trace.is_some() {
             for &v in values {
-                Self::push_node(
-                    &mut inner,
-                    "input",
-                    Node::input(),
-                    v,
-                    caller,
-                    (None, F::zero()),
-                );
+                Self::push_node(&mut inner, "input", Node::input(), v, caller);
             }
         } else {
             inner
@@ -302,7 +305,17 @@ impl<F: Float> Tape<F> {
         if let Some(trace) = &mut inner.trace {
             trace.clear();
         }
-        self.id.generation = fresh_generation();
+        self.id.generation = fresh_generation(self.id.generation & PROGRAM != 0);
+    }
+
+    /// An empty tape that records a `Function`: traced, with a program, and
+    /// an identity marked [`PROGRAM`].
+    pub(crate) fn for_program() -> Self {
+        let mut trace = Trace::new(false);
+        trace.program = Some(Box::default());
+        let mut tape = Self::default().with_new_trace(trace);
+        tape.id.generation = fresh_generation(true);
+        tape
     }
 
     pub(crate) fn id(&self) -> RecordingId {
@@ -329,7 +342,7 @@ impl<F: Float> Default for Tape<F> {
         Tape {
             id: RecordingId {
                 tape: fresh_id(),
-                generation: fresh_generation(),
+                generation: fresh_generation(false),
             },
             inner: RefCell::new(Inner::new(true)),
         }

@@ -97,37 +97,25 @@ impl<F: Float> Tape<F> {
         caller: Caller,
     ) -> u32 {
         let record = Node::new(parents, partials);
-        Self::push_node(
-            &mut self.inner.borrow_mut(),
-            op,
-            record,
-            value,
-            caller,
-            (None, F::zero()),
-        )
+        Self::push_node(&mut self.inner.borrow_mut(), op, record, value, caller)
     }
 
-    /// [`push`](Tape::push) on a tape held mutably, which needs no borrow,
-    /// by an op that a recorded function computes again by `code` (and
-    /// `constant`, a constant operand).
+    /// [`push`](Tape::push) on a tape held mutably, which needs no borrow.
     #[inline(always)]
     pub(crate) fn push_mut(
         &mut self,
-        (op, code, constant): (&'static str, Code, F),
+        op: &'static str,
         value: F,
         parents: [Option<u32>; 2],
         partials: [F; 2],
         caller: Caller,
     ) -> u32 {
         let record = Node::new(parents, partials);
-        let coded = (Some(code), constant);
-        Self::push_node(self.inner.get_mut(), op, record, value, caller, coded)
+        Self::push_node(self.inner.get_mut(), op, record, value, caller)
     }
 
     /// Appends `record` to the borrowed tape and returns its index; a
-    /// traced tape names `caller` as the line that recorded the node, and
-    /// a recorded function's keeps how to compute it again (`code` of the
-    /// node's parents and `constant`, if the op gives them).
+    /// traced tape names `caller` as the line that recorded the node.
     #[inline(always)]
     pub(super) fn push_node(
         inner: &mut Inner<F>,
@@ -135,14 +123,13 @@ impl<F: Float> Tape<F> {
         record: Node<F>,
         value: F,
         caller: Caller,
-        (code, constant): (Option<Code>, F),
     ) -> u32 {
         let node = inner.nodes.len();
         assert!(node < WIDE as usize, "{FULL}");
         inner.nodes.push(record);
         let node = node as u32;
         if inner.trace.is_some() {
-            trace_node(inner, op, node, value, caller, code, constant);
+            trace_node(inner, op, node, value, caller);
         }
         node
     }
@@ -204,7 +191,7 @@ impl<F: Float> Tape<F> {
             partials: [F::zero(); 2],
         };
         Some((
-            Self::push_node(&mut inner, op, record, value, caller, (None, F::zero())),
+            Self::push_node(&mut inner, op, record, value, caller),
             value,
         ))
     }
@@ -296,8 +283,6 @@ fn trace_node<F: Float>(
     node: u32,
     value: F,
     caller: Caller,
-    code: Option<Code>,
-    constant: F,
 ) {
     let Inner {
         nodes,
@@ -311,9 +296,6 @@ fn trace_node<F: Float>(
     };
     let location = trace.caller.unwrap_or(caller);
     let (parents, partials) = nodes[node as usize].edges((parents, partials));
-    if let (Some(code), Some(program)) = (code, &mut trace.program) {
-        program.expect(code.instr(parents, constant));
-    }
     let parents = parents.iter().map(|&p| p as usize);
     trace.record(
         node,

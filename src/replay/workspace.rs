@@ -1,0 +1,116 @@
+//! What an evaluation of a [`Function`] writes, and the sweeps it runs.
+
+use num_traits::Float;
+
+use super::{Arg, Function};
+use crate::active::Scalar;
+use crate::dual::Dual;
+use crate::tape::Tape;
+use crate::{Error, Result};
+
+/// The gradient of `output` with respect to the first `inputs` nodes after
+/// the sink, by the tape's reverse sweep over the replayed partials.
+pub(super) fn sweep<T: Float>(
+    tape: &Tape<T>,
+    output: Arg<T>,
+    inputs: usize,
+    adjoints: &mut Vec<T>,
+) -> Vec<T> {
+    let Arg::Node(output) = output else {
+        return vec![T::zero(); inputs]; // a constant output
+    };
+    adjoints.clear();
+    adjoints.resize(output as usize + 1, T::zero());
+    adjoints[output as usize] = T::one();
+    tape.sweep(output, adjoints);
+    (1..=inputs)
+        .map(|node| adjoints.get(node).copied().unwrap_or(T::zero()))
+        .collect()
+}
+
+/// `x` with tangent `v`, and the constant `params`, for forward mode.
+#[allow(clippy::type_complexity)]
+pub(super) fn dual_point<F: Float>(
+    x: &[F],
+    v: &[F],
+    params: &[F],
+) -> Result<(Vec<Dual<F, 1>>, Vec<Dual<F, 1>>)> {
+    if v.len() != x.len() {
+        let (expected, found) = (x.len(), v.len());
+        return Err(Error::Length {
+            what: "direction",
+            expected,
+            found,
+        });
+    }
+    let x = x.iter().zip(v).map(|(&x, &v)| Dual::new(x, [v])).collect();
+    Ok((x, params.iter().map(|&p| Dual::constant(p)).collect()))
+}
+
+/// An operand of `F` as one of `Dual<F, 1>`.
+pub(super) fn lift<F: Float>(arg: Arg<F>) -> Arg<Dual<F, 1>> {
+    match arg {
+        Arg::Node(node) => Arg::Node(node),
+        Arg::Const(c) => Arg::Const(Dual::constant(c)),
+    }
+}
+
+/// What an evaluation of a [`Function`] writes: every node's value and
+/// partials, the adjoints, the dynamic parameters; kept between
+/// evaluations so that they allocate nothing. One per thread.
+#[derive(Debug)]
+pub struct Workspace<F: Scalar = f64> {
+    pub(super) values: Vec<F>,
+    pub(super) tape: Tape<F>,
+    pub(super) adjoints: Vec<F>,
+    pub(super) params: Vec<F>,
+    /// The same for forward mode over reverse, made on first use.
+    #[allow(clippy::type_complexity)]
+    pub(super) second: Option<(Vec<Dual<F, 1>>, Tape<Dual<F, 1>>, Vec<Dual<F, 1>>)>,
+}
+
+impl<F: Scalar> Workspace<F> {
+    /// Sets the dynamic parameters for the evaluations that follow.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Length`] if `params` is not as long as the recording's.
+    pub fn set_params(&mut self, params: &[F]) -> Result<()> {
+        if params.len() != self.params.len() {
+            let (expected, found) = (self.params.len(), params.len());
+            return Err(Error::Length {
+                what: "parameters",
+                expected,
+                found,
+            });
+        }
+        self.params.copy_from_slice(params);
+        Ok(())
+    }
+
+    /// The dynamic parameters the evaluations use.
+    pub fn params(&self) -> &[F] {
+        &self.params
+    }
+
+    /// The forward-over-reverse buffers for `function`.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn second(
+        &mut self,
+        function: &Function<F>,
+    ) -> (
+        &mut [Dual<F, 1>],
+        &mut Tape<Dual<F, 1>>,
+        &mut Vec<Dual<F, 1>>,
+    ) {
+        let (values, tape, adjoints) = self.second.get_or_insert_with(|| {
+            let leading = (function.inputs + function.params.len()) as u32;
+            (
+                vec![Dual::constant(F::zero()); function.parents.len()],
+                Tape::with_layout(&function.parents, leading),
+                Vec::new(),
+            )
+        });
+        (values, tape, adjoints)
+    }
+}
