@@ -15,7 +15,7 @@ use crate::gradients::Variable;
 use crate::ops::surface::Handle;
 use crate::tape::{Caller, Tape};
 use crate::{Error, Result};
-pub(crate) use program::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Test};
+pub(crate) use program::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Step, Test};
 pub use workspace::Workspace;
 use workspace::{dual_point, lift, sweep};
 
@@ -76,6 +76,8 @@ use workspace::{dual_point, lift, sweep};
 pub struct Function<F: Scalar = f64> {
     /// Node `i`'s instruction at `i − 1`.
     instrs: Vec<Instr<F>>,
+    /// The same as the evaluation loop runs them.
+    steps: Vec<Step<F>>,
     selects: Vec<Select<F>>,
     guards: Vec<Guard<F>>,
     /// Every node's parents, the sink's first: the sweep's layout.
@@ -182,8 +184,14 @@ impl<F: Scalar> Function<F> {
                 false => Code::Param((k - n) as u32),
             };
         }
+        let steps = instrs
+            .iter()
+            .enumerate()
+            .map(|(k, i)| Step::of(i, k))
+            .collect();
         Ok(Function {
             instrs,
+            steps,
             selects: program.selects,
             guards: program.guards,
             parents,
@@ -370,16 +378,17 @@ impl<F: Scalar> Function<F> {
             .iter_mut()
             .zip(x.iter().chain(params))
             .for_each(|(v, &x)| *v = x);
-        let (instrs, selects) = (&self.instrs, &self.selects[..]);
+        let (instrs, selects) = (&self.instrs[..], &self.selects[..]);
+        let steps = &self.steps;
         match tape {
             Some(tape) => tape.set_partials(|node| {
-                let (value, partials) = instrs[node - 1].eval(values, selects);
+                let (value, partials) = steps[node - 1].eval(values, instrs, selects);
                 values[node] = value;
                 partials
             }),
             None => {
                 for node in lead..values.len() {
-                    values[node] = instrs[node - 1].eval(values, selects).0;
+                    values[node] = steps[node - 1].eval(values, instrs, selects).0;
                 }
             }
         }

@@ -126,6 +126,83 @@ impl<F: Float> Instr<F> {
     }
 }
 
+/// A node's computation as the evaluation loop runs it: the arithmetic
+/// most programs are made of spelled out on node indices, with the table's
+/// arithmetic (so the same bits), and anything else by its instruction.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Step<F> {
+    Add(u32, u32),
+    AddConst(u32, F),
+    Sub(u32, u32),
+    SubConst(u32, F),
+    ConstSub(F, u32),
+    Mul(u32, u32),
+    MulConst(u32, F),
+    Div(u32, u32),
+    DivConst(u32, F),
+    ConstDiv(F, u32),
+    Neg(u32),
+    /// The instruction of this index.
+    Other(u32),
+}
+
+impl<F: Float> Step<F> {
+    /// The step of `instr`, the `k`-th instruction.
+    pub(crate) fn of(instr: &Instr<F>, k: usize) -> Self {
+        use Arg::{Const as C, Node as N};
+        match (instr.code, instr.args) {
+            (Code::Binary(op, _), args) => match (op, args) {
+                (Binary::Add, [N(a), N(b)]) => Step::Add(a, b),
+                (Binary::Add, [N(a), C(c)] | [C(c), N(a)]) => Step::AddConst(a, c),
+                (Binary::Sub, [N(a), N(b)]) => Step::Sub(a, b),
+                (Binary::Sub, [N(a), C(c)]) => Step::SubConst(a, c),
+                (Binary::Sub, [C(c), N(b)]) => Step::ConstSub(c, b),
+                (Binary::Mul, [N(a), N(b)]) => Step::Mul(a, b),
+                (Binary::Mul, [N(a), C(c)] | [C(c), N(a)]) => Step::MulConst(a, c),
+                (Binary::Div, [N(a), N(b)]) => Step::Div(a, b),
+                (Binary::Div, [N(a), C(c)]) => Step::DivConst(a, c),
+                (Binary::Div, [C(c), N(b)]) => Step::ConstDiv(c, b),
+                _ => Step::Other(k as u32),
+            },
+            (Code::Unary(Unary::Neg), [N(a), _]) => Step::Neg(a),
+            _ => Step::Other(k as u32),
+        }
+    }
+
+    /// The node's value and partials at `values`, as [`Instr::eval`].
+    #[inline(always)]
+    pub(crate) fn eval<T: Float + From<F>>(
+        self,
+        values: &[T],
+        instrs: &[Instr<F>],
+        selects: &[Select<F>],
+    ) -> (T, [T; 2]) {
+        let v = |n: u32| values[n as usize];
+        let c = |c: F| <T as From<F>>::from(c);
+        let (one, zero) = (T::one(), T::zero());
+        match self {
+            Step::Add(a, b) => (v(a) + v(b), [one, one]),
+            Step::AddConst(a, k) => (v(a) + c(k), [one, zero]),
+            Step::Sub(a, b) => (v(a) - v(b), [one, -one]),
+            Step::SubConst(a, k) => (v(a) - c(k), [one, zero]),
+            Step::ConstSub(k, b) => (c(k) - v(b), [-one, zero]),
+            Step::Mul(a, b) => (v(a) * v(b), [v(b), v(a)]),
+            Step::MulConst(a, k) => (v(a) * c(k), [c(k), zero]),
+            Step::Div(a, b) => {
+                let q = v(a) / v(b);
+                (q, [v(b).recip(), -q / v(b)])
+            }
+            Step::DivConst(a, k) => (v(a) / c(k), [c(k).recip(), zero]),
+            Step::ConstDiv(k, b) => {
+                let q = c(k) / v(b);
+                (q, [-q / v(b), zero])
+            }
+            Step::Neg(a) => (-v(a), [-one, zero]),
+            Step::Other(k) => instrs[k as usize].eval(values, selects),
+        }
+    }
+}
+
 /// A comparison or inspection of values that code can branch on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Test {
