@@ -408,3 +408,79 @@ fn the_stable_loss_replays() -> tapegrad::Result<()> {
     }
     Ok(())
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// `optimize` keeps the values to the bit and the derivatives to the
+    /// last bits (a merged node sums its copies' adjoints in another order).
+    #[test]
+    fn optimize_keeps_values_and_derivatives(
+        e in expr(),
+        x0 in prop::array::uniform3(-2.0..2.0f64),
+        x1 in prop::array::uniform3(-2.0..2.0f64),
+    ) {
+        // Twice the expression, so that every node has a copy to merge with.
+        let f = Function::record(&x0, |x: &[Active]| eval(&e, x) * 2.0 + eval(&e, x))
+            .expect("table ops replay");
+        let mut g = f.clone();
+        g.optimize();
+        prop_assert!(g.len() < f.len() || f.len() <= INPUTS + 2, "{} nodes, optimized {}", f.len(), g.len());
+        let (value, gradient) = f.value_and_gradient(&mut f.workspace(), &x1).expect("no guards");
+        let (v, grad) = g.value_and_gradient(&mut g.workspace(), &x1).expect("no guards");
+        prop_assert_eq!(value.to_bits(), v.to_bits());
+        for (a, b) in gradient.iter().zip(&grad) {
+            let close = a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs()) || (a.is_nan() && b.is_nan());
+            prop_assert!(close, "{a} against {b}");
+        }
+    }
+}
+
+#[test]
+fn optimize_drops_dead_code_folds_constants_and_merges_repeats() -> tapegrad::Result<()> {
+    let mut f = Function::record(&[0.5, 1.5], |x: &[Active]| {
+        let dead = (x[0] * x[1]).exp(); // no output depends on it
+        let _ = dead;
+        let k = Active::var(2.0) * 3.0; // a variable of the closure's own: a constant
+        let s = x[0].sin() + x[1];
+        let t = x[0].sin() + x[1]; // the same as s
+        s * t * k
+    })?;
+    let before = f.len();
+    f.optimize();
+    // inputs 2; sin, add, mul (s·s), mul (by k folded to 6): 6 nodes
+    assert_eq!((before, f.len()), (12, 6));
+    let x = [0.3, -0.7];
+    let s = x[0].sin() + x[1];
+    let (value, g) = f.value_and_gradient(&mut f.workspace(), &x)?;
+    assert_eq!(value, s * s * 6.0);
+    assert!((g[0] - 12.0 * s * x[0].cos()).abs() < 1e-15);
+    assert!((g[1] - 12.0 * s).abs() < 1e-15);
+    Ok(())
+}
+
+#[test]
+fn guards_and_selects_survive_optimize() -> tapegrad::Result<()> {
+    let mut f = Function::record(&[1.0], |x: &[Active]| {
+        let y = x[0].select(Comparison::Gt, 0.0, x[0] * 2.0, x[0] * 3.0);
+        if x[0].sin() < 2.0.into() {
+            y + x[0].sin()
+        } else {
+            y
+        }
+    })?;
+    f.optimize();
+    let mut ws = f.workspace();
+    assert_eq!(f.gradient(&mut ws, &[-1.0])?, [3.0 + (-1.0_f64).cos()]);
+    assert_eq!(f.guards(), 1);
+    let mut g = Function::record(
+        &[1.0],
+        |x: &[Active]| if x[0] > 0.0.into() { x[0] } else { -x[0] },
+    )?;
+    g.optimize();
+    assert!(matches!(
+        g.gradient(&mut g.workspace(), &[-1.0]),
+        Err(Error::BranchChanged { .. })
+    ));
+    Ok(())
+}

@@ -5,10 +5,9 @@
 //! line; an evaluation where one comes out otherwise is an error, never the
 //! other branch's numbers.
 
+mod optimize;
 mod program;
 mod workspace;
-
-use num_traits::Float;
 
 use crate::active::{Active, Scalar};
 use crate::gradients::Variable;
@@ -350,65 +349,5 @@ impl<F: Scalar> Function<F> {
                 found: self.outputs.len(),
             }),
         }
-    }
-
-    /// Evaluates every node at `x` (and `params`) into `values`, and the
-    /// partials into `tape` if given; then checks the guards.
-    #[inline]
-    fn forward<T: Float + From<F>>(
-        &self,
-        values: &mut [T],
-        tape: Option<&mut Tape<T>>,
-        x: &[T],
-        params: &[T],
-    ) -> Result<()> {
-        if let Some(location) = self.read {
-            return Err(Error::ValueRead { location });
-        }
-        if x.len() != self.inputs {
-            let (expected, found) = (self.inputs, x.len());
-            return Err(Error::Length {
-                what: "inputs",
-                expected,
-                found,
-            });
-        }
-        let lead = 1 + x.len() + params.len();
-        values[1..lead]
-            .iter_mut()
-            .zip(x.iter().chain(params))
-            .for_each(|(v, &x)| *v = x);
-        let (instrs, selects) = (&self.instrs[..], &self.selects[..]);
-        let steps = &self.steps;
-        match tape {
-            Some(tape) => tape.set_partials(|node| {
-                let (value, partials) = steps[node - 1].eval(values, instrs, selects);
-                values[node] = value;
-                partials
-            }),
-            None => {
-                for node in lead..values.len() {
-                    values[node] = steps[node - 1].eval(values, instrs, selects).0;
-                }
-            }
-        }
-        self.check_guards(values)
-    }
-
-    /// The first guard whose test comes out otherwise at `values`.
-    fn check_guards<T: Float + From<F>>(&self, values: &[T]) -> Result<()> {
-        for guard in &self.guards {
-            let [a, b] = guard.operands.map(|x| x.get(values));
-            let now = guard.test.outcome(a, b);
-            if now != guard.outcome {
-                return Err(Error::BranchChanged {
-                    test: guard.test.name(),
-                    location: guard.location,
-                    recorded: guard.outcome.describe(),
-                    now: now.describe(),
-                });
-            }
-        }
-        Ok(())
     }
 }

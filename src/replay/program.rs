@@ -31,7 +31,7 @@ impl<F: Float> Arg<F> {
 }
 
 /// How a node is computed from its operands.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Code {
     /// The function's `k`-th input, or dynamic parameter: set, not computed.
     Input(u32),
@@ -57,7 +57,7 @@ pub(crate) enum Code {
 
 /// Which operand of a binary op is a constant; the others are the node's
 /// parents, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Side {
     Neither,
     Left,
@@ -204,7 +204,7 @@ impl<F: Float> Step<F> {
 }
 
 /// A comparison or inspection of values that code can branch on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Test {
     Compare(Comparison),
     PartialCmp,
@@ -294,6 +294,21 @@ pub(crate) struct Select<F> {
 }
 
 impl<F: Float> Select<F> {
+    /// The node's two parents: each branch that is a node, and for a
+    /// constant branch the first operand that is one (`Active::select`'s
+    /// anchor).
+    pub(crate) fn parents(&self) -> [u32; 2] {
+        let all = [self.branches, self.operands].concat();
+        let anchor = all.iter().find_map(|a| match *a {
+            Arg::Node(n) => Some(n),
+            Arg::Const(_) => None,
+        });
+        self.branches.map(|b| match b {
+            Arg::Node(n) => n,
+            Arg::Const(_) => anchor.unwrap_or(0),
+        })
+    }
+
     #[inline]
     fn eval<T: Float + From<F>>(&self, values: &[T]) -> (T, [T; 2]) {
         let [a, b] = self.operands.map(|x| x.get(values));

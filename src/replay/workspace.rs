@@ -1,4 +1,5 @@
-//! What an evaluation of a [`Function`] writes, and the sweeps it runs.
+//! An evaluation of a [`Function`]: the forward pass, the guards, the
+//! sweeps, and the [`Workspace`] they write.
 
 use num_traits::Float;
 
@@ -7,6 +8,68 @@ use crate::active::Scalar;
 use crate::dual::Dual;
 use crate::tape::Tape;
 use crate::{Error, Result};
+
+impl<F: Scalar> Function<F> {
+    /// Evaluates every node at `x` (and `params`) into `values`, and the
+    /// partials into `tape` if given; then checks the guards.
+    #[inline]
+    pub(super) fn forward<T: Float + From<F>>(
+        &self,
+        values: &mut [T],
+        tape: Option<&mut Tape<T>>,
+        x: &[T],
+        params: &[T],
+    ) -> Result<()> {
+        if let Some(location) = self.read {
+            return Err(Error::ValueRead { location });
+        }
+        if x.len() != self.inputs {
+            let (expected, found) = (self.inputs, x.len());
+            return Err(Error::Length {
+                what: "inputs",
+                expected,
+                found,
+            });
+        }
+        let lead = 1 + x.len() + params.len();
+        values[1..lead]
+            .iter_mut()
+            .zip(x.iter().chain(params))
+            .for_each(|(v, &x)| *v = x);
+        let (instrs, selects) = (&self.instrs[..], &self.selects[..]);
+        let steps = &self.steps;
+        match tape {
+            Some(tape) => tape.set_partials(|node| {
+                let (value, partials) = steps[node - 1].eval(values, instrs, selects);
+                values[node] = value;
+                partials
+            }),
+            None => {
+                for node in lead..values.len() {
+                    values[node] = steps[node - 1].eval(values, instrs, selects).0;
+                }
+            }
+        }
+        self.check_guards(values)
+    }
+
+    /// The first guard whose test comes out otherwise at `values`.
+    fn check_guards<T: Float + From<F>>(&self, values: &[T]) -> Result<()> {
+        for guard in &self.guards {
+            let [a, b] = guard.operands.map(|x| x.get(values));
+            let now = guard.test.outcome(a, b);
+            if now != guard.outcome {
+                return Err(Error::BranchChanged {
+                    test: guard.test.name(),
+                    location: guard.location,
+                    recorded: guard.outcome.describe(),
+                    now: now.describe(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The gradient of `output` with respect to the first `inputs` nodes after
 /// the sink, by the tape's reverse sweep over the replayed partials.

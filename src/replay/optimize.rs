@@ -1,0 +1,211 @@
+//! [`Function::optimize`]: fewer nodes, the same numbers.
+
+use std::collections::HashMap;
+
+use num_traits::Float;
+
+use super::{Arg, Code, Function, Instr, Select, Side, Step};
+use crate::active::Scalar;
+
+/// An operand as a key: a node, or a constant's exact bits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Node(u32),
+    Const(u64, i16, i8),
+}
+
+fn key<F: Float>(arg: Arg<F>) -> Key {
+    match arg {
+        Arg::Node(node) => Key::Node(node),
+        Arg::Const(c) => {
+            let (mantissa, exponent, sign) = c.integer_decode();
+            Key::Const(mantissa, exponent, sign)
+        }
+    }
+}
+
+impl<F: Scalar> Function<F> {
+    /// Makes the function smaller, with the same values and derivatives:
+    /// folds the ops whose operands are all constants (a variable made
+    /// inside the recorded closure is one), merges ops of the same code and
+    /// operands (common subexpressions), and drops the nodes no output,
+    /// guard or `select` depends on. Compare [`len`](Function::len) before
+    /// and after.
+    ///
+    /// Values are the same to the bit. A merged node's adjoint is the sum of
+    /// its copies', added in another order, so derivatives can differ in the
+    /// last bits.
+    ///
+    /// ```
+    /// use tapegrad::{Active, Function};
+    ///
+    /// let mut f = Function::record(&[1.0, 2.0], |x: &[Active]| {
+    ///     let unused = x[0].exp(); // nothing depends on it
+    ///     let _ = unused;
+    ///     x[0].sin() * x[1] + x[0].sin() // `x[0].sin()` twice
+    /// })?;
+    /// assert_eq!(f.len(), 7);
+    /// f.optimize();
+    /// assert_eq!(f.len(), 5); // two inputs, sin, mul, add
+    /// let g = f.gradient(&mut f.workspace(), &[1.0, 2.0])?;
+    /// assert_eq!(g, [1.0_f64.cos() * 3.0, 1.0_f64.sin()]);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn optimize(&mut self) {
+        let lead = 1 + self.inputs + self.params.len();
+        let total = self.instrs.len() + 1;
+        // What each node is now: itself, an earlier equal node, or a constant.
+        let mut now: Vec<Arg<F>> = (0..total as u32).map(Arg::Node).collect();
+        let mut seen = HashMap::new();
+        for node in lead..total {
+            let resolve = |arg: Arg<F>| match arg {
+                Arg::Node(n) => now[n as usize],
+                constant => constant,
+            };
+            let mut instr = self.instrs[node - 1];
+            instr.args = instr.args.map(resolve);
+            let mut operands = instr.args.to_vec();
+            match instr.code {
+                Code::Select(k) => {
+                    let select = &mut self.selects[k as usize];
+                    select.operands = select.operands.map(resolve);
+                    select.branches = select.branches.map(resolve);
+                    operands = [select.operands, select.branches].concat();
+                }
+                Code::Binary(op, _) => instr.code = Code::Binary(op, side(instr.args)),
+                _ => {}
+            }
+            self.instrs[node - 1] = instr;
+            if instr.code == Code::Fixed || operands.iter().all(|a| matches!(a, Arg::Const(_))) {
+                now[node] = Arg::Const(instr.eval::<F>(&[], &self.selects).0);
+                continue;
+            }
+            // A select is keyed by its test and operands, not its index.
+            let (code, test) = match instr.code {
+                Code::Select(k) => (Code::Select(0), Some(self.selects[k as usize].test)),
+                code => (code, None),
+            };
+            let operands: Vec<Key> = operands.into_iter().map(key).collect();
+            let first = seen.entry((code, test, operands)).or_insert(node as u32);
+            now[node] = Arg::Node(*first);
+        }
+        let resolve = |arg: Arg<F>| match arg {
+            Arg::Node(n) => now[n as usize],
+            constant => constant,
+        };
+        self.outputs = self.outputs.iter().map(|&y| resolve(y)).collect();
+        for guard in &mut self.guards {
+            guard.operands = guard.operands.map(resolve);
+        }
+        // A guard of constants always comes out as it did.
+        self.guards
+            .retain(|g| g.operands.iter().any(|a| matches!(a, Arg::Node(_))));
+        self.compact(lead, &now);
+    }
+
+    /// Keeps the leading inputs and the nodes that an output, a guard or a
+    /// kept node reads (each standing for itself in `now`), renumbered in
+    /// order; rebuilds the layout and the steps.
+    fn compact(&mut self, lead: usize, now: &[Arg<F>]) {
+        let total = self.instrs.len() + 1;
+        let mut live = vec![false; total];
+        live[..lead].iter_mut().for_each(|l| *l = true);
+        let mut mark = |arg: &Arg<F>| {
+            if let Arg::Node(n) = *arg {
+                live[n as usize] = true;
+            }
+        };
+        self.outputs.iter().for_each(&mut mark);
+        self.guards
+            .iter()
+            .flat_map(|g| &g.operands)
+            .for_each(&mut mark);
+        for node in (lead..total).rev() {
+            let standing = now[node] == Arg::Node(node as u32);
+            if !(live[node] && standing) {
+                live[node] = false;
+                continue;
+            }
+            let instr = self.instrs[node - 1];
+            for arg in self.reads(&instr) {
+                if let Arg::Node(n) = arg {
+                    live[n as usize] = true;
+                }
+            }
+        }
+        let mut index = vec![0u32; total];
+        let mut kept = 0;
+        for node in 0..total {
+            if live[node] {
+                index[node] = kept;
+                kept += 1;
+            }
+        }
+        let renumber = |arg: Arg<F>| match arg {
+            Arg::Node(n) => Arg::Node(index[n as usize]),
+            constant => constant,
+        };
+        let mut instrs = Vec::with_capacity(kept as usize);
+        let kept_nodes = (1..total).filter(|&node| live[node]);
+        for node in kept_nodes {
+            let mut instr = self.instrs[node - 1];
+            instr.args = instr.args.map(renumber);
+            if let Code::Select(k) = instr.code {
+                let select = &mut self.selects[k as usize];
+                select.operands = select.operands.map(renumber);
+                select.branches = select.branches.map(renumber);
+            }
+            instrs.push(instr);
+        }
+        self.instrs = instrs;
+        self.outputs = self.outputs.iter().map(|&y| renumber(y)).collect();
+        for guard in &mut self.guards {
+            guard.operands = guard.operands.map(renumber);
+        }
+        self.parents = std::iter::once([0; 2])
+            .chain(self.instrs.iter().map(|i| parents(i, &self.selects)))
+            .collect();
+        self.steps = self
+            .instrs
+            .iter()
+            .enumerate()
+            .map(|(k, i)| Step::of(i, k))
+            .collect();
+    }
+
+    /// The operands `instr` reads, a select's included.
+    fn reads(&self, instr: &Instr<F>) -> Vec<Arg<F>> {
+        match instr.code {
+            Code::Select(k) => {
+                let select = &self.selects[k as usize];
+                [select.operands, select.branches].concat()
+            }
+            _ => instr.args.to_vec(),
+        }
+    }
+}
+
+/// Which operand of two is a constant.
+fn side<F>(args: [Arg<F>; 2]) -> Side {
+    match args {
+        [Arg::Const(_), _] => Side::Left,
+        [_, Arg::Const(_)] => Side::Right,
+        _ => Side::Neither,
+    }
+}
+
+/// The parents a node of `instr` records, as the op that recorded it did.
+fn parents<F: Float>(instr: &Instr<F>, selects: &[Select<F>]) -> [u32; 2] {
+    let node = |arg: Arg<F>| match arg {
+        Arg::Node(n) => Some(n),
+        Arg::Const(_) => None,
+    };
+    let [a, b] = instr.args.map(node);
+    match instr.code {
+        Code::Input(_) | Code::Param(_) | Code::Fixed => [0; 2],
+        Code::Binary(_, Side::Left) => [b.unwrap_or(0), 0],
+        Code::Binary(_, Side::Neither) => [a.unwrap_or(0), b.unwrap_or(0)],
+        Code::Select(k) => selects[k as usize].parents(),
+        _ => [a.unwrap_or(0), 0],
+    }
+}
