@@ -32,9 +32,8 @@ use argmin::core::{Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::newton::Newton;
 use argmin::solver::quasinewton::LBFGS;
-use common::data::load_csv;
 use common::metrics::Confusion;
-use common::prep::{Scaling, scaled, stratified_split};
+use common::prep::{Scaling, split_and_scale};
 use nalgebra::DVector;
 use num_traits::Float;
 use tapegrad::integrations::argmin::{Cost, Problem};
@@ -95,20 +94,12 @@ struct Outcome {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }
 
 fn run() -> Result<(), Box<dyn Error>> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/breast_cancer.csv");
-    let raw = load_csv(&path)?;
-    let (train, test) = stratified_split(&raw.labels, 0.2, 42);
-    let data = scaled(raw, Scaling::Standardize, &train);
+    let (data, train, test) = split_and_scale(&path, Scaling::Standardize, 42)?;
     let split = |rows: &[usize], ridge| Logistic {
         features: rows.iter().map(|&i| data.features[i].clone()).collect(),
         labels: rows.iter().map(|&i| data.labels[i]).collect(),

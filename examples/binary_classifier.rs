@@ -46,10 +46,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use common::args::Args;
-use common::data::{Dataset, load_csv};
+use common::data::Dataset;
 use common::metrics::Confusion;
 use common::plot::{self, Series};
-use common::prep::{Scaling, scaled, stratified_split};
+use common::prep::{Scaling, split_and_scale};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -122,13 +122,7 @@ impl Settings {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }
 
 /// The mean cross-entropy of the samples `rows`, exactly as the derivation
@@ -164,9 +158,7 @@ fn confusion(w: &[f64], b: f64, data: &Dataset, rows: &[usize]) -> Confusion {
 
 fn run() -> Result<(), Box<dyn Error>> {
     let settings = Settings::from_args()?;
-    let raw = load_csv(&settings.data)?;
-    let (train, test) = stratified_split(&raw.labels, 0.2, settings.seed);
-    let data = scaled(raw, settings.scaling, &train);
+    let (data, train, test) = split_and_scale(&settings.data, settings.scaling, settings.seed)?;
     let d = data.feature_names.len();
     println!(
         "{} samples, {d} features: {} for training, {} for testing (stratified, seed {})",

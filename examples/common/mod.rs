@@ -12,6 +12,18 @@ pub mod prep;
 #[cfg(test)]
 mod tests;
 
+/// An example's exit: success, or its error's message on standard error
+/// and a failure status.
+pub fn exit(result: Result<(), Box<dyn std::error::Error>>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Where the examples write their plots and graphs unless a flag says
 /// otherwise: `examples-output/` in the target directory the example was
 /// built in, wherever `CARGO_TARGET_DIR` or cargo's configuration put it.

@@ -116,3 +116,16 @@ pub fn scaled(data: Dataset, scaling: Scaling, train: &[usize]) -> Dataset {
         .collect();
     Dataset { features, ..data }
 }
+
+/// The data set at `path` split into training and test rows (a fifth for
+/// testing, stratified, shuffled with `seed`) and scaled by `scaling`
+/// fitted on the training rows: what every classifier example starts from.
+pub fn split_and_scale(
+    path: &std::path::Path,
+    scaling: Scaling,
+    seed: u64,
+) -> Result<(Dataset, Vec<usize>, Vec<usize>), super::data::DataError> {
+    let raw = super::data::load_csv(path)?;
+    let (train, test) = stratified_split(&raw.labels, 0.2, seed);
+    Ok((scaled(raw, scaling, &train), train, test))
+}

@@ -7,6 +7,7 @@
 
 mod optimize;
 mod program;
+mod retape;
 mod workspace;
 
 use crate::active::{Active, Scalar};
@@ -15,6 +16,7 @@ use crate::ops::surface::Handle;
 use crate::tape::{Caller, Tape};
 use crate::{Error, Result};
 pub(crate) use program::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Step, Test};
+pub use retape::Retaping;
 pub use workspace::Workspace;
 use workspace::{dual_point, lift, sweep};
 
