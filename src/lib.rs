@@ -190,6 +190,40 @@
 //! written once as a generic method becomes argmin's cost, gradient, Hessian
 //! and Jacobian. See [`integrations`].
 //!
+//! # Record once, evaluate many times: `Function`
+//!
+//! An optimizer evaluates one function thousands of times. [`Function`]
+//! records it once, with [`Active`] variables, and evaluates the recording
+//! again at new inputs without running its code: each node recomputed from
+//! its op code and constants, then the reverse sweep. It gives the value,
+//! gradient, Jacobian, directional derivatives, Hessian–vector products and
+//! the Hessian; data that changes between evaluations (a mini-batch) is a
+//! dynamic parameter; [`Function::optimize`] folds constants, merges
+//! repeated subexpressions and drops dead code; a `Function` is `Send +
+//! Sync`, and each thread evaluates it with its own [`Workspace`].
+//!
+//! ```
+//! use tapegrad::{Active, Error, Function};
+//!
+//! let f = Function::record(&[1.0, 2.0], |x: &[Active]| (x[0] * x[1]).sin())?;
+//! let mut ws = f.workspace();
+//! assert_eq!(f.gradient(&mut ws, &[0.5, 3.0])?, [3.0 * 1.5_f64.cos(), 0.5 * 1.5_f64.cos()]);
+//!
+//! // A recording holds the branch it took, and says so rather than replay it.
+//! let relu = Function::record(&[1.0], |x: &[Active]| if x[0] > 0.0.into() { x[0] } else { x[0] * 0.0 })?;
+//! assert!(matches!(relu.gradient(&mut relu.workspace(), &[-1.0]), Err(Error::BranchChanged { .. })));
+//! # Ok::<(), tapegrad::Error>(())
+//! ```
+//!
+//! Every comparison of variables made while recording is kept as a guard;
+//! an evaluation where one comes out otherwise returns
+//! [`Error::BranchChanged`] with the line, never the other branch's numbers.
+//! [`Active::select`] writes a branch that replays, and [`Retaping`] records
+//! again where a branch changes. Reading a value inside the closure
+//! ([`Active::value`]) makes the recording refuse to evaluate
+//! ([`Error::ValueRead`]); ops of many parents (the losses, `mul_add`) are
+//! refused when recorded ([`Error::NotReplayable`]).
+//!
 //! # Fewer nodes: fused ops and forward mode
 //!
 //! A tape pays per node. A small function that is evaluated many times,

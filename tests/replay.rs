@@ -512,3 +512,17 @@ fn retaping_records_again_where_a_branch_changes_and_counts_it() -> tapegrad::Re
     assert_eq!(f.function().guards(), 1);
     Ok(())
 }
+
+#[test]
+fn a_node_takes_64_bytes_in_a_function() {
+    use std::mem::size_of;
+    // What `Function::allocated_bytes` documents, per node in f64: the
+    // instruction, the evaluation step, the two parents.
+    let f = Function::record(&[1.0; 1000], |x: &[Active]| {
+        x.iter().map(|v| v.exp()).sum::<Active>()
+    })
+    .expect("replayable");
+    let per_node = f.allocated_bytes() as f64 / f.len() as f64;
+    assert!((64.0..65.0).contains(&per_node), "{per_node} bytes a node");
+    assert_eq!(size_of::<Active>(), 16);
+}

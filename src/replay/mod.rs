@@ -185,6 +185,7 @@ impl<F: Scalar> Function<F> {
                 false => Code::Param((k - n) as u32),
             };
         }
+        instrs.shrink_to_fit();
         let steps = instrs
             .iter()
             .enumerate()
@@ -221,6 +222,29 @@ impl<F: Scalar> Function<F> {
     /// Whether the function has no nodes (no inputs, no operations).
     pub fn is_empty(&self) -> bool {
         self.instrs.is_empty()
+    }
+
+    /// The bytes the function's buffers hold: per node its instruction,
+    /// its step and its parents (64 bytes a node in `f64`), and the selects
+    /// and guards. Its [`Workspace`] holds 32 more a node (a value, the
+    /// partials and the parents the sweep reads) and 8 for the adjoints.
+    ///
+    /// ```
+    /// use tapegrad::{Active, Function};
+    ///
+    /// let f = Function::record(&[1.0; 100], |x: &[Active]| x.iter().map(|v| v.sin()).sum::<Active>())?;
+    /// assert_eq!(f.len(), 300); // 100 inputs, 100 sines, 100 additions (from 0)
+    /// assert!(f.allocated_bytes() >= 300 * 64);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn allocated_bytes(&self) -> usize {
+        use core::mem::size_of;
+        self.instrs.capacity() * size_of::<Instr<F>>()
+            + self.steps.capacity() * size_of::<Step<F>>()
+            + self.parents.capacity() * size_of::<[u32; 2]>()
+            + self.selects.capacity() * size_of::<Select<F>>()
+            + self.guards.capacity() * size_of::<Guard<F>>()
+            + (self.params.capacity() + self.outputs.capacity()) * size_of::<Arg<F>>()
     }
 
     /// The number of comparisons kept as guards.
