@@ -145,6 +145,15 @@ pub enum Error {
         location: &'static Location<'static>,
     },
 
+    /// A [`Workspace`](crate::Workspace) was used with another function
+    /// than the one that made it, or with its function after
+    /// [`optimize`](crate::Function::optimize) changed its nodes.
+    #[error(
+        "the workspace was made for another function, or before optimize(); \
+         make one with Function::workspace"
+    )]
+    ForeignWorkspace,
+
     /// A slice or a count had the wrong length.
     #[error("expected {expected} {what}, found {found}")]
     Length {

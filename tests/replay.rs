@@ -526,3 +526,23 @@ fn a_node_takes_64_bytes_in_a_function() {
     assert!((64.0..65.0).contains(&per_node), "{per_node} bytes a node");
     assert_eq!(size_of::<Active>(), 16);
 }
+
+#[test]
+fn a_workspace_serves_the_function_that_made_it_and_no_other() -> tapegrad::Result<()> {
+    let mut f = Function::record(&[1.0], |x: &[Active]| x[0].sin() + x[0].sin())?;
+    let g = Function::record(&[1.0], |x: &[Active]| x[0].sin() + x[0].sin())?;
+    let mut ws = f.workspace();
+    assert!(matches!(
+        g.gradient(&mut ws, &[1.0]),
+        Err(Error::ForeignWorkspace)
+    ));
+    f.optimize(); // fewer nodes: the old workspace no longer fits
+    assert!(matches!(
+        f.gradient(&mut ws, &[1.0]),
+        Err(Error::ForeignWorkspace)
+    ));
+    let clone = f.clone(); // the same nodes: it shares workspaces
+    let mut ws = f.workspace();
+    assert_eq!(clone.gradient(&mut ws, &[1.0])?, [2.0 * 1.0_f64.cos()]);
+    Ok(())
+}

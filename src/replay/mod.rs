@@ -83,11 +83,20 @@ pub struct Function<F: Scalar = f64> {
     guards: Vec<Guard<F>>,
     /// Every node's parents, the sink's first: the sweep's layout.
     parents: Vec<[u32; 2]>,
+    /// The identity of this layout of nodes, which a workspace must match.
+    layout: u64,
     inputs: usize,
     params: Vec<F>,
     outputs: Vec<Arg<F>>,
     /// The first line that read a value while recording.
     read: Option<Caller>,
+}
+
+/// A new identity for a function's layout of nodes.
+fn fresh_layout() -> u64 {
+    use core::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// What a recorded closure returns: one output or several.
@@ -197,6 +206,7 @@ impl<F: Scalar> Function<F> {
             selects: program.selects,
             guards: program.guards,
             parents,
+            layout: fresh_layout(),
             inputs: n,
             params: params.to_vec(),
             outputs,
@@ -256,6 +266,7 @@ impl<F: Scalar> Function<F> {
     /// was recorded with.
     pub fn workspace(&self) -> Workspace<F> {
         Workspace {
+            layout: self.layout,
             values: vec![F::zero(); self.parents.len()],
             tape: Tape::with_layout(&self.parents, (self.inputs + self.params.len()) as u32),
             adjoints: Vec::new(),
@@ -272,6 +283,7 @@ impl<F: Scalar> Function<F> {
     /// values; [`Error::BranchChanged`] and [`Error::ValueRead`] (see
     /// [Branches](Function#branches)).
     pub fn value(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
+        self.check(ws)?;
         self.forward(&mut ws.values, None, x, &ws.params)?;
         Ok(self.outputs.iter().map(|y| y.get(&ws.values)).collect())
     }
@@ -283,6 +295,7 @@ impl<F: Scalar> Function<F> {
     /// As [`value`](Function::value), and [`Error::Length`] if the function
     /// has more than one output (see [`jacobian`](Function::jacobian)).
     pub fn value_and_gradient(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<(F, Vec<F>)> {
+        self.check(ws)?;
         let output = self.scalar_output()?;
         self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
         let gradient = sweep(&ws.tape, output, self.inputs, &mut ws.adjoints);
@@ -305,6 +318,7 @@ impl<F: Scalar> Function<F> {
     ///
     /// As [`value`](Function::value).
     pub fn jacobian(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<Vec<F>>> {
+        self.check(ws)?;
         self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
         let (tape, adjoints) = (&ws.tape, &mut ws.adjoints);
         let rows = self.outputs.iter();
@@ -321,6 +335,7 @@ impl<F: Scalar> Function<F> {
     /// As [`value`](Function::value), and [`Error::Length`] if `v` is not
     /// as long as `x`.
     pub fn jvp(&self, ws: &mut Workspace<F>, x: &[F], v: &[F]) -> Result<Vec<F>> {
+        self.check(ws)?;
         let (x, params) = dual_point(x, v, &ws.params)?;
         let (values, _, _) = ws.second(self);
         self.forward(values, None, &x, &params)?;
@@ -339,6 +354,7 @@ impl<F: Scalar> Function<F> {
     /// As [`jvp`](Function::jvp), and [`Error::Length`] if the function has
     /// more than one output.
     pub fn hvp(&self, ws: &mut Workspace<F>, x: &[F], v: &[F]) -> Result<Vec<F>> {
+        self.check(ws)?;
         let output = self.scalar_output()?;
         let (x, params) = dual_point(x, v, &ws.params)?;
         let (values, tape, adjoints) = ws.second(self);
@@ -363,6 +379,14 @@ impl<F: Scalar> Function<F> {
                 column
             })
             .collect()
+    }
+
+    /// Whether `ws` was made for this function as it is now.
+    fn check(&self, ws: &Workspace<F>) -> Result<()> {
+        match ws.layout == self.layout {
+            true => Ok(()),
+            false => Err(Error::ForeignWorkspace),
+        }
     }
 
     /// The output of a function of one.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use num_traits::Float;
 
-use super::{Arg, Code, Function, Instr, Select, Side, Step};
+use super::{Arg, Code, Function, Instr, Select, Side, Step, fresh_layout};
 use crate::active::Scalar;
 
 /// An operand as a key: a node, or a constant's exact bits.
@@ -34,7 +34,9 @@ impl<F: Scalar> Function<F> {
     ///
     /// Values are the same to the bit. A merged node's adjoint is the sum of
     /// its copies', added in another order, so derivatives can differ in the
-    /// last bits.
+    /// last bits. A [`Workspace`](crate::Workspace) made before
+    /// `optimize` is refused with [`Error::ForeignWorkspace`](crate::Error::ForeignWorkspace):
+    /// make a new one.
     ///
     /// ```
     /// use tapegrad::{Active, Function};
@@ -171,6 +173,7 @@ impl<F: Scalar> Function<F> {
             .enumerate()
             .map(|(k, i)| Step::of(i, k))
             .collect();
+        self.layout = fresh_layout();
     }
 
     /// The operands `instr` reads, a select's included.

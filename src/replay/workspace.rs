@@ -120,9 +120,13 @@ pub(super) fn lift<F: Float>(arg: Arg<F>) -> Arg<Dual<F, 1>> {
 
 /// What an evaluation of a [`Function`] writes: every node's value and
 /// partials, the adjoints, the dynamic parameters; kept between
-/// evaluations so that they allocate nothing. One per thread.
+/// evaluations so that they allocate nothing. One per thread, made by
+/// [`Function::workspace`] for that function (and for it alone: after
+/// [`Function::optimize`], make a new one).
 #[derive(Debug)]
 pub struct Workspace<F: Scalar = f64> {
+    /// The layout of the function it was made for.
+    pub(super) layout: u64,
     pub(super) values: Vec<F>,
     pub(super) tape: Tape<F>,
     pub(super) adjoints: Vec<F>,
