@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use num_traits::Float;
 use rayon::prelude::*;
 
-use crate::{Gradients, Tape, Var};
+use crate::{Error, Function, Gradients, Result, Scalar, Tape, Var};
 
 /// The value and gradient with respect to `theta` of
 /// `Σₖ f(θ, chunkₖ)`, where `samples` are cut into chunks of `chunk_size`.
@@ -140,6 +140,69 @@ impl<F: Float + Send + Sync> Workers<F> {
         }
         (value, gradient)
     }
+}
+
+/// The value and gradient at `theta` of `Σₖ f(θ; pₖ)`, where `f` is a
+/// recorded [`Function`] of one output and `pₖ` its dynamic parameters for
+/// the `k`-th sample: `params` holds them one sample after another.
+///
+/// The samples are evaluated on the threads of the current rayon pool, a
+/// [`Workspace`](crate::Workspace) each, without recording anything, and
+/// their values and gradients added in sample order: the same bits on one
+/// thread or on many.
+///
+/// # Errors
+///
+/// [`Error::Length`] if `params` is not a whole number of samples, and what
+/// [`Function::value_and_gradient`] returns (the first sample's error, in
+/// order).
+///
+/// ```
+/// use tapegrad::{Active, Function};
+///
+/// // A squared residual (θ₀·t − y)², recorded once with (t, y) as parameters.
+/// let residual = Function::record_with_params(&[0.0], &[0.0, 0.0], |w: &[Active], p: &[Active]| {
+///     (w[0] * p[0] - p[1]).powi(2)
+/// })?;
+/// let samples: Vec<f64> = (0..1000).flat_map(|i| [f64::from(i % 10), 3.0 * f64::from(i % 10)]).collect();
+/// let (value, gradient) = tapegrad::parallel::sum_over_params(&residual, &[3.0], &samples)?;
+/// assert_eq!((value, gradient[0]), (0.0, 0.0)); // θ₀ = 3 fits every sample
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+pub fn sum_over_params<F>(function: &Function<F>, theta: &[F], params: &[F]) -> Result<(F, Vec<F>)>
+where
+    F: Scalar + Send + Sync,
+{
+    let per = function.params().max(1);
+    if params.len() % per != 0 || (function.params() == 0 && !params.is_empty()) {
+        let (expected, found) = (params.len() / per * per, params.len());
+        return Err(Error::Length {
+            what: "parameters for whole samples",
+            expected,
+            found,
+        });
+    }
+    let parts: Vec<Result<(F, Vec<F>)>> = params
+        .par_chunks_exact(per)
+        .map_init(
+            || function.workspace(),
+            |ws, sample| {
+                ws.set_params(sample)?;
+                function.value_and_gradient(ws, theta)
+            },
+        )
+        .collect();
+    // In sample order, whatever thread evaluated which sample.
+    let mut value = F::zero();
+    let mut gradient = vec![F::zero(); theta.len()];
+    for part in parts {
+        let (v, g) = part?;
+        value = value + v;
+        for (total, g) in gradient.iter_mut().zip(g) {
+            *total = *total + g;
+        }
+    }
+    Ok((value, gradient))
 }
 
 impl<F: Float + Send + Sync> Default for Workers<F> {

@@ -101,3 +101,46 @@ fn a_panicking_chunk_leaves_the_workers_usable() {
     let result = pool.install(|| workers.sum_over_samples(&theta, &samples, 1000, chunk_loss));
     assert_eq!(bits(&result), bits(&on_threads(1, &theta, &samples)));
 }
+
+/// A recorded residual evaluated for every sample on one thread and on
+/// four: the same bits, and the same as a loop over the samples.
+#[test]
+fn sum_over_params_is_the_same_on_any_number_of_threads() -> tapegrad::Result<()> {
+    use tapegrad::{Active, Function};
+    let residual =
+        Function::record_with_params(&[0.0, 0.0], &[0.0, 0.0], |t: &[Active], p: &[Active]| {
+            (t[0] * p[0] - p[1]).powi(2) + t[1] * p[0].sin()
+        })?;
+    let params: Vec<f64> = samples().iter().flat_map(|&(x, y)| [x, y]).collect();
+    let theta = [0.7, -0.2];
+    let on = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a pool");
+        pool.install(|| parallel::sum_over_params(&residual, &theta, &params))
+    };
+    let (one, four) = (on(1)?, on(4)?);
+    assert_eq!(one.0.to_bits(), four.0.to_bits());
+    assert!(
+        one.1
+            .iter()
+            .zip(&four.1)
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
+    let mut ws = residual.workspace();
+    let (mut value, mut gradient) = (0.0, [0.0; 2]);
+    for sample in params.chunks(2) {
+        ws.set_params(sample)?;
+        let (v, g) = residual.value_and_gradient(&mut ws, &theta)?;
+        value += v;
+        gradient[0] += g[0];
+        gradient[1] += g[1];
+    }
+    assert_eq!((value, gradient.to_vec()), one);
+    assert!(matches!(
+        parallel::sum_over_params(&residual, &theta, &params[1..]),
+        Err(tapegrad::Error::Length { .. })
+    ));
+    Ok(())
+}

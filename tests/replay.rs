@@ -546,3 +546,21 @@ fn a_workspace_serves_the_function_that_made_it_and_no_other() -> tapegrad::Resu
     assert_eq!(clone.gradient(&mut ws, &[1.0])?, [2.0 * 1.0_f64.cos()]);
     Ok(())
 }
+
+/// `Signed::is_positive` (what nalgebra's generic code asks) is a guarded
+/// comparison, not a value read.
+#[cfg(feature = "nalgebra")]
+#[test]
+fn is_positive_is_guarded() -> tapegrad::Result<()> {
+    use num_traits::Signed;
+    let f = Function::record(
+        &[1.0],
+        |x: &[Active]| if x[0].is_positive() { x[0] } else { -x[0] },
+    )?;
+    assert_eq!(f.gradient(&mut f.workspace(), &[2.0])?, [1.0]);
+    match f.gradient(&mut f.workspace(), &[-2.0]) {
+        Err(Error::BranchChanged { test, .. }) => assert_eq!(test, ">"),
+        other => panic!("expected BranchChanged, got {other:?}"),
+    }
+    Ok(())
+}

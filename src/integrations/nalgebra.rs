@@ -146,12 +146,16 @@ impl<F: NalgebraScalar> Signed for Active<F> {
         Active::signum(*self)
     }
 
+    /// `self > 0`, a comparison that a recorded `Function` guards.
+    #[track_caller]
     fn is_positive(&self) -> bool {
-        self.value() > F::zero()
+        *self > Self::from(F::zero())
     }
 
+    /// `self < 0`, a comparison that a recorded `Function` guards.
+    #[track_caller]
     fn is_negative(&self) -> bool {
-        self.value() < F::zero()
+        *self < Self::from(F::zero())
     }
 }
 

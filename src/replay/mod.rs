@@ -219,6 +219,11 @@ impl<F: Scalar> Function<F> {
         self.inputs
     }
 
+    /// The number of dynamic parameters.
+    pub fn params(&self) -> usize {
+        self.params.len()
+    }
+
     /// The number of outputs.
     pub fn outputs(&self) -> usize {
         self.outputs.len()
