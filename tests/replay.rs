@@ -564,3 +564,56 @@ fn is_positive_is_guarded() -> tapegrad::Result<()> {
     }
     Ok(())
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Sums of terms (`acc + t`, `acc − t·k`, `acc + c`), which `optimize`
+    /// sweeps as one node each: the same values, gradients and Hessians.
+    #[test]
+    fn optimized_sums_keep_values_and_derivatives(
+        terms in prop::collection::vec((expr(), -2.0..2.0f64, any::<bool>()), 1..6),
+        x in prop::array::uniform3(-2.0..2.0f64),
+    ) {
+        let sum = |x: &[Active]| {
+            terms.iter().fold(x[0] * 0.5, |acc, (e, k, minus)| match minus {
+                true => acc - eval(e, x) * *k,
+                false => acc + eval(e, x) + 1.0,
+            })
+        };
+        let f = Function::record(&x, sum).expect("table ops replay");
+        let mut g = f.clone();
+        g.optimize();
+        let (value, gradient) = f.value_and_gradient(&mut f.workspace(), &x).expect("no guards");
+        let (v, grad) = g.value_and_gradient(&mut g.workspace(), &x).expect("no guards");
+        prop_assert_eq!(value.to_bits(), v.to_bits());
+        let close = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs())) || (a.is_nan() && b.is_nan());
+        for (&a, &b) in gradient.iter().zip(&grad) {
+            prop_assert!(close(a, b), "gradient {a} against {b}");
+        }
+        let (h, hg) = (f.hessian(&mut f.workspace(), &x).expect("no guards"), g.hessian(&mut g.workspace(), &x).expect("no guards"));
+        for (&a, &b) in h.iter().flatten().zip(hg.iter().flatten()) {
+            prop_assert!(close(a, b), "Hessian {a} against {b}");
+        }
+    }
+}
+
+#[test]
+fn a_sum_is_swept_as_one_node_after_optimize() -> tapegrad::Result<()> {
+    // Σ wᵢ·xᵢ + b, as the classifier's logit: 2n + 1 nodes, one after optimize.
+    let data: Vec<f64> = (0..50).map(|i| f64::from(i) * 0.1 - 2.0).collect();
+    let logit = |w: &[Active]| {
+        data.iter()
+            .zip(&w[1..])
+            .fold(w[0], |z, (&x, &wi)| z + wi * x)
+    };
+    let mut f = Function::record(&vec![0.3; 51], logit)?;
+    let x: Vec<f64> = (0..51).map(|i| f64::from(i).sin()).collect();
+    let before = f.gradient(&mut f.workspace(), &x)?;
+    f.optimize();
+    let after = f.gradient(&mut f.workspace(), &x)?;
+    assert_eq!(before, after); // the same products: the same bits here
+    assert_eq!(after[0], 1.0);
+    assert_eq!(after[1..], data[..]);
+    Ok(())
+}

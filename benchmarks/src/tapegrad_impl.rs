@@ -65,11 +65,12 @@ pub fn static_out_of_line<W: Workload>(w: &W) -> Vec<f64> {
     gradient_active(w.point(), |x| w.value(&wrap(x)).0)
 }
 
-/// The scalar workload recorded once at its point as a `tapegrad::Function`;
-/// each call of the returned closure evaluates it again there (every node
+/// The scalar workload recorded once at its point as a `tapegrad::Function`
+/// and optimized; each call of the returned closure evaluates it again there (every node
 /// from its op code, then the reverse sweep).
 pub fn replay<W: Workload>(w: &W) -> impl FnMut() -> Vec<f64> + '_ {
-    let f = Function::record(w.point(), |x: &[Active]| w.value(x)).expect("table ops replay");
+    let mut f = Function::record(w.point(), |x: &[Active]| w.value(x)).expect("table ops replay");
+    f.optimize();
     let mut ws = f.workspace();
     move || f.gradient(&mut ws, w.point()).expect("recorded here")
 }

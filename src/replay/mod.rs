@@ -5,6 +5,7 @@
 //! line; an evaluation where one comes out otherwise is an error, never the
 //! other branch's numbers.
 
+mod chains;
 mod optimize;
 mod program;
 mod retape;
@@ -15,6 +16,7 @@ use crate::gradients::Variable;
 use crate::ops::surface::Handle;
 use crate::tape::{Caller, Tape};
 use crate::{Error, Result};
+use chains::Chains;
 pub(crate) use program::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Step, Test};
 pub use retape::Retaping;
 pub use workspace::Workspace;
@@ -83,6 +85,8 @@ pub struct Function<F: Scalar = f64> {
     guards: Vec<Guard<F>>,
     /// Every node's parents, the sink's first: the sweep's layout.
     parents: Vec<[u32; 2]>,
+    /// After `optimize`, the sweep with each chain of sums one node.
+    chains: Option<Chains<F>>,
     /// The identity of this layout of nodes, which a workspace must match.
     layout: u64,
     inputs: usize,
@@ -206,6 +210,7 @@ impl<F: Scalar> Function<F> {
             selects: program.selects,
             guards: program.guards,
             parents,
+            chains: None,
             layout: fresh_layout(),
             inputs: n,
             params: params.to_vec(),
@@ -273,7 +278,7 @@ impl<F: Scalar> Function<F> {
         Workspace {
             layout: self.layout,
             values: vec![F::zero(); self.parents.len()],
-            tape: Tape::with_layout(&self.parents, (self.inputs + self.params.len()) as u32),
+            tape: self.tape(),
             adjoints: Vec::new(),
             params: self.params.clone(),
             second: None,
@@ -303,7 +308,7 @@ impl<F: Scalar> Function<F> {
         self.check(ws)?;
         let output = self.scalar_output()?;
         self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
-        let gradient = sweep(&ws.tape, output, self.inputs, &mut ws.adjoints);
+        let gradient = sweep(&ws.tape, self.swept(output), self.inputs, &mut ws.adjoints);
         Ok((output.get(&ws.values), gradient))
     }
 
@@ -328,7 +333,7 @@ impl<F: Scalar> Function<F> {
         let (tape, adjoints) = (&ws.tape, &mut ws.adjoints);
         let rows = self.outputs.iter();
         Ok(rows
-            .map(|&y| sweep(tape, y, self.inputs, adjoints))
+            .map(|&y| sweep(tape, self.swept(y), self.inputs, adjoints))
             .collect())
     }
 
@@ -364,7 +369,7 @@ impl<F: Scalar> Function<F> {
         let (x, params) = dual_point(x, v, &ws.params)?;
         let (values, tape, adjoints) = ws.second(self);
         self.forward(values, Some(tape), &x, &params)?;
-        let gradient = sweep(tape, lift(output), self.inputs, adjoints);
+        let gradient = sweep(tape, lift(self.swept(output)), self.inputs, adjoints);
         Ok(gradient.iter().map(|g| g.tangent()[0]).collect())
     }
 
@@ -384,6 +389,14 @@ impl<F: Scalar> Function<F> {
                 column
             })
             .collect()
+    }
+
+    /// `output` as a node of the sweep's tape (see `Chains`).
+    fn swept(&self, output: Arg<F>) -> Arg<F> {
+        match (output, &self.chains) {
+            (Arg::Node(n), Some(chains)) => Arg::Node(chains.index[n as usize]),
+            (output, _) => output,
+        }
     }
 
     /// Whether `ws` was made for this function as it is now.

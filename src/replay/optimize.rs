@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use num_traits::Float;
 
+use super::chains::Chains;
 use super::{Arg, Code, Function, Instr, Select, Side, Step, fresh_layout};
 use crate::active::Scalar;
 
@@ -30,11 +31,15 @@ impl<F: Scalar> Function<F> {
     /// inside the recorded closure is one), merges ops of the same code and
     /// operands (common subexpressions), and drops the nodes no output,
     /// guard or `select` depends on. Compare [`len`](Function::len) before
-    /// and after.
+    /// and after. Then each sum written term by term (`acc + t`, `acc − t·k`,
+    /// `acc + c`, where each partial sum is used by the next alone) is swept
+    /// as one node whose edges go to the terms, with their constant partials:
+    /// a logit `b + Σ wᵢ·xᵢ` is one node, not `2n`.
     ///
     /// Values are the same to the bit. A merged node's adjoint is the sum of
-    /// its copies', added in another order, so derivatives can differ in the
-    /// last bits. A [`Workspace`](crate::Workspace) made before
+    /// its copies', added in another order, and a term reached by a sum and
+    /// by other nodes gets their contributions in another order, so
+    /// derivatives can differ in the last bits. A [`Workspace`](crate::Workspace) made before
     /// `optimize` is refused with [`Error::ForeignWorkspace`](crate::Error::ForeignWorkspace):
     /// make a new one.
     ///
@@ -173,6 +178,15 @@ impl<F: Scalar> Function<F> {
             .enumerate()
             .map(|(k, i)| Step::of(i, k))
             .collect();
+        let outputs: Vec<u32> = self
+            .outputs
+            .iter()
+            .filter_map(|y| match *y {
+                Arg::Node(n) => Some(n),
+                Arg::Const(_) => None,
+            })
+            .collect();
+        self.chains = Chains::new(&self.steps, &self.parents, lead, &outputs);
         self.layout = fresh_layout();
     }
 

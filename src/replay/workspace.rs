@@ -10,6 +10,20 @@ use crate::tape::Tape;
 use crate::{Error, Result};
 
 impl<F: Scalar> Function<F> {
+    /// A tape of this function's sweep (its chains as nodes of many
+    /// parents, after `optimize`), for evaluations in numbers `T`.
+    pub(super) fn tape<T: Float + From<F>>(&self) -> Tape<T> {
+        let leading = (self.inputs + self.params.len()) as u32;
+        match &self.chains {
+            None => Tape::with_layout(&self.parents, (&[], Vec::new()), leading),
+            Some(chains) => {
+                let partials = chains.partials.iter().map(|&p| <T as From<F>>::from(p));
+                let table = (&chains.table[..], partials.collect());
+                Tape::with_layout(&chains.layout, table, leading)
+            }
+        }
+    }
+
     /// Evaluates every node at `x` (and `params`) into `values`, and the
     /// partials into `tape` if given; then checks the guards.
     #[inline]
@@ -39,6 +53,19 @@ impl<F: Scalar> Function<F> {
         let (instrs, selects) = (&self.instrs[..], &self.selects[..]);
         let steps = &self.steps;
         match tape {
+            Some(tape) if self.chains.is_some() => {
+                let index = &self.chains.as_ref().expect("matched").index;
+                let mut partials = tape.partials_mut();
+                for node in lead..values.len() {
+                    let (value, d) = steps[node - 1].eval(values, instrs, selects);
+                    values[node] = value;
+                    // An absorbed node has no adjoint; a chain's own
+                    // partials are unread (its edges' are in the table).
+                    if index[node] != u32::MAX {
+                        *partials.node(index[node] as usize) = d;
+                    }
+                }
+            }
             Some(tape) => tape.set_partials(|node| {
                 let (value, partials) = steps[node - 1].eval(values, instrs, selects);
                 values[node] = value;
@@ -171,10 +198,9 @@ impl<F: Scalar> Workspace<F> {
         &mut Vec<Dual<F, 1>>,
     ) {
         let (values, tape, adjoints) = self.second.get_or_insert_with(|| {
-            let leading = (function.inputs + function.params.len()) as u32;
             (
                 vec![Dual::constant(F::zero()); function.parents.len()],
-                Tape::with_layout(&function.parents, leading),
+                function.tape(),
                 Vec::new(),
             )
         });

@@ -20,7 +20,7 @@ use crate::Var;
 use crate::debug::Trace;
 use block::BlockRecord;
 use node::{FULL, Node, SINK, WIDE};
-pub(crate) use record::{Caller, Edges};
+pub(crate) use record::{Caller, Edges, wide};
 
 /// Hands out a fresh identity for every tape and every `clear`.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

@@ -237,10 +237,16 @@ impl<F: Float> Tape<F> {
         (parents, inner.inputs)
     }
 
-    /// A tape of nodes with these `parents` (see [`layout`](Tape::layout))
-    /// and zero partials, which [`set_partials`](Tape::set_partials) fills:
-    /// a recorded function's workspace, swept as any tape.
-    pub(crate) fn with_layout(parents: &[[u32; 2]], inputs: u32) -> Self {
+    /// A tape of nodes with these `parents` (see [`layout`](Tape::layout);
+    /// a node of many parents as [`wide`] encodes it, its edges in `table`
+    /// with their `partials`) and zero partials of their own, which
+    /// [`set_partials`](Tape::set_partials) and [`partials_mut`](Tape::partials_mut)
+    /// fill: a recorded function's workspace, swept as any tape.
+    pub(crate) fn with_layout(
+        parents: &[[u32; 2]],
+        (table, partials): (&[u32], Vec<F>),
+        inputs: u32,
+    ) -> Self {
         let tape = Self::default();
         {
             let mut inner = tape.inner.borrow_mut();
@@ -250,9 +256,16 @@ impl<F: Float> Tape<F> {
                 parents,
                 partials: zero,
             }));
+            inner.parents = table.to_vec();
+            inner.partials = partials;
             inner.inputs = inputs;
         }
         tape
+    }
+
+    /// Every node's own partials, to write in place.
+    pub(crate) fn partials_mut(&mut self) -> PartialsMut<'_, F> {
+        PartialsMut(&mut self.inner.get_mut().nodes)
     }
 
     /// Sets the partials of every node after the leading inputs to
@@ -271,6 +284,23 @@ impl<F: Float> Tape<F> {
     pub(crate) fn with_trace<R>(&self, f: impl FnOnce(&mut Trace<F>) -> R) -> Option<R> {
         self.inner.borrow_mut().trace.as_mut().map(f)
     }
+}
+
+/// The nodes' own partials, for [`Tape::partials_mut`].
+pub(crate) struct PartialsMut<'a, F>(&'a mut [Node<F>]);
+
+impl<F> PartialsMut<'_, F> {
+    /// Node `node`'s two partials.
+    #[inline(always)]
+    pub(crate) fn node(&mut self, node: usize) -> &mut [F; 2] {
+        &mut self.0[node].partials
+    }
+}
+
+/// The parents of a node of `count` edges from `start` in the n-ary table.
+pub(crate) fn wide(start: u32, count: u32) -> [u32; 2] {
+    assert!(count <= COUNT, "{FULL}");
+    [start, WIDE | count]
 }
 
 /// Remembers the node just recorded, `node`, on a traced tape: out of
