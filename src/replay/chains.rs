@@ -7,6 +7,10 @@
 //! edges go to the terms with constant partials (±1, or ±k for a term
 //! `x·k` used there alone): set once per workspace, and the sweep visits
 //! one node. The same products as the chain's, so the same numbers.
+//!
+//! Likewise a node of one constant partial (`−x`, `x·k`, `x/k`, `x ± c`)
+//! used by one other node alone: that node's edge goes past it to its
+//! parent, its partial multiplied by the folded one's (a scale set once).
 
 use num_traits::Float;
 
@@ -21,6 +25,10 @@ pub(crate) struct Chains<F> {
     /// The sweep tape's nodes: the sink, the leading inputs, then the kept
     /// nodes in order, a chain as a node of many parents.
     pub(crate) layout: Vec<[u32; 2]>,
+    /// Per node of the sweep's tape, what its partials are multiplied by
+    /// (where a node of one constant partial was folded into its edge); a
+    /// node whose scales are not 1 has [`SCALED`] in its index.
+    pub(crate) scales: Vec<[F; 2]>,
     /// The chains' edges, in the tape's n-ary table, and their partials.
     pub(crate) table: Vec<u32>,
     pub(crate) partials: Vec<F>,
@@ -36,6 +44,23 @@ fn link<F: Float>(step: Step<F>) -> Option<(u32, Option<(u32, F)>)> {
         _ => None,
     }
 }
+
+/// The parent and constant partial of a step of one parent whose partial
+/// is the same at every point: `−a`, `a·k`, `a/k`, `a ± c`, `c − a`.
+fn linear<F: Float>(step: Step<F>) -> Option<(u32, F)> {
+    match step {
+        Step::Neg(a) => Some((a, -F::one())),
+        Step::MulConst(a, k) => Some((a, k)),
+        Step::DivConst(a, k) => Some((a, k.recip())),
+        Step::AddConst(a, _) | Step::SubConst(a, _) => Some((a, F::one())),
+        Step::ConstSub(_, b) => Some((b, -F::one())),
+        _ => None,
+    }
+}
+
+/// Marks, in a sweep index, a node whose partials are scaled (see
+/// [`Chains::scales`]).
+pub(crate) const SCALED: u32 = 1 << 31;
 
 impl<F: Float> Chains<F> {
     /// The chains of a function of these `steps` and `parents` (the sink's
@@ -57,56 +82,62 @@ impl<F: Float> Chains<F> {
         let step = |n: u32| steps[n as usize - 1];
         let once = |n: u32| n as usize >= lead && uses[n as usize] == 1;
         let links = |n: u32| (n as usize >= lead).then(|| link(step(n))).flatten();
-        // A link's running sum is absorbed if it is a link used there alone.
-        let mut absorbed = vec![false; total];
-        for node in lead..total {
+        // A link's running sum is absorbed into the chain if it is a link
+        // used there alone; a link whose running sum is absorbed is a
+        // chain's last link if it is not absorbed itself.
+        let mut chained = vec![false; total];
+        let mut root = vec![false; total];
+        for (node, last) in root.iter_mut().enumerate().skip(lead) {
             if let Some((acc, _)) = links(node as u32) {
-                absorbed[acc as usize] = links(acc).is_some() && once(acc);
+                chained[acc as usize] = links(acc).is_some() && once(acc);
+                *last = chained[acc as usize];
             }
         }
-        // In a chain, a term `x·k` used there alone is absorbed too.
-        let scaled = |n: u32| once(n) && matches!(step(n), Step::MulConst(..));
-        for node in lead..total {
-            let Some((acc, term)) = links(node as u32) else {
-                continue;
-            };
-            if absorbed[node] || absorbed[acc as usize] {
-                if let Some((t, _)) = term.filter(|&(t, _)| scaled(t)) {
-                    absorbed[t as usize] = true;
-                }
-                if !absorbed[acc as usize] && scaled(acc) {
-                    absorbed[acc as usize] = true; // the chain's first term
-                }
-            }
-        }
-        if !absorbed.iter().any(|&a| a) {
+        (lead..total).for_each(|n| root[n] &= !chained[n]);
+        // A node of one constant partial used by one other alone is folded
+        // into its user's edge, which goes to its parent, times its partial.
+        let folded: Vec<bool> = (0..total)
+            .map(|n| !chained[n] && !root[n] && once(n as u32) && linear(step(n as u32)).is_some())
+            .collect();
+        if !chained.iter().chain(&folded).any(|&a| a) {
             return None;
         }
+        // Where an edge to `p` goes past the folded nodes, and the product
+        // of their partials.
+        let resolve = |mut p: u32| {
+            let mut factor = F::one();
+            while folded[p as usize] {
+                let (q, d) = linear(step(p)).expect("a folded node");
+                (p, factor) = (q, factor * d);
+            }
+            (p, factor)
+        };
+        let kept = |n: usize| !chained[n] && !folded[n];
         let mut index = vec![u32::MAX; total];
-        let mut layout = Vec::new();
-        for node in (0..total).filter(|&n| !absorbed[n]) {
-            index[node] = layout.len() as u32;
-            layout.push(parents[node].map(|p| index[p as usize]));
+        let (mut layout, mut scales) = (Vec::new(), Vec::new());
+        for node in (0..total).filter(|&n| kept(n)) {
+            let [(a, sa), (b, sb)] = parents[node].map(|p| match p {
+                0 => (0, F::one()),
+                p => resolve(p),
+            });
+            let scaled = node >= lead && !root[node] && (sa != F::one() || sb != F::one());
+            index[node] = layout.len() as u32 | if scaled { SCALED } else { 0 };
+            layout.push([a, b].map(|p| index[p as usize] & !SCALED));
+            scales.push([sa, sb]);
         }
-        let chained = |n: u32| absorbed[n as usize] && links(n).is_some();
         let (mut table, mut partials) = (Vec::new(), Vec::new());
-        for root in (lead..total).filter(|&n| !absorbed[n]) {
-            let Some((mut acc, mut term)) = links(root as u32).filter(|&(a, _)| chained(a)) else {
-                continue; // not a chain's last link
-            };
+        for node in (lead..total).filter(|&n| root[n]) {
+            let (mut acc, mut term) = links(node as u32).expect("a chain's last link");
             // The edges in the order the chain's own sweep reaches them:
             // a link's term, then its running sum.
             let mut edges = Vec::new();
-            let mut push = |t: u32, sign: F| match step(t) {
-                Step::MulConst(x, k) if absorbed[t as usize] => edges.push((x, sign * k)),
-                _ => edges.push((t, sign)),
-            };
             loop {
                 if let Some((t, sign)) = term {
-                    push(t, sign);
+                    let (t, factor) = resolve(t);
+                    edges.push((t, sign * factor));
                 }
-                if !chained(acc) {
-                    push(acc, F::one());
+                if !chained[acc as usize] {
+                    edges.push(resolve(acc));
                     break;
                 }
                 (acc, term) = links(acc).expect("an absorbed link");
@@ -114,14 +145,15 @@ impl<F: Float> Chains<F> {
             // The tape sweeps a node's edges last to first.
             let start = table.len() as u32;
             for &(parent, partial) in edges.iter().rev() {
-                table.push(index[parent as usize]);
+                table.push(index[parent as usize] & !SCALED);
                 partials.push(partial);
             }
-            layout[index[root] as usize] = crate::tape::wide(start, edges.len() as u32);
+            layout[index[node] as usize] = crate::tape::wide(start, edges.len() as u32);
         }
         Some(Chains {
             index,
             layout,
+            scales,
             table,
             partials,
         })

@@ -34,7 +34,9 @@ impl<F: Scalar> Function<F> {
     /// and after. Then each sum written term by term (`acc + t`, `acc − t·k`,
     /// `acc + c`, where each partial sum is used by the next alone) is swept
     /// as one node whose edges go to the terms, with their constant partials:
-    /// a logit `b + Σ wᵢ·xᵢ` is one node, not `2n`.
+    /// a logit `b + Σ wᵢ·xᵢ` is one node, not `2n`; and a node of one
+    /// constant partial (`−x`, `x·k`, `x + c`) used by one other alone is
+    /// folded into that node's edge.
     ///
     /// Values are the same to the bit. A merged node's adjoint is the sum of
     /// its copies', added in another order, and a term reached by a sum and

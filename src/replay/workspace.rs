@@ -3,6 +3,7 @@
 
 use num_traits::Float;
 
+use super::chains::SCALED;
 use super::{Arg, Function};
 use crate::active::Scalar;
 use crate::dual::Dual;
@@ -54,16 +55,28 @@ impl<F: Scalar> Function<F> {
         let steps = &self.steps;
         match tape {
             Some(tape) if self.chains.is_some() => {
-                let index = &self.chains.as_ref().expect("matched").index;
+                let chains = self.chains.as_ref().expect("matched");
                 let mut partials = tape.partials_mut();
                 for node in lead..values.len() {
                     let (value, d) = steps[node - 1].eval(values, instrs, selects);
                     values[node] = value;
                     // An absorbed node has no adjoint; a chain's own
                     // partials are unread (its edges' are in the table).
-                    if index[node] != u32::MAX {
-                        *partials.node(index[node] as usize) = d;
+                    let at = chains.index[node];
+                    if at == u32::MAX {
+                        continue;
                     }
+                    let d = match at & SCALED {
+                        0 => d,
+                        _ => {
+                            let s = chains.scales[(at & !SCALED) as usize];
+                            [
+                                d[0] * <T as From<F>>::from(s[0]),
+                                d[1] * <T as From<F>>::from(s[1]),
+                            ]
+                        }
+                    };
+                    *partials.node((at & !SCALED) as usize) = d;
                 }
             }
             Some(tape) => tape.set_partials(|node| {
