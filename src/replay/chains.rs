@@ -11,6 +11,8 @@
 //! Likewise a node of one constant partial (`−x`, `x·k`, `x/k`, `x ± c`)
 //! used by one other node alone: that node's edge goes past it to its
 //! parent, its partial multiplied by the folded one's (a scale set once).
+//! And a term whose partials change (`w·a`, `sin x`) used by a chain alone
+//! gives its edges to the chain, whose table each evaluation writes.
 
 use num_traits::Float;
 
@@ -32,6 +34,8 @@ pub(crate) struct Chains<F> {
     /// The chains' edges, in the tape's n-ary table, and their partials.
     pub(crate) table: Vec<u32>,
     pub(crate) partials: Vec<F>,
+    /// The absorbed terms whose partials each evaluation writes.
+    pub(crate) terms: Vec<Term<F>>,
 }
 
 /// The running sum of a step and its term with the term's sign, if the
@@ -62,6 +66,22 @@ fn linear<F: Float>(step: Step<F>) -> Option<(u32, F)> {
 /// [`Chains::scales`]).
 pub(crate) const SCALED: u32 = 1 << 31;
 
+/// Marks, in place of a sweep index, a term a chain absorbed: the rest is
+/// its index in [`Chains::terms`].
+pub(crate) const TERM: u32 = 1 << 30;
+
+/// The bits of a sweep index that count.
+pub(crate) const FLAGS: u32 = !(SCALED | TERM);
+
+/// A term of a chain whose partials change: where each evaluation writes
+/// them (times their factors) in the chain's table.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Term<F> {
+    pub(crate) slots: [u32; 2],
+    pub(crate) factors: [F; 2],
+    pub(crate) count: u8,
+}
+
 impl<F: Float> Chains<F> {
     /// The chains of a function of these `steps` and `parents` (the sink's
     /// first), whose first `lead` nodes are the sink and the inputs, and
@@ -73,6 +93,10 @@ impl<F: Float> Chains<F> {
         outputs: &[u32],
     ) -> Option<Self> {
         let total = parents.len();
+        assert!(
+            total < TERM as usize,
+            "tapegrad: a function of 2^30 nodes or more is not optimized"
+        );
         let mut uses = vec![0usize; total];
         for &[a, b] in &parents[lead..] {
             uses[a as usize] += 1;
@@ -112,7 +136,30 @@ impl<F: Float> Chains<F> {
             }
             (p, factor)
         };
-        let kept = |n: usize| !chained[n] && !folded[n];
+        // A term whose partials change (`w·a`, `sin x`) used by a chain
+        // alone gives the chain its edges, whose partials each evaluation
+        // writes into the chain's table.
+        let member = |n: u32| chained[n as usize] || root[n as usize];
+        let candidate = |n: u32| {
+            let n = n as usize;
+            n >= lead
+                && once(n as u32)
+                && !chained[n]
+                && !folded[n]
+                && !root[n]
+                && parents[n][0] != 0
+        };
+        let mut dynamic = vec![false; total];
+        for node in (lead..total).filter(|&n| member(n as u32)) {
+            let (acc, term) = links(node as u32).expect("a member is a link");
+            if let Some((t, _)) = term.filter(|&(t, _)| candidate(t)) {
+                dynamic[t as usize] = true;
+            }
+            if !chained[acc as usize] && candidate(acc) {
+                dynamic[acc as usize] = true; // the chain's first term
+            }
+        }
+        let kept = |n: usize| !chained[n] && !folded[n] && !dynamic[n];
         let mut index = vec![u32::MAX; total];
         let (mut layout, mut scales) = (Vec::new(), Vec::new());
         for node in (0..total).filter(|&n| kept(n)) {
@@ -122,30 +169,55 @@ impl<F: Float> Chains<F> {
             });
             let scaled = node >= lead && !root[node] && (sa != F::one() || sb != F::one());
             index[node] = layout.len() as u32 | if scaled { SCALED } else { 0 };
-            layout.push([a, b].map(|p| index[p as usize] & !SCALED));
+            layout.push([a, b].map(|p| index[p as usize] & FLAGS));
             scales.push([sa, sb]);
         }
-        let (mut table, mut partials) = (Vec::new(), Vec::new());
+        let (mut table, mut partials, mut terms) = (Vec::new(), Vec::new(), Vec::new());
         for node in (lead..total).filter(|&n| root[n]) {
             let (mut acc, mut term) = links(node as u32).expect("a chain's last link");
             // The edges in the order the chain's own sweep reaches them:
-            // a link's term, then its running sum.
+            // a link's term, then its running sum; a term's own edges last
+            // to first. Each with its constant partial, or its place in a
+            // dynamic term.
             let mut edges = Vec::new();
+            let mut push = |t: u32, sign: F| {
+                let (t, factor) = resolve(t);
+                if !dynamic[t as usize] {
+                    edges.push((t, sign * factor, None));
+                    return;
+                }
+                let j = terms.len();
+                terms.push(Term {
+                    slots: [0; 2],
+                    factors: [F::zero(); 2],
+                    count: 0,
+                });
+                index[t as usize] = TERM | j as u32;
+                let own = parents[t as usize];
+                for k in (0..2).rev().filter(|&k| own[k] != 0) {
+                    let (p, f) = resolve(own[k]);
+                    terms[j].factors[k] = sign * factor * f;
+                    terms[j].count += 1;
+                    edges.push((p, F::zero(), Some((j, k))));
+                }
+            };
             loop {
                 if let Some((t, sign)) = term {
-                    let (t, factor) = resolve(t);
-                    edges.push((t, sign * factor));
+                    push(t, sign);
                 }
                 if !chained[acc as usize] {
-                    edges.push(resolve(acc));
+                    push(acc, F::one());
                     break;
                 }
                 (acc, term) = links(acc).expect("an absorbed link");
             }
             // The tape sweeps a node's edges last to first.
             let start = table.len() as u32;
-            for &(parent, partial) in edges.iter().rev() {
-                table.push(index[parent as usize] & !SCALED);
+            for &(parent, partial, place) in edges.iter().rev() {
+                if let Some((j, k)) = place {
+                    terms[j].slots[k] = table.len() as u32;
+                }
+                table.push(index[parent as usize] & FLAGS);
                 partials.push(partial);
             }
             layout[index[node] as usize] = crate::tape::wide(start, edges.len() as u32);
@@ -156,6 +228,7 @@ impl<F: Float> Chains<F> {
             scales,
             table,
             partials,
+            terms,
         })
     }
 }

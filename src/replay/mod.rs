@@ -394,7 +394,7 @@ impl<F: Scalar> Function<F> {
     /// `output` as a node of the sweep's tape (see `Chains`).
     fn swept(&self, output: Arg<F>) -> Arg<F> {
         match (output, &self.chains) {
-            (Arg::Node(n), Some(chains)) => Arg::Node(chains.index[n as usize] & !chains::SCALED),
+            (Arg::Node(n), Some(chains)) => Arg::Node(chains.index[n as usize] & chains::FLAGS),
             (output, _) => output,
         }
     }

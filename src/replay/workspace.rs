@@ -3,7 +3,7 @@
 
 use num_traits::Float;
 
-use super::chains::SCALED;
+use super::chains::{FLAGS, SCALED, TERM};
 use super::{Arg, Function};
 use crate::active::Scalar;
 use crate::dual::Dual;
@@ -56,7 +56,8 @@ impl<F: Scalar> Function<F> {
         match tape {
             Some(tape) if self.chains.is_some() => {
                 let chains = self.chains.as_ref().expect("matched");
-                let mut partials = tape.partials_mut();
+                let (mut partials, table) = tape.partials_mut();
+                let lift = |f: F| <T as From<F>>::from(f);
                 for node in lead..values.len() {
                     let (value, d) = steps[node - 1].eval(values, instrs, selects);
                     values[node] = value;
@@ -66,17 +67,21 @@ impl<F: Scalar> Function<F> {
                     if at == u32::MAX {
                         continue;
                     }
+                    if at & TERM != 0 {
+                        let term = &chains.terms[(at & FLAGS) as usize];
+                        for k in 0..term.count as usize {
+                            table[term.slots[k] as usize] = d[k] * lift(term.factors[k]);
+                        }
+                        continue;
+                    }
                     let d = match at & SCALED {
                         0 => d,
                         _ => {
-                            let s = chains.scales[(at & !SCALED) as usize];
-                            [
-                                d[0] * <T as From<F>>::from(s[0]),
-                                d[1] * <T as From<F>>::from(s[1]),
-                            ]
+                            let s = chains.scales[(at & FLAGS) as usize];
+                            [d[0] * lift(s[0]), d[1] * lift(s[1])]
                         }
                     };
-                    *partials.node((at & !SCALED) as usize) = d;
+                    *partials.node((at & FLAGS) as usize) = d;
                 }
             }
             Some(tape) => tape.set_partials(|node| {

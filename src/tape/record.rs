@@ -263,9 +263,10 @@ impl<F: Float> Tape<F> {
         tape
     }
 
-    /// Every node's own partials, to write in place.
-    pub(crate) fn partials_mut(&mut self) -> PartialsMut<'_, F> {
-        PartialsMut(&mut self.inner.get_mut().nodes)
+    /// Every node's own partials and the n-ary table's, to write in place.
+    pub(crate) fn partials_mut(&mut self) -> (PartialsMut<'_, F>, &mut [F]) {
+        let inner = self.inner.get_mut();
+        (PartialsMut(&mut inner.nodes), &mut inner.partials)
     }
 
     /// Sets the partials of every node after the leading inputs to
