@@ -617,3 +617,20 @@ fn a_sum_is_swept_as_one_node_after_optimize() -> tapegrad::Result<()> {
     assert_eq!(after[1..], data[..]);
     Ok(())
 }
+
+/// A division by a constant zero has an infinite partial; `optimize` must
+/// not fold it into a product, where a zero partial times it would be NaN
+/// where the tape passes nothing.
+#[test]
+fn optimize_keeps_a_zero_partial_in_front_of_an_infinite_one() -> tapegrad::Result<()> {
+    let f = Function::record(&[1.0], |x: &[Active]| {
+        (x[0] / 0.0).max(Active::constant(0.0)) + x[0]
+    })?;
+    let mut g = f.clone();
+    g.optimize();
+    let plain = f.gradient(&mut f.workspace(), &[-1.0])?;
+    let optimized = g.gradient(&mut g.workspace(), &[-1.0])?;
+    assert_eq!(plain, [1.0]);
+    assert_eq!(optimized, plain);
+    Ok(())
+}

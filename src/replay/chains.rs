@@ -120,8 +120,11 @@ impl<F: Float> Chains<F> {
         (lead..total).for_each(|n| root[n] &= !chained[n]);
         // A node of one constant partial used by one other alone is folded
         // into its user's edge, which goes to its parent, times its partial.
+        // Only a finite partial: the sweep passes nothing through an
+        // infinite one behind a zero adjoint, which a product would make NaN.
+        let finite = |n: usize| linear(step(n as u32)).is_some_and(|(_, d)| d.is_finite());
         let folded: Vec<bool> = (0..total)
-            .map(|n| !chained[n] && !root[n] && once(n as u32) && linear(step(n as u32)).is_some())
+            .map(|n| !chained[n] && !root[n] && once(n as u32) && finite(n))
             .collect();
         if !chained.iter().chain(&folded).any(|&a| a) {
             return None;
