@@ -9,6 +9,7 @@ mod chains;
 mod optimize;
 mod program;
 mod retape;
+mod sparsity;
 mod workspace;
 
 use crate::active::{Active, Scalar};

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod expr;
+
 use approx::RelativeEq;
 use num_traits::Float;
 use std::fmt::Debug;

@@ -1,0 +1,177 @@
+//! Sparsity patterns from a recording: which inputs each output depends
+//! on, and which pairs of inputs its second derivatives couple.
+
+use num_traits::Float;
+
+use super::{Arg, Code, Function, Step};
+use crate::Result;
+use crate::active::Scalar;
+use crate::ops::table::{Binary, Unary};
+
+/// How a node's second derivatives couple its operands.
+enum Coupling {
+    /// Linear, or piecewise linear: none.
+    None,
+    /// The two operands' inputs with each other (`a·b`).
+    Across,
+    /// Every pair of the operands' inputs (`eˣ`, `a/b`, `xʸ`).
+    All,
+}
+
+impl<F: Float> Step<F> {
+    /// How the step's second derivatives couple its operands.
+    fn coupling(self, instrs: &[super::Instr<F>]) -> Coupling {
+        match self {
+            Step::Mul(..) => Coupling::Across,
+            Step::Div(..) | Step::ConstDiv(..) => Coupling::All,
+            Step::Other(k) => match instrs[k as usize].code {
+                Code::Unary(op) => match op {
+                    Unary::Floor
+                    | Unary::Ceil
+                    | Unary::Round
+                    | Unary::Trunc
+                    | Unary::Fract
+                    | Unary::Signum
+                    | Unary::Abs
+                    | Unary::Relu
+                    | Unary::ToDegrees
+                    | Unary::ToRadians
+                    | Unary::Neg
+                    | Unary::Powi(0 | 1) => Coupling::None,
+                    _ => Coupling::All,
+                },
+                Code::Binary(op, _) => match op {
+                    Binary::Max | Binary::Min | Binary::Copysign | Binary::Rem => Coupling::None,
+                    Binary::Add | Binary::Sub => Coupling::None,
+                    Binary::Mul => Coupling::Across,
+                    _ => Coupling::All,
+                },
+                Code::LnSigmoid { .. } | Code::Complement => Coupling::All,
+                _ => Coupling::None, // inputs, constants, selects
+            },
+            _ => Coupling::None,
+        }
+    }
+}
+
+/// The union of two sorted sets.
+fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let next = match (a.get(i), b.get(j)) {
+            (Some(&x), Some(&y)) if x == y => (i += 1, j += 1, x).2,
+            (Some(&x), Some(&y)) if x < y => (i += 1, x).1,
+            (Some(&x), None) => (i += 1, x).1,
+            (_, Some(&y)) => (j += 1, y).1,
+            (None, None) => unreachable!("the loop's condition"),
+        };
+        out.push(next);
+    }
+    out
+}
+
+impl<F: Scalar> Function<F> {
+    /// The inputs each node depends on through its edges, sorted.
+    fn dependencies(&self) -> Vec<Vec<u32>> {
+        let lead = 1 + self.inputs + self.params.len();
+        let mut deps: Vec<Vec<u32>> = vec![Vec::new(); self.parents.len()];
+        for (k, dep) in deps.iter_mut().enumerate().take(self.inputs + 1).skip(1) {
+            dep.push(k as u32 - 1);
+        }
+        for node in lead..self.parents.len() {
+            let [a, b] = self.parents[node];
+            deps[node] = union(&deps[a as usize], &deps[b as usize]);
+        }
+        deps
+    }
+
+    /// The sparsity pattern of the Jacobian: `(output, input)` for every
+    /// input an output depends on, output by output, inputs in order. A
+    /// pattern of the recording's structure: an entry can be zero at a
+    /// point (a `floor`, a cancellation), but no entry outside it is ever
+    /// nonzero.
+    ///
+    /// ```
+    /// use tapegrad::{Active, Function};
+    ///
+    /// let f = Function::record(&[1.0; 3], |x: &[Active]| [x[0] * x[1], x[2].sin()])?;
+    /// assert_eq!(f.jacobian_pattern(), [(0, 0), (0, 1), (1, 2)]);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    pub fn jacobian_pattern(&self) -> Vec<(usize, usize)> {
+        let deps = self.dependencies();
+        let rows = self.outputs.iter().enumerate();
+        rows.flat_map(|(row, y)| {
+            let inputs = match *y {
+                Arg::Node(n) => deps[n as usize].clone(),
+                Arg::Const(_) => Vec::new(),
+            };
+            inputs.into_iter().map(move |j| (row, j as usize))
+        })
+        .collect()
+    }
+
+    /// The sparsity pattern of the Hessian of the one output: every pair
+    /// `(i, j)` of inputs (both orders, sorted) that a node on the way to
+    /// the output couples nonlinearly: a product couples its operands'
+    /// inputs with each other, a quotient and a nonlinear function every
+    /// pair of their operands' inputs; sums, piecewise-linear ops and
+    /// selects none. Structural, as [`jacobian_pattern`](Function::jacobian_pattern).
+    ///
+    /// ```
+    /// use tapegrad::{Active, Function};
+    ///
+    /// // Σ (x[i+1] − x[i]²)²: a tridiagonal Hessian.
+    /// let f = Function::record(&[0.5; 4], |x: &[Active]| {
+    ///     x.windows(2).map(|w| (w[1] - w[0] * w[0]).powi(2)).sum::<Active>()
+    /// })?;
+    /// let pattern = f.hessian_pattern()?;
+    /// assert!(pattern.iter().all(|&(i, j)| i.abs_diff(j) <= 1));
+    /// assert_eq!(pattern.len(), 4 + 2 * 3);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Length`](crate::Error::Length) if the function has more than one output.
+    pub fn hessian_pattern(&self) -> Result<Vec<(usize, usize)>> {
+        let Arg::Node(output) = self.scalar_output()? else {
+            return Ok(Vec::new());
+        };
+        let deps = self.dependencies();
+        // The nodes the output is reached from, through edges.
+        let mut reaches = vec![false; self.parents.len()];
+        reaches[output as usize] = true;
+        let lead = 1 + self.inputs + self.params.len();
+        let mut pairs = Vec::new();
+        for node in (lead..=output as usize).rev() {
+            if !reaches[node] {
+                continue;
+            }
+            let [a, b] = self.parents[node];
+            reaches[a as usize] = true;
+            reaches[b as usize] = true;
+            let (da, db) = (&deps[a as usize], &deps[b as usize]);
+            let couple = |x: &[u32], y: &[u32], pairs: &mut Vec<(u32, u32)>| {
+                for &i in x {
+                    pairs.extend(y.iter().flat_map(|&j| [(i, j), (j, i)]));
+                }
+            };
+            match self.steps[node - 1].coupling(&self.instrs) {
+                Coupling::None => {}
+                Coupling::Across => couple(da, db, &mut pairs),
+                Coupling::All => {
+                    let all = union(da, db);
+                    couple(&all, &all, &mut pairs);
+                }
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        Ok(pairs
+            .into_iter()
+            .map(|(i, j)| (i as usize, j as usize))
+            .collect())
+    }
+}

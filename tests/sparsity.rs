@@ -1,0 +1,93 @@
+//! Sparsity patterns of a recorded `Function`: every nonzero derivative
+//! inside them, and the shapes of banded and arrow-shaped problems exact.
+
+mod common;
+
+use common::expr::{eval, expr};
+use num_traits::Float;
+use proptest::prelude::*;
+use tapegrad::{Active, Function};
+
+/// The chained Rosenbrock function: a tridiagonal Hessian.
+fn rosenbrock<T: Float>(x: &[T]) -> T {
+    let hundred = T::from(100.0).expect("a literal");
+    x.windows(2).fold(T::zero(), |acc, w| {
+        let (a, b) = (w[1] - w[0] * w[0], T::one() - w[0]);
+        acc + hundred * a * a + b * b
+    })
+}
+
+#[test]
+fn the_chained_rosenbrock_hessian_is_tridiagonal() -> tapegrad::Result<()> {
+    let n = 50;
+    let f = Function::record(&vec![0.3; n], |x: &[Active]| rosenbrock(x))?;
+    let pattern = f.hessian_pattern()?;
+    let band: Vec<(usize, usize)> = (0..n)
+        .flat_map(|i| (i.saturating_sub(1)..(i + 2).min(n)).map(move |j| (i, j)))
+        .collect();
+    assert_eq!(pattern, band);
+    // Every entry of the dense Hessian outside the band is zero.
+    let h = f.hessian(&mut f.workspace(), &vec![0.7; n])?;
+    for (i, row) in h.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            assert!(
+                v == 0.0 || pattern.binary_search(&(i, j)).is_ok(),
+                "H[{i}][{j}] = {v}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn an_arrow_hessian_couples_the_first_input_with_each_other() -> tapegrad::Result<()> {
+    let n = 20;
+    let f = Function::record(&vec![1.0; n], |x: &[Active]| {
+        x[1..].iter().fold(x[0] * 0.0, |acc, &xi| acc + x[0] * xi)
+    })?;
+    let mut arrow: Vec<(usize, usize)> = (1..n).flat_map(|i| [(0, i), (i, 0)]).collect();
+    arrow.sort_unstable();
+    assert_eq!(f.hessian_pattern()?, arrow);
+    Ok(())
+}
+
+#[test]
+fn a_jacobian_of_neighbours_is_banded() -> tapegrad::Result<()> {
+    let n = 10;
+    let f = Function::record(&vec![0.5; n], |x: &[Active]| {
+        x.windows(2).map(|w| w[0] - w[1] * w[1]).collect::<Vec<_>>()
+    })?;
+    let band: Vec<(usize, usize)> = (0..n - 1).flat_map(|i| [(i, i), (i, i + 1)]).collect();
+    assert_eq!(f.jacobian_pattern(), band);
+    assert!(f.hessian_pattern().is_err()); // not one output
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// No nonzero derivative, first or second, outside the patterns.
+    #[test]
+    fn every_nonzero_derivative_is_in_the_patterns(
+        e in expr(),
+        g in expr(),
+        x in prop::array::uniform3(-2.0..2.0f64),
+    ) {
+        let f = Function::record(&x, |v: &[Active]| eval(&e, v)).expect("table ops replay");
+        let pattern = f.hessian_pattern().expect("one output");
+        let h = f.hessian(&mut f.workspace(), &x).expect("no guards");
+        for (i, row) in h.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                prop_assert!(v == 0.0 || pattern.binary_search(&(i, j)).is_ok(), "H[{i}][{j}] = {v}");
+            }
+        }
+        let two = Function::record(&x, |v: &[Active]| [eval(&e, v), eval(&g, v)]).expect("replay");
+        let pattern = two.jacobian_pattern();
+        let jac = two.jacobian(&mut two.workspace(), &x).expect("no guards");
+        for (i, row) in jac.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                prop_assert!(v == 0.0 || pattern.contains(&(i, j)), "J[{i}][{j}] = {v}");
+            }
+        }
+    }
+}
