@@ -6,6 +6,7 @@
 //! other branch's numbers.
 
 mod chains;
+mod evaluate;
 mod optimize;
 mod program;
 mod retape;
@@ -21,7 +22,6 @@ use chains::Chains;
 pub(crate) use program::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Step, Test};
 pub use retape::Retaping;
 pub use workspace::Workspace;
-use workspace::{dual_point, lift, sweep};
 
 /// A computation recorded once at a point, evaluated again at any other:
 /// its value, gradient, Jacobian, directional derivatives, Hessian–vector
@@ -283,140 +283,6 @@ impl<F: Scalar> Function<F> {
             adjoints: Vec::new(),
             params: self.params.clone(),
             second: None,
-        }
-    }
-
-    /// The outputs' values at `x`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Length`] if `x` has not [`inputs`](Function::inputs)
-    /// values; [`Error::BranchChanged`] and [`Error::ValueRead`] (see
-    /// [Branches](Function#branches)).
-    pub fn value(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
-        self.check(ws)?;
-        self.forward(&mut ws.values, None, x, &ws.params)?;
-        Ok(self.outputs.iter().map(|y| y.get(&ws.values)).collect())
-    }
-
-    /// The one output's value and gradient at `x`.
-    ///
-    /// # Errors
-    ///
-    /// As [`value`](Function::value), and [`Error::Length`] if the function
-    /// has more than one output (see [`jacobian`](Function::jacobian)).
-    pub fn value_and_gradient(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<(F, Vec<F>)> {
-        self.check(ws)?;
-        let output = self.scalar_output()?;
-        self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
-        let gradient = sweep(&ws.tape, self.swept(output), self.inputs, &mut ws.adjoints);
-        Ok((output.get(&ws.values), gradient))
-    }
-
-    /// The one output's gradient at `x`.
-    ///
-    /// # Errors
-    ///
-    /// As [`value_and_gradient`](Function::value_and_gradient).
-    pub fn gradient(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
-        Ok(self.value_and_gradient(ws, x)?.1)
-    }
-
-    /// The Jacobian at `x`: a row per output, a column per input, one
-    /// reverse sweep per output after one forward pass.
-    ///
-    /// # Errors
-    ///
-    /// As [`value`](Function::value).
-    pub fn jacobian(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<Vec<F>>> {
-        self.check(ws)?;
-        self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
-        let (tape, adjoints) = (&ws.tape, &mut ws.adjoints);
-        let rows = self.outputs.iter();
-        Ok(rows
-            .map(|&y| sweep(tape, self.swept(y), self.inputs, adjoints))
-            .collect())
-    }
-
-    /// The directional derivatives of the outputs at `x` along `v`
-    /// (forward mode: the Jacobian times `v`), in one pass.
-    ///
-    /// # Errors
-    ///
-    /// As [`value`](Function::value), and [`Error::Length`] if `v` is not
-    /// as long as `x`.
-    pub fn jvp(&self, ws: &mut Workspace<F>, x: &[F], v: &[F]) -> Result<Vec<F>> {
-        self.check(ws)?;
-        let (x, params) = dual_point(x, v, &ws.params)?;
-        let (values, _, _) = ws.second(self);
-        self.forward(values, None, &x, &params)?;
-        Ok(self
-            .outputs
-            .iter()
-            .map(|y| y.get(values).tangent()[0])
-            .collect())
-    }
-
-    /// The Hessian of the one output at `x` times `v`: forward mode over
-    /// the reverse sweep, in one pass each.
-    ///
-    /// # Errors
-    ///
-    /// As [`jvp`](Function::jvp), and [`Error::Length`] if the function has
-    /// more than one output.
-    pub fn hvp(&self, ws: &mut Workspace<F>, x: &[F], v: &[F]) -> Result<Vec<F>> {
-        self.check(ws)?;
-        let output = self.scalar_output()?;
-        let (x, params) = dual_point(x, v, &ws.params)?;
-        let (values, tape, adjoints) = ws.second(self);
-        self.forward(values, Some(tape), &x, &params)?;
-        let gradient = sweep(tape, lift(self.swept(output)), self.inputs, adjoints);
-        Ok(gradient.iter().map(|g| g.tangent()[0]).collect())
-    }
-
-    /// The Hessian of the one output at `x`: a Hessian–vector product per
-    /// input.
-    ///
-    /// # Errors
-    ///
-    /// As [`hvp`](Function::hvp).
-    pub fn hessian(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<Vec<F>>> {
-        let mut e = vec![F::zero(); x.len()];
-        (0..x.len())
-            .map(|k| {
-                e[k] = F::one();
-                let column = self.hvp(ws, x, &e);
-                e[k] = F::zero();
-                column
-            })
-            .collect()
-    }
-
-    /// `output` as a node of the sweep's tape (see `Chains`).
-    fn swept(&self, output: Arg<F>) -> Arg<F> {
-        match (output, &self.chains) {
-            (Arg::Node(n), Some(chains)) => Arg::Node(chains.index[n as usize] & chains::FLAGS),
-            (output, _) => output,
-        }
-    }
-
-    /// Whether `ws` was made for this function as it is now.
-    fn check(&self, ws: &Workspace<F>) -> Result<()> {
-        match ws.layout == self.layout {
-            true => Ok(()),
-            false => Err(Error::ForeignWorkspace),
-        }
-    }
-
-    /// The output of a function of one.
-    fn scalar_output(&self) -> Result<Arg<F>> {
-        match self.outputs[..] {
-            [y] => Ok(y),
-            _ => Err(Error::Length {
-                what: "outputs of a function asked for a gradient (use jacobian)",
-                expected: 1,
-                found: self.outputs.len(),
-            }),
         }
     }
 }
