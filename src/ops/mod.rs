@@ -6,6 +6,7 @@
 pub(crate) mod activation;
 mod arith;
 mod block;
+pub(crate) mod docs;
 mod elementary;
 mod fused;
 mod layer;
