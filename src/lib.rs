@@ -389,7 +389,7 @@ pub use ops::{
     Activation, BlockOp, Dense, Layer, Operand, affine, block, block_forward, dense, dot, layer,
     sum, sum_windows,
 };
-pub use replay::{Function, Outputs, Retaping, Workspace};
+pub use replay::{Function, Outputs, Retaping, Sparse, Workspace};
 pub use tape::Tape;
 pub use var::Var;
 

@@ -26,6 +26,17 @@ fn the_chained_rosenbrock_hessian_is_tridiagonal() -> tapegrad::Result<()> {
         .flat_map(|i| (i.saturating_sub(1)..(i + 2).min(n)).map(move |j| (i, j)))
         .collect();
     assert_eq!(pattern, band);
+    let sparse = f.sparse_hessian()?;
+    assert_eq!(sparse.colors(), 3); // however many inputs
+    let x = vec![0.7; n];
+    let values = sparse.values(&mut f.workspace(), &x)?;
+    let dense = f.hessian(&mut f.workspace(), &x)?;
+    for (&(i, j), v) in sparse.pattern().iter().zip(&values) {
+        assert!(
+            (v - dense[i][j]).abs() <= 1e-12 * v.abs().max(1.0),
+            "H[{i}][{j}]"
+        );
+    }
     // Every entry of the dense Hessian outside the band is zero.
     let h = f.hessian(&mut f.workspace(), &vec![0.7; n])?;
     for (i, row) in h.iter().enumerate() {
@@ -48,6 +59,10 @@ fn an_arrow_hessian_couples_the_first_input_with_each_other() -> tapegrad::Resul
     let mut arrow: Vec<(usize, usize)> = (1..n).flat_map(|i| [(0, i), (i, 0)]).collect();
     arrow.sort_unstable();
     assert_eq!(f.hessian_pattern()?, arrow);
+    // Distance-2 coloring: the other columns all meet in the first row, so
+    // each takes a color of its own; the first column (no diagonal entry)
+    // shares one.
+    assert_eq!(f.sparse_hessian()?.colors(), n - 1);
     Ok(())
 }
 
@@ -59,6 +74,13 @@ fn a_jacobian_of_neighbours_is_banded() -> tapegrad::Result<()> {
     })?;
     let band: Vec<(usize, usize)> = (0..n - 1).flat_map(|i| [(i, i), (i, i + 1)]).collect();
     assert_eq!(f.jacobian_pattern(), band);
+    let sparse = f.sparse_jacobian();
+    assert_eq!(sparse.colors(), 2);
+    let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.1).collect();
+    let values = sparse.values(&mut f.workspace(), &x)?;
+    let dense = f.jacobian(&mut f.workspace(), &x)?;
+    let expected: Vec<f64> = band.iter().map(|&(i, j)| dense[i][j]).collect();
+    assert_eq!(values, expected);
     assert!(f.hessian_pattern().is_err()); // not one output
     Ok(())
 }
@@ -80,6 +102,12 @@ proptest! {
             for (j, &v) in row.iter().enumerate() {
                 prop_assert!(v == 0.0 || pattern.binary_search(&(i, j)).is_ok(), "H[{i}][{j}] = {v}");
             }
+        }
+        let sparse = f.sparse_hessian().expect("one output");
+        let values = sparse.values(&mut f.workspace(), &x).expect("no guards");
+        for (&(i, j), &v) in sparse.pattern().iter().zip(&values) {
+            let close = v == h[i][j] || (v - h[i][j]).abs() <= 1e-12 * v.abs().max(1.0);
+            prop_assert!(close || (v.is_nan() && h[i][j].is_nan()), "H[{i}][{j}]: {v} against {}", h[i][j]);
         }
         let two = Function::record(&x, |v: &[Active]| [eval(&e, v), eval(&g, v)]).expect("replay");
         let pattern = two.jacobian_pattern();

@@ -21,6 +21,7 @@ use crate::{Error, Result};
 use chains::Chains;
 pub(crate) use program::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Step, Test};
 pub use retape::Retaping;
+pub use sparsity::Sparse;
 pub use workspace::Workspace;
 
 /// A computation recorded once at a point, evaluated again at any other:

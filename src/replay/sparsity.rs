@@ -3,7 +3,7 @@
 
 use num_traits::Float;
 
-use super::{Arg, Code, Function, Step};
+use super::{Arg, Code, Function, Step, Workspace};
 use crate::Result;
 use crate::active::Scalar;
 use crate::ops::table::{Binary, Unary};
@@ -72,18 +72,48 @@ fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
 }
 
 impl<F: Scalar> Function<F> {
-    /// The inputs each node depends on through its edges, sorted.
-    fn dependencies(&self) -> Vec<Vec<u32>> {
+    /// The inputs each node marked `needed` depends on through its edges,
+    /// sorted (and those of the nodes they depend on; an empty set for the
+    /// others): only what is asked, since a long sum's partial sums would
+    /// each hold every input before them.
+    fn dependencies(&self, mut needed: Vec<bool>) -> Vec<Vec<u32>> {
         let lead = 1 + self.inputs + self.params.len();
+        for node in (lead..self.parents.len()).rev() {
+            if needed[node] {
+                self.parents[node]
+                    .iter()
+                    .for_each(|&p| needed[p as usize] = true);
+            }
+        }
         let mut deps: Vec<Vec<u32>> = vec![Vec::new(); self.parents.len()];
         for (k, dep) in deps.iter_mut().enumerate().take(self.inputs + 1).skip(1) {
             dep.push(k as u32 - 1);
         }
-        for node in lead..self.parents.len() {
+        for node in (lead..self.parents.len()).filter(|&n| needed[n]) {
             let [a, b] = self.parents[node];
             deps[node] = union(&deps[a as usize], &deps[b as usize]);
         }
         deps
+    }
+
+    /// The inputs `output` depends on, sorted: a walk back from it.
+    fn inputs_of(&self, output: u32) -> Vec<usize> {
+        let mut reached = vec![false; output as usize + 1];
+        reached[output as usize] = true;
+        let mut inputs = Vec::new();
+        for node in (1..=output as usize).rev() {
+            if !reached[node] {
+                continue;
+            }
+            match node <= self.inputs {
+                true => inputs.push(node - 1),
+                false => self.parents[node]
+                    .iter()
+                    .for_each(|&p| reached[p as usize] = true),
+            }
+        }
+        inputs.reverse();
+        inputs
     }
 
     /// The sparsity pattern of the Jacobian: `(output, input)` for every
@@ -100,16 +130,32 @@ impl<F: Scalar> Function<F> {
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     pub fn jacobian_pattern(&self) -> Vec<(usize, usize)> {
-        let deps = self.dependencies();
-        let rows = self.outputs.iter().enumerate();
-        rows.flat_map(|(row, y)| {
-            let inputs = match *y {
-                Arg::Node(n) => deps[n as usize].clone(),
-                Arg::Const(_) => Vec::new(),
-            };
-            inputs.into_iter().map(move |j| (row, j as usize))
-        })
-        .collect()
+        let nodes = |y: &Arg<F>| match *y {
+            Arg::Node(n) => Some(n),
+            Arg::Const(_) => None,
+        };
+        // One output: a walk back from it (its partial sums would each hold
+        // every input before them). Several: each one's inputs propagated
+        // forward, once for all (a walk each would visit the nodes again).
+        let rows: Vec<Vec<usize>> = match &self.outputs[..] {
+            [y] => vec![nodes(y).map_or(Vec::new(), |n| self.inputs_of(n))],
+            outputs => {
+                let mut needed = vec![false; self.parents.len()];
+                outputs
+                    .iter()
+                    .filter_map(nodes)
+                    .for_each(|n| needed[n as usize] = true);
+                let deps = self.dependencies(needed);
+                let row = |y: &Arg<F>| nodes(y).map_or(&[][..], |n| &deps[n as usize][..]);
+                outputs
+                    .iter()
+                    .map(|y| row(y).iter().map(|&j| j as usize).collect())
+                    .collect()
+            }
+        };
+        let rows = rows.into_iter().enumerate();
+        rows.flat_map(|(row, inputs)| inputs.into_iter().map(move |j| (row, j)))
+            .collect()
     }
 
     /// The sparsity pattern of the Hessian of the one output: every pair
@@ -139,11 +185,25 @@ impl<F: Scalar> Function<F> {
         let Arg::Node(output) = self.scalar_output()? else {
             return Ok(Vec::new());
         };
-        let deps = self.dependencies();
-        // The nodes the output is reached from, through edges.
+        // The nodes the output is reached from, through edges, and the
+        // operands of those that couple their inputs.
+        let lead = 1 + self.inputs + self.params.len();
         let mut reaches = vec![false; self.parents.len()];
         reaches[output as usize] = true;
-        let lead = 1 + self.inputs + self.params.len();
+        let mut needed = vec![false; self.parents.len()];
+        for node in (lead..=output as usize).rev() {
+            if !reaches[node] {
+                continue;
+            }
+            let parents = self.parents[node];
+            parents.iter().for_each(|&p| reaches[p as usize] = true);
+            if !matches!(self.steps[node - 1].coupling(&self.instrs), Coupling::None) {
+                parents.iter().for_each(|&p| needed[p as usize] = true);
+            }
+        }
+        let deps = self.dependencies(needed);
+        let mut reaches = vec![false; self.parents.len()];
+        reaches[output as usize] = true;
         let mut pairs = Vec::new();
         for node in (lead..=output as usize).rev() {
             if !reaches[node] {
@@ -172,6 +232,128 @@ impl<F: Scalar> Function<F> {
         Ok(pairs
             .into_iter()
             .map(|(i, j)| (i as usize, j as usize))
+            .collect())
+    }
+}
+
+/// A sparse Jacobian or Hessian of a recorded function: the pattern, a
+/// coloring of its columns, and the values at any point in one forward
+/// pass (Jacobian) or Hessian–vector product (Hessian) per color.
+///
+/// Columns share a color when no row has an entry in two of them
+/// (distance-2 coloring, greedy in column order): one product with the sum
+/// of a color's unit vectors then gives each of its columns' entries
+/// directly. A tridiagonal Hessian takes 3 colors however large; an
+/// arrow-shaped one about as many as columns (a star coloring, which uses
+/// the symmetry, would take 2: not done).
+#[derive(Clone, Debug)]
+pub struct Sparse<F: Scalar = f64> {
+    function: Function<F>,
+    pattern: Vec<(usize, usize)>,
+    color: Vec<usize>,
+    colors: usize,
+    hessian: bool,
+}
+
+impl<F: Scalar> Function<F> {
+    /// The Jacobian as a [`Sparse`]: its pattern and coloring, computed once.
+    pub fn sparse_jacobian(&self) -> Sparse<F> {
+        Sparse::new(self.clone(), self.jacobian_pattern(), false)
+    }
+
+    /// The Hessian of the one output as a [`Sparse`].
+    ///
+    /// ```
+    /// use tapegrad::{Active, Function};
+    ///
+    /// let f = Function::record(&[0.5; 100], |x: &[Active]| {
+    ///     x.windows(2).map(|w| (w[1] - w[0] * w[0]).powi(2)).sum::<Active>()
+    /// })?;
+    /// let h = f.sparse_hessian()?;
+    /// assert_eq!(h.colors(), 3); // three Hessian–vector products, not 100
+    /// let values = h.values(&mut f.workspace(), &[0.7; 100])?;
+    /// let dense = f.hessian(&mut f.workspace(), &[0.7; 100])?;
+    /// for (&(i, j), v) in h.pattern().iter().zip(values) {
+    ///     assert!((v - dense[i][j]).abs() <= 1e-12 * v.abs().max(1.0));
+    /// }
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Length`](crate::Error::Length) if the function has more than one output.
+    pub fn sparse_hessian(&self) -> Result<Sparse<F>> {
+        Ok(Sparse::new(self.clone(), self.hessian_pattern()?, true))
+    }
+}
+
+impl<F: Scalar> Sparse<F> {
+    fn new(function: Function<F>, pattern: Vec<(usize, usize)>, hessian: bool) -> Self {
+        let columns = function.inputs();
+        let rows = pattern.iter().map(|&(i, _)| i + 1).max().unwrap_or(0);
+        let mut by_row = vec![Vec::new(); rows];
+        let mut by_column = vec![Vec::new(); columns];
+        for &(i, j) in &pattern {
+            by_row[i].push(j);
+            by_column[j].push(i);
+        }
+        let mut color = vec![usize::MAX; columns];
+        let mut taken = Vec::new();
+        for j in 0..columns {
+            taken.clear();
+            for &i in &by_column[j] {
+                taken.extend(
+                    by_row[i]
+                        .iter()
+                        .map(|&k| color[k])
+                        .filter(|&c| c != usize::MAX),
+                );
+            }
+            color[j] = (0..).find(|c| !taken.contains(c)).expect("a free color");
+        }
+        let colors = color.iter().map(|&c| c + 1).max().unwrap_or(0);
+        Sparse {
+            function,
+            pattern,
+            color,
+            colors,
+            hessian,
+        }
+    }
+
+    /// The entries that can be nonzero, `(row, column)` in row order.
+    pub fn pattern(&self) -> &[(usize, usize)] {
+        &self.pattern
+    }
+
+    /// The number of colors: the products each evaluation takes.
+    pub fn colors(&self) -> usize {
+        self.colors
+    }
+
+    /// The values of the pattern's entries at `x`, in its order.
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::jvp`] (a Jacobian) or [`Function::hvp`] (a Hessian);
+    /// `ws` must be a workspace of the function this was made from.
+    pub fn values(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
+        let mut products = Vec::with_capacity(self.colors);
+        for c in 0..self.colors {
+            let seed: Vec<F> = self
+                .color
+                .iter()
+                .map(|&k| if k == c { F::one() } else { F::zero() })
+                .collect();
+            products.push(match self.hessian {
+                true => self.function.hvp(ws, x, &seed)?,
+                false => self.function.jvp(ws, x, &seed)?,
+            });
+        }
+        Ok(self
+            .pattern
+            .iter()
+            .map(|&(i, j)| products[self.color[j]][i])
             .collect())
     }
 }
