@@ -220,8 +220,9 @@
 //! Every comparison of variables made while recording is kept as a guard;
 //! an evaluation where one comes out otherwise returns
 //! [`Error::BranchChanged`] with the line, never the other branch's numbers.
-//! [`Active::select`] writes a branch that replays, and [`Retaping`] records
-//! again where a branch changes. Reading a value inside the closure
+//! [`Active::select`] writes a branch that replays, [`Retaping`] records
+//! again where one changes, and [`Function::sparse_hessian`] gives a sparse
+//! Hessian in one Hessian–vector product per color of its columns. Reading a value inside the closure
 //! ([`Active::value`]) makes the recording refuse to evaluate
 //! ([`Error::ValueRead`]); ops of many parents (the losses, `mul_add`) are
 //! refused when recorded ([`Error::NotReplayable`]).
