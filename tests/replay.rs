@@ -571,3 +571,17 @@ fn optimize_keeps_a_zero_partial_in_front_of_an_infinite_one() -> tapegrad::Resu
     assert_eq!(optimized, plain);
     Ok(())
 }
+
+#[test]
+fn sums_and_products_of_iterators_replay() -> tapegrad::Result<()> {
+    let f = Function::record(&[1.0, 2.0, 3.0], |x: &[Active]| {
+        x.iter().copied().sum::<Active>() * x.iter().copied().product::<Active>()
+    })?;
+    let x = [2.0, 3.0, 4.0];
+    let (s, p) = (9.0, 24.0);
+    assert_eq!(
+        f.gradient(&mut f.workspace(), &x)?,
+        [p + s * 12.0, p + s * 8.0, p + s * 6.0]
+    );
+    Ok(())
+}

@@ -72,11 +72,13 @@ pub use workspace::Workspace;
 /// # What can be recorded
 ///
 /// The ops of [`Active`] from the op table (every method and operator of
-/// one or two arguments), [`Active::select`], and the stable `ln` of a
-/// sigmoid. Ops that record a node of many parents (`mul_add`, `sum`,
-/// `dot`, the losses), block ops and a nested recording are refused by
+/// one or two arguments, and so `Sum` and `Product` of iterators),
+/// [`Active::select`], and the stable `ln` of a sigmoid. Ops that record a
+/// node of many parents (`mul_add`, the losses,
+/// [`integrations::ndarray::dot`](crate::integrations)) are refused by
 /// [`Function::record`] with [`Error::NotReplayable`], naming the op and the
-/// line.
+/// line. `Var`'s own ops (`custom`, `fused`, `sum_windows`, block ops) take
+/// `Var`, which a recorded closure does not see.
 #[derive(Clone, Debug)]
 pub struct Function<F: Scalar = f64> {
     /// Node `i`'s instruction at `i − 1`.
