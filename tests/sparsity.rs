@@ -59,10 +59,16 @@ fn an_arrow_hessian_couples_the_first_input_with_each_other() -> tapegrad::Resul
     let mut arrow: Vec<(usize, usize)> = (1..n).flat_map(|i| [(0, i), (i, 0)]).collect();
     arrow.sort_unstable();
     assert_eq!(f.hessian_pattern()?, arrow);
-    // Distance-2 coloring: the other columns all meet in the first row, so
-    // each takes a color of its own; the first column (no diagonal entry)
-    // shares one.
-    assert_eq!(f.sparse_hessian()?.colors(), n - 1);
+    // A star coloring: the hub one color, every other column the other (a
+    // distance-2 coloring would take n − 1: they all meet in the first row).
+    let sparse = f.sparse_hessian()?;
+    assert_eq!(sparse.colors(), 2);
+    let x: Vec<f64> = (0..n).map(|i| 0.5 + i as f64).collect();
+    let dense = f.hessian(&mut f.workspace(), &x)?;
+    let values = sparse.values(&mut f.workspace(), &x)?;
+    for (&(i, j), v) in sparse.pattern().iter().zip(values) {
+        assert_eq!(v, dense[i][j], "H[{i}][{j}]");
+    }
     Ok(())
 }
 
@@ -117,5 +123,30 @@ proptest! {
                 prop_assert!(v == 0.0 || pattern.contains(&(i, j)), "J[{i}][{j}] = {v}");
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Random couplings of twelve inputs, `Σ c·xᵢ·xⱼ + Σ sin xₖ`: the star
+    /// coloring's values equal the dense Hessian's, entry for entry.
+    #[test]
+    fn a_star_colored_hessian_equals_the_dense_one(
+        pairs in prop::collection::vec((0..12usize, 0..12usize, -2.0..2.0f64), 0..30),
+        x in prop::collection::vec(-2.0..2.0f64, 12),
+    ) {
+        let f = Function::record(&x, |v: &[Active]| {
+            let sines = v.iter().map(|x| x.sin()).sum::<Active>();
+            pairs.iter().fold(sines, |acc, &(i, j, c)| acc + v[i] * v[j] * c)
+        }).expect("table ops replay");
+        let sparse = f.sparse_hessian().expect("one output");
+        let dense = f.hessian(&mut f.workspace(), &x).expect("no guards");
+        let values = sparse.values(&mut f.workspace(), &x).expect("no guards");
+        for (&(i, j), v) in sparse.pattern().iter().zip(values) {
+            let close = (v - dense[i][j]).abs() <= 1e-12 * (1.0 + v.abs());
+            prop_assert!(close, "H[{i}][{j}]: {v} against {}", dense[i][j]);
+        }
+        prop_assert!(sparse.colors() <= 12);
     }
 }

@@ -6,6 +6,7 @@
 //! other branch's numbers.
 
 mod chains;
+mod coloring;
 mod evaluate;
 mod optimize;
 mod program;
@@ -19,9 +20,9 @@ use crate::ops::surface::Handle;
 use crate::tape::{Caller, Tape};
 use crate::{Error, Result};
 use chains::Chains;
+pub use coloring::Sparse;
 pub(crate) use program::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Step, Test};
 pub use retape::Retaping;
-pub use sparsity::Sparse;
 pub use workspace::Workspace;
 
 /// A computation recorded once at a point, evaluated again at any other:

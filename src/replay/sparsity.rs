@@ -3,7 +3,7 @@
 
 use num_traits::Float;
 
-use super::{Arg, Code, Function, Step, Workspace};
+use super::{Arg, Code, Function, Step};
 use crate::Result;
 use crate::active::Scalar;
 use crate::ops::table::{Binary, Unary};
@@ -232,128 +232,6 @@ impl<F: Scalar> Function<F> {
         Ok(pairs
             .into_iter()
             .map(|(i, j)| (i as usize, j as usize))
-            .collect())
-    }
-}
-
-/// A sparse Jacobian or Hessian of a recorded function: the pattern, a
-/// coloring of its columns, and the values at any point in one forward
-/// pass (Jacobian) or Hessian–vector product (Hessian) per color.
-///
-/// Columns share a color when no row has an entry in two of them
-/// (distance-2 coloring, greedy in column order): one product with the sum
-/// of a color's unit vectors then gives each of its columns' entries
-/// directly. A tridiagonal Hessian takes 3 colors however large; an
-/// arrow-shaped one about as many as columns (a star coloring, which uses
-/// the symmetry, would take 2: not done).
-#[derive(Clone, Debug)]
-pub struct Sparse<F: Scalar = f64> {
-    function: Function<F>,
-    pattern: Vec<(usize, usize)>,
-    color: Vec<usize>,
-    colors: usize,
-    hessian: bool,
-}
-
-impl<F: Scalar> Function<F> {
-    /// The Jacobian as a [`Sparse`]: its pattern and coloring, computed once.
-    pub fn sparse_jacobian(&self) -> Sparse<F> {
-        Sparse::new(self.clone(), self.jacobian_pattern(), false)
-    }
-
-    /// The Hessian of the one output as a [`Sparse`].
-    ///
-    /// ```
-    /// use tapegrad::{Active, Function};
-    ///
-    /// let f = Function::record(&[0.5; 100], |x: &[Active]| {
-    ///     x.windows(2).map(|w| (w[1] - w[0] * w[0]).powi(2)).sum::<Active>()
-    /// })?;
-    /// let h = f.sparse_hessian()?;
-    /// assert_eq!(h.colors(), 3); // three Hessian–vector products, not 100
-    /// let values = h.values(&mut f.workspace(), &[0.7; 100])?;
-    /// let dense = f.hessian(&mut f.workspace(), &[0.7; 100])?;
-    /// for (&(i, j), v) in h.pattern().iter().zip(values) {
-    ///     assert!((v - dense[i][j]).abs() <= 1e-12 * v.abs().max(1.0));
-    /// }
-    /// # Ok::<(), tapegrad::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Length`](crate::Error::Length) if the function has more than one output.
-    pub fn sparse_hessian(&self) -> Result<Sparse<F>> {
-        Ok(Sparse::new(self.clone(), self.hessian_pattern()?, true))
-    }
-}
-
-impl<F: Scalar> Sparse<F> {
-    fn new(function: Function<F>, pattern: Vec<(usize, usize)>, hessian: bool) -> Self {
-        let columns = function.inputs();
-        let rows = pattern.iter().map(|&(i, _)| i + 1).max().unwrap_or(0);
-        let mut by_row = vec![Vec::new(); rows];
-        let mut by_column = vec![Vec::new(); columns];
-        for &(i, j) in &pattern {
-            by_row[i].push(j);
-            by_column[j].push(i);
-        }
-        let mut color = vec![usize::MAX; columns];
-        let mut taken = Vec::new();
-        for j in 0..columns {
-            taken.clear();
-            for &i in &by_column[j] {
-                taken.extend(
-                    by_row[i]
-                        .iter()
-                        .map(|&k| color[k])
-                        .filter(|&c| c != usize::MAX),
-                );
-            }
-            color[j] = (0..).find(|c| !taken.contains(c)).expect("a free color");
-        }
-        let colors = color.iter().map(|&c| c + 1).max().unwrap_or(0);
-        Sparse {
-            function,
-            pattern,
-            color,
-            colors,
-            hessian,
-        }
-    }
-
-    /// The entries that can be nonzero, `(row, column)` in row order.
-    pub fn pattern(&self) -> &[(usize, usize)] {
-        &self.pattern
-    }
-
-    /// The number of colors: the products each evaluation takes.
-    pub fn colors(&self) -> usize {
-        self.colors
-    }
-
-    /// The values of the pattern's entries at `x`, in its order.
-    ///
-    /// # Errors
-    ///
-    /// As [`Function::jvp`] (a Jacobian) or [`Function::hvp`] (a Hessian);
-    /// `ws` must be a workspace of the function this was made from.
-    pub fn values(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
-        let mut products = Vec::with_capacity(self.colors);
-        for c in 0..self.colors {
-            let seed: Vec<F> = self
-                .color
-                .iter()
-                .map(|&k| if k == c { F::one() } else { F::zero() })
-                .collect();
-            products.push(match self.hessian {
-                true => self.function.hvp(ws, x, &seed)?,
-                false => self.function.jvp(ws, x, &seed)?,
-            });
-        }
-        Ok(self
-            .pattern
-            .iter()
-            .map(|&(i, j)| products[self.color[j]][i])
             .collect())
     }
 }

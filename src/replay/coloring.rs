@@ -1,0 +1,180 @@
+//! [`Sparse`]: a sparse Jacobian or Hessian of a recorded function, its
+//! columns colored once, its values in one product per color.
+
+use super::{Function, Workspace};
+use crate::Result;
+use crate::active::Scalar;
+
+/// A sparse Jacobian or Hessian of a recorded function: the pattern, a
+/// coloring of its columns, and the values at any point in one forward
+/// pass (Jacobian) or Hessian–vector product (Hessian) per color.
+///
+/// A Jacobian's columns share a color when no row has an entry in two of
+/// them (a distance-2 coloring): one product with the sum of a color's unit
+/// vectors gives each of its columns' entries directly. A Hessian's are
+/// star-colored, using its symmetry: each entry is read from its column's
+/// product or from its row's. Both greedy, in column order: a tridiagonal
+/// Hessian takes 3 colors however large, an arrow-shaped one 2.
+#[derive(Clone, Debug)]
+pub struct Sparse<F: Scalar = f64> {
+    function: Function<F>,
+    pattern: Vec<(usize, usize)>,
+    /// Each input's color.
+    color: Vec<usize>,
+    /// Where each entry of the pattern is read: a color's product, and the
+    /// index in it.
+    read: Vec<(usize, usize)>,
+    colors: usize,
+    hessian: bool,
+}
+
+impl<F: Scalar> Function<F> {
+    /// The Jacobian as a [`Sparse`]: its pattern and coloring, computed once.
+    pub fn sparse_jacobian(&self) -> Sparse<F> {
+        Sparse::new(self.clone(), self.jacobian_pattern(), false)
+    }
+
+    /// The Hessian of the one output as a [`Sparse`].
+    ///
+    /// ```
+    /// use tapegrad::{Active, Function};
+    ///
+    /// let f = Function::record(&[0.5; 100], |x: &[Active]| {
+    ///     x.windows(2).map(|w| (w[1] - w[0] * w[0]).powi(2)).sum::<Active>()
+    /// })?;
+    /// let h = f.sparse_hessian()?;
+    /// assert_eq!(h.colors(), 3); // three Hessian–vector products, not 100
+    /// let values = h.values(&mut f.workspace(), &[0.7; 100])?;
+    /// let dense = f.hessian(&mut f.workspace(), &[0.7; 100])?;
+    /// for (&(i, j), v) in h.pattern().iter().zip(values) {
+    ///     assert!((v - dense[i][j]).abs() <= 1e-12 * v.abs().max(1.0));
+    /// }
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Length`](crate::Error::Length) if the function has more than one output.
+    pub fn sparse_hessian(&self) -> Result<Sparse<F>> {
+        Ok(Sparse::new(self.clone(), self.hessian_pattern()?, true))
+    }
+}
+
+impl<F: Scalar> Sparse<F> {
+    fn new(function: Function<F>, pattern: Vec<(usize, usize)>, hessian: bool) -> Self {
+        let columns = function.inputs();
+        let rows = pattern.iter().map(|&(i, _)| i + 1).max().unwrap_or(0);
+        let mut by_row = vec![Vec::new(); rows];
+        let mut by_column = vec![Vec::new(); columns];
+        for &(i, j) in &pattern {
+            by_row[i].push(j);
+            by_column[j].push(i);
+        }
+        let color = match hessian {
+            true => star_coloring(&by_column),
+            false => distance_two_coloring(&by_row, &by_column),
+        };
+        // Where each entry is read: its column's product at its row; for a
+        // Hessian, where another column of that color meets the row, the
+        // row's product at its column instead (the star coloring promises
+        // that one of the two is alone).
+        let alone = |i: usize, j: usize| by_row[i].iter().all(|&k| k == j || color[k] != color[j]);
+        let read = pattern
+            .iter()
+            .map(|&(i, j)| match !hessian || i == j || alone(i, j) {
+                true => (color[j], i),
+                false => (color[i], j),
+            })
+            .collect();
+        let colors = color.iter().map(|&c| c + 1).max().unwrap_or(0);
+        Sparse {
+            function,
+            pattern,
+            color,
+            read,
+            colors,
+            hessian,
+        }
+    }
+
+    /// The entries that can be nonzero, `(row, column)` in row order.
+    pub fn pattern(&self) -> &[(usize, usize)] {
+        &self.pattern
+    }
+
+    /// The number of colors: the products each evaluation takes.
+    pub fn colors(&self) -> usize {
+        self.colors
+    }
+
+    /// The values of the pattern's entries at `x`, in its order.
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::jvp`] (a Jacobian) or [`Function::hvp`] (a Hessian);
+    /// `ws` must be a workspace of the function this was made from.
+    pub fn values(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
+        let mut products = Vec::with_capacity(self.colors);
+        for c in 0..self.colors {
+            let seed: Vec<F> = self
+                .color
+                .iter()
+                .map(|&k| if k == c { F::one() } else { F::zero() })
+                .collect();
+            products.push(match self.hessian {
+                true => self.function.hvp(ws, x, &seed)?,
+                false => self.function.jvp(ws, x, &seed)?,
+            });
+        }
+        Ok(self.read.iter().map(|&(c, i)| products[c][i]).collect())
+    }
+}
+
+/// Columns share a color when no row has an entry in two of them: each
+/// entry is then read directly from its column's product.
+fn distance_two_coloring(by_row: &[Vec<usize>], by_column: &[Vec<usize>]) -> Vec<usize> {
+    let mut color = vec![usize::MAX; by_column.len()];
+    let mut taken = Vec::new();
+    for j in 0..by_column.len() {
+        taken.clear();
+        for &i in &by_column[j] {
+            taken.extend(
+                by_row[i]
+                    .iter()
+                    .map(|&k| color[k])
+                    .filter(|&c| c != usize::MAX),
+            );
+        }
+        color[j] = (0..).find(|c| !taken.contains(c)).expect("a free color");
+    }
+    color
+}
+
+/// A star coloring of a symmetric pattern's graph (a vertex a column, its
+/// rows the neighbours, the diagonal aside): neighbours differ, and every
+/// path of four vertices has three colors; then each off-diagonal entry is
+/// alone in its color in its row or in its column (the greedy algorithm of
+/// Gebremedhin, Manne and Pothen, 2005).
+fn star_coloring(by_column: &[Vec<usize>]) -> Vec<usize> {
+    let n = by_column.len();
+    let neighbours = |v: usize| by_column[v].iter().copied().filter(move |&w| w != v);
+    let mut color = vec![usize::MAX; n];
+    let mut forbidden = Vec::new();
+    for v in 0..n {
+        forbidden.clear();
+        forbidden.extend(neighbours(v).map(|w| color[w]).filter(|&c| c != usize::MAX));
+        for w in neighbours(v) {
+            for x in neighbours(w).filter(|&x| x != v && color[x] != usize::MAX) {
+                let bicolored =
+                    color[w] != usize::MAX && neighbours(x).any(|y| y != w && color[y] == color[w]);
+                if color[w] == usize::MAX || bicolored {
+                    forbidden.push(color[x]);
+                }
+            }
+        }
+        color[v] = (0..)
+            .find(|c| !forbidden.contains(c))
+            .expect("a free color");
+    }
+    color
+}
