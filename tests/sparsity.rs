@@ -150,3 +150,22 @@ proptest! {
         prop_assert!(sparse.colors() <= 12);
     }
 }
+
+#[test]
+fn a_sparse_hessian_refuses_a_changed_branch() -> tapegrad::Result<()> {
+    let f = Function::record(&[1.0, 2.0], |x: &[Active]| {
+        if x[0] > 0.0.into() {
+            x[0] * x[1]
+        } else {
+            x[1] * x[1]
+        }
+    })?;
+    let sparse = f.sparse_hessian()?;
+    assert_eq!(sparse.values(&mut f.workspace(), &[3.0, 1.0])?, [1.0, 1.0]);
+    let other_side = sparse.values(&mut f.workspace(), &[-3.0, 1.0]);
+    assert!(matches!(
+        other_side,
+        Err(tapegrad::Error::BranchChanged { .. })
+    ));
+    Ok(())
+}
