@@ -20,20 +20,10 @@ use crate::ops::surface::Handle;
 /// equal to itself); `zero`, `one`, parsing and `NumCast` give constants.
 macro_rules! number_traits {
     ([$($g:tt)*] $T:ty, $F:ty) => {
+        // `!=` names its own line and test in a guard, not `eq`'s.
+        #[allow(clippy::partialeq_ne_impl)]
         impl<$($g)*> PartialEq for $T {
-            #[track_caller]
-            fn eq(&self, other: &Self) -> bool {
-                Handle::observe(self, $crate::replay::Test::Compare($crate::Comparison::Eq), Some(other));
-                Handle::value_of(self) == Handle::value_of(other)
-            }
-
-            // `!=` names its own line and test in a guard, not `eq`'s.
-            #[allow(clippy::partialeq_ne_impl)]
-            #[track_caller]
-            fn ne(&self, other: &Self) -> bool {
-                Handle::observe(self, $crate::replay::Test::Compare($crate::Comparison::Ne), Some(other));
-                Handle::value_of(self) != Handle::value_of(other)
-            }
+            $crate::float::number_traits!(@compare eq Eq ==, ne Ne !=);
         }
 
         impl<$($g)*> PartialOrd for $T {

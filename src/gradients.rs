@@ -69,6 +69,20 @@ pub trait Variable<F: Float>: Copy + sealed::Sealed {
     fn node_index(&self) -> u32;
 }
 
+/// [`Variable::record_mean`] of terms that are all constants: the mean,
+/// recorded nowhere.
+pub(crate) fn constant_mean<V: Variable<F>, F: Float>(
+    xs: &[V],
+    n: F,
+    mut term: impl FnMut(usize, F) -> (F, F),
+) -> F {
+    let total = xs
+        .iter()
+        .enumerate()
+        .fold(F::zero(), |s, (i, x)| s + term(i, x.scalar_value()).0);
+    total / n
+}
+
 /// The pass of [`Variable::record_mean`]: each variable's edge into `out`,
 /// and the mean.
 pub(crate) fn mean_pass<V: Variable<F>, F: Float>(
@@ -104,11 +118,10 @@ impl<F: Float> Variable<F> for Var<'_, F> {
         op: &'static str,
         xs: &[Self],
         n: F,
-        mut term: impl FnMut(usize, F) -> (F, F),
+        term: impl FnMut(usize, F) -> (F, F),
     ) -> Self {
         let Some(tape) = crate::var::common_tape(xs.iter().copied()) else {
-            let total = (0..xs.len()).fold(F::zero(), |s, i| s + term(i, xs[i].value()).0);
-            return Var::constant(total / n);
+            return Var::constant(constant_mean(xs, n, term));
         };
         tape.record_with(op, |out| mean_pass(xs, n, term, out))
     }

@@ -129,16 +129,7 @@ impl<F: Float + Send + Sync> Workers<F> {
                 (y.value(), grads.wrt_all(&vars))
             })
             .collect();
-        // In chunk order, whatever thread computed which chunk.
-        let mut value = F::zero();
-        let mut gradient = vec![F::zero(); theta.len()];
-        for (v, g) in parts {
-            value = value + v;
-            for (total, part) in gradient.iter_mut().zip(g) {
-                *total = *total + part;
-            }
-        }
-        (value, gradient)
+        add_in_order(parts.into_iter(), theta.len())
     }
 }
 
@@ -173,9 +164,13 @@ pub fn sum_over_params<F>(function: &Function<F>, theta: &[F], params: &[F]) -> 
 where
     F: Scalar + Send + Sync,
 {
-    let per = function.params().max(1);
-    if params.len() % per != 0 || (function.params() == 0 && !params.is_empty()) {
-        let (expected, found) = (params.len() / per * per, params.len());
+    let per = function.params();
+    let whole = match per {
+        0 => params.is_empty(),
+        _ => params.len() % per == 0,
+    };
+    if !whole {
+        let (expected, found) = (params.len() / per.max(1) * per, params.len());
         return Err(Error::Length {
             what: "parameters for whole samples",
             expected,
@@ -183,7 +178,7 @@ where
         });
     }
     let parts: Vec<Result<(F, Vec<F>)>> = params
-        .par_chunks_exact(per)
+        .par_chunks_exact(per.max(1))
         .map_init(
             || function.workspace(),
             |ws, sample| {
@@ -192,17 +187,22 @@ where
             },
         )
         .collect();
-    // In sample order, whatever thread evaluated which sample.
+    let parts: Vec<(F, Vec<F>)> = parts.into_iter().collect::<Result<_>>()?;
+    Ok(add_in_order(parts.into_iter(), theta.len()))
+}
+
+/// The values and the gradients of `parts` (of `n` inputs) added in their
+/// order, whatever thread computed which: the same bits on any number.
+fn add_in_order<F: Float>(parts: impl Iterator<Item = (F, Vec<F>)>, n: usize) -> (F, Vec<F>) {
     let mut value = F::zero();
-    let mut gradient = vec![F::zero(); theta.len()];
-    for part in parts {
-        let (v, g) = part?;
+    let mut gradient = vec![F::zero(); n];
+    for (v, g) in parts {
         value = value + v;
-        for (total, g) in gradient.iter_mut().zip(g) {
-            *total = *total + g;
+        for (total, part) in gradient.iter_mut().zip(g) {
+            *total = *total + part;
         }
     }
-    Ok((value, gradient))
+    (value, gradient)
 }
 
 impl<F: Float + Send + Sync> Default for Workers<F> {

@@ -205,19 +205,29 @@ impl<F: Scalar> Active<F> {
     {
         let caller = Location::caller();
         let args = args.into_iter().filter(|(x, _)| !x.is_constant());
-        let Some((first, _)) = args.clone().next() else {
+        let Some(first) = Active::common(args.clone().map(|(x, _)| x)) else {
             return Active::constant(value);
         };
-        if args
-            .clone()
-            .any(|(x, _)| x.recording() != first.recording())
-        {
-            Misuse::OtherRecording.panic::<F>();
-        }
         let edges = args.map(|(x, d)| (x.node(), d));
         let slot = F::slot();
         let node = recording(slot, Some(first.recording())).record_at(op, value, edges, caller);
         first.at(node, value)
+    }
+
+    /// The first variable of `xs` (`None` if all are constants), whose
+    /// recording the others share.
+    ///
+    /// # Panics
+    ///
+    /// If two are variables of different recordings.
+    #[track_caller]
+    pub(super) fn common(xs: impl Iterator<Item = Self> + Clone) -> Option<Self> {
+        let mut variables = xs.filter(|x| !x.is_constant());
+        let first = variables.clone().next()?;
+        if variables.any(|x| x.recording() != first.recording()) {
+            Misuse::OtherRecording.panic::<F>();
+        }
+        Some(first)
     }
 
     /// `xⁿ` for an integer `n`: `d/dx = n · xⁿ⁻¹` (and `0` for `n = 0`).

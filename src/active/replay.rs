@@ -4,7 +4,7 @@
 
 use core::panic::Location;
 
-use super::slot::{Misuse, recording};
+use super::slot::recording;
 use super::{Active, Scalar};
 use crate::ops::surface::Handle;
 use crate::ops::table::{Binary, Unary};
@@ -131,34 +131,28 @@ impl<F: Scalar> Active<F> {
         let test = Test::Compare(comparison);
         let first = test.outcome(self.value, other.value) == Outcome::Bool(true);
         let chosen = if first { a } else { b };
-        let all = [a, b, self, other];
-        let Some(anchor) = all.into_iter().find(|x| !x.is_constant()) else {
+        // The branches first: a constant branch's edge goes to the first
+        // variable (the anchor), with a zero partial.
+        let Some(anchor) = Active::common([a, b, self, other].into_iter()) else {
             return Active::constant(chosen.value);
         };
-        if all
-            .iter()
-            .any(|x| !x.is_constant() && x.recording() != anchor.recording())
-        {
-            Misuse::OtherRecording.panic::<F>();
-        }
-        // A constant branch's edge goes to the anchor, with a zero partial.
-        let edge = |x: Self| Some(if x.is_constant() { anchor } else { x }.node());
+        let select = Select {
+            test,
+            operands: [self.arg(), other.arg()],
+            branches: [a.arg(), b.arg()],
+        };
         let partial = |x: Self, taken: bool| match taken && !x.is_constant() {
             true => F::one(),
             false => F::zero(),
         };
         let mut tape = recording(F::slot(), Some(anchor.recording()));
         if let Some(program) = tape.program_mut() {
-            let (operands, branches) = ([self.arg(), other.arg()], [a.arg(), b.arg()]);
             let k = program.selects.len() as u32;
-            program.selects.push(Select {
-                test,
-                operands,
-                branches,
-            });
+            program.selects.push(select);
             program.expect(Instr::new(Code::Select(k), [Arg::Const(F::zero()); 2]));
         }
-        let (parents, partials) = ([edge(a), edge(b)], [partial(a, first), partial(b, !first)]);
+        let parents = select.parents().map(Some);
+        let partials = [partial(a, first), partial(b, !first)];
         let node = tape.push_mut(
             "select",
             chosen.value,
@@ -203,8 +197,12 @@ impl<F: Scalar> Active<F> {
 
 /// `f` of the program of `variable`'s recording, if it is the thread's and
 /// records a function; nothing otherwise (a comparison outside any
-/// recording compares values).
+/// recording compares values). The variable's own identity says whether
+/// its recording is a function's: any other skips the thread's slot.
 fn with_program<F: Scalar>(variable: &Active<F>, f: impl FnOnce(&mut Program<F>)) {
+    if !variable.replays() {
+        return;
+    }
     let Ok(mut tape) = F::slot().try_borrow_mut() else {
         return;
     };

@@ -3,9 +3,9 @@
 
 use core::panic::Location;
 
-use super::slot::{Misuse, recording};
+use super::slot::recording;
 use super::{Active, Scalar};
-use crate::gradients::{Variable, mean_pass};
+use crate::gradients::{Variable, constant_mean, mean_pass};
 
 impl<F: Scalar> Variable<F> for Active<F> {
     fn scalar_value(&self) -> F {
@@ -17,19 +17,12 @@ impl<F: Scalar> Variable<F> for Active<F> {
         op: &'static str,
         xs: &[Self],
         n: F,
-        mut term: impl FnMut(usize, F) -> (F, F),
+        term: impl FnMut(usize, F) -> (F, F),
     ) -> Self {
         let caller = Location::caller();
-        let Some(first) = xs.iter().find(|x| !x.is_constant()) else {
-            let total = (0..xs.len()).fold(F::zero(), |s, i| s + term(i, xs[i].value).0);
-            return Active::constant(total / n);
+        let Some(first) = Active::common(xs.iter().copied()) else {
+            return Active::constant(constant_mean(xs, n, term));
         };
-        if xs
-            .iter()
-            .any(|x| !x.is_constant() && x.recording() != first.recording())
-        {
-            Misuse::OtherRecording.panic::<F>();
-        }
         let tape = recording(F::slot(), Some(first.recording()));
         let wide = tape.push_wide(op, caller, |out| Some(mean_pass(xs, n, term, out)));
         let (node, value) = wide.unwrap_or_else(|| unreachable!("the writer always gives a value"));

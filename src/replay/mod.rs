@@ -229,6 +229,12 @@ impl<F: Scalar> Function<F> {
         self.inputs
     }
 
+    /// The leading nodes, which are set, not computed: the sink, the
+    /// inputs, the parameters.
+    fn lead(&self) -> usize {
+        1 + self.inputs + self.params.len()
+    }
+
     /// The number of dynamic parameters.
     pub fn params(&self) -> usize {
         self.params.len()

@@ -61,31 +61,15 @@ impl<F: Scalar> Function<F> {
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     pub fn optimize(&mut self) {
-        let lead = 1 + self.inputs + self.params.len();
+        let lead = self.lead();
         let total = self.instrs.len() + 1;
         // What each node is now: itself, an earlier equal node, or a constant.
         let mut now: Vec<Arg<F>> = (0..total as u32).map(Arg::Node).collect();
         let mut seen = HashMap::new();
         for node in lead..total {
-            let resolve = |arg: Arg<F>| match arg {
-                Arg::Node(n) => now[n as usize],
-                constant => constant,
-            };
-            let mut instr = self.instrs[node - 1];
-            instr.args = instr.args.map(resolve);
-            let mut operands = instr.args.to_vec();
-            match instr.code {
-                Code::Select(k) => {
-                    let select = &mut self.selects[k as usize];
-                    select.operands = select.operands.map(resolve);
-                    select.branches = select.branches.map(resolve);
-                    operands = [select.operands, select.branches].concat();
-                }
-                Code::Binary(op, _) => instr.code = Code::Binary(op, side(instr.args)),
-                _ => {}
-            }
-            self.instrs[node - 1] = instr;
-            if instr.code == Code::Fixed || operands.iter().all(|a| matches!(a, Arg::Const(_))) {
+            let instr = self.rename(node - 1, |arg| arg.map_node(|n| now[n as usize]));
+            let operands = self.reads(&instr);
+            if instr.code == Code::Fixed || operands.iter().all(|a| a.node().is_none()) {
                 now[node] = Arg::Const(instr.eval::<F>(&[], &self.selects).0);
                 continue;
             }
@@ -98,17 +82,10 @@ impl<F: Scalar> Function<F> {
             let first = seen.entry((code, test, operands)).or_insert(node as u32);
             now[node] = Arg::Node(*first);
         }
-        let resolve = |arg: Arg<F>| match arg {
-            Arg::Node(n) => now[n as usize],
-            constant => constant,
-        };
-        self.outputs = self.outputs.iter().map(|&y| resolve(y)).collect();
-        for guard in &mut self.guards {
-            guard.operands = guard.operands.map(resolve);
-        }
+        self.rename_ends(|arg| arg.map_node(|n| now[n as usize]));
         // A guard of constants always comes out as it did.
         self.guards
-            .retain(|g| g.operands.iter().any(|a| matches!(a, Arg::Node(_))));
+            .retain(|g| g.operands.iter().any(|a| a.node().is_some()));
         self.compact(lead, &now);
     }
 
@@ -119,28 +96,23 @@ impl<F: Scalar> Function<F> {
         let total = self.instrs.len() + 1;
         let mut live = vec![false; total];
         live[..lead].iter_mut().for_each(|l| *l = true);
-        let mut mark = |arg: &Arg<F>| {
-            if let Arg::Node(n) = *arg {
-                live[n as usize] = true;
-            }
-        };
-        self.outputs.iter().for_each(&mut mark);
-        self.guards
+        let ends = self
+            .outputs
             .iter()
-            .flat_map(|g| &g.operands)
-            .for_each(&mut mark);
+            .chain(self.guards.iter().flat_map(|g| &g.operands));
+        ends.filter_map(Arg::node)
+            .for_each(|n| live[n as usize] = true);
         for node in (lead..total).rev() {
             let standing = now[node] == Arg::Node(node as u32);
             if !(live[node] && standing) {
                 live[node] = false;
                 continue;
             }
-            let instr = self.instrs[node - 1];
-            for arg in self.reads(&instr) {
-                if let Arg::Node(n) = arg {
-                    live[n as usize] = true;
-                }
-            }
+            let reads = self.reads(&self.instrs[node - 1]);
+            reads
+                .iter()
+                .filter_map(Arg::node)
+                .for_each(|n| live[n as usize] = true);
         }
         let mut index = vec![0u32; total];
         let mut kept = 0;
@@ -150,27 +122,13 @@ impl<F: Scalar> Function<F> {
                 kept += 1;
             }
         }
-        let renumber = |arg: Arg<F>| match arg {
-            Arg::Node(n) => Arg::Node(index[n as usize]),
-            constant => constant,
-        };
-        let mut instrs = Vec::with_capacity(kept as usize);
+        let renumber = |arg: Arg<F>| arg.map_node(|n| Arg::Node(index[n as usize]));
         let kept_nodes = (1..total).filter(|&node| live[node]);
-        for node in kept_nodes {
-            let mut instr = self.instrs[node - 1];
-            instr.args = instr.args.map(renumber);
-            if let Code::Select(k) = instr.code {
-                let select = &mut self.selects[k as usize];
-                select.operands = select.operands.map(renumber);
-                select.branches = select.branches.map(renumber);
-            }
-            instrs.push(instr);
-        }
+        let instrs = kept_nodes
+            .map(|node| self.rename(node - 1, renumber))
+            .collect();
         self.instrs = instrs;
-        self.outputs = self.outputs.iter().map(|&y| renumber(y)).collect();
-        for guard in &mut self.guards {
-            guard.operands = guard.operands.map(renumber);
-        }
+        self.rename_ends(renumber);
         self.parents = std::iter::once([0; 2])
             .chain(self.instrs.iter().map(|i| parents(i, &self.selects)))
             .collect();
@@ -180,16 +138,34 @@ impl<F: Scalar> Function<F> {
             .enumerate()
             .map(|(k, i)| Step::of(i, k))
             .collect();
-        let outputs: Vec<u32> = self
-            .outputs
-            .iter()
-            .filter_map(|y| match *y {
-                Arg::Node(n) => Some(n),
-                Arg::Const(_) => None,
-            })
-            .collect();
+        let outputs: Vec<u32> = self.outputs.iter().filter_map(Arg::node).collect();
         self.chains = Chains::new(&self.steps, &self.parents, lead, &outputs);
         self.layout = fresh_layout();
+    }
+
+    /// Applies `f` to the operands of the `k`-th instruction (its select's
+    /// included), sets a binary op's constant side anew, and returns it.
+    fn rename(&mut self, k: usize, f: impl Fn(Arg<F>) -> Arg<F>) -> Instr<F> {
+        let instr = &mut self.instrs[k];
+        instr.args = instr.args.map(&f);
+        match instr.code {
+            Code::Select(s) => {
+                let select = &mut self.selects[s as usize];
+                select.operands = select.operands.map(&f);
+                select.branches = select.branches.map(&f);
+            }
+            Code::Binary(op, _) => instr.code = Code::Binary(op, side(instr.args)),
+            _ => {}
+        }
+        *instr
+    }
+
+    /// Applies `f` to the outputs and the guards' operands.
+    fn rename_ends(&mut self, f: impl Fn(Arg<F>) -> Arg<F>) {
+        self.outputs.iter_mut().for_each(|y| *y = f(*y));
+        for guard in &mut self.guards {
+            guard.operands = guard.operands.map(&f);
+        }
     }
 
     /// The operands `instr` reads, a select's included.
@@ -215,11 +191,7 @@ fn side<F>(args: [Arg<F>; 2]) -> Side {
 
 /// The parents a node of `instr` records, as the op that recorded it did.
 fn parents<F: Float>(instr: &Instr<F>, selects: &[Select<F>]) -> [u32; 2] {
-    let node = |arg: Arg<F>| match arg {
-        Arg::Node(n) => Some(n),
-        Arg::Const(_) => None,
-    };
-    let [a, b] = instr.args.map(node);
+    let [a, b] = instr.args.map(|arg| arg.node());
     match instr.code {
         Code::Input(_) | Code::Param(_) | Code::Fixed => [0; 2],
         Code::Binary(_, Side::Left) => [b.unwrap_or(0), 0],

@@ -19,6 +19,24 @@ pub(crate) enum Arg<F> {
     Const(F),
 }
 
+impl<F> Arg<F> {
+    /// The node, if it is one.
+    pub(crate) fn node(&self) -> Option<u32> {
+        match *self {
+            Arg::Node(n) => Some(n),
+            Arg::Const(_) => None,
+        }
+    }
+
+    /// `f` of the node, if it is one; a constant as it is.
+    pub(crate) fn map_node(self, f: impl FnOnce(u32) -> Self) -> Self {
+        match self {
+            Arg::Node(n) => f(n),
+            constant => constant,
+        }
+    }
+}
+
 impl<F: Float> Arg<F> {
     /// Its value among `values` (one a node), lifted to `T`.
     #[inline(always)]
@@ -295,18 +313,12 @@ pub(crate) struct Select<F> {
 
 impl<F: Float> Select<F> {
     /// The node's two parents: each branch that is a node, and for a
-    /// constant branch the first operand that is one (`Active::select`'s
-    /// anchor).
+    /// constant branch the first of the branches and operands that is one
+    /// (the anchor; `Active::select` records these).
     pub(crate) fn parents(&self) -> [u32; 2] {
         let all = [self.branches, self.operands].concat();
-        let anchor = all.iter().find_map(|a| match *a {
-            Arg::Node(n) => Some(n),
-            Arg::Const(_) => None,
-        });
-        self.branches.map(|b| match b {
-            Arg::Node(n) => n,
-            Arg::Const(_) => anchor.unwrap_or(0),
-        })
+        let anchor = all.iter().find_map(Arg::node).unwrap_or(0);
+        self.branches.map(|b| b.node().unwrap_or(anchor))
     }
 
     #[inline]

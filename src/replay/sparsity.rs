@@ -77,7 +77,7 @@ impl<F: Scalar> Function<F> {
     /// others): only what is asked, since a long sum's partial sums would
     /// each hold every input before them.
     fn dependencies(&self, mut needed: Vec<bool>) -> Vec<Vec<u32>> {
-        let lead = 1 + self.inputs + self.params.len();
+        let lead = self.lead();
         for node in (lead..self.parents.len()).rev() {
             if needed[node] {
                 self.parents[node]
@@ -130,23 +130,19 @@ impl<F: Scalar> Function<F> {
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     pub fn jacobian_pattern(&self) -> Vec<(usize, usize)> {
-        let nodes = |y: &Arg<F>| match *y {
-            Arg::Node(n) => Some(n),
-            Arg::Const(_) => None,
-        };
         // One output: a walk back from it (its partial sums would each hold
         // every input before them). Several: each one's inputs propagated
         // forward, once for all (a walk each would visit the nodes again).
         let rows: Vec<Vec<usize>> = match &self.outputs[..] {
-            [y] => vec![nodes(y).map_or(Vec::new(), |n| self.inputs_of(n))],
+            [y] => vec![y.node().map_or(Vec::new(), |n| self.inputs_of(n))],
             outputs => {
                 let mut needed = vec![false; self.parents.len()];
                 outputs
                     .iter()
-                    .filter_map(nodes)
+                    .filter_map(Arg::node)
                     .for_each(|n| needed[n as usize] = true);
                 let deps = self.dependencies(needed);
-                let row = |y: &Arg<F>| nodes(y).map_or(&[][..], |n| &deps[n as usize][..]);
+                let row = |y: &Arg<F>| y.node().map_or(&[][..], |n| &deps[n as usize][..]);
                 outputs
                     .iter()
                     .map(|y| row(y).iter().map(|&j| j as usize).collect())
@@ -187,7 +183,7 @@ impl<F: Scalar> Function<F> {
         };
         // The nodes the output is reached from, through edges, and the
         // operands of those that couple their inputs.
-        let lead = 1 + self.inputs + self.params.len();
+        let lead = self.lead();
         let mut reaches = vec![false; self.parents.len()];
         reaches[output as usize] = true;
         let mut needed = vec![false; self.parents.len()];

@@ -14,7 +14,7 @@ impl<F: Scalar> Function<F> {
     /// A tape of this function's sweep (its chains as nodes of many
     /// parents, after `optimize`), for evaluations in numbers `T`.
     pub(super) fn tape<T: Float + From<F>>(&self) -> Tape<T> {
-        let leading = (self.inputs + self.params.len()) as u32;
+        let leading = self.lead() as u32 - 1;
         match &self.chains {
             None => Tape::with_layout(&self.parents, (&[], Vec::new()), leading),
             Some(chains) => {
@@ -46,16 +46,15 @@ impl<F: Scalar> Function<F> {
                 found,
             });
         }
-        let lead = 1 + x.len() + params.len();
+        let lead = self.lead();
         values[1..lead]
             .iter_mut()
             .zip(x.iter().chain(params))
             .for_each(|(v, &x)| *v = x);
         let (instrs, selects) = (&self.instrs[..], &self.selects[..]);
         let steps = &self.steps;
-        match tape {
-            Some(tape) if self.chains.is_some() => {
-                let chains = self.chains.as_ref().expect("matched");
+        match (tape, &self.chains) {
+            (Some(tape), Some(chains)) => {
                 let (mut partials, table) = tape.partials_mut();
                 let lift = |f: F| <T as From<F>>::from(f);
                 for node in lead..values.len() {
@@ -84,12 +83,12 @@ impl<F: Scalar> Function<F> {
                     *partials.node((at & FLAGS) as usize) = d;
                 }
             }
-            Some(tape) => tape.set_partials(|node| {
+            (Some(tape), None) => tape.set_partials(|node| {
                 let (value, partials) = steps[node - 1].eval(values, instrs, selects);
                 values[node] = value;
                 partials
             }),
-            None => {
+            (None, _) => {
                 for node in lead..values.len() {
                     values[node] = steps[node - 1].eval(values, instrs, selects).0;
                 }
