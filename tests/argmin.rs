@@ -130,3 +130,40 @@ fn a_panic_in_the_cost_leaves_the_problem_usable() -> Result<(), argmin::core::E
     assert_eq!(problem.gradient(&vec![3.0])?, [6.0]);
     Ok(())
 }
+
+#[test]
+fn a_recorded_problem_replays_the_same_values_and_refuses_a_changed_branch()
+-> Result<(), argmin::core::Error> {
+    use tapegrad::integrations::argmin::Recorded;
+    use tapegrad::{Active, Function};
+
+    let recorded = Recorded::new(Function::record(&[0.5, -1.0, 3.0], |x: &[Active]| {
+        Bowl.cost(x)
+    })?)?;
+    for x in [vec![0.5, -1.0, 3.0], vec![2.0, 0.25, -1.5]] {
+        assert_eq!(recorded.cost(&x)?, Bowl.cost(&x));
+        assert_eq!(recorded.gradient(&x)?, Problem::new(Bowl).gradient(&x)?);
+    }
+
+    // |x| written with an `if`: recorded at x > 0, refused at x < 0.
+    let abs = Function::record(
+        &[1.0],
+        |x: &[Active]| if x[0] > 0.0.into() { x[0] } else { -x[0] },
+    )?;
+    let recorded = Recorded::new(abs)?;
+    assert_eq!(recorded.gradient(&vec![3.0])?, [1.0]);
+    let error = recorded
+        .gradient(&vec![-3.0])
+        .expect_err("the branch changed");
+    assert!(matches!(
+        error.downcast_ref::<tapegrad::Error>(),
+        Some(tapegrad::Error::BranchChanged { .. })
+    ));
+
+    let two = Function::record(&[1.0], |x: &[Active]| [x[0], x[0] * 2.0])?;
+    assert!(matches!(
+        Recorded::new(two),
+        Err(tapegrad::Error::Length { found: 2, .. })
+    ));
+    Ok(())
+}

@@ -169,3 +169,50 @@ fn a_sparse_hessian_refuses_a_changed_branch() -> tapegrad::Result<()> {
     ));
     Ok(())
 }
+
+#[cfg(feature = "faer")]
+#[test]
+fn faer_matrices_hold_the_dense_values() -> tapegrad::Result<()> {
+    // A Jacobian of 3 outputs and 5 inputs, compressed rows of its shape.
+    let f = Function::record(&[0.5; 5], |x: &[Active]| {
+        [x[0] * x[4], x[1].exp() + x[2], x[3].sin() * x[0]]
+    })?;
+    let x = [0.3, -0.2, 1.1, 0.7, 2.0];
+    let sparse = f.sparse_jacobian();
+    assert_eq!(sparse.shape(), (3, 5));
+    let values = sparse.values(&mut f.workspace(), &x)?;
+    let matrix = sparse.to_faer(&values)?;
+    let dense = f.jacobian(&mut f.workspace(), &x)?;
+    assert_eq!((matrix.nrows(), matrix.ncols()), (3, 5));
+    for (i, row) in dense.iter().enumerate() {
+        for (j, &d) in row.iter().enumerate() {
+            assert_eq!(matrix.get(i, j).copied().unwrap_or(0.0), d, "({i}, {j})");
+        }
+    }
+    let triplets: Vec<_> = sparse.triplets(&values).collect();
+    assert_eq!(triplets.len(), 6);
+    assert!(triplets.iter().all(|&(i, j, v)| dense[i][j] == v));
+
+    // A Hessian's compressed rows, and their transpose as compressed columns.
+    let n = 8;
+    let f = Function::record(&vec![0.5; n], rosenbrock)?;
+    let x: Vec<f64> = (0..n).map(|i| 0.1 * i as f64 - 0.3).collect();
+    let sparse = f.sparse_hessian()?;
+    let values = sparse.values(&mut f.workspace(), &x)?;
+    let matrix = sparse.to_faer(&values)?;
+    let columns = matrix.as_ref().transpose();
+    let dense = f.hessian(&mut f.workspace(), &x)?;
+    for (i, row) in dense.iter().enumerate() {
+        for (j, &d) in row.iter().enumerate() {
+            let at = matrix.get(i, j).copied().unwrap_or(0.0);
+            assert!((at - d).abs() <= 1e-12 * d.abs().max(1.0));
+            assert_eq!(columns.get(i, j).copied().unwrap_or(0.0), at);
+        }
+    }
+    let short = sparse.to_faer(&values[1..]);
+    assert!(
+        matches!(short, Err(tapegrad::Error::Length { expected, found, .. })
+        if expected == values.len() && found == values.len() - 1)
+    );
+    Ok(())
+}

@@ -4,7 +4,8 @@
 //! `Vec<f64>` and nalgebra's `DVector<f64>`), `Hessian` (on nalgebra), and
 //! for residuals `Operator` and `Jacobian` (on nalgebra, for Gauss–Newton).
 //! The value is the plain function on floats; the derivatives come from a
-//! tape that the problem keeps from call to call.
+//! tape that the problem keeps from call to call. [`Recorded`] is the
+//! problem of a [`Function`] recorded once: value and gradient replayed.
 //!
 //! ```
 //! use argmin::core::{Executor, State};
@@ -39,7 +40,7 @@ use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian, Jacobi
 use nalgebra::{DMatrix, DVector};
 use num_traits::Float;
 
-use crate::{Gradients, Tape, hessian, jacobian};
+use crate::{Error, Function, Gradients, Tape, Workspace, hessian, jacobian};
 
 /// A scalar function of a point, written once for every float type: on
 /// `f64` it gives the value, on tapegrad's variables its derivatives.
@@ -178,5 +179,85 @@ impl<C: Residuals> Jacobian for Problem<C, DVector<f64>> {
         let rows = jacobian(|v| self.function.residuals(v), x.as_slice());
         let columns = x.len();
         Ok(DMatrix::from_fn(rows.len(), columns, |i, j| rows[i][j]))
+    }
+}
+
+/// The argmin problem (`CostFunction`, `Gradient`, over `Vec<f64>`) of a
+/// [`Function`] of one output, recorded once: each call replays the
+/// recording in a workspace the problem keeps, without the function's code.
+/// A point where a recorded comparison comes out otherwise is argmin's
+/// error ([`Error::BranchChanged`]), never a number.
+///
+/// ```
+/// use argmin::core::{Executor, State};
+/// use argmin::solver::linesearch::MoreThuenteLineSearch;
+/// use argmin::solver::quasinewton::LBFGS;
+/// use tapegrad::{Active, Function};
+/// use tapegrad::integrations::argmin::Recorded;
+///
+/// let f = Function::record(&[0.0; 2], |x: &[Active]| {
+///     (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2)
+/// })?;
+/// let solver = LBFGS::new(MoreThuenteLineSearch::new(), 7);
+/// let result = Executor::new(Recorded::new(f)?, solver)
+///     .configure(|state| state.param(vec![-1.2, 1.0]).max_iters(100))
+///     .run()?;
+/// let best = result.state().get_best_param().unwrap();
+/// assert!((best[0] - 1.0).abs() < 1e-6 && (best[1] - 1.0).abs() < 1e-6);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Recorded {
+    function: Function<f64>,
+    workspace: Mutex<Workspace<f64>>,
+}
+
+impl Recorded {
+    /// The problem of `function`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Length`] if the function has more than one output.
+    pub fn new(function: Function<f64>) -> crate::Result<Self> {
+        if function.outputs() != 1 {
+            return Err(Error::Length {
+                what: "outputs of a cost",
+                expected: 1,
+                found: function.outputs(),
+            });
+        }
+        let workspace = Mutex::new(function.workspace());
+        Ok(Recorded {
+            function,
+            workspace,
+        })
+    }
+
+    /// The recorded function.
+    pub fn function(&self) -> &Function<f64> {
+        &self.function
+    }
+
+    fn workspace(&self) -> std::sync::MutexGuard<'_, Workspace<f64>> {
+        // An evaluation does not panic halfway through a workspace's state
+        // that the next would read: each sets every value it reads.
+        self.workspace.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl CostFunction for Recorded {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, x: &Vec<f64>) -> Result<f64, ArgminError> {
+        Ok(self.function.value(&mut self.workspace(), x)?[0])
+    }
+}
+
+impl Gradient for Recorded {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+
+    fn gradient(&self, x: &Vec<f64>) -> Result<Vec<f64>, ArgminError> {
+        Ok(self.function.gradient(&mut self.workspace(), x)?)
     }
 }

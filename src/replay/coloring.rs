@@ -102,6 +102,26 @@ impl<F: Scalar> Sparse<F> {
         &self.pattern
     }
 
+    /// The matrix's `(rows, columns)`: a Jacobian's are the function's
+    /// outputs and inputs, a Hessian's its inputs twice.
+    pub fn shape(&self) -> (usize, usize) {
+        let columns = self.function.inputs();
+        match self.hessian {
+            true => (columns, columns),
+            false => (self.function.outputs(), columns),
+        }
+    }
+
+    /// The entries as `(row, column, value)` triplets, given their values
+    /// from [`values`](Sparse::values); with the `faer` feature,
+    /// [`to_faer`](Sparse::to_faer) makes faer's sparse matrix of them.
+    pub fn triplets<'a>(&'a self, values: &'a [F]) -> impl Iterator<Item = (usize, usize, F)> + 'a {
+        self.pattern
+            .iter()
+            .zip(values)
+            .map(|(&(i, j), &v)| (i, j, v))
+    }
+
     /// The number of colors: the products each evaluation takes.
     pub fn colors(&self) -> usize {
         self.colors
