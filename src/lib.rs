@@ -222,7 +222,8 @@
 //! [`Error::BranchChanged`] with the line, never the other branch's numbers.
 //! [`Active::select`] writes a branch that replays, [`Retaping`] records
 //! again where one changes, and [`Function::sparse_hessian`] gives a sparse
-//! Hessian in one Hessian–vector product per color of its columns. Reading a value inside the closure
+//! Hessian in one Hessian–vector product per color of its columns (with
+//! `faer`, as faer's sparse matrix). Reading a value inside the closure
 //! ([`Active::value`]) makes the recording refuse to evaluate
 //! ([`Error::ValueRead`]); ops of many parents (the losses, `mul_add`) are
 //! refused when recorded ([`Error::NotReplayable`]).
@@ -338,9 +339,8 @@
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-// No unsafe operation anywhere; `deny` rather than `forbid` only so that
-// simba's trait can be implemented, whose signature declares two methods
-// `unsafe` (see `integrations::nalgebra`).
+// No unsafe operation anywhere; `deny`, not `forbid`, only so that simba's
+// trait, which declares two methods `unsafe`, can be implemented (nalgebra).
 #![deny(unsafe_code)]
 
 /// The rule for the closures that `grad`, `jacobian`, `hessian`, `hvp`,
