@@ -151,6 +151,49 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// A function with a guarded `if` between random expressions: at a
+    /// second point on the recorded side, the colored values equal the dense
+    /// Hessian inside the pattern; on the other side, both refuse.
+    #[test]
+    fn a_guarded_function_s_sparse_hessian_is_exact_on_its_branch(
+        e in expr(),
+        g in expr(),
+        x in prop::array::uniform3(-2.0..2.0f64),
+        y in prop::array::uniform3(-2.0..2.0f64),
+    ) {
+        let branch = |v: &[Active]| {
+            let (a, b) = (eval(&e, v), eval(&g, v));
+            if a > b { a * v[2] } else { b * b }
+        };
+        let f = Function::record(&x, branch).expect("table ops replay");
+        let sparse = f.sparse_hessian().expect("one output");
+        let dense = f.hessian(&mut f.workspace(), &y);
+        let values = sparse.values(&mut f.workspace(), &y);
+        match dense {
+            Ok(h) => {
+                let values = values.expect("the same branch as the dense Hessian");
+                let at: std::collections::HashMap<_, _> =
+                    sparse.pattern().iter().copied().zip(values).collect();
+                for (i, row) in h.iter().enumerate() {
+                    for (j, &d) in row.iter().enumerate() {
+                        let v = at.get(&(i, j)).copied().unwrap_or(0.0);
+                        let close = v == d || (v - d).abs() <= 1e-12 * d.abs().max(1.0);
+                        prop_assert!(close || (v.is_nan() && d.is_nan()), "H[{i}][{j}]: {v} against {d}");
+                    }
+                }
+            }
+            Err(tapegrad::Error::BranchChanged { .. }) => {
+                let refused = matches!(values, Err(tapegrad::Error::BranchChanged { .. }));
+                prop_assert!(refused, "the sparse Hessian did not refuse the other branch");
+            }
+            Err(other) => prop_assert!(false, "{other}"),
+        }
+    }
+}
+
 #[test]
 fn a_sparse_hessian_refuses_a_changed_branch() -> tapegrad::Result<()> {
     let f = Function::record(&[1.0, 2.0], |x: &[Active]| {

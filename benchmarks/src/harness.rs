@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Workload, rows};
+use crate::{Row, Workload, rows};
 
 /// How long and how often to time.
 #[derive(Clone, Copy, Debug)]
@@ -80,8 +80,17 @@ pub fn measure<W: Workload>(w: &W, settings: Settings) -> Vec<Measured> {
     let mut plain = || {
         black_box(black_box(w).plain());
     };
-    let plain_calls = calibrate(&mut plain, settings.slice);
-    let mut rows = rows(w);
+    measure_rows(W::NAME, &mut plain, rows(w), settings)
+}
+
+/// Times each of `rows` against `plain`, in slices that alternate with it.
+pub fn measure_rows(
+    workload: &'static str,
+    plain: &mut dyn FnMut(),
+    mut rows: Vec<Row<'_>>,
+    settings: Settings,
+) -> Vec<Measured> {
+    let plain_calls = calibrate(plain, settings.slice);
     let calls: Vec<usize> = rows
         .iter_mut()
         .map(|row| calibrate(&mut || drop(black_box((row.gradient)())), settings.slice))
@@ -89,7 +98,7 @@ pub fn measure<W: Workload>(w: &W, settings: Settings) -> Vec<Measured> {
     let mut measured: Vec<Measured> = rows
         .iter()
         .map(|row| Measured {
-            workload: W::NAME,
+            workload,
             row: row.name,
             ratios: Vec::new(),
             seconds: Vec::new(),
@@ -100,7 +109,7 @@ pub fn measure<W: Workload>(w: &W, settings: Settings) -> Vec<Measured> {
         for ((row, &n), m) in rows.iter_mut().zip(&calls).zip(&mut measured) {
             let (mut ratios, mut times, mut plains) = (vec![], vec![], vec![]);
             for _ in 0..settings.pairs {
-                let p = per_call(&mut plain, plain_calls);
+                let p = per_call(plain, plain_calls);
                 let t = per_call(&mut || drop(black_box((row.gradient)())), n);
                 ratios.push(t / p);
                 times.push(t);

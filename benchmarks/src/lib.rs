@@ -14,6 +14,7 @@ pub mod hand;
 pub mod harness;
 pub mod no_inline;
 pub mod peers;
+pub mod sparse;
 pub mod tapegrad_impl;
 pub mod targets;
 pub mod tensor;

@@ -9,7 +9,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use tapegrad_benchmarks::data::{Chain, Logreg, Mlp, Rosenbrock};
-use tapegrad_benchmarks::harness::{Baseline, Measured, Settings, measure, save, table};
+use tapegrad_benchmarks::harness::{
+    Baseline, Measured, Settings, measure, measure_rows, save, table,
+};
+use tapegrad_benchmarks::sparse::{self, SparseRosenbrock};
 use tapegrad_benchmarks::targets::{Targets, Verdict, line};
 use tapegrad_benchmarks::{Workload, verify};
 
@@ -22,7 +25,7 @@ usage: cargo run --release -p tapegrad-benchmarks -- [options]
   --rounds N      rounds over all rows; figures are medians over them [5]
   --pairs N       plain/row pairs of slices per row and round [5]
   --slice-ms N    length of one slice in milliseconds [10]
-  --workload W    only W (logreg, chain, rosenbrock, mlp); repeatable
+  --workload W    only W (logreg, chain, rosenbrock, mlp, sparse); repeatable
   --targets PATH  the targets file [benchmarks/targets.toml]
   --baseline PATH an earlier run's ratios to compare with [benchmarks/baseline.csv]
   --save PATH     write this run's ratios as CSV, a baseline for later runs
@@ -110,6 +113,44 @@ fn run<W: Workload>(w: W, o: &Options, baseline: Option<&Baseline>, all: &mut Ve
     }
 }
 
+/// The sparse Hessian's rows, as [`run`] does a workload's.
+fn run_sparse(o: &Options, baseline: Option<&Baseline>, all: &mut Vec<Measured>) {
+    if !o.workloads.is_empty() && !o.workloads.iter().any(|n| n == sparse::NAME) {
+        return;
+    }
+    // echidna's sparsity detection takes seconds at 100,000 variables (its
+    // index sets grow along the sum): --verify checks a smaller instance.
+    SparseRosenbrock::new(1000).verify();
+    if o.verify_only {
+        println!(
+            "{}: gradients agree with the hand-written one, Hessians with echidna's",
+            sparse::NAME
+        );
+        return;
+    }
+    let s = SparseRosenbrock::new(100_000);
+    if let Some(calls) = o.calls {
+        for mut row in s.rows() {
+            if o.rows.iter().any(|r| r == row.name) {
+                (0..calls).for_each(|_| drop(std::hint::black_box((row.gradient)())));
+                println!("{}/{}: {calls} calls", sparse::NAME, row.name);
+            }
+        }
+        return;
+    }
+    s.verify();
+    println!(
+        "{}: gradients agree with the hand-written one, Hessians with echidna's",
+        sparse::NAME
+    );
+    let mut plain = || {
+        std::hint::black_box(std::hint::black_box(&s).plain());
+    };
+    let measured = measure_rows(sparse::NAME, &mut plain, s.rows(), o.settings);
+    print!("{}", table(&measured, baseline));
+    all.extend(measured);
+}
+
 /// Calls each of `rows` of `w` `calls` times, timing nothing, so that an
 /// instruction counter sees the rows' own work and little else.
 fn call<W: Workload>(w: &W, rows: &[String], calls: usize) {
@@ -173,6 +214,7 @@ fn main() -> ExitCode {
     run(Chain::new(10_000), &o, b, &mut all);
     run(Rosenbrock::new(10_000), &o, b, &mut all);
     run(Mlp::default(), &o, b, &mut all);
+    run_sparse(&o, b, &mut all);
     if o.verify_only || o.calls.is_some() {
         return ExitCode::SUCCESS;
     }

@@ -63,22 +63,22 @@ impl<F: Scalar> Function<F> {
 impl<F: Scalar> Sparse<F> {
     fn new(function: Function<F>, pattern: Vec<(usize, usize)>, hessian: bool) -> Self {
         let columns = function.inputs();
-        let rows = pattern.iter().map(|&(i, _)| i + 1).max().unwrap_or(0);
-        let mut by_row = vec![Vec::new(); rows];
-        let mut by_column = vec![Vec::new(); columns];
-        for &(i, j) in &pattern {
-            by_row[i].push(j);
-            by_column[j].push(i);
-        }
+        let rows = if hessian { columns } else { function.outputs() };
+        let by_row = Lists::group(rows, pattern.iter().copied());
         let color = match hessian {
-            true => star_coloring(&by_column),
-            false => distance_two_coloring(&by_row, &by_column),
+            // A Hessian's pattern is symmetric: its rows are its columns.
+            true => star_coloring(&by_row),
+            false => {
+                let by_column = Lists::group(columns, pattern.iter().map(|&(i, j)| (j, i)));
+                distance_two_coloring(&by_row, &by_column)
+            }
         };
         // Where each entry is read: its column's product at its row; for a
         // Hessian, where another column of that color meets the row, the
         // row's product at its column instead (the star coloring promises
         // that one of the two is alone).
-        let alone = |i: usize, j: usize| by_row[i].iter().all(|&k| k == j || color[k] != color[j]);
+        let alone =
+            |i: usize, j: usize| by_row.of(i).iter().all(|&k| k == j || color[k] != color[j]);
         let read = pattern
             .iter()
             .map(|&(i, j)| match !hessian || i == j || alone(i, j) {
@@ -152,14 +152,15 @@ impl<F: Scalar> Sparse<F> {
 
 /// Columns share a color when no row has an entry in two of them: each
 /// entry is then read directly from its column's product.
-fn distance_two_coloring(by_row: &[Vec<usize>], by_column: &[Vec<usize>]) -> Vec<usize> {
+fn distance_two_coloring(by_row: &Lists, by_column: &Lists) -> Vec<usize> {
     let mut color = vec![usize::MAX; by_column.len()];
     let mut taken = Vec::new();
     for j in 0..by_column.len() {
         taken.clear();
-        for &i in &by_column[j] {
+        for &i in by_column.of(j) {
             taken.extend(
-                by_row[i]
+                by_row
+                    .of(i)
                     .iter()
                     .map(|&k| color[k])
                     .filter(|&c| c != usize::MAX),
@@ -175,9 +176,9 @@ fn distance_two_coloring(by_row: &[Vec<usize>], by_column: &[Vec<usize>]) -> Vec
 /// path of four vertices has three colors; then each off-diagonal entry is
 /// alone in its color in its row or in its column (the greedy algorithm of
 /// Gebremedhin, Manne and Pothen, 2005).
-fn star_coloring(by_column: &[Vec<usize>]) -> Vec<usize> {
-    let n = by_column.len();
-    let neighbours = |v: usize| by_column[v].iter().copied().filter(move |&w| w != v);
+fn star_coloring(graph: &Lists) -> Vec<usize> {
+    let n = graph.len();
+    let neighbours = |v: usize| graph.of(v).iter().copied().filter(move |&w| w != v);
     let mut color = vec![usize::MAX; n];
     let mut forbidden = Vec::new();
     for v in 0..n {
@@ -197,4 +198,55 @@ fn star_coloring(by_column: &[Vec<usize>]) -> Vec<usize> {
             .expect("a free color");
     }
     color
+}
+
+/// Lists of indices in one buffer, the list of `k` at
+/// `index[start[k]..start[k + 1]]`: a sparse matrix's rows or columns
+/// without an allocation each.
+pub(super) struct Lists {
+    start: Vec<usize>,
+    index: Vec<usize>,
+}
+
+impl Lists {
+    /// The `(key, value)` pairs grouped by key (each below `keys`), in
+    /// their order within a key.
+    pub(super) fn group(keys: usize, pairs: impl Iterator<Item = (usize, usize)> + Clone) -> Self {
+        let mut start = vec![0; keys + 1];
+        pairs.clone().for_each(|(k, _)| start[k + 1] += 1);
+        (0..keys).for_each(|k| start[k + 1] += start[k]);
+        let mut next = start.clone();
+        let mut index = vec![0; start[keys]];
+        for (k, v) in pairs {
+            index[next[k]] = v;
+            next[k] += 1;
+        }
+        Lists { start, index }
+    }
+
+    /// The list of `k`.
+    pub(super) fn of(&self, k: usize) -> &[usize] {
+        &self.index[self.start[k]..self.start[k + 1]]
+    }
+
+    /// Each list, sorted and without repeats, as `(key, value)` pairs.
+    pub(super) fn into_sorted_pairs(mut self) -> Vec<(usize, usize)> {
+        let mut pairs = Vec::with_capacity(self.index.len());
+        for k in 0..self.len() {
+            let list = &mut self.index[self.start[k]..self.start[k + 1]];
+            list.sort_unstable();
+            let mut last = None;
+            for &v in list.iter() {
+                if last != Some(v) {
+                    pairs.push((k, v));
+                    last = Some(v);
+                }
+            }
+        }
+        pairs
+    }
+
+    fn len(&self) -> usize {
+        self.start.len() - 1
+    }
 }

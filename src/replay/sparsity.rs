@@ -3,6 +3,7 @@
 
 use num_traits::Float;
 
+use super::coloring::Lists;
 use super::{Arg, Code, Function, Step};
 use crate::Result;
 use crate::active::Scalar;
@@ -54,21 +55,33 @@ impl<F: Float> Step<F> {
     }
 }
 
-/// The union of two sorted sets.
-fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        let next = match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) if x == y => (i += 1, j += 1, x).2,
-            (Some(&x), Some(&y)) if x < y => (i += 1, x).1,
-            (Some(&x), None) => (i += 1, x).1,
-            (_, Some(&y)) => (j += 1, y).1,
-            (None, None) => unreachable!("the loop's condition"),
-        };
-        out.push(next);
+/// Sorted sets of inputs, one a node, in one buffer.
+struct Sets {
+    /// Node `k`'s set at `pool[span[k].0..span[k].1]`.
+    span: Vec<(usize, usize)>,
+    pool: Vec<u32>,
+}
+
+impl Sets {
+    fn of(&self, node: u32) -> &[u32] {
+        let (start, end) = self.span[node as usize];
+        &self.pool[start..end]
     }
-    out
+
+    /// Makes `node`'s set the union of `a`'s and `b`'s.
+    fn unite(&mut self, node: usize, a: u32, b: u32) {
+        let start = self.pool.len();
+        let ((mut i, i_end), (mut j, j_end)) = (self.span[a as usize], self.span[b as usize]);
+        while i < i_end && j < j_end {
+            let (x, y) = (self.pool[i], self.pool[j]);
+            self.pool.push(x.min(y));
+            i += usize::from(x <= y);
+            j += usize::from(y <= x);
+        }
+        self.pool.extend_from_within(i..i_end);
+        self.pool.extend_from_within(j..j_end);
+        self.span[node] = (start, self.pool.len());
+    }
 }
 
 impl<F: Scalar> Function<F> {
@@ -76,7 +89,7 @@ impl<F: Scalar> Function<F> {
     /// sorted (and those of the nodes they depend on; an empty set for the
     /// others): only what is asked, since a long sum's partial sums would
     /// each hold every input before them.
-    fn dependencies(&self, mut needed: Vec<bool>) -> Vec<Vec<u32>> {
+    fn dependencies(&self, mut needed: Vec<bool>) -> Sets {
         let lead = self.lead();
         for node in (lead..self.parents.len()).rev() {
             if needed[node] {
@@ -85,15 +98,18 @@ impl<F: Scalar> Function<F> {
                     .for_each(|&p| needed[p as usize] = true);
             }
         }
-        let mut deps: Vec<Vec<u32>> = vec![Vec::new(); self.parents.len()];
-        for (k, dep) in deps.iter_mut().enumerate().take(self.inputs + 1).skip(1) {
-            dep.push(k as u32 - 1);
+        let mut sets = Sets {
+            span: vec![(0, 0); self.parents.len()],
+            pool: (0..self.inputs as u32).collect(),
+        };
+        for k in 0..self.inputs {
+            sets.span[k + 1] = (k, k + 1);
         }
         for node in (lead..self.parents.len()).filter(|&n| needed[n]) {
             let [a, b] = self.parents[node];
-            deps[node] = union(&deps[a as usize], &deps[b as usize]);
+            sets.unite(node, a, b);
         }
-        deps
+        sets
     }
 
     /// The inputs `output` depends on, sorted: a walk back from it.
@@ -142,7 +158,7 @@ impl<F: Scalar> Function<F> {
                     .filter_map(Arg::node)
                     .for_each(|n| needed[n as usize] = true);
                 let deps = self.dependencies(needed);
-                let row = |y: &Arg<F>| y.node().map_or(&[][..], |n| &deps[n as usize][..]);
+                let row = |y: &Arg<F>| y.node().map_or(&[][..], |n| deps.of(n));
                 outputs
                     .iter()
                     .map(|y| row(y).iter().map(|&j| j as usize).collect())
@@ -208,7 +224,7 @@ impl<F: Scalar> Function<F> {
             let [a, b] = self.parents[node];
             reaches[a as usize] = true;
             reaches[b as usize] = true;
-            let (da, db) = (&deps[a as usize], &deps[b as usize]);
+            let (da, db) = (deps.of(a), deps.of(b));
             let couple = |x: &[u32], y: &[u32], pairs: &mut Vec<(u32, u32)>| {
                 for &i in x {
                     pairs.extend(y.iter().flat_map(|&j| [(i, j), (j, i)]));
@@ -218,16 +234,15 @@ impl<F: Scalar> Function<F> {
                 Coupling::None => {}
                 Coupling::Across => couple(da, db, &mut pairs),
                 Coupling::All => {
-                    let all = union(da, db);
-                    couple(&all, &all, &mut pairs);
+                    // Every pair of da ∪ db (repeats go when rows are sorted).
+                    couple(da, da, &mut pairs);
+                    couple(db, db, &mut pairs);
+                    couple(da, db, &mut pairs);
                 }
             }
         }
-        pairs.sort_unstable();
-        pairs.dedup();
-        Ok(pairs
-            .into_iter()
-            .map(|(i, j)| (i as usize, j as usize))
-            .collect())
+        // Grouped by row, each row sorted: no sort of all the pairs at once.
+        let pairs = pairs.iter().map(|&(i, j)| (i as usize, j as usize));
+        Ok(Lists::group(self.inputs, pairs).into_sorted_pairs())
     }
 }
