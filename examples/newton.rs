@@ -22,8 +22,8 @@ use std::error::Error;
 use std::path::Path;
 use std::time::Instant;
 
-use common::data::{Dataset, load_csv};
-use common::prep::{Scaling, scaled, stratified_split};
+use common::data::Dataset;
+use common::prep::{Scaling, split_and_scale};
 use num_traits::Float;
 use tapegrad::{grad, hessian};
 
@@ -89,10 +89,8 @@ fn norm(v: &[f64]) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let raw =
-        load_csv(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/breast_cancer.csv"))?;
-    let (train, _) = stratified_split(&raw.labels, 0.2, 42);
-    let data = scaled(raw, Scaling::Standardize, &train);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/breast_cancer.csv");
+    let (data, train, _) = split_and_scale(&path, Scaling::Standardize, 42)?;
     let n = data.feature_names.len() + 1;
     let loss = |theta: &[f64]| objective(theta, &data, &train);
     println!(

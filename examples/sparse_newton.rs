@@ -78,8 +78,10 @@ fn newton(f: &Function, hessian: &Sparse, mut x: Vec<f64>) -> Result<Run, Box<dy
         .collect();
     let mut ws = f.workspace();
     // The symbolic factorization depends on the pattern alone: made once.
-    let mut symbolic = None;
-    for iterations in 0.. {
+    let structure = hessian.to_faer(&vec![0.0; hessian.pattern().len()])?;
+    let symbolic = SymbolicLlt::try_new(structure.as_ref().transpose().symbolic(), Side::Lower)?;
+    let mut iterations = 0;
+    loop {
         let (value, g) = f.value_and_gradient(&mut ws, &x)?;
         let gradient_norm = norm(&g);
         if gradient_norm <= TOLERANCE || iterations == 100 {
@@ -100,10 +102,6 @@ fn newton(f: &Function, hessian: &Sparse, mut x: Vec<f64>) -> Result<Run, Box<dy
         let llt = loop {
             let matrix = hessian.to_faer(&values)?;
             let columns = matrix.as_ref().transpose(); // the same matrix: H is symmetric
-            let symbolic = match &symbolic {
-                Some(s) => s,
-                None => symbolic.insert(SymbolicLlt::try_new(columns.symbolic(), Side::Lower)?),
-            };
             match Llt::try_new_with_symbolic(symbolic.clone(), columns, Side::Lower) {
                 Ok(llt) => break llt,
                 Err(_) => {
@@ -128,8 +126,8 @@ fn newton(f: &Function, hessian: &Sparse, mut x: Vec<f64>) -> Result<Run, Box<dy
             }
             t *= 0.5;
         };
+        iterations += 1;
     }
-    unreachable!("the loop returns")
 }
 
 /// argmin's L-BFGS (memory 10, Moré–Thuente line search) from `x`, on the

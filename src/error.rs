@@ -185,6 +185,20 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// `Ok` if `found` is `expected`, else [`Error::Length`] of `what`.
+    pub(crate) fn check_length(what: &'static str, expected: usize, found: usize) -> Result<()> {
+        match found == expected {
+            true => Ok(()),
+            false => Err(Error::Length {
+                what,
+                expected,
+                found,
+            }),
+        }
+    }
+}
+
 /// `Result` with [`Error`] as its error type.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 

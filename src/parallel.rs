@@ -165,18 +165,9 @@ where
     F: Scalar + Send + Sync,
 {
     let per = function.params();
-    let whole = match per {
-        0 => params.is_empty(),
-        _ => params.len() % per == 0,
-    };
-    if !whole {
-        let (expected, found) = (params.len() / per.max(1) * per, params.len());
-        return Err(Error::Length {
-            what: "parameters for whole samples",
-            expected,
-            found,
-        });
-    }
+    // The longest whole number of samples that `params` reaches.
+    let whole = params.len() / per.max(1) * per;
+    Error::check_length("parameters for whole samples", whole, params.len())?;
     let parts: Vec<Result<(F, Vec<F>)>> = params
         .par_chunks_exact(per.max(1))
         .map_init(

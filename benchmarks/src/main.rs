@@ -14,7 +14,7 @@ use tapegrad_benchmarks::harness::{
 };
 use tapegrad_benchmarks::sparse::{self, SparseRosenbrock};
 use tapegrad_benchmarks::targets::{Targets, Verdict, line};
-use tapegrad_benchmarks::{Workload, verify};
+use tapegrad_benchmarks::{Row, Workload, verify};
 
 const HELP: &str = "\
 Times every implementation of the workloads against the plain function, in
@@ -98,7 +98,16 @@ fn run<W: Workload>(w: W, o: &Options, baseline: Option<&Baseline>, all: &mut Ve
         return;
     }
     if let Some(calls) = o.calls {
-        call(&w, &o.rows, calls);
+        let mut plain = || {
+            std::hint::black_box(std::hint::black_box(&w).plain());
+        };
+        call(
+            W::NAME,
+            &mut plain,
+            tapegrad_benchmarks::rows(&w),
+            &o.rows,
+            calls,
+        );
         return;
     }
     verify(&w);
@@ -118,53 +127,51 @@ fn run_sparse(o: &Options, baseline: Option<&Baseline>, all: &mut Vec<Measured>)
     if !o.workloads.is_empty() && !o.workloads.iter().any(|n| n == sparse::NAME) {
         return;
     }
-    // echidna's sparsity detection takes seconds at 100,000 variables (its
-    // index sets grow along the sum): --verify checks a smaller instance.
-    SparseRosenbrock::new(1000).verify();
-    if o.verify_only {
+    let verify = |s: &SparseRosenbrock| {
+        s.verify();
+        let n = s.data.x.len();
         println!(
-            "{}: gradients agree with the hand-written one, Hessians with echidna's",
+            "{}: at n = {n}, gradients agree with the hand-written one, Hessians with echidna's",
             sparse::NAME
         );
+    };
+    // echidna's sparsity detection takes seconds at 100,000 variables (its
+    // index sets grow along the sum): --verify checks a smaller instance.
+    if o.verify_only {
+        verify(&SparseRosenbrock::new(1000));
         return;
     }
     let s = SparseRosenbrock::new(100_000);
-    if let Some(calls) = o.calls {
-        for mut row in s.rows() {
-            if o.rows.iter().any(|r| r == row.name) {
-                (0..calls).for_each(|_| drop(std::hint::black_box((row.gradient)())));
-                println!("{}/{}: {calls} calls", sparse::NAME, row.name);
-            }
-        }
-        return;
-    }
-    s.verify();
-    println!(
-        "{}: gradients agree with the hand-written one, Hessians with echidna's",
-        sparse::NAME
-    );
     let mut plain = || {
         std::hint::black_box(std::hint::black_box(&s).plain());
     };
+    if let Some(calls) = o.calls {
+        call(sparse::NAME, &mut plain, s.rows(), &o.rows, calls);
+        return;
+    }
+    verify(&s);
     let measured = measure_rows(sparse::NAME, &mut plain, s.rows(), o.settings);
     print!("{}", table(&measured, baseline));
     all.extend(measured);
 }
 
-/// Calls each of `rows` of `w` `calls` times, timing nothing, so that an
-/// instruction counter sees the rows' own work and little else.
-fn call<W: Workload>(w: &W, rows: &[String], calls: usize) {
-    if rows.iter().any(|r| r == "plain") {
-        for _ in 0..calls {
-            std::hint::black_box(std::hint::black_box(w).plain());
-        }
+/// Calls each of `rows` named in `wanted` (`plain`: the plain function)
+/// `calls` times, timing nothing, so that an instruction counter sees the
+/// rows' own work and little else.
+fn call(
+    workload: &str,
+    plain: &mut dyn FnMut(),
+    rows: Vec<Row<'_>>,
+    wanted: &[String],
+    calls: usize,
+) {
+    if wanted.iter().any(|r| r == "plain") {
+        (0..calls).for_each(|_| plain());
     }
-    for mut row in tapegrad_benchmarks::rows(w) {
-        if rows.iter().any(|r| r == row.name) {
-            for _ in 0..calls {
-                std::hint::black_box((row.gradient)());
-            }
-            println!("{}/{}: {calls} calls", W::NAME, row.name);
+    for mut row in rows {
+        if wanted.iter().any(|r| r == row.name) {
+            (0..calls).for_each(|_| drop(std::hint::black_box((row.gradient)())));
+            println!("{workload}/{}: {calls} calls", row.name);
         }
     }
 }

@@ -106,7 +106,7 @@ impl Scaler {
 
 /// `data` with every row scaled by `scaling`, fitted on the rows `train`
 /// alone, so that the test rows do not leak into the statistics.
-pub fn scaled(data: Dataset, scaling: Scaling, train: &[usize]) -> Dataset {
+fn scaled(data: Dataset, scaling: Scaling, train: &[usize]) -> Dataset {
     let rows: Vec<&[f64]> = train.iter().map(|&i| data.features[i].as_slice()).collect();
     let scaler = Scaler::fit(scaling, &rows);
     let features = data

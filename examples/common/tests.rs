@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::data::{DataError, Dataset, Problem, load_csv};
 use super::metrics::Confusion;
-use super::prep::{Scaling, scaled, stratified_split};
+use super::prep::{Scaling, split_and_scale};
 use approx::assert_relative_eq;
 use tapegrad::optim::{Optimizer, Sgd};
 use tapegrad::{Gradients, Tape, Var, dot, loss};
@@ -18,9 +18,7 @@ fn data_path() -> PathBuf {
 
 /// The data, standardized with the statistics of the training split.
 fn prepared(seed: u64) -> (Dataset, Vec<usize>, Vec<usize>) {
-    let raw = load_csv(&data_path()).expect("the shipped data set loads");
-    let (train, test) = stratified_split(&raw.labels, 0.2, seed);
-    (scaled(raw, Scaling::Standardize, &train), train, test)
+    split_and_scale(&data_path(), Scaling::Standardize, seed).expect("the shipped data set loads")
 }
 
 /// The logits `w·xᵢ + b` of `rows`, for θ = [w, b].

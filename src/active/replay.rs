@@ -8,7 +8,7 @@ use super::slot::recording;
 use super::{Active, Scalar};
 use crate::ops::surface::Handle;
 use crate::ops::table::{Binary, Unary};
-use crate::replay::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Test};
+use crate::replay::{Arg, Code, Guard, Instr, Program, Select, Side, Test};
 
 /// How two values are compared in [`Active::select`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,9 +86,7 @@ impl<F: Scalar> Active<F> {
     /// of `args`.
     #[track_caller]
     fn expect(&self, code: Code, args: [Arg<F>; 2]) {
-        if let Some(program) = recording(F::slot(), Some(self.recording())).program_mut() {
-            program.expect(Instr::new(code, args));
-        }
+        recording(F::slot(), Some(self.recording())).expect_instr(code, args);
     }
 
     /// The operand `self` is to a recorded function's program.
@@ -128,22 +126,17 @@ impl<F: Scalar> Active<F> {
         if_false: impl Into<Self>,
     ) -> Self {
         let (other, a, b) = (other.into(), if_true.into(), if_false.into());
-        let test = Test::Compare(comparison);
-        let first = test.outcome(self.value, other.value) == Outcome::Bool(true);
-        let chosen = if first { a } else { b };
-        // The branches first: a constant branch's edge goes to the first
-        // variable (the anchor), with a zero partial.
-        let Some(anchor) = Active::common([a, b, self, other].into_iter()) else {
-            return Active::constant(chosen.value);
-        };
         let select = Select {
-            test,
+            test: Test::Compare(comparison),
             operands: [self.arg(), other.arg()],
             branches: [a.arg(), b.arg()],
         };
-        let partial = |x: Self, taken: bool| match taken && !x.is_constant() {
-            true => F::one(),
-            false => F::zero(),
+        let (chosen, partials) = select.choose(self.value, other.value);
+        let value = [a, b][chosen].value;
+        // The branches first: a constant branch's edge goes to the first
+        // variable (the anchor), with a zero partial.
+        let Some(anchor) = Active::common([a, b, self, other].into_iter()) else {
+            return Active::constant(value);
         };
         let mut tape = recording(F::slot(), Some(anchor.recording()));
         if let Some(program) = tape.program_mut() {
@@ -152,15 +145,8 @@ impl<F: Scalar> Active<F> {
             program.expect(Instr::new(Code::Select(k), [Arg::Const(F::zero()); 2]));
         }
         let parents = select.parents().map(Some);
-        let partials = [partial(a, first), partial(b, !first)];
-        let node = tape.push_mut(
-            "select",
-            chosen.value,
-            parents,
-            partials,
-            Location::caller(),
-        );
-        anchor.at(node, chosen.value)
+        let node = tape.push_mut("select", value, parents, partials, Location::caller());
+        anchor.at(node, value)
     }
 
     /// Keeps `test` of `self` (and `other`) as a guard, if the thread

@@ -218,13 +218,7 @@ impl Recorded {
     ///
     /// [`Error::Length`] if the function has more than one output.
     pub fn new(function: Function<f64>) -> crate::Result<Self> {
-        if function.outputs() != 1 {
-            return Err(Error::Length {
-                what: "outputs of a cost",
-                expected: 1,
-                found: function.outputs(),
-            });
-        }
+        Error::check_length("outputs of a cost", 1, function.outputs())?;
         let workspace = Mutex::new(function.workspace());
         Ok(Recorded {
             function,

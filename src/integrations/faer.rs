@@ -45,13 +45,11 @@ impl<F: Scalar + ComplexField> Sparse<F> {
     /// [`Error::Length`] if `values` is not as long as the pattern.
     pub fn to_faer(&self, values: &[F]) -> Result<SparseRowMat<usize, F>> {
         let pattern = self.pattern();
-        if values.len() != pattern.len() {
-            return Err(Error::Length {
-                what: "values, one an entry of the pattern",
-                expected: pattern.len(),
-                found: values.len(),
-            });
-        }
+        Error::check_length(
+            "values, one an entry of the pattern",
+            pattern.len(),
+            values.len(),
+        )?;
         let (rows, columns) = self.shape();
         let mut row_ends = vec![0; rows + 1];
         pattern.iter().for_each(|&(i, _)| row_ends[i + 1] += 1);

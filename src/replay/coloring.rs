@@ -62,8 +62,7 @@ impl<F: Scalar> Function<F> {
 
 impl<F: Scalar> Sparse<F> {
     fn new(function: Function<F>, pattern: Vec<(usize, usize)>, hessian: bool) -> Self {
-        let columns = function.inputs();
-        let rows = if hessian { columns } else { function.outputs() };
+        let (rows, columns) = shape(&function, hessian);
         let by_row = Lists::group(rows, pattern.iter().copied());
         let color = match hessian {
             // A Hessian's pattern is symmetric: its rows are its columns.
@@ -105,11 +104,7 @@ impl<F: Scalar> Sparse<F> {
     /// The matrix's `(rows, columns)`: a Jacobian's are the function's
     /// outputs and inputs, a Hessian's its inputs twice.
     pub fn shape(&self) -> (usize, usize) {
-        let columns = self.function.inputs();
-        match self.hessian {
-            true => (columns, columns),
-            false => (self.function.outputs(), columns),
-        }
+        shape(&self.function, self.hessian)
     }
 
     /// The entries as `(row, column, value)` triplets, given their values
@@ -147,6 +142,15 @@ impl<F: Scalar> Sparse<F> {
             });
         }
         Ok(self.read.iter().map(|&(c, i)| products[c][i]).collect())
+    }
+}
+
+/// The shape of `function`'s Hessian or Jacobian.
+fn shape<F: Scalar>(function: &Function<F>, hessian: bool) -> (usize, usize) {
+    let columns = function.inputs();
+    match hessian {
+        true => (columns, columns),
+        false => (function.outputs(), columns),
     }
 }
 

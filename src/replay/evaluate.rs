@@ -131,13 +131,8 @@ impl<F: Scalar> Function<F> {
 
     /// The output of a function of one.
     pub(super) fn scalar_output(&self) -> Result<Arg<F>> {
-        match self.outputs[..] {
-            [y] => Ok(y),
-            _ => Err(Error::Length {
-                what: "outputs of a function asked for a gradient (use jacobian)",
-                expected: 1,
-                found: self.outputs.len(),
-            }),
-        }
+        let what = "outputs of a function asked for a gradient (use jacobian)";
+        Error::check_length(what, 1, self.outputs.len())?;
+        Ok(self.outputs[0])
     }
 }

@@ -21,7 +21,7 @@ use crate::tape::{Caller, Tape};
 use crate::{Error, Result};
 use chains::Chains;
 pub use coloring::Sparse;
-pub(crate) use program::{Arg, Code, Guard, Instr, Outcome, Program, Select, Side, Step, Test};
+pub(crate) use program::{Arg, Code, Guard, Instr, Program, Select, Side, Step, Test};
 pub use retape::Retaping;
 pub use workspace::Workspace;
 
@@ -194,7 +194,7 @@ impl<F: Scalar> Function<F> {
                 Some(_) => Err(Error::OtherRecording),
             })
             .collect::<Result<_>>()?;
-        let (parents, _) = tape.layout();
+        let parents = tape.layout();
         let mut instrs = program.instrs;
         let (n, p) = (x.len(), params.len());
         for (k, instr) in instrs[..n + p].iter_mut().enumerate() {
@@ -204,14 +204,9 @@ impl<F: Scalar> Function<F> {
             };
         }
         instrs.shrink_to_fit();
-        let steps = instrs
-            .iter()
-            .enumerate()
-            .map(|(k, i)| Step::of(i, k))
-            .collect();
         Ok(Function {
+            steps: Step::all(&instrs),
             instrs,
-            steps,
             selects: program.selects,
             guards: program.guards,
             parents,

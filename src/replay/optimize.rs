@@ -132,12 +132,7 @@ impl<F: Scalar> Function<F> {
         self.parents = std::iter::once([0; 2])
             .chain(self.instrs.iter().map(|i| parents(i, &self.selects)))
             .collect();
-        self.steps = self
-            .instrs
-            .iter()
-            .enumerate()
-            .map(|(k, i)| Step::of(i, k))
-            .collect();
+        self.steps = Step::all(&self.instrs);
         let outputs: Vec<u32> = self.outputs.iter().filter_map(Arg::node).collect();
         self.chains = Chains::new(&self.steps, &self.parents, lead, &outputs);
         self.layout = fresh_layout();

@@ -187,6 +187,12 @@ impl<F: Float> Step<F> {
         }
     }
 
+    /// The steps of `instrs`, in order.
+    pub(crate) fn all(instrs: &[Instr<F>]) -> Vec<Self> {
+        let steps = instrs.iter().enumerate();
+        steps.map(|(k, instr)| Step::of(instr, k)).collect()
+    }
+
     /// The node's value and partials at `values`, as [`Instr::eval`].
     #[inline(always)]
     pub(crate) fn eval<T: Float + From<F>>(
@@ -324,13 +330,23 @@ impl<F: Float> Select<F> {
     #[inline]
     fn eval<T: Float + From<F>>(&self, values: &[T]) -> (T, [T; 2]) {
         let [a, b] = self.operands.map(|x| x.get(values));
-        let first = self.test.outcome(a, b) == Outcome::Bool(true);
-        let chosen = if first { 0 } else { 1 };
+        let (chosen, partials) = self.choose(a, b);
+        (self.branches[chosen].get(values), partials)
+    }
+
+    /// The branch the test of the operands' values `a` and `b` takes (0 or
+    /// 1), and the node's partials: 1 to the branch taken if it is a node.
+    #[inline]
+    pub(crate) fn choose<T: Float>(&self, a: T, b: T) -> (usize, [T; 2]) {
+        let chosen = match self.test.outcome(a, b) == Outcome::Bool(true) {
+            true => 0,
+            false => 1,
+        };
         let partial = |k: usize| match (k == chosen, self.branches[k]) {
             (true, Arg::Node(_)) => T::one(),
             _ => T::zero(),
         };
-        (self.branches[chosen].get(values), [partial(0), partial(1)])
+        (chosen, [partial(0), partial(1)])
     }
 }
 

@@ -197,47 +197,44 @@ impl<F: Scalar> Function<F> {
         let Arg::Node(output) = self.scalar_output()? else {
             return Ok(Vec::new());
         };
-        // The nodes the output is reached from, through edges, and the
-        // operands of those that couple their inputs.
+        // The nodes the output is reached from, through edges, that couple
+        // their operands' inputs; their operands' inputs are then needed.
         let lead = self.lead();
         let mut reaches = vec![false; self.parents.len()];
         reaches[output as usize] = true;
         let mut needed = vec![false; self.parents.len()];
+        let mut coupling = Vec::new();
         for node in (lead..=output as usize).rev() {
             if !reaches[node] {
                 continue;
             }
             let parents = self.parents[node];
             parents.iter().for_each(|&p| reaches[p as usize] = true);
-            if !matches!(self.steps[node - 1].coupling(&self.instrs), Coupling::None) {
-                parents.iter().for_each(|&p| needed[p as usize] = true);
+            match self.steps[node - 1].coupling(&self.instrs) {
+                Coupling::None => {}
+                kind => {
+                    parents.iter().for_each(|&p| needed[p as usize] = true);
+                    coupling.push((parents, kind));
+                }
             }
         }
         let deps = self.dependencies(needed);
-        let mut reaches = vec![false; self.parents.len()];
-        reaches[output as usize] = true;
         let mut pairs = Vec::new();
-        for node in (lead..=output as usize).rev() {
-            if !reaches[node] {
-                continue;
-            }
-            let [a, b] = self.parents[node];
-            reaches[a as usize] = true;
-            reaches[b as usize] = true;
+        for ([a, b], kind) in coupling {
             let (da, db) = (deps.of(a), deps.of(b));
-            let couple = |x: &[u32], y: &[u32], pairs: &mut Vec<(u32, u32)>| {
-                for &i in x {
-                    pairs.extend(y.iter().flat_map(|&j| [(i, j), (j, i)]));
-                }
-            };
-            match self.steps[node - 1].coupling(&self.instrs) {
+            match kind {
                 Coupling::None => {}
-                Coupling::Across => couple(da, db, &mut pairs),
+                Coupling::Across => {
+                    for &i in da {
+                        pairs.extend(db.iter().flat_map(|&j| [(i, j), (j, i)]));
+                    }
+                }
                 Coupling::All => {
                     // Every pair of da ∪ db (repeats go when rows are sorted).
-                    couple(da, da, &mut pairs);
-                    couple(db, db, &mut pairs);
-                    couple(da, db, &mut pairs);
+                    let all = || da.iter().chain(db);
+                    for &i in all() {
+                        pairs.extend(all().map(|&j| (i, j)));
+                    }
                 }
             }
         }

@@ -38,14 +38,7 @@ impl<F: Scalar> Function<F> {
         if let Some(location) = self.read {
             return Err(Error::ValueRead { location });
         }
-        if x.len() != self.inputs {
-            let (expected, found) = (self.inputs, x.len());
-            return Err(Error::Length {
-                what: "inputs",
-                expected,
-                found,
-            });
-        }
+        Error::check_length("inputs", self.inputs, x.len())?;
         let lead = self.lead();
         values[1..lead]
             .iter_mut()
@@ -142,14 +135,7 @@ pub(super) fn dual_point<F: Float>(
     v: &[F],
     params: &[F],
 ) -> Result<(Vec<Dual<F, 1>>, Vec<Dual<F, 1>>)> {
-    if v.len() != x.len() {
-        let (expected, found) = (x.len(), v.len());
-        return Err(Error::Length {
-            what: "direction",
-            expected,
-            found,
-        });
-    }
+    Error::check_length("direction", x.len(), v.len())?;
     let x = x.iter().zip(v).map(|(&x, &v)| Dual::new(x, [v])).collect();
     Ok((x, params.iter().map(|&p| Dual::constant(p)).collect()))
 }
@@ -187,14 +173,7 @@ impl<F: Scalar> Workspace<F> {
     ///
     /// [`Error::Length`] if `params` is not as long as the recording's.
     pub fn set_params(&mut self, params: &[F]) -> Result<()> {
-        if params.len() != self.params.len() {
-            let (expected, found) = (self.params.len(), params.len());
-            return Err(Error::Length {
-                what: "parameters",
-                expected,
-                found,
-            });
-        }
+        Error::check_length("parameters", self.params.len(), params.len())?;
         self.params.copy_from_slice(params);
         Ok(())
     }

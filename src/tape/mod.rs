@@ -45,11 +45,7 @@ fn fresh_generation(program: bool) -> u32 {
         // Truncation is the point: the low 31 bits of a process-wide count.
         let generation = fresh_id() as u32 & !PROGRAM;
         if generation != 0 {
-            return if program {
-                generation | PROGRAM
-            } else {
-                generation
-            };
+            return generation | if program { PROGRAM } else { 0 };
         }
     }
 }

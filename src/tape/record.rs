@@ -228,13 +228,12 @@ impl<F: Float> Tape<F> {
         });
     }
 
-    /// Every node's two parents (node 0, the sink, first) and how many
-    /// inputs lead: the layout a recorded function copies. Only nodes of
-    /// one or two parents, as a replayable recording has.
-    pub(crate) fn layout(&self) -> (Vec<[u32; 2]>, u32) {
+    /// Every node's two parents (node 0, the sink, first): the layout a
+    /// recorded function copies. Only nodes of one or two parents, as a
+    /// replayable recording has.
+    pub(crate) fn layout(&self) -> Vec<[u32; 2]> {
         let inner = self.inner.borrow();
-        let parents = inner.nodes.iter().map(|node| node.parents).collect();
-        (parents, inner.inputs)
+        inner.nodes.iter().map(|node| node.parents).collect()
     }
 
     /// A tape of nodes with these `parents` (see [`layout`](Tape::layout);
