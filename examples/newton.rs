@@ -14,7 +14,9 @@
 //! penalty `(λ/2)·‖w‖²` makes the minimum unique (the training data are
 //! almost separable, and without it the weights would grow without bound).
 //!
-//! Run it with `cargo run --release --example newton`.
+//! Run it with `cargo run --release --example newton --features faer`: the
+//! linear solve is faer's Cholesky factorization, from tapegrad's optional
+//! `faer` feature.
 
 mod common;
 
@@ -24,6 +26,8 @@ use std::time::Instant;
 
 use common::data::Dataset;
 use common::prep::{Scaling, split_and_scale};
+use faer::linalg::solvers::Solve;
+use faer::{Col, Mat, Side};
 use num_traits::Float;
 use tapegrad::{grad, hessian};
 
@@ -53,35 +57,15 @@ fn objective<T: Float>(theta: &[T], data: &Dataset, rows: &[usize]) -> T {
     total / constant(rows.len() as f64) + constant(LAMBDA / 2.0) * ridge
 }
 
-/// Solves `H·δ = g` for a symmetric positive definite `H`, by Cholesky.
-fn solve(h: &[Vec<f64>], g: &[f64]) -> Result<Vec<f64>, String> {
-    let n = g.len();
-    let mut l = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
-            if i == j {
-                let d = h[i][i] - s;
-                if d <= 0.0 {
-                    return Err(format!(
-                        "the Hessian is not positive definite (pivot {i}: {d})"
-                    ));
-                }
-                l[i][i] = d.sqrt();
-            } else {
-                l[i][j] = (h[i][j] - s) / l[j][j];
-            }
-        }
-    }
-    let mut y = vec![0.0; n];
-    for i in 0..n {
-        y[i] = (g[i] - (0..i).map(|k| l[i][k] * y[k]).sum::<f64>()) / l[i][i];
-    }
-    let mut x = vec![0.0; n];
-    for i in (0..n).rev() {
-        x[i] = (y[i] - (i + 1..n).map(|k| l[k][i] * x[k]).sum::<f64>()) / l[i][i];
-    }
-    Ok(x)
+/// Solves `H·δ = g` for a symmetric positive definite `H`, by faer's
+/// Cholesky factorization.
+fn solve(h: &[Vec<f64>], g: &[f64]) -> Result<Vec<f64>, Box<dyn Error>> {
+    let h = Mat::from_fn(g.len(), g.len(), |i, j| h[i][j]);
+    let llt = h
+        .llt(Side::Lower)
+        .map_err(|e| format!("the Hessian is not positive definite: {e}"))?;
+    let delta = llt.solve(Col::from_fn(g.len(), |i| g[i]));
+    Ok(delta.iter().copied().collect())
 }
 
 fn norm(v: &[f64]) -> f64 {

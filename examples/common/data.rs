@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use csv::{ReaderBuilder, Trim};
+
 /// Rows of features with a binary label each.
 #[derive(Clone, Debug)]
 pub struct Dataset {
@@ -26,13 +28,28 @@ pub struct DataError {
 #[derive(Debug)]
 pub enum Problem {
     Unreadable(std::io::Error),
+    /// What csv itself rejects, invalid UTF-8 say.
+    Malformed(csv::Error),
     Empty,
-    TooFewColumns { found: usize },
-    NoLabelColumn { last: String },
-    WrongWidth { expected: usize, found: usize },
-    NotANumber { field: String },
-    NotFinite { field: String },
-    NotABinaryLabel { field: String },
+    TooFewColumns {
+        found: usize,
+    },
+    NoLabelColumn {
+        last: String,
+    },
+    WrongWidth {
+        expected: usize,
+        found: usize,
+    },
+    NotANumber {
+        field: String,
+    },
+    NotFinite {
+        field: String,
+    },
+    NotABinaryLabel {
+        field: String,
+    },
     NoRows,
 }
 
@@ -48,6 +65,7 @@ impl fmt::Display for DataError {
         write!(f, ": ")?;
         match &self.problem {
             Problem::Unreadable(e) => write!(f, "cannot read the file: {e}"),
+            Problem::Malformed(e) => write!(f, "{e}"),
             Problem::Empty => write!(f, "the file is empty; expected a header line and data rows"),
             Problem::TooFewColumns { found } => {
                 write!(
@@ -78,13 +96,16 @@ impl std::error::Error for DataError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.problem {
             Problem::Unreadable(e) => Some(e),
+            Problem::Malformed(e) => Some(e),
             _ => None,
         }
     }
 }
 
 /// Reads `path`: a header whose last column is `label`, then rows of numbers
-/// separated by commas, each ending in a label of 0 or 1.
+/// separated by commas, each ending in a label of 0 or 1. csv splits the
+/// records (blank lines skipped, fields trimmed) and serde deserializes each
+/// into numbers; what either rejects comes back with its line and column.
 pub fn load_csv(path: &Path) -> Result<Dataset, DataError> {
     let error = |line, column, problem| DataError {
         file: path.to_path_buf(),
@@ -92,30 +113,28 @@ pub fn load_csv(path: &Path) -> Result<Dataset, DataError> {
         column,
         problem,
     };
-    let text =
-        std::fs::read_to_string(path).map_err(|e| error(None, None, Problem::Unreadable(e)))?;
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let (_, header) = lines
-        .next()
-        .ok_or_else(|| error(None, None, Problem::Empty))?;
-    let names: Vec<String> = header.split(',').map(|s| s.trim().to_string()).collect();
-    if names.len() < 2 {
-        return Err(error(
-            Some(1),
-            None,
-            Problem::TooFewColumns { found: names.len() },
-        ));
-    }
-    let last = names.last().expect("at least two columns");
-    if last != "label" {
-        return Err(error(
-            Some(1),
-            Some(names.len()),
-            Problem::NoLabelColumn { last: last.clone() },
-        ));
+    let bytes = std::fs::read(path).map_err(|e| error(None, None, Problem::Unreadable(e)))?;
+    let mut reader = ReaderBuilder::new().trim(Trim::All).from_reader(&bytes[..]);
+    let line_of = |e: &csv::Error| e.position().map(|p| line_at(&bytes, p));
+
+    let names: Vec<String> = reader
+        .headers()
+        .map_err(|e| error(line_of(&e), None, Problem::Malformed(e)))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    match names.as_slice() {
+        [] => return Err(error(None, None, Problem::Empty)),
+        [_] => return Err(error(Some(1), None, Problem::TooFewColumns { found: 1 })),
+        [.., last] if last != "label" => {
+            let last = last.clone();
+            return Err(error(
+                Some(1),
+                Some(names.len()),
+                Problem::NoLabelColumn { last },
+            ));
+        }
+        _ => {}
     }
 
     let mut data = Dataset {
@@ -123,49 +142,46 @@ pub fn load_csv(path: &Path) -> Result<Dataset, DataError> {
         features: Vec::new(),
         labels: Vec::new(),
     };
-    for (index, line) in lines {
-        let line_no = Some(index + 1);
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        if fields.len() != names.len() {
-            return Err(error(
-                line_no,
-                None,
-                Problem::WrongWidth {
-                    expected: names.len(),
-                    found: fields.len(),
-                },
-            ));
-        }
-        let mut row = Vec::with_capacity(fields.len());
-        for (column, field) in fields.iter().enumerate() {
-            let at = Some(column + 1);
-            let value: f64 = field.parse().map_err(|_| {
-                error(
-                    line_no,
-                    at,
-                    Problem::NotANumber {
-                        field: field.to_string(),
-                    },
-                )
-            })?;
-            if !value.is_finite() {
-                return Err(error(
-                    line_no,
-                    at,
-                    Problem::NotFinite {
-                        field: field.to_string(),
-                    },
-                ));
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = line_of(&e);
+            match e.kind() {
+                csv::ErrorKind::UnequalLengths {
+                    expected_len, len, ..
+                } => {
+                    let (expected, found) = (*expected_len as usize, *len as usize);
+                    error(line, None, Problem::WrongWidth { expected, found })
+                }
+                _ => error(line, None, Problem::Malformed(e)),
             }
-            row.push(value);
+        })?;
+        let line = record.position().map(|p| line_at(&bytes, p));
+        // The field at a 0-based column, as the error will quote it.
+        let field = |column: usize| record[column].to_string();
+        let mut row: Vec<f64> = record.deserialize(None).map_err(|e| {
+            let column = match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => err.field().map(|c| c as usize),
+                _ => None,
+            };
+            match column {
+                Some(c) => error(line, Some(c + 1), Problem::NotANumber { field: field(c) }),
+                None => error(line, None, Problem::Malformed(e)),
+            }
+        })?;
+        if let Some(c) = row.iter().position(|v| !v.is_finite()) {
+            return Err(error(
+                line,
+                Some(c + 1),
+                Problem::NotFinite { field: field(c) },
+            ));
         }
         let label = row.pop().expect("the row has the header's width");
         if label != 0.0 && label != 1.0 {
-            let field = fields[fields.len() - 1].to_string();
+            let c = names.len() - 1;
             return Err(error(
-                line_no,
-                Some(fields.len()),
-                Problem::NotABinaryLabel { field },
+                line,
+                Some(c + 1),
+                Problem::NotABinaryLabel { field: field(c) },
             ));
         }
         data.features.push(row);
@@ -175,4 +191,19 @@ pub fn load_csv(path: &Path) -> Result<Dataset, DataError> {
         return Err(error(None, None, Problem::NoRows));
     }
     Ok(data)
+}
+
+/// The line a record starts on. csv's own `Position::line` names the blank
+/// line before a record after blank lines (rust-csv issue #208), and the line
+/// before with CRLF endings (#395); its byte offset is right, so count from it.
+fn line_at(bytes: &[u8], position: &csv::Position) -> usize {
+    let start = position.byte() as usize;
+    let blank = bytes[start..]
+        .iter()
+        .take_while(|&&b| b == b'\n' || b == b'\r')
+        .count();
+    1 + bytes[..start + blank]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
 }

@@ -165,6 +165,7 @@ fn malformed_files_are_errors_with_line_and_column() {
     let cases = [
         ("empty", "", None, None, "the file is empty"),
         ("header-only", "a,b,label\n", None, None, "no data rows"),
+        ("one-column", "label\n1\n", Some(1), None, "1 column(s)"),
         (
             "no-label",
             "a,b,c\n1,2,0\n",
@@ -185,6 +186,20 @@ fn malformed_files_are_errors_with_line_and_column() {
             Some(2),
             Some(2),
             "`x2` is not a number",
+        ),
+        (
+            "after-blank-lines",
+            "a,b,label\n\n1,2,0\n\n 1 , x ,0\n",
+            Some(5),
+            Some(2),
+            "`x` is not a number",
+        ),
+        (
+            "crlf-after-blank-lines",
+            "a,b,label\r\n1,2,0\r\n\r\n\r\n1,2,7\r\n",
+            Some(5),
+            Some(3),
+            "the label `7` is neither 0 nor 1",
         ),
         (
             "infinite",
