@@ -160,6 +160,8 @@ pub(crate) enum Step<F> {
     DivConst(u32, F),
     ConstDiv(F, u32),
     Neg(u32),
+    /// A unary op of the table on a node (`Neg` spelled out above).
+    Unary(Unary, u32),
     /// The instruction of this index.
     Other(u32),
 }
@@ -183,6 +185,7 @@ impl<F: Float> Step<F> {
                 _ => Step::Other(k as u32),
             },
             (Code::Unary(Unary::Neg), [N(a), _]) => Step::Neg(a),
+            (Code::Unary(op), [N(a), _]) => Step::Unary(op, a),
             _ => Step::Other(k as u32),
         }
     }
@@ -222,6 +225,12 @@ impl<F: Float> Step<F> {
                 (q, [-q / v(b), zero])
             }
             Step::Neg(a) => (-v(a), [-one, zero]),
+            Step::Unary(op, a) => {
+                let (value, d) = op.eval(v(a));
+                // A sigmoid keeps its input beside its partial (see `Tape::push`).
+                let kept = if op == Unary::Sigmoid { v(a) } else { zero };
+                (value, [d, kept])
+            }
             Step::Other(k) => instrs[k as usize].eval(values, selects),
         }
     }

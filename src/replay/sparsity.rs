@@ -19,28 +19,36 @@ enum Coupling {
     All,
 }
 
+impl Unary {
+    /// How the op's second derivative couples its operand with itself.
+    fn coupling(self) -> Coupling {
+        match self {
+            Unary::Floor
+            | Unary::Ceil
+            | Unary::Round
+            | Unary::Trunc
+            | Unary::Fract
+            | Unary::Signum
+            | Unary::Abs
+            | Unary::Relu
+            | Unary::ToDegrees
+            | Unary::ToRadians
+            | Unary::Neg
+            | Unary::Powi(0 | 1) => Coupling::None,
+            _ => Coupling::All,
+        }
+    }
+}
+
 impl<F: Float> Step<F> {
     /// How the step's second derivatives couple its operands.
     fn coupling(self, instrs: &[super::Instr<F>]) -> Coupling {
         match self {
             Step::Mul(..) => Coupling::Across,
             Step::Div(..) | Step::ConstDiv(..) => Coupling::All,
+            Step::Unary(op, _) => op.coupling(),
             Step::Other(k) => match instrs[k as usize].code {
-                Code::Unary(op) => match op {
-                    Unary::Floor
-                    | Unary::Ceil
-                    | Unary::Round
-                    | Unary::Trunc
-                    | Unary::Fract
-                    | Unary::Signum
-                    | Unary::Abs
-                    | Unary::Relu
-                    | Unary::ToDegrees
-                    | Unary::ToRadians
-                    | Unary::Neg
-                    | Unary::Powi(0 | 1) => Coupling::None,
-                    _ => Coupling::All,
-                },
+                Code::Unary(op) => op.coupling(),
                 Code::Binary(op, _) => match op {
                     Binary::Max | Binary::Min | Binary::Copysign | Binary::Rem => Coupling::None,
                     Binary::Add | Binary::Sub => Coupling::None,
