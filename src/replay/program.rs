@@ -196,15 +196,25 @@ impl<F: Float> Step<F> {
         steps.map(|(k, instr)| Step::of(instr, k)).collect()
     }
 
-    /// The node's value and partials at `values`, as [`Instr::eval`].
+    /// The node's value and partials at `values`, as [`Instr::eval`];
+    /// `last` is the node computed just before and its value.
     #[inline(always)]
     pub(crate) fn eval<T: Float + From<F>>(
         self,
         values: &[T],
+        last: (u32, T),
         instrs: &[Instr<F>],
         selects: &[Select<F>],
     ) -> (T, [T; 2]) {
-        let v = |n: u32| values[n as usize];
+        // The node just computed is read from a register: through memory,
+        // a chain of ops would wait for each store to reach the next load.
+        let v = |n: u32| {
+            if n == last.0 {
+                last.1
+            } else {
+                values[n as usize]
+            }
+        };
         let c = |c: F| <T as From<F>>::from(c);
         let (one, zero) = (T::one(), T::zero());
         match self {

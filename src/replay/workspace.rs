@@ -50,9 +50,11 @@ impl<F: Scalar> Function<F> {
             (Some(tape), Some(chains)) => {
                 let (mut partials, table) = tape.partials_mut();
                 let lift = |f: F| <T as From<F>>::from(f);
+                let mut last = (0, T::zero());
                 for node in lead..values.len() {
-                    let (value, d) = steps[node - 1].eval(values, instrs, selects);
+                    let (value, d) = steps[node - 1].eval(values, last, instrs, selects);
                     values[node] = value;
+                    last = (node as u32, value);
                     // An absorbed node has no adjoint; a chain's own
                     // partials are unread (its edges' are in the table).
                     let at = chains.index[node];
@@ -76,14 +78,21 @@ impl<F: Scalar> Function<F> {
                     *partials.node((at & FLAGS) as usize) = d;
                 }
             }
-            (Some(tape), None) => tape.set_partials(|node| {
-                let (value, partials) = steps[node - 1].eval(values, instrs, selects);
-                values[node] = value;
-                partials
-            }),
+            (Some(tape), None) => {
+                let mut last = (0, T::zero());
+                tape.set_partials(|node| {
+                    let (value, partials) = steps[node - 1].eval(values, last, instrs, selects);
+                    values[node] = value;
+                    last = (node as u32, value);
+                    partials
+                })
+            }
             (None, _) => {
+                let mut last = (0, T::zero());
                 for node in lead..values.len() {
-                    values[node] = steps[node - 1].eval(values, instrs, selects).0;
+                    let value = steps[node - 1].eval(values, last, instrs, selects).0;
+                    values[node] = value;
+                    last = (node as u32, value);
                 }
             }
         }
