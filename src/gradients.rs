@@ -67,6 +67,10 @@ pub trait Variable<F: Float>: Copy + sealed::Sealed {
     /// The node, for a variable known to be recorded.
     #[doc(hidden)]
     fn node_index(&self) -> u32;
+
+    /// [`block`](crate::block) of variables of this kind.
+    #[doc(hidden)]
+    fn record_block<Op: crate::BlockOp>(op: Op, x: &[Self]) -> Vec<Self>;
 }
 
 /// [`Variable::record_mean`] of terms that are all constants: the mean,
@@ -111,6 +115,11 @@ mod sealed {
 impl<F: Float> Variable<F> for Var<'_, F> {
     fn scalar_value(&self) -> F {
         self.value()
+    }
+
+    #[track_caller]
+    fn record_block<Op: crate::BlockOp>(op: Op, x: &[Self]) -> Vec<Self> {
+        crate::ops::block_of_vars(op, x)
     }
 
     #[track_caller]

@@ -7,7 +7,9 @@ mod common;
 
 use common::{Real, assert_close, lit};
 use num_traits::Float;
-use tapegrad::{Activation, BlockOp, Error, Tape, Var, block, check_gradient, dense, layer};
+use tapegrad::{
+    Activation, Active, BlockOp, Error, Function, Tape, Var, block, check_gradient, dense, layer,
+};
 
 /// `yᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x)`, `x̄ᵢ = yᵢ·(ȳᵢ − y·ȳ)`.
 struct Softmax;
@@ -474,4 +476,108 @@ fn a_saturated_sigmoid_layer_keeps_its_tiny_gradient() {
     assert!(by_layer > 0.0, "{by_layer}");
     assert_close(by_layer, exact, 1e-14, "σ′(40)");
     assert_eq!(by_layer, by_var);
+}
+
+/// `min(x, 1)` elementwise, written with a branch: a function's recording
+/// guards it.
+struct ClipAtOne;
+
+impl BlockOp for ClipAtOne {
+    fn outputs(&self, inputs: usize) -> usize {
+        inputs
+    }
+    fn forward<T: Float>(&self, x: &[T], y: &mut [T]) {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y = if x > T::one() { T::one() } else { x };
+        }
+    }
+    fn vjp<T: Float>(&self, x: &[T], _y: &[T], y_bar: &[T], x_bar: &mut [T]) {
+        for ((b, &x), &g) in x_bar.iter_mut().zip(x).zip(y_bar) {
+            if x <= T::one() {
+                *b = *b + g;
+            }
+        }
+    }
+}
+
+fn active_blocks_match_vars<F: Real + tapegrad::Scalar>() {
+    let x: Vec<F> = [0.5, -1.0, 2.0, 0.25].map(lit).to_vec();
+    let mut tape = Tape::<F>::default();
+    let (loss, inputs) = tape.record(|| {
+        let inputs = Active::vars(&x);
+        (loss_of(&block(Softmax, &inputs)), inputs)
+    });
+    // The inputs, the block, its outputs, then the loss's own nodes.
+    assert!(tape.len() > 4 + 1 + 4, "{} nodes", tape.len());
+    let g = tape.backward(&loss).expect("recorded here");
+    let vars_tape = Tape::<F>::default();
+    let vars = vars_tape.vars(&x);
+    let by_vars = loss_of(&block(Softmax, &vars));
+    let gv = by_vars.backward();
+    assert_eq!(loss.value(), by_vars.value());
+    for (a, v) in inputs.iter().zip(&vars) {
+        assert_eq!(g.wrt(a), gv.wrt(v), "the same vjp, the same bits");
+    }
+}
+
+#[test]
+fn a_block_of_active_variables_is_the_block_of_vars_in_f32_and_f64() {
+    active_blocks_match_vars::<f32>();
+    active_blocks_match_vars::<f64>();
+}
+
+fn blocks_replay<F: Real + tapegrad::Scalar>() -> Result<(), Error> {
+    let x0: Vec<F> = [0.5, -1.0, 2.0].map(lit).to_vec();
+    let x1: Vec<F> = [-0.3, 0.7, 1.1].map(lit).to_vec();
+    let f = Function::record(&x0, |x: &[Active<F>]| loss_of(&block(Softmax, x)))?;
+    let mut ws = f.workspace();
+    let (value, gradient) = f.value_and_gradient(&mut ws, &x1)?;
+    // A fresh recording at x1, through the op's own vjp.
+    let tape = Tape::<F>::default();
+    let vars = tape.vars(&x1);
+    let fresh = loss_of(&block(Softmax, &vars));
+    let g = fresh.backward();
+    let tol = F::epsilon() * lit(64.0);
+    assert_eq!(
+        value,
+        fresh.value(),
+        "the same forward function, the same bits"
+    );
+    for (i, v) in vars.iter().enumerate() {
+        assert_close(gradient[i], g.wrt(v), tol, &format!("∂/∂x{i}"));
+    }
+    // And the Hessian, against nested tapes through the op's vjp.
+    let h = f.hessian(&mut ws, &x1)?;
+    let nested = tapegrad::hessian(|v| loss_of(&block(Softmax, v)), &x1);
+    for (row, row_nested) in h.iter().zip(&nested) {
+        for (&a, &b) in row.iter().zip(row_nested) {
+            assert_close(a, b, tol * lit(16.0), "∂²/∂xᵢ∂xⱼ");
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_block_in_a_function_replays_through_its_forward_function() -> Result<(), Error> {
+    blocks_replay::<f32>()?;
+    blocks_replay::<f64>()
+}
+
+#[test]
+fn a_branch_inside_a_blocks_forward_function_is_guarded() -> Result<(), Error> {
+    let f = Function::record(&[0.5, 3.0], |x: &[Active]| {
+        let y = block(ClipAtOne, x);
+        y[0] * 3.0 + y[1]
+    })?;
+    let mut ws = f.workspace();
+    // x₀ stays below one, x₁ above: the recorded branches.
+    assert_eq!(
+        f.value_and_gradient(&mut ws, &[0.25, 5.0])?,
+        (1.75, vec![3.0, 0.0])
+    );
+    match f.gradient(&mut ws, &[2.0, 5.0]) {
+        Err(Error::BranchChanged { test, .. }) => assert_eq!(test, ">"),
+        other => panic!("expected BranchChanged, got {other:?}"),
+    }
+    Ok(())
 }

@@ -5,11 +5,40 @@ use core::panic::Location;
 
 use super::slot::recording;
 use super::{Active, Scalar};
+use crate::BlockOp;
 use crate::gradients::{Variable, constant_mean, mean_pass};
+use crate::ops::surface::Handle;
+use crate::ops::{outputs_at, record_on};
 
 impl<F: Scalar> Variable<F> for Active<F> {
     fn scalar_value(&self) -> F {
         self.value
+    }
+
+    /// A block node on the recording, as of `Var`s; on a function's
+    /// recording, the op's forward function recorded op by op, which is
+    /// what an evaluation can compute again (the op's `vjp` is then unused:
+    /// the sweep differentiates the recorded forward function).
+    #[track_caller]
+    fn record_block<Op: BlockOp>(op: Op, x: &[Self]) -> Vec<Self> {
+        let Some(first) = Active::common(x.iter().copied()) else {
+            let values: Vec<F> = x.iter().map(|x| x.value).collect();
+            return outputs_at(&op, &values)
+                .into_iter()
+                .map(Active::constant)
+                .collect();
+        };
+        if first.replays() {
+            let mut y = vec![Active::constant(F::zero()); op.outputs(x.len())];
+            op.forward(x, &mut y);
+            return y;
+        }
+        let values = x.iter().map(|x| x.value).collect();
+        let inputs = x.iter().map(|x| (!x.is_constant()).then(|| x.node()));
+        let tape = recording(F::slot(), Some(first.recording()));
+        let (node, y) = record_on(&tape, op, inputs.collect(), values);
+        let outputs = y.into_iter().enumerate();
+        outputs.map(|(j, v)| first.at(node + j as u32, v)).collect()
     }
 
     #[track_caller]

@@ -4,8 +4,9 @@
 use num_traits::Float;
 
 use crate::check::disagreements;
+use crate::gradients::Variable;
 use crate::var::common_tape;
-use crate::{Dual, Var};
+use crate::{Dual, Tape, Var};
 
 /// An operation on a block of variables that supplies its own backward
 /// pass: the extension point for matrix operations, layers over a batch,
@@ -143,9 +144,13 @@ impl<F: Float, Op: BlockOp> Block<F> for Op {
     }
 }
 
-/// Records the block op `op` of the inputs `x`: one node for the op and one
-/// per output, which are ordinary variables. If every input is a constant,
-/// so is every output, and nothing is recorded.
+/// Records the block op `op` of the inputs `x`, [`Var`] or
+/// [`Active`](crate::Active) variables: one node for the op and one per
+/// output, which are ordinary variables. If every input is a constant, so
+/// is every output, and nothing is recorded. On the recording of a
+/// [`Function`](crate::Function), which must compute each node again from
+/// its op, the op's forward function is recorded op by op instead (see
+/// [What can be recorded](crate::Function#what-can-be-recorded)).
 ///
 /// # Panics
 ///
@@ -173,35 +178,71 @@ impl<F: Float, Op: BlockOp> Block<F> for Op {
 /// assert_eq!(y[1].backward().wrt(&x[1]), 8.0);
 /// ```
 #[track_caller]
-pub fn block<'t, F: Float, Op: BlockOp>(op: Op, x: &[Var<'t, F>]) -> Vec<Var<'t, F>> {
+pub fn block<F: Float, V: Variable<F>, Op: BlockOp>(op: Op, x: &[V]) -> Vec<V> {
+    V::record_block(op, x)
+}
+
+/// [`block`] of variables: recorded on their tape, or, if every input is a
+/// constant, constants.
+#[track_caller]
+pub(crate) fn block_of_vars<'t, F: Float, Op: BlockOp>(
+    op: Op,
+    x: &[Var<'t, F>],
+) -> Vec<Var<'t, F>> {
     let values: Vec<F> = x.iter().map(|x| x.value()).collect();
-    let mut y = vec![F::zero(); op.outputs(x.len())];
-    op.forward(&values, &mut y);
     let Some(tape) = common_tape(x.iter().copied()) else {
-        return y.into_iter().map(Var::constant).collect();
+        return outputs_at(&op, &values)
+            .into_iter()
+            .map(Var::constant)
+            .collect();
     };
+    let inputs = x.iter().map(|x| (!x.is_constant()).then(|| x.node()));
+    let (first, y) = record_on(tape, op, inputs.collect(), values);
+    let outputs = y.into_iter().enumerate();
+    outputs
+        .map(|(j, v)| Var::recorded(tape, first + j as u32, v))
+        .collect()
+}
+
+/// The outputs of `op` at `x`.
+pub(crate) fn outputs_at<F: Float, Op: BlockOp>(op: &Op, x: &[F]) -> Vec<F> {
+    let mut y = vec![F::zero(); op.outputs(x.len())];
+    op.forward(x, &mut y);
+    y
+}
+
+/// Records `op` of `inputs` (`None` for a constant) at `values` on `tape`,
+/// checking its vector–Jacobian product at the first call from each line
+/// of a checked tape: the first output's node, and the outputs' values.
+#[track_caller]
+pub(crate) fn record_on<F: Float, Op: BlockOp>(
+    tape: &Tape<F>,
+    op: Op,
+    inputs: Vec<Option<u32>>,
+    values: Vec<F>,
+) -> (u32, Vec<F>) {
+    let y = outputs_at(&op, &values);
     let checked = tape.first_call_of_checked(core::panic::Location::caller());
     let wrong = if checked {
-        check_vjp(&op, &values, &y, x)
+        check_vjp(&op, &values, &y, &inputs)
     } else {
         Vec::new()
     };
     // Each output reports the first wrong input it depends on, so that
     // checked mode finds it from whichever output the loss uses.
-    let report: Vec<(usize, (usize, F, F))> = match wrong.is_empty() {
-        true => Vec::new(),
-        false => (0..y.len())
-            .filter_map(|j| {
-                let first = wrong.iter().find(|&&(i, ..)| op.depends(x.len(), j, i));
-                first.map(|&w| (j, w))
-            })
-            .collect(),
-    };
-    let outputs = tape.record_block(Box::new(op), x, values, y);
+    let report: Vec<(usize, (usize, F, F))> = (0..y.len())
+        .filter_map(|j| {
+            let first = wrong
+                .iter()
+                .find(|&&(i, ..)| op.depends(values.len(), j, i));
+            first.map(|&w| (j, w))
+        })
+        .collect();
+    let first = tape.record_block(Box::new(op), inputs, values, y.clone());
     for (j, (i, declared, numeric)) in report {
-        tape.report_custom(outputs[j].node(), i, declared, numeric);
+        tape.report_custom(first + j as u32, i, declared, numeric);
     }
-    outputs
+    (first, y)
 }
 
 /// The block op `op` in forward mode, on [`Dual`] numbers: the outputs'
@@ -239,8 +280,7 @@ pub fn block_forward<F: Float, const N: usize, Op: BlockOp>(
     x: &[Dual<F, N>],
 ) -> Vec<Dual<F, N>> {
     let values: Vec<F> = x.iter().map(|x| x.value()).collect();
-    let mut y = vec![F::zero(); op.outputs(x.len())];
-    op.forward(&values, &mut y);
+    let y = outputs_at(op, &values);
     // tangents[k][j]: ∂yⱼ along the k-th direction.
     let mut tangents = vec![vec![F::zero(); y.len()]; N];
     let x_dot = |k: usize| x.iter().map(|x| x.tangent()[k]).collect::<Vec<F>>();
@@ -277,7 +317,7 @@ fn check_vjp<F: Float, Op: BlockOp>(
     op: &Op,
     values: &[F],
     y: &[F],
-    x: &[Var<'_, F>],
+    inputs: &[Option<u32>],
 ) -> Vec<(usize, F, F)> {
     let weights: Vec<F> = (1..=y.len())
         .map(|j| F::from(j).map_or(F::one(), |j| j.recip()))
@@ -291,6 +331,6 @@ fn check_vjp<F: Float, Op: BlockOp>(
             .zip(&weights)
             .fold(F::zero(), |s, (&y, &w)| s + y * w)
     };
-    let variables = (0..values.len()).filter(|&i| !x[i].is_constant());
+    let variables = (0..values.len()).filter(|&i| inputs[i].is_some());
     disagreements(weighted, values, &x_bar, variables).collect()
 }

@@ -16,7 +16,7 @@ pub(crate) mod surface;
 pub(crate) mod table;
 
 pub(crate) use activation::bce;
-pub(crate) use block::Block;
+pub(crate) use block::{Block, block_of_vars, outputs_at, record_on};
 pub use block::{BlockOp, block, block_forward};
 pub use fused::sum_windows;
 pub use layer::{Activation, Layer, layer};

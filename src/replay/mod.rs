@@ -78,8 +78,12 @@ pub use workspace::Workspace;
 /// node of many parents (`mul_add`, the losses,
 /// [`integrations::ndarray::dot`](crate::integrations)) are refused by
 /// [`Function::record`] with [`Error::NotReplayable`], naming the op and the
-/// line. `Var`'s own ops (`custom`, `fused`, `sum_windows`, block ops) take
-/// `Var`, which a recorded closure does not see.
+/// line. A [`block`](crate::block) op of `Active` variables is recorded by
+/// its forward function, op by op, which an evaluation computes again (its
+/// `vjp` is then unused: the sweep differentiates the recorded ops, and a
+/// branch inside `forward` is guarded as any other). `Var`'s own ops
+/// (`custom`, `fused`, `sum_windows`) take `Var`, which a recorded closure
+/// does not see.
 #[derive(Clone, Debug)]
 pub struct Function<F: Scalar = f64> {
     /// Node `i`'s instruction at `i − 1`.

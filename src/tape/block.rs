@@ -7,7 +7,6 @@ use num_traits::Float;
 
 use super::node::{BLOCK, FULL, Node, SINK, WIDE};
 use super::{Inner, Tape};
-use crate::Var;
 use crate::ops::Block;
 
 /// A recorded block op: the op, its inputs' nodes (the sink for a
@@ -70,17 +69,19 @@ impl<F: Float> Inner<F> {
 }
 
 impl<F: Float> Tape<F> {
-    /// Records the block op `op` of the inputs `x` (on this tape, or
-    /// constants), whose values are `values`, and its outputs `y`: the
-    /// block's node, then a node per output.
+    /// Records the block op `op` of the inputs `inputs` (their nodes on
+    /// this tape, `None` for a constant), whose values are `values`, and
+    /// its outputs `y`: the block's node, then a node per output. Returns
+    /// the first output's node.
     #[track_caller]
     pub(crate) fn record_block(
         &self,
         op: Box<dyn Block<F>>,
-        x: &[Var<'_, F>],
+        inputs: impl IntoIterator<Item = Option<u32>>,
         values: Vec<F>,
         y: Vec<F>,
-    ) -> Vec<Var<'_, F>> {
+    ) -> u32 {
+        let inputs: Vec<u32> = inputs.into_iter().map(|x| x.unwrap_or(SINK)).collect();
         let caller = core::panic::Location::caller();
         let mut inner = self.inner.borrow_mut();
         let index = u32::try_from(inner.blocks.len()).unwrap_or_else(|_| panic!("{FULL}"));
@@ -90,30 +91,23 @@ impl<F: Float> Tape<F> {
             partials: [F::zero(); 2],
         };
         let block = Self::push_node(&mut inner, name, record, F::zero(), caller);
-        let inputs = x
-            .iter()
-            .map(|x| if x.is_constant() { SINK } else { x.node() });
-        let outputs: Vec<Var<'_, F>> = y
-            .iter()
-            .map(|&value| {
-                let record = Node {
-                    parents: [block, SINK],
-                    partials: [F::zero(); 2],
-                };
-                let node = Self::push_node(&mut inner, name, record, value, caller);
-                Var::recorded(self, node, value)
-            })
-            .collect();
-        let (n, m) = (x.len(), y.len());
+        for &value in &y {
+            let record = Node {
+                parents: [block, SINK],
+                partials: [F::zero(); 2],
+            };
+            Self::push_node(&mut inner, name, record, value, caller);
+        }
+        let (n, m) = (inputs.len(), y.len());
         inner.block_bytes += n * size_of::<u32>() + (n + m) * size_of::<F>();
         inner.blocks.push(BlockRecord {
             op,
-            inputs: inputs.collect(),
+            inputs,
             x: values,
             y,
             first_output: block + 1,
         });
-        outputs
+        block + 1
     }
 
     /// Whether `node` is an output of a block op, whose edges have no
