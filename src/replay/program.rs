@@ -107,13 +107,7 @@ impl<F: Float> Instr<F> {
         let zero = T::zero();
         match self.code {
             Code::Input(_) | Code::Param(_) | Code::Fixed => (a.get(values), [zero; 2]),
-            Code::Unary(op) => {
-                let x = a.get(values);
-                let (value, d) = op.eval(x);
-                // A sigmoid keeps its input beside its partial (see `Tape::push`).
-                let kept = if op == Unary::Sigmoid { x } else { zero };
-                (value, [d, kept])
-            }
+            Code::Unary(op) => unary(op, a.get(values)),
             Code::Binary(op, side) => {
                 let (value, [da, db]) = op.eval(a.get(values), b.get(values));
                 match side {
@@ -142,6 +136,15 @@ impl<F: Float> Instr<F> {
             Code::Select(k) => selects[k as usize].eval(values),
         }
     }
+}
+
+/// `op(x)` and its partials as its node records them: a sigmoid keeps its
+/// input beside its partial (see `Tape::push`).
+#[inline(always)]
+fn unary<T: Float>(op: Unary, x: T) -> (T, [T; 2]) {
+    let (value, d) = op.eval(x);
+    let kept = if op == Unary::Sigmoid { x } else { T::zero() };
+    (value, [d, kept])
 }
 
 /// A node's computation as the evaluation loop runs it: the arithmetic
@@ -235,12 +238,7 @@ impl<F: Float> Step<F> {
                 (q, [-q / v(b), zero])
             }
             Step::Neg(a) => (-v(a), [-one, zero]),
-            Step::Unary(op, a) => {
-                let (value, d) = op.eval(v(a));
-                // A sigmoid keeps its input beside its partial (see `Tape::push`).
-                let kept = if op == Unary::Sigmoid { v(a) } else { zero };
-                (value, [d, kept])
-            }
+            Step::Unary(op, a) => unary(op, v(a)),
             Step::Other(k) => instrs[k as usize].eval(values, selects),
         }
     }
