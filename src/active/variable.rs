@@ -9,6 +9,7 @@ use crate::BlockOp;
 use crate::gradients::{Variable, constant_mean, mean_pass};
 use crate::ops::surface::Handle;
 use crate::ops::{outputs_at, record_on};
+use crate::tape::SINK;
 
 impl<F: Scalar> Variable<F> for Active<F> {
     fn scalar_value(&self) -> F {
@@ -34,11 +35,13 @@ impl<F: Scalar> Variable<F> for Active<F> {
             return y;
         }
         let values = x.iter().map(|x| x.value).collect();
-        let inputs = x.iter().map(|x| (!x.is_constant()).then(|| x.node()));
+        let inputs = x
+            .iter()
+            .map(|x| if x.is_constant() { SINK } else { x.node() });
         let tape = recording(F::slot(), Some(first.recording()));
-        let (node, y) = record_on(&tape, op, inputs.collect(), values);
-        let outputs = y.into_iter().enumerate();
-        outputs.map(|(j, v)| first.at(node + j as u32, v)).collect()
+        record_on(&tape, op, inputs.collect(), values, |node, value| {
+            first.at(node, value)
+        })
     }
 
     #[track_caller]

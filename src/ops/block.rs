@@ -5,6 +5,7 @@ use num_traits::Float;
 
 use crate::check::disagreements;
 use crate::gradients::Variable;
+use crate::tape::SINK;
 use crate::var::common_tape;
 use crate::{Dual, Tape, Var};
 
@@ -196,12 +197,12 @@ pub(crate) fn block_of_vars<'t, F: Float, Op: BlockOp>(
             .map(Var::constant)
             .collect();
     };
-    let inputs = x.iter().map(|x| (!x.is_constant()).then(|| x.node()));
-    let (first, y) = record_on(tape, op, inputs.collect(), values);
-    let outputs = y.into_iter().enumerate();
-    outputs
-        .map(|(j, v)| Var::recorded(tape, first + j as u32, v))
-        .collect()
+    let inputs = x
+        .iter()
+        .map(|x| if x.is_constant() { SINK } else { x.node() });
+    record_on(tape, op, inputs.collect(), values, |node, value| {
+        Var::recorded(tape, node, value)
+    })
 }
 
 /// The outputs of `op` at `x`.
@@ -211,16 +212,18 @@ pub(crate) fn outputs_at<F: Float, Op: BlockOp>(op: &Op, x: &[F]) -> Vec<F> {
     y
 }
 
-/// Records `op` of `inputs` (`None` for a constant) at `values` on `tape`,
-/// checking its vector–Jacobian product at the first call from each line
-/// of a checked tape: the first output's node, and the outputs' values.
+/// Records `op` of `inputs` (the sink for a constant) at `values` on
+/// `tape`, each output as `output(node, value)`, checking the op's
+/// vector–Jacobian product at the first call from each line of a checked
+/// tape.
 #[track_caller]
-pub(crate) fn record_on<F: Float, Op: BlockOp>(
+pub(crate) fn record_on<F: Float, Op: BlockOp, V>(
     tape: &Tape<F>,
     op: Op,
-    inputs: Vec<Option<u32>>,
+    inputs: Vec<u32>,
     values: Vec<F>,
-) -> (u32, Vec<F>) {
+    output: impl FnMut(u32, F) -> V,
+) -> Vec<V> {
     let y = outputs_at(&op, &values);
     let checked = tape.first_call_of_checked(core::panic::Location::caller());
     let wrong = if checked {
@@ -230,19 +233,22 @@ pub(crate) fn record_on<F: Float, Op: BlockOp>(
     };
     // Each output reports the first wrong input it depends on, so that
     // checked mode finds it from whichever output the loss uses.
-    let report: Vec<(usize, (usize, F, F))> = (0..y.len())
-        .filter_map(|j| {
-            let first = wrong
-                .iter()
-                .find(|&&(i, ..)| op.depends(values.len(), j, i));
-            first.map(|&w| (j, w))
-        })
-        .collect();
-    let first = tape.record_block(Box::new(op), inputs, values, y.clone());
+    let report: Vec<(usize, (usize, F, F))> = match wrong.is_empty() {
+        true => Vec::new(),
+        false => (0..y.len())
+            .filter_map(|j| {
+                let first = wrong
+                    .iter()
+                    .find(|&&(i, ..)| op.depends(values.len(), j, i));
+                first.map(|&w| (j, w))
+            })
+            .collect(),
+    };
+    let (first, outputs) = tape.record_block(Box::new(op), inputs, values, y, output);
     for (j, (i, declared, numeric)) in report {
         tape.report_custom(first + j as u32, i, declared, numeric);
     }
-    (first, y)
+    outputs
 }
 
 /// The block op `op` in forward mode, on [`Dual`] numbers: the outputs'
@@ -317,7 +323,7 @@ fn check_vjp<F: Float, Op: BlockOp>(
     op: &Op,
     values: &[F],
     y: &[F],
-    inputs: &[Option<u32>],
+    inputs: &[u32],
 ) -> Vec<(usize, F, F)> {
     let weights: Vec<F> = (1..=y.len())
         .map(|j| F::from(j).map_or(F::one(), |j| j.recip()))
@@ -331,6 +337,6 @@ fn check_vjp<F: Float, Op: BlockOp>(
             .zip(&weights)
             .fold(F::zero(), |s, (&y, &w)| s + y * w)
     };
-    let variables = (0..values.len()).filter(|&i| inputs[i].is_some());
+    let variables = (0..values.len()).filter(|&i| inputs[i] != SINK);
     disagreements(weighted, values, &x_bar, variables).collect()
 }

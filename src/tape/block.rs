@@ -70,18 +70,18 @@ impl<F: Float> Inner<F> {
 
 impl<F: Float> Tape<F> {
     /// Records the block op `op` of the inputs `inputs` (their nodes on
-    /// this tape, `None` for a constant), whose values are `values`, and
+    /// this tape, the sink for a constant), whose values are `values`, and
     /// its outputs `y`: the block's node, then a node per output. Returns
-    /// the first output's node.
+    /// the first output's node, and each output as `output(node, value)`.
     #[track_caller]
-    pub(crate) fn record_block(
+    pub(crate) fn record_block<V>(
         &self,
         op: Box<dyn Block<F>>,
-        inputs: impl IntoIterator<Item = Option<u32>>,
+        inputs: Vec<u32>,
         values: Vec<F>,
         y: Vec<F>,
-    ) -> u32 {
-        let inputs: Vec<u32> = inputs.into_iter().map(|x| x.unwrap_or(SINK)).collect();
+        mut output: impl FnMut(u32, F) -> V,
+    ) -> (u32, Vec<V>) {
         let caller = core::panic::Location::caller();
         let mut inner = self.inner.borrow_mut();
         let index = u32::try_from(inner.blocks.len()).unwrap_or_else(|_| panic!("{FULL}"));
@@ -91,13 +91,19 @@ impl<F: Float> Tape<F> {
             partials: [F::zero(); 2],
         };
         let block = Self::push_node(&mut inner, name, record, F::zero(), caller);
-        for &value in &y {
-            let record = Node {
-                parents: [block, SINK],
-                partials: [F::zero(); 2],
-            };
-            Self::push_node(&mut inner, name, record, value, caller);
-        }
+        let outputs = y
+            .iter()
+            .map(|&value| {
+                let record = Node {
+                    parents: [block, SINK],
+                    partials: [F::zero(); 2],
+                };
+                output(
+                    Self::push_node(&mut inner, name, record, value, caller),
+                    value,
+                )
+            })
+            .collect();
         let (n, m) = (inputs.len(), y.len());
         inner.block_bytes += n * size_of::<u32>() + (n + m) * size_of::<F>();
         inner.blocks.push(BlockRecord {
@@ -107,7 +113,7 @@ impl<F: Float> Tape<F> {
             y,
             first_output: block + 1,
         });
-        block + 1
+        (block + 1, outputs)
     }
 
     /// Whether `node` is an output of a block op, whose edges have no

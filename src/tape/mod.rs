@@ -19,7 +19,8 @@ use num_traits::Float;
 use crate::Var;
 use crate::debug::Trace;
 use block::BlockRecord;
-use node::{FULL, Node, SINK, WIDE};
+pub(crate) use node::SINK;
+use node::{FULL, Node, WIDE};
 pub(crate) use record::{Caller, Edges, wide};
 
 /// Hands out a fresh identity for every tape and every `clear`.

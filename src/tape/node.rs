@@ -29,7 +29,7 @@ pub(super) const FULL: &str = "tapegrad: the tape is full (2^31 nodes, 2^32 edge
 /// Node 0 is a sink: an input's parent, and a unary node's second one, so
 /// every node has two parents and the sweep needs no special case for
 /// inputs. Nothing ever reads the sink's gradient.
-pub(super) const SINK: u32 = 0;
+pub(crate) const SINK: u32 = 0;
 
 /// A recorded node of one or two parents with `∂node/∂parent` for each,
 /// in 24 bytes for `f64`: one record to write and one to read back. A unary
