@@ -209,8 +209,10 @@ impl<F: Float> Step<F> {
         instrs: &[Instr<F>],
         selects: &[Select<F>],
     ) -> (T, [T; 2]) {
-        // The node just computed is read from a register: through memory,
-        // a chain of ops would wait for each store to reach the next load.
+        // An op of one operand reads the node just computed from a
+        // register: through memory, a chain of such ops would wait for each
+        // store to reach the next load. Ops of two read memory: the tests
+        // cost sums and products more than the wait (BENCHMARKS.md).
         let v = |n: u32| {
             if n == last.0 {
                 last.1
@@ -218,19 +220,20 @@ impl<F: Float> Step<F> {
                 values[n as usize]
             }
         };
+        let m = |n: u32| values[n as usize];
         let c = |c: F| <T as From<F>>::from(c);
         let (one, zero) = (T::one(), T::zero());
         match self {
-            Step::Add(a, b) => (v(a) + v(b), [one, one]),
+            Step::Add(a, b) => (m(a) + m(b), [one, one]),
             Step::AddConst(a, k) => (v(a) + c(k), [one, zero]),
-            Step::Sub(a, b) => (v(a) - v(b), [one, -one]),
+            Step::Sub(a, b) => (m(a) - m(b), [one, -one]),
             Step::SubConst(a, k) => (v(a) - c(k), [one, zero]),
             Step::ConstSub(k, b) => (c(k) - v(b), [-one, zero]),
-            Step::Mul(a, b) => (v(a) * v(b), [v(b), v(a)]),
+            Step::Mul(a, b) => (m(a) * m(b), [m(b), m(a)]),
             Step::MulConst(a, k) => (v(a) * c(k), [c(k), zero]),
             Step::Div(a, b) => {
-                let q = v(a) / v(b);
-                (q, [v(b).recip(), -q / v(b)])
+                let q = m(a) / m(b);
+                (q, [m(b).recip(), -q / m(b)])
             }
             Step::DivConst(a, k) => (v(a) / c(k), [c(k).recip(), zero]),
             Step::ConstDiv(k, b) => {
