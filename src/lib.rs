@@ -200,7 +200,7 @@
 //! the Hessian; data that changes between evaluations (a mini-batch) is a
 //! dynamic parameter; [`Function::optimize`] folds constants, merges
 //! repeated subexpressions, drops dead code and sweeps each sum written term
-//! by term as one node (a replayed gradient then costs 0.5–0.9 of recording
+//! by term as one node (a replayed gradient then costs 0.55–0.7 of recording
 //! afresh on the benchmarks); a `Function` is `Send + Sync`, and each thread
 //! evaluates it with its own [`Workspace`].
 //!
