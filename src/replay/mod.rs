@@ -5,6 +5,7 @@
 //! line; an evaluation where one comes out otherwise is an error, never the
 //! other branch's numbers.
 
+mod branch;
 mod chains;
 mod coloring;
 mod evaluate;
@@ -19,9 +20,10 @@ use crate::gradients::Variable;
 use crate::ops::surface::Handle;
 use crate::tape::{Caller, Tape};
 use crate::{Error, Result};
+pub(crate) use branch::{Guard, Select, Test};
 use chains::Chains;
 pub use coloring::Sparse;
-pub(crate) use program::{Arg, Code, Guard, Instr, Program, Select, Side, Step, Test};
+pub(crate) use program::{Arg, Code, Instr, Program, Side, Step};
 pub use retape::Retaping;
 pub use workspace::Workspace;
 

@@ -1,13 +1,10 @@
 //! What a recorded function keeps to compute a node again: its op's code
-//! and constant operands ([`Instr`]); and of every comparison made while
-//! recording, its operands and outcome ([`Guard`]).
-
-use core::cmp::Ordering;
-use core::num::FpCategory;
+//! and constant operands ([`Instr`]), and the step the evaluation loop runs
+//! ([`Step`]); the comparisons it keeps are in `branch.rs`.
 
 use num_traits::Float;
 
-use crate::active::Comparison;
+use super::{Guard, Select};
 use crate::ops::activation::sigmoid;
 use crate::ops::table::{Binary, Unary};
 use crate::tape::Caller;
@@ -244,129 +241,6 @@ impl<F: Float> Step<F> {
             Step::Unary(op, a) => unary(op, v(a)),
             Step::Other(k) => instrs[k as usize].eval(values, selects),
         }
-    }
-}
-
-/// A comparison or inspection of values that code can branch on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Test {
-    Compare(Comparison),
-    PartialCmp,
-    IsNan,
-    IsInfinite,
-    IsFinite,
-    IsNormal,
-    IsSubnormal,
-    Classify,
-    IsSignPositive,
-    IsSignNegative,
-    IsZero,
-}
-
-impl Test {
-    /// How the test reads in source code.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Test::Compare(comparison) => comparison.symbol(),
-            Test::PartialCmp => "partial_cmp",
-            Test::IsNan => "is_nan",
-            Test::IsInfinite => "is_infinite",
-            Test::IsFinite => "is_finite",
-            Test::IsNormal => "is_normal",
-            Test::IsSubnormal => "is_subnormal",
-            Test::Classify => "classify",
-            Test::IsSignPositive => "is_sign_positive",
-            Test::IsSignNegative => "is_sign_negative",
-            Test::IsZero => "is_zero",
-        }
-    }
-
-    /// The outcome at `(a, b)` (`b` unused by a test of one value).
-    pub(crate) fn outcome<T: Float>(self, a: T, b: T) -> Outcome {
-        match self {
-            Test::Compare(comparison) => Outcome::Bool(comparison.holds(a, b)),
-            Test::PartialCmp => Outcome::Order(a.partial_cmp(&b)),
-            Test::IsNan => Outcome::Bool(a.is_nan()),
-            Test::IsInfinite => Outcome::Bool(a.is_infinite()),
-            Test::IsFinite => Outcome::Bool(a.is_finite()),
-            Test::IsNormal => Outcome::Bool(a.is_normal()),
-            Test::IsSubnormal => Outcome::Bool(a.classify() == FpCategory::Subnormal),
-            Test::Classify => Outcome::Class(a.classify()),
-            Test::IsSignPositive => Outcome::Bool(a.is_sign_positive()),
-            Test::IsSignNegative => Outcome::Bool(a.is_sign_negative()),
-            Test::IsZero => Outcome::Bool(a.is_zero()),
-        }
-    }
-}
-
-/// What a test gave.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    Bool(bool),
-    Order(Option<Ordering>),
-    Class(FpCategory),
-}
-
-impl Outcome {
-    pub(crate) fn describe(self) -> String {
-        match self {
-            Outcome::Bool(b) => b.to_string(),
-            Outcome::Order(o) => format!("{o:?}"),
-            Outcome::Class(c) => format!("{c:?}"),
-        }
-    }
-}
-
-/// A comparison made while recording: replaying where it comes out
-/// otherwise would take the other branch's derivatives.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Guard<F> {
-    pub(crate) test: Test,
-    pub(crate) operands: [Arg<F>; 2],
-    pub(crate) outcome: Outcome,
-    pub(crate) location: Caller,
-}
-
-/// A `select`: one of `branches`, by `test` of `operands`. Its node's two
-/// edges go to the branches that are nodes; a constant branch's edge goes
-/// to another operand that is a node, with a zero partial.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Select<F> {
-    pub(crate) test: Test,
-    pub(crate) operands: [Arg<F>; 2],
-    pub(crate) branches: [Arg<F>; 2],
-}
-
-impl<F: Float> Select<F> {
-    /// The node's two parents: each branch that is a node, and for a
-    /// constant branch the first of the branches and operands that is one
-    /// (the anchor; `Active::select` records these).
-    pub(crate) fn parents(&self) -> [u32; 2] {
-        let all = [self.branches, self.operands].concat();
-        let anchor = all.iter().find_map(Arg::node).unwrap_or(0);
-        self.branches.map(|b| b.node().unwrap_or(anchor))
-    }
-
-    #[inline]
-    fn eval<T: Float + From<F>>(&self, values: &[T]) -> (T, [T; 2]) {
-        let [a, b] = self.operands.map(|x| x.get(values));
-        let (chosen, partials) = self.choose(a, b);
-        (self.branches[chosen].get(values), partials)
-    }
-
-    /// The branch the test of the operands' values `a` and `b` takes (0 or
-    /// 1), and the node's partials: 1 to the branch taken if it is a node.
-    #[inline]
-    pub(crate) fn choose<T: Float>(&self, a: T, b: T) -> (usize, [T; 2]) {
-        let chosen = match self.test.outcome(a, b) == Outcome::Bool(true) {
-            true => 0,
-            false => 1,
-        };
-        let partial = |k: usize| match (k == chosen, self.branches[k]) {
-            (true, Arg::Node(_)) => T::one(),
-            _ => T::zero(),
-        };
-        (chosen, [partial(0), partial(1)])
     }
 }
 
