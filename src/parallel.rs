@@ -165,11 +165,13 @@ where
     F: Scalar + Send + Sync,
 {
     let per = function.params();
+    // One sample's parameters a chunk; a function of none takes none.
+    let chunk = per.max(1);
     // The longest whole number of samples that `params` reaches.
-    let whole = params.len() / per.max(1) * per;
+    let whole = params.len() / chunk * per;
     Error::check_length("parameters for whole samples", whole, params.len())?;
     let parts: Vec<Result<(F, Vec<F>)>> = params
-        .par_chunks_exact(per.max(1))
+        .par_chunks_exact(chunk)
         .map_init(
             || function.workspace(),
             |ws, sample| {

@@ -44,17 +44,13 @@ impl<F: Scalar> Function<F> {
             .iter_mut()
             .zip(x.iter().chain(params))
             .for_each(|(v, &x)| *v = x);
-        let (instrs, selects) = (&self.instrs[..], &self.selects[..]);
-        let steps = &self.steps;
+        let mut last = (0, T::zero());
         match (tape, &self.chains) {
             (Some(tape), Some(chains)) => {
                 let (mut partials, table) = tape.partials_mut();
                 let lift = |f: F| <T as From<F>>::from(f);
-                let mut last = (0, T::zero());
                 for node in lead..values.len() {
-                    let (value, d) = steps[node - 1].eval(values, last, instrs, selects);
-                    values[node] = value;
-                    last = (node as u32, value);
+                    let d = self.compute(node, values, &mut last);
                     // An absorbed node has no adjoint; a chain's own
                     // partials are unread (its edges' are in the table).
                     let at = chains.index[node];
@@ -78,25 +74,31 @@ impl<F: Scalar> Function<F> {
                     *partials.node((at & FLAGS) as usize) = d;
                 }
             }
-            (Some(tape), None) => {
-                let mut last = (0, T::zero());
-                tape.set_partials(|node| {
-                    let (value, partials) = steps[node - 1].eval(values, last, instrs, selects);
-                    values[node] = value;
-                    last = (node as u32, value);
-                    partials
-                })
-            }
+            (Some(tape), None) => tape.set_partials(|node| self.compute(node, values, &mut last)),
             (None, _) => {
-                let mut last = (0, T::zero());
                 for node in lead..values.len() {
-                    let value = steps[node - 1].eval(values, last, instrs, selects).0;
-                    values[node] = value;
-                    last = (node as u32, value);
+                    self.compute(node, values, &mut last);
                 }
             }
         }
         self.check_guards(values)
+    }
+
+    /// Computes node `node` into `values` and gives its partials; `last`,
+    /// the node computed just before and its value (see `Step::eval`),
+    /// becomes this one.
+    #[inline(always)]
+    fn compute<T: Float + From<F>>(
+        &self,
+        node: usize,
+        values: &mut [T],
+        last: &mut (u32, T),
+    ) -> [T; 2] {
+        let step = self.steps[node - 1];
+        let (value, partials) = step.eval(values, *last, &self.instrs, &self.selects);
+        values[node] = value;
+        *last = (node as u32, value);
+        partials
     }
 
     /// The first guard whose test comes out otherwise at `values`.
