@@ -534,7 +534,72 @@ proptest! {
         for (&a, &b) in h.iter().flatten().zip(hg.iter().flatten()) {
             prop_assert!(last_bits(a, b), "Hessian {a} against {b}");
         }
+        // Values alone, and forward mode: the chains' sums without a table.
+        let only = g.value(&mut g.workspace(), &x).expect("no guards");
+        prop_assert_eq!(value.to_bits(), only[0].to_bits());
+        let v = [0.5, -1.0, 2.0];
+        let (d, dg) = (f.jvp(&mut f.workspace(), &x, &v).expect("no guards"), g.jvp(&mut g.workspace(), &x, &v).expect("no guards"));
+        prop_assert!(last_bits(d[0], dg[0]), "jvp {} against {}", d[0], dg[0]);
     }
+}
+
+/// A running sum or a product that a chain reads, and that a guard, a
+/// `select` or an output reads as well: `optimize` still computes it, so
+/// the guard sees the new point's value, and so do the others.
+#[test]
+fn values_read_inside_a_sum_are_computed_after_optimize() -> tapegrad::Result<()> {
+    type Sum = fn(&[Active]) -> Vec<Active>;
+    let guarded: Sum = |x| {
+        let running = x[2] + x[0] * x[1];
+        let total = running + x[0] * x[2] + 1.0;
+        vec![if running > 0.0.into() {
+            total
+        } else {
+            total * 2.0
+        }]
+    };
+    let selected: Sum = |x| {
+        let running = x[2] + x[0] * x[1];
+        let total = running + x[0] * x[2] + 1.0;
+        vec![
+            total,
+            Active::constant(1.0).select(Comparison::Gt, running, x[0], x[1]),
+        ]
+    };
+    let output: Sum = |x| {
+        let product = x[0] * x[1];
+        vec![x[2] + product + x[0] * x[2], product]
+    };
+    for sums in [guarded, selected, output] {
+        let mut f = Function::record(&[1.0, 2.0, 3.0], sums)?;
+        let plain = f.clone();
+        f.optimize();
+        // x₂ + x₀·x₁ < 0 at the second point: the other branch; a
+        // workspace's first values are zeros, which the select at the
+        // third would take for `1 > x₂ + x₀·x₁`.
+        for x in [[2.0, 0.5, -0.5], [-1.0, 3.0, 1.0], [1.0, 2.0, 0.5]] {
+            let a = plain
+                .jacobian(&mut plain.workspace(), &x)
+                .map_err(|e| e.to_string());
+            let b = f
+                .jacobian(&mut f.workspace(), &x)
+                .map_err(|e| e.to_string());
+            assert_eq!(a, b, "at {x:?}");
+            let a = plain
+                .value(&mut plain.workspace(), &x)
+                .map_err(|e| e.to_string());
+            let b = f.value(&mut f.workspace(), &x).map_err(|e| e.to_string());
+            assert_eq!(a, b, "at {x:?}");
+        }
+    }
+    let mut f = Function::record(&[1.0, 2.0, 3.0], guarded)?;
+    f.optimize();
+    let changed = f.value(&mut f.workspace(), &[-1.0, 3.0, 1.0]);
+    assert!(
+        matches!(changed, Err(Error::BranchChanged { .. })),
+        "{changed:?}"
+    );
+    Ok(())
 }
 
 #[test]

@@ -13,10 +13,15 @@
 //! parent, its partial multiplied by the folded one's (a scale set once).
 //! And a term whose partials change (`w·a`, `sin x`) used by a chain alone
 //! gives its edges to the chain, whose table each evaluation writes.
+//!
+//! The evaluation does the same: a chain is one step, its sum computed link
+//! by link in order (the same bits as the links' own steps), a product
+//! `w·a` no other node reads computed inside it with its partials written
+//! to the table; its running sums and those products are never visited.
 
 use num_traits::Float;
 
-use super::Step;
+use super::{Arg, Step, Visit};
 
 /// The sweep of a function whose sums are linear nodes.
 #[derive(Clone, Debug)]
@@ -36,15 +41,39 @@ pub(crate) struct Chains<F> {
     pub(crate) partials: Vec<F>,
     /// The absorbed terms whose partials each evaluation writes.
     pub(crate) terms: Vec<Term<F>>,
+    /// The chains' links, first to last; chain `k`'s from `sums[k]` to
+    /// `sums[k + 1]`.
+    pub(crate) links: Vec<Link<F>>,
+    pub(crate) sums: Vec<u32>,
 }
 
-/// The running sum of a step and its term with the term's sign, if the
-/// step is a link of a chain: `acc + t`, `acc − t`, `acc ± c`.
-fn link<F: Float>(step: Step<F>) -> Option<(u32, Option<(u32, F)>)> {
+/// A link of a chain: its summand, added to the running sum or taken from
+/// it (`minus`); the first link's summand is the sum's first value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Link<F> {
+    pub(crate) minus: bool,
+    pub(crate) summand: Summand<F>,
+}
+
+/// What a link adds: a constant, a node's value, or the product `a·b` of
+/// a term no other node reads, whose partials go to the table as its
+/// [`Term`] says.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Summand<F> {
+    Const(F),
+    Node(u32),
+    Product([u32; 2], Term<F>),
+}
+
+/// The running sum of a step, its summand, and whether the summand is
+/// taken away, if the step is a link of a chain: `acc + t`, `acc − t`,
+/// `acc ± c`.
+fn link<F: Float>(step: Step<F>) -> Option<(u32, Arg<F>, bool)> {
     match step {
-        Step::Add(a, b) => Some((a, Some((b, F::one())))),
-        Step::Sub(a, b) => Some((a, Some((b, -F::one())))),
-        Step::AddConst(a, _) | Step::SubConst(a, _) => Some((a, None)),
+        Step::Add(a, b) => Some((a, Arg::Node(b), false)),
+        Step::Sub(a, b) => Some((a, Arg::Node(b), true)),
+        Step::AddConst(a, c) => Some((a, Arg::Const(c), false)),
+        Step::SubConst(a, c) => Some((a, Arg::Const(c), true)),
         _ => None,
     }
 }
@@ -85,34 +114,32 @@ pub(crate) struct Term<F> {
 impl<F: Float> Chains<F> {
     /// The chains of a function of these `steps` and `parents` (the sink's
     /// first), whose first `lead` nodes are the sink and the inputs, and
-    /// whose adjoints are asked at `outputs`; `None` if it has none.
+    /// whose nodes' values are read `uses` times (by the other nodes, and
+    /// `usize::MAX` by an output or a guard), with the evaluation's program:
+    /// the nodes it computes, each routed to its sweep index (with its
+    /// marks) or to none (`u32::MAX`, a node absorbed into an edge), a
+    /// chain's last link a [`Step::Sum`]. `None` if it has none.
     pub(crate) fn new(
         steps: &[Step<F>],
         parents: &[[u32; 2]],
         lead: usize,
-        outputs: &[u32],
-    ) -> Option<Self> {
+        uses: &[usize],
+    ) -> Option<(Self, Vec<Visit<F>>)> {
         let total = parents.len();
         if total >= TERM as usize {
             return None; // its indices would not leave room for the marks
         }
-        let mut uses = vec![0usize; total];
-        for &[a, b] in &parents[lead..] {
-            uses[a as usize] += 1;
-            uses[b as usize] += usize::from(b != 0);
-        }
-        outputs.iter().for_each(|&o| uses[o as usize] = usize::MAX);
         let step = |n: u32| steps[n as usize - 1];
         let once = |n: u32| n as usize >= lead && uses[n as usize] == 1;
-        let links = |n: u32| (n as usize >= lead).then(|| link(step(n))).flatten();
+        let link_of = |n: u32| (n as usize >= lead).then(|| link(step(n))).flatten();
         // A link's running sum is absorbed into the chain if it is a link
         // used there alone; a link whose running sum is absorbed is a
         // chain's last link if it is not absorbed itself.
         let mut chained = vec![false; total];
         let mut root = vec![false; total];
         for (node, last) in root.iter_mut().enumerate().skip(lead) {
-            if let Some((acc, _)) = links(node as u32) {
-                chained[acc as usize] = links(acc).is_some() && once(acc);
+            if let Some((acc, ..)) = link_of(node as u32) {
+                chained[acc as usize] = link_of(acc).is_some() && once(acc);
                 *last = chained[acc as usize];
             }
         }
@@ -153,8 +180,8 @@ impl<F: Float> Chains<F> {
         };
         let mut dynamic = vec![false; total];
         for node in (lead..total).filter(|&n| member(n as u32)) {
-            let (acc, term) = links(node as u32).expect("a member is a link");
-            if let Some((t, _)) = term.filter(|&(t, _)| candidate(t)) {
+            let (acc, summand, _) = link_of(node as u32).expect("a member is a link");
+            if let Some(t) = summand.node().filter(|&t| candidate(t)) {
                 dynamic[t as usize] = true;
             }
             if !chained[acc as usize] && candidate(acc) {
@@ -175,18 +202,21 @@ impl<F: Float> Chains<F> {
             scales.push([sa, sb]);
         }
         let (mut table, mut partials, mut terms) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut links, mut sums, mut inlined) = (Vec::new(), vec![0], vec![false; total]);
         for node in (lead..total).filter(|&n| root[n]) {
-            let (mut acc, mut term) = links(node as u32).expect("a chain's last link");
+            let (mut acc, mut summand, mut minus) = link_of(node as u32).expect("a last link");
             // The edges in the order the chain's own sweep reaches them:
             // a link's term, then its running sum; a term's own edges last
             // to first. Each with its constant partial, or its place in a
-            // dynamic term.
-            let mut edges = Vec::new();
+            // dynamic term. The links likewise, last to first.
+            let (mut edges, mut chain) = (Vec::new(), Vec::new());
+            // The summand of term `t`, and the index of its `Term` if it is
+            // a product computed in the sum, whose slots come last.
             let mut push = |t: u32, sign: F| {
-                let (t, factor) = resolve(t);
-                if !dynamic[t as usize] {
-                    edges.push((t, sign * factor, None));
-                    return;
+                let (p, factor) = resolve(t);
+                if !dynamic[p as usize] {
+                    edges.push((p, sign * factor, None));
+                    return (Summand::Node(t), None);
                 }
                 let j = terms.len();
                 terms.push(Term {
@@ -194,24 +224,47 @@ impl<F: Float> Chains<F> {
                     factors: [F::zero(); 2],
                     count: 0,
                 });
-                index[t as usize] = TERM | j as u32;
-                let own = parents[t as usize];
+                index[p as usize] = TERM | j as u32;
+                let own = parents[p as usize];
                 for k in (0..2).rev().filter(|&k| own[k] != 0) {
-                    let (p, f) = resolve(own[k]);
+                    let (q, f) = resolve(own[k]);
                     terms[j].factors[k] = sign * factor * f;
                     terms[j].count += 1;
-                    edges.push((p, F::zero(), Some((j, k))));
+                    edges.push((q, F::zero(), Some((j, k))));
+                }
+                // A product the chain alone reads is computed in its sum.
+                match step(t) {
+                    Step::Mul(a, b) if p == t => {
+                        inlined[t as usize] = true;
+                        (Summand::Product([a, b], terms[j]), Some(j))
+                    }
+                    _ => (Summand::Node(t), None),
                 }
             };
             loop {
-                if let Some((t, sign)) = term {
-                    push(t, sign);
-                }
+                let (own, term) = match summand {
+                    Arg::Node(t) => push(t, if minus { -F::one() } else { F::one() }),
+                    Arg::Const(c) => (Summand::Const(c), None),
+                };
+                chain.push((
+                    Link {
+                        minus,
+                        summand: own,
+                    },
+                    term,
+                ));
                 if !chained[acc as usize] {
-                    push(acc, F::one());
+                    let (summand, term) = push(acc, F::one());
+                    chain.push((
+                        Link {
+                            minus: false,
+                            summand,
+                        },
+                        term,
+                    ));
                     break;
                 }
-                (acc, term) = links(acc).expect("an absorbed link");
+                (acc, summand, minus) = link_of(acc).expect("an absorbed link");
             }
             // The tape sweeps a node's edges last to first.
             let start = table.len() as u32;
@@ -222,15 +275,96 @@ impl<F: Float> Chains<F> {
                 table.push(index[parent as usize] & FLAGS);
                 partials.push(partial);
             }
+            links.extend(
+                chain
+                    .into_iter()
+                    .rev()
+                    .map(|(link, term)| match (link.summand, term) {
+                        (Summand::Product(operands, _), Some(j)) => Link {
+                            summand: Summand::Product(operands, terms[j]),
+                            ..link
+                        },
+                        _ => link,
+                    }),
+            );
+            sums.push(links.len() as u32);
             layout[index[node] as usize] = crate::tape::wide(start, edges.len() as u32);
         }
-        Some(Chains {
+        // The evaluation computes every node but the running sums and the
+        // products the chains compute; a last link computes its chain.
+        let mut sum = 0..;
+        let program = (lead..total)
+            .filter(|&n| !chained[n] && !inlined[n])
+            .map(|n| Visit {
+                step: match root[n] {
+                    true => Step::Sum(sum.next().expect("a chain's index")),
+                    false => step(n as u32),
+                },
+                node: n as u32,
+                route: index[n],
+            })
+            .collect();
+        let chains = Chains {
             index,
             layout,
             scales,
             table,
             partials,
             terms,
-        })
+            links,
+            sums,
+        };
+        Some((chains, program))
+    }
+}
+
+impl<F: Float> Chains<F> {
+    /// The bytes its buffers hold.
+    pub(crate) fn allocated_bytes(&self) -> usize {
+        use core::mem::size_of;
+        self.index.capacity() * size_of::<u32>()
+            + self.layout.capacity() * size_of::<[u32; 2]>()
+            + self.scales.capacity() * size_of::<[F; 2]>()
+            + self.table.capacity() * size_of::<u32>()
+            + self.partials.capacity() * size_of::<F>()
+            + self.terms.capacity() * size_of::<Term<F>>()
+            + self.links.capacity() * size_of::<Link<F>>()
+            + self.sums.capacity() * size_of::<u32>()
+    }
+
+    /// The value of chain `k` at `values`, link by link in order (the same
+    /// arithmetic as the links' own steps, so the same bits), its products'
+    /// partials written to `table`, if given, as their terms say.
+    #[inline(always)]
+    pub(crate) fn sum<T: Float + From<F>>(
+        &self,
+        k: usize,
+        values: &[T],
+        mut table: Option<&mut [T]>,
+    ) -> T {
+        let links = &self.links[self.sums[k] as usize..self.sums[k + 1] as usize];
+        let mut acc = T::zero();
+        for (i, link) in links.iter().enumerate() {
+            let x = match link.summand {
+                Summand::Const(c) => <T as From<F>>::from(c),
+                Summand::Node(n) => values[n as usize],
+                Summand::Product([a, b], ref term) => {
+                    let (x, y) = (values[a as usize], values[b as usize]);
+                    if let Some(table) = table.as_deref_mut() {
+                        let [f, g] = term.factors.map(|f| <T as From<F>>::from(f));
+                        table[term.slots[0] as usize] = y * f;
+                        table[term.slots[1] as usize] = x * g;
+                    }
+                    x * y
+                }
+            };
+            // The first link's summand is the sum's first value.
+            acc = match (i, link.minus) {
+                (0, _) => x,
+                (_, false) => acc + x,
+                (_, true) => acc - x,
+            };
+        }
+        acc
     }
 }

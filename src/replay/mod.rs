@@ -23,7 +23,7 @@ use crate::{Error, Result};
 pub(crate) use branch::{Guard, Select, Test};
 use chains::Chains;
 pub use coloring::Sparse;
-pub(crate) use program::{Arg, Code, Instr, Program, Side, Step};
+pub(crate) use program::{Arg, Code, Instr, Program, Side, Step, Visit};
 pub use retape::Retaping;
 pub use workspace::Workspace;
 
@@ -90,8 +90,8 @@ pub use workspace::Workspace;
 pub struct Function<F: Scalar = f64> {
     /// Node `i`'s instruction at `i − 1`.
     instrs: Vec<Instr<F>>,
-    /// The same as the evaluation loop runs them.
-    steps: Vec<Step<F>>,
+    /// The nodes the evaluation computes, in order, as it computes them.
+    program: Vec<Visit<F>>,
     selects: Vec<Select<F>>,
     guards: Vec<Guard<F>>,
     /// Every node's parents, the sink's first: the sweep's layout.
@@ -211,7 +211,7 @@ impl<F: Scalar> Function<F> {
         }
         instrs.shrink_to_fit();
         Ok(Function {
-            steps: Step::all(&instrs),
+            program: Visit::all(&Step::all(&instrs), 1 + n + p),
             instrs,
             selects: program.selects,
             guards: program.guards,
@@ -256,9 +256,11 @@ impl<F: Scalar> Function<F> {
         self.instrs.is_empty()
     }
 
-    /// The bytes the function's buffers hold: per node its instruction,
-    /// its step and its parents (64 bytes a node in `f64`), and the selects
-    /// and guards. Its [`Workspace`] holds 32 more a node (a value, the
+    /// The bytes the function's buffers hold: per node its instruction
+    /// and its parents, and per node computed (not an input) the step that
+    /// computes it (72 bytes an op in `f64`, 48 an input), the selects and
+    /// guards, and after [`optimize`](Function::optimize) the layout of its
+    /// sums. Its [`Workspace`] holds 32 more a node (a value, the
     /// partials and the parents the sweep reads) and 8 for the adjoints.
     ///
     /// ```
@@ -272,11 +274,12 @@ impl<F: Scalar> Function<F> {
     pub fn allocated_bytes(&self) -> usize {
         use core::mem::size_of;
         self.instrs.capacity() * size_of::<Instr<F>>()
-            + self.steps.capacity() * size_of::<Step<F>>()
+            + self.program.capacity() * size_of::<Visit<F>>()
             + self.parents.capacity() * size_of::<[u32; 2]>()
             + self.selects.capacity() * size_of::<Select<F>>()
             + self.guards.capacity() * size_of::<Guard<F>>()
             + (self.params.capacity() + self.outputs.capacity()) * size_of::<Arg<F>>()
+            + self.chains.as_ref().map_or(0, Chains::allocated_bytes)
     }
 
     /// The number of comparisons kept as guards.

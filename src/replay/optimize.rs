@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use num_traits::Float;
 
 use super::chains::Chains;
-use super::{Arg, Code, Function, Instr, Select, Side, Step, fresh_layout};
+use super::{Arg, Code, Function, Instr, Select, Side, Step, Visit, fresh_layout};
 use crate::active::Scalar;
 
 /// An operand as a key: a node, or a constant's exact bits.
@@ -33,7 +33,8 @@ impl<F: Scalar> Function<F> {
     /// guard or `select` depends on. Compare [`len`](Function::len) before
     /// and after. Then each sum written term by term (`acc + t`, `acc − t·k`,
     /// `acc + c`, where each partial sum is used by the next alone) is swept
-    /// as one node whose edges go to the terms, with their constant partials:
+    /// as one node whose edges go to the terms, with their constant partials,
+    /// and evaluated as one step that computes the products only it reads:
     /// a logit `b + Σ wᵢ·xᵢ` is one node, not `2n`; and a node of one
     /// constant partial (`−x`, `x·k`, `x + c`) used by one other alone is
     /// folded into that node's edge.
@@ -91,7 +92,7 @@ impl<F: Scalar> Function<F> {
 
     /// Keeps the leading inputs and the nodes that an output, a guard or a
     /// kept node reads (each standing for itself in `now`), renumbered in
-    /// order; rebuilds the layout and the steps.
+    /// order; rebuilds the layout and the program.
     fn compact(&mut self, lead: usize, now: &[Arg<F>]) {
         let total = self.instrs.len() + 1;
         let mut live = vec![false; total];
@@ -132,9 +133,27 @@ impl<F: Scalar> Function<F> {
         self.parents = std::iter::once([0; 2])
             .chain(self.instrs.iter().map(|i| parents(i, &self.selects)))
             .collect();
-        self.steps = Step::all(&self.instrs);
-        let outputs: Vec<u32> = self.outputs.iter().filter_map(Arg::node).collect();
-        self.chains = Chains::new(&self.steps, &self.parents, lead, &outputs);
+        let steps = Step::all(&self.instrs);
+        // How often each node's value is read: by the nodes after it, and
+        // (for ever) by an output or a guard.
+        let mut uses = vec![0usize; self.instrs.len() + 1];
+        for instr in &self.instrs {
+            let reads = self.reads(instr);
+            reads
+                .iter()
+                .filter_map(Arg::node)
+                .for_each(|n| uses[n as usize] += 1);
+        }
+        let ends = self
+            .outputs
+            .iter()
+            .chain(self.guards.iter().flat_map(|g| &g.operands));
+        ends.filter_map(Arg::node)
+            .for_each(|n| uses[n as usize] = usize::MAX);
+        (self.chains, self.program) = match Chains::new(&steps, &self.parents, lead, &uses) {
+            Some((chains, program)) => (Some(chains), program),
+            None => (None, Visit::all(&steps, lead)),
+        };
         self.layout = fresh_layout();
     }
 
@@ -170,6 +189,8 @@ impl<F: Scalar> Function<F> {
                 let select = &self.selects[k as usize];
                 [select.operands, select.branches].concat()
             }
+            // The second operand is the first again.
+            Code::Unary(_) | Code::LnSigmoid { .. } => vec![instr.args[0]],
             _ => instr.args.to_vec(),
         }
     }

@@ -164,6 +164,9 @@ pub(crate) enum Step<F> {
     Unary(Unary, u32),
     /// The instruction of this index.
     Other(u32),
+    /// The sum of a chain of this index, which the chain computes (see
+    /// `Chains::sum`).
+    Sum(u32),
 }
 
 impl<F: Float> Step<F> {
@@ -240,7 +243,33 @@ impl<F: Float> Step<F> {
             Step::Neg(a) => (-v(a), [-one, zero]),
             Step::Unary(op, a) => unary(op, v(a)),
             Step::Other(k) => instrs[k as usize].eval(values, selects),
+            Step::Sum(_) => unreachable!("a chain computes its sum"),
         }
+    }
+}
+
+/// A node the evaluation computes: its step, and where its partials go,
+/// its `route`: its node in the sweep's tape (the node itself, unless
+/// `optimize` made chains, whose marks a route may carry; see `Chains`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Visit<F> {
+    pub(crate) step: Step<F>,
+    pub(crate) node: u32,
+    pub(crate) route: u32,
+}
+
+impl<F: Float> Visit<F> {
+    /// Every node of `steps` after the `lead` ones, in order, each routed to
+    /// itself.
+    pub(crate) fn all(steps: &[Step<F>], lead: usize) -> Vec<Self> {
+        let nodes = (lead..=steps.len()).map(|n| n as u32);
+        nodes
+            .map(|node| Visit {
+                step: steps[node as usize - 1],
+                node,
+                route: node,
+            })
+            .collect()
     }
 }
 

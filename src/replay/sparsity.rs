@@ -218,7 +218,7 @@ impl<F: Scalar> Function<F> {
             }
             let parents = self.parents[node];
             parents.iter().for_each(|&p| reaches[p as usize] = true);
-            match self.steps[node - 1].coupling(&self.instrs) {
+            match Step::of(&self.instrs[node - 1], node - 1).coupling(&self.instrs) {
                 Coupling::None => {}
                 kind => {
                     parents.iter().for_each(|&p| needed[p as usize] = true);

@@ -4,10 +4,10 @@
 use num_traits::Float;
 
 use super::chains::{FLAGS, SCALED, TERM};
-use super::{Arg, Function};
+use super::{Arg, Function, Step};
 use crate::active::Scalar;
 use crate::dual::Dual;
-use crate::tape::Tape;
+use crate::tape::{PartialsMut, Tape};
 use crate::{Error, Result};
 
 impl<F: Scalar> Function<F> {
@@ -25,8 +25,9 @@ impl<F: Scalar> Function<F> {
         }
     }
 
-    /// Evaluates every node at `x` (and `params`) into `values`, and the
-    /// partials into `tape` if given; then checks the guards.
+    /// Evaluates the function at `x` (and `params`) into `values` (every
+    /// node but the running sums and products a chain computes inside its
+    /// sum), and the partials into `tape` if given; then checks the guards.
     #[inline]
     pub(super) fn forward<T: Float + From<F>>(
         &self,
@@ -44,61 +45,61 @@ impl<F: Scalar> Function<F> {
             .iter_mut()
             .zip(x.iter().chain(params))
             .for_each(|(v, &x)| *v = x);
+        // The node computed just before and its value (see `Step::eval`).
         let mut last = (0, T::zero());
-        match (tape, &self.chains) {
-            (Some(tape), Some(chains)) => {
-                let (mut partials, table) = tape.partials_mut();
-                let lift = |f: F| <T as From<F>>::from(f);
-                for node in lead..values.len() {
-                    let d = self.compute(node, values, &mut last);
-                    // An absorbed node has no adjoint; a chain's own
-                    // partials are unread (its edges' are in the table).
-                    let at = chains.index[node];
-                    if at == u32::MAX {
-                        continue;
-                    }
-                    if at & TERM != 0 {
-                        let term = &chains.terms[(at & FLAGS) as usize];
-                        for k in 0..term.count as usize {
-                            table[term.slots[k] as usize] = d[k] * lift(term.factors[k]);
-                        }
-                        continue;
-                    }
-                    let d = match at & SCALED {
-                        0 => d,
-                        _ => {
-                            let s = chains.scales[(at & FLAGS) as usize];
-                            [d[0] * lift(s[0]), d[1] * lift(s[1])]
-                        }
-                    };
-                    *partials.node((at & FLAGS) as usize) = d;
+        let mut tape = tape.map(|tape| tape.partials_mut());
+        for visit in &self.program {
+            let value = match visit.step {
+                Step::Sum(k) => {
+                    let chains = self.chains.as_ref().expect("a sum's chains");
+                    let table = tape.as_mut().map(|(_, table)| &mut **table);
+                    chains.sum(k as usize, values, table)
                 }
-            }
-            (Some(tape), None) => tape.set_partials(|node| self.compute(node, values, &mut last)),
-            (None, _) => {
-                for node in lead..values.len() {
-                    self.compute(node, values, &mut last);
+                step => {
+                    let (value, d) = step.eval(values, last, &self.instrs, &self.selects);
+                    if let Some((partials, table)) = tape.as_mut() {
+                        self.route(visit.route, d, partials, table);
+                    }
+                    value
                 }
-            }
+            };
+            values[visit.node as usize] = value;
+            last = (visit.node, value);
         }
         self.check_guards(values)
     }
 
-    /// Computes node `node` into `values` and gives its partials; `last`,
-    /// the node computed just before and its value (see `Step::eval`),
-    /// becomes this one.
+    /// Puts a node's partials `d` where its `route` says: its node in the
+    /// sweep's tape, scaled if the route is marked so; a chain's table; or
+    /// nowhere, for a node absorbed into an edge.
     #[inline(always)]
-    fn compute<T: Float + From<F>>(
+    fn route<T: Float + From<F>>(
         &self,
-        node: usize,
-        values: &mut [T],
-        last: &mut (u32, T),
-    ) -> [T; 2] {
-        let step = self.steps[node - 1];
-        let (value, partials) = step.eval(values, *last, &self.instrs, &self.selects);
-        values[node] = value;
-        *last = (node as u32, value);
-        partials
+        route: u32,
+        d: [T; 2],
+        partials: &mut PartialsMut<'_, T>,
+        table: &mut [T],
+    ) {
+        let lift = |f: F| <T as From<F>>::from(f);
+        let chains = || self.chains.as_ref().expect("a marked route's chains");
+        if route == u32::MAX {
+            return;
+        }
+        if route & TERM != 0 {
+            let term = &chains().terms[(route & FLAGS) as usize];
+            for k in 0..term.count as usize {
+                table[term.slots[k] as usize] = d[k] * lift(term.factors[k]);
+            }
+            return;
+        }
+        let d = match route & SCALED {
+            0 => d,
+            _ => {
+                let s = chains().scales[(route & FLAGS) as usize];
+                [d[0] * lift(s[0]), d[1] * lift(s[1])]
+            }
+        };
+        *partials.node((route & FLAGS) as usize) = d;
     }
 
     /// The first guard whose test comes out otherwise at `values`.

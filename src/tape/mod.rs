@@ -21,7 +21,7 @@ use crate::debug::Trace;
 use block::BlockRecord;
 pub(crate) use node::SINK;
 use node::{FULL, Node, WIDE};
-pub(crate) use record::{Caller, Edges, wide};
+pub(crate) use record::{Caller, Edges, PartialsMut, wide};
 
 /// Hands out a fresh identity for every tape and every `clear`.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

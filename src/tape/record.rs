@@ -268,17 +268,6 @@ impl<F: Float> Tape<F> {
         (PartialsMut(&mut inner.nodes), &mut inner.partials)
     }
 
-    /// Sets the partials of every node after the leading inputs to
-    /// `partials(node)`, in recording order.
-    #[inline(always)]
-    pub(crate) fn set_partials(&mut self, mut partials: impl FnMut(usize) -> [F; 2]) {
-        let inner = self.inner.get_mut();
-        let first = inner.inputs as usize + 1;
-        for (node, record) in inner.nodes.iter_mut().enumerate().skip(first) {
-            record.partials = partials(node);
-        }
-    }
-
     /// `f` of the tape's trace, if it is traced or checked: the hook of
     /// the debugging tools (`crate::debug`).
     pub(crate) fn with_trace<R>(&self, f: impl FnOnce(&mut Trace<F>) -> R) -> Option<R> {
