@@ -543,6 +543,40 @@ proptest! {
     }
 }
 
+/// Rosenbrock's terms, `100·(y − x²)² + (1 − x)²`: after `optimize`, each
+/// `y − x·x` is a chain of one link with its product inside; the same
+/// values, gradient and Hessian as before.
+#[test]
+fn a_link_of_a_product_keeps_values_and_derivatives() -> tapegrad::Result<()> {
+    let rosenbrock = |x: &[Active]| {
+        x.windows(2).fold(Active::constant(0.0), |acc, w| {
+            let (a, b) = (w[1] - w[0] * w[0], 1.0 - w[0]);
+            acc + a * a * 100.0 + b * b
+        })
+    };
+    let mut f = Function::record(&[0.5, -1.0, 1.5, 2.0], rosenbrock)?;
+    let plain = f.clone();
+    f.optimize();
+    let x = [1.2, 0.7, -0.3, 1.1];
+    let (value, gradient) = plain.value_and_gradient(&mut plain.workspace(), &x)?;
+    let (v, g) = f.value_and_gradient(&mut f.workspace(), &x)?;
+    assert_eq!(value.to_bits(), v.to_bits());
+    for (a, b) in gradient.iter().zip(&g) {
+        assert!(last_bits(*a, *b), "{a} against {b}");
+    }
+    let (h, hf) = (
+        plain.hessian(&mut plain.workspace(), &x)?,
+        f.hessian(&mut f.workspace(), &x)?,
+    );
+    for (a, b) in h.iter().flatten().zip(hf.iter().flatten()) {
+        assert!(last_bits(*a, *b), "{a} against {b}");
+    }
+    // ∂/∂x₀ of the first term alone, by hand.
+    let (a0, b0) = (x[1] - x[0] * x[0], 1.0 - x[0]);
+    assert!((g[0] - (-400.0 * x[0] * a0 - 2.0 * b0)).abs() < 1e-12);
+    Ok(())
+}
+
 /// A running sum or a product that a chain reads, and that a guard, a
 /// `select` or an output reads as well: `optimize` still computes it, so
 /// the guard sees the new point's value, and so do the others.

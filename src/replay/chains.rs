@@ -144,6 +144,15 @@ impl<F: Float> Chains<F> {
             }
         }
         (lead..total).for_each(|n| root[n] &= !chained[n]);
+        // So is a link of a product no other node reads (`x − a·b`), a
+        // chain of one link that computes the product in its sum.
+        let product = |n: u32| once(n) && matches!(step(n), Step::Mul(..));
+        for node in lead..total {
+            if let Some((acc, summand, _)) = link_of(node as u32) {
+                let with_product = product(acc) || summand.node().is_some_and(product);
+                root[node] |= !chained[node] && with_product;
+            }
+        }
         // A node of one constant partial used by one other alone is folded
         // into its user's edge, which goes to its parent, times its partial.
         // Only a finite partial: the sweep passes nothing through an
@@ -152,7 +161,7 @@ impl<F: Float> Chains<F> {
         let folded: Vec<bool> = (0..total)
             .map(|n| !chained[n] && !root[n] && once(n as u32) && finite(n))
             .collect();
-        if !chained.iter().chain(&folded).any(|&a| a) {
+        if !chained.iter().chain(&root).chain(&folded).any(|&a| a) {
             return None;
         }
         // Where an edge to `p` goes past the folded nodes, and the product
