@@ -1,4 +1,4 @@
-//! Sums as one node: the reverse sweep of an optimized
+//! Sums as one node: the evaluation and the reverse sweep of an optimized
 //! [`Function`](super::Function) over fewer nodes.
 //!
 //! A sum written term by term, `((a + b) − c·k) + d`, records a node per
@@ -17,17 +17,19 @@
 //! The evaluation does the same: a chain is one step, its sum computed link
 //! by link in order (the same bits as the links' own steps), a product
 //! `w·a` no other node reads computed inside it with its partials written
-//! to the table; its running sums and those products are never visited.
+//! to the table; its running sums and those products are never visited. A
+//! link of such a product (`y − x·x`) is a chain of one link for it.
 
 use num_traits::Float;
 
 use super::{Arg, Step, Visit};
 
-/// The sweep of a function whose sums are linear nodes.
+/// The evaluation and the sweep of a function whose sums are linear nodes.
 #[derive(Clone, Debug)]
 pub(crate) struct Chains<F> {
-    /// Each node's index in the sweep's tape, `u32::MAX` for a node a chain
-    /// absorbed (its value is still computed; it has no adjoint).
+    /// Each node's index in the sweep's tape, `u32::MAX` for a node absorbed
+    /// into an edge or a chain (it has no adjoint; the evaluation visits it
+    /// unless its chain computes it).
     pub(crate) index: Vec<u32>,
     /// The sweep tape's nodes: the sink, the leading inputs, then the kept
     /// nodes in order, a chain as a node of many parents.
