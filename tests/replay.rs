@@ -349,8 +349,11 @@ fn the_stable_loss_replays() -> tapegrad::Result<()> {
 /// Whether `optimize` kept a derivative to its last bits: relative, and
 /// absolute near zero (a component that sums terms which cancel keeps a
 /// rounding residue that depends on the order); NaN as NaN.
-fn last_bits(a: f64, b: f64) -> bool {
-    a == b || (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs())) || (a.is_nan() && b.is_nan())
+fn last_bits<F: Float>(a: F, b: F) -> bool {
+    let near = F::epsilon() * F::from(4096.0).expect("a literal");
+    a == b
+        || (a - b).abs() <= near * (F::one() + a.abs().max(b.abs()))
+        || (a.is_nan() && b.is_nan())
 }
 
 proptest! {
@@ -509,38 +512,78 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     /// Sums of terms (`acc + t`, `acc − t·k`, `acc + c`), which `optimize`
-    /// sweeps as one node each: the same values, gradients and Hessians.
+    /// sweeps as one node each: the same values, gradients and Hessians, in
+    /// f64 and f32.
     #[test]
     fn optimized_sums_keep_values_and_derivatives(
         terms in prop::collection::vec((expr(), -2.0..2.0f64, any::<bool>()), 1..6),
         x in prop::array::uniform3(-2.0..2.0f64),
     ) {
-        let sum = |x: &[Active]| {
-            terms.iter().fold(x[0] * 0.5, |acc, (e, k, minus)| match minus {
-                true => acc - eval(e, x) * *k,
-                false => acc + eval(e, x) + 1.0,
-            })
-        };
-        let f = Function::record(&x, sum).expect("table ops replay");
-        let mut g = f.clone();
-        g.optimize();
-        let (value, gradient) = f.value_and_gradient(&mut f.workspace(), &x).expect("no guards");
-        let (v, grad) = g.value_and_gradient(&mut g.workspace(), &x).expect("no guards");
-        prop_assert_eq!(value.to_bits(), v.to_bits());
-        for (&a, &b) in gradient.iter().zip(&grad) {
-            prop_assert!(last_bits(a, b), "gradient {a} against {b}");
-        }
-        let (h, hg) = (f.hessian(&mut f.workspace(), &x).expect("no guards"), g.hessian(&mut g.workspace(), &x).expect("no guards"));
-        for (&a, &b) in h.iter().flatten().zip(hg.iter().flatten()) {
-            prop_assert!(last_bits(a, b), "Hessian {a} against {b}");
-        }
-        // Values alone, and forward mode: the chains' sums without a table.
-        let only = g.value(&mut g.workspace(), &x).expect("no guards");
-        prop_assert_eq!(value.to_bits(), only[0].to_bits());
-        let v = [0.5, -1.0, 2.0];
-        let (d, dg) = (f.jvp(&mut f.workspace(), &x, &v).expect("no guards"), g.jvp(&mut g.workspace(), &x, &v).expect("no guards"));
-        prop_assert!(last_bits(d[0], dg[0]), "jvp {} against {}", d[0], dg[0]);
+        sums_keep_values_and_derivatives(&terms, &x)?;
+        sums_keep_values_and_derivatives(&terms, &x.map(|v| v as f32))?;
     }
+}
+
+/// [`optimized_sums_keep_values_and_derivatives`] in `F`.
+fn sums_keep_values_and_derivatives<F: tapegrad::Scalar>(
+    terms: &[(Expr, f64, bool)],
+    x: &[F],
+) -> Result<(), TestCaseError> {
+    let c = |v: f64| F::from(v).expect("a literal");
+    let sum = |x: &[Active<F>]| {
+        terms
+            .iter()
+            .fold(x[0] * c(0.5), |acc, (e, k, minus)| match minus {
+                true => acc - eval(e, x) * c(*k),
+                false => acc + eval(e, x) + c(1.0),
+            })
+    };
+    let f = Function::record(x, sum).expect("table ops replay");
+    let mut g = f.clone();
+    g.optimize();
+    let (value, gradient) = f
+        .value_and_gradient(&mut f.workspace(), x)
+        .expect("no guards");
+    let (v, grad) = g
+        .value_and_gradient(&mut g.workspace(), x)
+        .expect("no guards");
+    let bits = |v: F| v.to_f64().map(f64::to_bits);
+    prop_assert_eq!(bits(value), bits(v));
+    for (&a, &b) in gradient.iter().zip(&grad) {
+        prop_assert!(
+            last_bits(a, b),
+            "gradient {:?} against {:?}",
+            a.to_f64(),
+            b.to_f64()
+        );
+    }
+    let (h, hg) = (
+        f.hessian(&mut f.workspace(), x).expect("no guards"),
+        g.hessian(&mut g.workspace(), x).expect("no guards"),
+    );
+    for (&a, &b) in h.iter().flatten().zip(hg.iter().flatten()) {
+        prop_assert!(
+            last_bits(a, b),
+            "Hessian {:?} against {:?}",
+            a.to_f64(),
+            b.to_f64()
+        );
+    }
+    // Values alone, and forward mode: the chains' sums without a table.
+    let only = g.value(&mut g.workspace(), x).expect("no guards");
+    prop_assert_eq!(bits(value), bits(only[0]));
+    let v = [c(0.5), c(-1.0), c(2.0)];
+    let (d, dg) = (
+        f.jvp(&mut f.workspace(), x, &v).expect("no guards"),
+        g.jvp(&mut g.workspace(), x, &v).expect("no guards"),
+    );
+    prop_assert!(
+        last_bits(d[0], dg[0]),
+        "jvp {:?} against {:?}",
+        d[0].to_f64(),
+        dg[0].to_f64()
+    );
+    Ok(())
 }
 
 /// Rosenbrock's terms, `100·(y − x²)² + (1 − x)²`: after `optimize`, each
