@@ -58,13 +58,17 @@ pub(crate) struct Link<F> {
 }
 
 /// What a link adds: a constant, a node's value, or the product `a·b` of
-/// a term no other node reads, whose partials go to the table as its
-/// [`Term`] says.
+/// a term no other node reads, whose partials, times their factors, go to
+/// the table at `slot` and the next.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Summand<F> {
     Const(F),
     Node(u32),
-    Product([u32; 2], Term<F>),
+    Product {
+        operands: [u32; 2],
+        slot: u32,
+        factors: [F; 2],
+    },
 }
 
 /// The running sum of a step, its summand, and whether the summand is
@@ -247,7 +251,12 @@ impl<F: Float> Chains<F> {
                 match step(t) {
                     Step::Mul(a, b) if p == t => {
                         inlined[t as usize] = true;
-                        (Summand::Product([a, b], terms[j]), Some(j))
+                        let product = Summand::Product {
+                            operands: [a, b],
+                            slot: 0,
+                            factors: terms[j].factors,
+                        };
+                        (product, Some(j))
                     }
                     _ => (Summand::Node(t), None),
                 }
@@ -291,10 +300,21 @@ impl<F: Float> Chains<F> {
                     .into_iter()
                     .rev()
                     .map(|(link, term)| match (link.summand, term) {
-                        (Summand::Product(operands, _), Some(j)) => Link {
-                            summand: Summand::Product(operands, terms[j]),
-                            ..link
-                        },
+                        (
+                            Summand::Product {
+                                operands, factors, ..
+                            },
+                            Some(j),
+                        ) => {
+                            let [slot, next] = terms[j].slots;
+                            debug_assert_eq!(next, slot + 1, "a product's edges are adjacent");
+                            let summand = Summand::Product {
+                                operands,
+                                slot,
+                                factors,
+                            };
+                            Link { summand, ..link }
+                        }
                         _ => link,
                     }),
             );
@@ -316,17 +336,23 @@ impl<F: Float> Chains<F> {
             })
             .collect();
         let chains = Chains {
-            index,
-            layout,
-            scales,
-            table,
-            partials,
-            terms,
-            links,
-            sums,
+            index: fit(index),
+            layout: fit(layout),
+            scales: fit(scales),
+            table: fit(table),
+            partials: fit(partials),
+            terms: fit(terms),
+            links: fit(links),
+            sums: fit(sums),
         };
-        Some((chains, program))
+        Some((chains, fit(program)))
     }
+}
+
+/// `v` without the room it grew into.
+fn fit<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
 }
 
 impl<F: Float> Chains<F> {
@@ -359,12 +385,16 @@ impl<F: Float> Chains<F> {
             let x = match link.summand {
                 Summand::Const(c) => <T as From<F>>::from(c),
                 Summand::Node(n) => values[n as usize],
-                Summand::Product([a, b], ref term) => {
+                Summand::Product {
+                    operands: [a, b],
+                    slot,
+                    factors,
+                } => {
                     let (x, y) = (values[a as usize], values[b as usize]);
                     if let Some(table) = table.as_deref_mut() {
-                        let [f, g] = term.factors.map(|f| <T as From<F>>::from(f));
-                        table[term.slots[0] as usize] = y * f;
-                        table[term.slots[1] as usize] = x * g;
+                        let [f, g] = factors.map(|f| <T as From<F>>::from(f));
+                        table[slot as usize] = y * f;
+                        table[slot as usize + 1] = x * g;
                     }
                     x * y
                 }
