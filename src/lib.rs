@@ -199,10 +199,11 @@
 //! gradient, Jacobian, directional derivatives, Hessian–vector products and
 //! the Hessian; data that changes between evaluations (a mini-batch) is a
 //! dynamic parameter; [`Function::optimize`] folds constants, merges
-//! repeated subexpressions, drops dead code and sweeps each sum written term
-//! by term as one node (a replayed gradient then costs 0.55–0.7 of recording
-//! afresh on the benchmarks); a `Function` is `Send + Sync`, and each thread
-//! evaluates it with its own [`Workspace`].
+//! repeated subexpressions, drops dead code and makes each sum written term
+//! by term one node of the sweep and one step of the evaluation (a replayed
+//! gradient then costs 0.45–0.6 of recording afresh on the benchmarks); a
+//! `Function` is `Send + Sync`, and each thread evaluates it with its own
+//! [`Workspace`].
 //!
 //! ```
 //! use tapegrad::{Active, Error, Function};
