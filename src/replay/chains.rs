@@ -266,22 +266,10 @@ impl<F: Float> Chains<F> {
                     Arg::Node(t) => push(t, if minus { -F::one() } else { F::one() }),
                     Arg::Const(c) => (Summand::Const(c), None),
                 };
-                chain.push((
-                    Link {
-                        minus,
-                        summand: own,
-                    },
-                    term,
-                ));
+                chain.push((minus, own, term));
                 if !chained[acc as usize] {
-                    let (summand, term) = push(acc, F::one());
-                    chain.push((
-                        Link {
-                            minus: false,
-                            summand,
-                        },
-                        term,
-                    ));
+                    let (first, term) = push(acc, F::one());
+                    chain.push((false, first, term));
                     break;
                 }
                 (acc, summand, minus) = link_of(acc).expect("an absorbed link");
@@ -295,29 +283,14 @@ impl<F: Float> Chains<F> {
                 table.push(index[parent as usize] & FLAGS);
                 partials.push(partial);
             }
-            links.extend(
-                chain
-                    .into_iter()
-                    .rev()
-                    .map(|(link, term)| match (link.summand, term) {
-                        (
-                            Summand::Product {
-                                operands, factors, ..
-                            },
-                            Some(j),
-                        ) => {
-                            let [slot, next] = terms[j].slots;
-                            debug_assert_eq!(next, slot + 1, "a product's edges are adjacent");
-                            let summand = Summand::Product {
-                                operands,
-                                slot,
-                                factors,
-                            };
-                            Link { summand, ..link }
-                        }
-                        _ => link,
-                    }),
-            );
+            for (minus, mut summand, term) in chain.into_iter().rev() {
+                if let (Summand::Product { slot, .. }, Some(j)) = (&mut summand, term) {
+                    let [first, next] = terms[j].slots;
+                    debug_assert_eq!(next, first + 1, "a product's edges are adjacent");
+                    *slot = first;
+                }
+                links.push(Link { minus, summand });
+            }
             sums.push(links.len() as u32);
             layout[index[node] as usize] = crate::tape::wide(start, edges.len() as u32);
         }
@@ -347,15 +320,7 @@ impl<F: Float> Chains<F> {
         };
         Some((chains, fit(program)))
     }
-}
 
-/// `v` without the room it grew into.
-fn fit<T>(mut v: Vec<T>) -> Vec<T> {
-    v.shrink_to_fit();
-    v
-}
-
-impl<F: Float> Chains<F> {
     /// The bytes its buffers hold.
     pub(crate) fn allocated_bytes(&self) -> usize {
         use core::mem::size_of;
@@ -408,4 +373,10 @@ impl<F: Float> Chains<F> {
         }
         acc
     }
+}
+
+/// `v` without the room it grew into.
+fn fit<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
 }
