@@ -224,41 +224,55 @@ impl<F: Float> Chains<F> {
             // a link's term, then its running sum; a term's own edges last
             // to first. Each with its constant partial, or its place in a
             // dynamic term. The links likewise, last to first.
-            let (mut edges, mut chain) = (Vec::new(), Vec::new());
-            // The summand of term `t`, and the index of its `Term` if it is
-            // a product computed in the sum, whose slots come last.
+            let (mut edges, mut chain, mut products) = (Vec::new(), Vec::new(), Vec::new());
+            // The summand of term `t`, and the index of its `Term` among
+            // `products` if it is a product the sum computes (whose slots
+            // come last); any other dynamic term's among `terms`.
             let mut push = |t: u32, sign: F| {
                 let (p, factor) = resolve(t);
                 if !dynamic[p as usize] {
                     edges.push((p, sign * factor, None));
                     return (Summand::Node(t), None);
                 }
-                let j = terms.len();
-                terms.push(Term {
+                let product = match step(t) {
+                    Step::Mul(a, b) if p == t => Some([a, b]),
+                    _ => None,
+                };
+                let kept = match product {
+                    Some(_) => &mut products,
+                    None => &mut terms,
+                };
+                let j = kept.len();
+                kept.push(Term {
                     slots: [0; 2],
                     factors: [F::zero(); 2],
                     count: 0,
                 });
-                index[p as usize] = TERM | j as u32;
                 let own = parents[p as usize];
                 for k in (0..2).rev().filter(|&k| own[k] != 0) {
                     let (q, f) = resolve(own[k]);
-                    terms[j].factors[k] = sign * factor * f;
-                    terms[j].count += 1;
-                    edges.push((q, F::zero(), Some((j, k))));
+                    kept[j].factors[k] = sign * factor * f;
+                    kept[j].count += 1;
+                    edges.push((q, F::zero(), Some((j, k, product.is_some()))));
                 }
-                // A product the chain alone reads is computed in its sum.
-                match step(t) {
-                    Step::Mul(a, b) if p == t => {
+                match product {
+                    Some(operands) => {
                         inlined[t as usize] = true;
-                        let product = Summand::Product {
-                            operands: [a, b],
-                            slot: 0,
-                            factors: terms[j].factors,
-                        };
-                        (product, Some(j))
+                        let factors = kept[j].factors;
+                        let slot = 0; // set once the table is laid out
+                        (
+                            Summand::Product {
+                                operands,
+                                slot,
+                                factors,
+                            },
+                            Some(j),
+                        )
                     }
-                    _ => (Summand::Node(t), None),
+                    None => {
+                        index[p as usize] = TERM | j as u32;
+                        (Summand::Node(t), None)
+                    }
                 }
             };
             loop {
@@ -277,15 +291,16 @@ impl<F: Float> Chains<F> {
             // The tape sweeps a node's edges last to first.
             let start = table.len() as u32;
             for &(parent, partial, place) in edges.iter().rev() {
-                if let Some((j, k)) = place {
-                    terms[j].slots[k] = table.len() as u32;
+                if let Some((j, k, product)) = place {
+                    let kept = if product { &mut products } else { &mut terms };
+                    kept[j].slots[k] = table.len() as u32;
                 }
                 table.push(index[parent as usize] & FLAGS);
                 partials.push(partial);
             }
             for (minus, mut summand, term) in chain.into_iter().rev() {
                 if let (Summand::Product { slot, .. }, Some(j)) = (&mut summand, term) {
-                    let [first, next] = terms[j].slots;
+                    let [first, next] = products[j].slots;
                     debug_assert_eq!(next, first + 1, "a product's edges are adjacent");
                     *slot = first;
                 }
