@@ -239,8 +239,8 @@ impl<F: Float> Tape<F> {
     /// A tape of nodes with these `parents` (see [`layout`](Tape::layout);
     /// a node of many parents as [`wide`] encodes it, its edges in `table`
     /// with their `partials`) and zero partials of their own, which
-    /// [`set_partials`](Tape::set_partials) and [`partials_mut`](Tape::partials_mut)
-    /// fill: a recorded function's workspace, swept as any tape.
+    /// [`partials_mut`](Tape::partials_mut) fills: a recorded function's
+    /// workspace, swept as any tape.
     pub(crate) fn with_layout(
         parents: &[[u32; 2]],
         (table, partials): (&[u32], Vec<F>),

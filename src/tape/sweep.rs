@@ -21,10 +21,10 @@ impl<F: Float> Tape<F> {
     /// product is recorded as ever.
     ///
     /// What a node of one parent passes to the node recorded just before it,
-    /// the next in the sweep, stays in a register ([`Node::pass`]'s carry)
-    /// instead of going through memory: in a chain of ops, each node's
-    /// adjoint is the last one's product, and a store and a load would sit
-    /// between them.
+    /// the next in the sweep, stays in a register (the carry
+    /// [`Node::pass`](super::node::Node::pass) returns) instead of going
+    /// through memory: in a chain of ops, each node's adjoint is the last
+    /// one's product, and a store and a load would sit between them.
     pub(crate) fn sweep(&self, output: u32, adjoints: &mut [F]) {
         let inner = self.inner.borrow();
         let table = (&inner.parents[..], &inner.partials[..]);
