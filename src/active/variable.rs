@@ -9,7 +9,6 @@ use crate::BlockOp;
 use crate::gradients::{Variable, constant_mean, mean_pass};
 use crate::ops::surface::Handle;
 use crate::ops::{outputs_at, record_on};
-use crate::tape::SINK;
 
 impl<F: Scalar> Variable<F> for Active<F> {
     fn scalar_value(&self) -> F {
@@ -34,14 +33,8 @@ impl<F: Scalar> Variable<F> for Active<F> {
             op.forward(x, &mut y);
             return y;
         }
-        let values = x.iter().map(|x| x.value).collect();
-        let inputs = x
-            .iter()
-            .map(|x| if x.is_constant() { SINK } else { x.node() });
         let tape = recording(F::slot(), Some(first.recording()));
-        record_on(&tape, op, inputs.collect(), values, |node, value| {
-            first.at(node, value)
-        })
+        record_on(&tape, op, x, |node, value| first.at(node, value))
     }
 
     #[track_caller]

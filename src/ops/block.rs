@@ -190,19 +190,14 @@ pub(crate) fn block_of_vars<'t, F: Float, Op: BlockOp>(
     op: Op,
     x: &[Var<'t, F>],
 ) -> Vec<Var<'t, F>> {
-    let values: Vec<F> = x.iter().map(|x| x.value()).collect();
     let Some(tape) = common_tape(x.iter().copied()) else {
+        let values: Vec<F> = x.iter().map(|x| x.value()).collect();
         return outputs_at(&op, &values)
             .into_iter()
             .map(Var::constant)
             .collect();
     };
-    let inputs = x
-        .iter()
-        .map(|x| if x.is_constant() { SINK } else { x.node() });
-    record_on(tape, op, inputs.collect(), values, |node, value| {
-        Var::recorded(tape, node, value)
-    })
+    record_on(tape, op, x, |node, value| Var::recorded(tape, node, value))
 }
 
 /// The outputs of `op` at `x`.
@@ -212,18 +207,22 @@ pub(crate) fn outputs_at<F: Float, Op: BlockOp>(op: &Op, x: &[F]) -> Vec<F> {
     y
 }
 
-/// Records `op` of `inputs` (the sink for a constant) at `values` on
+/// Records `op` of the variables `x` (recorded on `tape`, or constants) on
 /// `tape`, each output as `output(node, value)`, checking the op's
 /// vector–Jacobian product at the first call from each line of a checked
 /// tape.
 #[track_caller]
-pub(crate) fn record_on<F: Float, Op: BlockOp, V>(
+pub(crate) fn record_on<F: Float, Op: BlockOp, V: Variable<F>>(
     tape: &Tape<F>,
     op: Op,
-    inputs: Vec<u32>,
-    values: Vec<F>,
+    x: &[V],
     output: impl FnMut(u32, F) -> V,
 ) -> Vec<V> {
+    let values: Vec<F> = x.iter().map(Variable::scalar_value).collect();
+    let inputs: Vec<u32> = x
+        .iter()
+        .map(|x| x.site().map_or(SINK, |(.., node)| node))
+        .collect();
     let y = outputs_at(&op, &values);
     let checked = tape.first_call_of_checked(core::panic::Location::caller());
     let wrong = if checked {

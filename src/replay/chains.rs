@@ -27,7 +27,7 @@ use super::{Arg, Step, Visit};
 /// The evaluation and the sweep of a function whose sums are linear nodes.
 #[derive(Clone, Debug)]
 pub(crate) struct Chains<F> {
-    /// Each node's index in the sweep's tape, `u32::MAX` for a node absorbed
+    /// Each node's index in the sweep's tape, [`ABSORBED`] for a node absorbed
     /// into an edge or a chain (it has no adjoint; the evaluation visits it
     /// unless its chain computes it).
     pub(crate) index: Vec<u32>,
@@ -105,6 +105,10 @@ pub(crate) const SCALED: u32 = 1 << 31;
 /// its index in [`Chains::terms`].
 pub(crate) const TERM: u32 = 1 << 30;
 
+/// In place of a sweep index, a node with no adjoint of its own: folded
+/// into its user's edge, or a chain's running sum or term.
+pub(crate) const ABSORBED: u32 = u32::MAX;
+
 /// The bits of a sweep index that count.
 pub(crate) const FLAGS: u32 = !(SCALED | TERM);
 
@@ -123,7 +127,7 @@ impl<F: Float> Chains<F> {
     /// whose nodes' values are read `uses` times (by the other nodes, and
     /// `usize::MAX` by an output or a guard), with the evaluation's program:
     /// the nodes it computes, each routed to its sweep index (with its
-    /// marks) or to none (`u32::MAX`, a node absorbed into an edge), a
+    /// marks) or to none ([`ABSORBED`], a node absorbed into an edge), a
     /// chain's last link a [`Step::Sum`]. `None` if it has none.
     pub(crate) fn new(
         steps: &[Step<F>],
@@ -204,7 +208,7 @@ impl<F: Float> Chains<F> {
             }
         }
         let kept = |n: usize| !chained[n] && !folded[n] && !dynamic[n];
-        let mut index = vec![u32::MAX; total];
+        let mut index = vec![ABSORBED; total];
         let (mut layout, mut scales) = (Vec::new(), Vec::new());
         for node in (0..total).filter(|&n| kept(n)) {
             let [(a, sa), (b, sb)] = parents[node].map(|p| match p {

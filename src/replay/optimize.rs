@@ -97,12 +97,7 @@ impl<F: Scalar> Function<F> {
         let total = self.instrs.len() + 1;
         let mut live = vec![false; total];
         live[..lead].iter_mut().for_each(|l| *l = true);
-        let ends = self
-            .outputs
-            .iter()
-            .chain(self.guards.iter().flat_map(|g| &g.operands));
-        ends.filter_map(Arg::node)
-            .for_each(|n| live[n as usize] = true);
+        self.ends().for_each(|n| live[n as usize] = true);
         for node in (lead..total).rev() {
             let standing = now[node] == Arg::Node(node as u32);
             if !(live[node] && standing) {
@@ -144,12 +139,7 @@ impl<F: Scalar> Function<F> {
                 .filter_map(Arg::node)
                 .for_each(|n| uses[n as usize] += 1);
         }
-        let ends = self
-            .outputs
-            .iter()
-            .chain(self.guards.iter().flat_map(|g| &g.operands));
-        ends.filter_map(Arg::node)
-            .for_each(|n| uses[n as usize] = usize::MAX);
+        self.ends().for_each(|n| uses[n as usize] = usize::MAX);
         (self.chains, self.program) = match Chains::new(&steps, &self.parents, lead, &uses) {
             Some((chains, program)) => (Some(chains), program),
             None => (None, Visit::all(&steps, lead)),
@@ -172,6 +162,12 @@ impl<F: Scalar> Function<F> {
             _ => {}
         }
         *instr
+    }
+
+    /// The nodes the outputs and the guards read.
+    fn ends(&self) -> impl Iterator<Item = u32> + '_ {
+        let operands = self.guards.iter().flat_map(|g| &g.operands);
+        self.outputs.iter().chain(operands).filter_map(Arg::node)
     }
 
     /// Applies `f` to the outputs and the guards' operands.

@@ -1,10 +1,8 @@
 //! Sparsity patterns from a recording: which inputs each output depends
 //! on, and which pairs of inputs its second derivatives couple.
 
-use num_traits::Float;
-
 use super::coloring::Lists;
-use super::{Arg, Code, Function, Step};
+use super::{Arg, Code, Function, Side};
 use crate::Result;
 use crate::active::Scalar;
 use crate::ops::table::{Binary, Unary};
@@ -40,25 +38,27 @@ impl Unary {
     }
 }
 
-impl<F: Float> Step<F> {
-    /// How the step's second derivatives couple its operands.
-    fn coupling(self, instrs: &[super::Instr<F>]) -> Coupling {
+impl Code {
+    /// How the second derivatives of a node of this code couple its
+    /// operands.
+    fn coupling(self) -> Coupling {
         match self {
-            Step::Mul(..) => Coupling::Across,
-            Step::Div(..) | Step::ConstDiv(..) => Coupling::All,
-            Step::Unary(op, _) => op.coupling(),
-            Step::Other(k) => match instrs[k as usize].code {
-                Code::Unary(op) => op.coupling(),
-                Code::Binary(op, _) => match op {
-                    Binary::Max | Binary::Min | Binary::Copysign | Binary::Rem => Coupling::None,
-                    Binary::Add | Binary::Sub => Coupling::None,
-                    Binary::Mul => Coupling::Across,
-                    _ => Coupling::All,
-                },
-                Code::LnSigmoid { .. } | Code::Complement => Coupling::All,
-                _ => Coupling::None, // inputs, constants, selects
-            },
-            _ => Coupling::None,
+            Code::Unary(op) => op.coupling(),
+            Code::Binary(Binary::Mul, Side::Neither) => Coupling::Across,
+            // Linear in what is a node, or piecewise linear.
+            Code::Binary(
+                Binary::Add
+                | Binary::Sub
+                | Binary::Mul
+                | Binary::Max
+                | Binary::Min
+                | Binary::Copysign
+                | Binary::Rem,
+                _,
+            )
+            | Code::Binary(Binary::Div, Side::Right) => Coupling::None,
+            Code::Binary(..) | Code::LnSigmoid { .. } | Code::Complement => Coupling::All,
+            _ => Coupling::None, // inputs, constants, selects
         }
     }
 }
@@ -218,7 +218,7 @@ impl<F: Scalar> Function<F> {
             }
             let parents = self.parents[node];
             parents.iter().for_each(|&p| reaches[p as usize] = true);
-            match Step::of(&self.instrs[node - 1], node - 1).coupling(&self.instrs) {
+            match self.instrs[node - 1].code.coupling() {
                 Coupling::None => {}
                 kind => {
                     parents.iter().for_each(|&p| needed[p as usize] = true);

@@ -3,7 +3,7 @@
 
 use num_traits::Float;
 
-use super::chains::{FLAGS, SCALED, TERM};
+use super::chains::{ABSORBED, FLAGS, SCALED, TERM};
 use super::{Arg, Function, Step};
 use crate::active::Scalar;
 use crate::dual::Dual;
@@ -82,7 +82,7 @@ impl<F: Scalar> Function<F> {
     ) {
         let lift = |f: F| <T as From<F>>::from(f);
         let chains = || self.chains.as_ref().expect("a marked route's chains");
-        if route == u32::MAX {
+        if route == ABSORBED {
             return;
         }
         if route & TERM != 0 {
