@@ -259,3 +259,93 @@ fn faer_matrices_hold_the_dense_values() -> tapegrad::Result<()> {
     );
     Ok(())
 }
+
+/// A function whose Hessian has exactly the off-diagonal `edges` (and the
+/// diagonal), with its variables numbered by `place`: `Σ x_i·x_j + Σ x_i²`.
+fn coupled(n: usize, edges: &[(usize, usize)], place: &[usize]) -> tapegrad::Result<Function> {
+    Function::record(&vec![0.5; n], |x: &[Active]| {
+        let squares = x.iter().map(|&xi| xi * xi).sum::<Active>();
+        let pairs = edges.iter().map(|&(i, j)| x[place[i]] * x[place[j]]);
+        pairs.fold(squares, |acc, term| acc + term)
+    })
+}
+
+/// The colors of the star coloring of `edges` on `n` variables, numbered
+/// in the natural order, reversed, and in `shuffles` seeded random orders;
+/// each coloring's values checked against the dense Hessian.
+fn colors_in_any_order(n: usize, edges: &[(usize, usize)], shuffles: u64) -> Vec<usize> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let natural: Vec<usize> = (0..n).collect();
+    let mut orders = vec![natural.clone(), natural.iter().rev().copied().collect()];
+    for seed in 0..shuffles {
+        let mut order = natural.clone();
+        order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+        orders.push(order);
+    }
+    let x: Vec<f64> = (0..n).map(|i| 0.25 + i as f64 / 7.0).collect();
+    let check = |f: &Function| -> tapegrad::Result<usize> {
+        let sparse = f.sparse_hessian()?;
+        let values = sparse.values(&mut f.workspace(), &x)?;
+        let dense = f.hessian(&mut f.workspace(), &x)?;
+        for (&(i, j), v) in sparse.pattern().iter().zip(values) {
+            assert_eq!(v, dense[i][j], "H[{i}][{j}]");
+        }
+        Ok(sparse.colors())
+    };
+    let colored = orders.iter().map(|place| check(&coupled(n, edges, place)?));
+    colored
+        .collect::<tapegrad::Result<_>>()
+        .expect("records and evaluates")
+}
+
+#[test]
+fn an_arrow_takes_at_most_three_colors_wherever_its_shared_variable_is() {
+    let n = 200;
+    for hub in [0, n / 2, n - 1] {
+        let arrow: Vec<_> = (0..n).filter(|&i| i != hub).map(|i| (hub, i)).collect();
+        for colors in colors_in_any_order(n, &arrow, 3) {
+            assert!(colors <= 3, "hub at {hub}: {colors} colors");
+        }
+    }
+}
+
+#[test]
+fn tridiagonal_and_banded_hessians_take_their_optimum_in_any_order() {
+    // A band of half-width b needs 2b + 1 colors (a star coloring of the
+    // path's b-th power; `i mod (2b + 1)` attains it): 3 for a tridiagonal.
+    let n = 120;
+    for b in 1..=3 {
+        let band: Vec<_> = (0..n)
+            .flat_map(|i| (i + 1..(i + b + 1).min(n)).map(move |j| (i, j)))
+            .collect();
+        for colors in colors_in_any_order(n, &band, 4) {
+            let optimum = 2 * b + 1;
+            let allowed = if b == 1 { optimum } else { optimum + 1 };
+            assert!(
+                (optimum..=allowed).contains(&colors),
+                "half-width {b}: {colors} colors"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bordered_block_diagonal_hessian_takes_its_optimum_in_any_order() {
+    // Blocks of 3 coupled variables, each coupled to a border of 2: a
+    // block and the border are a clique of 5, and 5 colors suffice (every
+    // block the same 3, the border 2 more).
+    let (blocks, size, border) = (30, 3, 2);
+    let n = blocks * size + border;
+    let mut edges = vec![(n - 2, n - 1)];
+    for b in 0..blocks {
+        let members: Vec<usize> = (b * size..(b + 1) * size).collect();
+        for (k, &i) in members.iter().enumerate() {
+            edges.extend(members[k + 1..].iter().map(|&j| (i, j)));
+            edges.extend((n - border..n).map(|j| (i, j)));
+        }
+    }
+    for colors in colors_in_any_order(n, &edges, 4) {
+        assert_eq!(colors, size + border);
+    }
+}

@@ -1,6 +1,9 @@
 //! [`Sparse`]: a sparse Jacobian or Hessian of a recorded function, its
 //! columns colored once, its values in one product per color.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use super::{Function, Workspace};
 use crate::Result;
 use crate::active::Scalar;
@@ -72,20 +75,25 @@ impl<F: Scalar> Sparse<F> {
                 distance_two_coloring(&by_row, &by_column)
             }
         };
+        let colors = color.iter().map(|&c| c + 1).max().unwrap_or(0);
         // Where each entry is read: its column's product at its row; for a
         // Hessian, where another column of that color meets the row, the
         // row's product at its column instead (the star coloring promises
-        // that one of the two is alone).
-        let alone =
-            |i: usize, j: usize| by_row.of(i).iter().all(|&k| k == j || color[k] != color[j]);
-        let read = pattern
-            .iter()
-            .map(|&(i, j)| match !hessian || i == j || alone(i, j) {
+        // that one of the two is alone). Each row's colors counted once.
+        let mut count = vec![0u32; colors];
+        let mut row = None;
+        let mut read = Vec::with_capacity(pattern.len());
+        for &(i, j) in &pattern {
+            if hessian && row != Some(i) {
+                row.inspect(|&r| by_row.of(r).iter().for_each(|&k| count[color[k]] = 0));
+                by_row.of(i).iter().for_each(|&k| count[color[k]] += 1);
+                row = Some(i);
+            }
+            read.push(match !hessian || i == j || count[color[j]] == 1 {
                 true => (color[j], i),
                 false => (color[i], j),
-            })
-            .collect();
-        let colors = color.iter().map(|&c| c + 1).max().unwrap_or(0);
+            });
+        }
         Sparse {
             function,
             pattern,
@@ -175,33 +183,148 @@ fn distance_two_coloring(by_row: &Lists, by_column: &Lists) -> Vec<usize> {
     color
 }
 
+/// The vertices of a graph in smallest-last order (Matula and Beck, 1983):
+/// a vertex of the smallest degree is taken out, again and again, and the
+/// order is the reverse of the taking. A vertex many others hang on (an
+/// arrow's shared variable) comes first, however the variables are
+/// numbered. Degrees are kept in buckets, so the order takes time linear in
+/// the edges.
+fn smallest_last(graph: &Lists) -> Vec<usize> {
+    let n = graph.len();
+    let mut degree: Vec<usize> = (0..n).map(|v| graph.neighbours(v).count()).collect();
+    let mut buckets = vec![Vec::new(); degree.iter().max().map_or(0, |&d| d + 1)];
+    for v in (0..n).rev() {
+        buckets[degree[v]].push(v);
+    }
+    let (mut taken, mut order, mut low) = (vec![false; n], Vec::with_capacity(n), 0);
+    while order.len() < n {
+        let Some(v) = buckets[low].pop() else {
+            low += 1;
+            continue;
+        };
+        // A vertex whose degree fell since it was put here is in a lower
+        // bucket as well.
+        if taken[v] || degree[v] != low {
+            continue;
+        }
+        taken[v] = true;
+        order.push(v);
+        for w in graph.neighbours(v).filter(|&w| !taken[w]) {
+            degree[w] -= 1;
+            buckets[degree[w]].push(w);
+            low = low.min(degree[w]);
+        }
+    }
+    order.reverse();
+    order
+}
+
 /// A star coloring of a symmetric pattern's graph (a vertex a column, its
 /// rows the neighbours, the diagonal aside): neighbours differ, and every
 /// path of four vertices has three colors; then each off-diagonal entry is
-/// alone in its color in its row or in its column (the greedy algorithm of
-/// Gebremedhin, Manne and Pothen, 2005).
+/// alone in its color in its row or in its column. The greedy algorithm
+/// that keeps the two-colored stars it has made (Gebremedhin, Tarafdar,
+/// Manne and Pothen, 2007, Algorithm 4.1), in smallest-last order. Where a
+/// vertex is a spoke of a star, the star's hub is kept beside it, so that
+/// coloring a vertex never scans a hub's whole neighbourhood.
 fn star_coloring(graph: &Lists) -> Vec<usize> {
+    const NONE: usize = usize::MAX;
     let n = graph.len();
-    let neighbours = |v: usize| graph.of(v).iter().copied().filter(move |&w| w != v);
-    let mut color = vec![usize::MAX; n];
-    let mut forbidden = Vec::new();
-    for v in 0..n {
-        forbidden.clear();
-        forbidden.extend(neighbours(v).map(|w| color[w]).filter(|&c| c != usize::MAX));
-        for w in neighbours(v) {
-            for x in neighbours(w).filter(|&x| x != v && color[x] != usize::MAX) {
-                let bicolored =
-                    color[w] != usize::MAX && neighbours(x).any(|y| y != w && color[y] == color[w]);
-                if color[w] == usize::MAX || bicolored {
-                    forbidden.push(color[x]);
+    let mut color = vec![NONE; n];
+    // Per color: the vertex being colored that last forbade it; the first
+    // neighbour of it that vertex met.
+    let mut forbidden = vec![NONE; n + 1];
+    let mut first = vec![(NONE, NONE); n + 1];
+    let mut treated = vec![NONE; n];
+    // Each edge's star, each star's hub once it has three vertices, each
+    // vertex's hubs (of the stars it is a spoke of), and a neighbour of
+    // each vertex in each color around it.
+    let mut star = Pairs::default();
+    let mut hub: Vec<Option<usize>> = Vec::new();
+    let mut hubs = vec![Vec::new(); n];
+    let mut of_color = Pairs::default();
+    let edge = |a: usize, b: usize| (a.min(b), a.max(b));
+    for v in smallest_last(graph) {
+        let colored = |w: &usize| color[*w] != NONE;
+        for w in graph.neighbours(v).filter(colored) {
+            forbidden[color[w]] = v;
+            let (p, q) = first[color[w]];
+            if p == v {
+                // Two neighbours of one color: theirs are forbidden too.
+                for u in [q, w] {
+                    if treated[u] != v {
+                        for x in graph.neighbours(u).filter(|x| color[*x] != NONE) {
+                            forbidden[color[x]] = v;
+                        }
+                        treated[u] = v;
+                    }
+                }
+            } else {
+                first[color[w]] = (v, w);
+                // The color of a hub `w` is a spoke of would make a
+                // two-colored path of four.
+                for &x in hubs[w].iter().filter(|&&x| x != v) {
+                    forbidden[color[x]] = v;
                 }
             }
         }
-        color[v] = (0..)
-            .find(|c| !forbidden.contains(c))
-            .expect("a free color");
+        let c = (0..).find(|&c| forbidden[c] != v).expect("a free color");
+        color[v] = c;
+        // The stars `v` joins: `w`'s, if `w` has another neighbour of
+        // `v`'s color (then `w` is their hub); `v`'s own, if `v` has another
+        // neighbour of `w`'s color; else a star of the edge alone.
+        for w in graph.neighbours(v).filter(|&w| w != v && color[w] != NONE) {
+            let (p, q) = first[color[w]];
+            // The star joined, its hub and the spoke it had.
+            let joined = match of_color.get(&(w, c)) {
+                Some(&x) => Some((star[&edge(w, x)], w, x)),
+                None if p == v && q != w => Some((star[&edge(v, q)], v, q)),
+                None => None,
+            };
+            let Some((s, center, spoke)) = joined else {
+                star.insert(edge(v, w), hub.len());
+                hub.push(None);
+                continue;
+            };
+            if hub[s].is_none() {
+                hub[s] = Some(center);
+                hubs[spoke].push(center);
+            }
+            hubs[if center == w { v } else { w }].push(center);
+            star.insert(edge(v, w), s);
+        }
+        for w in graph.neighbours(v) {
+            of_color.entry((w, c)).or_insert(v);
+        }
     }
     color
+}
+
+/// A map keyed by a pair of indices, hashed by a multiply and a rotate:
+/// the keys are small integers no adversary chooses, and std's SipHash
+/// took most of a coloring's time.
+type Pairs = HashMap<(usize, usize), usize, BuildHasherDefault<PairHasher>>;
+
+/// The hasher of [`Pairs`] (the multiply-rotate of rustc's `FxHasher`).
+#[derive(Default)]
+struct PairHasher(u64);
+
+impl Hasher for PairHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|&b| self.write_u64(u64::from(b)));
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Lists of indices in one buffer, the list of `k` at
@@ -252,5 +375,11 @@ impl Lists {
 
     fn len(&self) -> usize {
         self.start.len() - 1
+    }
+
+    /// The list of `k` without `k` itself: a vertex's neighbours, where the
+    /// lists are a graph's (a pattern's diagonal aside).
+    fn neighbours(&self, k: usize) -> impl Iterator<Item = usize> + Clone + '_ {
+        self.of(k).iter().copied().filter(move |&w| w != k)
     }
 }
