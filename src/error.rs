@@ -40,7 +40,7 @@ pub enum Error {
     /// A gradient was asked for a constant, which is on no tape and has none.
     #[error(
         "the variable is a constant, recorded on no tape, so it has no gradient; \
-         create inputs with Tape::var"
+         make inputs with Tape::var for a Var, or Active::var inside Tape::record for an Active"
     )]
     Constant,
 
@@ -129,6 +129,22 @@ pub enum Error {
     )]
     ValueRead {
         /// The line that read it.
+        location: &'static Location<'static>,
+    },
+
+    /// A gradient was taken with [`Active::backward`](crate::Active::backward)
+    /// of a variable of a [`Function`](crate::Function)'s recording, inside
+    /// its closure: the recording would keep it as a constant of the point
+    /// it was recorded at. Ask the function for its derivatives instead
+    /// (its gradient, Hessian, `hvp`), or take the inner gradient on a
+    /// nested tape whose values are the function's variables.
+    #[error(
+        "a gradient was taken at {location} while recording a Function, which would keep it \
+         as a constant of the recording point; evaluate the Function's derivatives instead, \
+         or take the inner gradient on a nested Tape<Active<F>>"
+    )]
+    GradientWhileRecording {
+        /// The line that called `backward`.
         location: &'static Location<'static>,
     },
 

@@ -218,16 +218,20 @@
 //! # Ok::<(), tapegrad::Error>(())
 //! ```
 //!
-//! Every comparison of variables made while recording is kept as a guard;
-//! an evaluation where one comes out otherwise returns
-//! [`Error::BranchChanged`] with the line, never the other branch's numbers.
+//! A recorded function gives what a fresh recording at the same point
+//! gives, or an error: every op whose result depends on a comparison is
+//! computed again (`abs`, `max`, `clamp`, …) or guarded. Every comparison of
+//! variables made while recording is kept as a guard; an evaluation where
+//! one comes out otherwise returns [`Error::BranchChanged`] with the line,
+//! never the other branch's numbers (see [the rule](Function#branches-the-rule-that-keeps-a-recording-right)).
 //! [`Active::select`] writes a branch that replays, [`Retaping`] records
 //! again where one changes, and [`Function::sparse_hessian`] gives a sparse
 //! Hessian in one Hessian–vector product per color of its columns (with
 //! `faer`, as faer's sparse matrix). Reading a value inside the closure
 //! ([`Active::value`]) makes the recording refuse to evaluate
-//! ([`Error::ValueRead`]); ops of many parents (the losses, `mul_add`) are
-//! refused when recorded ([`Error::NotReplayable`]).
+//! ([`Error::ValueRead`]); ops of many parents (the losses, `mul_add`) and
+//! a gradient taken inside the closure are refused when recorded
+//! ([`Error::NotReplayable`], [`Error::GradientWhileRecording`]).
 //!
 //! # Fewer nodes: fused ops and forward mode
 //!

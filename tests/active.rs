@@ -12,7 +12,7 @@ use tapegrad::{
 };
 
 mod common;
-use common::kitchen_sink;
+use common::{kitchen_sink, panic_message};
 
 /// The value and gradient of `kitchen_sink` on `Active<F>`.
 fn on_active<F: Scalar>(x: &[F]) -> (F, Vec<F>) {
@@ -148,26 +148,16 @@ fn constants_record_nothing_and_have_no_gradient() {
     });
     assert!(tape.is_empty());
 }
-
-/// The message of the panic `f` raises.
-fn panic_message(f: impl FnOnce()) -> String {
-    let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
-    match payload.downcast::<String>() {
-        Ok(message) => *message,
-        Err(payload) => payload.downcast::<&str>().map(|m| m.to_string()).unwrap(),
-    }
-}
-
 #[test]
 fn a_variable_used_after_its_scope_panics_and_names_the_fix() {
     let mut tape = Tape::new();
     let x = tape.record(|| Active::var(2.0));
-    let message = panic_message(|| {
+    let message = panic_message("the misuse", || {
         let _ = x * x;
     });
     assert!(message.contains("outside its recording"), "{message}");
     assert!(message.contains("tape.record"), "{message}");
-    let message = panic_message(|| {
+    let message = panic_message("the misuse", || {
         let _ = Active::var(1.0);
     });
     assert!(message.contains("tape.record"), "{message}");
@@ -182,7 +172,7 @@ fn a_variable_used_after_a_clear_panics_and_its_gradients_refuse_it() {
     });
     let grads = tape.backward(&y).unwrap();
     tape.clear();
-    let message = panic_message(|| {
+    let message = panic_message("the misuse", || {
         tape.record(|| {
             let _ = x + 1.0;
         });
@@ -198,7 +188,7 @@ fn a_variable_used_after_a_clear_panics_and_its_gradients_refuse_it() {
 fn two_recordings_mixed_panic() {
     let (mut a, mut b) = (Tape::new(), Tape::new());
     let x = a.record(|| Active::var(1.0));
-    let message = panic_message(|| {
+    let message = panic_message("the misuse", || {
         b.record(|| {
             let y = Active::var(2.0);
             let _ = y * x;
@@ -255,7 +245,7 @@ fn a_nested_record_of_the_same_type_records_on_its_own_tape() {
         inner.record(|| {
             let y = Active::var(2.0);
             assert_eq!((y * y).backward().wrt(&y), 4.0);
-            let message = panic_message(|| {
+            let message = panic_message("the misuse", || {
                 let _ = x + y;
             });
             assert!(message.contains("another recording"), "{message}");

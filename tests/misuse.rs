@@ -1,6 +1,9 @@
 //! Misuse is loud: mixing tapes panics with an actionable message, checked
 //! queries return typed errors, and the types carry the expected traits.
 
+mod common;
+
+use common::panic_message;
 use tapegrad::{Error, Gradients, Tape, Var, affine, dense, dot, sum};
 
 const MIXED: &str = "cannot combine variables of two different tapes";
@@ -10,19 +13,6 @@ const MIXED: &str = "cannot combine variables of two different tapes";
 fn adding_variables_of_two_tapes_panics() {
     let (a, b) = (Tape::new(), Tape::new());
     let _ = a.var(1.0) + b.var(2.0);
-}
-
-/// The message `op` (called `name`) panics with, mixing two tapes.
-#[track_caller]
-fn panic_message<R>(name: &str, op: impl FnOnce() -> R) -> String {
-    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(op))
-        .err()
-        .unwrap_or_else(|| panic!("{name} mixed two tapes without panicking"));
-    match (panic.downcast_ref::<&str>(), panic.downcast_ref::<String>()) {
-        (Some(s), _) => s.to_string(),
-        (_, Some(s)) => s.clone(),
-        _ => String::new(),
-    }
 }
 
 /// Asserts that `op` panics with the message for mixed tapes.

@@ -176,3 +176,71 @@ fn gradients_come_back_in_the_matrix_s_shape() -> Result<(), tapegrad::Error> {
     assert_eq!(g, 2.0 * m.map(|x| x.value()).transpose());
     Ok(())
 }
+
+/// `ln det` of the 2×2 matrix `[[a, b], [b, c]]` by nalgebra's Cholesky,
+/// whose test of each pivot (`try_sqrt`) a recorded function guards.
+fn log_det(x: &[Active]) -> Active {
+    let m = nalgebra::Matrix2::new(x[0], x[1], x[1], x[2]);
+    let l = m
+        .cholesky()
+        .expect("positive definite where recorded")
+        .unpack();
+    (l[(0, 0)].ln() + l[(1, 1)].ln()) * 2.0
+}
+
+#[test]
+fn a_recorded_cholesky_replays_and_refuses_where_a_pivot_turns_negative() -> tapegrad::Result<()> {
+    let f = tapegrad::Function::record(&[2.0, 0.5, 1.0], log_det)?;
+    let mut ws = f.workspace();
+    let (a, b, c) = (3.0, -1.0, 2.0);
+    let (value, gradient) = f.value_and_gradient(&mut ws, &[a, b, c])?;
+    // ln det = ln(ac − b²); ∇ = (c, −2b, a) / (ac − b²).
+    let det: f64 = a * c - b * b;
+    assert_relative_eq!(value, det.ln(), max_relative = 1e-14);
+    let expected = [c / det, -2.0 * b / det, a / det];
+    for (g, e) in gradient.iter().zip(expected) {
+        assert_relative_eq!(*g, e, max_relative = 1e-14);
+    }
+    // Not positive definite: a fresh Cholesky fails; the replay refuses.
+    let indefinite = f.value_and_gradient(&mut ws, &[1.0, 2.0, 1.0]);
+    assert!(
+        matches!(indefinite, Err(tapegrad::Error::BranchChanged { .. })),
+        "{indefinite:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn real_field_predicates_are_guarded_in_a_recording() -> tapegrad::Result<()> {
+    use nalgebra::{ComplexField, RealField};
+    type Probe = fn(&[Active]) -> Active;
+    let probes: [(Probe, f64); 4] = [
+        (|x| if x[0].is_sign_positive() { x[0] } else { -x[0] }, -1.0),
+        (
+            |x| {
+                if ComplexField::is_finite(&x[0]) {
+                    x[0]
+                } else {
+                    x[0] * 0.0
+                }
+            },
+            f64::NAN,
+        ),
+        (|x| x[0] * ComplexField::argument(x[0]), -2.0),
+        (|x| x[0].try_sqrt().unwrap_or(x[0]), -4.0),
+    ];
+    for (k, (probe, elsewhere)) in probes.into_iter().enumerate() {
+        let f = tapegrad::Function::record(&[1.0], probe)?;
+        let mut ws = f.workspace();
+        assert_eq!(
+            f.value(&mut ws, &[3.0])?,
+            [probe(&[Active::constant(3.0)]).value()]
+        );
+        let changed = f.value(&mut ws, &[elsewhere]);
+        assert!(
+            matches!(changed, Err(tapegrad::Error::BranchChanged { .. })),
+            "probe {k}: {changed:?}"
+        );
+    }
+    Ok(())
+}

@@ -26,7 +26,7 @@ use crate::ops::activation::{complement, stable_ln};
 use crate::ops::surface::{self, Handle, methods, operators};
 use crate::ops::table::{Binary, Unary, op_table};
 use crate::replay::Test;
-use crate::tape::PROGRAM;
+use crate::tape::{PROGRAM, Sigmoid};
 pub use replay::Comparison;
 pub use slot::Scalar;
 use slot::{Misuse, recording};
@@ -57,6 +57,10 @@ use slot::{Misuse, recording};
 /// the scope, after [`Tape::clear`](crate::Tape::clear), on another thread) or together with a
 /// variable of another recording, an operator panics with a message that
 /// says so, and a query returns [`Error::OtherRecording`](crate::Error::OtherRecording).
+/// One limit, the price of a variable of 16 bytes: a recording's identity
+/// is counted in 31 bits and repeats after 2³¹ recordings, so a stale
+/// variable whose first use after its recording ended falls on exactly
+/// such a repeat is accepted.
 ///
 /// `Var<'t>` is checked by the compiler instead. Where the compiler inlines
 /// the ops it is as fast; where they are called out of line (deep generic
@@ -161,6 +165,9 @@ impl<F: Scalar> Active<F> {
     /// As [`backward`](Active::backward).
     #[track_caller]
     pub fn backward_into(&self, grads: &mut Gradients<F>) {
+        if self.replays() {
+            self.observe_gradient();
+        }
         match self.is_constant() {
             true => {
                 grads.reset(None, 0);
@@ -224,8 +231,8 @@ impl<F: Scalar> Active<F> {
     pub(super) fn common(xs: impl Iterator<Item = Self> + Clone) -> Option<Self> {
         let mut variables = xs.filter(|x| !x.is_constant());
         let first = variables.clone().next()?;
-        if variables.any(|x| x.recording() != first.recording()) {
-            Misuse::OtherRecording.panic::<F>();
+        if let Some(other) = variables.find(|x| x.recording() != first.recording()) {
+            Misuse::mixed(first.recording(), other.recording()).panic::<F>();
         }
         Some(first)
     }
@@ -258,7 +265,11 @@ impl<F: Scalar> Active<F> {
     /// If `min > max` or either is NaN, as `f64::clamp`.
     #[track_caller]
     pub fn clamp(self, min: impl Into<Self>, max: impl Into<Self>) -> Self {
-        surface::clamp(self, min.into(), max.into())
+        let (min, max) = (min.into(), max.into());
+        if self.replays() || min.replays() || max.replays() {
+            return self.clamp_replayed(min, max);
+        }
+        surface::clamp(self, min, max)
     }
 
     /// `(sin x, cos x)`, as two nodes.
@@ -306,26 +317,28 @@ impl<F: Scalar> Handle for Active<F> {
     #[inline(always)]
     #[track_caller]
     fn unary_op(&self, op: Unary, value: F, d: F) -> Self {
-        let mut kept = F::zero();
-        match op {
-            Unary::Sigmoid => kept = self.value,
-            Unary::Ln if !self.is_constant() => {
-                // One borrow for the stable form or, failing it, the plain one.
-                let caller = Location::caller();
-                let mut tape = recording(F::slot(), Some(self.recording()));
-                let (node, value) = match stable_ln(&tape, self.node(), caller) {
-                    Some(stable) => stable,
-                    None => {
-                        let parents = [Some(self.node()), None];
-                        let node = tape.push_mut(op.name(), value, parents, [d, kept], caller);
-                        (node, value)
-                    }
-                };
+        if self.is_constant() || !matches!(op, Unary::Sigmoid | Unary::Ln) {
+            return self.unary(op.name(), value, [d, F::zero()]);
+        }
+        // One borrow for the stable form or, failing it, the plain one.
+        let caller = Location::caller();
+        let mut tape = recording(F::slot(), Some(self.recording()));
+        if op == Unary::Ln {
+            if let Some((node, value)) = stable_ln(&tape, self.node(), caller) {
                 return self.at(node, value);
             }
-            _ => {}
         }
-        self.unary(op.name(), value, [d, kept])
+        let parents = [Some(self.node()), None];
+        let node = tape.push_mut(op.name(), value, parents, [d, F::zero()], caller);
+        if op == Unary::Sigmoid {
+            tape.keep_sigmoid(Sigmoid {
+                node,
+                input: self.node(),
+                at: self.value,
+                negated: false,
+            });
+        }
+        self.at(node, value)
     }
 
     #[inline(always)]
@@ -334,7 +347,7 @@ impl<F: Scalar> Handle for Active<F> {
         match (self.is_constant(), other.is_constant()) {
             (false, false) => {
                 if self.recording() != other.recording() {
-                    Misuse::OtherRecording.panic::<F>();
+                    Misuse::mixed(self.recording(), other.recording()).panic::<F>();
                 }
                 let mut tape = recording(F::slot(), Some(self.recording()));
                 let parents = [Some(self.node()), Some(other.node())];
@@ -391,9 +404,17 @@ impl<F: Scalar> Product for Active<F> {
     }
 }
 
+/// The value and node; inside a [`Function`](crate::Function)'s recording,
+/// the node alone (see the `Display` impl).
 impl<F: Scalar + fmt::Debug> fmt::Debug for Active<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Active");
+        if self.replays() {
+            return s
+                .field("node", &self.node())
+                .field("function", &true)
+                .finish();
+        }
         s.field("value", &self.value);
         match self.is_constant() {
             false => s.field("node", &self.node()),
@@ -403,8 +424,35 @@ impl<F: Scalar + fmt::Debug> fmt::Debug for Active<F> {
     }
 }
 
+/// The value, as `F` formats it.
+///
+/// A variable of a [`Function`](crate::Function)'s recording has no one
+/// value: the function is evaluated at other points. Its text names the
+/// node instead of a number, so that nothing formatted while recording (a
+/// string parsed back, a branch on it) can carry the recording point's
+/// value where no guard sees it; formatting records nothing, and debugging
+/// output inside the closure keeps working. Format the results of an
+/// evaluation, or record on a [`Tape`](crate::Tape) to see values.
+///
+/// ```
+/// use tapegrad::{Active, Function, Tape};
+///
+/// let mut tape = Tape::new();
+/// assert_eq!(tape.record(|| (Active::var(1.5) * 2.0).to_string()), "3");
+///
+/// let mut text = String::new();
+/// let f = Function::record(&[1.5], |x: &[Active]| {
+///     text = (x[0] * 2.0).to_string();
+///     x[0] * 2.0
+/// })?;
+/// assert_eq!(text, "<node 2 of a Function's recording>");
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
 impl<F: Scalar + fmt::Display> fmt::Display for Active<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.value, f)
+        match self.replays() {
+            true => write!(f, "<node {} of a Function's recording>", self.node()),
+            false => fmt::Display::fmt(&self.value, f),
+        }
     }
 }

@@ -98,10 +98,12 @@ impl<F: Scalar> Active<F> {
     }
 
     /// `if_true` where `self` compares to `other` as `comparison` says,
-    /// `if_false` elsewhere: one node whose gradient goes to the branch
-    /// taken. A [`Function`](crate::Function) evaluates the comparison again
-    /// at each point and takes the branch it gives, where an `if` would be
-    /// guarded and refuse the other branch (CppAD's `CondExp`).
+    /// `if_false` elsewhere, its gradient all to the branch taken. A
+    /// [`Function`](crate::Function) records it as one node and evaluates
+    /// the comparison again at each point, taking the branch it gives,
+    /// where an `if` would be guarded and refuse the other branch (CppAD's
+    /// `CondExp`); the branch not taken gets no gradient, not even
+    /// `0 · ∞`. On a plain recording it is the branch taken itself.
     ///
     /// ```
     /// use tapegrad::{Active, Comparison, Function};
@@ -139,14 +141,31 @@ impl<F: Scalar> Active<F> {
             return Active::constant(value);
         };
         let mut tape = recording(F::slot(), Some(anchor.recording()));
-        if let Some(program) = tape.program_mut() {
-            let k = program.selects.len() as u32;
-            program.selects.push(select);
-            program.expect(Instr::new(Code::Select(k), [Arg::Const(F::zero()); 2]));
-        }
-        let parents = select.parents().map(Some);
+        // A function's recording keeps both branches as the node's parents
+        // (each evaluation takes one, see `Step::Select`); any other records
+        // the branch taken, or is it, as an `if` would.
+        let parents = match tape.program_mut() {
+            Some(program) => {
+                let k = program.selects.len() as u32;
+                program.selects.push(select);
+                program.expect(Instr::new(Code::Select(k), [Arg::Const(F::zero()); 2]));
+                select.parents().map(Some)
+            }
+            None => return [a, b][chosen],
+        };
         let node = tape.push_mut("select", value, parents, partials, Location::caller());
         anchor.at(node, value)
+    }
+
+    /// `self` limited to `[min, max]` on a function's recording: two
+    /// selects, which an evaluation computes again on either side of each
+    /// bound, and the bounds' order guarded (a fresh recording panics where
+    /// `min > max`).
+    #[track_caller]
+    pub(super) fn clamp_replayed(self, min: Self, max: Self) -> Self {
+        assert!(min <= max, "tapegrad: clamp needs min <= max, neither NaN");
+        let upper = self.select(Comparison::Gt, max, max, self);
+        self.select(Comparison::Lt, min, min, upper)
     }
 
     /// Keeps `test` of `self` (and `other`) as a guard, if the thread
@@ -166,6 +185,16 @@ impl<F: Scalar> Active<F> {
                 outcome: test.outcome(self.value, b.value),
                 location,
             });
+        });
+    }
+
+    /// Notes the first gradient taken inside a recorded function's
+    /// closure, which the recording would keep as a constant.
+    #[track_caller]
+    pub(super) fn observe_gradient(&self) {
+        let location = Location::caller();
+        self::with_program(self, |program| {
+            program.gradient.get_or_insert(location);
         });
     }
 

@@ -8,6 +8,7 @@ use core::cell::{Cell, RefCell, RefMut};
 use num_traits::Float;
 
 use super::Active;
+use crate::tape::PROGRAM;
 use crate::{Error, Gradients, Result, Tape};
 
 /// What a thread holds for one float type: the recording in scope, or an
@@ -64,18 +65,22 @@ slots!(
     ACTIVE2_F64: Active<Active<f64>>
 );
 
-/// Why an op could not record.
-pub(super) enum Misuse {
-    NoRecording,
-    OtherRecording,
+/// Why an op could not record: the variable's recording (`None` where two
+/// variables of different recordings met) and the thread's (0 for none).
+pub(super) struct Misuse {
+    pub(super) variable: Option<u32>,
+    pub(super) current: u32,
 }
 
 impl Misuse {
-    /// The misuse, where the thread's recording is `current`.
-    fn of(current: u32) -> Self {
-        match current {
-            0 => Misuse::NoRecording,
-            _ => Misuse::OtherRecording,
+    /// Two variables of different recordings, `a` and `b`, in one op.
+    pub(super) fn mixed(a: u32, b: u32) -> Self {
+        // A function's recording names the mistake best: it is the one
+        // whose closure the other variable was brought into.
+        let (variable, current) = if a & PROGRAM != 0 { (b, a) } else { (a, b) };
+        Misuse {
+            variable: Some(variable),
+            current,
         }
     }
 
@@ -83,13 +88,28 @@ impl Misuse {
     #[track_caller]
     pub(super) fn panic<F>(self) -> ! {
         let float = core::any::type_name::<F>();
-        match self {
-            Misuse::NoRecording => panic!(
+        let function = |id: u32| id & PROGRAM != 0;
+        match (self.variable, self.current) {
+            (Some(id), 0) if function(id) => panic!(
+                "tapegrad: an Active<{float}> of a Function's recording was used after \
+                 Function::record returned; evaluate the Function with a Workspace \
+                 (value, gradient, hessian, …) instead"
+            ),
+            (_, current) if function(current) => panic!(
+                "tapegrad: an Active<{float}> made outside this Function::record closure was \
+                 used inside it; pass it in as an input, or as a dynamic parameter with \
+                 Function::record_with_params, or use Active::constant(value)"
+            ),
+            (Some(id), _) if function(id) => panic!(
+                "tapegrad: an Active<{float}> of a Function's recording was used in another \
+                 recording; use it only inside its Function::record closure"
+            ),
+            (_, 0) => panic!(
                 "tapegrad: an Active<{float}> was used outside its recording; \
                  record inside tape.record(|| …), on the thread that runs it, and take \
                  gradients there or with tape.backward(&output) afterwards"
             ),
-            Misuse::OtherRecording => panic!(
+            _ => panic!(
                 "tapegrad: an Active<{float}> of another recording (an earlier one, \
                  cleared since, or another tape's or thread's) was used in this one; \
                  use only variables made in the current tape.record(|| …)"
@@ -114,7 +134,11 @@ pub(super) fn recording<F: Scalar>(
     let tape = slot.borrow_mut();
     let current = tape.id().generation;
     if recording.is_some_and(|id| id != current) || current == 0 {
-        Misuse::of(current).panic::<F>();
+        Misuse {
+            variable: recording,
+            current,
+        }
+        .panic::<F>();
     }
     tape
 }

@@ -106,10 +106,12 @@ macro_rules! floats_are_subsets {
                 Active::constant(<F as SupersetOf<$f>>::from_subset(self))
             }
 
+            #[track_caller]
             fn from_superset_unchecked(element: &Active<F>) -> $f {
                 <F as SupersetOf<$f>>::to_subset_unchecked(&element.value())
             }
 
+            #[track_caller]
             fn is_in_subset(element: &Active<F>) -> bool {
                 <F as SupersetOf<$f>>::is_in_subset(&element.value())
             }
@@ -159,7 +161,8 @@ impl<F: NalgebraScalar> Signed for Active<F> {
     }
 }
 
-/// Compares values, as `F` does.
+/// Compares values, as `F` does: each reads the values out, so a recorded
+/// `Function` that calls them refuses to evaluate ([`Error::ValueRead`](crate::Error::ValueRead)).
 impl<F: NalgebraScalar> AbsDiffEq for Active<F> {
     type Epsilon = Self;
 
@@ -167,6 +170,7 @@ impl<F: NalgebraScalar> AbsDiffEq for Active<F> {
         Active::constant(F::default_epsilon())
     }
 
+    #[track_caller]
     fn abs_diff_eq(&self, other: &Self, epsilon: Self) -> bool {
         self.value().abs_diff_eq(&other.value(), epsilon.value())
     }
@@ -178,6 +182,7 @@ impl<F: NalgebraScalar> RelativeEq for Active<F> {
         Active::constant(F::default_max_relative())
     }
 
+    #[track_caller]
     fn relative_eq(&self, other: &Self, epsilon: Self, max_relative: Self) -> bool {
         let (epsilon, max_relative) = (epsilon.value(), max_relative.value());
         self.value()
@@ -191,6 +196,7 @@ impl<F: NalgebraScalar> UlpsEq for Active<F> {
         F::default_max_ulps()
     }
 
+    #[track_caller]
     fn ulps_eq(&self, other: &Self, epsilon: Self, max_ulps: u32) -> bool {
         self.value()
             .ulps_eq(&other.value(), epsilon.value(), max_ulps)
@@ -269,9 +275,11 @@ impl<F: NalgebraScalar> ComplexField for Active<F> {
         self * self
     }
 
-    /// `0` for a positive value, `π` for a negative one: a constant.
+    /// `0` for a positive value, `π` for a negative one: a constant, on a
+    /// comparison that a recorded `Function` guards.
+    #[track_caller]
     fn argument(self) -> Self {
-        match self.value() >= F::zero() {
+        match self >= Self::from(F::zero()) {
             true => Active::constant(F::zero()),
             false => Active::constant(F::pi()),
         }
@@ -311,13 +319,17 @@ impl<F: NalgebraScalar> ComplexField for Active<F> {
         Active::powf(self, n)
     }
 
+    /// `Float::is_finite`, which a recorded `Function` guards.
+    #[track_caller]
     fn is_finite(&self) -> bool {
-        self.value().is_finite()
+        num_traits::Float::is_finite(*self)
     }
 
+    /// `√self` where `self >= 0` (a comparison a recorded `Function`
+    /// guards, as Cholesky's test of each pivot is), `None` elsewhere.
     #[track_caller]
     fn try_sqrt(self) -> Option<Self> {
-        (self.value() >= F::zero()).then(|| Active::sqrt(self))
+        (self >= Self::from(F::zero())).then(|| Active::sqrt(self))
     }
 }
 
@@ -357,12 +369,16 @@ impl<F: NalgebraScalar> RealField for Active<F> {
         ln_10
     );
 
+    /// `Float::is_sign_positive`, which a recorded `Function` guards.
+    #[track_caller]
     fn is_sign_positive(&self) -> bool {
-        self.value().is_sign_positive()
+        num_traits::Float::is_sign_positive(*self)
     }
 
+    /// `Float::is_sign_negative`, which a recorded `Function` guards.
+    #[track_caller]
     fn is_sign_negative(&self) -> bool {
-        self.value().is_sign_negative()
+        num_traits::Float::is_sign_negative(*self)
     }
 
     fn min_value() -> Option<Self> {

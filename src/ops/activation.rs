@@ -13,7 +13,7 @@ use num_traits::Float;
 use core::panic::Location;
 
 use crate::replay::{Arg, Code};
-use crate::tape::Caller;
+use crate::tape::{Caller, Sigmoid};
 use crate::{Tape, Var};
 
 /// `(σ(z), σ′(z))` from one exponential that cannot overflow.
@@ -58,13 +58,13 @@ pub(crate) fn softplus<F: Float>(z: F) -> F {
 }
 
 impl<'t, F: Float> Var<'t, F> {
-    /// `σ(z)`, of value `s` and derivative `ds`, with `z` kept in its node
+    /// `σ(z)`, of value `s` and derivative `ds`, kept as a sigmoid of `z`
     /// for a stable [`ln`](Var::ln).
     #[inline(always)]
     #[track_caller]
     pub(crate) fn sigmoid_node(self, s: F, ds: F) -> Self {
         match self.tape() {
-            Some(tape) => tape.unary_keeping("sigmoid", s, self.node(), ds, self.value()),
+            Some(tape) => tape.sigmoid_of(s, self.node(), ds, self.value()),
             None => Var::constant(s),
         }
     }
@@ -91,43 +91,51 @@ impl<'t, F: Float> Var<'t, F> {
 /// `∂/∂z = ±σ(−u)`; the nodes it goes around are noted as bypassed. The
 /// new node and its value.
 pub(crate) fn stable_ln<F: Float>(tape: &Tape<F>, node: u32, caller: Caller) -> Option<(u32, F)> {
-    let (parent, partial, u) = tape.kept(node)?;
-    // `1 − s` has the partial −1 to `s`, a sigmoid has σ′ ≥ 0 to `z`.
-    let (pre, sign, sigmoid_node) = match partial == -F::one() {
-        true => (tape.kept(parent)?.0, -F::one(), Some(parent)),
-        false => (parent, F::one(), None),
-    };
-    let (value, d) = (-softplus(-u), sign * sigmoid(-u).0);
-    let negated = sign < F::zero();
-    tape.expect_instr(Code::LnSigmoid { negated }, [Arg::Node(pre); 2]);
+    let Sigmoid {
+        input, at, negated, ..
+    } = tape.sigmoid(node)?;
+    let sign = if negated { -F::one() } else { F::one() };
+    let (value, d) = (-softplus(-at), sign * sigmoid(-at).0);
+    tape.expect_instr(Code::LnSigmoid { negated }, [Arg::Node(input); 2]);
     let out = tape.push(
         "ln∘sigmoid",
         value,
-        [Some(pre), None],
+        [Some(input), None],
         [d, F::zero()],
         caller,
     );
+    // `1 − σ(z)` goes around the sigmoid `σ(z)` too, its one parent.
+    let sigmoid_node = negated.then(|| tape.parent(node));
     for bypassed in [Some(node), sigmoid_node].into_iter().flatten() {
         tape.bypass(bypassed, out);
     }
     Some((out, value))
 }
 
-/// `1 − node` if `node` is a sigmoid `σ(u)`: recorded as `σ(−u)`, exactly,
-/// keeping `−u`, so that its `ln` is stable too. The new node and its value.
+/// `1 − node` if `node` is a sigmoid `σ(z)`: recorded as `σ(−z)`, exactly,
+/// and kept as a sigmoid of `−z`, so that its `ln` is stable too. The new
+/// node and its value.
 pub(crate) fn complement<F: Float>(tape: &Tape<F>, node: u32, caller: Caller) -> Option<(u32, F)> {
-    let (z, partial, u) = tape.kept(node)?;
-    if partial == -F::one() {
+    let Sigmoid {
+        input, at, negated, ..
+    } = tape.sigmoid(node)?;
+    if negated {
         return None; // 1 − (1 − s) is recorded as it is written
     }
-    let value = sigmoid(-u).0;
-    tape.expect_instr(Code::Complement, [Arg::Node(node), Arg::Node(z)]);
+    let value = sigmoid(-at).0;
+    tape.expect_instr(Code::Complement, [Arg::Node(node), Arg::Node(input)]);
     let out = tape.push(
         "1 − sigmoid",
         value,
         [Some(node), None],
-        [-F::one(), -u],
+        [-F::one(), F::zero()],
         caller,
     );
+    tape.keep_sigmoid(Sigmoid {
+        node: out,
+        input,
+        at: -at,
+        negated: true,
+    });
     Some((out, value))
 }

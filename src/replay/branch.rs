@@ -118,6 +118,15 @@ impl<F: Float> Select<F> {
         (self.branches[chosen].get(values), partials)
     }
 
+    /// The value at `values`, and the branch taken if it is a node.
+    #[inline]
+    pub(super) fn pick<T: Float + From<F>>(&self, values: &[T]) -> (T, Option<usize>) {
+        let [a, b] = self.operands.map(|x| x.get(values));
+        let (chosen, _) = self.choose::<T>(a, b);
+        let branch = self.branches[chosen];
+        (branch.get(values), branch.node().map(|_| chosen))
+    }
+
     /// The branch the test of the operands' values `a` and `b` takes (0 or
     /// 1), and the node's partials: 1 to the branch taken if it is a node.
     #[inline]

@@ -165,11 +165,27 @@ impl<F: Float> Chains<F> {
         }
         // A node of one constant partial used by one other alone is folded
         // into its user's edge, which goes to its parent, times its partial.
-        // Only a finite partial: the sweep passes nothing through an
-        // infinite one behind a zero adjoint, which a product would make NaN.
-        let finite = |n: usize| linear(step(n as u32)).is_some_and(|(_, d)| d.is_finite());
+        // A partial of ±1 anywhere: it changes no product. Another only as
+        // a term of a chain, where it is the edge's constant partial alone,
+        // so the sweep computes `adjoint · d` as the unfolded node would;
+        // folded into a partial that changes, `d · ∂` could overflow where
+        // `(adjoint · ∂) · d` does not. Never an infinite one: the sweep
+        // passes nothing through it behind a zero adjoint, which a product
+        // would make NaN.
+        let mut term = vec![false; total];
+        for node in (lead..total).filter(|&n| chained[n] || root[n]) {
+            let (acc, summand, _) = link_of(node as u32).expect("a member is a link");
+            if let Some(t) = summand.node() {
+                term[t as usize] = true;
+            }
+            term[acc as usize] |= !chained[acc as usize];
+        }
+        let foldable = |n: usize| match linear(step(n as u32)) {
+            Some((_, d)) => d.abs() == F::one() || (term[n] && d.is_finite()),
+            None => false,
+        };
         let folded: Vec<bool> = (0..total)
-            .map(|n| !chained[n] && !root[n] && once(n as u32) && finite(n))
+            .map(|n| !chained[n] && !root[n] && once(n as u32) && foldable(n))
             .collect();
         if !chained.iter().chain(&root).chain(&folded).any(|&a| a) {
             return None;
@@ -196,6 +212,8 @@ impl<F: Float> Chains<F> {
                 && !folded[n]
                 && !root[n]
                 && parents[n][0] != 0
+                // A select's edge is chosen at each evaluation (`route_select`).
+                && !matches!(step(n as u32), Step::Select(_))
         };
         let mut dynamic = vec![false; total];
         for node in (lead..total).filter(|&n| member(n as u32)) {

@@ -16,8 +16,14 @@ use crate::active::Scalar;
 /// them (a distance-2 coloring): one product with the sum of a color's unit
 /// vectors gives each of its columns' entries directly. A Hessian's are
 /// star-colored, using its symmetry: each entry is read from its column's
-/// product or from its row's. Both greedy, in column order: a tridiagonal
-/// Hessian takes 3 colors however large, an arrow-shaped one 2.
+/// product or from its row's. Both greedy: the Jacobian's in column order,
+/// the Hessian's in smallest-last order, so that its count does not depend
+/// on how the variables are numbered. A greedy coloring is not always the
+/// fewest colors; on the shapes of the tests, numbered in order, reversed
+/// or shuffled, it is: a tridiagonal Hessian takes 3 colors however large,
+/// a band of half-width `b` takes `2b + 1`, an arrow (every variable
+/// coupled to one shared variable, wherever it is) 2, and a bordered block
+/// diagonal a block's size plus the border's.
 #[derive(Clone, Debug)]
 pub struct Sparse<F: Scalar = f64> {
     function: Function<F>,

@@ -50,16 +50,34 @@ pub use workspace::Workspace;
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 ///
-/// # Branches
+/// # Branches: the rule that keeps a recording right
 ///
-/// A recording holds the branch it took. Every comparison of variables
-/// made while recording (`<`, `<=`, `>`, `>=`, `==`, `!=`, `partial_cmp`,
-/// `is_nan`, `is_sign_positive` and the other `Float` predicates,
-/// `is_zero`) is kept as a guard with its outcome and line; an evaluation
-/// where one comes out otherwise returns [`Error::BranchChanged`]. Write a
-/// branch that replays with [`Active::select`]. Reading a value inside the
-/// closure ([`Active::value`], `to_f64`) makes the recording unfit to
-/// evaluate elsewhere: every evaluation returns [`Error::ValueRead`].
+/// A function evaluated at a point gives what a fresh recording there
+/// gives, or an error; never another branch's numbers. The rule behind it:
+/// every op whose value or partials depend on a comparison of values is
+/// either computed again by each evaluation or guarded.
+///
+/// - **Computed again**: the op table's kinks and steps (`abs`, `max`,
+///   `min`, `relu`, `signum`, `floor`, `copysign`, …), [`Active::select`],
+///   and `clamp`, recorded as two selects, so that it replays on every side
+///   of its bounds.
+/// - **Guarded**: every comparison of variables made while recording (`<`,
+///   `<=`, `>`, `>=`, `==`, `!=`, `partial_cmp`, `is_nan` and the other
+///   `Float` predicates, `is_zero`, `Signed::is_positive`, and with
+///   nalgebra `try_sqrt`, `is_finite`, `argument`, `is_sign_positive`) is
+///   kept with its outcome and line; an evaluation where one comes out
+///   otherwise returns [`Error::BranchChanged`]. So is the order of
+///   `clamp`'s bounds, where a fresh recording would panic.
+///
+/// What the recording recognizes (the stable `ln` of a sigmoid) is found
+/// from what was recorded, never from a value. A value that leaves the
+/// recording any other way makes it refuse: reading one inside the closure
+/// ([`Active::value`], `to_f64`, approx's comparisons) makes every
+/// evaluation return [`Error::ValueRead`], and a gradient of the function's
+/// own variables taken inside it ([`Active::backward`]) makes
+/// [`Function::record`] return [`Error::GradientWhileRecording`].
+/// Formatting a variable there shows its node, not a number (see
+/// [`Active`]'s `Display`).
 ///
 /// ```
 /// use tapegrad::{Active, Error, Function};
@@ -69,6 +87,12 @@ pub use workspace::Workspace;
 /// let mut ws = f.workspace();
 /// assert_eq!(f.gradient(&mut ws, &[2.0])?, [1.0]);
 /// assert!(matches!(f.gradient(&mut ws, &[-2.0]), Err(Error::BranchChanged { .. })));
+///
+/// // clamp replays on both sides of its bounds.
+/// let f = Function::record(&[0.5], |x: &[Active]| x[0].clamp(0.0, 1.0))?;
+/// let mut ws = f.workspace();
+/// assert_eq!(f.value_and_gradient(&mut ws, &[2.0])?, (1.0, vec![0.0]));
+/// assert_eq!(f.value_and_gradient(&mut ws, &[0.25])?, (0.25, vec![1.0]));
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 ///
@@ -145,6 +169,8 @@ impl<F: Scalar> Function<F> {
     ///
     /// [`Error::NotReplayable`] if `f` records an op that cannot be
     /// evaluated again (see [What can be recorded](Function#what-can-be-recorded)),
+    /// [`Error::GradientWhileRecording`] if `f` takes a gradient of the
+    /// function's own variables ([`Active::backward`]),
     /// [`Error::OtherRecording`] if an output is a variable of another
     /// recording.
     #[track_caller]
@@ -190,6 +216,9 @@ impl<F: Scalar> Function<F> {
             .unwrap_or_else(|| unreachable!("the tape was made with a program"));
         if let Some((op, location)) = program.refused {
             return Err(Error::NotReplayable { op, location });
+        }
+        if let Some(location) = program.gradient {
+            return Err(Error::GradientWhileRecording { location });
         }
         let generation = tape.id().generation;
         let outputs = outputs

@@ -37,7 +37,10 @@ impl<F: Scalar> Function<F> {
     /// and evaluated as one step that computes the products only it reads:
     /// a logit `b + Σ wᵢ·xᵢ` is one node, not `2n`; and a node of one
     /// constant partial (`−x`, `x·k`, `x + c`) used by one other alone is
-    /// folded into that node's edge.
+    /// folded into that node's edge: a partial of ±1 anywhere, another only
+    /// as a sum's term, where the edge multiplies the adjoint by it alone as
+    /// the unfolded sweep does, so that a fold never turns a finite
+    /// derivative infinite.
     ///
     /// Values are the same to the bit. A merged node's adjoint is the sum of
     /// its copies', added in another order, and a term reached by a sum and

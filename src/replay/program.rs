@@ -126,22 +126,17 @@ impl<F: Float> Instr<F> {
                     }
                 }
             }
-            Code::Complement => {
-                let z = b.get(values);
-                (sigmoid(-z).0, [-T::one(), -z])
-            }
+            Code::Complement => (sigmoid(-b.get(values)).0, [-T::one(), zero]),
             Code::Select(k) => selects[k as usize].eval(values),
         }
     }
 }
 
-/// `op(x)` and its partials as its node records them: a sigmoid keeps its
-/// input beside its partial (see `Tape::push`).
+/// `op(x)` and its partials as its node records them.
 #[inline(always)]
 fn unary<T: Float>(op: Unary, x: T) -> (T, [T; 2]) {
     let (value, d) = op.eval(x);
-    let kept = if op == Unary::Sigmoid { x } else { T::zero() };
-    (value, [d, kept])
+    (value, [d, T::zero()])
 }
 
 /// A node's computation as the evaluation loop runs it: the arithmetic
@@ -167,6 +162,9 @@ pub(crate) enum Step<F> {
     /// The sum of a chain of this index, which the chain computes (see
     /// `Chains::sum`).
     Sum(u32),
+    /// The select of this index, whose node the evaluation makes a node of
+    /// one edge, to the branch it takes (see `Function::forward`).
+    Select(u32),
 }
 
 impl<F: Float> Step<F> {
@@ -187,6 +185,7 @@ impl<F: Float> Step<F> {
                 (Binary::Div, [C(c), N(b)]) => Step::ConstDiv(c, b),
                 _ => Step::Other(k as u32),
             },
+            (Code::Select(s), _) => Step::Select(s),
             (Code::Unary(Unary::Neg), [N(a), _]) => Step::Neg(a),
             (Code::Unary(op), [N(a), _]) => Step::Unary(op, a),
             _ => Step::Other(k as u32),
@@ -243,7 +242,9 @@ impl<F: Float> Step<F> {
             Step::Neg(a) => (-v(a), [-one, zero]),
             Step::Unary(op, a) => unary(op, v(a)),
             Step::Other(k) => instrs[k as usize].eval(values, selects),
-            Step::Sum(_) => unreachable!("a chain computes its sum"),
+            Step::Sum(_) | Step::Select(_) => {
+                unreachable!("the evaluation loop computes sums and selects")
+            }
         }
     }
 }
@@ -287,6 +288,8 @@ pub(crate) struct Program<F> {
     pub(crate) refused: Option<(&'static str, Caller)>,
     /// The first line that read a variable's value.
     pub(crate) read: Option<Caller>,
+    /// The first line that took a gradient inside the recording.
+    pub(crate) gradient: Option<Caller>,
 }
 
 impl<F: Float> Default for Program<F> {
@@ -298,6 +301,7 @@ impl<F: Float> Default for Program<F> {
             guards: Vec::new(),
             refused: None,
             read: None,
+            gradient: None,
         }
     }
 }

@@ -55,6 +55,13 @@ impl<F: Scalar> Function<F> {
                     let table = tape.as_mut().map(|(_, table)| &mut **table);
                     chains.sum(k as usize, values, table)
                 }
+                Step::Select(k) => {
+                    let (value, chosen) = self.selects[k as usize].pick(values);
+                    if let Some((partials, _)) = tape.as_mut() {
+                        self.route_select(visit.node, visit.route, chosen, partials);
+                    }
+                    value
+                }
                 step => {
                     let (value, d) = step.eval(values, last, &self.instrs, &self.selects);
                     if let Some((partials, table)) = tape.as_mut() {
@@ -100,6 +107,31 @@ impl<F: Scalar> Function<F> {
             }
         };
         *partials.node((route & FLAGS) as usize) = d;
+    }
+
+    /// Makes the sweep's node of the select at `node` (routed to `route`)
+    /// a node of one edge, to the branch `chosen`, or of none where the
+    /// branch taken is a constant: the branch not taken gets nothing, where
+    /// a zero partial would get `0 · ∞ = NaN` from an infinite adjoint.
+    fn route_select<T: Float + From<F>>(
+        &self,
+        node: u32,
+        route: u32,
+        chosen: Option<usize>,
+        partials: &mut PartialsMut<'_, T>,
+    ) {
+        let r = (route & FLAGS) as usize;
+        let (parents, scales) = match &self.chains {
+            None => (self.parents[node as usize], [F::one(); 2]),
+            Some(chains) if route & SCALED != 0 => (chains.layout[r], chains.scales[r]),
+            Some(chains) => (chains.layout[r], [F::one(); 2]),
+        };
+        let (zero, sink) = (T::zero(), crate::tape::SINK);
+        let edge = match chosen {
+            Some(k) => ([parents[k], sink], [<T as From<F>>::from(scales[k]), zero]),
+            None => ([sink; 2], [zero; 2]),
+        };
+        partials.set(r, edge.0, edge.1);
     }
 
     /// The first guard whose test comes out otherwise at `values`.

@@ -1,38 +1,58 @@
-//! What a stable `ln` of a sigmoid needs: a node of one parent that also
-//! remembers a value, and the nodes such an `ln` bypassed.
+//! What a stable `ln` of a sigmoid needs: which nodes are sigmoids, of
+//! which input, kept beside the nodes (never in a partial, where a value
+//! could read as "none"), and the nodes such an `ln` bypassed.
 
 use num_traits::Float;
 
 use super::Tape;
-use super::node::{Node, SINK};
 use crate::Var;
 
+/// A node that is `σ(at)` of the input node `input`'s value `z`, with
+/// `at = z`, or `at = −z` for `1 − σ(z)` recorded as `σ(−z)` (`negated`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sigmoid<F> {
+    pub(crate) node: u32,
+    pub(crate) input: u32,
+    pub(crate) at: F,
+    pub(crate) negated: bool,
+}
+
 impl<F: Float> Tape<F> {
-    /// A node of one parent that remembers `kept` (a value of its parent's)
-    /// in its second partial, which the sweep never reads: the second parent
-    /// of a node of one parent is the sink.
+    /// Records the sigmoid `σ(z)` of the node `input`, of value `s` and
+    /// derivative `ds`, and keeps it as a sigmoid.
     #[inline(always)]
     #[track_caller]
-    pub(crate) fn unary_keeping(
-        &self,
-        op: &'static str,
-        value: F,
-        parent: u32,
-        d: F,
-        kept: F,
-    ) -> Var<'_, F> {
+    pub(crate) fn sigmoid_of(&self, s: F, input: u32, ds: F, z: F) -> Var<'_, F> {
         let caller = core::panic::Location::caller();
-        let node = self.push(op, value, [Some(parent), None], [d, kept], caller);
-        Var::recorded(self, node, value)
+        let node = self.push("sigmoid", s, [Some(input), None], [ds, F::zero()], caller);
+        self.keep_sigmoid(Sigmoid {
+            node,
+            input,
+            at: z,
+            negated: false,
+        });
+        Var::recorded(self, node, s)
     }
 
-    /// `(parent, ∂node/∂parent, kept)` of a node recorded by
-    /// [`unary_keeping`](Tape::unary_keeping) with a nonzero `kept`.
-    pub(crate) fn kept(&self, node: u32) -> Option<(u32, F, F)> {
+    /// Keeps `sigmoid`, whose node was just recorded.
+    pub(crate) fn keep_sigmoid(&self, sigmoid: Sigmoid<F>) {
+        self.inner.borrow_mut().sigmoids.push(sigmoid);
+    }
+
+    /// The sigmoid recorded at `node`, if it is one. Nodes are recorded in
+    /// order, so the list is sorted by node.
+    pub(crate) fn sigmoid(&self, node: u32) -> Option<Sigmoid<F>> {
         let inner = self.inner.borrow();
-        let Node { parents, partials } = inner.nodes[node as usize];
-        let keeps = parents[0] != SINK && parents[1] == SINK && !partials[1].is_zero();
-        keeps.then_some((parents[0], partials[0], partials[1]))
+        let k = inner
+            .sigmoids
+            .binary_search_by_key(&node, |s| s.node)
+            .ok()?;
+        Some(inner.sigmoids[k])
+    }
+
+    /// The first parent of `node`, a node of one or two parents.
+    pub(crate) fn parent(&self, node: u32) -> u32 {
+        self.inner.borrow().nodes[node as usize].parents[0]
     }
 
     /// Notes that the stable `ln` node `at` bypasses `node`: gradients with

@@ -19,6 +19,7 @@ use num_traits::Float;
 use crate::Var;
 use crate::debug::Trace;
 use block::BlockRecord;
+pub(crate) use bypass::Sigmoid;
 pub(crate) use node::SINK;
 use node::{FULL, Node, WIDE};
 pub(crate) use record::{Caller, Edges, PartialsMut, wide};
@@ -96,6 +97,8 @@ struct Inner<F> {
     /// index, and `∂node/∂parent`.
     parents: Vec<u32>,
     partials: Vec<F>,
+    /// The nodes that are sigmoids, in order, for a stable `ln` of them.
+    sigmoids: Vec<bypass::Sigmoid<F>>,
     /// The nodes a stable `ln` of a sigmoid bypassed, and the `ln`'s node.
     bypassed: Vec<(u32, u32)>,
     /// Each node's op, value and location, if the tape is traced or checked.
@@ -121,6 +124,7 @@ impl<F: Float> Inner<F> {
             },
             parents: Vec::new(),
             partials: Vec::new(),
+            sigmoids: Vec::new(),
             bypassed: Vec::new(),
             trace: None,
             scratch: Vec::new(),
@@ -271,6 +275,7 @@ impl<F: Float> Tape<F> {
             + inner.parents.capacity() * size_of::<u32>()
             + inner.partials.capacity() * size_of::<F>()
             + inner.bypassed.capacity() * size_of::<(u32, u32)>()
+            + inner.sigmoids.capacity() * size_of::<bypass::Sigmoid<F>>()
             + inner.scratch.capacity() * size_of::<F>()
             + inner.blocks.capacity() * size_of::<BlockRecord<F>>()
             + inner.block_bytes
@@ -296,6 +301,7 @@ impl<F: Float> Tape<F> {
         inner.parents.clear();
         inner.partials.clear();
         inner.bypassed.clear();
+        inner.sigmoids.clear();
         inner.inputs = 0;
         inner.blocks.clear();
         inner.block_bytes = 0;

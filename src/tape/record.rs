@@ -84,9 +84,8 @@ impl<F: Float> Tape<F> {
         Var::recorded(self, node, value)
     }
 
-    /// Appends a node of one parent (`[parent, None]`) or two, and returns
-    /// its index. A node of one parent has a second partial only if it keeps
-    /// a value there (see [`unary_keeping`](Tape::unary_keeping)).
+    /// Appends a node of one parent (`[parent, None]`, its second partial
+    /// unread) or two, and returns its index.
     #[inline(always)]
     pub(crate) fn push(
         &self,
@@ -283,6 +282,12 @@ impl<F> PartialsMut<'_, F> {
     #[inline(always)]
     pub(crate) fn node(&mut self, node: usize) -> &mut [F; 2] {
         &mut self.0[node].partials
+    }
+
+    /// Makes node `node`, of one or two parents, one of these: a select's
+    /// node takes the branch an evaluation chose.
+    pub(crate) fn set(&mut self, node: usize, parents: [u32; 2], partials: [F; 2]) {
+        self.0[node] = Node { parents, partials };
     }
 }
 

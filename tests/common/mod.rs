@@ -52,3 +52,18 @@ pub fn kitchen_sink<T: Float + std::iter::Sum>(x: &[T]) -> T {
     let d = (x[0] % x[1]).to_degrees() + x[2].floor() + x[1].clamp(-T::one(), T::one()).asinh();
     a * b + c - d.log10().abs().powf(x[0].abs()) + x[2].signum()
 }
+
+/// The message of the panic `op` raises; `what` names it if it raises none.
+pub fn panic_message<R>(what: &str, op: impl FnOnce() -> R) -> String {
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(op))
+        .err()
+        .unwrap_or_else(|| panic!("{what} did not panic"));
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
+        (Some(s), _) => s.to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
