@@ -1,6 +1,7 @@
 //! The sparse Hessian of the chained Rosenbrock function at 100,000
 //! variables (tridiagonal), tapegrad's against echidna's, each as ratios to
-//! the plain function and to its own replayed gradient.
+//! the plain function and to its own replayed gradient; and tapegrad's
+//! analysis of an arrow at as many variables, its shared variable last.
 
 use tapegrad::{Active, Function, Sparse};
 
@@ -16,6 +17,15 @@ pub struct SparseRosenbrock {
     pub data: Rosenbrock,
     function: Function,
     hessian: Sparse,
+    arrow: Function,
+}
+
+/// `Σ xᵢ² + Σ xᵢ·x_last`: every variable coupled to the last one, as the
+/// global parameters of a hierarchical model are to the local ones.
+fn arrow(x: &[Active]) -> Active {
+    let (last, rest) = x.split_last().expect("variables");
+    let squares = x.iter().map(|&v| v * v).sum::<Active>();
+    rest.iter().fold(squares, |acc, &v| acc + v * *last)
 }
 
 impl SparseRosenbrock {
@@ -25,10 +35,13 @@ impl SparseRosenbrock {
             Function::record(&data.x, |x: &[Active]| Rosenbrock::value(x)).expect("table ops");
         function.optimize();
         let hessian = function.sparse_hessian().expect("one output");
+        let mut arrow = Function::record(&data.x, arrow).expect("table ops");
+        arrow.optimize();
         SparseRosenbrock {
             data,
             function,
             hessian,
+            arrow,
         }
     }
 
@@ -44,6 +57,7 @@ impl SparseRosenbrock {
         let x = &self.data.x[..];
         let f = &self.function;
         let (mut ws, mut ws2, mut ws3) = (f.workspace(), f.workspace(), f.workspace());
+        let (arrow, mut arrow_ws) = (&self.arrow, self.arrow.workspace());
         let record = || echidna::record(Rosenbrock::value, x).0;
         let (mut tape, echidna_tape, echidna_values) = (record(), record(), record());
         let pattern = tape.detect_sparsity();
@@ -63,6 +77,13 @@ impl SparseRosenbrock {
                 let h = f.sparse_hessian().expect("one output");
                 h.values(&mut ws3, x).expect("recorded here")
             }),
+            Row::new("tapegrad arrow replay", move || {
+                arrow.gradient(&mut arrow_ws, x).expect("recorded here")
+            }),
+            Row::new("tapegrad arrow analysis", || {
+                let h = arrow.sparse_hessian().expect("one output");
+                vec![h.colors() as f64]
+            }),
             Row::new("echidna replay gradient", move || tape.gradient(x)),
             Row::new("echidna sparse_hessian", move || {
                 echidna_tape.sparse_hessian(x).3
@@ -75,13 +96,17 @@ impl SparseRosenbrock {
         ]
     }
 
-    /// Checks the gradients against the hand-written one and both crates'
-    /// Hessian values against each other, entry by entry.
+    /// Checks the gradients against the hand-written one, both crates'
+    /// Hessian values against each other, entry by entry, and the arrow's
+    /// colors.
     ///
     /// # Panics
     ///
-    /// If any differs by more than 1e-9, relative.
+    /// If any differs by more than 1e-9, relative, or the arrow takes more
+    /// than 2 colors.
     pub fn verify(&self) {
+        let arrow = self.arrow.sparse_hessian().expect("one output");
+        assert_eq!(arrow.colors(), 2, "the arrow's colors");
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
         let expected = hand::rosenbrock(&self.data);
         for mut row in self.rows() {

@@ -331,7 +331,7 @@ impl<F: Scalar> Handle for Active<F> {
         let parents = [Some(self.node()), None];
         let node = tape.push_mut(op.name(), value, parents, [d, F::zero()], caller);
         if op == Unary::Sigmoid {
-            tape.keep_sigmoid(Sigmoid {
+            tape.keep_sigmoid_mut(Sigmoid {
                 node,
                 input: self.node(),
                 at: self.value,

@@ -193,31 +193,47 @@ fn distance_two_coloring(by_row: &Lists, by_column: &Lists) -> Vec<usize> {
 /// a vertex of the smallest degree is taken out, again and again, and the
 /// order is the reverse of the taking. A vertex many others hang on (an
 /// arrow's shared variable) comes first, however the variables are
-/// numbered. Degrees are kept in buckets, so the order takes time linear in
-/// the edges.
+/// numbered. The vertices of each degree are a doubly linked list in two
+/// arrays, so the order takes time linear in the edges.
 fn smallest_last(graph: &Lists) -> Vec<usize> {
+    const NONE: usize = usize::MAX;
     let n = graph.len();
     let mut degree: Vec<usize> = (0..n).map(|v| graph.neighbours(v).count()).collect();
-    let mut buckets = vec![Vec::new(); degree.iter().max().map_or(0, |&d| d + 1)];
+    let mut head = vec![NONE; degree.iter().max().map_or(0, |&d| d + 1)];
+    let (mut next, mut prev) = (vec![NONE; n], vec![NONE; n]);
+    let link = |v: usize, head: &mut [usize], next: &mut [usize], prev: &mut [usize], d: usize| {
+        (next[v], prev[v]) = (head[d], NONE);
+        if head[d] != NONE {
+            prev[head[d]] = v;
+        }
+        head[d] = v;
+    };
+    let unlink =
+        |v: usize, head: &mut [usize], next: &mut [usize], prev: &mut [usize], d: usize| {
+            match prev[v] {
+                NONE => head[d] = next[v],
+                p => next[p] = next[v],
+            }
+            if next[v] != NONE {
+                prev[next[v]] = prev[v];
+            }
+        };
     for v in (0..n).rev() {
-        buckets[degree[v]].push(v);
+        link(v, &mut head, &mut next, &mut prev, degree[v]);
     }
     let (mut taken, mut order, mut low) = (vec![false; n], Vec::with_capacity(n), 0);
     while order.len() < n {
-        let Some(v) = buckets[low].pop() else {
+        while head[low] == NONE {
             low += 1;
-            continue;
-        };
-        // A vertex whose degree fell since it was put here is in a lower
-        // bucket as well.
-        if taken[v] || degree[v] != low {
-            continue;
         }
+        let v = head[low];
+        unlink(v, &mut head, &mut next, &mut prev, low);
         taken[v] = true;
         order.push(v);
         for w in graph.neighbours(v).filter(|&w| !taken[w]) {
+            unlink(w, &mut head, &mut next, &mut prev, degree[w]);
             degree[w] -= 1;
-            buckets[degree[w]].push(w);
+            link(w, &mut head, &mut next, &mut prev, degree[w]);
             low = low.min(degree[w]);
         }
     }
@@ -235,26 +251,31 @@ fn smallest_last(graph: &Lists) -> Vec<usize> {
 /// coloring a vertex never scans a hub's whole neighbourhood.
 fn star_coloring(graph: &Lists) -> Vec<usize> {
     const NONE: usize = usize::MAX;
+    // A vertex of at most this many neighbours is scanned for one of a
+    // color; one of more keeps them in a map.
+    const SCAN: usize = 16;
     let n = graph.len();
     let mut color = vec![NONE; n];
     // Per color: the vertex being colored that last forbade it; the first
-    // neighbour of it that vertex met.
+    // neighbour of it that vertex met, and that edge's place.
     let mut forbidden = vec![NONE; n + 1];
-    let mut first = vec![(NONE, NONE); n + 1];
+    let mut first = vec![(NONE, NONE, NONE); n + 1];
     let mut treated = vec![NONE; n];
-    // Each edge's star, each star's hub once it has three vertices, each
-    // vertex's hubs (of the stars it is a spoke of), and a neighbour of
-    // each vertex in each color around it.
-    let mut star = Pairs::default();
+    // Each edge's star (at both of its places in the lists), each star's
+    // hub once it has three vertices, each vertex's hubs (of the stars it
+    // is a spoke of), and, for a vertex of many neighbours, one of each
+    // color with its edge's place.
+    let twin = graph.twins();
+    let mut star = vec![NONE; twin.len()];
     let mut hub: Vec<Option<usize>> = Vec::new();
-    let mut hubs = vec![Vec::new(); n];
-    let mut of_color = Pairs::default();
-    let edge = |a: usize, b: usize| (a.min(b), a.max(b));
+    let mut hubs = Chained::new(n);
+    let (mut of_color, mut last_color) = (Pairs::default(), vec![NONE; n]);
+    let key = |w: usize, c: usize| (c as u64) << 32 | w as u64;
+    let many = |w: usize| graph.of(w).len() > SCAN;
     for v in smallest_last(graph) {
-        let colored = |w: &usize| color[*w] != NONE;
-        for w in graph.neighbours(v).filter(colored) {
+        for (at, w) in graph.neighbours_at(v).filter(|&(_, w)| color[w] != NONE) {
             forbidden[color[w]] = v;
-            let (p, q) = first[color[w]];
+            let (p, q, _) = first[color[w]];
             if p == v {
                 // Two neighbours of one color: theirs are forbidden too.
                 for u in [q, w] {
@@ -266,10 +287,10 @@ fn star_coloring(graph: &Lists) -> Vec<usize> {
                     }
                 }
             } else {
-                first[color[w]] = (v, w);
+                first[color[w]] = (v, w, at);
                 // The color of a hub `w` is a spoke of would make a
                 // two-colored path of four.
-                for &x in hubs[w].iter().filter(|&&x| x != v) {
+                for x in hubs.of(w).filter(|&x| x != v) {
                     forbidden[color[x]] = v;
                 }
             }
@@ -279,37 +300,84 @@ fn star_coloring(graph: &Lists) -> Vec<usize> {
         // The stars `v` joins: `w`'s, if `w` has another neighbour of
         // `v`'s color (then `w` is their hub); `v`'s own, if `v` has another
         // neighbour of `w`'s color; else a star of the edge alone.
-        for w in graph.neighbours(v).filter(|&w| w != v && color[w] != NONE) {
-            let (p, q) = first[color[w]];
-            // The star joined, its hub and the spoke it had.
-            let joined = match of_color.get(&(w, c)) {
-                Some(&x) => Some((star[&edge(w, x)], w, x)),
-                None if p == v && q != w => Some((star[&edge(v, q)], v, q)),
+        for (at, w) in graph.neighbours_at(v).filter(|&(_, w)| color[w] != NONE) {
+            let other = match many(w) {
+                true => of_color.get(&key(w, c)).copied(),
+                false => graph
+                    .neighbours_at(w)
+                    .find(|&(_, x)| x != v && color[x] == c)
+                    .map(|(place, x)| (x, twin[place])),
+            };
+            let (p, q, q_at) = first[color[w]];
+            // The star joined (by an edge's place), its hub and the spoke it had.
+            let joined = match other {
+                Some((x, x_at)) => Some((star[x_at], w, x)),
+                None if p == v && q != w => Some((star[q_at], v, q)),
                 None => None,
             };
-            let Some((s, center, spoke)) = joined else {
-                star.insert(edge(v, w), hub.len());
-                hub.push(None);
-                continue;
+            let s = match joined {
+                Some((s, center, spoke)) => {
+                    if hub[s].is_none() {
+                        hub[s] = Some(center);
+                        hubs.push(spoke, center);
+                    }
+                    hubs.push(if center == w { v } else { w }, center);
+                    s
+                }
+                None => {
+                    hub.push(None);
+                    hub.len() - 1
+                }
             };
-            if hub[s].is_none() {
-                hub[s] = Some(center);
-                hubs[spoke].push(center);
-            }
-            hubs[if center == w { v } else { w }].push(center);
-            star.insert(edge(v, w), s);
+            (star[at], star[twin[at]]) = (s, s);
         }
-        for w in graph.neighbours(v) {
-            of_color.entry((w, c)).or_insert(v);
+        for (at, w) in graph.neighbours_at(v) {
+            // A hub's neighbours of one color in a row need one entry.
+            if many(w) && last_color[w] != c {
+                of_color.entry(key(w, c)).or_insert((v, at));
+                last_color[w] = c;
+            }
         }
     }
     color
 }
 
-/// A map keyed by a pair of indices, hashed by a multiply and a rotate:
+/// A list per vertex in one buffer, each a chain from its newest entry:
+/// no allocation a vertex.
+struct Chained {
+    newest: Vec<usize>,
+    entries: Vec<(usize, usize)>,
+}
+
+impl Chained {
+    const END: usize = usize::MAX;
+
+    fn new(n: usize) -> Self {
+        Chained {
+            newest: vec![Self::END; n],
+            entries: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, k: usize, value: usize) {
+        self.entries.push((value, self.newest[k]));
+        self.newest[k] = self.entries.len() - 1;
+    }
+
+    fn of(&self, k: usize) -> impl Iterator<Item = usize> + '_ {
+        let mut at = self.newest[k];
+        core::iter::from_fn(move || {
+            let (value, next) = *self.entries.get(at)?;
+            at = next;
+            Some(value)
+        })
+    }
+}
+
+/// A map keyed by a vertex and a color, hashed by a multiply and a rotate:
 /// the keys are small integers no adversary chooses, and std's SipHash
 /// took most of a coloring's time.
-type Pairs = HashMap<(usize, usize), usize, BuildHasherDefault<PairHasher>>;
+type Pairs = HashMap<u64, (usize, usize), BuildHasherDefault<PairHasher>>;
 
 /// The hasher of [`Pairs`] (the multiply-rotate of rustc's `FxHasher`).
 #[derive(Default)]
@@ -324,12 +392,10 @@ impl Hasher for PairHasher {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 
-    fn write_usize(&mut self, word: usize) {
-        self.write_u64(word as u64);
-    }
-
+    /// The product's high bits, which every bit of the key reaches, moved
+    /// to where the table looks first.
     fn finish(&self) -> u64 {
-        self.0
+        self.0.rotate_left(26)
     }
 }
 
@@ -381,6 +447,34 @@ impl Lists {
 
     fn len(&self) -> usize {
         self.start.len() - 1
+    }
+
+    /// [`neighbours`](Lists::neighbours) with each one's place in the
+    /// lists' buffer.
+    fn neighbours_at(&self, k: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let start = self.start[k];
+        let places = self.of(k).iter().enumerate();
+        places
+            .filter(move |&(_, &w)| w != k)
+            .map(move |(i, &w)| (start + i, w))
+    }
+
+    /// For each place in the buffer, the place of the same edge in the
+    /// other vertex's list: `k` in the list of `w` for `w` in the list of
+    /// `k`. The lists must be a symmetric pattern's, each sorted (as
+    /// [`into_sorted_pairs`](Lists::into_sorted_pairs) gives): visiting `k`
+    /// in order, each list is met in its own order.
+    fn twins(&self) -> Vec<usize> {
+        let mut next = self.start[..self.len()].to_vec();
+        let mut twin = vec![0; self.index.len()];
+        for k in 0..self.len() {
+            for (at, &w) in (self.start[k]..).zip(self.of(k)) {
+                debug_assert_eq!(self.index[next[w]], k, "a symmetric, sorted pattern");
+                twin[at] = next[w];
+                next[w] += 1;
+            }
+        }
+        twin
     }
 
     /// The list of `k` without `k` itself: a vertex's neighbours, where the

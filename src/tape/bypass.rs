@@ -5,6 +5,7 @@
 use num_traits::Float;
 
 use super::Tape;
+use super::node::Node;
 use crate::Var;
 
 /// A node that is `σ(at)` of the input node `input`'s value `z`, with
@@ -19,13 +20,15 @@ pub(crate) struct Sigmoid<F> {
 
 impl<F: Float> Tape<F> {
     /// Records the sigmoid `σ(z)` of the node `input`, of value `s` and
-    /// derivative `ds`, and keeps it as a sigmoid.
+    /// derivative `ds`, and keeps it as a sigmoid: one borrow for both.
     #[inline(always)]
     #[track_caller]
     pub(crate) fn sigmoid_of(&self, s: F, input: u32, ds: F, z: F) -> Var<'_, F> {
         let caller = core::panic::Location::caller();
-        let node = self.push("sigmoid", s, [Some(input), None], [ds, F::zero()], caller);
-        self.keep_sigmoid(Sigmoid {
+        let inner = &mut *self.inner.borrow_mut();
+        let record = Node::new([Some(input), None], [ds, F::zero()]);
+        let node = Self::push_node(inner, "sigmoid", record, s, caller);
+        inner.sigmoids.push(Sigmoid {
             node,
             input,
             at: z,
@@ -37,6 +40,11 @@ impl<F: Float> Tape<F> {
     /// Keeps `sigmoid`, whose node was just recorded.
     pub(crate) fn keep_sigmoid(&self, sigmoid: Sigmoid<F>) {
         self.inner.borrow_mut().sigmoids.push(sigmoid);
+    }
+
+    /// [`keep_sigmoid`](Tape::keep_sigmoid) on a tape held mutably.
+    pub(crate) fn keep_sigmoid_mut(&mut self, sigmoid: Sigmoid<F>) {
+        self.inner.get_mut().sigmoids.push(sigmoid);
     }
 
     /// The sigmoid recorded at `node`, if it is one. Nodes are recorded in
