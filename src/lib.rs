@@ -201,7 +201,7 @@
 //! dynamic parameter; [`Function::optimize`] folds constants, merges
 //! repeated subexpressions, drops dead code and makes each sum written term
 //! by term one node of the sweep and one step of the evaluation (a replayed
-//! gradient then costs 0.45–0.6 of recording afresh on the benchmarks); a
+//! gradient then costs 0.35–0.65 of recording afresh on the benchmarks); a
 //! `Function` is `Send + Sync`, and each thread evaluates it with its own
 //! [`Workspace`].
 //!
