@@ -9,6 +9,7 @@ mod branch;
 mod chains;
 mod coloring;
 mod evaluate;
+mod graph;
 mod optimize;
 mod program;
 mod retape;

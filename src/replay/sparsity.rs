@@ -1,7 +1,7 @@
 //! Sparsity patterns from a recording: which inputs each output depends
 //! on, and which pairs of inputs its second derivatives couple.
 
-use super::coloring::Lists;
+use super::graph::Lists;
 use super::{Arg, Code, Function, Side};
 use crate::Result;
 use crate::active::Scalar;
