@@ -162,7 +162,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     );
 
     // A recording holds the branch it took.
-    let relu = |x: &[Active]| if x[0] > 0.0.into() { x[0] } else { x[0] * 0.0 };
+    let relu = |x: &[Active]| if x[0] > 0.0 { x[0] } else { x[0] * 0.0 };
     let f = Function::record(&[1.0], relu)?;
     let mut ws = f.workspace();
     println!(
@@ -181,9 +181,13 @@ fn run() -> Result<(), Box<dyn Error>> {
         f.gradient(&mut ws, &[2.0])?,
         f.gradient(&mut ws, &[-2.0])?
     );
-    let mut f = Retaping::new(&[1.0], &[], |x: &[Active], _: &[Active]| {
-        if x[0] > 0.0.into() { x[0] } else { x[0] * 0.0 }
-    })?;
+    let mut f = Retaping::new(
+        &[1.0],
+        &[],
+        |x: &[Active], _: &[Active]| {
+            if x[0] > 0.0 { x[0] } else { x[0] * 0.0 }
+        },
+    )?;
     for x in [2.0, -2.0, -1.0, 3.0] {
         f.gradient(&[x])?;
     }

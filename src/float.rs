@@ -7,8 +7,9 @@
 //! tape and record nothing.
 //!
 //! `Float` requires `PartialEq` and `PartialOrd`: both compare values, as
-//! the same code on floats would. Whether two variables are the same node
-//! is not what `==` asks.
+//! the same code on floats would, with a variable or a float on either side
+//! (`x < 0.5`). Whether two variables are the same node is not what `==`
+//! asks.
 
 use num_traits::Float;
 
@@ -19,6 +20,56 @@ use crate::ops::surface::Handle;
 /// `PartialEq` and `PartialOrd` compare values, as `f64`'s do (NaN is not
 /// equal to itself); `zero`, `one`, parsing and `NumCast` give constants.
 macro_rules! number_traits {
+    ([$($g:tt)*] $T:ty, $F:ty; [$($h:tt)*] $T64:ty, $T32:ty) => {
+        $crate::float::number_traits!([$($g)*] $T, $F);
+
+        // A float on either side, `x < 0.5` or `1.0 == x`: compared as a
+        // constant, so guarded in a recording like any comparison.
+        #[allow(clippy::partialeq_ne_impl)]
+        impl<$($g)*> PartialEq<$F> for $T {
+            $crate::float::number_traits!(@float $T, $F; PartialEq eq, ne);
+        }
+
+        impl<$($g)*> PartialOrd<$F> for $T {
+            $crate::float::number_traits!(@float $T, $F; PartialOrd lt, le, gt, ge);
+
+            #[track_caller]
+            fn partial_cmp(&self, other: &$F) -> Option<core::cmp::Ordering> {
+                let other = <$T as From<$F>>::from(*other);
+                <$T as PartialOrd>::partial_cmp(self, &other)
+            }
+        }
+        $crate::float::number_traits!(@left [$($h)*] $T64, f64);
+        $crate::float::number_traits!(@left [$($h)*] $T32, f32);
+    };
+    (@float $T:ty, $F:ty; $Trait:ident $($name:ident),*) => {$(
+        #[track_caller]
+        fn $name(&self, other: &$F) -> bool {
+            let other = <$T as From<$F>>::from(*other);
+            <$T as $Trait>::$name(self, &other)
+        }
+    )*};
+    (@left [$($h:tt)*] $T:ty, $f:ty) => {
+        #[allow(clippy::partialeq_ne_impl)]
+        impl<$($h)*> PartialEq<$T> for $f {
+            $crate::float::number_traits!(@flipped $T, $f; PartialEq eq, ne);
+        }
+
+        impl<$($h)*> PartialOrd<$T> for $f {
+            $crate::float::number_traits!(@flipped $T, $f; PartialOrd lt, le, gt, ge);
+
+            #[track_caller]
+            fn partial_cmp(&self, other: &$T) -> Option<core::cmp::Ordering> {
+                <$T as PartialOrd>::partial_cmp(&<$T as From<$f>>::from(*self), other)
+            }
+        }
+    };
+    (@flipped $T:ty, $f:ty; $Trait:ident $($name:ident),*) => {$(
+        #[track_caller]
+        fn $name(&self, other: &$T) -> bool {
+            <$T as $Trait>::$name(&<$T as From<$f>>::from(*self), other)
+        }
+    )*};
     ([$($g:tt)*] $T:ty, $F:ty) => {
         // `!=` names its own line and test in a guard, not `eq`'s.
         #[allow(clippy::partialeq_ne_impl)]
@@ -94,7 +145,7 @@ macro_rules! number_traits {
 
 pub(crate) use number_traits;
 
-number_traits!(['t, F: Float] Var<'t, F>, F);
+number_traits!(['t, F: Float] Var<'t, F>, F; ['t] Var<'t, f64>, Var<'t, f32>);
 
 /// The body of `impl Float` for a number type built on `F` (`Var`, `Dual`)
 /// that has an inherent method of each `Float` name, `constant` and

@@ -48,7 +48,7 @@
 //! # The operations
 //!
 //! `+ - * /` with variables and floats on either side, unary `-`, `+=` and
-//! friends; the elementary functions under their `f64` names (`ln`, `exp`,
+//! friends; comparisons of values the same way (`x < 0.5`, `1.0 == x`); the elementary functions under their `f64` names (`ln`, `exp`,
 //! `powf`, `sqrt`, `sin`, `tanh`, `atan2`, `hypot`, `max`, …); the
 //! classifier's `sigmoid`, with the stable [`ln_sigmoid`](Var::ln_sigmoid),
 //! [`softplus`](Var::softplus) and [`bce_with_logits`](Var::bce_with_logits);
@@ -213,7 +213,7 @@
 //! assert_eq!(f.gradient(&mut ws, &[0.5, 3.0])?, [3.0 * 1.5_f64.cos(), 0.5 * 1.5_f64.cos()]);
 //!
 //! // A recording holds the branch it took, and says so rather than replay it.
-//! let relu = Function::record(&[1.0], |x: &[Active]| if x[0] > 0.0.into() { x[0] } else { x[0] * 0.0 })?;
+//! let relu = Function::record(&[1.0], |x: &[Active]| if x[0] > 0.0 { x[0] } else { x[0] * 0.0 })?;
 //! assert!(matches!(relu.gradient(&mut relu.workspace(), &[-1.0]), Err(Error::BranchChanged { .. })));
 //! # Ok::<(), tapegrad::Error>(())
 //! ```

@@ -146,10 +146,7 @@ fn a_recorded_problem_replays_the_same_values_and_refuses_a_changed_branch()
     }
 
     // |x| written with an `if`: recorded at x > 0, refused at x < 0.
-    let abs = Function::record(
-        &[1.0],
-        |x: &[Active]| if x[0] > 0.0.into() { x[0] } else { -x[0] },
-    )?;
+    let abs = Function::record(&[1.0], |x: &[Active]| if x[0] > 0.0 { x[0] } else { -x[0] })?;
     let recorded = Recorded::new(abs)?;
     assert_eq!(recorded.gradient(&vec![3.0])?, [1.0]);
     let error = recorded

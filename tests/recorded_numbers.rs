@@ -243,11 +243,7 @@ fn float_predicates_and_comparisons_are_guarded_or_replay() {
             1.0,
             f64::INFINITY,
         ),
-        (
-            |x| if x[0] < 0.5.into() { x[0] } else { x[0] * 2.0 },
-            0.0,
-            1.0,
-        ),
+        (|x| if x[0] < 0.5 { x[0] } else { x[0] * 2.0 }, 0.0, 1.0),
         (
             |x| {
                 if num_traits::Zero::is_zero(&x[0]) {

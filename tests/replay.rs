@@ -183,10 +183,7 @@ fn each_guarded_comparison_fires_where_it_would_go_the_other_way() {
 
 #[test]
 fn the_message_names_the_line_and_both_outcomes() -> tapegrad::Result<()> {
-    let f = Function::record(
-        &[1.0],
-        |x: &[Active]| if x[0] < 0.0.into() { -x[0] } else { x[0] },
-    )?;
+    let f = Function::record(&[1.0], |x: &[Active]| if x[0] < 0.0 { -x[0] } else { x[0] })?;
     let err = f
         .gradient(&mut f.workspace(), &[-1.0])
         .expect_err("the branch changed");
@@ -409,20 +406,13 @@ fn optimize_drops_dead_code_folds_constants_and_merges_repeats() -> tapegrad::Re
 fn guards_and_selects_survive_optimize() -> tapegrad::Result<()> {
     let mut f = Function::record(&[1.0], |x: &[Active]| {
         let y = x[0].select(Comparison::Gt, 0.0, x[0] * 2.0, x[0] * 3.0);
-        if x[0].sin() < 2.0.into() {
-            y + x[0].sin()
-        } else {
-            y
-        }
+        if x[0].sin() < 2.0 { y + x[0].sin() } else { y }
     })?;
     f.optimize();
     let mut ws = f.workspace();
     assert_eq!(f.gradient(&mut ws, &[-1.0])?, [3.0 + (-1.0_f64).cos()]);
     assert_eq!(f.guards(), 1);
-    let mut g = Function::record(
-        &[1.0],
-        |x: &[Active]| if x[0] > 0.0.into() { x[0] } else { -x[0] },
-    )?;
+    let mut g = Function::record(&[1.0], |x: &[Active]| if x[0] > 0.0 { x[0] } else { -x[0] })?;
     g.optimize();
     assert!(matches!(
         g.gradient(&mut g.workspace(), &[-1.0]),
@@ -436,7 +426,7 @@ fn retaping_records_again_where_a_branch_changes_and_counts_it() -> tapegrad::Re
     // A hinge loss max(0, 1 − y·w·t) written with an `if`; (t, y) parameters.
     let hinge = |w: &[Active], p: &[Active]| {
         let margin = p[1] * w[0] * p[0];
-        if margin < 1.0.into() {
+        if margin < 1.0 {
             1.0 - margin
         } else {
             margin * 0.0
@@ -622,11 +612,7 @@ fn values_read_inside_a_sum_are_computed_after_optimize() -> tapegrad::Result<()
     let guarded: Sum = |x| {
         let running = x[2] + x[0] * x[1];
         let total = running + x[0] * x[2] + 1.0;
-        vec![if running > 0.0.into() {
-            total
-        } else {
-            total * 2.0
-        }]
+        vec![if running > 0.0 { total } else { total * 2.0 }]
     };
     let selected: Sum = |x| {
         let running = x[2] + x[0] * x[1];
@@ -720,5 +706,42 @@ fn sums_and_products_of_iterators_replay() -> tapegrad::Result<()> {
         f.gradient(&mut f.workspace(), &x)?,
         [p + s * 12.0, p + s * 8.0, p + s * 6.0]
     );
+    Ok(())
+}
+
+#[test]
+fn comparisons_with_floats_read_as_with_floats_and_are_guarded() -> tapegrad::Result<()> {
+    // On either side, every operator, in a recording that replays.
+    type Probe = fn(&[Active]) -> Active;
+    let probes: [(Probe, f64, f64); 8] = [
+        (|x| if x[0] < 0.5 { x[0] } else { -x[0] }, 0.0, 1.0),
+        (|x| if x[0] <= 0.5 { x[0] } else { -x[0] }, 0.5, 0.75),
+        (|x| if x[0] > 0.5 { x[0] } else { -x[0] }, 1.0, 0.0),
+        (|x| if x[0] >= 0.5 { x[0] } else { -x[0] }, 0.5, 0.25),
+        (|x| if x[0] == 1.0 { x[0] } else { -x[0] }, 1.0, 2.0),
+        (|x| if x[0] != 1.0 { x[0] } else { -x[0] }, 2.0, 1.0),
+        (|x| if 0.5 < x[0] { x[0] } else { -x[0] }, 1.0, 0.0),
+        (|x| if 1.0 == x[0] { x[0] } else { -x[0] }, 1.0, 3.0),
+    ];
+    for (k, (probe, at, elsewhere)) in probes.into_iter().enumerate() {
+        let f = Function::record(&[at], probe)?;
+        let mut ws = f.workspace();
+        assert_eq!(f.gradient(&mut ws, &[at])?, [1.0], "probe {k}");
+        let changed = f.gradient(&mut ws, &[elsewhere]);
+        assert!(
+            matches!(changed, Err(Error::BranchChanged { .. })),
+            "probe {k}: {changed:?}"
+        );
+    }
+    // The same on Var, Active<f32> and Dual, which compare values.
+    let tape = Tape::new();
+    let x = tape.var(0.25);
+    let below = [x < 0.5, 0.25 >= x, x != 0.5];
+    assert_eq!(below, [true; 3]);
+    assert_eq!(x.partial_cmp(&0.25), Some(std::cmp::Ordering::Equal));
+    let mut tape32 = Tape::<f32>::default();
+    assert!(tape32.record(|| Active::var(2.0f32) >= 2.0));
+    let d = tapegrad::Dual::<f64, 1>::input(3.0, 0);
+    assert_eq!([d > 1.0, 4.0 > d, d == 3.0], [true; 3]);
     Ok(())
 }

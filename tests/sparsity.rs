@@ -197,11 +197,7 @@ proptest! {
 #[test]
 fn a_sparse_hessian_refuses_a_changed_branch() -> tapegrad::Result<()> {
     let f = Function::record(&[1.0, 2.0], |x: &[Active]| {
-        if x[0] > 0.0.into() {
-            x[0] * x[1]
-        } else {
-            x[1] * x[1]
-        }
+        if x[0] > 0.0 { x[0] * x[1] } else { x[1] * x[1] }
     })?;
     let sparse = f.sparse_hessian()?;
     assert_eq!(sparse.values(&mut f.workspace(), &[3.0, 1.0])?, [1.0, 1.0]);
@@ -343,4 +339,37 @@ fn a_bordered_block_diagonal_hessian_takes_its_optimum_in_any_order() {
     for colors in colors_in_any_order(n, &edges, 4) {
         assert_eq!(colors, size + border);
     }
+}
+
+#[test]
+fn a_sparse_hessian_s_entries_are_read_by_row_and_column() -> tapegrad::Result<()> {
+    let n = 30;
+    let f = Function::record(&vec![0.5; n], |x: &[Active]| rosenbrock(x))?;
+    let sparse = f.sparse_hessian()?;
+    let x: Vec<f64> = (0..n).map(|i| 0.1 * i as f64 - 1.0).collect();
+    let values = sparse.values(&mut f.workspace(), &x)?;
+    let dense = f.hessian(&mut f.workspace(), &x)?;
+    for (i, row) in dense.iter().enumerate() {
+        for (j, &h) in row.iter().enumerate() {
+            let entry = sparse.entry(&values, i, j);
+            assert!((entry - h).abs() <= 1e-12 * h.abs().max(1.0), "H[{i}][{j}]");
+            assert_eq!(sparse.position(i, j).is_some(), i.abs_diff(j) <= 1);
+        }
+    }
+    // The triplets are the pattern's entries with their values, in order.
+    for (k, (i, j, v)) in sparse.triplets(&values).enumerate() {
+        assert_eq!((sparse.position(i, j), v), (Some(k), values[k]));
+    }
+    Ok(())
+}
+
+#[test]
+#[should_panic(expected = "outside a 3 × 3 matrix")]
+fn an_entry_outside_the_matrix_panics_naming_its_shape() {
+    let f = Function::record(&[1.0; 3], |x: &[Active]| x[0] * x[1]).expect("records");
+    let sparse = f.sparse_hessian().expect("one output");
+    let values = sparse
+        .values(&mut f.workspace(), &[1.0; 3])
+        .expect("replays");
+    let _ = sparse.entry(&values, 3, 0);
 }

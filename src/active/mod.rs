@@ -376,7 +376,7 @@ operators!([F: Scalar] Active<F>; [] Active<f64>, Active<f32>);
 
 op_table!(methods! {[impl<F: Scalar> Active<F>] active});
 
-number_traits!([F: Scalar] Active<F>, F);
+number_traits!([F: Scalar] Active<F>, F; [] Active<f64>, Active<f32>);
 
 /// Every method is the inherent method of the same name.
 impl<F: Scalar> Float for Active<F> {

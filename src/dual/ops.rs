@@ -50,7 +50,7 @@ impl<F: Float, const N: usize> Product for Dual<F, N> {
     }
 }
 
-number_traits!([F: Float, const N: usize] Dual<F, N>, F);
+number_traits!([F: Float, const N: usize] Dual<F, N>, F; [const N: usize] Dual<f64, N>, Dual<f32, N>);
 
 impl<F: Float, const N: usize> Dual<F, N> {
     /// `xⁿ`: `d/dx = n·xⁿ⁻¹`.

@@ -108,9 +108,55 @@ impl<F: Scalar> Sparse<F> {
         }
     }
 
-    /// The entries that can be nonzero, `(row, column)` in row order.
+    /// The entries that can be nonzero, `(row, column)` in row order, each
+    /// row's columns sorted.
     pub fn pattern(&self) -> &[(usize, usize)] {
         &self.pattern
+    }
+
+    /// Where the entry `(i, j)` is in the pattern, and so among the values,
+    /// if the pattern has it: a binary search.
+    pub fn position(&self, i: usize, j: usize) -> Option<usize> {
+        self.pattern.binary_search(&(i, j)).ok()
+    }
+
+    /// The entry `(i, j)` of the matrix whose pattern's values are `values`
+    /// (from [`values`](Sparse::values)): `0` where the pattern has none,
+    /// since the derivative there is zero at every point.
+    ///
+    /// ```
+    /// use tapegrad::{Active, Function};
+    ///
+    /// // x₀·x₁ + x₂²: ∂²/∂x₀∂x₁ = 1, ∂²/∂x₂² = 2, the rest zero.
+    /// let f = Function::record(&[1.0; 3], |x: &[Active]| x[0] * x[1] + x[2] * x[2])?;
+    /// let h = f.sparse_hessian()?;
+    /// let values = h.values(&mut f.workspace(), &[0.5, -1.0, 3.0])?;
+    /// assert_eq!(h.entry(&values, 0, 1), 1.0);
+    /// assert_eq!(h.entry(&values, 2, 2), 2.0);
+    /// assert_eq!(h.entry(&values, 0, 2), 0.0); // outside the pattern
+    /// assert_eq!(h.position(0, 2), None);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `values` is not as long as the pattern, or `(i, j)` is outside
+    /// the matrix's [`shape`](Sparse::shape), as indexing a slice out of
+    /// bounds does.
+    #[track_caller]
+    pub fn entry(&self, values: &[F], i: usize, j: usize) -> F {
+        let (rows, columns) = self.shape();
+        assert!(
+            values.len() == self.pattern.len(),
+            "tapegrad: {} values for a pattern of {} entries; pass what Sparse::values gave",
+            values.len(),
+            self.pattern.len()
+        );
+        assert!(
+            i < rows && j < columns,
+            "tapegrad: the entry ({i}, {j}) is outside a {rows} × {columns} matrix"
+        );
+        self.position(i, j).map_or(F::zero(), |k| values[k])
     }
 
     /// The matrix's `(rows, columns)`: a Jacobian's are the function's

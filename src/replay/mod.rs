@@ -83,7 +83,7 @@ pub use workspace::Workspace;
 /// ```
 /// use tapegrad::{Active, Error, Function};
 ///
-/// let relu = |x: &[Active]| if x[0] > 0.0.into() { x[0] } else { x[0] * 0.0 };
+/// let relu = |x: &[Active]| if x[0] > 0.0 { x[0] } else { x[0] * 0.0 };
 /// let f = Function::record(&[1.0], relu)?;
 /// let mut ws = f.workspace();
 /// assert_eq!(f.gradient(&mut ws, &[2.0])?, [1.0]);

@@ -16,7 +16,7 @@ use crate::{Error, Result};
 ///
 /// // |x|·x, with an `if`: each side of 0 is its own recording.
 /// let mut f = Retaping::new(&[1.0], &[], |x: &[Active], _: &[Active]| {
-///     if x[0] < 0.0.into() { -x[0] * x[0] } else { x[0] * x[0] }
+///     if x[0] < 0.0 { -x[0] * x[0] } else { x[0] * x[0] }
 /// })?;
 /// assert_eq!(f.gradient(&[3.0])?, [6.0]);
 /// assert_eq!(f.records(), 0); // the first recording served
