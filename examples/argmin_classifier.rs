@@ -34,7 +34,8 @@ use argmin::solver::newton::Newton;
 use argmin::solver::quasinewton::LBFGS;
 use common::metrics::Confusion;
 use common::prep::{Scaling, split_and_scale};
-use nalgebra::DVector;
+// argmin-math 0.5's nalgebra, 0.34 (the `nalgebra_v0_34` feature).
+use nalgebra_v0_34::DVector;
 use num_traits::Float;
 use tapegrad::integrations::argmin::{Cost, Problem};
 

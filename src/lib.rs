@@ -183,7 +183,8 @@
 //! that a call passes in two registers, where a `Var` (24 bytes) goes through
 //! memory, and it records 1.1–1.6× faster there (BENCHMARKS.md).
 //!
-//! With the `nalgebra` feature, `Active` is nalgebra's `RealField`, so that
+//! With the `nalgebra` feature (nalgebra 0.35; `nalgebra_v0_34` for 0.34,
+//! which argmin builds on), `Active` is nalgebra's `RealField`, so that
 //! nalgebra's generic code (`norm`, `cross`, `try_inverse`, rotations)
 //! records on the tape; with `ndarray`, arrays of `Active` compute and record
 //! element-wise, with a one-node dot product; with `argmin`, a function

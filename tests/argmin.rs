@@ -7,7 +7,8 @@ use approx::assert_relative_eq;
 use argmin::core::{CostFunction, Executor, Gradient, Hessian, Jacobian, Operator, State};
 use argmin::solver::gaussnewton::GaussNewton;
 use argmin::solver::newton::Newton;
-use nalgebra::DVector;
+// argmin-math 0.5's nalgebra, 0.34 (the `nalgebra_v0_34` feature).
+use nalgebra_v0_34::DVector;
 use num_traits::Float;
 use tapegrad::integrations::argmin::{Cost, Problem, Residuals};
 

@@ -37,7 +37,7 @@ use core::marker::PhantomData;
 use std::sync::Mutex;
 
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian, Jacobian, Operator};
-use nalgebra::{DMatrix, DVector};
+use nalgebra_v0_34::{DMatrix, DVector};
 use num_traits::Float;
 
 use crate::{Error, Function, Gradients, Tape, Workspace, hessian, jacobian};
