@@ -165,3 +165,25 @@ fn a_recorded_problem_replays_the_same_values_and_refuses_a_changed_branch()
     ));
     Ok(())
 }
+
+#[test]
+fn newton_on_a_recorded_function_replays_its_hessian() -> Result<(), argmin::core::Error> {
+    use tapegrad::integrations::argmin::Recorded;
+    use tapegrad::{Active, Function};
+    let f = Function::record(&[0.5, 0.5, 0.5], |x: &[Active]| Bowl.cost(x))?;
+    let problem = Recorded::dvector(f)?;
+    let at = DVector::from_vec(vec![0.3, -1.0, 2.5]);
+    // The replayed Hessian is the nested tapes' (Problem's), to the last bits.
+    let (replayed, nested) = (problem.hessian(&at)?, Problem::dvector(Bowl).hessian(&at)?);
+    for (a, b) in replayed.iter().zip(nested.iter()) {
+        assert_relative_eq!(*a, *b, max_relative = 1e-12);
+    }
+    let start = DVector::from_vec(vec![2.0, 2.0, 0.0]);
+    let result = Executor::new(problem, Newton::<f64>::new())
+        .configure(|state| state.param(start).max_iters(30))
+        .run()?;
+    let best = result.state().get_best_param().expect("a best point");
+    let g = Problem::dvector(Bowl).gradient(best)?;
+    assert!(g.norm() < 1e-10, "gradient {g} at {best}");
+    Ok(())
+}

@@ -5,7 +5,8 @@
 //! for residuals `Operator` and `Jacobian` (on nalgebra, for Gauss–Newton).
 //! The value is the plain function on floats; the derivatives come from a
 //! tape that the problem keeps from call to call. [`Recorded`] is the
-//! problem of a [`Function`] recorded once: value and gradient replayed.
+//! problem of a [`Function`] recorded once: value, gradient and (over
+//! `DVector<f64>`) Hessian replayed.
 //!
 //! ```
 //! use argmin::core::{Executor, State};
@@ -182,8 +183,9 @@ impl<C: Residuals> Jacobian for Problem<C, DVector<f64>> {
     }
 }
 
-/// The argmin problem (`CostFunction`, `Gradient`, over `Vec<f64>`) of a
-/// [`Function`] of one output, recorded once: each call replays the
+/// The argmin problem (`CostFunction` and `Gradient` over `Vec<f64>`, and
+/// over nalgebra's `DVector<f64>` `Hessian` too) of a [`Function`] of one
+/// output, recorded once: each call replays the
 /// recording in a workspace the problem keeps, without the function's code.
 /// A point where a recorded comparison comes out otherwise is argmin's
 /// error ([`Error::BranchChanged`]), never a number.
@@ -206,23 +208,65 @@ impl<C: Residuals> Jacobian for Problem<C, DVector<f64>> {
 /// assert!((best[0] - 1.0).abs() < 1e-6 && (best[1] - 1.0).abs() < 1e-6);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct Recorded {
+pub struct Recorded<P = Vec<f64>> {
     function: Function<f64>,
     workspace: Mutex<Workspace<f64>>,
+    param: PhantomData<fn(P)>,
 }
 
-impl Recorded {
-    /// The problem of `function`.
+impl Recorded<Vec<f64>> {
+    /// The problem of `function` over `Vec<f64>`.
     ///
     /// # Errors
     ///
     /// [`Error::Length`] if the function has more than one output.
     pub fn new(function: Function<f64>) -> crate::Result<Self> {
+        Recorded::over(function)
+    }
+}
+
+impl Recorded<DVector<f64>> {
+    /// The problem of `function` over nalgebra's `DVector<f64>`, where the
+    /// Hessian is available too (Newton), replayed as the value and
+    /// gradient are.
+    ///
+    /// ```
+    /// use argmin::core::{Executor, State};
+    /// use argmin::solver::newton::Newton;
+    /// use nalgebra_v0_34::DVector;
+    /// use tapegrad::integrations::argmin::Recorded;
+    /// use tapegrad::{Active, Function};
+    ///
+    /// // A convex quadratic: Newton lands on its minimum (1, −2) in one step.
+    /// let f = Function::record(&[0.0; 2], |x: &[Active]| {
+    ///     (x[0] - 1.0).powi(2) + 3.0 * (x[1] + 2.0).powi(2) + x[0] * x[1]
+    /// })?;
+    /// let result = Executor::new(Recorded::dvector(f)?, Newton::<f64>::new())
+    ///     .configure(|state| state.param(DVector::from_vec(vec![5.0, 5.0])).max_iters(3))
+    ///     .run()?;
+    /// let best = result.state().get_best_param().unwrap();
+    /// // ∇ = (2(x − 1) + y, 6(y + 2) + x) = 0.
+    /// assert!((2.0 * (best[0] - 1.0) + best[1]).abs() < 1e-12);
+    /// assert!((6.0 * (best[1] + 2.0) + best[0]).abs() < 1e-12);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Length`] if the function has more than one output.
+    pub fn dvector(function: Function<f64>) -> crate::Result<Self> {
+        Recorded::over(function)
+    }
+}
+
+impl<P> Recorded<P> {
+    fn over(function: Function<f64>) -> crate::Result<Self> {
         Error::check_length("outputs of a cost", 1, function.outputs())?;
         let workspace = Mutex::new(function.workspace());
         Ok(Recorded {
             function,
             workspace,
+            param: PhantomData,
         })
     }
 
@@ -238,7 +282,7 @@ impl Recorded {
     }
 }
 
-impl CostFunction for Recorded {
+impl CostFunction for Recorded<Vec<f64>> {
     type Param = Vec<f64>;
     type Output = f64;
 
@@ -247,11 +291,44 @@ impl CostFunction for Recorded {
     }
 }
 
-impl Gradient for Recorded {
+impl Gradient for Recorded<Vec<f64>> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
 
     fn gradient(&self, x: &Vec<f64>) -> Result<Vec<f64>, ArgminError> {
         Ok(self.function.gradient(&mut self.workspace(), x)?)
+    }
+}
+
+impl CostFunction for Recorded<DVector<f64>> {
+    type Param = DVector<f64>;
+    type Output = f64;
+
+    fn cost(&self, x: &DVector<f64>) -> Result<f64, ArgminError> {
+        Ok(self.function.value(&mut self.workspace(), x.as_slice())?[0])
+    }
+}
+
+impl Gradient for Recorded<DVector<f64>> {
+    type Param = DVector<f64>;
+    type Gradient = DVector<f64>;
+
+    fn gradient(&self, x: &DVector<f64>) -> Result<DVector<f64>, ArgminError> {
+        let g = self
+            .function
+            .gradient(&mut self.workspace(), x.as_slice())?;
+        Ok(DVector::from_vec(g))
+    }
+}
+
+/// The Hessian replayed: forward mode over the recorded reverse sweep, one
+/// Hessian–vector product a column.
+impl Hessian for Recorded<DVector<f64>> {
+    type Param = DVector<f64>;
+    type Hessian = DMatrix<f64>;
+
+    fn hessian(&self, x: &DVector<f64>) -> Result<DMatrix<f64>, ArgminError> {
+        let rows = self.function.hessian(&mut self.workspace(), x.as_slice())?;
+        Ok(DMatrix::from_fn(x.len(), x.len(), |i, j| rows[i][j]))
     }
 }
