@@ -1,7 +1,7 @@
 //! # The classifier, trained by argmin's solvers
 //!
 //! The breast-cancer classifier of `binary_classifier`, with its loss written
-//! once as a [`Cost`] (a generic method: the same code gives the loss on
+//! once as a [`Cost`] for every float type (the same code gives the loss on
 //! floats and its derivatives on the tape) and handed to argmin three ways:
 //!
 //! ```text
@@ -47,8 +47,8 @@ struct Logistic {
     ridge: f64,
 }
 
-impl Cost for Logistic {
-    fn cost<T: Float>(&self, theta: &[T]) -> T {
+impl<T: Float> Cost<T> for Logistic {
+    fn cost(&self, theta: &[T]) -> T {
         let lit = |v: f64| T::from(v).expect("a float");
         let (w, b) = theta.split_at(theta.len() - 1);
         let mut total = T::zero();

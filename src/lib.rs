@@ -188,7 +188,8 @@
 //! nalgebra's generic code (`norm`, `cross`, `try_inverse`, rotations)
 //! records on the tape; with `ndarray`, arrays of `Active` compute and record
 //! element-wise, with a one-node dot product; with `argmin`, a function
-//! written once as a generic method becomes argmin's cost, gradient, Hessian
+//! written once for every scalar type (`T: Float`, or nalgebra's
+//! `T: RealField`) becomes argmin's cost, gradient, Hessian
 //! and Jacobian. See [`integrations`].
 //!
 //! # Record once, evaluate many times: `Function`

@@ -15,8 +15,8 @@ use tapegrad::integrations::argmin::{Cost, Problem, Residuals};
 /// `Σ (i + 1)·(xᵢ − i)² + x₀²·x₁²`: smooth, minimal near `(0, 1, 2, …)`.
 struct Bowl;
 
-impl Cost for Bowl {
-    fn cost<T: Float>(&self, x: &[T]) -> T {
+impl<T: Float> Cost<T> for Bowl {
+    fn cost(&self, x: &[T]) -> T {
         let mut total = x[0] * x[0] * x[1] * x[1];
         for (i, &xi) in x.iter().enumerate() {
             let (w, c) = (T::from(i + 1).unwrap(), T::from(i).unwrap());
@@ -78,8 +78,8 @@ struct Decay {
     y: Vec<f64>,
 }
 
-impl Residuals for Decay {
-    fn residuals<T: Float>(&self, p: &[T]) -> Vec<T> {
+impl<T: Float> Residuals<T> for Decay {
+    fn residuals(&self, p: &[T]) -> Vec<T> {
         let lit = |v: f64| T::from(v).unwrap();
         let model = |t: f64| p[0] * (p[1] * lit(t)).exp();
         self.t
@@ -114,8 +114,8 @@ fn gauss_newton_with_the_tape_s_jacobian_fits_a_curve() -> Result<(), argmin::co
 /// A cost that panics once, at a point with a negative first coordinate.
 struct Touchy;
 
-impl Cost for Touchy {
-    fn cost<T: Float>(&self, x: &[T]) -> T {
+impl<T: Float> Cost<T> for Touchy {
+    fn cost(&self, x: &[T]) -> T {
         assert!(x[0] >= T::zero(), "negative input");
         x[0] * x[0]
     }
@@ -185,5 +185,52 @@ fn newton_on_a_recorded_function_replays_its_hessian() -> Result<(), argmin::cor
     let best = result.state().get_best_param().expect("a best point");
     let g = Problem::dvector(Bowl).gradient(best)?;
     assert!(g.norm() < 1e-10, "gradient {g} at {best}");
+    Ok(())
+}
+
+/// A planar pose `(θ, tx, ty)` fitted to points it moved: written once for
+/// nalgebra 0.35's `RealField` (what `cargo add nalgebra` gives), on `f64`
+/// for the value and on `Active` for the gradient and Hessian.
+#[cfg(feature = "nalgebra")]
+struct Pose {
+    from: Vec<[f64; 2]>,
+    to: Vec<[f64; 2]>,
+}
+
+#[cfg(feature = "nalgebra")]
+impl<T: nalgebra::RealField + Copy> Cost<T> for Pose {
+    fn cost(&self, x: &[T]) -> T {
+        use nalgebra::{Isometry2, Point2, Vector2};
+        let lit = |v: f64| T::from_f64(v).expect("a float");
+        let pose = Isometry2::new(Vector2::new(x[1], x[2]), x[0]);
+        let misfit = self.from.iter().zip(&self.to).map(|(p, q)| {
+            let moved = pose * Point2::new(lit(p[0]), lit(p[1]));
+            (moved - Point2::new(lit(q[0]), lit(q[1]))).norm_squared()
+        });
+        misfit.fold(T::zero(), |s, m| s + m) * lit(0.5)
+    }
+}
+
+#[cfg(feature = "nalgebra")]
+#[test]
+fn newton_fits_a_pose_written_for_nalgebra_s_real_field() -> Result<(), argmin::core::Error> {
+    let (theta, t): (f64, [f64; 2]) = (0.4, [1.5, -2.0]);
+    let from = vec![[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [-1.5, 0.5]];
+    let to = from
+        .iter()
+        .map(|p| {
+            let (s, c) = theta.sin_cos();
+            [c * p[0] - s * p[1] + t[0], s * p[0] + c * p[1] + t[1]]
+        })
+        .collect();
+    // Newton finds the stationary point nearest its start (θ + π is one).
+    let start = DVector::from_vec(vec![0.2, 1.0, -1.0]);
+    let result = Executor::new(Problem::dvector(Pose { from, to }), Newton::<f64>::new())
+        .configure(|state| state.param(start).max_iters(30))
+        .run()?;
+    let best = result.state().get_best_param().expect("a best point");
+    for (got, want) in best.iter().zip([theta, t[0], t[1]]) {
+        assert_relative_eq!(*got, want, epsilon = 1e-10);
+    }
     Ok(())
 }

@@ -1,12 +1,12 @@
 //! argmin's problems from a function written once: a [`Cost`] (or
-//! [`Residuals`]) is a generic method, since a closure cannot be generic, and
+//! [`Residuals`]) is implemented for every scalar type its code runs on, and
 //! [`Problem`] makes it argmin's `CostFunction` and `Gradient` (for
 //! `Vec<f64>` and nalgebra's `DVector<f64>`), `Hessian` (on nalgebra), and
 //! for residuals `Operator` and `Jacobian` (on nalgebra, for Gauss–Newton).
-//! The value is the plain function on floats; the derivatives come from a
-//! tape that the problem keeps from call to call. [`Recorded`] is the
-//! problem of a [`Function`] recorded once: value, gradient and (over
-//! `DVector<f64>`) Hessian replayed.
+//! The value is the plain function on `f64`; the derivatives come from the
+//! same code on [`Active`] variables, on a tape that the problem keeps from
+//! call to call. [`Recorded`] is the problem of a [`Function`] recorded
+//! once: value, gradient and (over `DVector<f64>`) Hessian replayed.
 //!
 //! ```
 //! use argmin::core::{Executor, State};
@@ -18,8 +18,8 @@
 //! /// Rosenbrock's function, minimal at (1, 1).
 //! struct Rosenbrock;
 //!
-//! impl Cost for Rosenbrock {
-//!     fn cost<T: Float>(&self, x: &[T]) -> T {
+//! impl<T: Float> Cost<T> for Rosenbrock {
+//!     fn cost(&self, x: &[T]) -> T {
 //!         let hundred = T::from(100.0).unwrap();
 //!         (T::one() - x[0]).powi(2) + hundred * (x[1] - x[0] * x[0]).powi(2)
 //!     }
@@ -33,28 +33,70 @@
 //! assert!((best[0] - 1.0).abs() < 1e-6 && (best[1] - 1.0).abs() < 1e-6);
 //! # Ok::<(), argmin::core::Error>(())
 //! ```
+//!
+//! # Which bound to write
+//!
+//! The scalar is the trait's parameter, so the bound is yours:
+//! `impl<T: num_traits::Float> Cost<T>` for code on floats, or
+//! `impl<T: nalgebra::RealField + Copy> Cost<T>` for nalgebra's generic code
+//! (a model written once for `T: RealField`, on nalgebra 0.35 with the
+//! `nalgebra` feature or 0.34 with `nalgebra_v0_34`; [`Active`] is both).
+//! The problem asks for the value on `f64`, the gradient on `Active<f64>`
+//! and the Hessian on `Active<Active<f64>>`: where the compiler says
+//! ``the trait `Cost<Active<…>>` is not implemented``, the impl is for one
+//! scalar type only, or its bound is one `Active` does not meet.
+//!
+//! ```
+//! # #[cfg(feature = "nalgebra")] {
+//! use argmin::core::{Executor, State};
+//! use argmin::solver::newton::Newton;
+//! use nalgebra::{RealField, Vector2};
+//! use nalgebra_v0_34::DVector;
+//! use tapegrad::integrations::argmin::{Cost, Problem};
+//!
+//! /// ½‖A·x − b‖², written for nalgebra's scalars.
+//! struct LeastSquares;
+//!
+//! impl<T: RealField + Copy> Cost<T> for LeastSquares {
+//!     fn cost(&self, x: &[T]) -> T {
+//!         let lit = |v: f64| T::from_f64(v).unwrap();
+//!         let r = Vector2::new(x[0] * lit(2.0) + x[1] - lit(3.0), x[1] - lit(1.0));
+//!         r.norm_squared() * lit(0.5)
+//!     }
+//! }
+//!
+//! let start = DVector::from_vec(vec![0.0, 0.0]);
+//! let result = Executor::new(Problem::dvector(LeastSquares), Newton::<f64>::new())
+//!     .configure(|state| state.param(start).max_iters(5))
+//!     .run()?;
+//! let best = result.state().get_best_param().unwrap();
+//! assert!((best[0] - 1.0).abs() < 1e-12 && (best[1] - 1.0).abs() < 1e-12);
+//! # }
+//! # Ok::<(), argmin::core::Error>(())
+//! ```
 
 use core::marker::PhantomData;
 use std::sync::Mutex;
 
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian, Jacobian, Operator};
 use nalgebra_v0_34::{DMatrix, DVector};
-use num_traits::Float;
 
-use crate::{Error, Function, Gradients, Tape, Workspace, hessian, jacobian};
+use crate::{Active, Error, Function, Gradients, Tape, Workspace};
 
-/// A scalar function of a point, written once for every float type: on
-/// `f64` it gives the value, on tapegrad's variables its derivatives.
-pub trait Cost {
+/// A scalar function of a point, implemented for every scalar type `T` its
+/// code runs on (see [Which bound to write](self#which-bound-to-write)): on
+/// `f64` it gives the value, on tapegrad's [`Active`] variables its
+/// derivatives.
+pub trait Cost<T> {
     /// The function at `x`.
-    fn cost<T: Float>(&self, x: &[T]) -> T;
+    fn cost(&self, x: &[T]) -> T;
 }
 
-/// A vector of residuals `r(x)`, written once for every float type, whose
-/// sum of squares Gauss–Newton minimizes.
-pub trait Residuals {
+/// A vector of residuals `r(x)`, implemented for every scalar type `T` as
+/// [`Cost`] is, whose sum of squares Gauss–Newton minimizes.
+pub trait Residuals<T> {
     /// The residuals at `x`.
-    fn residuals<T: Float>(&self, x: &[T]) -> Vec<T>;
+    fn residuals(&self, x: &[T]) -> Vec<T>;
 }
 
 /// An argmin problem of a [`Cost`] or [`Residuals`] `C`, over parameters
@@ -99,23 +141,65 @@ impl<C, P> Problem<C, P> {
     pub fn into_function(self) -> C {
         self.function
     }
-}
 
-impl<C: Cost, P> Problem<C, P> {
-    /// The gradient at `x`, on the kept tape.
-    fn gradient_at(&self, x: &[f64]) -> Result<Vec<f64>, ArgminError> {
+    /// `f` with the kept tape, cleared, and gradients.
+    fn with_tape<R>(&self, f: impl FnOnce(&mut Tape, &mut Gradients) -> R) -> R {
         // A panic in another call (of the user's cost) poisons the lock; the
         // tape is cleared before use, so it is still good.
         let mut kept = self.tape.lock().unwrap_or_else(|e| e.into_inner());
         let (tape, grads) = &mut *kept;
         tape.clear();
-        let vars = tape.vars(x);
-        self.function.cost(&vars).backward_into(grads);
-        Ok(grads.wrt_all(&vars))
+        f(tape, grads)
     }
 }
 
-impl<C: Cost> CostFunction for Problem<C, Vec<f64>> {
+impl<C: Cost<Active>, P> Problem<C, P> {
+    /// The gradient at `x`, on the kept tape.
+    fn gradient_at(&self, x: &[f64]) -> Vec<f64> {
+        self.with_tape(|tape, grads| {
+            tape.record(|| {
+                let vars = Active::vars(x);
+                self.function.cost(&vars).backward_into(grads);
+                grads.wrt_all(&vars)
+            })
+        })
+    }
+}
+
+impl<C: Cost<Active<Active>>, P> Problem<C, P> {
+    /// The Hessian at `x`, a row a variable: the gradient on an inner tape
+    /// whose values are the outer tape's variables, then each of its
+    /// components swept on the outer tape.
+    fn hessian_at(&self, x: &[f64]) -> Vec<Vec<f64>> {
+        self.with_tape(|tape, _| {
+            tape.record(|| {
+                let outer = Active::vars(x);
+                let mut inner = Tape::<Active>::default();
+                let gradient = inner.record(|| {
+                    let vars = Active::<Active>::vars(&outer);
+                    self.function.cost(&vars).backward().wrt_all(&vars)
+                });
+                let row = |g: &Active| g.backward().wrt_all(&outer);
+                gradient.iter().map(row).collect()
+            })
+        })
+    }
+}
+
+impl<C: Residuals<Active>, P> Problem<C, P> {
+    /// The Jacobian of the residuals at `x`, a row a residual.
+    fn jacobian_at(&self, x: &[f64]) -> Vec<Vec<f64>> {
+        self.with_tape(|tape, _| {
+            tape.record(|| {
+                let vars = Active::vars(x);
+                let rows = self.function.residuals(&vars);
+                rows.iter().map(|r| r.backward().wrt_all(&vars)).collect()
+            })
+        })
+    }
+}
+
+impl<C: Cost<f64>> CostFunction for Problem<C, Vec<f64>> {
     type Param = Vec<f64>;
     type Output = f64;
 
@@ -124,16 +208,16 @@ impl<C: Cost> CostFunction for Problem<C, Vec<f64>> {
     }
 }
 
-impl<C: Cost> Gradient for Problem<C, Vec<f64>> {
+impl<C: Cost<Active>> Gradient for Problem<C, Vec<f64>> {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
 
     fn gradient(&self, x: &Vec<f64>) -> Result<Vec<f64>, ArgminError> {
-        self.gradient_at(x)
+        Ok(self.gradient_at(x))
     }
 }
 
-impl<C: Cost> CostFunction for Problem<C, DVector<f64>> {
+impl<C: Cost<f64>> CostFunction for Problem<C, DVector<f64>> {
     type Param = DVector<f64>;
     type Output = f64;
 
@@ -142,28 +226,28 @@ impl<C: Cost> CostFunction for Problem<C, DVector<f64>> {
     }
 }
 
-impl<C: Cost> Gradient for Problem<C, DVector<f64>> {
+impl<C: Cost<Active>> Gradient for Problem<C, DVector<f64>> {
     type Param = DVector<f64>;
     type Gradient = DVector<f64>;
 
     fn gradient(&self, x: &DVector<f64>) -> Result<DVector<f64>, ArgminError> {
-        self.gradient_at(x.as_slice()).map(DVector::from_vec)
+        Ok(DVector::from_vec(self.gradient_at(x.as_slice())))
     }
 }
 
 /// The Hessian by a nested tape (forward over reverse is not needed: the
 /// backward sweep of the inner tape records on the outer one).
-impl<C: Cost> Hessian for Problem<C, DVector<f64>> {
+impl<C: Cost<Active<Active>>> Hessian for Problem<C, DVector<f64>> {
     type Param = DVector<f64>;
     type Hessian = DMatrix<f64>;
 
     fn hessian(&self, x: &DVector<f64>) -> Result<DMatrix<f64>, ArgminError> {
-        let rows = hessian(|v| self.function.cost(v), x.as_slice());
+        let rows = self.hessian_at(x.as_slice());
         Ok(DMatrix::from_fn(x.len(), x.len(), |i, j| rows[i][j]))
     }
 }
 
-impl<C: Residuals> Operator for Problem<C, DVector<f64>> {
+impl<C: Residuals<f64>> Operator for Problem<C, DVector<f64>> {
     type Param = DVector<f64>;
     type Output = DVector<f64>;
 
@@ -172,12 +256,12 @@ impl<C: Residuals> Operator for Problem<C, DVector<f64>> {
     }
 }
 
-impl<C: Residuals> Jacobian for Problem<C, DVector<f64>> {
+impl<C: Residuals<Active>> Jacobian for Problem<C, DVector<f64>> {
     type Param = DVector<f64>;
     type Jacobian = DMatrix<f64>;
 
     fn jacobian(&self, x: &DVector<f64>) -> Result<DMatrix<f64>, ArgminError> {
-        let rows = jacobian(|v| self.function.residuals(v), x.as_slice());
+        let rows = self.jacobian_at(x.as_slice());
         let columns = x.len();
         Ok(DMatrix::from_fn(rows.len(), columns, |i, j| rows[i][j]))
     }
