@@ -79,7 +79,10 @@ use core::marker::PhantomData;
 use std::sync::Mutex;
 
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian, Jacobian, Operator};
-use nalgebra_v0_34::{DMatrix, DVector};
+/// argmin-math 0.5's vector and matrix (nalgebra 0.34's), re-exported so
+/// that a crate on nalgebra 0.35 needs no second nalgebra to hand argmin a
+/// start point or read its answer.
+pub use nalgebra_v0_34::{DMatrix, DVector};
 
 use crate::{Active, Error, Function, Gradients, Tape, Workspace};
 
