@@ -234,3 +234,30 @@ fn newton_fits_a_pose_written_for_nalgebra_s_real_field() -> Result<(), argmin::
     }
     Ok(())
 }
+
+#[test]
+fn gauss_newton_on_recorded_residuals_replays_their_jacobian() -> Result<(), argmin::core::Error> {
+    use tapegrad::integrations::argmin::Recorded;
+    use tapegrad::{Active, Function};
+    let t: Vec<f64> = (0..12).map(|i| 0.25 * f64::from(i)).collect();
+    let y: Vec<f64> = t.iter().map(|&t| 2.0 * (-0.5 * t).exp()).collect();
+    let decay = Decay { t, y };
+    let f = Function::record(&[1.0, -0.1], |p: &[Active]| decay.residuals(p))?;
+    let recorded = Recorded::residuals(f);
+    let p = DVector::from_vec(vec![1.3, -0.2]);
+    let (replayed, taped) = (
+        recorded.jacobian(&p)?,
+        Problem::dvector(decay).jacobian(&p)?,
+    );
+    assert_eq!(replayed.shape(), (12, 2));
+    for (a, b) in replayed.iter().zip(taped.iter()) {
+        assert_relative_eq!(*a, *b, max_relative = 1e-14);
+    }
+    let result = Executor::new(recorded, GaussNewton::<f64>::new())
+        .configure(|state| state.param(p).max_iters(50))
+        .run()?;
+    let best = result.state().get_best_param().expect("a best point");
+    assert_relative_eq!(best[0], 2.0, max_relative = 1e-8);
+    assert_relative_eq!(best[1], -0.5, max_relative = 1e-8);
+    Ok(())
+}

@@ -272,7 +272,8 @@ impl<C: Residuals<Active>> Jacobian for Problem<C, DVector<f64>> {
 
 /// The argmin problem (`CostFunction` and `Gradient` over `Vec<f64>`, and
 /// over nalgebra's `DVector<f64>` `Hessian` too) of a [`Function`] of one
-/// output, recorded once: each call replays the
+/// output, or of residuals (`Operator` and `Jacobian`, see
+/// [`residuals`](Recorded::residuals)), recorded once: each call replays the
 /// recording in a workspace the problem keeps, without the function's code.
 /// A point where a recorded comparison comes out otherwise is argmin's
 /// error ([`Error::BranchChanged`]), never a number.
@@ -343,6 +344,40 @@ impl Recorded<DVector<f64>> {
     /// [`Error::Length`] if the function has more than one output.
     pub fn dvector(function: Function<f64>) -> crate::Result<Self> {
         Recorded::over(function)
+    }
+}
+
+impl Recorded<DVector<f64>> {
+    /// The problem of `function`'s outputs as residuals over nalgebra's
+    /// `DVector<f64>`: argmin's `Operator` and `Jacobian` (Gauss–Newton),
+    /// replayed.
+    ///
+    /// ```
+    /// use argmin::core::{Executor, State};
+    /// use argmin::solver::gaussnewton::GaussNewton;
+    /// use tapegrad::integrations::argmin::{DVector, Recorded};
+    /// use tapegrad::{Active, Function};
+    ///
+    /// // a·e^(b·t) against points on 2·e^(−t/2).
+    /// let t: Vec<f64> = (0..10).map(|i| 0.3 * i as f64).collect();
+    /// let f = Function::record(&[1.0, 0.0], |p: &[Active]| {
+    ///     let model = |t: f64| p[0] * (p[1] * t).exp() - 2.0 * (-0.5 * t).exp();
+    ///     t.iter().map(|&t| model(t)).collect::<Vec<_>>()
+    /// })?;
+    /// let result = Executor::new(Recorded::residuals(f), GaussNewton::<f64>::new())
+    ///     .configure(|state| state.param(DVector::from_vec(vec![1.0, 0.0])).max_iters(30))
+    ///     .run()?;
+    /// let best = result.state().get_best_param().unwrap();
+    /// assert!((best[0] - 2.0).abs() < 1e-8 && (best[1] + 0.5).abs() < 1e-8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn residuals(function: Function<f64>) -> Self {
+        let workspace = Mutex::new(function.workspace());
+        Recorded {
+            function,
+            workspace,
+            param: PhantomData,
+        }
     }
 }
 
@@ -417,5 +452,28 @@ impl Hessian for Recorded<DVector<f64>> {
     fn hessian(&self, x: &DVector<f64>) -> Result<DMatrix<f64>, ArgminError> {
         let rows = self.function.hessian(&mut self.workspace(), x.as_slice())?;
         Ok(DMatrix::from_fn(x.len(), x.len(), |i, j| rows[i][j]))
+    }
+}
+
+impl Operator for Recorded<DVector<f64>> {
+    type Param = DVector<f64>;
+    type Output = DVector<f64>;
+
+    fn apply(&self, x: &DVector<f64>) -> Result<DVector<f64>, ArgminError> {
+        let r = self.function.value(&mut self.workspace(), x.as_slice())?;
+        Ok(DVector::from_vec(r))
+    }
+}
+
+/// The Jacobian replayed: one forward pass, one reverse sweep an output.
+impl Jacobian for Recorded<DVector<f64>> {
+    type Param = DVector<f64>;
+    type Jacobian = DMatrix<f64>;
+
+    fn jacobian(&self, x: &DVector<f64>) -> Result<DMatrix<f64>, ArgminError> {
+        let rows = self
+            .function
+            .jacobian(&mut self.workspace(), x.as_slice())?;
+        Ok(DMatrix::from_fn(rows.len(), x.len(), |i, j| rows[i][j]))
     }
 }
