@@ -44,7 +44,11 @@
 //! The problem asks for the value on `f64`, the gradient on `Active<f64>`
 //! and the Hessian on `Active<Active<f64>>`: where the compiler says
 //! ``the trait `Cost<Active<…>>` is not implemented``, the impl is for one
-//! scalar type only, or its bound is one `Active` does not meet.
+//! scalar type only, or its bound is one `Active` does not meet. A cost that
+//! is easier written as a closure (over data it captures) can instead be
+//! recorded once as a [`Function`] of `Active` variables and handed to
+//! argmin as [`Recorded`]: value, gradient, Hessian and, for residuals,
+//! the Jacobian, each replayed.
 //!
 //! ```
 //! # #[cfg(feature = "nalgebra")] {
