@@ -26,7 +26,7 @@ use crate::ops::activation::{complement, stable_ln};
 use crate::ops::surface::{self, Handle, methods, operators};
 use crate::ops::table::{Binary, Unary, op_table};
 use crate::replay::Test;
-use crate::tape::{PROGRAM, Sigmoid};
+use crate::tape::PROGRAM;
 pub use replay::Comparison;
 pub use slot::Scalar;
 use slot::{Misuse, recording};
@@ -328,16 +328,16 @@ impl<F: Scalar> Handle for Active<F> {
                 return self.at(node, value);
             }
         }
-        let parents = [Some(self.node()), None];
-        let node = tape.push_mut(op.name(), value, parents, [d, F::zero()], caller);
-        if op == Unary::Sigmoid {
-            tape.keep_sigmoid_mut(Sigmoid {
-                node,
-                input: self.node(),
-                at: self.value,
-                negated: false,
-            });
-        }
+        let node = match op {
+            Unary::Sigmoid => tape.sigmoid_mut(value, self.node(), d, self.value, caller),
+            _ => tape.push_mut(
+                op.name(),
+                value,
+                [Some(self.node()), None],
+                [d, F::zero()],
+                caller,
+            ),
+        };
         self.at(node, value)
     }
 

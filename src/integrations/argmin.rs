@@ -252,8 +252,7 @@ impl<C: Cost<Active<Active>>> Hessian for Problem<C, DVector<f64>> {
     type Hessian = DMatrix<f64>;
 
     fn hessian(&self, x: &DVector<f64>) -> Result<DMatrix<f64>, ArgminError> {
-        let rows = self.hessian_at(x.as_slice());
-        Ok(DMatrix::from_fn(x.len(), x.len(), |i, j| rows[i][j]))
+        Ok(matrix(self.hessian_at(x.as_slice()), x.len()))
     }
 }
 
@@ -271,8 +270,11 @@ impl<C: Residuals<Active>> Jacobian for Problem<C, DVector<f64>> {
     type Jacobian = DMatrix<f64>;
 
     fn jacobian(&self, x: &DVector<f64>) -> Result<DMatrix<f64>, ArgminError> {
-        let rows = self.jacobian_at(x.as_slice());
-        let columns = x.len();
-        Ok(DMatrix::from_fn(rows.len(), columns, |i, j| rows[i][j]))
+        Ok(matrix(self.jacobian_at(x.as_slice()), x.len()))
     }
+}
+
+/// The matrix of `rows`, each of `columns` entries.
+fn matrix(rows: Vec<Vec<f64>>, columns: usize) -> DMatrix<f64> {
+    DMatrix::from_fn(rows.len(), columns, |i, j| rows[i][j])
 }

@@ -26,7 +26,7 @@ impl<F: Scalar + Signed> Signed for Active<F> {
     }
 
     fn abs_sub(&self, other: &Self) -> Self {
-        Active::max(*self - *other, F::zero())
+        num_traits::Float::abs_sub(*self, *other)
     }
 
     fn signum(&self) -> Self {

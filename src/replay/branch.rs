@@ -111,13 +111,6 @@ impl<F: Float> Select<F> {
         self.branches.map(|b| b.node().unwrap_or(anchor))
     }
 
-    #[inline]
-    pub(super) fn eval<T: Float + From<F>>(&self, values: &[T]) -> (T, [T; 2]) {
-        let [a, b] = self.operands.map(|x| x.get(values));
-        let (chosen, partials) = self.choose(a, b);
-        (self.branches[chosen].get(values), partials)
-    }
-
     /// The value at `values`, and the branch taken if it is a node.
     #[inline]
     pub(super) fn pick<T: Float + From<F>>(&self, values: &[T]) -> (T, Option<usize>) {

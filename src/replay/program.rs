@@ -127,7 +127,9 @@ impl<F: Float> Instr<F> {
                 }
             }
             Code::Complement => (sigmoid(-b.get(values)).0, [-T::one(), zero]),
-            Code::Select(k) => selects[k as usize].eval(values),
+            // Its edge is chosen by the evaluation loop (`Step::Select`);
+            // here, where `optimize` folds constants, its value alone.
+            Code::Select(k) => (selects[k as usize].pick(values).0, [zero; 2]),
         }
     }
 }

@@ -4,8 +4,9 @@
 
 use num_traits::Float;
 
-use super::Tape;
 use super::node::Node;
+use super::record::Caller;
+use super::{Inner, Tape};
 use crate::Var;
 
 /// A node that is `σ(at)` of the input node `input`'s value `z`, with
@@ -25,7 +26,20 @@ impl<F: Float> Tape<F> {
     #[track_caller]
     pub(crate) fn sigmoid_of(&self, s: F, input: u32, ds: F, z: F) -> Var<'_, F> {
         let caller = core::panic::Location::caller();
-        let inner = &mut *self.inner.borrow_mut();
+        let node = Self::push_sigmoid(&mut self.inner.borrow_mut(), s, input, ds, z, caller);
+        Var::recorded(self, node, s)
+    }
+
+    /// [`sigmoid_of`](Tape::sigmoid_of) on a tape held mutably, which needs
+    /// no borrow: the node's index.
+    #[inline(always)]
+    pub(crate) fn sigmoid_mut(&mut self, s: F, input: u32, ds: F, z: F, caller: Caller) -> u32 {
+        Self::push_sigmoid(self.inner.get_mut(), s, input, ds, z, caller)
+    }
+
+    /// Appends the sigmoid's node to the borrowed tape and keeps it.
+    #[inline(always)]
+    fn push_sigmoid(inner: &mut Inner<F>, s: F, input: u32, ds: F, z: F, caller: Caller) -> u32 {
         let record = Node::new([Some(input), None], [ds, F::zero()]);
         let node = Self::push_node(inner, "sigmoid", record, s, caller);
         inner.sigmoids.push(Sigmoid {
@@ -34,17 +48,12 @@ impl<F: Float> Tape<F> {
             at: z,
             negated: false,
         });
-        Var::recorded(self, node, s)
+        node
     }
 
     /// Keeps `sigmoid`, whose node was just recorded.
     pub(crate) fn keep_sigmoid(&self, sigmoid: Sigmoid<F>) {
         self.inner.borrow_mut().sigmoids.push(sigmoid);
-    }
-
-    /// [`keep_sigmoid`](Tape::keep_sigmoid) on a tape held mutably.
-    pub(crate) fn keep_sigmoid_mut(&mut self, sigmoid: Sigmoid<F>) {
-        self.inner.get_mut().sigmoids.push(sigmoid);
     }
 
     /// The sigmoid recorded at `node`, if it is one. Nodes are recorded in

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian, Jacobian, Operator};
 
-use super::{DMatrix, DVector};
+use super::{DMatrix, DVector, matrix};
 use crate::{Error, Function, Workspace};
 
 /// The argmin problem (`CostFunction` and `Gradient` over `Vec<f64>`, and
@@ -190,7 +190,7 @@ impl Hessian for Recorded<DVector<f64>> {
 
     fn hessian(&self, x: &DVector<f64>) -> Result<DMatrix<f64>, ArgminError> {
         let rows = self.function.hessian(&mut self.workspace(), x.as_slice())?;
-        Ok(DMatrix::from_fn(x.len(), x.len(), |i, j| rows[i][j]))
+        Ok(matrix(rows, x.len()))
     }
 }
 
@@ -213,6 +213,6 @@ impl Jacobian for Recorded<DVector<f64>> {
         let rows = self
             .function
             .jacobian(&mut self.workspace(), x.as_slice())?;
-        Ok(DMatrix::from_fn(rows.len(), x.len(), |i, j| rows[i][j]))
+        Ok(matrix(rows, x.len()))
     }
 }
