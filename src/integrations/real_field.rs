@@ -27,7 +27,8 @@ impl<F: NalgebraScalar> SimdValue for Active<F> {
         *self
     }
 
-    // The trait's signature; nothing unsafe is done.
+    // Sound for any index: `unsafe` is the trait's signature, and one lane
+    // ignores the index, so nothing is read out of bounds.
     #[allow(unsafe_code)]
     unsafe fn extract_unchecked(&self, _: usize) -> Self {
         *self
@@ -37,7 +38,8 @@ impl<F: NalgebraScalar> SimdValue for Active<F> {
         *self = val;
     }
 
-    // The trait's signature; nothing unsafe is done.
+    // Sound for any index: `unsafe` is the trait's signature, and one lane
+    // ignores the index, so nothing is written out of bounds.
     #[allow(unsafe_code)]
     unsafe fn replace_unchecked(&mut self, _: usize, val: Self) {
         *self = val;
