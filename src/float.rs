@@ -80,7 +80,7 @@ macro_rules! number_traits {
         impl<$($g)*> PartialOrd for $T {
             #[track_caller]
             fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
-                Handle::observe(self, $crate::replay::Test::PartialCmp, Some(other));
+                Handle::observe(self, $crate::table::Test::PartialCmp, Some(other));
                 Handle::value_of(self).partial_cmp(&Handle::value_of(other))
             }
 
@@ -94,7 +94,7 @@ macro_rules! number_traits {
 
             #[track_caller]
             fn is_zero(&self) -> bool {
-                Handle::observe(self, $crate::replay::Test::IsZero, None);
+                Handle::observe(self, $crate::table::Test::IsZero, None);
                 Handle::value_of(self).is_zero()
             }
         }
@@ -130,7 +130,7 @@ macro_rules! number_traits {
     (@compare $($name:ident $Test:ident $op:tt),*) => {$(
         #[track_caller]
         fn $name(&self, other: &Self) -> bool {
-            Handle::observe(self, $crate::replay::Test::Compare($crate::Comparison::$Test), Some(other));
+            Handle::observe(self, $crate::table::Test::Compare($crate::Comparison::$Test), Some(other));
             Handle::value_of(self) $op Handle::value_of(other)
         }
     )*};
@@ -199,7 +199,7 @@ macro_rules! float_methods {
     (@inspected $($name:ident $Test:ident -> $out:ty),*) => {$(
         #[track_caller]
         fn $name(self) -> $out {
-            Handle::observe(&self, $crate::replay::Test::$Test, None);
+            Handle::observe(&self, $crate::table::Test::$Test, None);
             Handle::value_of(&self).$name()
         }
     )*};

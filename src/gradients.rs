@@ -5,10 +5,10 @@ use core::ops::Index;
 use num_traits::Float;
 
 use crate::tape::RecordingId;
-use crate::{Error, Result, Tape, Var};
+use crate::{Error, Result, Tape};
 
 /// The gradient of one output with respect to every variable recorded before
-/// it, as computed by [`Var::backward`].
+/// it, as computed by [`Var::backward`](crate::Var::backward).
 ///
 /// Gradients live apart from the tape: they stay valid while the tape records
 /// more, and [`get`](Gradients::get) refuses variables of another tape or of a
@@ -38,7 +38,7 @@ pub struct Gradients<F: Float = f64> {
 }
 
 /// A variable whose partial derivative [`Gradients`] gives, and that the
-/// losses take: a [`Var`] or an [`Active`](crate::Active).
+/// losses take: a [`Var`](crate::Var) or an [`Active`](crate::Active).
 pub trait Variable<F: Float>: Copy + sealed::Sealed {
     /// The variable's value.
     #[doc(hidden)]
@@ -106,52 +106,13 @@ pub(crate) fn mean_pass<V: Variable<F>, F: Float>(
     total / n
 }
 
-mod sealed {
+/// Only the crate's variables are [`Variable`]s.
+pub(crate) mod sealed {
     pub trait Sealed {}
-    impl<F: num_traits::Float> Sealed for crate::Var<'_, F> {}
-    impl<F: crate::Scalar> Sealed for crate::Active<F> {}
-}
-
-impl<F: Float> Variable<F> for Var<'_, F> {
-    fn scalar_value(&self) -> F {
-        self.value()
-    }
-
-    #[track_caller]
-    fn record_block<Op: crate::BlockOp>(op: Op, x: &[Self]) -> Vec<Self> {
-        crate::ops::block_of_vars(op, x)
-    }
-
-    #[track_caller]
-    fn record_mean(
-        op: &'static str,
-        xs: &[Self],
-        n: F,
-        term: impl FnMut(usize, F) -> (F, F),
-    ) -> Self {
-        let Some(tape) = crate::var::common_tape(xs.iter().copied()) else {
-            return Var::constant(constant_mean(xs, n, term));
-        };
-        tape.record_with(op, |out| mean_pass(xs, n, term, out))
-    }
-
-    fn site(&self) -> Option<(u32, Option<u64>, u32)> {
-        let id = self.tape()?.id();
-        Some((id.generation, Some(id.tape), self.node()))
-    }
-
-    fn same_recording(&self, other: &Self) -> bool {
-        // Constants (`None`) too: the caller asks with a recorded `other`.
-        self.tape().map(core::ptr::from_ref) == other.tape().map(core::ptr::from_ref)
-    }
-
-    fn node_index(&self) -> u32 {
-        self.node()
-    }
 }
 
 impl<F: Float> Gradients<F> {
-    /// Empty gradients, to be filled by [`Var::backward_into`].
+    /// Empty gradients, to be filled by [`Var::backward_into`](crate::Var::backward_into).
     pub fn new() -> Self {
         Gradients {
             tape: None,
@@ -183,7 +144,7 @@ impl<F: Float> Gradients<F> {
     /// it is on another tape, [`Error::StaleGradients`] if its tape was
     /// cleared since these gradients were computed, and
     /// [`Error::BypassedSigmoid`] if `x` is a sigmoid whose `ln` was recorded
-    /// in the stable form (see [`Var::ln`]), which routes the gradient around
+    /// in the stable form (see [`Var::ln`](crate::Var::ln)), which routes the gradient around
     /// `x`.
     ///
     /// ```
@@ -292,24 +253,11 @@ impl<F: Float> Default for Gradients<F> {
 }
 
 /// `grads[&x]` is [`grads.wrt(&x)`](Gradients::wrt).
-impl<F: crate::Scalar> Index<&crate::Active<F>> for Gradients<F> {
+impl<F: Float, V: Variable<F>> Index<&V> for Gradients<F> {
     type Output = F;
 
     #[track_caller]
-    fn index(&self, x: &crate::Active<F>) -> &F {
-        match self.slot(x) {
-            Ok(slot) => slot,
-            Err(e) => panic!("tapegrad: {e}"),
-        }
-    }
-}
-
-/// `grads[&x]` is [`grads.wrt(&x)`](Gradients::wrt).
-impl<'t, F: Float> Index<&Var<'t, F>> for Gradients<F> {
-    type Output = F;
-
-    #[track_caller]
-    fn index(&self, x: &Var<'t, F>) -> &F {
+    fn index(&self, x: &V) -> &F {
         match self.slot(x) {
             Ok(slot) => slot,
             Err(e) => panic!("tapegrad: {e}"),

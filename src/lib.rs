@@ -369,6 +369,7 @@ mod active;
 mod check;
 mod debug;
 mod derivatives;
+mod difference;
 mod dual;
 mod error;
 mod float;
@@ -381,23 +382,26 @@ pub mod optim;
 #[cfg_attr(docsrs, doc(cfg(feature = "parallel")))]
 pub mod parallel;
 mod replay;
+mod table;
 mod tape;
 mod var;
 
-pub use active::{Active, Comparison, Scalar};
+pub use active::{Active, Scalar};
 pub use check::{
-    GradientCheck, Tolerance, check_active_gradient, check_active_gradient_with, check_gradient,
+    GradientCheck, check_active_gradient, check_active_gradient_with, check_gradient,
     check_gradient_with,
 };
 pub use derivatives::{grad, hessian, hvp, jacobian};
+pub use difference::Tolerance;
 pub use dual::Dual;
 pub use error::{Error, Quantity, Result};
 pub use gradients::{Gradients, Variable};
 pub use ops::{
-    Activation, BlockOp, Dense, Layer, Operand, affine, block, block_forward, dense, dot, layer,
-    sum, sum_windows,
+    Activation, Dense, Layer, Operand, affine, block, block_forward, dense, dot, layer, sum,
+    sum_windows,
 };
 pub use replay::{Function, Outputs, Retaping, Sparse, Workspace};
+pub use table::{BlockOp, Comparison};
 pub use tape::Tape;
 pub use var::Var;
 

@@ -4,7 +4,7 @@
 use num_traits::Float;
 
 use crate::Variable;
-use crate::ops::bce;
+use crate::table::stable::bce;
 
 #[track_caller]
 fn paired(predictions: usize, targets: usize) -> usize {

@@ -24,10 +24,9 @@ use crate::Gradients;
 use crate::float::{float_methods, number_traits};
 use crate::ops::activation::{complement, stable_ln};
 use crate::ops::surface::{self, Handle, methods, operators};
-use crate::ops::table::{Binary, Unary, op_table};
-use crate::replay::Test;
+use crate::table::Test;
+use crate::table::{Binary, Unary, op_table};
 use crate::tape::PROGRAM;
-pub use replay::Comparison;
 pub use slot::Scalar;
 use slot::{Misuse, recording};
 

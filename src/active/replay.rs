@@ -7,51 +7,9 @@ use core::panic::Location;
 use super::slot::recording;
 use super::{Active, Scalar};
 use crate::ops::surface::Handle;
-use crate::ops::table::{Binary, Unary};
-use crate::replay::{Arg, Code, Guard, Instr, Program, Select, Side, Test};
-
-/// How two values are compared in [`Active::select`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Comparison {
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-}
-
-impl Comparison {
-    /// Whether `a` compares to `b` so.
-    pub(crate) fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
-        match self {
-            Comparison::Lt => a < b,
-            Comparison::Le => a <= b,
-            Comparison::Gt => a > b,
-            Comparison::Ge => a >= b,
-            Comparison::Eq => a == b,
-            Comparison::Ne => a != b,
-        }
-    }
-
-    /// As it is written in code.
-    pub(crate) fn symbol(self) -> &'static str {
-        match self {
-            Comparison::Lt => "<",
-            Comparison::Le => "<=",
-            Comparison::Gt => ">",
-            Comparison::Ge => ">=",
-            Comparison::Eq => "==",
-            Comparison::Ne => "!=",
-        }
-    }
-}
+use crate::table::{Arg, Code, Comparison, Guard, Instr, Select, Side, Test};
+use crate::table::{Binary, Unary};
+use crate::tape::{Note, Recorder};
 
 impl<F: Scalar> Active<F> {
     /// `op(self)` on a function's recording: the recording's next node is
@@ -86,7 +44,7 @@ impl<F: Scalar> Active<F> {
     /// of `args`.
     #[track_caller]
     fn expect(&self, code: Code, args: [Arg<F>; 2]) {
-        recording(F::slot(), Some(self.recording())).expect_instr(code, args);
+        recording(F::slot(), Some(self.recording())).expect(Instr::new(code, args));
     }
 
     /// The operand `self` is to a recorded function's program.
@@ -144,11 +102,9 @@ impl<F: Scalar> Active<F> {
         // A function's recording keeps both branches as the node's parents
         // (each evaluation takes one, see `Step::Select`); any other records
         // the branch taken, or is it, as an `if` would.
-        let parents = match tape.program_mut() {
-            Some(program) => {
-                let k = program.selects.len() as u32;
-                program.selects.push(select);
-                program.expect(Instr::new(Code::Select(k), [Arg::Const(F::zero()); 2]));
+        let parents = match tape.recorder_mut() {
+            Some(recorder) => {
+                recorder.select(select);
                 select.parents().map(Some)
             }
             None => return [a, b][chosen],
@@ -178,8 +134,8 @@ impl<F: Scalar> Active<F> {
             return;
         };
         let location = Location::caller();
-        self::with_program(variable, |program| {
-            program.guards.push(Guard {
+        self::with_recorder(variable, |recorder| {
+            recorder.guard(Guard {
                 test,
                 operands: [self.arg(), b.arg()],
                 outcome: test.outcome(self.value, b.value),
@@ -193,9 +149,7 @@ impl<F: Scalar> Active<F> {
     #[track_caller]
     pub(super) fn observe_gradient(&self) {
         let location = Location::caller();
-        self::with_program(self, |program| {
-            program.gradient.get_or_insert(location);
-        });
+        self::with_recorder(self, |recorder| recorder.note(Note::Gradient, location));
     }
 
     /// Notes the first value read out of a recorded function's variable.
@@ -203,18 +157,16 @@ impl<F: Scalar> Active<F> {
     pub(super) fn observe_read(&self) {
         if !self.is_constant() {
             let location = Location::caller();
-            self::with_program(self, |program| {
-                program.read.get_or_insert(location);
-            });
+            self::with_recorder(self, |recorder| recorder.note(Note::Read, location));
         }
     }
 }
 
-/// `f` of the program of `variable`'s recording, if it is the thread's and
+/// `f` of what listens to `variable`'s recording, if it is the thread's and
 /// records a function; nothing otherwise (a comparison outside any
 /// recording compares values). The variable's own identity says whether
 /// its recording is a function's: any other skips the thread's slot.
-fn with_program<F: Scalar>(variable: &Active<F>, f: impl FnOnce(&mut Program<F>)) {
+fn with_recorder<F: Scalar>(variable: &Active<F>, f: impl FnOnce(&mut dyn Recorder<F>)) {
     if !variable.replays() {
         return;
     }
@@ -222,8 +174,8 @@ fn with_program<F: Scalar>(variable: &Active<F>, f: impl FnOnce(&mut Program<F>)
         return;
     };
     if tape.id().generation == variable.recording() {
-        if let Some(program) = tape.program_mut() {
-            f(program);
+        if let Some(recorder) = tape.recorder_mut() {
+            f(recorder);
         }
     }
 }

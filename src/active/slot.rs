@@ -21,7 +21,7 @@ pub(super) type Slot<F> = &'static RefCell<Tape<F>>;
 /// A float type whose recordings a thread can hold while [`Active`]
 /// variables record on them: `f32`, `f64`, and `Active` of them (for a
 /// recording whose backward sweep records on an outer one).
-pub trait Scalar: Float + 'static + sealed::Sealed {
+pub trait Scalar: Float + Send + Sync + 'static + sealed::Sealed {
     /// The thread's slot for recordings of this type.
     #[doc(hidden)]
     fn slot() -> Slot<Self>;

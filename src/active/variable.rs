@@ -5,10 +5,13 @@ use core::panic::Location;
 
 use super::slot::recording;
 use super::{Active, Scalar};
-use crate::BlockOp;
+use crate::gradients::sealed::Sealed;
 use crate::gradients::{Variable, constant_mean, mean_pass};
 use crate::ops::surface::Handle;
 use crate::ops::{outputs_at, record_on};
+use crate::table::BlockOp;
+
+impl<F: Scalar> Sealed for Active<F> {}
 
 impl<F: Scalar> Variable<F> for Active<F> {
     fn scalar_value(&self) -> F {

@@ -3,7 +3,7 @@
 
 use num_traits::Float;
 
-use super::trace::{Anomaly, Traced};
+use crate::tape::{Anomaly, Traced};
 use crate::{Error, Gradients, Quantity, Result, Tape, Var};
 
 /// The longest chain [`Error::NonFinite`] names, counting from its end.

@@ -4,7 +4,7 @@ use core::fmt::{Display, Write};
 
 use num_traits::Float;
 
-use super::trace::Traced;
+use crate::tape::Traced;
 use crate::{Error, Gradients, Result, Tape, Var};
 
 impl<F: Float + Display> Tape<F> {

@@ -5,8 +5,8 @@ use core::panic::Location;
 
 use num_traits::Float;
 
-use super::trace::{Anomaly, Trace, Traced};
 use crate::Tape;
+use crate::tape::{Anomaly, Trace, Traced};
 
 impl<F: Float> Tape<F> {
     /// An empty tape that also remembers each node's operation and value,

@@ -1,5 +1,5 @@
-//! Seeing what was recorded: what a traced or checked tape remembers of
-//! each node (`trace`), checked mode's errors (`checked`), the graph as
+//! Seeing what was recorded: from what a traced or checked tape remembers
+//! of each node (`tape::trace`), checked mode's errors (`checked`), the graph as
 //! Graphviz DOT (`graphviz`) or an SVG picture (`svg`), what an output
 //! depends on (`walk`), and what these read from a tape and tell it
 //! (`hooks`).
@@ -8,7 +8,4 @@ mod checked;
 mod graphviz;
 mod hooks;
 mod svg;
-mod trace;
 mod walk;
-
-pub(crate) use trace::{Trace, Traced, check_custom};

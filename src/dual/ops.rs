@@ -10,7 +10,7 @@ use num_traits::Float;
 
 use crate::float::{float_methods, number_traits};
 use crate::ops::surface::{self, Handle, methods, operators};
-use crate::ops::table::{Binary, Unary, op_table};
+use crate::table::{Binary, Unary, op_table};
 
 use super::Dual;
 

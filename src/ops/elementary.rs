@@ -8,8 +8,8 @@
 use num_traits::Float;
 
 use super::surface::{self, methods};
-use super::table::{Unary, op_table};
 use crate::Var;
+use crate::table::{Unary, op_table};
 
 op_table!(methods! {[impl<'t, F: Float> Var<'t, F>] var});
 

@@ -2,8 +2,9 @@
 
 use num_traits::Float;
 
-use super::activation::sigmoid;
-use super::block::{BlockOp, block};
+use super::block::block;
+use crate::table::BlockOp;
+use crate::table::stable::sigmoid;
 use crate::{Operand, Var};
 
 /// The activation a [`layer`] applies to each unit's weighted sum.

@@ -6,18 +6,15 @@
 pub(crate) mod activation;
 mod arith;
 mod block;
-pub(crate) mod docs;
 mod elementary;
 mod fused;
 mod layer;
 mod linear;
 mod nary;
 pub(crate) mod surface;
-pub(crate) mod table;
 
-pub(crate) use activation::bce;
-pub(crate) use block::{Block, block_of_vars, outputs_at, record_on};
-pub use block::{BlockOp, block, block_forward};
+pub use block::{block, block_forward};
+pub(crate) use block::{block_of_vars, outputs_at, record_on};
 pub use fused::sum_windows;
 pub use layer::{Activation, Layer, layer};
 pub use linear::{Dense, Operand, affine, dense, dot};

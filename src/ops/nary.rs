@@ -5,7 +5,7 @@ use core::iter::{Product, Sum};
 
 use num_traits::Float;
 
-use crate::debug::check_custom;
+use crate::difference::check_custom;
 use crate::var::{common_tape, same_tape};
 use crate::{Tape, Var};
 

@@ -5,8 +5,8 @@
 
 use num_traits::Float;
 
-use super::table::{Binary, Unary};
-use crate::replay::Test;
+use crate::table::Test;
+use crate::table::{Binary, Unary};
 
 /// A handle whose ops come from the table: it gets an op's value and
 /// partials, and records them ([`Var`](crate::Var)) or carries them forward
@@ -123,21 +123,21 @@ macro_rules! methods {
     ) => {
         $($head)* {$(
             $(#[$ud])*
-            #[doc = $crate::ops::docs::note!($style $un)]
+            #[doc = $crate::table::docs::note!($style $un)]
             ///
             /// ```
-            #[doc = $crate::ops::docs::example!($style $un $uat; $d)]
+            #[doc = $crate::table::docs::example!($style $un $uat; $d)]
             /// ```
             #[inline(always)]
             #[track_caller]
             pub fn $un(self) -> Self {
-                $crate::ops::surface::apply($crate::ops::table::Unary::$U, self)
+                $crate::ops::surface::apply($crate::table::Unary::$U, self)
             }
         )* $(
             $(#[$bd])*
             ///
             /// ```
-            #[doc = $crate::ops::docs::example!($style $bn ($bx, $by); ($da, $db))]
+            #[doc = $crate::table::docs::example!($style $bn ($bx, $by); ($da, $db))]
             /// ```
             ///
             /// # Panics
@@ -146,7 +146,7 @@ macro_rules! methods {
             #[inline(always)]
             #[track_caller]
             pub fn $bn(self, $b: impl Into<Self>) -> Self {
-                $crate::ops::surface::apply2($crate::ops::table::Binary::$B, self, $b.into())
+                $crate::ops::surface::apply2($crate::table::Binary::$B, self, $b.into())
             }
         )*}
     };
@@ -163,7 +163,7 @@ macro_rules! operators {
             #[inline(always)]
             #[track_caller]
             fn neg(self) -> Self {
-                $crate::ops::surface::apply($crate::ops::table::Unary::Neg, self)
+                $crate::ops::surface::apply($crate::table::Unary::Neg, self)
             }
         }
         impl<$($g)*> core::ops::Neg for &$T {
@@ -193,7 +193,7 @@ macro_rules! operators {
             #[inline(always)]
             #[track_caller]
             fn $op(self, b: Self) -> Self {
-                $crate::ops::surface::apply2($crate::ops::table::Binary::$Op, self, b)
+                $crate::ops::surface::apply2($crate::table::Binary::$Op, self, b)
             }
         }
         $crate::ops::surface::operators!(@forms [$($g)*] $T, F;

@@ -5,7 +5,6 @@
 //! line; an evaluation where one comes out otherwise is an error, never the
 //! other branch's numbers.
 
-mod branch;
 mod chains;
 mod coloring;
 mod evaluate;
@@ -19,12 +18,12 @@ mod workspace;
 use crate::active::{Active, Scalar};
 use crate::gradients::Variable;
 use crate::ops::surface::Handle;
+pub(crate) use crate::table::{Arg, Code, Guard, Instr, Select, Side};
 use crate::tape::{Caller, Tape};
 use crate::{Error, Result};
-pub(crate) use branch::{Guard, Select, Test};
 use chains::Chains;
 pub use coloring::Sparse;
-pub(crate) use program::{Arg, Code, Instr, Program, Side, Step, Visit};
+pub(crate) use program::{Program, Step, Visit};
 pub use retape::Retaping;
 pub use workspace::Workspace;
 
@@ -206,14 +205,14 @@ impl<F: Scalar> Function<F> {
         params: &[F],
         f: impl FnOnce(&[Active<F>], &[Active<F>]) -> O,
     ) -> Result<Self> {
-        let mut tape = Tape::<F>::for_program();
+        let mut tape = Tape::<F>::for_program(Box::<Program<F>>::default());
         let outputs = tape.record(|| {
             let (xs, ps) = (Active::vars(x), Active::vars(params));
             f(&xs, &ps).into_outputs()
         });
-        let program = *tape
-            .with_trace(|trace| trace.program.take())
-            .flatten()
+        let recorder = tape.with_trace(|trace| trace.recorder.take()).flatten();
+        let program = *recorder
+            .and_then(|recorder| recorder.into_any().downcast::<Program<F>>().ok())
             .unwrap_or_else(|| unreachable!("the tape was made with a program"));
         if let Some((op, location)) = program.refused {
             return Err(Error::NotReplayable { op, location });

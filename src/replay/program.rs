@@ -1,145 +1,14 @@
 //! What a recorded function keeps to compute a node again: its op's code
 //! and constant operands ([`Instr`]), and the step the evaluation loop runs
-//! ([`Step`]); the comparisons it keeps are in `branch.rs`.
+//! ([`Step`]); what it is computed from is the table's [`Instr`].
+
+use core::any::Any;
 
 use num_traits::Float;
 
-use super::{Guard, Select};
-use crate::ops::activation::sigmoid;
-use crate::ops::table::{Binary, Unary};
-use crate::tape::Caller;
-
-/// An operand: a node's value, or a constant.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Arg<F> {
-    Node(u32),
-    Const(F),
-}
-
-impl<F> Arg<F> {
-    /// The node, if it is one.
-    pub(crate) fn node(&self) -> Option<u32> {
-        match *self {
-            Arg::Node(n) => Some(n),
-            Arg::Const(_) => None,
-        }
-    }
-
-    /// `f` of the node, if it is one; a constant as it is.
-    pub(crate) fn map_node(self, f: impl FnOnce(u32) -> Self) -> Self {
-        match self {
-            Arg::Node(n) => f(n),
-            constant => constant,
-        }
-    }
-}
-
-impl<F: Float> Arg<F> {
-    /// Its value among `values` (one a node), lifted to `T`.
-    #[inline(always)]
-    pub(crate) fn get<T: Float + From<F>>(self, values: &[T]) -> T {
-        match self {
-            Arg::Node(node) => values[node as usize],
-            Arg::Const(c) => <T as From<F>>::from(c),
-        }
-    }
-}
-
-/// How a node is computed from its operands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Code {
-    /// The function's `k`-th input, or dynamic parameter: set, not computed.
-    Input(u32),
-    Param(u32),
-    /// A variable made inside the recorded closure: its value then, `args[0]`.
-    Fixed,
-    /// `op(args[0])`.
-    Unary(Unary),
-    /// `op(args[0], args[1])`; the node's edges go to the operands that are
-    /// nodes, in order, and `Side` says which is a constant.
-    Binary(Binary, Side),
-    /// The stable `ln` of a sigmoid: `ln σ(z)` of `z = args[0]`, or, if
-    /// `negated`, `ln(1 − σ(z)) = ln σ(−z)`.
-    LnSigmoid {
-        negated: bool,
-    },
-    /// `1 − σ(z)` of the sigmoid node `args[0]`, whose input is `args[1]`,
-    /// computed as `σ(−z)`.
-    Complement,
-    /// The `k`-th select of the function.
-    Select(u32),
-}
-
-/// Which operand of a binary op is a constant; the others are the node's
-/// parents, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Side {
-    Neither,
-    Left,
-    Right,
-}
-
-/// A node's code and operands.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Instr<F> {
-    pub(crate) code: Code,
-    pub(crate) args: [Arg<F>; 2],
-}
-
-impl<F: Float> Instr<F> {
-    pub(crate) fn new(code: Code, args: [Arg<F>; 2]) -> Self {
-        Instr { code, args }
-    }
-
-    /// The node's value and its partials, one per edge in the order the
-    /// node records them, at `values` (the nodes before it): the same
-    /// arithmetic as when it was recorded, so the same bits.
-    #[inline(always)]
-    pub(crate) fn eval<T: Float + From<F>>(
-        &self,
-        values: &[T],
-        selects: &[Select<F>],
-    ) -> (T, [T; 2]) {
-        let [a, b] = self.args;
-        let zero = T::zero();
-        match self.code {
-            Code::Input(_) | Code::Param(_) | Code::Fixed => (a.get(values), [zero; 2]),
-            Code::Unary(op) => unary(op, a.get(values)),
-            Code::Binary(op, side) => {
-                let (value, [da, db]) = op.eval(a.get(values), b.get(values));
-                match side {
-                    Side::Left => (value, [db, zero]),
-                    Side::Right => (value, [da, zero]),
-                    Side::Neither => (value, [da, db]),
-                }
-            }
-            Code::LnSigmoid { negated } => {
-                let z = a.get(values);
-                match negated {
-                    false => {
-                        let (value, d) = Unary::LnSigmoid.eval(z);
-                        (value, [d, zero])
-                    }
-                    true => {
-                        let (value, d) = Unary::LnSigmoid.eval(-z);
-                        (value, [-d, zero])
-                    }
-                }
-            }
-            Code::Complement => (sigmoid(-b.get(values)).0, [-T::one(), zero]),
-            // Its edge is chosen by the evaluation loop (`Step::Select`);
-            // here, where `optimize` folds constants, its value alone.
-            Code::Select(k) => (selects[k as usize].pick(values).0, [zero; 2]),
-        }
-    }
-}
-
-/// `op(x)` and its partials as its node records them.
-#[inline(always)]
-fn unary<T: Float>(op: Unary, x: T) -> (T, [T; 2]) {
-    let (value, d) = op.eval(x);
-    (value, [d, T::zero()])
-}
+use crate::active::Scalar;
+use crate::table::{Arg, Binary, Code, Guard, Instr, Select, Unary};
+use crate::tape::{Caller, Note, Recorder};
 
 /// A node's computation as the evaluation loop runs it: the arithmetic
 /// most programs are made of spelled out on node indices, with the table's
@@ -242,7 +111,10 @@ impl<F: Float> Step<F> {
                 (q, [-q / v(b), zero])
             }
             Step::Neg(a) => (-v(a), [-one, zero]),
-            Step::Unary(op, a) => unary(op, v(a)),
+            Step::Unary(op, a) => {
+                let (value, d) = op.eval(v(a));
+                (value, [d, zero])
+            }
             Step::Other(k) => instrs[k as usize].eval(values, selects),
             Step::Sum(_) | Step::Select(_) => {
                 unreachable!("the evaluation loop computes sums and selects")
@@ -308,15 +180,14 @@ impl<F: Float> Default for Program<F> {
     }
 }
 
-impl<F: Float> Program<F> {
-    /// The next node recorded is computed by `instr`.
-    pub(crate) fn expect(&mut self, instr: Instr<F>) {
+impl<F: Scalar> Recorder<F> for Program<F> {
+    fn expect(&mut self, instr: Instr<F>) {
         self.pending = Some(instr);
     }
 
-    /// A node was recorded by `op` at `location`, of `value`: computed by
-    /// the instruction expected, if an op said how.
-    pub(crate) fn recorded(&mut self, op: &'static str, value: F, location: Caller) {
+    /// The node is computed by the instruction expected, if an op said how;
+    /// a node no op said how to compute refuses the recording.
+    fn recorded(&mut self, op: &'static str, value: F, location: Caller) {
         let instr = self.pending.take().unwrap_or_else(|| {
             if op != "input" {
                 self.refused.get_or_insert((op, location));
@@ -324,5 +195,26 @@ impl<F: Float> Program<F> {
             Instr::new(Code::Fixed, [Arg::Const(value); 2])
         });
         self.instrs.push(instr);
+    }
+
+    fn select(&mut self, select: Select<F>) {
+        let k = self.selects.len() as u32;
+        self.selects.push(select);
+        self.expect(Instr::new(Code::Select(k), [Arg::Const(F::zero()); 2]));
+    }
+
+    fn guard(&mut self, guard: Guard<F>) {
+        self.guards.push(guard);
+    }
+
+    fn note(&mut self, note: Note, location: Caller) {
+        match note {
+            Note::Read => self.read.get_or_insert(location),
+            Note::Gradient => self.gradient.get_or_insert(location),
+        };
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
     }
 }

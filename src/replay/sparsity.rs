@@ -5,7 +5,7 @@ use super::graph::Lists;
 use super::{Arg, Code, Function, Side};
 use crate::Result;
 use crate::active::Scalar;
-use crate::ops::table::{Binary, Unary};
+use crate::table::{Binary, Unary};
 
 /// How a node's second derivatives couple its operands.
 enum Coupling {

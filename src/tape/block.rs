@@ -7,7 +7,7 @@ use num_traits::Float;
 
 use super::node::{BLOCK, FULL, Node, SINK, WIDE};
 use super::{Inner, Tape};
-use crate::ops::Block;
+use crate::table::Block;
 
 /// A recorded block op: the op, its inputs' nodes (the sink for a
 /// constant) and values, its outputs' values, and its first output's node.

@@ -5,9 +5,8 @@
 use num_traits::Float;
 
 use super::node::Node;
-use super::record::Caller;
+use super::trace::Caller;
 use super::{Inner, Tape};
-use crate::Var;
 
 /// A node that is `σ(at)` of the input node `input`'s value `z`, with
 /// `at = z`, or `at = −z` for `1 − σ(z)` recorded as `σ(−z)` (`negated`).
@@ -21,17 +20,15 @@ pub(crate) struct Sigmoid<F> {
 
 impl<F: Float> Tape<F> {
     /// Records the sigmoid `σ(z)` of the node `input`, of value `s` and
-    /// derivative `ds`, and keeps it as a sigmoid: one borrow for both.
+    /// derivative `ds`, and keeps it as a sigmoid, on a shared tape (one
+    /// borrow for both): the node's index.
     #[inline(always)]
-    #[track_caller]
-    pub(crate) fn sigmoid_of(&self, s: F, input: u32, ds: F, z: F) -> Var<'_, F> {
-        let caller = core::panic::Location::caller();
-        let node = Self::push_sigmoid(&mut self.inner.borrow_mut(), s, input, ds, z, caller);
-        Var::recorded(self, node, s)
+    pub(crate) fn sigmoid_node(&self, s: F, input: u32, ds: F, z: F, caller: Caller) -> u32 {
+        Self::push_sigmoid(&mut self.inner.borrow_mut(), s, input, ds, z, caller)
     }
 
-    /// [`sigmoid_of`](Tape::sigmoid_of) on a tape held mutably, which needs
-    /// no borrow: the node's index.
+    /// [`sigmoid_node`](Tape::sigmoid_node) on a tape held mutably, which
+    /// needs no borrow.
     #[inline(always)]
     pub(crate) fn sigmoid_mut(&mut self, s: F, input: u32, ds: F, z: F, caller: Caller) -> u32 {
         Self::push_sigmoid(self.inner.get_mut(), s, input, ds, z, caller)

@@ -1,13 +1,17 @@
 //! The tape: a Wengert list of recorded nodes. `node` says how a node is
 //! stored, `record` appends them, `sweep` walks them back; `block` keeps
-//! block ops, `bypass` what a stable `ln` of a sigmoid needs, and `walk` the
-//! graph for checked mode and pictures.
+//! block ops, `bypass` what a stable `ln` of a sigmoid needs, `trace` what a
+//! traced tape remembers of each node (and the [`Recorder`] a recorded
+//! function listens through), and `walk` the graph for checked mode and
+//! pictures. The tape knows node shapes, never ops, and nothing of the
+//! floors above it (`tests/floors.rs`).
 
 mod block;
 mod bypass;
 mod node;
 mod record;
 mod sweep;
+mod trace;
 mod walk;
 
 use core::cell::RefCell;
@@ -16,13 +20,12 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use num_traits::Float;
 
-use crate::Var;
-use crate::debug::Trace;
 use block::BlockRecord;
 pub(crate) use bypass::Sigmoid;
 pub(crate) use node::SINK;
 use node::{FULL, Node, WIDE};
-pub(crate) use record::{Caller, Edges, PartialsMut, wide};
+pub(crate) use record::{Edges, PartialsMut, wide};
+pub(crate) use trace::{Anomaly, Caller, Note, Recorder, Trace, Traced};
 
 /// Hands out a fresh identity for every tape and every `clear`.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -61,9 +64,9 @@ pub(crate) struct RecordingId {
 
 /// A Wengert list: the record of every operation on its variables.
 ///
-/// Each operation on a [`Var`] appends one node that stores its parents and
+/// Each operation on a [`Var`](crate::Var) appends one node that stores its parents and
 /// its local derivative with respect to each of them, `∂node/∂parent`,
-/// computed when it is recorded. [`Var::backward`] then walks the nodes once,
+/// computed when it is recorded. [`Var::backward`](crate::Var::backward) then walks the nodes once,
 /// in reverse, to produce the gradient with respect to every input.
 ///
 /// Recording takes `&self`, so any number of variables can borrow one tape;
@@ -169,38 +172,6 @@ impl<F: Float> Tape<F> {
     /// before the tape reallocates, as [`Vec::reserve`].
     pub fn reserve(&self, nodes: usize) {
         self.inner.borrow_mut().nodes.reserve(nodes);
-    }
-
-    /// Records an input: a variable with no parents.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let x = tape.var(3.0);
-    /// assert_eq!(x.value(), 3.0);
-    /// assert_eq!(tape.len(), 1);
-    /// ```
-    #[track_caller]
-    pub fn var(&self, value: F) -> Var<'_, F> {
-        let node = self.inputs_at(&[value], core::panic::Location::caller());
-        Var::recorded(self, node, value)
-    }
-
-    /// Records one input per value, in order.
-    ///
-    /// ```
-    /// let tape = tapegrad::Tape::new();
-    /// let theta = tape.vars(&[1.0, 2.0, 3.0]);
-    /// let total = tapegrad::sum(&theta);
-    /// assert_eq!(total.backward().wrt_all(&theta), [1.0, 1.0, 1.0]);
-    /// ```
-    #[track_caller]
-    pub fn vars(&self, values: &[F]) -> Vec<Var<'_, F>> {
-        let first = self.inputs_at(values, core::panic::Location::caller());
-        let nodes = first..first + values.len() as u32;
-        nodes
-            .zip(values)
-            .map(|(node, &v)| Var::recorded(self, node, v))
-            .collect()
     }
 
     /// Records an input for each of `values` as recorded at `caller`; the
@@ -311,11 +282,11 @@ impl<F: Float> Tape<F> {
         self.id.generation = fresh_generation(self.id.generation & PROGRAM != 0);
     }
 
-    /// An empty tape that records a `Function`: traced, with a program, and
-    /// an identity marked [`PROGRAM`].
-    pub(crate) fn for_program() -> Self {
+    /// An empty tape that records a `Function`: traced, told to `recorder`,
+    /// and of an identity marked [`PROGRAM`].
+    pub(crate) fn for_program(recorder: Box<dyn Recorder<F>>) -> Self {
         let mut trace = Trace::new(false);
-        trace.program = Some(Box::default());
+        trace.recorder = Some(recorder);
         let mut tape = Self::default().with_new_trace(trace);
         tape.id.generation = fresh_generation(true);
         tape

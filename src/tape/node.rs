@@ -1,10 +1,7 @@
 //! How a node is stored: one parent, two, many (in the tape's n-ary
-//! table), or a block op's; the one decoder of a node's edges, and what the
-//! sweep does with them.
+//! table), or a block op's; the one decoder of a node's edges.
 
 use num_traits::Float;
-
-use super::block::BlockRecord;
 
 /// Marks, in a node's second parent, a node of more than two parents:
 /// its edges are in the tape's n-ary table, from the first parent's index,
@@ -81,51 +78,5 @@ impl<F: Float> Node<F> {
             [_, SINK] => (&self.parents[..1], &self.partials[..1]),
             _ => (&self.parents, &self.partials),
         }
-    }
-
-    /// Adds `partial × incoming` into each parent's adjoint, the edges last
-    /// to first as they were recorded; `finite_only` skips the partials
-    /// that are not finite. A block's node runs its op's backward pass.
-    ///
-    /// A node of one parent returns the product for it instead of adding it,
-    /// if that parent is `next`, the node recorded just before: the sweep
-    /// adds it when it gets there, after every product passed to it before,
-    /// as the store would have been.
-    #[inline(always)]
-    pub(super) fn pass(
-        &self,
-        adjoints: &mut [F],
-        table: (&[u32], &[F]),
-        blocks: &[BlockRecord<F>],
-        incoming: F,
-        finite_only: bool,
-        next: usize,
-    ) -> Option<F> {
-        let add = |adjoint: &mut F, partial: F| {
-            if !finite_only || partial.is_finite() {
-                *adjoint = *adjoint + partial * incoming;
-            }
-        };
-        match self.parents {
-            [block, wide] if wide & BLOCK != 0 => blocks[block as usize].pass(adjoints),
-            [_, wide] if wide & WIDE != 0 => {
-                let (parents, partials) = self.edges(table);
-                for (&parent, &partial) in parents.iter().zip(partials).rev() {
-                    add(&mut adjoints[parent as usize], partial);
-                }
-            }
-            [a, SINK] => {
-                let partial = self.partials[0];
-                if a as usize == next && (!finite_only || partial.is_finite()) {
-                    return Some(partial * incoming);
-                }
-                add(&mut adjoints[a as usize], partial);
-            }
-            [a, b] => {
-                add(&mut adjoints[b as usize], self.partials[1]);
-                add(&mut adjoints[a as usize], self.partials[0]);
-            }
-        }
-        None
     }
 }

@@ -1,34 +1,14 @@
 //! Recording: appending a node of one parent, two or many, and what a
 //! traced or checked tape remembers of each.
 
-use core::panic::Location;
-
 use num_traits::Float;
 
 use super::node::{COUNT, FULL, Node, SINK, WIDE};
+use super::trace::{Caller, Recorder, Trace, Traced};
 use super::{Inner, Tape};
-use crate::Var;
-use crate::debug::{Trace, Traced};
-use crate::replay::{Arg, Code, Instr, Program};
-
-/// The line that recorded a node.
-pub(crate) type Caller = &'static Location<'static>;
+use crate::table::Instr;
 
 impl<F: Float> Tape<F> {
-    /// Appends a node with `value` and its `(parent, ∂node/∂parent)` edges.
-    ///
-    /// Every caller passes at least one edge: a node whose parents are all
-    /// constants is itself a constant and is not recorded.
-    #[inline]
-    #[track_caller]
-    pub(crate) fn record_edges<I>(&self, op: &'static str, value: F, edges: I) -> Var<'_, F>
-    where
-        I: IntoIterator<Item = (u32, F)>,
-    {
-        let node = self.record_at(op, value, edges, Location::caller());
-        Var::recorded(self, node, value)
-    }
-
     /// [`record_edges`](Tape::record_edges) as recorded at `caller`: the node's index.
     #[inline]
     pub(crate) fn record_at<I>(&self, op: &'static str, value: F, edges: I, caller: Caller) -> u32
@@ -53,35 +33,6 @@ impl<F: Float> Tape<F> {
                     .0
             }
         }
-    }
-
-    /// Appends a node of one parent.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn unary(&self, op: &'static str, value: F, parent: u32, d: F) -> Var<'_, F> {
-        let partials = [d, F::zero()];
-        let node = self.push(
-            op,
-            value,
-            [Some(parent), None],
-            partials,
-            Location::caller(),
-        );
-        Var::recorded(self, node, value)
-    }
-
-    /// Appends a node of two parents.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn binary(
-        &self,
-        op: &'static str,
-        value: F,
-        parents: [u32; 2],
-        partials: [F; 2],
-    ) -> Var<'_, F> {
-        let node = self.push(op, value, parents.map(Some), partials, Location::caller());
-        Var::recorded(self, node, value)
     }
 
     /// Appends a node of one parent (`[parent, None]`, its second partial
@@ -133,35 +84,6 @@ impl<F: Float> Tape<F> {
         node
     }
 
-    /// Appends a node whose edges `write` pushes, and whose value it returns:
-    /// one pass for an n-ary node, whose edges go to the n-ary table. `write`
-    /// must not record on this tape (it is borrowed); if it panics, the
-    /// edges it pushed stay in the table, where no node points to them.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn record_with(
-        &self,
-        op: &'static str,
-        write: impl FnOnce(&mut Edges<'_, F>) -> F,
-    ) -> Var<'_, F> {
-        let var = self.try_record_with(op, |edges| Some(write(edges)));
-        var.unwrap_or_else(|| unreachable!("the writer always gives a value"))
-    }
-
-    /// [`record_with`](Tape::record_with), for a writer that may find,
-    /// while it writes, that it cannot record the node: if it returns
-    /// `None`, the edges it pushed are taken back and nothing is recorded.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn try_record_with(
-        &self,
-        op: &'static str,
-        write: impl FnOnce(&mut Edges<'_, F>) -> Option<F>,
-    ) -> Option<Var<'_, F>> {
-        let (node, value) = self.push_wide(op, Location::caller(), write)?;
-        Some(Var::recorded(self, node, value))
-    }
-
     /// [`try_record_with`](Tape::try_record_with) as recorded at `caller`:
     /// the node's index and value.
     #[inline(always)]
@@ -211,18 +133,20 @@ impl<F: Float> Tape<F> {
         self.inner.borrow_mut().scratch = buffer;
     }
 
-    /// The program of a recorded function's tape, if this is one (see
-    /// `crate::replay`).
+    /// What listens to the recording, if this tape records a function
+    /// that is evaluated again.
     #[inline(always)]
-    pub(crate) fn program_mut(&mut self) -> Option<&mut Program<F>> {
-        self.inner.get_mut().trace.as_mut()?.program.as_deref_mut()
+    pub(crate) fn recorder_mut(&mut self) -> Option<&mut (dyn Recorder<F> + 'static)> {
+        let trace = self.inner.get_mut().trace.as_mut()?;
+        trace.recorder.as_deref_mut()
     }
 
-    /// [`program_mut`](Tape::program_mut)`.expect(…)` on a shared tape.
-    pub(crate) fn expect_instr(&self, code: Code, args: [Arg<F>; 2]) {
+    /// Tells the recorder, if there is one, that the next node is computed
+    /// by `instr`.
+    pub(crate) fn expect(&self, instr: Instr<F>) {
         self.with_trace(|trace| {
-            if let Some(program) = &mut trace.program {
-                program.expect(Instr::new(code, args));
+            if let Some(recorder) = &mut trace.recorder {
+                recorder.expect(instr);
             }
         });
     }

@@ -4,6 +4,8 @@
 use num_traits::Float;
 
 use super::Tape;
+use super::block::BlockRecord;
+use super::node::{BLOCK, Node, SINK, WIDE};
 use crate::Gradients;
 
 impl<F: Float> Tape<F> {
@@ -58,5 +60,53 @@ impl<F: Float> Tape<F> {
         adjoints[output as usize] = F::one();
         self.sweep(output, adjoints);
         self.bypassed_up_to(output, bypassed);
+    }
+}
+
+impl<F: Float> Node<F> {
+    /// Adds `partial × incoming` into each parent's adjoint, the edges last
+    /// to first as they were recorded; `finite_only` skips the partials
+    /// that are not finite. A block's node runs its op's backward pass.
+    ///
+    /// A node of one parent returns the product for it instead of adding it,
+    /// if that parent is `next`, the node recorded just before: the sweep
+    /// adds it when it gets there, after every product passed to it before,
+    /// as the store would have been.
+    #[inline(always)]
+    pub(super) fn pass(
+        &self,
+        adjoints: &mut [F],
+        table: (&[u32], &[F]),
+        blocks: &[BlockRecord<F>],
+        incoming: F,
+        finite_only: bool,
+        next: usize,
+    ) -> Option<F> {
+        let add = |adjoint: &mut F, partial: F| {
+            if !finite_only || partial.is_finite() {
+                *adjoint = *adjoint + partial * incoming;
+            }
+        };
+        match self.parents {
+            [block, wide] if wide & BLOCK != 0 => blocks[block as usize].pass(adjoints),
+            [_, wide] if wide & WIDE != 0 => {
+                let (parents, partials) = self.edges(table);
+                for (&parent, &partial) in parents.iter().zip(partials).rev() {
+                    add(&mut adjoints[parent as usize], partial);
+                }
+            }
+            [a, SINK] => {
+                let partial = self.partials[0];
+                if a as usize == next && (!finite_only || partial.is_finite()) {
+                    return Some(partial * incoming);
+                }
+                add(&mut adjoints[a as usize], partial);
+            }
+            [a, b] => {
+                add(&mut adjoints[b as usize], self.partials[1]);
+                add(&mut adjoints[a as usize], self.partials[0]);
+            }
+        }
+        None
     }
 }

@@ -10,7 +10,20 @@
 
 use num_traits::Float;
 
-use super::activation::{bce, sigmoid, softplus};
+mod block;
+mod branch;
+pub(crate) mod docs;
+mod instr;
+mod operand;
+pub(crate) mod stable;
+
+pub(crate) use block::Block;
+pub use block::BlockOp;
+pub use branch::Comparison;
+pub(crate) use branch::{Guard, Select, Test};
+pub(crate) use instr::{Code, Instr, Side};
+pub(crate) use operand::Arg;
+use stable::{bce, sigmoid, softplus};
 
 /// `2`, in any float type.
 pub(crate) fn two<F: Float>() -> F {

@@ -1,11 +1,14 @@
 //! `Var`: a handle to a recorded value that reads like a float.
 
+mod record;
+mod variable;
+
 use core::fmt;
 
 use num_traits::Float;
 
 use crate::ops::surface::Handle;
-use crate::ops::table::{Binary, Unary};
+use crate::table::{Binary, Unary};
 use crate::{Gradients, Tape};
 
 /// A value recorded on a [`Tape`], used like a float.

@@ -1,12 +1,52 @@
 //! What a traced or checked tape remembers beyond the gradient: each node's
-//! op, value and source location, and the first non-finite numbers.
+//! op, value and source location, and the first non-finite numbers; and the
+//! hook a recorded function listens through, [`Recorder`].
 
+use core::any::Any;
 use core::panic::Location;
 
 use num_traits::Float;
 
-use crate::check::disagreements;
-use crate::replay::Program;
+use crate::table::{Guard, Instr, Select};
+
+/// The line that recorded a node.
+pub(crate) type Caller = &'static Location<'static>;
+
+/// What a tape tells the recording of a function that will be evaluated
+/// again (replay's program implements it; the tape knows no more of it):
+/// the instruction that computes each node, each node as it is recorded,
+/// and the branches and reads of values the evaluations must know of.
+pub(crate) trait Recorder<F>: Send {
+    /// The next node recorded is computed by `instr`.
+    fn expect(&mut self, instr: Instr<F>);
+
+    /// A node was recorded, by `op` at `location`, of `value`.
+    fn recorded(&mut self, op: &'static str, value: F, location: Caller);
+
+    /// The next node recorded is `select`, whose branch each evaluation
+    /// takes again.
+    fn select(&mut self, select: Select<F>);
+
+    /// Code branched on a comparison of variables: each evaluation checks
+    /// that it comes out the same.
+    fn guard(&mut self, guard: Guard<F>);
+
+    /// Code read a variable's value (`Note::Read`) or took a gradient
+    /// inside the recording (`Note::Gradient`) at `location`.
+    fn note(&mut self, note: Note, location: Caller);
+
+    /// The recorder, for its owner to take back when the recording ends.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+/// What [`Recorder::note`] is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Note {
+    /// A variable's value was read.
+    Read,
+    /// A gradient was taken of the function's own variables.
+    Gradient,
+}
 
 /// What a traced tape remembers of a node.
 #[derive(Clone, Copy, Debug)]
@@ -33,7 +73,6 @@ pub(crate) enum Anomaly<F> {
 }
 
 /// The per-node record of a traced tape, and a checked tape's findings.
-#[derive(Clone, Debug)]
 pub(crate) struct Trace<F> {
     /// Per node after the sink.
     pub(crate) nodes: Vec<Traced<F>>,
@@ -48,9 +87,9 @@ pub(crate) struct Trace<F> {
     /// recording op's caller: set while an iterator ([`crate::dense`])
     /// records, whose `next` cannot pass its own caller's line on.
     pub(crate) caller: Option<&'static Location<'static>>,
-    /// What a recorded function keeps to evaluate the nodes again, if the
-    /// tape records one (see [`crate::Function`]).
-    pub(crate) program: Option<Box<Program<F>>>,
+    /// What listens, if the tape records a function that is evaluated
+    /// again (see `crate::Function`).
+    pub(crate) recorder: Option<Box<dyn Recorder<F>>>,
 }
 
 impl<F: Float> Trace<F> {
@@ -61,7 +100,7 @@ impl<F: Float> Trace<F> {
             anomalies: Vec::new(),
             verified: Vec::new(),
             caller: None,
-            program: None,
+            recorder: None,
         }
     }
 
@@ -102,22 +141,9 @@ impl<F: Float> Trace<F> {
                 self.anomalies.push((node, anomaly));
             }
         }
-        if let Some(program) = &mut self.program {
-            program.recorded(traced.op, traced.value, traced.location);
+        if let Some(recorder) = &mut self.recorder {
+            recorder.recorded(traced.op, traced.value, traced.location);
         }
         self.nodes.push(traced);
     }
-}
-
-/// Checks a custom op's declared partials against central differences of
-/// `f` at `x`: the first argument (a variable) where they disagree, with
-/// both numbers.
-pub(crate) fn check_custom<F: Float, const N: usize>(
-    f: &impl Fn([F; N]) -> (F, [F; N]),
-    x: [F; N],
-    declared: [F; N],
-    variables: [bool; N],
-) -> Option<(usize, F, F)> {
-    let value = |x: &[F]| f(core::array::from_fn(|k| x[k])).0;
-    disagreements(value, &x, &declared, (0..N).filter(|&i| variables[i])).next()
 }

@@ -7,9 +7,52 @@ use core::num::FpCategory;
 
 use num_traits::Float;
 
-use super::Arg;
-use crate::active::Comparison;
-use crate::tape::Caller;
+use core::panic::Location;
+
+use super::operand::Arg;
+
+/// How two values are compared in [`Active::select`](crate::Active::select).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Comparison {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+impl Comparison {
+    /// Whether `a` compares to `b` so.
+    pub(crate) fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
+        match self {
+            Comparison::Lt => a < b,
+            Comparison::Le => a <= b,
+            Comparison::Gt => a > b,
+            Comparison::Ge => a >= b,
+            Comparison::Eq => a == b,
+            Comparison::Ne => a != b,
+        }
+    }
+
+    /// As it is written in code.
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+            Comparison::Eq => "==",
+            Comparison::Ne => "!=",
+        }
+    }
+}
 
 /// A comparison or inspection of values that code can branch on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -88,7 +131,7 @@ pub(crate) struct Guard<F> {
     pub(crate) test: Test,
     pub(crate) operands: [Arg<F>; 2],
     pub(crate) outcome: Outcome,
-    pub(crate) location: Caller,
+    pub(crate) location: &'static Location<'static>,
 }
 
 /// A `select`: one of `branches`, by `test` of `operands`. Its node's two
@@ -113,7 +156,7 @@ impl<F: Float> Select<F> {
 
     /// The value at `values`, and the branch taken if it is a node.
     #[inline]
-    pub(super) fn pick<T: Float + From<F>>(&self, values: &[T]) -> (T, Option<usize>) {
+    pub(crate) fn pick<T: Float + From<F>>(&self, values: &[T]) -> (T, Option<usize>) {
         let [a, b] = self.operands.map(|x| x.get(values));
         let (chosen, _) = self.choose::<T>(a, b);
         let branch = self.branches[chosen];

@@ -1,0 +1,39 @@
+//! An operand of an instruction: a node's value, or a constant.
+
+use num_traits::Float;
+
+/// An operand: a node's value, or a constant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Arg<F> {
+    Node(u32),
+    Const(F),
+}
+
+impl<F> Arg<F> {
+    /// The node, if it is one.
+    pub(crate) fn node(&self) -> Option<u32> {
+        match *self {
+            Arg::Node(n) => Some(n),
+            Arg::Const(_) => None,
+        }
+    }
+
+    /// `f` of the node, if it is one; a constant as it is.
+    pub(crate) fn map_node(self, f: impl FnOnce(u32) -> Self) -> Self {
+        match self {
+            Arg::Node(n) => f(n),
+            constant => constant,
+        }
+    }
+}
+
+impl<F: Float> Arg<F> {
+    /// Its value among `values` (one a node), lifted to `T`.
+    #[inline(always)]
+    pub(crate) fn get<T: Float + From<F>>(self, values: &[T]) -> T {
+        match self {
+            Arg::Node(node) => values[node as usize],
+            Arg::Const(c) => <T as From<F>>::from(c),
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The tape's side of a [`Var`]: the methods that record a node and hand
+//! out the variable that stands for it. The tape's own methods record
+//! nodes and return their indices; these wrap them.
+
+use core::panic::Location;
+
+use num_traits::Float;
+
+use super::Var;
+use crate::tape::{Edges, Tape};
+
+impl<F: Float> Tape<F> {
+    /// Records one input per value, in order.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let theta = tape.vars(&[1.0, 2.0, 3.0]);
+    /// let total = tapegrad::sum(&theta);
+    /// assert_eq!(total.backward().wrt_all(&theta), [1.0, 1.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn vars(&self, values: &[F]) -> Vec<Var<'_, F>> {
+        let first = self.inputs_at(values, Location::caller());
+        let nodes = first..first + values.len() as u32;
+        nodes
+            .zip(values)
+            .map(|(node, &v)| Var::recorded(self, node, v))
+            .collect()
+    }
+
+    /// Records an input: a variable with no parents.
+    ///
+    /// ```
+    /// let tape = tapegrad::Tape::new();
+    /// let x = tape.var(3.0);
+    /// assert_eq!(x.value(), 3.0);
+    /// assert_eq!(tape.len(), 1);
+    /// ```
+    #[track_caller]
+    pub fn var(&self, value: F) -> Var<'_, F> {
+        let node = self.inputs_at(&[value], Location::caller());
+        Var::recorded(self, node, value)
+    }
+
+    /// Appends a node with `value` and its `(parent, ∂node/∂parent)` edges.
+    ///
+    /// Every caller passes at least one edge: a node whose parents are all
+    /// constants is itself a constant and is not recorded.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn record_edges<I>(&self, op: &'static str, value: F, edges: I) -> Var<'_, F>
+    where
+        I: IntoIterator<Item = (u32, F)>,
+    {
+        let node = self.record_at(op, value, edges, Location::caller());
+        Var::recorded(self, node, value)
+    }
+
+    /// Appends a node of one parent.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn unary(&self, op: &'static str, value: F, parent: u32, d: F) -> Var<'_, F> {
+        let partials = [d, F::zero()];
+        let node = self.push(
+            op,
+            value,
+            [Some(parent), None],
+            partials,
+            Location::caller(),
+        );
+        Var::recorded(self, node, value)
+    }
+
+    /// Appends a node of two parents.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn binary(
+        &self,
+        op: &'static str,
+        value: F,
+        parents: [u32; 2],
+        partials: [F; 2],
+    ) -> Var<'_, F> {
+        let node = self.push(op, value, parents.map(Some), partials, Location::caller());
+        Var::recorded(self, node, value)
+    }
+
+    /// Appends a node whose edges `write` pushes, and whose value it returns:
+    /// one pass for an n-ary node, whose edges go to the n-ary table. `write`
+    /// must not record on this tape (it is borrowed); if it panics, the
+    /// edges it pushed stay in the table, where no node points to them.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn record_with(
+        &self,
+        op: &'static str,
+        write: impl FnOnce(&mut Edges<'_, F>) -> F,
+    ) -> Var<'_, F> {
+        let var = self.try_record_with(op, |edges| Some(write(edges)));
+        var.unwrap_or_else(|| unreachable!("the writer always gives a value"))
+    }
+
+    /// [`record_with`](Tape::record_with), for a writer that may find,
+    /// while it writes, that it cannot record the node: if it returns
+    /// `None`, the edges it pushed are taken back and nothing is recorded.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn try_record_with(
+        &self,
+        op: &'static str,
+        write: impl FnOnce(&mut Edges<'_, F>) -> Option<F>,
+    ) -> Option<Var<'_, F>> {
+        let (node, value) = self.push_wide(op, Location::caller(), write)?;
+        Some(Var::recorded(self, node, value))
+    }
+
+    /// Records the sigmoid `σ(z)` of the node `input`, of value `s` and
+    /// derivative `ds`, and keeps it as a sigmoid: one borrow for both.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn sigmoid_of(&self, s: F, input: u32, ds: F, z: F) -> Var<'_, F> {
+        let node = self.sigmoid_node(s, input, ds, z, Location::caller());
+        Var::recorded(self, node, s)
+    }
+}
