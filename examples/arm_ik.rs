@@ -24,7 +24,7 @@
 use std::process::ExitCode;
 
 use nalgebra::{RealField, Rotation2, Vector2};
-use tapegrad::{Active, Tape, check_active_gradient};
+use tapegrad::{Active, Tape, check::check_active_gradient};
 
 /// The links' lengths.
 const LENGTHS: [f64; 3] = [1.0, 0.8, 0.5];

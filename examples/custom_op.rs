@@ -21,7 +21,7 @@
 
 use std::error::Error;
 
-use tapegrad::{Tape, Var, check_gradient};
+use tapegrad::{Tape, Var, check::check_gradient};
 
 /// `σ(x) = 1/(1 + e^(−x))` on a float, for the partials.
 fn sigmoid(x: f64) -> f64 {

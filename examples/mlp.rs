@@ -26,7 +26,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use tapegrad::optim::{Adam, Optimizer};
-use tapegrad::{Activation, Gradients, Tape, Var, layer, loss};
+use tapegrad::{Gradients, Tape, Var, loss, nn::Activation, nn::layer};
 
 /// Points with a label: two half-moons, one inside the other's curve.
 struct Moons {

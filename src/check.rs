@@ -1,9 +1,11 @@
-//! A finite-difference check of tape gradients, for your own ops.
+//! A finite-difference check of tape gradients, for your own ops:
+//! [`check_gradient`] holds a function's gradient to central differences.
 
 use approx::RelativeEq;
 use num_traits::Float;
 
-use crate::difference::{Estimate, Tolerance, central_difference};
+pub use crate::difference::Tolerance;
+use crate::difference::{Estimate, central_difference};
 use crate::{Active, Error, Result, Scalar, Tape, Var};
 
 /// What [`check_gradient`] compared.
@@ -39,7 +41,7 @@ pub struct GradientCheck<F> {
 /// any partial disagrees (a NaN always does).
 ///
 /// ```
-/// use tapegrad::{check_gradient, Var};
+/// use tapegrad::{check::check_gradient, Var};
 ///
 /// let report = check_gradient(|x| x[0].sin() * x[1].exp(), &[0.3, -1.2])?;
 /// assert_eq!(report.tape.len(), 2);
@@ -94,7 +96,7 @@ where
 /// [`Error::GradientMismatch`], as [`check_gradient`].
 ///
 /// ```
-/// use tapegrad::{Active, check_active_gradient};
+/// use tapegrad::{Active, check::check_active_gradient};
 ///
 /// let report = check_active_gradient(|x: &[Active]| x[0].hypot(x[1]), &[3.0, 4.0])?;
 /// assert_eq!(report.tape, [0.6, 0.8]);

@@ -6,7 +6,7 @@ use num_traits::Float;
 /// How close a tape gradient and its finite-difference estimate must be:
 /// they pass where `approx::relative_eq!(tape, numeric, epsilon, max_relative)`
 /// holds, or where they differ by no more than the estimate's own rounding
-/// error (see [`check_gradient`](crate::check_gradient)).
+/// error (see [`check_gradient`](crate::check::check_gradient)).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Tolerance<F> {
     /// The absolute difference that always passes (for partials near `0`).
@@ -17,7 +17,7 @@ pub struct Tolerance<F> {
 
 impl<F: Float> Default for Tolerance<F> {
     /// `∛ε` of the float type for both, the error of a central difference
-    /// with the step [`check_gradient`](crate::check_gradient) takes: about `6e-6` in `f64` and
+    /// with the step [`check_gradient`](crate::check::check_gradient) takes: about `6e-6` in `f64` and
     /// `5e-3` in `f32`.
     fn default() -> Self {
         let cbrt_eps = F::epsilon().cbrt();
@@ -87,7 +87,7 @@ pub(crate) fn central_difference<F: Float>(
 }
 
 /// Where `declared` partials of `f` at `x` disagree with central
-/// differences, under [`check_gradient`](crate::check_gradient)'s default tolerance, as
+/// differences, under [`check_gradient`](crate::check::check_gradient)'s default tolerance, as
 /// `(input, declared, numeric)`, over the inputs `checked` lists: the check
 /// of checked tapes for custom ops and block ops. Where the difference or
 /// the declared partial is not finite (a kink, a pole) there is nothing to

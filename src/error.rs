@@ -99,7 +99,7 @@ pub enum Error {
         numeric: f64,
     },
 
-    /// A recorded [`Function`](crate::Function) was evaluated where a
+    /// A recorded [`Function`](crate::replay::Function) was evaluated where a
     /// comparison made while recording comes out otherwise: the recording
     /// holds the other branch. Record again at this point, or write the
     /// branch with [`Active::select`](crate::Active::select).
@@ -119,7 +119,7 @@ pub enum Error {
         now: String,
     },
 
-    /// A recorded [`Function`](crate::Function) read a variable's value while
+    /// A recorded [`Function`](crate::replay::Function) read a variable's value while
     /// recording (`value()`, `to_f64()`), and may have computed from it
     /// what no guard can check: it cannot be evaluated at other inputs.
     #[error(
@@ -133,7 +133,7 @@ pub enum Error {
     },
 
     /// A gradient was taken with [`Active::backward`](crate::Active::backward)
-    /// of a variable of a [`Function`](crate::Function)'s recording, inside
+    /// of a variable of a [`Function`](crate::replay::Function)'s recording, inside
     /// its closure: the recording would keep it as a constant of the point
     /// it was recorded at. Ask the function for its derivatives instead
     /// (its gradient, Hessian, `hvp`), or take the inner gradient on a
@@ -148,7 +148,7 @@ pub enum Error {
         location: &'static Location<'static>,
     },
 
-    /// A [`Function`](crate::Function) was recorded with an op it cannot
+    /// A [`Function`](crate::replay::Function) was recorded with an op it cannot
     /// evaluate again.
     #[error(
         "`{op}` (at {location}) cannot be evaluated again by a recorded function; \
@@ -161,9 +161,9 @@ pub enum Error {
         location: &'static Location<'static>,
     },
 
-    /// A [`Workspace`](crate::Workspace) was used with another function
+    /// A [`Workspace`](crate::replay::Workspace) was used with another function
     /// than the one that made it, or with its function after
-    /// [`optimize`](crate::Function::optimize) changed its nodes.
+    /// [`optimize`](crate::replay::Function::optimize) changed its nodes.
     #[error(
         "the workspace was made for another function, or before optimize(); \
          make one with Function::workspace"
@@ -186,7 +186,7 @@ pub enum Error {
     NotChecked,
 
     /// A tape gradient disagrees with central finite differences
-    /// (see [`check_gradient`](crate::check_gradient)).
+    /// (see [`check_gradient`](crate::check::check_gradient)).
     #[error(
         "gradient check failed at input {index}: the tape gives {tape}, \
          central differences give {numeric}"

@@ -114,7 +114,7 @@ macro_rules! number_traits {
         }
 
         /// Each reads the value out: inside the recording of a
-        /// [`Function`](crate::Function), that makes it unfit to evaluate
+        /// [`Function`](crate::replay::Function), that makes it unfit to evaluate
         /// elsewhere ([`Error::ValueRead`](crate::Error::ValueRead)).
         impl<$($g)*> num_traits::ToPrimitive for $T {
             $crate::float::number_traits!(@read to_i64 i64, to_u64 u64, to_f64 f64, to_f32 f32);
@@ -130,7 +130,7 @@ macro_rules! number_traits {
     (@compare $($name:ident $Test:ident $op:tt),*) => {$(
         #[track_caller]
         fn $name(&self, other: &Self) -> bool {
-            Handle::observe(self, $crate::table::Test::Compare($crate::Comparison::$Test), Some(other));
+            Handle::observe(self, $crate::table::Test::Compare($crate::table::Comparison::$Test), Some(other));
             Handle::value_of(self) $op Handle::value_of(other)
         }
     )*};

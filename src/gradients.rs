@@ -68,9 +68,9 @@ pub trait Variable<F: Float>: Copy + sealed::Sealed {
     #[doc(hidden)]
     fn node_index(&self) -> u32;
 
-    /// [`block`](crate::block) of variables of this kind.
+    /// [`block`](crate::custom::block) of variables of this kind.
     #[doc(hidden)]
-    fn record_block<Op: crate::BlockOp>(op: Op, x: &[Self]) -> Vec<Self>;
+    fn record_block<Op: crate::custom::BlockOp>(op: Op, x: &[Self]) -> Vec<Self>;
 }
 
 /// [`Variable::record_mean`] of terms that are all constants: the mean,

@@ -52,10 +52,10 @@
 //! `powf`, `sqrt`, `sin`, `tanh`, `atan2`, `hypot`, `max`, …); the
 //! classifier's `sigmoid`, with the stable [`ln_sigmoid`](Var::ln_sigmoid),
 //! [`softplus`](Var::softplus) and [`bce_with_logits`](Var::bce_with_logits);
-//! [`sum`], [`dot`] and [`affine`] (`w·x + b`), which record one node
-//! however many parents they have; [`layer`], a layer of a network over a
-//! whole batch of samples as one node, and [`dense`], a layer of `affine`
-//! units for one sample; and [`Var::custom`] and [`block`] for your own. Each
+//! [`sum`], [`dot`] and [`affine`](nn::affine) (`w·x + b`), which record one node
+//! however many parents they have; [`layer`](nn::layer), a layer of a network over a
+//! whole batch of samples as one node, and [`dense`](nn::dense), a layer of `affine`
+//! units for one sample; and [`Var::custom`] and [`block`](custom::block) for your own. Each
 //! method's documentation states the derivative it records, including the
 //! conventions at kinks (`relu′(0) = 0`, `abs′(0) = 0`, a tie of `max`
 //! splits the gradient).
@@ -79,11 +79,11 @@
 //! # Your own ops
 //!
 //! [`Var::custom`] records any function from its value and its partial
-//! derivatives, as one node; [`check_gradient`] holds the partials you
+//! derivatives, as one node; [`check_gradient`](check::check_gradient) holds the partials you
 //! declare to central finite differences:
 //!
 //! ```
-//! use tapegrad::{check_gradient, Tape, Var};
+//! use tapegrad::{check::check_gradient, Tape, Var};
 //!
 //! /// softsign(x) = x / (1 + |x|), with d/dx = 1 / (1 + |x|)².
 //! fn softsign<'t>(x: Var<'t>) -> Var<'t> {
@@ -102,13 +102,13 @@
 //!
 //! An op of many outputs whose backward pass is cheaper written by hand
 //! than recorded (a matrix product, softmax, a layer over a batch)
-//! implements [`BlockOp`]: its forward function and its vector–Jacobian
+//! implements [`BlockOp`](custom::BlockOp): its forward function and its vector–Jacobian
 //! product, both generic over the scalar so that second derivatives flow
-//! through it. [`block`] records it as one node, and its outputs are
-//! ordinary variables; [`layer`] is one.
+//! through it. [`block`](custom::block) records it as one node, and its outputs are
+//! ordinary variables; [`layer`](nn::layer) is one.
 //!
 //! The two differ in what the tape keeps: [`Var::custom`], [`Var::fused`]
-//! and [`sum_windows`] compute their partials while recording and are thin
+//! and [`sum_windows`](custom::sum_windows) compute their partials while recording and are thin
 //! sugar over one plain node of many parents, like [`sum`] and [`dot`]; a
 //! block op keeps the op and its inputs, and runs its vector–Jacobian
 //! product during the backward sweep.
@@ -194,21 +194,21 @@
 //!
 //! # Record once, evaluate many times: `Function`
 //!
-//! An optimizer evaluates one function thousands of times. [`Function`]
+//! An optimizer evaluates one function thousands of times. [`Function`](replay::Function)
 //! records it once, with [`Active`] variables, and evaluates the recording
 //! again at new inputs without running its code: each node recomputed from
 //! its op code and constants, then the reverse sweep. It gives the value,
 //! gradient, Jacobian, directional derivatives, Hessian–vector products and
 //! the Hessian; data that changes between evaluations (a mini-batch) is a
-//! dynamic parameter; [`Function::optimize`] folds constants, merges
+//! dynamic parameter; [`Function::optimize`](replay::Function::optimize) folds constants, merges
 //! repeated subexpressions, drops dead code and makes each sum written term
 //! by term one node of the sweep and one step of the evaluation (a replayed
 //! gradient then costs 0.35–0.65 of recording afresh on the benchmarks); a
 //! `Function` is `Send + Sync`, and each thread evaluates it with its own
-//! [`Workspace`].
+//! [`Workspace`](replay::Workspace).
 //!
 //! ```
-//! use tapegrad::{Active, Error, Function};
+//! use tapegrad::{Active, Error, replay::Function};
 //!
 //! let f = Function::record(&[1.0, 2.0], |x: &[Active]| (x[0] * x[1]).sin())?;
 //! let mut ws = f.workspace();
@@ -225,9 +225,9 @@
 //! computed again (`abs`, `max`, `clamp`, …) or guarded. Every comparison of
 //! variables made while recording is kept as a guard; an evaluation where
 //! one comes out otherwise returns [`Error::BranchChanged`] with the line,
-//! never the other branch's numbers (see [the rule](Function#branches-the-rule-that-keeps-a-recording-right)).
-//! [`Active::select`] writes a branch that replays, [`Retaping`] records
-//! again where one changes, and [`Function::sparse_hessian`] gives a sparse
+//! never the other branch's numbers (see [the rule](replay::Function#branches-the-rule-that-keeps-a-recording-right)).
+//! [`Active::select`] writes a branch that replays, [`Retaping`](replay::Retaping) records
+//! again where one changes, and [`Function::sparse_hessian`](replay::Function::sparse_hessian) gives a sparse
 //! Hessian in one Hessian–vector product per color of its columns (with
 //! `faer`, as faer's sparse matrix). Reading a value inside the closure
 //! ([`Active::value`]) makes the recording refuse to evaluate
@@ -239,14 +239,14 @@
 //!
 //! A tape pays per node. A small function that is evaluated many times,
 //! such as a term of a long sum, can be recorded as one node instead:
-//! [`Var::fused`] runs it once on [`Dual`] numbers (forward mode: each
+//! [`Var::fused`] runs it once on [`Dual`](forward::Dual) numbers (forward mode: each
 //! carries its derivatives with respect to the function's arguments) and
-//! records the result with those partials; [`sum_windows`] does the same for
+//! records the result with those partials; [`sum_windows`](custom::sum_windows) does the same for
 //! every window of neighbours in a slice and records the whole sum as one
 //! node. The derivatives are those of the same formula on the tape.
 //!
 //! ```
-//! use tapegrad::{Tape, sum_windows};
+//! use tapegrad::{Tape, custom::sum_windows};
 //!
 //! let tape = Tape::new();
 //! let x = tape.vars(&[-1.2_f64, 1.0, 0.5]);
@@ -284,7 +284,7 @@
 //! tapes panics (see the `# Panics` sections); checked queries return
 //! [`Error`]. A tape holds up to 2³¹ − 1 nodes.
 //!
-//! To verify the derivatives of your own ops, use [`check_gradient`].
+//! To verify the derivatives of your own ops, use [`check_gradient`](check::check_gradient).
 //!
 //! # Performance
 //!
@@ -293,24 +293,24 @@
 //! a model is to record fewer, larger nodes:
 //!
 //! - Record fewer nodes: [`dot`] and [`sum`] are one node however long,
-//!   [`affine`] is `dot(w, x) + b` in one, [`loss`] records a whole batch
+//!   [`affine`](nn::affine) is `dot(w, x) + b` in one, [`loss`] records a whole batch
 //!   as one, [`Var::sigmoid`] and [`Var::bce_with_logits`] are one node
-//!   each, and [`Var::fused`] and [`sum_windows`] make one of a small
+//!   each, and [`Var::fused`] and [`sum_windows`](custom::sum_windows) make one of a small
 //!   function.
-//! - Write a layer of a network over a batch of samples as one [`layer`]:
+//! - Write a layer of a network over a batch of samples as one [`layer`](nn::layer):
 //!   one node, whose backward pass is two matrix products, where the units
 //!   of every sample would each be a node.
-//! - For one sample, [`dense`] records a layer as one `affine` node a unit.
+//! - For one sample, [`dense`](nn::dense) records a layer as one `affine` node a unit.
 //! - Reuse the tape and the gradients: [`Tape::clear`] keeps the memory, and
 //!   [`Var::backward_into`] sweeps into a [`Gradients`] kept from step to
 //!   step. A warm training step then allocates only the `Vec`s of
 //!   variables it collects ([`Tape::vars`]'s and your own), and each block
-//!   op's own buffers (a [`layer`]'s inputs, outputs and gradients).
+//!   op's own buffers (a [`layer`](nn::layer)'s inputs, outputs and gradients).
 //! - Trace and check ([`Tape::checked`]) while you debug, not in
 //!   production: it costs a few times the plain tape's time.
 //!
 //! ```
-//! use tapegrad::{Gradients, Tape, affine, loss};
+//! use tapegrad::{Gradients, Tape, nn::affine, loss};
 //!
 //! let (x, y) = ([[0.5, -1.0], [1.5, 0.25]], [1.0, 0.0]);
 //! let mut theta = [0.0, 0.0, 0.0]; // two weights and a bias
@@ -366,42 +366,33 @@ macro_rules! closure_rule {
 }
 
 mod active;
-mod check;
+pub mod check;
+pub mod custom;
 mod debug;
 mod derivatives;
 mod difference;
-mod dual;
 mod error;
 mod float;
+pub mod forward;
 mod gradients;
 pub mod integrations;
 pub mod loss;
+pub mod nn;
 mod ops;
 pub mod optim;
 #[cfg(feature = "parallel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "parallel")))]
 pub mod parallel;
-mod replay;
+pub mod replay;
 mod table;
 mod tape;
 mod var;
 
 pub use active::{Active, Scalar};
-pub use check::{
-    GradientCheck, check_active_gradient, check_active_gradient_with, check_gradient,
-    check_gradient_with,
-};
 pub use derivatives::{grad, hessian, hvp, jacobian};
-pub use difference::Tolerance;
-pub use dual::Dual;
 pub use error::{Error, Quantity, Result};
 pub use gradients::{Gradients, Variable};
-pub use ops::{
-    Activation, Dense, Layer, Operand, affine, block, block_forward, dense, dot, layer, sum,
-    sum_windows,
-};
-pub use replay::{Function, Outputs, Retaping, Sparse, Workspace};
-pub use table::{BlockOp, Comparison};
+pub use ops::{dot, sum};
 pub use tape::Tape;
 pub use var::Var;
 

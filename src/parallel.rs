@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use num_traits::Float;
 use rayon::prelude::*;
 
-use crate::{Error, Function, Gradients, Result, Scalar, Tape, Var};
+use crate::{Error, Gradients, Result, Scalar, Tape, Var, replay::Function};
 
 /// The value and gradient with respect to `theta` of
 /// `Σₖ f(θ, chunkₖ)`, where `samples` are cut into chunks of `chunk_size`.
@@ -138,7 +138,7 @@ impl<F: Float + Send + Sync> Workers<F> {
 /// the `k`-th sample: `params` holds them one sample after another.
 ///
 /// The samples are evaluated on the threads of the current rayon pool, a
-/// [`Workspace`](crate::Workspace) each, without recording anything, and
+/// [`Workspace`](crate::replay::Workspace) each, without recording anything, and
 /// their values and gradients added in sample order: the same bits on one
 /// thread or on many.
 ///
@@ -149,7 +149,7 @@ impl<F: Float + Send + Sync> Workers<F> {
 /// order).
 ///
 /// ```
-/// use tapegrad::{Active, Function};
+/// use tapegrad::{Active, replay::Function};
 ///
 /// // A squared residual (θ₀·t − y)², recorded once with (t, y) as parameters.
 /// let residual = Function::record_with_params(&[0.0], &[0.0, 0.0], |w: &[Active], p: &[Active]| {

@@ -5,7 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use tapegrad::optim::{Optimizer, Sgd};
-use tapegrad::{Gradients, Tape, Var, dense, dot, loss, sum_windows};
+use tapegrad::{Gradients, Tape, Var, custom::sum_windows, dot, loss, nn::dense};
 
 /// The system allocator, counting allocations per thread (the tests of
 /// this file run in parallel).

@@ -160,7 +160,7 @@ fn a_panic_in_the_cost_leaves_the_problem_usable() -> Result<(), argmin::core::E
 fn a_recorded_problem_replays_the_same_values_and_refuses_a_changed_branch()
 -> Result<(), argmin::core::Error> {
     use tapegrad::integrations::argmin::Recorded;
-    use tapegrad::{Active, Function};
+    use tapegrad::{Active, replay::Function};
 
     let recorded = Recorded::new(Function::record(&[0.5, -1.0, 3.0], |x: &[Active]| {
         Bowl.cost(x)
@@ -193,7 +193,7 @@ fn a_recorded_problem_replays_the_same_values_and_refuses_a_changed_branch()
 #[test]
 fn newton_on_a_recorded_function_replays_its_hessian() -> Result<(), argmin::core::Error> {
     use tapegrad::integrations::argmin::Recorded;
-    use tapegrad::{Active, Function};
+    use tapegrad::{Active, replay::Function};
     let f = Function::record(&[0.5, 0.5, 0.5], |x: &[Active]| Bowl.cost(x))?;
     let problem = Recorded::dvector(f)?;
     let at = DVector::from_vec(vec![0.3, -1.0, 2.5]);
@@ -255,7 +255,7 @@ fn newton_fits_a_pose_written_for_nalgebra_s_real_field() -> Result<(), argmin::
 #[test]
 fn gauss_newton_on_recorded_residuals_replays_their_jacobian() -> Result<(), argmin::core::Error> {
     use tapegrad::integrations::argmin::Recorded;
-    use tapegrad::{Active, Function};
+    use tapegrad::{Active, replay::Function};
     let t: Vec<f64> = (0..12).map(|i| 0.25 * f64::from(i)).collect();
     let y: Vec<f64> = t.iter().map(|&t| 2.0 * (-0.5 * t).exp()).collect();
     let decay = Decay { t, y };

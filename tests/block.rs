@@ -8,7 +8,8 @@ mod common;
 use common::{Real, assert_close, lit};
 use num_traits::Float;
 use tapegrad::{
-    Activation, Active, BlockOp, Error, Function, Tape, Var, block, check_gradient, dense, layer,
+    Active, Error, Tape, Var, check::check_gradient, custom::BlockOp, custom::block,
+    nn::Activation, nn::dense, nn::layer, replay::Function,
 };
 
 /// `yᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x)`, `x̄ᵢ = yᵢ·(ȳᵢ − y·ȳ)`.
@@ -383,11 +384,11 @@ impl BlockOp for SoftmaxWithJvp {
 
 #[test]
 fn a_block_in_forward_mode_agrees_with_the_composed_ops_with_or_without_a_jvp() {
-    let x = tapegrad::Dual::inputs([0.5, -1.0, 2.0]);
+    let x = tapegrad::forward::Dual::inputs([0.5, -1.0, 2.0]);
     let composed = softmax_composed(&x);
     for y in [
-        tapegrad::block_forward(&Softmax, &x),
-        tapegrad::block_forward(&SoftmaxWithJvp, &x),
+        tapegrad::custom::block_forward(&Softmax, &x),
+        tapegrad::custom::block_forward(&SoftmaxWithJvp, &x),
     ] {
         for (b, c) in y.iter().zip(&composed) {
             assert_close(b.value(), c.value(), 1e-15, "value");
@@ -419,12 +420,13 @@ fn a_layer_in_forward_mode_agrees_with_its_reverse_mode() {
     let reverse = weighted.backward().wrt_all(&vars);
     let values: Vec<f64> = a.iter().map(|a| a.value()).collect();
     for (i, &r) in reverse.iter().enumerate() {
-        let x: Vec<tapegrad::Dual<f64, 1>> = theta
+        let x: Vec<tapegrad::forward::Dual<f64, 1>> = theta
             .iter()
             .enumerate()
-            .map(|(k, &t)| tapegrad::Dual::new(t, [if k == i { 1.0 } else { 0.0 }]))
+            .map(|(k, &t)| tapegrad::forward::Dual::new(t, [if k == i { 1.0 } else { 0.0 }]))
             .collect();
-        let forward = tapegrad::block_forward(&tapegrad::Layer::new(2, 2, Activation::Tanh), &x);
+        let forward =
+            tapegrad::custom::block_forward(&tapegrad::nn::Layer::new(2, 2, Activation::Tanh), &x);
         let value: Vec<f64> = forward.iter().map(|y| y.value()).collect();
         assert_eq!(value, values, "the same values");
         let tangents: Vec<f64> = forward.iter().map(|y| y.tangent()[0]).collect();
@@ -453,7 +455,7 @@ fn a_layer_op_given_a_partial_sample_panics_naming_the_shapes() {
     let tape = Tape::new();
     let x = tape.vars(&[1.0; 7]); // 6 parameters of 2 units of 2 inputs, and half a sample
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        block(tapegrad::Layer::new(2, 2, Activation::Tanh), &x)
+        block(tapegrad::nn::Layer::new(2, 2, Activation::Tanh), &x)
     }));
     let message = result.expect_err("half a sample must panic");
     let text = message

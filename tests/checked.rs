@@ -252,7 +252,7 @@ fn units_of_a_dense_layer_report_the_line_that_made_the_layer() {
         };
         let params = [theta[0], second, theta[2]];
         let x = [f64::INFINITY, 1.0];
-        let (layer, line) = (tapegrad::dense(&params, &x), here());
+        let (layer, line) = (tapegrad::nn::dense(&params, &x), here());
         let units: Vec<Var> = layer.collect();
         let Err(Error::NonFinite { op, location, .. }) = tape.check() else {
             panic!("an infinite input gives an infinite unit");
@@ -268,7 +268,7 @@ fn units_of_a_dense_layer_report_the_line_that_made_the_layer() {
     // The ops recorded after the layer name their own lines again.
     let tape = Tape::checked();
     let theta = tape.vars(&[1.0, 2.0, 0.5]);
-    let units: Vec<Var> = tapegrad::dense(&theta, &[1.0, -0.25]).collect();
+    let units: Vec<Var> = tapegrad::nn::dense(&theta, &[1.0, -0.25]).collect();
     let (y, line) = ((units[0] - units[0]).ln(), here()); // ln 0 = −∞
     let Err(Error::NonFinite { op, location, .. }) = y.backward_checked() else {
         panic!("ln 0 is −∞");

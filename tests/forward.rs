@@ -9,7 +9,7 @@ use common::{Real, lit};
 use core::iter::Sum;
 
 use num_traits::Float;
-use tapegrad::{Dual, Error, Tape, Var, check_gradient, sum, sum_windows};
+use tapegrad::{Error, Tape, Var, check::check_gradient, custom::sum_windows, forward::Dual, sum};
 
 /// Every `Float` method of one or two arguments: `Dual`'s value and
 /// derivatives against the value and gradient the tape records for the same

@@ -279,7 +279,7 @@ fn generic_code_gives_the_same_bits_on_floats_and_on_the_tape() {
 #[test]
 fn generic_code_has_the_gradient_of_finite_differences() {
     let x = [0.3, -1.2, 0.8];
-    tapegrad::check_gradient(|v| common::kitchen_sink(v), &x)
+    tapegrad::check::check_gradient(|v| common::kitchen_sink(v), &x)
         .expect("gradient of the kitchen sink");
 }
 

@@ -1,7 +1,7 @@
 //! The mean losses against their closed forms and finite differences.
 
 use approx::assert_relative_eq;
-use tapegrad::{Tape, Var, check_gradient, loss};
+use tapegrad::{Tape, Var, check::check_gradient, loss};
 
 const LABELS: [f64; 4] = [1.0, 0.0, 1.0, 0.0];
 

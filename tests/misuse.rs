@@ -4,7 +4,7 @@
 mod common;
 
 use common::panic_message;
-use tapegrad::{Error, Gradients, Tape, Var, affine, dense, dot, sum};
+use tapegrad::{Error, Gradients, Tape, Var, dot, nn::affine, nn::dense, sum};
 
 const MIXED: &str = "cannot combine variables of two different tapes";
 
@@ -30,7 +30,7 @@ fn dense_of_parameters_on_two_tapes_names_the_line_that_called_it() {
     let params = [a.var(1.0), b.var(2.0)];
     let (units, line) = (dense(&params, &[0.5]), line!());
     let message = panic_message("dense of parameters", || units.count());
-    let called_at = format!("tapegrad::dense, called at {}:{line}:", file!());
+    let called_at = format!("tapegrad::nn::dense, called at {}:{line}:", file!());
     assert!(message.starts_with(&called_at), "{message}");
     assert!(message.contains(MIXED), "{message}");
 }
@@ -72,7 +72,7 @@ fn every_binary_op_refuses_two_tapes() {
 
 #[test]
 #[should_panic(
-    expected = "tapegrad::dense: the parameters must be rows of 2 weights (one per input) and a bias, \
+    expected = "tapegrad::nn::dense: the parameters must be rows of 2 weights (one per input) and a bias, \
                 but there are 4 of them"
 )]
 fn dense_of_parameters_not_in_rows_panics() {
@@ -81,7 +81,7 @@ fn dense_of_parameters_not_in_rows_panics() {
 }
 
 #[test]
-#[should_panic(expected = "tapegrad::affine: the slices must have the same length")]
+#[should_panic(expected = "tapegrad::nn::affine: the slices must have the same length")]
 fn affine_of_different_lengths_panics() {
     let tape = Tape::new();
     let _ = affine(&[tape.var(1.0)], &[1.0, 2.0], 0.5);

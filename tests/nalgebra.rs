@@ -190,7 +190,7 @@ fn log_det(x: &[Active]) -> Active {
 
 #[test]
 fn a_recorded_cholesky_replays_and_refuses_where_a_pivot_turns_negative() -> tapegrad::Result<()> {
-    let f = tapegrad::Function::record(&[2.0, 0.5, 1.0], log_det)?;
+    let f = tapegrad::replay::Function::record(&[2.0, 0.5, 1.0], log_det)?;
     let mut ws = f.workspace();
     let (a, b, c) = (3.0, -1.0, 2.0);
     let (value, gradient) = f.value_and_gradient(&mut ws, &[a, b, c])?;
@@ -230,7 +230,7 @@ fn real_field_predicates_are_guarded_in_a_recording() -> tapegrad::Result<()> {
         (|x| x[0].try_sqrt().unwrap_or(x[0]), -4.0),
     ];
     for (k, (probe, elsewhere)) in probes.into_iter().enumerate() {
-        let f = tapegrad::Function::record(&[1.0], probe)?;
+        let f = tapegrad::replay::Function::record(&[1.0], probe)?;
         let mut ws = f.workspace();
         assert_eq!(
             f.value(&mut ws, &[3.0])?,

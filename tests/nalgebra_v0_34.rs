@@ -4,7 +4,7 @@
 
 use approx::assert_relative_eq;
 use nalgebra_v0_34::{Matrix2, Vector3};
-use tapegrad::{Active, Function, Tape};
+use tapegrad::{Active, Tape, replay::Function};
 
 #[test]
 fn the_norm_s_gradient_is_the_unit_vector_in_the_matrix_s_shape() -> tapegrad::Result<()> {

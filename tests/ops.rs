@@ -9,7 +9,7 @@
 mod common;
 
 use common::{Real, assert_close, central_difference};
-use tapegrad::{Tape, Var, check_gradient};
+use tapegrad::{Tape, Var, check::check_gradient};
 
 /// Checks one op at `points`: value, closed-form derivative and finite
 /// differences, in both float types.
@@ -223,13 +223,13 @@ binary!(product_via_iterator: |x, y| [x, y, x].into_iter().product(), value = x 
 binary!(sum_via_iterator: |x, y| [x, y, x].iter().sum(), value = x + y + x, dx = 2.0, dy = 1.0, at = [(2.0, 3.0)]);
 binary!(dot_of_variables: |x, y| tapegrad::dot(&[x, y], &[y, y]), value = x * y + y * y, dx = y, dy = x + 2.0 * y,
         at = [(2.0, 3.0), (-1.0, 0.5)]);
-binary!(affine_of_variables: |x, y| tapegrad::affine(&[x, y], &[y, x], y), value = x * y + y * x + y, dx = 2.0 * y,
+binary!(affine_of_variables: |x, y| tapegrad::nn::affine(&[x, y], &[y, x], y), value = x * y + y * x + y, dx = 2.0 * y,
         dy = 2.0 * x + 1.0, at = [(2.0, 3.0), (-1.0, 0.5)]);
-binary!(affine_of_variables_and_floats: |x, y| tapegrad::affine(&[x, y], &[1.5, -2.0], x), value = 1.5 * x - 2.0 * y + x,
+binary!(affine_of_variables_and_floats: |x, y| tapegrad::nn::affine(&[x, y], &[1.5, -2.0], x), value = 1.5 * x - 2.0 * y + x,
         dx = 2.5, dy = -2.0, at = [(2.0, 3.0), (-1.0, 0.5)]);
-binary!(dense_of_floats: |x, y| tapegrad::dense(&[x, y, y, x], &[1.5]).sum(), value = 2.5 * x + 2.5 * y,
+binary!(dense_of_floats: |x, y| tapegrad::nn::dense(&[x, y, y, x], &[1.5]).sum(), value = 2.5 * x + 2.5 * y,
         dx = 2.5, dy = 2.5, at = [(2.0, 3.0), (-1.0, 0.5)]);
-binary!(dense_of_variables: |x, y| tapegrad::dense(&[x, y], &[y * y]).sum(), value = x * y * y + y, dx = y * y,
+binary!(dense_of_variables: |x, y| tapegrad::nn::dense(&[x, y], &[y * y]).sum(), value = x * y * y + y, dx = y * y,
         dy = 2.0 * x * y + 1.0, at = [(2.0, 3.0), (-1.0, 0.5)]);
 binary!(custom_op: |x, y| Var::custom("x·exp(y)", [x, y], |[a, b]| (a * b.exp(), [b.exp(), a * b.exp()])), value = x * y.exp(),
         dx = y.exp(), dy = x * y.exp(), at = [(2.0, 0.3), (-1.0, -2.0)]);

@@ -106,7 +106,7 @@ fn a_panicking_chunk_leaves_the_workers_usable() {
 /// four: the same bits, and the same as a loop over the samples.
 #[test]
 fn sum_over_params_is_the_same_on_any_number_of_threads() -> tapegrad::Result<()> {
-    use tapegrad::{Active, Function};
+    use tapegrad::{Active, replay::Function};
     let residual =
         Function::record_with_params(&[0.0, 0.0], &[0.0, 0.0], |t: &[Active], p: &[Active]| {
             (t[0] * p[0] - p[1]).powi(2) + t[1] * p[0].sin()

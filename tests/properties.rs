@@ -11,7 +11,7 @@
 use std::cell::Cell;
 
 use proptest::prelude::*;
-use tapegrad::{Tape, Var, affine, check_gradient, dense, dot, sum};
+use tapegrad::{Tape, Var, check::check_gradient, dot, nn::affine, nn::dense, sum};
 
 #[derive(Clone, Copy, Debug)]
 enum Unary {
@@ -495,7 +495,7 @@ proptest! {
     ) {
         let reverse = tapegrad::grad(|v| eval_smooth(&e, v), &x);
         prop_assume!(reverse.iter().all(|g| g.is_finite() && g.abs() < 1e6));
-        let forward = eval_smooth(&e, &tapegrad::Dual::inputs(x)).tangent();
+        let forward = eval_smooth(&e, &tapegrad::forward::Dual::inputs(x)).tangent();
         let fused = tapegrad::grad(
             |v| Var::fused("e", [v[0], v[1], v[2]], |d| eval_smooth(&e, &d)),
             &x,

@@ -9,7 +9,7 @@ mod common;
 use approx::assert_relative_eq;
 use common::panic_message;
 use num_traits::Float;
-use tapegrad::{Active, Error, Function, Scalar, Tape};
+use tapegrad::{Active, Error, Scalar, Tape, replay::Function};
 
 /// The value and gradient of `f` recorded afresh at `x`.
 fn fresh<F: Scalar>(f: impl Fn(&[Active<F>]) -> Active<F>, x: &[F]) -> (F, Vec<F>) {
@@ -380,7 +380,7 @@ fn run<F: Scalar>(p: &Program, x: &[Active<F>]) -> Active<F> {
         Program::Select(p) => {
             let [a, b, t, e] = &**p;
             let (a, b) = (run(a, x), run(b, x));
-            a.select(tapegrad::Comparison::Lt, b, run(t, x), run(e, x))
+            a.select(tapegrad::replay::Comparison::Lt, b, run(t, x), run(e, x))
         }
         Program::Clamp(p) => {
             let [a, b, bound] = &**p;

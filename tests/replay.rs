@@ -7,7 +7,7 @@ mod common;
 use common::expr::{Expr, INPUTS, eval, expr};
 use num_traits::Float;
 use proptest::prelude::*;
-use tapegrad::{Active, Comparison, Error, Function, Tape};
+use tapegrad::{Active, Error, Tape, replay::Comparison, replay::Function};
 
 /// The value and gradient of a fresh recording at `x`.
 fn fresh<F: tapegrad::Scalar>(e: &Expr, x: &[F]) -> (F, Vec<F>) {
@@ -432,7 +432,7 @@ fn retaping_records_again_where_a_branch_changes_and_counts_it() -> tapegrad::Re
             margin * 0.0
         }
     };
-    let mut f = tapegrad::Retaping::new(&[0.1], &[1.0, 1.0], hinge)?;
+    let mut f = tapegrad::replay::Retaping::new(&[0.1], &[1.0, 1.0], hinge)?;
     assert_eq!(f.gradient(&[0.2])?, [-1.0]);
     assert_eq!(f.records(), 0);
     assert_eq!(f.gradient(&[2.0])?, [0.0]); // margin 2: the other branch
@@ -741,7 +741,7 @@ fn comparisons_with_floats_read_as_with_floats_and_are_guarded() -> tapegrad::Re
     assert_eq!(x.partial_cmp(&0.25), Some(std::cmp::Ordering::Equal));
     let mut tape32 = Tape::<f32>::default();
     assert!(tape32.record(|| Active::var(2.0f32) >= 2.0));
-    let d = tapegrad::Dual::<f64, 1>::input(3.0, 0);
+    let d = tapegrad::forward::Dual::<f64, 1>::input(3.0, 0);
     assert_eq!([d > 1.0, 4.0 > d, d == 3.0], [true; 3]);
     Ok(())
 }

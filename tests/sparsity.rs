@@ -6,7 +6,7 @@ mod common;
 use common::expr::{eval, expr};
 use num_traits::Float;
 use proptest::prelude::*;
-use tapegrad::{Active, Function};
+use tapegrad::{Active, replay::Function};
 
 /// The chained Rosenbrock function: a tridiagonal Hessian.
 fn rosenbrock<T: Float>(x: &[T]) -> T {

@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tapegrad::{Var, affine, loss, parallel};
+use tapegrad::{Var, loss, nn::affine, parallel};
 use tapegrad_benchmarks::data::Rng;
 
 /// A sample: 30 features, then the label.

@@ -6,7 +6,8 @@
 use std::cell::RefCell;
 
 use tapegrad::{
-    Activation, Active, Function, Gradients, Tape, Var, affine, dense, layer, loss, sum_windows,
+    Active, Gradients, Tape, Var, custom::sum_windows, loss, nn::Activation, nn::affine, nn::dense,
+    nn::layer, replay::Function,
 };
 
 use crate::Workload;
@@ -65,7 +66,7 @@ pub fn static_out_of_line<W: Workload>(w: &W) -> Vec<f64> {
     gradient_active(w.point(), |x| w.value(&wrap(x)).0)
 }
 
-/// The scalar workload recorded once at its point as a `tapegrad::Function`
+/// The scalar workload recorded once at its point as a `tapegrad::replay::Function`
 /// and optimized; each call of the returned closure evaluates it again there (every node
 /// from its op code, then the reverse sweep).
 pub fn replay<W: Workload>(w: &W) -> impl FnMut() -> Vec<f64> + '_ {
@@ -120,7 +121,7 @@ pub fn mlp_dense(m: &Mlp) -> Vec<f64> {
 }
 
 /// The MLP with each layer one block node over the whole batch
-/// (`tapegrad::layer`), as the docs teach a network over a batch: the
+/// (`tapegrad::nn::layer`), as the docs teach a network over a batch: the
 /// backward pass is two matrix products a layer.
 pub fn mlp_idiomatic(m: &Mlp) -> Vec<f64> {
     let batch: Vec<f64> = m.points.iter().flatten().copied().collect();

@@ -129,7 +129,7 @@ impl<F: Scalar> Active<F> {
 
     /// The value.
     ///
-    /// Inside a recording of a [`Function`](crate::Function), reading it
+    /// Inside a recording of a [`Function`](crate::replay::Function), reading it
     /// makes the recording unfit to evaluate elsewhere (see
     /// [`Error::ValueRead`](crate::Error::ValueRead)): compare variables instead.
     #[track_caller]
@@ -403,7 +403,7 @@ impl<F: Scalar> Product for Active<F> {
     }
 }
 
-/// The value and node; inside a [`Function`](crate::Function)'s recording,
+/// The value and node; inside a [`Function`](crate::replay::Function)'s recording,
 /// the node alone (see the `Display` impl).
 impl<F: Scalar + fmt::Debug> fmt::Debug for Active<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -425,7 +425,7 @@ impl<F: Scalar + fmt::Debug> fmt::Debug for Active<F> {
 
 /// The value, as `F` formats it.
 ///
-/// A variable of a [`Function`](crate::Function)'s recording has no one
+/// A variable of a [`Function`](crate::replay::Function)'s recording has no one
 /// value: the function is evaluated at other points. Its text names the
 /// node instead of a number, so that nothing formatted while recording (a
 /// string parsed back, a branch on it) can carry the recording point's
@@ -434,7 +434,7 @@ impl<F: Scalar + fmt::Debug> fmt::Debug for Active<F> {
 /// evaluation, or record on a [`Tape`](crate::Tape) to see values.
 ///
 /// ```
-/// use tapegrad::{Active, Function, Tape};
+/// use tapegrad::{Active, replay::Function, Tape};
 ///
 /// let mut tape = Tape::new();
 /// assert_eq!(tape.record(|| (Active::var(1.5) * 2.0).to_string()), "3");

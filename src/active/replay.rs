@@ -1,4 +1,4 @@
-//! What an [`Active`] tells a recording that a [`Function`](crate::Function)
+//! What an [`Active`] tells a recording that a [`Function`](crate::replay::Function)
 //! will evaluate again: how each node is computed, the comparisons code
 //! branched on, the values it read; and `select`, a branch that replays.
 
@@ -57,14 +57,14 @@ impl<F: Scalar> Active<F> {
 
     /// `if_true` where `self` compares to `other` as `comparison` says,
     /// `if_false` elsewhere, its gradient all to the branch taken. A
-    /// [`Function`](crate::Function) records it as one node and evaluates
+    /// [`Function`](crate::replay::Function) records it as one node and evaluates
     /// the comparison again at each point, taking the branch it gives,
     /// where an `if` would be guarded and refuse the other branch (CppAD's
     /// `CondExp`); the branch not taken gets no gradient, not even
     /// `0 · ∞`. On a plain recording it is the branch taken itself.
     ///
     /// ```
-    /// use tapegrad::{Active, Comparison, Function};
+    /// use tapegrad::{Active, replay::Comparison, replay::Function};
     ///
     /// // |x|, written so that it replays on both sides of 0.
     /// let abs = |x: &[Active]| x[0].select(Comparison::Ge, 0.0, x[0], -x[0]);

@@ -13,7 +13,7 @@ impl<F: Float + Display> Tape<F> {
     /// value (and, given the `gradients` of `output`, its gradient), and an
     /// edge from each parent to its child, labelled with the local
     /// derivative `∂child/∂parent` (or `vjp` for an output of a
-    /// [`block`](crate::block) op, whose backward pass is the op's own).
+    /// [`block`](crate::custom::block) op, whose backward pass is the op's own).
     ///
     /// Render it with `dot -Tsvg graph.dot -o graph.svg`.
     ///

@@ -22,7 +22,7 @@ impl<F: Float + Display> Tape<F> {
     /// and (given the `gradients` of `output`) gradient, inputs on the left
     /// and the output on the right, and an arrow from each parent to its
     /// child labelled with the local derivative `∂child/∂parent` (`vjp` for
-    /// the outputs of a [`block`](crate::block) op).
+    /// the outputs of a [`block`](crate::custom::block) op).
     ///
     /// # Errors
     ///

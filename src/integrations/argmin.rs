@@ -5,7 +5,7 @@
 //! for residuals `Operator` and `Jacobian` (on nalgebra, for Gauss–Newton).
 //! The value is the plain function on `f64`; the derivatives come from the
 //! same code on [`Active`] variables, on a tape that the problem keeps from
-//! call to call. [`Recorded`] is the problem of a [`Function`](crate::Function) recorded
+//! call to call. [`Recorded`] is the problem of a [`Function`](crate::replay::Function) recorded
 //! once: value, gradient and (over `DVector<f64>`) Hessian replayed.
 //!
 //! ```
@@ -46,7 +46,7 @@
 //! ``the trait `Cost<Active<…>>` is not implemented``, the impl is for one
 //! scalar type only, or its bound is one `Active` does not meet. A cost that
 //! is easier written as a closure (over data it captures) can instead be
-//! recorded once as a [`Function`](crate::Function) of `Active` variables and handed to
+//! recorded once as a [`Function`](crate::replay::Function) of `Active` variables and handed to
 //! argmin as [`Recorded`]: value, gradient, Hessian and, for residuals,
 //! the Jacobian, each replayed.
 //!

@@ -5,7 +5,7 @@
 //! ```
 //! use faer::Side;
 //! use faer::linalg::solvers::Solve;
-//! use tapegrad::{Active, Function};
+//! use tapegrad::{Active, replay::Function};
 //!
 //! // A convex sum of squares: its Hessian is tridiagonal and positive definite.
 //! let f = Function::record(&[0.0; 50], |x: &[Active]| {
@@ -31,7 +31,7 @@
 use faer::sparse::{SparseRowMat, SymbolicSparseRowMat};
 use faer::traits::ComplexField;
 
-use crate::{Error, Result, Scalar, Sparse};
+use crate::{Error, Result, Scalar, replay::Sparse};
 
 impl<F: Scalar + ComplexField> Sparse<F> {
     /// The matrix with `values` (from [`values`](Sparse::values), in the

@@ -8,25 +8,25 @@ use crate::gradients::Variable;
 use crate::table::BlockOp;
 use crate::tape::SINK;
 use crate::var::common_tape;
-use crate::{Dual, Tape, Var};
+use crate::{Tape, Var, forward::Dual};
 
 /// Records the block op `op` of the inputs `x`, [`Var`] or
 /// [`Active`](crate::Active) variables: one node for the op and one per
 /// output, which are ordinary variables. If every input is a constant, so
 /// is every output, and nothing is recorded. On the recording of a
-/// [`Function`](crate::Function), which must compute each node again from
+/// [`Function`](crate::replay::Function), which must compute each node again from
 /// its op, the op's forward function is recorded op by op instead (see
-/// [What can be recorded](crate::Function#what-can-be-recorded)).
+/// [What can be recorded](crate::replay::Function#what-can-be-recorded)).
 ///
 /// # Panics
 ///
 /// If two inputs are on different tapes, or the op refuses their number
-/// (as [`Layer`](crate::Layer) does for a batch of partial samples).
+/// (as [`Layer`](crate::nn::Layer) does for a batch of partial samples).
 ///
 /// ```
 /// # use num_traits::Float;
 /// # struct Square;
-/// # impl tapegrad::BlockOp for Square {
+/// # impl tapegrad::custom::BlockOp for Square {
 /// #     fn outputs(&self, n: usize) -> usize { n }
 /// #     fn forward<T: Float>(&self, x: &[T], y: &mut [T]) {
 /// #         y.iter_mut().zip(x).for_each(|(y, &x)| *y = x * x);
@@ -39,7 +39,7 @@ use crate::{Dual, Tape, Var};
 /// # }
 /// let tape = tapegrad::Tape::new();
 /// let x = tape.vars(&[3.0, 4.0]);
-/// let y = tapegrad::block(Square, &x); // yᵢ = xᵢ²
+/// let y = tapegrad::custom::block(Square, &x); // yᵢ = xᵢ²
 /// assert_eq!(tape.len(), 2 + 1 + 2); // the inputs, the block, its outputs
 /// assert_eq!(y[1].backward().wrt(&x[1]), 8.0);
 /// ```
@@ -121,13 +121,13 @@ pub(crate) fn record_on<F: Float, Op: BlockOp, V: Variable<F>>(
 /// `vjp` once per output (`ẏⱼ = (Jᵀ·eⱼ)·ẋ`).
 ///
 /// This is how a block op runs inside [`Var::fused`] or
-/// [`sum_windows`](crate::sum_windows), whose terms are differentiated in
+/// [`sum_windows`](crate::custom::sum_windows), whose terms are differentiated in
 /// forward mode.
 ///
 /// ```
 /// # use num_traits::Float;
 /// # struct Square;
-/// # impl tapegrad::BlockOp for Square {
+/// # impl tapegrad::custom::BlockOp for Square {
 /// #     fn outputs(&self, n: usize) -> usize { n }
 /// #     fn forward<T: Float>(&self, x: &[T], y: &mut [T]) {
 /// #         y.iter_mut().zip(x).for_each(|(y, &x)| *y = x * x);
@@ -138,7 +138,7 @@ pub(crate) fn record_on<F: Float, Op: BlockOp, V: Variable<F>>(
 /// #         }
 /// #     }
 /// # }
-/// use tapegrad::{Dual, block_forward};
+/// use tapegrad::{forward::Dual, custom::block_forward};
 ///
 /// let [a, b] = Dual::inputs([3.0, 4.0]);
 /// let y = block_forward(&Square, &[a, b]); // yᵢ = xᵢ²

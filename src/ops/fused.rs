@@ -9,7 +9,7 @@
 use num_traits::Float;
 
 use crate::var::common_tape;
-use crate::{Dual, Var};
+use crate::{Var, forward::Dual};
 
 impl<'t, F: Float> Var<'t, F> {
     /// Records `f` of `args` as one node, differentiated in forward mode:
@@ -65,7 +65,7 @@ impl<'t, F: Float> Var<'t, F> {
 /// If `N` is zero, or two variables are on different tapes.
 ///
 /// ```
-/// use tapegrad::{Tape, sum_windows};
+/// use tapegrad::{Tape, custom::sum_windows};
 ///
 /// let tape = Tape::new();
 /// let x = tape.vars(&[1.5_f64, 0.5, -1.0]);
@@ -85,7 +85,7 @@ pub fn sum_windows<'t, F: Float, const N: usize>(
 ) -> Var<'t, F> {
     assert!(
         N > 0,
-        "tapegrad::sum_windows: a window needs at least one variable"
+        "tapegrad::custom::sum_windows: a window needs at least one variable"
     );
     // The first variable's tape; that every other is on it is checked in
     // the pass that evaluates the terms.

@@ -5,7 +5,7 @@ use num_traits::Float;
 use super::block::block;
 use crate::table::BlockOp;
 use crate::table::stable::sigmoid;
-use crate::{Operand, Var};
+use crate::{Var, nn::Operand};
 
 /// The activation a [`layer`] applies to each unit's weighted sum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -49,7 +49,7 @@ impl Activation {
 /// an activation. Its inputs are the parameters, rows `[w₀ … wₙ₋₁, b]` of
 /// `inputs + 1` for each unit, then the batch, rows of `inputs` values for
 /// each sample; its outputs, rows of `units` activations for each sample.
-/// [`layer`] records it; [`block_forward`](crate::block_forward) runs it in
+/// [`layer`] records it; [`block_forward`](crate::custom::block_forward) runs it in
 /// forward mode (it declares its `jvp`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Layer {
@@ -68,7 +68,7 @@ impl Layer {
     pub fn new(inputs: usize, units: usize, activation: Activation) -> Self {
         assert!(
             inputs > 0,
-            "tapegrad::Layer: a unit needs at least one input"
+            "tapegrad::nn::Layer: a unit needs at least one input"
         );
         Layer {
             inputs,
@@ -107,7 +107,7 @@ impl BlockOp for Layer {
         let batch = inputs.checked_sub(params).filter(|b| b % self.inputs == 0);
         let batch = batch.unwrap_or_else(|| {
             panic!(
-                "tapegrad::Layer: {inputs} inputs are not {params} parameters ({} units of {} \
+                "tapegrad::nn::Layer: {inputs} inputs are not {params} parameters ({} units of {} \
                  weights and a bias) followed by samples of {} inputs",
                 self.units, self.inputs, self.inputs
             )
@@ -191,7 +191,7 @@ impl BlockOp for Layer {
 /// `[w₀ … wₙ₋₁, b]` of `params`), `activation(w·x + b)`. The outputs come a
 /// sample a row, `units` to a row, ready to be the next layer's `x`.
 ///
-/// The values are those of [`dense`](crate::dense) sample by sample (the
+/// The values are those of [`dense`](crate::nn::dense) sample by sample (the
 /// same sums in the same order); the backward pass is two matrix products,
 /// `W̄ = δᵀ·X` and `X̄ = δ·W` with `δ = ȳ ⊙ activation′`, instead of a
 /// sweep over every unit of every sample. `x` may hold variables or floats
@@ -204,7 +204,7 @@ impl BlockOp for Layer {
 /// tapes.
 ///
 /// ```
-/// use tapegrad::{Activation, Tape, layer};
+/// use tapegrad::{nn::Activation, Tape, nn::layer};
 ///
 /// let tape = Tape::new();
 /// // Two units of two inputs, [w₀, w₁, b] each; three samples.
@@ -231,7 +231,7 @@ where
     let op = Layer::new(inputs, params.len() / (inputs + 1), activation);
     assert!(
         params.len() % (inputs + 1) == 0 && x.len() % inputs == 0,
-        "tapegrad::layer: the parameters must be rows of {inputs} weights and a bias, and the \
+        "tapegrad::nn::layer: the parameters must be rows of {inputs} weights and a bias, and the \
          batch rows of {inputs} inputs, but there are {} parameters and {} inputs",
         params.len(),
         x.len()

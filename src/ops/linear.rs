@@ -50,7 +50,7 @@ where
 /// let tape = tapegrad::Tape::new();
 /// let theta = tape.vars(&[0.5, -1.0, 0.25]);
 /// let (w, b) = theta.split_at(2);
-/// let z = tapegrad::affine(w, &[2.0, 3.0], b[0]);
+/// let z = tapegrad::nn::affine(w, &[2.0, 3.0], b[0]);
 /// assert_eq!(z.value(), -1.75);
 /// let grad = z.backward();
 /// assert_eq!(grad.wrt_all(&theta), [2.0, 3.0, 1.0]);
@@ -64,6 +64,15 @@ where
     C: Operand<'t, F>,
 {
     weighted_sum("affine", w, x, Some(b.into_var()), None)
+}
+
+/// The public path of the function that records `op`, for its messages.
+fn path(op: &str) -> &'static str {
+    match op {
+        "dot" => "dot",
+        "affine" => "nn::affine",
+        _ => "nn::dense",
+    }
 }
 
 /// `Σ aᵢ·bᵢ (+ c)` as one node named `op`; `c`'s edge, if it has one, last.
@@ -86,7 +95,8 @@ where
     assert_eq!(
         a.len(),
         b.len(),
-        "tapegrad::{op}: the slices must have the same length"
+        "tapegrad::{}: the slices must have the same length",
+        path(op)
     );
     let pairs = || a.iter().zip(b).map(|(&a, &b)| (a.into_var(), b.into_var()));
     let sum = || pairs().fold(F::zero(), |acc, (a, b)| acc + a.value() * b.value());
@@ -163,7 +173,7 @@ where
     let all = pairs().flat_map(|(x, y)| [x, y]).chain(c);
     let tape = match (one_tape(all), called_at) {
         (Ok(found), _) => found.unwrap_or(tape),
-        (Err(_), Some(line)) => panic!("tapegrad::{op}, called at {line}: {TWO_TAPES}"),
+        (Err(_), Some(line)) => panic!("tapegrad::{}, called at {line}: {TWO_TAPES}", path(op)),
         (Err(_), None) => panic!("tapegrad: {TWO_TAPES}"),
     };
     let value = sum();
@@ -254,7 +264,7 @@ mod sealed {
 /// A dense layer, `W·x + b`, for one sample: for each row `[w₀ … wₙ₋₁, b]`
 /// of `params` (rows of `x.len() + 1`), the unit
 /// `affine(&row[..n], x, row[n])`, recorded as the iterator reaches it.
-/// For a batch of samples, [`layer`](crate::layer) records the whole layer
+/// For a batch of samples, [`layer`](crate::nn::layer) records the whole layer
 /// as one node.
 ///
 /// `x` may hold variables (the activations of the layer before) or floats
@@ -269,7 +279,7 @@ mod sealed {
 /// called `dense`).
 ///
 /// ```
-/// use tapegrad::{Tape, Var, dense};
+/// use tapegrad::{Tape, Var, nn::dense};
 ///
 /// let tape = Tape::new();
 /// // Two units of two inputs: the rows [w₀, w₁, b].
@@ -293,7 +303,7 @@ where
     let n = x.len();
     assert!(
         params.len() % (n + 1) == 0,
-        "tapegrad::dense: the parameters must be rows of {n} weights (one per input) and a bias, \
+        "tapegrad::nn::dense: the parameters must be rows of {n} weights (one per input) and a bias, \
          but there are {} of them",
         params.len()
     );

@@ -48,7 +48,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// functions the crate does not have, or that are cheaper as one node.
     ///
     /// Check the derivatives you declare with
-    /// [`check_gradient`](crate::check_gradient). On a
+    /// [`check_gradient`](crate::check::check_gradient). On a
     /// [checked](crate::Tape::checked) tape they are checked for you, the
     /// first time each call site runs: `f` is evaluated again on either side
     /// of each argument, and a disagreement is reported by
@@ -75,7 +75,7 @@ impl<'t, F: Float> Var<'t, F> {
     /// let y = softsign(x);
     /// assert_eq!(y.value(), 0.5);
     /// assert_eq!(y.backward().wrt(&x), 0.25);
-    /// # tapegrad::check_gradient(|x| softsign(x[0]), &[-0.7]).unwrap();
+    /// # tapegrad::check::check_gradient(|x| softsign(x[0]), &[-0.7]).unwrap();
     /// ```
     #[track_caller]
     pub fn custom<const N: usize>(

@@ -1,6 +1,6 @@
 //! The methods and operators of a handle, generated from the op table: one
 //! list of ops, the same surface on [`Var`](crate::Var) and
-//! [`Dual`](crate::Dual) (and on any later handle that implements
+//! [`Dual`](crate::forward::Dual) (and on any later handle that implements
 //! [`Handle`]).
 
 use num_traits::Float;
@@ -10,7 +10,7 @@ use crate::table::{Binary, Unary};
 
 /// A handle whose ops come from the table: it gets an op's value and
 /// partials, and records them ([`Var`](crate::Var)) or carries them forward
-/// ([`Dual`](crate::Dual)).
+/// ([`Dual`](crate::forward::Dual)).
 pub(crate) trait Handle: Copy {
     /// The float type of the handle's values.
     type Float: Float;
@@ -35,7 +35,7 @@ pub(crate) trait Handle: Copy {
     ) -> Self;
 
     /// Whether `self` is a variable of a recording that is evaluated again
-    /// (a [`Function`](crate::Function)'s), whose ops take the
+    /// (a [`Function`](crate::replay::Function)'s), whose ops take the
     /// `*_replayed` path.
     #[inline(always)]
     fn replays(&self) -> bool {

@@ -44,7 +44,7 @@ impl<F: Scalar> Function<F> {
     /// The Hessian of the one output as a [`Sparse`].
     ///
     /// ```
-    /// use tapegrad::{Active, Function};
+    /// use tapegrad::{Active, replay::Function};
     ///
     /// let f = Function::record(&[0.5; 100], |x: &[Active]| {
     ///     x.windows(2).map(|w| (w[1] - w[0] * w[0]).powi(2)).sum::<Active>()
@@ -125,7 +125,7 @@ impl<F: Scalar> Sparse<F> {
     /// since the derivative there is zero at every point.
     ///
     /// ```
-    /// use tapegrad::{Active, Function};
+    /// use tapegrad::{Active, replay::Function};
     ///
     /// // x₀·x₁ + x₂²: ∂²/∂x₀∂x₁ = 1, ∂²/∂x₂² = 2, the rest zero.
     /// let f = Function::record(&[1.0; 3], |x: &[Active]| x[0] * x[1] + x[2] * x[2])?;

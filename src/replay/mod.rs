@@ -18,6 +18,7 @@ mod workspace;
 use crate::active::{Active, Scalar};
 use crate::gradients::Variable;
 use crate::ops::surface::Handle;
+pub use crate::table::Comparison;
 pub(crate) use crate::table::{Arg, Code, Guard, Instr, Select, Side};
 use crate::tape::{Caller, Tape};
 use crate::{Error, Result};
@@ -38,7 +39,7 @@ pub use workspace::Workspace;
 /// once, each with its own workspace.
 ///
 /// ```
-/// use tapegrad::{Active, Function};
+/// use tapegrad::{Active, replay::Function};
 ///
 /// // f(x, y) = x·y + sin x, recorded once at (1, 2)...
 /// let f = Function::record(&[1.0, 2.0], |x: &[Active]| x[0] * x[1] + x[0].sin())?;
@@ -80,7 +81,7 @@ pub use workspace::Workspace;
 /// [`Active`]'s `Display`).
 ///
 /// ```
-/// use tapegrad::{Active, Error, Function};
+/// use tapegrad::{Active, Error, replay::Function};
 ///
 /// let relu = |x: &[Active]| if x[0] > 0.0 { x[0] } else { x[0] * 0.0 };
 /// let f = Function::record(&[1.0], relu)?;
@@ -104,7 +105,7 @@ pub use workspace::Workspace;
 /// node of many parents (`mul_add`, the losses,
 /// [`integrations::ndarray::dot`](crate::integrations)) are refused by
 /// [`Function::record`] with [`Error::NotReplayable`], naming the op and the
-/// line. A [`block`](crate::block) op of `Active` variables is recorded by
+/// line. A [`block`](crate::custom::block) op of `Active` variables is recorded by
 /// its forward function, op by op, which an evaluation computes again (its
 /// `vjp` is then unused: the sweep differentiates the recorded ops, and a
 /// branch inside `forward` is guarded as any other). `Var`'s own ops
@@ -184,7 +185,7 @@ impl<F: Scalar> Function<F> {
     /// Derivatives are with respect to `x` only.
     ///
     /// ```
-    /// use tapegrad::{Active, Function};
+    /// use tapegrad::{Active, replay::Function};
     ///
     /// // (w·t − y)², with the data (t, y) a dynamic parameter.
     /// let f = Function::record_with_params(&[0.5], &[2.0, 3.0], |w: &[Active], p: &[Active]| {
@@ -293,7 +294,7 @@ impl<F: Scalar> Function<F> {
     /// partials and the parents the sweep reads) and 8 for the adjoints.
     ///
     /// ```
-    /// use tapegrad::{Active, Function};
+    /// use tapegrad::{Active, replay::Function};
     ///
     /// let f = Function::record(&[1.0; 100], |x: &[Active]| x.iter().map(|v| v.sin()).sum::<Active>())?;
     /// assert_eq!(f.len(), 300); // 100 inputs, 100 sines, 100 additions (from 0)

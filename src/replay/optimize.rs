@@ -45,12 +45,12 @@ impl<F: Scalar> Function<F> {
     /// Values are the same to the bit. A merged node's adjoint is the sum of
     /// its copies', added in another order, and a term reached by a sum and
     /// by other nodes gets their contributions in another order, so
-    /// derivatives can differ in the last bits. A [`Workspace`](crate::Workspace) made before
+    /// derivatives can differ in the last bits. A [`Workspace`](crate::replay::Workspace) made before
     /// `optimize` is refused with [`Error::ForeignWorkspace`](crate::Error::ForeignWorkspace):
     /// make a new one.
     ///
     /// ```
-    /// use tapegrad::{Active, Function};
+    /// use tapegrad::{Active, replay::Function};
     ///
     /// let mut f = Function::record(&[1.0, 2.0], |x: &[Active]| {
     ///     let unused = x[0].exp(); // nothing depends on it

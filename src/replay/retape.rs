@@ -12,7 +12,7 @@ use crate::{Error, Result};
 /// did, so that a caller sees whether replaying pays.
 ///
 /// ```
-/// use tapegrad::{Active, Retaping};
+/// use tapegrad::{Active, replay::Retaping};
 ///
 /// // |x|·x, with an `if`: each side of 0 is its own recording.
 /// let mut f = Retaping::new(&[1.0], &[], |x: &[Active], _: &[Active]| {

@@ -147,7 +147,7 @@ impl<F: Scalar> Function<F> {
     /// nonzero.
     ///
     /// ```
-    /// use tapegrad::{Active, Function};
+    /// use tapegrad::{Active, replay::Function};
     ///
     /// let f = Function::record(&[1.0; 3], |x: &[Active]| [x[0] * x[1], x[2].sin()])?;
     /// assert_eq!(f.jacobian_pattern(), [(0, 0), (0, 1), (1, 2)]);
@@ -186,7 +186,7 @@ impl<F: Scalar> Function<F> {
     /// selects none. Structural, as [`jacobian_pattern`](Function::jacobian_pattern).
     ///
     /// ```
-    /// use tapegrad::{Active, Function};
+    /// use tapegrad::{Active, replay::Function};
     ///
     /// // Σ (x[i+1] − x[i]²)²: a tridiagonal Hessian.
     /// let f = Function::record(&[0.5; 4], |x: &[Active]| {

@@ -6,7 +6,7 @@ use num_traits::Float;
 use super::chains::{ABSORBED, FLAGS, SCALED, TERM};
 use super::{Arg, Function, Step};
 use crate::active::Scalar;
-use crate::dual::Dual;
+use crate::forward::Dual;
 use crate::tape::{PartialsMut, Tape};
 use crate::{Error, Result};
 

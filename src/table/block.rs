@@ -7,7 +7,7 @@ use num_traits::Float;
 /// An operation on a block of variables that supplies its own backward
 /// pass: the extension point for matrix operations, layers over a batch,
 /// softmax and the like, as JAX's `custom_vjp` and PyTorch's
-/// `autograd.Function`. [`block`](crate::block) records it.
+/// `autograd.Function`. [`block`](crate::custom::block) records it.
 ///
 /// The op maps `n` inputs `x` to `m` outputs `y = f(x)`, and its
 /// vector–Jacobian product adds `x̄ += Jᵀ·ȳ`, `J = ∂y/∂x`, given the
@@ -18,7 +18,7 @@ use num_traits::Float;
 /// it needs (`'static`, `Send`, `Sync`), so the tape can keep it and call it
 /// in the backward sweep.
 ///
-/// On a [checked](crate::Tape::checked) tape, the first call of [`block`](crate::block)
+/// On a [checked](crate::Tape::checked) tape, the first call of [`block`](crate::custom::block)
 /// at each line checks `vjp` against central differences of `forward` (for
 /// a weighted sum of the outputs), and [`Var::backward_checked`](crate::Var::backward_checked) reports a
 /// disagreement as
@@ -26,12 +26,12 @@ use num_traits::Float;
 /// naming the input.
 ///
 /// An op may also declare its forward-mode derivative
-/// ([`jvp`](BlockOp::jvp)), for [`block_forward`](crate::block_forward) on [`Dual`](crate::Dual) numbers, and
+/// ([`jvp`](BlockOp::jvp)), for [`block_forward`](crate::custom::block_forward) on [`Dual`](crate::forward::Dual) numbers, and
 /// which outputs depend on which inputs ([`depends`](BlockOp::depends)).
 ///
 /// Where the other extension points stand: [`Var::custom`](crate::Var::custom) records one
 /// output from its value and partials, and [`Var::fused`](crate::Var::fused) and
-/// [`sum_windows`](crate::sum_windows) one output whose partials forward
+/// [`sum_windows`](crate::custom::sum_windows) one output whose partials forward
 /// mode computes; all three are plain nodes of many parents. A block op is
 /// the one node shape whose backward pass is code.
 ///
@@ -43,7 +43,7 @@ use num_traits::Float;
 ///
 /// ```
 /// use num_traits::Float;
-/// use tapegrad::{BlockOp, Tape, block, check_gradient};
+/// use tapegrad::{custom::BlockOp, Tape, custom::block, check::check_gradient};
 ///
 /// struct Softmax;
 ///
@@ -106,7 +106,7 @@ pub trait BlockOp: Send + Sync + 'static {
 
     /// Adds `J·ẋ` into `y_dot` (`J = ∂y/∂x` at `x`), the op's forward-mode
     /// derivative, and returns `true`; or returns `false`, the default, for
-    /// an op that declares none. [`block_forward`](crate::block_forward) uses it, and falls back
+    /// an op that declares none. [`block_forward`](crate::custom::block_forward) uses it, and falls back
     /// on one `vjp` per output without it.
     fn jvp<T: Float>(&self, x: &[T], y: &[T], x_dot: &[T], y_dot: &mut [T]) -> bool {
         let _ = (x, y, x_dot, y_dot);

@@ -102,7 +102,7 @@ macro_rules! example {
     };
     (dual $name:ident $at:literal; $d:expr) => {
         concat!(
-            "let x = tapegrad::Dual::<f64, 1>::input(",
+            "let x = tapegrad::forward::Dual::<f64, 1>::input(",
             stringify!($at),
             ", 0);\n",
             "assert_eq!(x.",
@@ -114,7 +114,7 @@ macro_rules! example {
     };
     (dual $name:ident ($x:literal, $y:literal); ($dx:expr, $dy:expr)) => {
         concat!(
-            "let [x, y] = tapegrad::Dual::inputs([",
+            "let [x, y] = tapegrad::forward::Dual::inputs([",
             stringify!($x),
             ", ",
             stringify!($y),

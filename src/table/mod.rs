@@ -1,7 +1,7 @@
 //! The op table: every operation of one or two arguments, its code, and its
 //! value and local derivative(s) written once, generic over the float type.
 //!
-//! [`Var`](crate::Var) records what the table gives, [`Dual`](crate::Dual)
+//! [`Var`](crate::Var) records what the table gives, [`Dual`](crate::forward::Dual)
 //! carries it forward, and both handles' methods and operators are generated
 //! from the table by [`surface`](super::surface): a new op is one entry here.
 //! An op's code says what it was, and its constants travel with it (`n` in

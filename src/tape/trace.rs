@@ -84,11 +84,11 @@ pub(crate) struct Trace<F> {
     /// The call sites of custom ops whose partials were checked already.
     pub(crate) verified: Vec<&'static Location<'static>>,
     /// The line to name for the nodes being recorded, instead of the
-    /// recording op's caller: set while an iterator ([`crate::dense`])
+    /// recording op's caller: set while an iterator ([`crate::nn::dense`])
     /// records, whose `next` cannot pass its own caller's line on.
     pub(crate) caller: Option<&'static Location<'static>>,
     /// What listens, if the tape records a function that is evaluated
-    /// again (see `crate::Function`).
+    /// again (see `crate::replay::Function`).
     pub(crate) recorder: Option<Box<dyn Recorder<F>>>,
 }
 

@@ -15,7 +15,7 @@ impl<F: Float> Variable<F> for Var<'_, F> {
     }
 
     #[track_caller]
-    fn record_block<Op: crate::BlockOp>(op: Op, x: &[Self]) -> Vec<Self> {
+    fn record_block<Op: crate::custom::BlockOp>(op: Op, x: &[Self]) -> Vec<Self> {
         crate::ops::block_of_vars(op, x)
     }
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use argmin::core::{CostFunction, Error as ArgminError, Gradient, Hessian, Jacobian, Operator};
 
 use super::{DMatrix, DVector, matrix};
-use crate::{Error, Function, Workspace};
+use crate::{Error, replay::Function, replay::Workspace};
 
 /// The argmin problem (`CostFunction` and `Gradient` over `Vec<f64>`, and
 /// over nalgebra's `DVector<f64>` `Hessian` too) of a [`Function`] of one
@@ -21,7 +21,7 @@ use crate::{Error, Function, Workspace};
 /// use argmin::core::{Executor, State};
 /// use argmin::solver::linesearch::MoreThuenteLineSearch;
 /// use argmin::solver::quasinewton::LBFGS;
-/// use tapegrad::{Active, Function};
+/// use tapegrad::{Active, replay::Function};
 /// use tapegrad::integrations::argmin::Recorded;
 ///
 /// let f = Function::record(&[0.0; 2], |x: &[Active]| {
@@ -62,7 +62,7 @@ impl Recorded<DVector<f64>> {
     /// use argmin::solver::newton::Newton;
     /// use nalgebra_v0_34::DVector;
     /// use tapegrad::integrations::argmin::Recorded;
-    /// use tapegrad::{Active, Function};
+    /// use tapegrad::{Active, replay::Function};
     ///
     /// // A convex quadratic: Newton lands on its minimum (1, −2) in one step.
     /// let f = Function::record(&[0.0; 2], |x: &[Active]| {
@@ -95,7 +95,7 @@ impl Recorded<DVector<f64>> {
     /// use argmin::core::{Executor, State};
     /// use argmin::solver::gaussnewton::GaussNewton;
     /// use tapegrad::integrations::argmin::{DVector, Recorded};
-    /// use tapegrad::{Active, Function};
+    /// use tapegrad::{Active, replay::Function};
     ///
     /// // a·e^(b·t) against points on 2·e^(−t/2).
     /// let t: Vec<f64> = (0..10).map(|i| 0.3 * i as f64).collect();

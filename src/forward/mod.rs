@@ -5,7 +5,7 @@
 //! (a term of a long sum), forward mode is cheaper: each operation updates
 //! the value and `N` derivatives in registers, nothing is recorded, and the
 //! whole function becomes one node on the tape with its `N` partials
-//! ([`Var::fused`](crate::Var::fused), [`sum_windows`](crate::sum_windows)).
+//! ([`Var::fused`](crate::Var::fused), [`sum_windows`](crate::custom::sum_windows)).
 //! This is the "preaccumulation" of the autodiff literature.
 //!
 //! Every method computes its value with `F`'s own method of the same name
@@ -26,7 +26,7 @@ mod ops;
 /// for `T: Float` runs on it. Its `==` and `<` compare values.
 ///
 /// ```
-/// use tapegrad::Dual;
+/// use tapegrad::forward::Dual;
 ///
 /// // f(x, y) = x·y + sin x, at (2, 5): both partials in one evaluation.
 /// let [x, y] = Dual::inputs([2.0, 5.0]);
@@ -45,7 +45,7 @@ impl<F: Float, const N: usize> Dual<F, N> {
     /// A value with the given derivatives.
     ///
     /// ```
-    /// let x = tapegrad::Dual::new(3.0, [1.0, 0.0]);
+    /// let x = tapegrad::forward::Dual::new(3.0, [1.0, 0.0]);
     /// assert_eq!((x * x).tangent(), [6.0, 0.0]);
     /// ```
     pub fn new(value: F, tangent: [F; N]) -> Self {
@@ -68,13 +68,13 @@ impl<F: Float, const N: usize> Dual<F, N> {
     /// If `k >= N`.
     ///
     /// ```
-    /// let x = tapegrad::Dual::<f64, 3>::input(2.0, 1);
+    /// let x = tapegrad::forward::Dual::<f64, 3>::input(2.0, 1);
     /// assert_eq!(x.tangent(), [0.0, 1.0, 0.0]);
     /// ```
     pub fn input(value: F, k: usize) -> Self {
         assert!(
             k < N,
-            "tapegrad::Dual::input: input {k} of a Dual with {N} derivatives"
+            "tapegrad::forward::Dual::input: input {k} of a Dual with {N} derivatives"
         );
         let mut tangent = [F::zero(); N];
         tangent[k] = F::one();
@@ -85,7 +85,7 @@ impl<F: Float, const N: usize> Dual<F, N> {
     /// respect to itself.
     ///
     /// ```
-    /// let [a, b] = tapegrad::Dual::inputs([1.0, 2.0]);
+    /// let [a, b] = tapegrad::forward::Dual::inputs([1.0, 2.0]);
     /// assert_eq!((a / b).tangent(), [0.5, -0.25]);
     /// ```
     pub fn inputs(values: [F; N]) -> [Self; N] {
