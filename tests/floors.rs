@@ -433,3 +433,121 @@ fn no_files_name_each_other_in_a_cycle() {
     let shown: Vec<String> = found.iter().map(|group| group.join(" → ")).collect();
     assert!(found.is_empty(), "files in a cycle:\n{}", shown.join("\n"));
 }
+
+/// The inherent functions of the crate (in an `impl Type` block) whose
+/// name is defined once in `src/`, by the file that defines them: less the
+/// names of trait methods, the crate's or std's, where a call could be
+/// either.
+fn unique_functions(files: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    const STD: &[&str] = &[
+        "new", "len", "is_empty", "get", "clear", "push", "iter", "value", "sum", "take",
+        "position",
+    ];
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut traits = BTreeSet::new();
+    for (file, code) in files {
+        for (name, inherent) in functions(code) {
+            match inherent {
+                true => seen.entry(name).or_default().push(file.clone()),
+                false => {
+                    traits.insert(name);
+                }
+            }
+        }
+    }
+    seen.into_iter()
+        .filter(|(name, defs)| defs.len() == 1 && !STD.contains(&name.as_str()))
+        .filter(|(name, _)| !traits.contains(name))
+        .map(|(name, defs)| (name, defs[0].clone()))
+        .collect()
+}
+
+/// The functions of `code`'s impl and trait blocks, each with whether its
+/// block is an inherent impl.
+fn functions(code: &str) -> Vec<(String, bool)> {
+    let bytes = code.as_bytes();
+    let is_word =
+        |at: usize| at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_');
+    let word_at = |at: usize, word: &str| {
+        code[at..].starts_with(word) && (at == 0 || !is_word(at - 1)) && !is_word(at + word.len())
+    };
+    // The blocks open at each depth: whether each is an inherent impl.
+    let mut open: Vec<bool> = Vec::new();
+    let mut header: Option<bool> = None;
+    let mut names = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'{' => open.push(header.take().unwrap_or(false)),
+            b'}' => {
+                open.pop();
+            }
+            b';' => header = None,
+            _ if word_at(at, "impl") && header.is_none() => {
+                let end = code[at..].find('{').map_or(code.len(), |e| at + e);
+                let head = &code[at..end];
+                header = Some(!head.contains(" for ") && !head.contains("\nfor "));
+            }
+            _ if word_at(at, "trait") => header = Some(false),
+            _ if word_at(at, "fn") && !open.is_empty() => {
+                let name: String = code[at + 2..]
+                    .trim_start()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                names.push((name, open.last() == Some(&true)));
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    names
+}
+
+/// A method defined on a floor above and called below is a dependency no
+/// `use` shows (an `impl Tape` block in a higher file): calls of the
+/// crate's uniquely named functions count too.
+#[test]
+fn no_floor_calls_a_function_defined_on_a_floor_above() {
+    let files = sources();
+    let unique = unique_functions(&files);
+    let mut wrong = Vec::new();
+    for (file, code) in &files {
+        if file == "src/lib.rs" {
+            continue;
+        }
+        for (name, home) in &unique {
+            if home == file || floor(home) <= floor(file) {
+                continue;
+            }
+            let called = [format!(".{name}("), format!("::{name}(")]
+                .iter()
+                .any(|call| code.contains(call.as_str()));
+            if called {
+                wrong.push(format!(
+                    "{file} ({}) calls {name} of {home} ({})",
+                    FLOORS[floor(file)].0,
+                    FLOORS[floor(home)].0
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "calls up a floor:\n{}", wrong.join("\n"));
+}
+
+/// The crate root re-exports at most fifteen items (the tape, the
+/// variables, gradients, the error and the drivers); everything else is in
+/// a module named for what it is.
+#[test]
+fn the_front_door_holds_at_most_fifteen_names() {
+    let files = sources();
+    let lib = &files["src/lib.rs"];
+    let mut names = Vec::new();
+    for (at, _) in lib.match_indices("pub use ") {
+        for path in paths_at(lib, at + "pub use ".len()) {
+            names.push(path.last().cloned().unwrap_or_default());
+        }
+    }
+    assert!(names.contains(&"Tape".to_string()), "{names:?}");
+    assert!(names.len() <= 15, "{} names at the root: {names:?}", names.len());
+}
