@@ -357,6 +357,9 @@ fn the_reader_resolves_re_exports_and_skips_comments() {
     let path = absolute(&[], &["crate".into(), "Var".into()]);
     assert_eq!(resolve(&path, &files, 0).as_deref(), Some("src/var/mod.rs"));
     assert_eq!(code_of("a // crate::x\nb \"crate::y\" c"), "a \nb \"\" c");
+    let found = functions("impl<F> A<F> { fn f() { fn inner() {} } } impl T for A { fn g() {} }");
+    let found: Vec<_> = found.iter().map(|(n, i)| (n.as_str(), *i)).collect();
+    assert_eq!(found, [("f", true), ("inner", false), ("g", false)]);
     let paths = paths_at("{a, b::{c, d}} rest", 0);
     assert_eq!(paths, [vec!["a"], vec!["b", "c"], vec!["b", "d"]]);
 }
