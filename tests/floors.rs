@@ -552,5 +552,9 @@ fn the_front_door_holds_at_most_fifteen_names() {
         }
     }
     assert!(names.contains(&"Tape".to_string()), "{names:?}");
-    assert!(names.len() <= 15, "{} names at the root: {names:?}", names.len());
+    assert!(
+        names.len() <= 15,
+        "{} names at the root: {names:?}",
+        names.len()
+    );
 }

@@ -178,6 +178,13 @@ impl<F: Scalar> Active<F> {
         }
     }
 
+    /// Whether this is a variable of a function's recording, whose ops keep
+    /// how to compute each node again.
+    #[inline(always)]
+    fn replays(&self) -> bool {
+        self.recording() & PROGRAM != 0
+    }
+
     /// A variable of this one's recording, at `node`.
     fn at(&self, node: u32, value: F) -> Self {
         Active::make(value, node, self.recording())
@@ -288,19 +295,26 @@ impl<F: Scalar> Handle for Active<F> {
         self.value
     }
 
+    /// On a function's recording, the node is also told how to compute it
+    /// again (out of line: no other recording pays for it).
     #[inline(always)]
-    fn replays(&self) -> bool {
-        self.recording() & PROGRAM != 0
+    #[track_caller]
+    fn apply_unary(&self, op: Unary) -> Self {
+        if self.replays() {
+            return self.unary_replayed(op);
+        }
+        let (value, d) = op.eval(self.value);
+        self.unary_op(op, value, d)
     }
 
+    #[inline(always)]
     #[track_caller]
-    fn unary_replayed(&self, op: Unary) -> Self {
-        Active::unary_replayed(*self, op)
-    }
-
-    #[track_caller]
-    fn binary_replayed(&self, op: Binary, other: &Self) -> Self {
-        Active::binary_replayed(*self, op, *other)
+    fn apply_binary(&self, op: Binary, other: &Self) -> Self {
+        if self.replays() || other.replays() {
+            return self.binary_replayed(op, *other);
+        }
+        let (value, partials) = op.eval(self.value, other.value);
+        self.binary_op(op, other, value, partials)
     }
 
     #[track_caller]

@@ -7,7 +7,6 @@ use super::slot::recording;
 use super::{Active, Scalar};
 use crate::gradients::sealed::Sealed;
 use crate::gradients::{Variable, constant_mean, mean_pass};
-use crate::ops::surface::Handle;
 use crate::ops::{outputs_at, record_on};
 use crate::table::BlockOp;
 

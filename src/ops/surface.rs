@@ -34,25 +34,23 @@ pub(crate) trait Handle: Copy {
         partials: [Self::Float; 2],
     ) -> Self;
 
-    /// Whether `self` is a variable of a recording that is evaluated again
-    /// (a [`Function`](crate::replay::Function)'s), whose ops take the
-    /// `*_replayed` path.
+    /// `op(self)`: the table's value and derivative, recorded (or carried)
+    /// by [`unary_op`](Handle::unary_op). A handle whose recording must also
+    /// keep how to compute the node again (`Active` on a function's
+    /// recording) says so here.
     #[inline(always)]
-    fn replays(&self) -> bool {
-        false
+    #[track_caller]
+    fn apply_unary(&self, op: Unary) -> Self {
+        let (value, d) = op.eval(self.value_of());
+        self.unary_op(op, value, d)
     }
 
-    /// `op(self)` on a recording that is evaluated again: recorded, and
-    /// how to compute it kept.
+    /// `op(self, other)`, as [`apply_unary`](Handle::apply_unary).
+    #[inline(always)]
     #[track_caller]
-    fn unary_replayed(&self, _op: Unary) -> Self {
-        unreachable!("only a handle that replays records for a replay")
-    }
-
-    /// `op(self, other)` on a recording that is evaluated again.
-    #[track_caller]
-    fn binary_replayed(&self, _op: Binary, _other: &Self) -> Self {
-        unreachable!("only a handle that replays records for a replay")
+    fn apply_binary(&self, op: Binary, other: &Self) -> Self {
+        let (value, partials) = op.eval(self.value_of(), other.value_of());
+        self.binary_op(op, other, value, partials)
     }
 
     /// Code is about to branch on `test` of `self` (and `other`): a
@@ -92,22 +90,14 @@ pub(crate) fn clamp<H: Handle>(x: H, min: H, max: H) -> H {
 #[inline(always)]
 #[track_caller]
 pub(crate) fn apply<H: Handle>(op: Unary, x: H) -> H {
-    if x.replays() {
-        return x.unary_replayed(op);
-    }
-    let (value, d) = op.eval(x.value_of());
-    x.unary_op(op, value, d)
+    x.apply_unary(op)
 }
 
 /// `op(a, b)`, from the table.
 #[inline(always)]
 #[track_caller]
 pub(crate) fn apply2<H: Handle>(op: Binary, a: H, b: H) -> H {
-    if a.replays() || b.replays() {
-        return a.binary_replayed(op, &b);
-    }
-    let (value, partials) = op.eval(a.value_of(), b.value_of());
-    a.binary_op(op, &b, value, partials)
+    a.apply_binary(op, &b)
 }
 
 /// The table's `unary` and `binary` entries as methods of a handle:
