@@ -5,7 +5,7 @@ use core::mem::size_of;
 
 use num_traits::Float;
 
-use super::node::{BLOCK, FULL, Node, SINK, WIDE};
+use super::node::{FULL, Kind, Node, SINK};
 use super::{Inner, Tape};
 use crate::table::Block;
 
@@ -63,7 +63,10 @@ impl<F: Float> Inner<F> {
         let [parent, SINK] = self.nodes[node].parents else {
             return None;
         };
-        let block = &self.blocks[self.nodes[parent as usize].block()?];
+        let Kind::Block(block) = self.nodes[parent as usize].kind() else {
+            return None;
+        };
+        let block = &self.blocks[block];
         Some((block, node - parent as usize - 1))
     }
 }
@@ -86,10 +89,7 @@ impl<F: Float> Tape<F> {
         let mut inner = self.inner.borrow_mut();
         let index = u32::try_from(inner.blocks.len()).unwrap_or_else(|_| panic!("{FULL}"));
         let name = op.name();
-        let record = Node {
-            parents: [index, WIDE | BLOCK],
-            partials: [F::zero(); 2],
-        };
+        let record = Node::block(index);
         let block = Self::push_node(&mut inner, name, record, F::zero(), caller);
         let outputs = y
             .iter()

@@ -217,9 +217,9 @@ impl<F: Float> Tape<F> {
     pub fn edges(&self) -> usize {
         let inner = self.inner.borrow();
         let table = (&inner.parents[..], &inner.partials[..]);
-        let edges = |n: &Node<F>| match n.block() {
-            Some(block) => inner.blocks[block].inputs.len(),
-            None => n.edges(table).0.len(),
+        let edges = |n: &Node<F>| match n.kind() {
+            node::Kind::Block(block) => inner.blocks[block].inputs.len(),
+            _ => n.edges(table).0.len(),
         };
         inner.nodes[1..].iter().map(edges).sum()
     }

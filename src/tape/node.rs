@@ -38,6 +38,34 @@ pub(super) struct Node<F> {
     pub(super) partials: [F; 2],
 }
 
+/// What a node is, decoded from its parents by [`Node::kind`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// One parent, with the node's first partial (an input's parent is the
+    /// sink).
+    One(u32),
+    /// Two parents, with the node's two partials.
+    Two(u32, u32),
+    /// Its edges in the n-ary table, at these positions.
+    Wide(core::ops::Range<usize>),
+    /// The node of the tape's block op of this index.
+    Block(usize),
+}
+
+impl<F> Node<F> {
+    /// What the node is: the one decoder of the encoding above.
+    #[inline(always)]
+    pub(super) fn kind(&self) -> Kind {
+        // Nodes of one or two parents first: the sweep meets them most.
+        match self.parents {
+            [a, SINK] => Kind::One(a),
+            [a, b] if b & WIDE == 0 => Kind::Two(a, b),
+            [index, flags] if flags & BLOCK != 0 => Kind::Block(index as usize),
+            [start, flags] => Kind::Wide(start as usize..start as usize + (flags & COUNT) as usize),
+        }
+    }
+}
+
 impl<F: Float> Node<F> {
     /// A node of one parent (`[Some(a), None]`) or two.
     #[inline(always)]
@@ -56,11 +84,21 @@ impl<F: Float> Node<F> {
         }
     }
 
-    /// The index of the node's block among the tape's, if it is a block
-    /// op's node (see [`BLOCK`]).
-    pub(super) fn block(&self) -> Option<usize> {
-        let [index, wide] = self.parents;
-        (wide & (WIDE | BLOCK) == WIDE | BLOCK).then_some(index as usize)
+    /// A node of `count` edges in the n-ary table, from `start`.
+    pub(super) fn wide(start: u32, count: u32) -> Self {
+        assert!(count <= COUNT, "{FULL}");
+        Node {
+            parents: [start, WIDE | count],
+            partials: [F::zero(); 2],
+        }
+    }
+
+    /// The node of the tape's `index`-th block op.
+    pub(super) fn block(index: u32) -> Self {
+        Node {
+            parents: [index, WIDE | BLOCK],
+            partials: [F::zero(); 2],
+        }
     }
 
     /// The node's edges, `(parents, ∂node/∂parent)` in the order they were
@@ -70,13 +108,46 @@ impl<F: Float> Node<F> {
     /// outputs name its inputs).
     #[inline(always)]
     pub(super) fn edges<'a>(&'a self, table: (&'a [u32], &'a [F])) -> (&'a [u32], &'a [F]) {
-        match self.parents {
-            [start, wide] if wide & WIDE != 0 => {
-                let own = start as usize..start as usize + (wide & COUNT) as usize;
-                (&table.0[own.clone()], &table.1[own])
-            }
-            [_, SINK] => (&self.parents[..1], &self.partials[..1]),
-            _ => (&self.parents, &self.partials),
+        match self.kind() {
+            Kind::Wide(own) => (&table.0[own.clone()], &table.1[own]),
+            Kind::Block(_) => (&[], &[]),
+            Kind::One(_) => (&self.parents[..1], &self.partials[..1]),
+            Kind::Two(..) => (&self.parents, &self.partials),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The decoder at the encoding's edges: the largest index a parent can
+    /// have, a second parent with the block bit's value but no wide bit
+    /// (a node recorded after 2³⁰ others), the largest count.
+    #[test]
+    fn every_kind_decodes_at_its_edges() {
+        let node = |parents| Node::<f64> {
+            parents,
+            partials: [0.0; 2],
+        };
+        let last = WIDE - 1;
+        assert_eq!(node([last, SINK]).kind(), Kind::One(last));
+        assert_eq!(node([SINK, SINK]).kind(), Kind::One(SINK));
+        assert_eq!(node([last, BLOCK]).kind(), Kind::Two(last, BLOCK));
+        assert_eq!(node([BLOCK + 3, last]).kind(), Kind::Two(BLOCK + 3, last));
+        let most = COUNT as usize;
+        assert_eq!(
+            Node::<f64>::wide(last, COUNT).kind(),
+            Kind::Wide(last as usize..last as usize + most)
+        );
+        assert_eq!(Node::<f64>::wide(0, 3).kind(), Kind::Wide(0..3));
+        assert_eq!(Node::<f64>::block(last).kind(), Kind::Block(last as usize));
+        assert_eq!(Node::<f64>::block(0).kind(), Kind::Block(0));
+    }
+
+    #[test]
+    #[should_panic(expected = "the tape is full")]
+    fn a_count_past_the_largest_is_refused() {
+        let _ = Node::<f64>::wide(0, COUNT + 1);
     }
 }

@@ -3,7 +3,7 @@
 
 use num_traits::Float;
 
-use super::node::{COUNT, FULL, Node, SINK, WIDE};
+use super::node::{FULL, Node, SINK, WIDE};
 use super::trace::{Caller, Recorder, Trace, Traced};
 use super::{Inner, Tape};
 use crate::table::Instr;
@@ -103,14 +103,9 @@ impl<F: Float> Tape<F> {
         };
         let count = inner.parents.len() - start;
         debug_assert!(count > 0, "a node must have at least one edge");
-        let wide = u32::try_from(start)
-            .ok()
-            .zip(u32::try_from(count).ok().filter(|&n| n <= COUNT));
+        let wide = u32::try_from(start).ok().zip(u32::try_from(count).ok());
         let (start, count) = wide.unwrap_or_else(|| panic!("{FULL}"));
-        let record = Node {
-            parents: [start, WIDE | count],
-            partials: [F::zero(); 2],
-        };
+        let record = Node::wide(start, count);
         Some((
             Self::push_node(&mut inner, op, record, value, caller),
             value,
@@ -217,8 +212,7 @@ impl<F> PartialsMut<'_, F> {
 
 /// The parents of a node of `count` edges from `start` in the n-ary table.
 pub(crate) fn wide(start: u32, count: u32) -> [u32; 2] {
-    assert!(count <= COUNT, "{FULL}");
-    [start, WIDE | count]
+    Node::<f64>::wide(start, count).parents
 }
 
 /// Remembers the node just recorded, `node`, on a traced tape: out of

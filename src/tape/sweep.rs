@@ -5,7 +5,7 @@ use num_traits::Float;
 
 use super::Tape;
 use super::block::BlockRecord;
-use super::node::{BLOCK, Node, SINK, WIDE};
+use super::node::{Kind, Node};
 use crate::Gradients;
 
 impl<F: Float> Tape<F> {
@@ -87,25 +87,25 @@ impl<F: Float> Node<F> {
                 *adjoint = *adjoint + partial * incoming;
             }
         };
-        match self.parents {
-            [block, wide] if wide & BLOCK != 0 => blocks[block as usize].pass(adjoints),
-            [_, wide] if wide & WIDE != 0 => {
-                let (parents, partials) = self.edges(table);
-                for (&parent, &partial) in parents.iter().zip(partials).rev() {
-                    add(&mut adjoints[parent as usize], partial);
-                }
-            }
-            [a, SINK] => {
+        match self.kind() {
+            Kind::One(a) => {
                 let partial = self.partials[0];
                 if a as usize == next && (!finite_only || partial.is_finite()) {
                     return Some(partial * incoming);
                 }
                 add(&mut adjoints[a as usize], partial);
             }
-            [a, b] => {
+            Kind::Two(a, b) => {
                 add(&mut adjoints[b as usize], self.partials[1]);
                 add(&mut adjoints[a as usize], self.partials[0]);
             }
+            Kind::Wide(own) => {
+                let (parents, partials) = (&table.0[own.clone()], &table.1[own]);
+                for (&parent, &partial) in parents.iter().zip(partials).rev() {
+                    add(&mut adjoints[parent as usize], partial);
+                }
+            }
+            Kind::Block(block) => blocks[block].pass(adjoints),
         }
         None
     }

@@ -3,7 +3,7 @@
 use num_traits::Float;
 
 use super::Tape;
-use super::node::SINK;
+use super::node::{Kind, SINK};
 
 impl<F: Float> Tape<F> {
     /// The `(parent, ∂node/∂parent)` edges of every node up to `output`,
@@ -16,7 +16,7 @@ impl<F: Float> Tape<F> {
             .enumerate()
             .map(|(node, record)| {
                 let mut edges = Vec::new();
-                if record.block().is_some() {
+                if let Kind::Block(_) = record.kind() {
                     return edges; // its outputs name their inputs
                 }
                 if let Some((block, output)) = inner.output_of(node) {
