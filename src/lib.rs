@@ -383,6 +383,7 @@ pub mod optim;
 #[cfg(feature = "parallel")]
 #[cfg_attr(docsrs, doc(cfg(feature = "parallel")))]
 pub mod parallel;
+mod recording;
 pub mod replay;
 mod table;
 mod tape;

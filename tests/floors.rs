@@ -23,6 +23,10 @@ const FLOORS: &[(&str, &[&str])] = &[
     // traced tape keeps of each node, and the one hook a recorded function
     // listens through (`tape::Recorder`).
     ("tape", &["src/tape/", "src/gradients.rs"]),
+    // One recording core for every variable: what recording an op on
+    // variables means (constants, recordings that must not mix, the stable
+    // forms of the textbook loss).
+    ("recording core", &["src/recording.rs"]),
     // The variables, and the ops they share.
     (
         "variables",

@@ -13,6 +13,7 @@ mod replay;
 mod slot;
 mod variable;
 
+use core::cell::RefMut;
 use core::fmt;
 use core::iter::{Product, Sum};
 use core::ops::{Add, Mul};
@@ -20,13 +21,13 @@ use core::panic::Location;
 
 use num_traits::Float;
 
-use crate::Gradients;
 use crate::float::{float_methods, number_traits};
-use crate::ops::activation::{complement, stable_ln};
 use crate::ops::surface::{self, Handle, methods, operators};
+use crate::recording::{self, Recorded};
 use crate::table::Test;
 use crate::table::{Binary, Unary, op_table};
 use crate::tape::PROGRAM;
+use crate::{Gradients, Tape};
 pub use slot::Scalar;
 use slot::{Misuse, recording};
 
@@ -190,20 +191,6 @@ impl<F: Scalar> Active<F> {
         Active::make(value, node, self.recording())
     }
 
-    /// `value` as a function of `self` alone, with `[d, kept]` (see
-    /// `Tape::push`).
-    #[inline(always)]
-    #[track_caller]
-    fn unary(&self, op: &'static str, value: F, partials: [F; 2]) -> Self {
-        if self.is_constant() {
-            return Active::constant(value);
-        }
-        let mut tape = recording(F::slot(), Some(self.recording()));
-        let parents = [Some(self.node()), None];
-        let node = tape.push_mut(op, value, parents, partials, Location::caller());
-        self.at(node, value)
-    }
-
     /// One node of value `value` whose parents are the arguments that are
     /// variables, each with its partial.
     ///
@@ -216,15 +203,7 @@ impl<F: Scalar> Active<F> {
         I: IntoIterator<Item = (Self, F)>,
         I::IntoIter: Clone,
     {
-        let caller = Location::caller();
-        let args = args.into_iter().filter(|(x, _)| !x.is_constant());
-        let Some(first) = Active::common(args.clone().map(|(x, _)| x)) else {
-            return Active::constant(value);
-        };
-        let edges = args.map(|(x, d)| (x.node(), d));
-        let slot = F::slot();
-        let node = recording(slot, Some(first.recording())).record_at(op, value, edges, caller);
-        first.at(node, value)
+        recording::combine(op, value, args)
     }
 
     /// The first variable of `xs` (`None` if all are constants), whose
@@ -330,58 +309,59 @@ impl<F: Scalar> Handle for Active<F> {
     #[inline(always)]
     #[track_caller]
     fn unary_op(&self, op: Unary, value: F, d: F) -> Self {
-        if self.is_constant() || !matches!(op, Unary::Sigmoid | Unary::Ln) {
-            return self.unary(op.name(), value, [d, F::zero()]);
-        }
-        // One borrow for the stable form or, failing it, the plain one.
-        let caller = Location::caller();
-        let mut tape = recording(F::slot(), Some(self.recording()));
-        if op == Unary::Ln {
-            if let Some((node, value)) = stable_ln(&tape, self.node(), caller) {
-                return self.at(node, value);
-            }
-        }
-        let node = match op {
-            Unary::Sigmoid => tape.sigmoid_mut(value, self.node(), d, self.value, caller),
-            _ => tape.push_mut(
-                op.name(),
-                value,
-                [Some(self.node()), None],
-                [d, F::zero()],
-                caller,
-            ),
-        };
-        self.at(node, value)
+        recording::unary(*self, op, value, d)
     }
 
     #[inline(always)]
     #[track_caller]
-    fn binary_op(&self, op: Binary, other: &Self, value: F, [da, db]: [F; 2]) -> Self {
-        match (self.is_constant(), other.is_constant()) {
-            (false, false) => {
-                if self.recording() != other.recording() {
-                    Misuse::mixed(self.recording(), other.recording()).panic::<F>();
-                }
-                let mut tape = recording(F::slot(), Some(self.recording()));
-                let parents = [Some(self.node()), Some(other.node())];
-                let node = tape.push_mut(op.name(), value, parents, [da, db], Location::caller());
-                self.at(node, value)
-            }
-            (false, true) => self.unary(op.name(), value, [da, F::zero()]),
-            (true, false) => {
-                let caller = Location::caller();
-                let mut tape = recording(F::slot(), Some(other.recording()));
-                if op == Binary::Sub && self.value == F::one() {
-                    if let Some((node, value)) = complement(&tape, other.node(), caller) {
-                        return other.at(node, value);
-                    }
-                }
-                let parents = [Some(other.node()), None];
-                let node = tape.push_mut(op.name(), value, parents, [db, F::zero()], caller);
-                other.at(node, value)
-            }
-            (true, true) => Active::constant(value),
+    fn binary_op(&self, op: Binary, other: &Self, value: F, partials: [F; 2]) -> Self {
+        recording::binary(*self, op, *other, value, partials)
+    }
+}
+
+/// Where an `Active`'s tape is: lent to the thread, in the slot of its
+/// float type, which must hold the variable's recording.
+impl<F: Scalar> Recorded for Active<F> {
+    type Float = F;
+    type Tape = RefMut<'static, Tape<F>>;
+
+    #[inline(always)]
+    fn constant(value: F) -> Self {
+        Active::constant(value)
+    }
+
+    #[inline(always)]
+    fn is_constant(&self) -> bool {
+        self.recording() == 0
+    }
+
+    #[inline(always)]
+    fn raw(&self) -> F {
+        self.value
+    }
+
+    #[inline(always)]
+    fn node(&self) -> u32 {
+        self.tag as u32
+    }
+
+    #[inline(always)]
+    #[track_caller]
+    fn tape(&self) -> RefMut<'static, Tape<F>> {
+        recording(F::slot(), Some(self.recording()))
+    }
+
+    #[inline(always)]
+    #[track_caller]
+    fn same_recording(a: &Self, b: &Self) {
+        if a.recording() != b.recording() {
+            Misuse::mixed(a.recording(), b.recording()).panic::<F>();
         }
+    }
+
+    #[inline(always)]
+    fn at(&self, node: u32, value: F) -> Self {
+        Active::make(value, node, self.recording())
     }
 }
 

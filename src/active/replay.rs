@@ -9,7 +9,7 @@ use super::{Active, Scalar};
 use crate::ops::surface::Handle;
 use crate::table::{Arg, Code, Comparison, Guard, Instr, Select, Side, Test};
 use crate::table::{Binary, Unary};
-use crate::tape::{Note, Recorder};
+use crate::tape::{Access, Note, Recorder};
 
 impl<F: Scalar> Active<F> {
     /// `op(self)` on a function's recording: the recording's next node is
@@ -109,7 +109,7 @@ impl<F: Scalar> Active<F> {
             }
             None => return [a, b][chosen],
         };
-        let node = tape.push_mut("select", value, parents, partials, Location::caller());
+        let node = tape.record_node("select", value, parents, partials, Location::caller());
         anchor.at(node, value)
     }
 

@@ -1,13 +1,12 @@
 //! What [`Gradients`](crate::Gradients) and the losses ask of an
 //! [`Active`]: its recording and node, and a mean of terms as one node.
 
-use core::panic::Location;
-
 use super::slot::recording;
 use super::{Active, Scalar};
+use crate::gradients::Variable;
 use crate::gradients::sealed::Sealed;
-use crate::gradients::{Variable, constant_mean, mean_pass};
 use crate::ops::{outputs_at, record_on};
+use crate::recording;
 use crate::table::BlockOp;
 
 impl<F: Scalar> Sealed for Active<F> {}
@@ -46,14 +45,7 @@ impl<F: Scalar> Variable<F> for Active<F> {
         n: F,
         term: impl FnMut(usize, F) -> (F, F),
     ) -> Self {
-        let caller = Location::caller();
-        let Some(first) = Active::common(xs.iter().copied()) else {
-            return Active::constant(constant_mean(xs, n, term));
-        };
-        let tape = recording(F::slot(), Some(first.recording()));
-        let wide = tape.push_wide(op, caller, |out| Some(mean_pass(xs, n, term, out)));
-        let (node, value) = wide.unwrap_or_else(|| unreachable!("the writer always gives a value"));
-        first.at(node, value)
+        recording::mean(op, xs, n, term)
     }
 
     fn site(&self) -> Option<(u32, Option<u64>, u32)> {

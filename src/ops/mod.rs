@@ -3,7 +3,6 @@
 //! of `Var` and `Dual` from it; the other files hold the ops of many
 //! arguments (sums, dot products, layers, block and custom ops).
 
-pub(crate) mod activation;
 mod arith;
 mod block;
 mod elementary;

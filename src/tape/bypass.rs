@@ -19,24 +19,16 @@ pub(crate) struct Sigmoid<F> {
 }
 
 impl<F: Float> Tape<F> {
-    /// Records the sigmoid `σ(z)` of the node `input`, of value `s` and
-    /// derivative `ds`, and keeps it as a sigmoid, on a shared tape (one
-    /// borrow for both): the node's index.
-    #[inline(always)]
-    pub(crate) fn sigmoid_node(&self, s: F, input: u32, ds: F, z: F, caller: Caller) -> u32 {
-        Self::push_sigmoid(&mut self.inner.borrow_mut(), s, input, ds, z, caller)
-    }
-
-    /// [`sigmoid_node`](Tape::sigmoid_node) on a tape held mutably, which
-    /// needs no borrow.
-    #[inline(always)]
-    pub(crate) fn sigmoid_mut(&mut self, s: F, input: u32, ds: F, z: F, caller: Caller) -> u32 {
-        Self::push_sigmoid(self.inner.get_mut(), s, input, ds, z, caller)
-    }
-
     /// Appends the sigmoid's node to the borrowed tape and keeps it.
     #[inline(always)]
-    fn push_sigmoid(inner: &mut Inner<F>, s: F, input: u32, ds: F, z: F, caller: Caller) -> u32 {
+    pub(super) fn push_sigmoid(
+        inner: &mut Inner<F>,
+        s: F,
+        input: u32,
+        ds: F,
+        z: F,
+        caller: Caller,
+    ) -> u32 {
         let record = Node::new([Some(input), None], [ds, F::zero()]);
         let node = Self::push_node(inner, "sigmoid", record, s, caller);
         inner.sigmoids.push(Sigmoid {

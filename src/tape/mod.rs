@@ -24,7 +24,7 @@ use block::BlockRecord;
 pub(crate) use bypass::Sigmoid;
 pub(crate) use node::SINK;
 use node::{FULL, Node, WIDE};
-pub(crate) use record::{Edges, PartialsMut, wide};
+pub(crate) use record::{Access, Edges, PartialsMut, wide};
 pub(crate) use trace::{Anomaly, Caller, Note, Recorder, Trace, Traced};
 
 /// Hands out a fresh identity for every tape and every `clear`.
@@ -90,7 +90,7 @@ pub struct Tape<F: Float = f64> {
     inner: RefCell<Inner<F>>,
 }
 
-struct Inner<F> {
+pub(crate) struct Inner<F> {
     /// How many of the first nodes are all inputs: the backward sweep
     /// stops above them, since their only edges go to the sink.
     inputs: u32,

@@ -1,6 +1,9 @@
 //! Recording: appending a node of one parent, two or many, and what a
 //! traced or checked tape remembers of each.
 
+use core::cell::RefMut;
+use core::ops::DerefMut;
+
 use num_traits::Float;
 
 use super::node::{FULL, Node, SINK, WIDE};
@@ -48,20 +51,6 @@ impl<F: Float> Tape<F> {
     ) -> u32 {
         let record = Node::new(parents, partials);
         Self::push_node(&mut self.inner.borrow_mut(), op, record, value, caller)
-    }
-
-    /// [`push`](Tape::push) on a tape held mutably, which needs no borrow.
-    #[inline(always)]
-    pub(crate) fn push_mut(
-        &mut self,
-        op: &'static str,
-        value: F,
-        parents: [Option<u32>; 2],
-        partials: [F; 2],
-        caller: Caller,
-    ) -> u32 {
-        let record = Node::new(parents, partials);
-        Self::push_node(self.inner.get_mut(), op, record, value, caller)
     }
 
     /// Appends `record` to the borrowed tape and returns its index; a
@@ -190,6 +179,49 @@ impl<F: Float> Tape<F> {
     /// the debugging tools (`crate::debug`).
     pub(crate) fn with_trace<R>(&self, f: impl FnOnce(&mut Trace<F>) -> R) -> Option<R> {
         self.inner.borrow_mut().trace.as_mut().map(f)
+    }
+}
+
+/// A tape held to record a node on: shared, and borrowed for each node (a
+/// [`Var`](crate::Var)'s), or held alone (an [`Active`](crate::Active)'s,
+/// lent to the thread), which needs no borrow.
+pub(crate) trait Access<F: Float> {
+    /// The tape's storage, borrowed for one node.
+    fn inner(&mut self) -> impl DerefMut<Target = Inner<F>>;
+
+    /// Appends a node of one parent (`[parent, None]`) or two; its index.
+    #[inline(always)]
+    fn record_node(
+        &mut self,
+        op: &'static str,
+        value: F,
+        parents: [Option<u32>; 2],
+        partials: [F; 2],
+        caller: Caller,
+    ) -> u32 {
+        let record = Node::new(parents, partials);
+        Tape::push_node(&mut self.inner(), op, record, value, caller)
+    }
+
+    /// Appends the sigmoid `s = σ(z)` of the node `input`, of derivative
+    /// `ds`, and keeps it as a sigmoid; its index.
+    #[inline(always)]
+    fn record_sigmoid(&mut self, s: F, input: u32, ds: F, z: F, caller: Caller) -> u32 {
+        Tape::push_sigmoid(&mut self.inner(), s, input, ds, z, caller)
+    }
+}
+
+impl<F: Float> Access<F> for &Tape<F> {
+    #[inline(always)]
+    fn inner(&mut self) -> impl DerefMut<Target = Inner<F>> {
+        self.inner.borrow_mut()
+    }
+}
+
+impl<F: Float> Access<F> for RefMut<'_, Tape<F>> {
+    #[inline(always)]
+    fn inner(&mut self) -> impl DerefMut<Target = Inner<F>> {
+        self.inner.get_mut()
     }
 }
 

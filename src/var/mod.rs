@@ -8,6 +8,7 @@ use core::fmt;
 use num_traits::Float;
 
 use crate::ops::surface::Handle;
+use crate::recording::{self, Recorded};
 use crate::table::{Binary, Unary};
 use crate::{Gradients, Tape};
 
@@ -156,34 +157,6 @@ impl<'t, F: Float> Var<'t, F> {
         self.tape.is_some_and(|t| core::ptr::eq(t, tape))
     }
 
-    /// Records `value` as a function of `self`, with `d = ∂value/∂self`, as
-    /// the operation `op`.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn unary(self, op: &'static str, value: F, d: F) -> Self {
-        match self.tape {
-            Some(tape) => tape.unary(op, value, self.node, d),
-            None => Var::constant(value),
-        }
-    }
-
-    /// Records `value` as a function of `self` and `other`, with partials
-    /// `da = ∂value/∂self` and `db = ∂value/∂other`.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn binary(self, op: &'static str, other: Self, value: F, da: F, db: F) -> Self {
-        // `combine` for two, spelled out: this is the hottest path there is.
-        match (self.tape, other.tape) {
-            (Some(a), Some(b)) => {
-                same_tape(a, b);
-                a.binary(op, value, [self.node, other.node], [da, db])
-            }
-            (Some(_), None) => Self::unary(self, op, value, da),
-            (None, Some(_)) => Self::unary(other, op, value, db),
-            (None, None) => Var::constant(value),
-        }
-    }
-
     /// Records `value` with `partials[i] = ∂value/∂args[i]`: one node whose
     /// parents are the arguments that are variables. If all are constants,
     /// so is the result.
@@ -199,17 +172,7 @@ impl<'t, F: Float> Var<'t, F> {
         value: F,
         partials: [F; N],
     ) -> Self {
-        match common_tape(args) {
-            Some(tape) => tape.record_edges(
-                op,
-                value,
-                args.iter()
-                    .zip(partials)
-                    .filter(|(x, _)| !x.is_constant())
-                    .map(|(x, d)| (x.node, d)),
-            ),
-            None => Var::constant(value),
-        }
+        recording::combine(op, value, args.into_iter().zip(partials))
     }
 }
 
@@ -259,8 +222,7 @@ pub(crate) fn same_tape<F: Float>(a: &Tape<F>, b: &Tape<F>) {
 pub(crate) const TWO_TAPES: &str = "cannot combine variables of two different tapes; \
      record every variable of one computation on the same Tape";
 
-/// `Var` records what the op table gives; `ln` and `sigmoid` keep the
-/// textbook loss stable, and `1 − σ(z)` is recorded as `σ(−z)`.
+/// `Var` records what the op table gives, through the one recording core.
 impl<F: Float> Handle for Var<'_, F> {
     type Float = F;
 
@@ -272,27 +234,57 @@ impl<F: Float> Handle for Var<'_, F> {
     #[inline(always)]
     #[track_caller]
     fn unary_op(&self, op: Unary, value: F, d: F) -> Self {
-        match op {
-            Unary::Sigmoid => return self.sigmoid_node(value, d),
-            Unary::Ln => {
-                if let Some(stable) = self.ln_of_sigmoid() {
-                    return stable;
-                }
-            }
-            _ => {}
-        }
-        self.unary(op.name(), value, d)
+        recording::unary(*self, op, value, d)
     }
 
     #[inline(always)]
     #[track_caller]
-    fn binary_op(&self, op: Binary, other: &Self, value: F, [da, db]: [F; 2]) -> Self {
-        if op == Binary::Sub && self.is_constant() && self.value == F::one() {
-            if let Some(complement) = other.sigmoid_complement() {
-                return complement;
-            }
+    fn binary_op(&self, op: Binary, other: &Self, value: F, partials: [F; 2]) -> Self {
+        recording::binary(*self, op, *other, value, partials)
+    }
+}
+
+/// Where a `Var`'s tape is: borrowed by the variable itself.
+impl<'t, F: Float> Recorded for Var<'t, F> {
+    type Float = F;
+    type Tape = &'t Tape<F>;
+
+    #[inline(always)]
+    fn constant(value: F) -> Self {
+        Var::constant(value)
+    }
+
+    #[inline(always)]
+    fn is_constant(&self) -> bool {
+        self.tape.is_none()
+    }
+
+    #[inline(always)]
+    fn raw(&self) -> F {
+        self.value
+    }
+
+    #[inline(always)]
+    fn node(&self) -> u32 {
+        self.node
+    }
+
+    #[inline(always)]
+    fn tape(&self) -> &'t Tape<F> {
+        self.tape.expect("a variable, not a constant, records")
+    }
+
+    #[inline(always)]
+    #[track_caller]
+    fn same_recording(a: &Self, b: &Self) {
+        if let (Some(a), Some(b)) = (a.tape, b.tape) {
+            same_tape(a, b);
         }
-        self.binary(op.name(), *other, value, da, db)
+    }
+
+    #[inline(always)]
+    fn at(&self, node: u32, value: F) -> Self {
+        Var::recorded(Recorded::tape(self), node, value)
     }
 }
 

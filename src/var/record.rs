@@ -56,35 +56,6 @@ impl<F: Float> Tape<F> {
         Var::recorded(self, node, value)
     }
 
-    /// Appends a node of one parent.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn unary(&self, op: &'static str, value: F, parent: u32, d: F) -> Var<'_, F> {
-        let partials = [d, F::zero()];
-        let node = self.push(
-            op,
-            value,
-            [Some(parent), None],
-            partials,
-            Location::caller(),
-        );
-        Var::recorded(self, node, value)
-    }
-
-    /// Appends a node of two parents.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn binary(
-        &self,
-        op: &'static str,
-        value: F,
-        parents: [u32; 2],
-        partials: [F; 2],
-    ) -> Var<'_, F> {
-        let node = self.push(op, value, parents.map(Some), partials, Location::caller());
-        Var::recorded(self, node, value)
-    }
-
     /// Appends a node whose edges `write` pushes, and whose value it returns:
     /// one pass for an n-ary node, whose edges go to the n-ary table. `write`
     /// must not record on this tape (it is borrowed); if it panics, the
@@ -112,14 +83,5 @@ impl<F: Float> Tape<F> {
     ) -> Option<Var<'_, F>> {
         let (node, value) = self.push_wide(op, Location::caller(), write)?;
         Some(Var::recorded(self, node, value))
-    }
-
-    /// Records the sigmoid `σ(z)` of the node `input`, of value `s` and
-    /// derivative `ds`, and keeps it as a sigmoid: one borrow for both.
-    #[inline(always)]
-    #[track_caller]
-    pub(crate) fn sigmoid_of(&self, s: F, input: u32, ds: F, z: F) -> Var<'_, F> {
-        let node = self.sigmoid_node(s, input, ds, z, Location::caller());
-        Var::recorded(self, node, s)
     }
 }

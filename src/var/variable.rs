@@ -3,9 +3,10 @@
 
 use num_traits::Float;
 
-use super::{Var, common_tape};
+use super::Var;
+use crate::gradients::Variable;
 use crate::gradients::sealed::Sealed;
-use crate::gradients::{Variable, constant_mean, mean_pass};
+use crate::recording;
 
 impl<F: Float> Sealed for Var<'_, F> {}
 
@@ -26,10 +27,7 @@ impl<F: Float> Variable<F> for Var<'_, F> {
         n: F,
         term: impl FnMut(usize, F) -> (F, F),
     ) -> Self {
-        let Some(tape) = common_tape(xs.iter().copied()) else {
-            return Var::constant(constant_mean(xs, n, term));
-        };
-        tape.record_with(op, |out| mean_pass(xs, n, term, out))
+        recording::mean(op, xs, n, term)
     }
 
     fn site(&self) -> Option<(u32, Option<u64>, u32)> {

@@ -1,0 +1,239 @@
+//! One recording core for every variable: what recording an op of the
+//! table on variables means, written once for [`Var`](crate::Var) and
+//! [`Active`](crate::Active), which differ only in where their tape is
+//! (borrowed by the variable, or lent to the thread; see [`Recorded`]).
+//!
+//! - Constants record nothing: an op of constants is a constant, and an
+//!   op's edges go to its operands that are variables.
+//! - Variables of two recordings never combine: that panics, naming the fix.
+//! - The textbook loss is recorded in its stable form: `ln σ(z)` as
+//!   `ln_sigmoid(z)` and `1 − σ(z)` as `σ(−z)`, found from what the tape
+//!   keeps of its sigmoids, never from a value.
+
+use core::ops::Deref;
+use core::panic::Location;
+
+use num_traits::{Float, One, Zero};
+
+use crate::gradients::{Variable, constant_mean, mean_pass};
+use crate::table::stable::{sigmoid, softplus};
+use crate::table::{Arg, Binary, Code, Instr, Unary};
+use crate::tape::{Access, Caller, Sigmoid, Tape};
+
+/// A variable, as the recording core sees it: a value, and a node on a
+/// tape it can reach, or a constant.
+pub(crate) trait Recorded: Copy {
+    type Float: Float;
+
+    /// The tape, held while a node is recorded on it.
+    type Tape: Deref<Target = Tape<Self::Float>> + Access<Self::Float>;
+
+    fn constant(value: Self::Float) -> Self;
+
+    fn is_constant(&self) -> bool;
+
+    /// The value, as the core reads it (nothing observes the read).
+    fn raw(&self) -> Self::Float;
+
+    /// The node of a variable (not a constant).
+    fn node(&self) -> u32;
+
+    /// The tape of a variable, to record on.
+    ///
+    /// # Panics
+    ///
+    /// If the variable cannot record there (an `Active` outside its
+    /// recording), naming the fix.
+    fn tape(&self) -> Self::Tape;
+
+    /// Panics, naming the fix, unless the variables `a` and `b` are of one
+    /// recording.
+    fn same_recording(a: &Self, b: &Self);
+
+    /// The variable of `node`, of value `value`, on `self`'s recording.
+    fn at(&self, node: u32, value: Self::Float) -> Self;
+}
+
+/// `op(x)` of value `value` and derivative `d`: one node, or its stable
+/// form (`ln σ`), or nothing for a constant. A sigmoid's node is kept as
+/// one, for the stable `ln` that may follow.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn unary<V: Recorded>(x: V, op: Unary, value: V::Float, d: V::Float) -> V {
+    if x.is_constant() {
+        return V::constant(value);
+    }
+    let caller = Location::caller();
+    let mut tape = x.tape();
+    let partials = [d, V::Float::zero()];
+    let node = match op {
+        Unary::Sigmoid => tape.record_sigmoid(value, x.node(), d, x.raw(), caller),
+        Unary::Ln => match stable_ln(&tape, x.node(), caller) {
+            Some((node, value)) => return x.at(node, value),
+            None => tape.record_node(op.name(), value, [Some(x.node()), None], partials, caller),
+        },
+        _ => tape.record_node(op.name(), value, [Some(x.node()), None], partials, caller),
+    };
+    x.at(node, value)
+}
+
+/// `op(a, b)` of value `value` and `[∂/∂a, ∂/∂b]`: one node whose edges go
+/// to the operands that are variables; `1 − σ(z)` as `σ(−z)`.
+///
+/// # Panics
+///
+/// If `a` and `b` are variables of different recordings.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn binary<V: Recorded>(
+    a: V,
+    op: Binary,
+    b: V,
+    value: V::Float,
+    [da, db]: [V::Float; 2],
+) -> V {
+    let caller = Location::caller();
+    let zero = V::Float::zero();
+    match (a.is_constant(), b.is_constant()) {
+        (false, false) => {
+            V::same_recording(&a, &b);
+            let parents = [Some(a.node()), Some(b.node())];
+            let node = a
+                .tape()
+                .record_node(op.name(), value, parents, [da, db], caller);
+            a.at(node, value)
+        }
+        (false, true) => {
+            let node =
+                a.tape()
+                    .record_node(op.name(), value, [Some(a.node()), None], [da, zero], caller);
+            a.at(node, value)
+        }
+        (true, false) => {
+            let mut tape = b.tape();
+            if op == Binary::Sub && a.raw() == V::Float::one() {
+                if let Some((node, value)) = complement(&tape, b.node(), caller) {
+                    return b.at(node, value);
+                }
+            }
+            let node =
+                tape.record_node(op.name(), value, [Some(b.node()), None], [db, zero], caller);
+            b.at(node, value)
+        }
+        (true, true) => V::constant(value),
+    }
+}
+
+/// One node of value `value` whose edges go to the arguments that are
+/// variables, each with its partial; a constant if none is.
+///
+/// # Panics
+///
+/// If two arguments are variables of different recordings.
+#[inline]
+#[track_caller]
+pub(crate) fn combine<V, I>(op: &'static str, value: V::Float, args: I) -> V
+where
+    V: Recorded,
+    I: IntoIterator<Item = (V, V::Float)>,
+    I::IntoIter: Clone,
+{
+    let caller = Location::caller();
+    let args = args.into_iter().filter(|(x, _)| !x.is_constant());
+    let Some((first, _)) = args.clone().next() else {
+        return V::constant(value);
+    };
+    args.clone()
+        .for_each(|(x, _)| V::same_recording(&first, &x));
+    let edges = args.map(|(x, d)| (x.node(), d));
+    let node = first.tape().record_at(op, value, edges, caller);
+    first.at(node, value)
+}
+
+/// `(1/n)·Σᵢ tᵢ` as one node named `op`, where `term(i, xᵢ)` gives `tᵢ` and
+/// `∂tᵢ/∂xᵢ`: one pass over `xs`; a constant if none is a variable.
+///
+/// # Panics
+///
+/// If two of `xs` are variables of different recordings.
+#[track_caller]
+pub(crate) fn mean<V>(
+    op: &'static str,
+    xs: &[V],
+    n: V::Float,
+    term: impl FnMut(usize, V::Float) -> (V::Float, V::Float),
+) -> V
+where
+    V: Recorded + Variable<<V as Recorded>::Float>,
+{
+    let caller = Location::caller();
+    let mut variables = xs.iter().filter(|x| !Recorded::is_constant(*x));
+    let Some(first) = variables.next() else {
+        return V::constant(constant_mean(xs, n, term));
+    };
+    variables.for_each(|x| <V as Recorded>::same_recording(first, x));
+    let tape = first.tape();
+    let wide = tape.push_wide(op, caller, |out| Some(mean_pass(xs, n, term, out)));
+    let (node, value) = wide.unwrap_or_else(|| unreachable!("the writer always gives a value"));
+    first.at(node, value)
+}
+
+/// `ln` of `node` in the stable form, if `node` is a sigmoid `σ(u)` with
+/// `u = ±z`: `ln σ(u) = −softplus(−u)`, recorded with `z` as its parent and
+/// `∂/∂z = ±σ(−u)`; the nodes it goes around are noted as bypassed. The
+/// new node and its value.
+pub(crate) fn stable_ln<F: Float>(tape: &Tape<F>, node: u32, caller: Caller) -> Option<(u32, F)> {
+    let Sigmoid {
+        input, at, negated, ..
+    } = tape.sigmoid(node)?;
+    let sign = if negated { -F::one() } else { F::one() };
+    let (value, d) = (-softplus(-at), sign * sigmoid(-at).0);
+    tape.expect(Instr::new(
+        Code::LnSigmoid { negated },
+        [Arg::Node(input); 2],
+    ));
+    let out = tape.push(
+        "ln∘sigmoid",
+        value,
+        [Some(input), None],
+        [d, F::zero()],
+        caller,
+    );
+    // `1 − σ(z)` goes around the sigmoid `σ(z)` too, its one parent.
+    let sigmoid_node = negated.then(|| tape.parent(node));
+    for bypassed in [Some(node), sigmoid_node].into_iter().flatten() {
+        tape.bypass(bypassed, out);
+    }
+    Some((out, value))
+}
+
+/// `1 − node` if `node` is a sigmoid `σ(z)`: recorded as `σ(−z)`, exactly,
+/// and kept as a sigmoid of `−z`, so that its `ln` is stable too. The new
+/// node and its value.
+pub(crate) fn complement<F: Float>(tape: &Tape<F>, node: u32, caller: Caller) -> Option<(u32, F)> {
+    let Sigmoid {
+        input, at, negated, ..
+    } = tape.sigmoid(node)?;
+    if negated {
+        return None; // 1 − (1 − s) is recorded as it is written
+    }
+    let value = sigmoid(-at).0;
+    tape.expect(Instr::new(
+        Code::Complement,
+        [Arg::Node(node), Arg::Node(input)],
+    ));
+    let out = tape.push(
+        "1 − sigmoid",
+        value,
+        [Some(node), None],
+        [-F::one(), F::zero()],
+        caller,
+    );
+    tape.keep_sigmoid(Sigmoid {
+        node: out,
+        input,
+        at: -at,
+        negated: true,
+    });
+    Some((out, value))
+}
