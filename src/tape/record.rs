@@ -39,7 +39,8 @@ impl<F: Float> Tape<F> {
     }
 
     /// Appends a node of one parent (`[parent, None]`, its second partial
-    /// unread) or two, and returns its index.
+    /// unread) or two, and returns its index: [`Access::record_node`] on
+    /// the shared tape.
     #[inline(always)]
     pub(crate) fn push(
         &self,
@@ -49,8 +50,8 @@ impl<F: Float> Tape<F> {
         partials: [F; 2],
         caller: Caller,
     ) -> u32 {
-        let record = Node::new(parents, partials);
-        Self::push_node(&mut self.inner.borrow_mut(), op, record, value, caller)
+        let mut tape = self;
+        tape.record_node(op, value, parents, partials, caller)
     }
 
     /// Appends `record` to the borrowed tape and returns its index; a
