@@ -22,21 +22,21 @@
 
 use num_traits::Float;
 
-use super::{Arg, Step, Visit};
+use super::{Arg, Route, Step, Visit};
 
 /// The evaluation and the sweep of a function whose sums are linear nodes.
 #[derive(Clone, Debug)]
 pub(crate) struct Chains<F> {
-    /// Each node's index in the sweep's tape, [`ABSORBED`] for a node absorbed
-    /// into an edge or a chain (it has no adjoint; the evaluation visits it
-    /// unless its chain computes it).
-    pub(crate) index: Vec<u32>,
+    /// Each node's route: its node in the sweep's tape, or a chain's term,
+    /// or none for a node absorbed into an edge or a chain (it has no
+    /// adjoint; the evaluation visits it unless its chain computes it).
+    pub(crate) index: Vec<Route>,
     /// The sweep tape's nodes: the sink, the leading inputs, then the kept
     /// nodes in order, a chain as a node of many parents.
     pub(crate) layout: Vec<[u32; 2]>,
     /// Per node of the sweep's tape, what its partials are multiplied by
     /// (where a node of one constant partial was folded into its edge); a
-    /// node whose scales are not 1 has [`SCALED`] in its index.
+    /// node whose scales are not 1 is routed [`Route::Scaled`].
     pub(crate) scales: Vec<[F; 2]>,
     /// The chains' edges, in the tape's n-ary table, and their partials.
     pub(crate) table: Vec<u32>,
@@ -97,21 +97,6 @@ fn linear<F: Float>(step: Step<F>) -> Option<(u32, F)> {
     }
 }
 
-/// Marks, in a sweep index, a node whose partials are scaled (see
-/// [`Chains::scales`]).
-pub(crate) const SCALED: u32 = 1 << 31;
-
-/// Marks, in place of a sweep index, a term a chain absorbed: the rest is
-/// its index in [`Chains::terms`].
-pub(crate) const TERM: u32 = 1 << 30;
-
-/// In place of a sweep index, a node with no adjoint of its own: folded
-/// into its user's edge, or a chain's running sum or term.
-pub(crate) const ABSORBED: u32 = u32::MAX;
-
-/// The bits of a sweep index that count.
-pub(crate) const FLAGS: u32 = !(SCALED | TERM);
-
 /// A term of a chain whose partials change: where each evaluation writes
 /// them (times their factors) in the chain's table.
 #[derive(Clone, Copy, Debug)]
@@ -126,9 +111,8 @@ impl<F: Float> Chains<F> {
     /// first), whose first `lead` nodes are the sink and the inputs, and
     /// whose nodes' values are read `uses` times (by the other nodes, and
     /// `usize::MAX` by an output or a guard), with the evaluation's program:
-    /// the nodes it computes, each routed to its sweep index (with its
-    /// marks) or to none ([`ABSORBED`], a node absorbed into an edge), a
-    /// chain's last link a [`Step::Sum`]. `None` if it has none.
+    /// the nodes it computes, each with its [`Route`], a chain's last link a
+    /// [`Step::Sum`]. `None` if it has none.
     pub(crate) fn new(
         steps: &[Step<F>],
         parents: &[[u32; 2]],
@@ -136,9 +120,6 @@ impl<F: Float> Chains<F> {
         uses: &[usize],
     ) -> Option<(Self, Vec<Visit<F>>)> {
         let total = parents.len();
-        if total >= TERM as usize {
-            return None; // its indices would not leave room for the marks
-        }
         let step = |n: u32| steps[n as usize - 1];
         let once = |n: u32| n as usize >= lead && uses[n as usize] == 1;
         let link_of = |n: u32| (n as usize >= lead).then(|| link(step(n))).flatten();
@@ -226,7 +207,7 @@ impl<F: Float> Chains<F> {
             }
         }
         let kept = |n: usize| !chained[n] && !folded[n] && !dynamic[n];
-        let mut index = vec![ABSORBED; total];
+        let mut index = vec![Route::Absorbed; total];
         let (mut layout, mut scales) = (Vec::new(), Vec::new());
         for node in (0..total).filter(|&n| kept(n)) {
             let [(a, sa), (b, sb)] = parents[node].map(|p| match p {
@@ -234,8 +215,17 @@ impl<F: Float> Chains<F> {
                 p => resolve(p),
             });
             let scaled = node >= lead && !root[node] && (sa != F::one() || sb != F::one());
-            index[node] = layout.len() as u32 | if scaled { SCALED } else { 0 };
-            layout.push([a, b].map(|p| index[p as usize] & FLAGS));
+            let at = layout.len() as u32;
+            index[node] = if scaled {
+                Route::Scaled(at)
+            } else {
+                Route::Node(at)
+            };
+            // A chain's last link is laid out below, once its edges are.
+            layout.push(match root[node] {
+                true => [0; 2],
+                false => [a, b].map(|p| index[p as usize].kept()),
+            });
             scales.push([sa, sb]);
         }
         let (mut table, mut partials, mut terms) = (Vec::new(), Vec::new(), Vec::new());
@@ -292,7 +282,7 @@ impl<F: Float> Chains<F> {
                         )
                     }
                     None => {
-                        index[p as usize] = TERM | j as u32;
+                        index[p as usize] = Route::Term(j as u32);
                         (Summand::Node(t), None)
                     }
                 }
@@ -317,7 +307,7 @@ impl<F: Float> Chains<F> {
                     let kept = if product { &mut products } else { &mut terms };
                     kept[j].slots[k] = table.len() as u32;
                 }
-                table.push(index[parent as usize] & FLAGS);
+                table.push(index[parent as usize].kept());
                 partials.push(partial);
             }
             for (minus, mut summand, term) in chain.into_iter().rev() {
@@ -329,7 +319,7 @@ impl<F: Float> Chains<F> {
                 links.push(Link { minus, summand });
             }
             sums.push(links.len() as u32);
-            layout[index[node] as usize] = crate::tape::wide(start, edges.len() as u32);
+            layout[index[node].kept() as usize] = crate::tape::wide(start, edges.len() as u32);
         }
         // The evaluation computes every node but the running sums and the
         // products the chains compute; a last link computes its chain.
@@ -361,7 +351,7 @@ impl<F: Float> Chains<F> {
     /// The bytes its buffers hold.
     pub(crate) fn allocated_bytes(&self) -> usize {
         use core::mem::size_of;
-        self.index.capacity() * size_of::<u32>()
+        self.index.capacity() * size_of::<Route>()
             + self.layout.capacity() * size_of::<[u32; 2]>()
             + self.scales.capacity() * size_of::<[F; 2]>()
             + self.table.capacity() * size_of::<u32>()

@@ -2,7 +2,7 @@
 //! Jacobians, directional derivatives and Hessians.
 
 use super::workspace::{dual_point, lift, sweep};
-use super::{Arg, Function, Workspace, chains};
+use super::{Arg, Function, Workspace};
 use crate::active::Scalar;
 use crate::{Error, Result};
 
@@ -116,7 +116,10 @@ impl<F: Scalar> Function<F> {
     /// `output` as a node of the sweep's tape (see `Chains`).
     fn swept(&self, output: Arg<F>) -> Arg<F> {
         match (output, &self.chains) {
-            (Arg::Node(n), Some(chains)) => Arg::Node(chains.index[n as usize] & chains::FLAGS),
+            (Arg::Node(n), Some(chains)) => match chains.index[n as usize].node() {
+                Some(n) => Arg::Node(n),
+                None => unreachable!("an output keeps its node"),
+            },
             (output, _) => output,
         }
     }

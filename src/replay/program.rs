@@ -123,14 +123,47 @@ impl<F: Float> Step<F> {
     }
 }
 
+/// Where an evaluation puts a node's partials: its node in the sweep's
+/// tape, or a chain's table, or nowhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// The sweep's node of this index.
+    Node(u32),
+    /// The sweep's node of this index, its partials times its
+    /// `scales` (see `Chains`) (a node of one constant partial was folded
+    /// into its edge).
+    Scaled(u32),
+    /// The chain's term of this index in `Chains::terms`, whose partials
+    /// go to the chain's table.
+    Term(u32),
+    /// Nowhere: a node with no adjoint of its own, folded into its user's
+    /// edge, or a chain's running sum or product.
+    Absorbed,
+}
+
+impl Route {
+    /// The sweep's node, for a route to one.
+    pub(crate) fn node(self) -> Option<u32> {
+        match self {
+            Route::Node(n) | Route::Scaled(n) => Some(n),
+            Route::Term(_) | Route::Absorbed => None,
+        }
+    }
+
+    /// The sweep's node of a node the sweep keeps.
+    pub(crate) fn kept(self) -> u32 {
+        self.node().expect("a node the sweep keeps")
+    }
+}
+
 /// A node the evaluation computes: its step, and where its partials go,
-/// its `route`: its node in the sweep's tape (the node itself, unless
-/// `optimize` made chains, whose marks a route may carry; see `Chains`).
+/// its [`Route`]: its own node in the sweep's tape, unless `optimize` made
+/// chains (see `Chains`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Visit<F> {
     pub(crate) step: Step<F>,
     pub(crate) node: u32,
-    pub(crate) route: u32,
+    pub(crate) route: Route,
 }
 
 impl<F: Float> Visit<F> {
@@ -142,7 +175,7 @@ impl<F: Float> Visit<F> {
             .map(|node| Visit {
                 step: steps[node as usize - 1],
                 node,
-                route: node,
+                route: Route::Node(node),
             })
             .collect()
     }

@@ -3,8 +3,7 @@
 
 use num_traits::Float;
 
-use super::chains::{ABSORBED, FLAGS, SCALED, TERM};
-use super::{Arg, Function, Step};
+use super::{Arg, Function, Route, Step};
 use crate::active::Scalar;
 use crate::forward::Dual;
 use crate::tape::{PartialsMut, Tape};
@@ -77,36 +76,32 @@ impl<F: Scalar> Function<F> {
     }
 
     /// Puts a node's partials `d` where its `route` says: its node in the
-    /// sweep's tape, scaled if the route is marked so; a chain's table; or
-    /// nowhere, for a node absorbed into an edge.
+    /// sweep's tape, scaled or not; a chain's table; or nowhere, for a node
+    /// absorbed into an edge.
     #[inline(always)]
     fn route<T: Float + From<F>>(
         &self,
-        route: u32,
+        route: Route,
         d: [T; 2],
         partials: &mut PartialsMut<'_, T>,
         table: &mut [T],
     ) {
         let lift = |f: F| <T as From<F>>::from(f);
-        let chains = || self.chains.as_ref().expect("a marked route's chains");
-        if route == ABSORBED {
-            return;
-        }
-        if route & TERM != 0 {
-            let term = &chains().terms[(route & FLAGS) as usize];
-            for k in 0..term.count as usize {
-                table[term.slots[k] as usize] = d[k] * lift(term.factors[k]);
+        let chains = || self.chains.as_ref().expect("a chain's route");
+        match route {
+            Route::Node(n) => *partials.node(n as usize) = d,
+            Route::Scaled(n) => {
+                let s = chains().scales[n as usize];
+                *partials.node(n as usize) = [d[0] * lift(s[0]), d[1] * lift(s[1])];
             }
-            return;
-        }
-        let d = match route & SCALED {
-            0 => d,
-            _ => {
-                let s = chains().scales[(route & FLAGS) as usize];
-                [d[0] * lift(s[0]), d[1] * lift(s[1])]
+            Route::Term(k) => {
+                let term = &chains().terms[k as usize];
+                for k in 0..term.count as usize {
+                    table[term.slots[k] as usize] = d[k] * lift(term.factors[k]);
+                }
             }
-        };
-        *partials.node((route & FLAGS) as usize) = d;
+            Route::Absorbed => {}
+        }
     }
 
     /// Makes the sweep's node of the select at `node` (routed to `route`)
@@ -116,15 +111,15 @@ impl<F: Scalar> Function<F> {
     fn route_select<T: Float + From<F>>(
         &self,
         node: u32,
-        route: u32,
+        route: Route,
         chosen: Option<usize>,
         partials: &mut PartialsMut<'_, T>,
     ) {
-        let r = (route & FLAGS) as usize;
-        let (parents, scales) = match &self.chains {
-            None => (self.parents[node as usize], [F::one(); 2]),
-            Some(chains) if route & SCALED != 0 => (chains.layout[r], chains.scales[r]),
-            Some(chains) => (chains.layout[r], [F::one(); 2]),
+        let r = route.node().expect("a select keeps its node") as usize;
+        let (parents, scales) = match (&self.chains, route) {
+            (None, _) => (self.parents[node as usize], [F::one(); 2]),
+            (Some(chains), Route::Scaled(_)) => (chains.layout[r], chains.scales[r]),
+            (Some(chains), _) => (chains.layout[r], [F::one(); 2]),
         };
         let (zero, sink) = (T::zero(), crate::tape::SINK);
         let edge = match chosen {
