@@ -48,17 +48,17 @@
 //! # The operations
 //!
 //! `+ - * /` with variables and floats on either side, unary `-`, `+=` and
-//! friends; comparisons of values the same way (`x < 0.5`, `1.0 == x`); the elementary functions under their `f64` names (`ln`, `exp`,
-//! `powf`, `sqrt`, `sin`, `tanh`, `atan2`, `hypot`, `max`, …); the
-//! classifier's `sigmoid`, with the stable [`ln_sigmoid`](Var::ln_sigmoid),
-//! [`softplus`](Var::softplus) and [`bce_with_logits`](Var::bce_with_logits);
-//! [`sum`], [`dot`] and [`affine`](nn::affine) (`w·x + b`), which record one node
-//! however many parents they have; [`layer`](nn::layer), a layer of a network over a
-//! whole batch of samples as one node, and [`dense`](nn::dense), a layer of `affine`
-//! units for one sample; and [`Var::custom`] and [`block`](custom::block) for your own. Each
-//! method's documentation states the derivative it records, including the
-//! conventions at kinks (`relu′(0) = 0`, `abs′(0) = 0`, a tie of `max`
-//! splits the gradient).
+//! friends; comparisons of values the same way (`x < 0.5`, `1.0 == x`); the
+//! elementary functions under their `f64` names (`ln`, `exp`, `powf`, `sqrt`,
+//! `sin`, `tanh`, `atan2`, `hypot`, `max`, …); the classifier's `sigmoid`, with
+//! the stable [`ln_sigmoid`](Var::ln_sigmoid), [`softplus`](Var::softplus) and
+//! [`bce_with_logits`](Var::bce_with_logits); [`sum`], [`dot`] and
+//! [`nn::affine`] (`w·x + b`), which record one node however many parents they
+//! have; [`nn::layer`], a layer of a network over a whole batch of samples as
+//! one node, and [`nn::dense`], a layer of `affine` units for one sample; and
+//! [`Var::custom`] and [`custom::block`] for your own. Each method's
+//! documentation states the derivative it records, including the conventions at
+//! kinks (`relu′(0) = 0`, `abs′(0) = 0`, a tie of `max` splits the gradient).
 //!
 //! The textbook loss `y·ln ŷ + (1 − y)·ln(1 − ŷ)` with `ŷ = z.sigmoid()`
 //! does not overflow to `−∞` or NaN for large `|z|`: `ŷ.ln()` and
@@ -79,7 +79,7 @@
 //! # Your own ops
 //!
 //! [`Var::custom`] records any function from its value and its partial
-//! derivatives, as one node; [`check_gradient`](check::check_gradient) holds the partials you
+//! derivatives, as one node; [`check::check_gradient`] holds the partials you
 //! declare to central finite differences:
 //!
 //! ```
@@ -102,16 +102,16 @@
 //!
 //! An op of many outputs whose backward pass is cheaper written by hand
 //! than recorded (a matrix product, softmax, a layer over a batch)
-//! implements [`BlockOp`](custom::BlockOp): its forward function and its vector–Jacobian
+//! implements [`BlockOp`]: its forward function and its vector–Jacobian
 //! product, both generic over the scalar so that second derivatives flow
-//! through it. [`block`](custom::block) records it as one node, and its outputs are
-//! ordinary variables; [`layer`](nn::layer) is one.
+//! through it. [`custom::block`] records it as one node, and its outputs are
+//! ordinary variables; [`nn::layer`] is one.
 //!
-//! The two differ in what the tape keeps: [`Var::custom`], [`Var::fused`]
-//! and [`sum_windows`](custom::sum_windows) compute their partials while recording and are thin
-//! sugar over one plain node of many parents, like [`sum`] and [`dot`]; a
-//! block op keeps the op and its inputs, and runs its vector–Jacobian
-//! product during the backward sweep.
+//! The two differ in what the tape keeps: [`Var::custom`], [`Var::fused`] and
+//! [`custom::sum_windows`] compute their partials while recording and are thin
+//! sugar over one plain node of many parents, like [`sum`] and [`dot`]; a block
+//! op keeps the op and its inputs, and runs its vector–Jacobian product during
+//! the backward sweep.
 //!
 //! # Generic code, and derivatives of any order
 //!
@@ -194,18 +194,18 @@
 //!
 //! # Record once, evaluate many times: `Function`
 //!
-//! An optimizer evaluates one function thousands of times. [`Function`](replay::Function)
+//! An optimizer evaluates one function thousands of times. [`Function`]
 //! records it once, with [`Active`] variables, and evaluates the recording
 //! again at new inputs without running its code: each node recomputed from
 //! its op code and constants, then the reverse sweep. It gives the value,
 //! gradient, Jacobian, directional derivatives, Hessian–vector products and
 //! the Hessian; data that changes between evaluations (a mini-batch) is a
-//! dynamic parameter; [`Function::optimize`](replay::Function::optimize) folds constants, merges
+//! dynamic parameter; [`Function::optimize`] folds constants, merges
 //! repeated subexpressions, drops dead code and makes each sum written term
 //! by term one node of the sweep and one step of the evaluation (a replayed
 //! gradient then costs 0.35–0.65 of recording afresh on the benchmarks); a
 //! `Function` is `Send + Sync`, and each thread evaluates it with its own
-//! [`Workspace`](replay::Workspace).
+//! [`Workspace`].
 //!
 //! ```
 //! use tapegrad::{Active, Error, replay::Function};
@@ -220,30 +220,31 @@
 //! # Ok::<(), tapegrad::Error>(())
 //! ```
 //!
-//! A recorded function gives what a fresh recording at the same point
-//! gives, or an error: every op whose result depends on a comparison is
-//! computed again (`abs`, `max`, `clamp`, …) or guarded. Every comparison of
-//! variables made while recording is kept as a guard; an evaluation where
-//! one comes out otherwise returns [`Error::BranchChanged`] with the line,
-//! never the other branch's numbers (see [the rule](replay::Function#branches-the-rule-that-keeps-a-recording-right)).
-//! [`Active::select`] writes a branch that replays, [`Retaping`](replay::Retaping) records
-//! again where one changes, and [`Function::sparse_hessian`](replay::Function::sparse_hessian) gives a sparse
-//! Hessian in one Hessian–vector product per color of its columns (with
-//! `faer`, as faer's sparse matrix). Reading a value inside the closure
+//! A recorded function gives what a fresh recording at the same point gives, or
+//! an error: every op whose result depends on a comparison is computed again
+//! (`abs`, `max`, `clamp`, …) or guarded. Every comparison of variables made
+//! while recording is kept as a guard; an evaluation where one comes out
+//! otherwise returns [`Error::BranchChanged`] with the line, never the other
+//! branch's numbers (see [the
+//! rule](replay::Function#branches-the-rule-that-keeps-a-recording-right)).
+//! [`Active::select`] writes a branch that replays, [`Retaping`] records again
+//! where one changes, and [`Function::sparse_hessian`] gives a sparse Hessian
+//! in one Hessian–vector product per color of its columns (with `faer`, as
+//! faer's sparse matrix). Reading a value inside the closure
 //! ([`Active::value`]) makes the recording refuse to evaluate
-//! ([`Error::ValueRead`]); ops of many parents (the losses, `mul_add`) and
-//! a gradient taken inside the closure are refused when recorded
+//! ([`Error::ValueRead`]); ops of many parents (the losses, `mul_add`) and a
+//! gradient taken inside the closure are refused when recorded
 //! ([`Error::NotReplayable`], [`Error::GradientWhileRecording`]).
 //!
 //! # Fewer nodes: fused ops and forward mode
 //!
-//! A tape pays per node. A small function that is evaluated many times,
-//! such as a term of a long sum, can be recorded as one node instead:
-//! [`Var::fused`] runs it once on [`Dual`](forward::Dual) numbers (forward mode: each
-//! carries its derivatives with respect to the function's arguments) and
-//! records the result with those partials; [`sum_windows`](custom::sum_windows) does the same for
-//! every window of neighbours in a slice and records the whole sum as one
-//! node. The derivatives are those of the same formula on the tape.
+//! A tape pays per node. A small function that is evaluated many times, such as
+//! a term of a long sum, can be recorded as one node instead: [`Var::fused`]
+//! runs it once on [`forward::Dual`] numbers (forward mode: each carries its
+//! derivatives with respect to the function's arguments) and records the result
+//! with those partials; [`custom::sum_windows`] does the same for every window
+//! of neighbours in a slice and records the whole sum as one node. The
+//! derivatives are those of the same formula on the tape.
 //!
 //! ```
 //! use tapegrad::{Tape, custom::sum_windows};
@@ -271,9 +272,8 @@
 //! gradients and clears. A tape that is not cleared grows by every step's
 //! graph; [`Tape::len`], [`Tape::allocated_bytes`] and the tape's `Debug`
 //! output (`Tape { len: 4138, capacity: 8192, allocated_bytes: 372736 }`)
-//! show it, so log or
-//! assert them once per epoch if in doubt: in a healthy loop they stay the
-//! same from one step to the next.
+//! show it: log or assert them once per epoch if in doubt; in a healthy
+//! loop they stay the same from one step to the next.
 //!
 //! A tape is [`Send`] but not [`Sync`]: use one tape per thread. For a loss
 //! that is a sum over samples, the `parallel` feature's
@@ -284,7 +284,7 @@
 //! tapes panics (see the `# Panics` sections); checked queries return
 //! [`Error`]. A tape holds up to 2³¹ − 1 nodes.
 //!
-//! To verify the derivatives of your own ops, use [`check_gradient`](check::check_gradient).
+//! To verify the derivatives of your own ops, use [`check::check_gradient`].
 //!
 //! # Performance
 //!
@@ -293,19 +293,19 @@
 //! a model is to record fewer, larger nodes:
 //!
 //! - Record fewer nodes: [`dot`] and [`sum`] are one node however long,
-//!   [`affine`](nn::affine) is `dot(w, x) + b` in one, [`loss`] records a whole batch
+//!   [`nn::affine`] is `dot(w, x) + b` in one, [`loss`] records a whole batch
 //!   as one, [`Var::sigmoid`] and [`Var::bce_with_logits`] are one node
-//!   each, and [`Var::fused`] and [`sum_windows`](custom::sum_windows) make one of a small
+//!   each, and [`Var::fused`] and [`custom::sum_windows`] make one of a small
 //!   function.
-//! - Write a layer of a network over a batch of samples as one [`layer`](nn::layer):
+//! - Write a layer of a network over a batch of samples as one [`nn::layer`]:
 //!   one node, whose backward pass is two matrix products, where the units
 //!   of every sample would each be a node.
-//! - For one sample, [`dense`](nn::dense) records a layer as one `affine` node a unit.
+//! - For one sample, [`nn::dense`] records a layer as one `affine` node a unit.
 //! - Reuse the tape and the gradients: [`Tape::clear`] keeps the memory, and
 //!   [`Var::backward_into`] sweeps into a [`Gradients`] kept from step to
 //!   step. A warm training step then allocates only the `Vec`s of
 //!   variables it collects ([`Tape::vars`]'s and your own), and each block
-//!   op's own buffers (a [`layer`](nn::layer)'s inputs, outputs and gradients).
+//!   op's own buffers (a [`nn::layer`]'s inputs, outputs and gradients).
 //! - Trace and check ([`Tape::checked`]) while you debug, not in
 //!   production: it costs a few times the plain tape's time.
 //!
@@ -330,11 +330,10 @@
 //! assert!(logit(x[0]) > 0.0 && logit(x[1]) < 0.0);
 //! ```
 //!
-//! `BENCHMARKS.md` in the repository measures what a node costs and
-//! compares tapegrad with the plain function, a hand-written gradient, the
-//! other Rust autodiff crates and two tensor crates, as ratios timed in
-//! slices interleaved with the plain function
-//! (`cargo run --release -p tapegrad-benchmarks`).
+//! `BENCHMARKS.md` in the repository measures what a node costs and compares
+//! tapegrad with the plain function, a hand-written gradient, the other Rust
+//! autodiff crates and two tensor crates, as ratios timed in slices interleaved
+//! with the plain function (`cargo run --release -p tapegrad-benchmarks`).
 //!
 //! # When a loss turns into NaN
 //!
@@ -343,6 +342,13 @@
 //! that recorded it, and the ops that led there; custom ops have their
 //! declared derivatives checked against finite differences too. A plain tape
 //! does none of this and pays nothing for it.
+//!
+//! [`BlockOp`]: custom::BlockOp
+//! [`Function`]: replay::Function
+//! [`Function::optimize`]: replay::Function::optimize
+//! [`Function::sparse_hessian`]: replay::Function::sparse_hessian
+//! [`Retaping`]: replay::Retaping
+//! [`Workspace`]: replay::Workspace
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -350,20 +356,8 @@
 // trait, which declares two methods `unsafe`, can be implemented (nalgebra).
 #![deny(unsafe_code)]
 
-/// The rule for the closures that `grad`, `jacobian`, `hessian`, `hvp`,
-/// `check_gradient` and `parallel` take, written once for all their docs.
-macro_rules! closure_rule {
-    () => {
-        "# Passing `f`\n\n\
-         Pass the closure directly, as in the example, or name a function \
-         `fn f<'t>(x: &[Var<'t>]) -> Var<'t>` and pass `f`. A closure stored \
-         in a variable first (`let f = |x: &[Var]| …;`) is rejected with \
-         \"one type is more general than the other\": `f` must take the \
-         variables of a tape of any lifetime (`for<'t> Fn(&[Var<'t>]) -> \
-         Var<'t>`), and a closure gets that signature only where it is \
-         written as an argument."
-    };
-}
+#[macro_use]
+mod docs;
 
 mod active;
 pub mod check;

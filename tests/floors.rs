@@ -17,7 +17,12 @@ const FLOORS: &[(&str, &[&str])] = &[
     // an op records: its code and operands).
     (
         "numbers",
-        &["src/error.rs", "src/difference.rs", "src/table/"],
+        &[
+            "src/error.rs",
+            "src/difference.rs",
+            "src/docs.rs",
+            "src/table/",
+        ],
     ),
     // Node shapes, recording, the sweep and the gradients it fills; what a
     // traced tape keeps of each node, and the one hook a recorded function

@@ -360,46 +360,6 @@ impl<F: Float> Chains<F> {
             + self.links.capacity() * size_of::<Link<F>>()
             + self.sums.capacity() * size_of::<u32>()
     }
-
-    /// The value of chain `k` at `values`, link by link in order (the same
-    /// arithmetic as the links' own steps, so the same bits), its products'
-    /// partials written to `table`, if given, as their terms say.
-    #[inline(always)]
-    pub(crate) fn sum<T: Float + From<F>>(
-        &self,
-        k: usize,
-        values: &[T],
-        mut table: Option<&mut [T]>,
-    ) -> T {
-        let links = &self.links[self.sums[k] as usize..self.sums[k + 1] as usize];
-        let mut acc = T::zero();
-        for (i, link) in links.iter().enumerate() {
-            let x = match link.summand {
-                Summand::Const(c) => <T as From<F>>::from(c),
-                Summand::Node(n) => values[n as usize],
-                Summand::Product {
-                    operands: [a, b],
-                    slot,
-                    factors,
-                } => {
-                    let (x, y) = (values[a as usize], values[b as usize]);
-                    if let Some(table) = table.as_deref_mut() {
-                        let [f, g] = factors.map(|f| <T as From<F>>::from(f));
-                        table[slot as usize] = y * f;
-                        table[slot as usize + 1] = x * g;
-                    }
-                    x * y
-                }
-            };
-            // The first link's summand is the sum's first value.
-            acc = match (i, link.minus) {
-                (0, _) => x,
-                (_, false) => acc + x,
-                (_, true) => acc - x,
-            };
-        }
-        acc
-    }
 }
 
 /// `v` without the room it grew into.

@@ -3,6 +3,7 @@
 
 use num_traits::Float;
 
+use super::chains::{Chains, Summand};
 use super::{Arg, Function, Route, Step};
 use crate::active::Scalar;
 use crate::forward::Dual;
@@ -240,5 +241,47 @@ impl<F: Scalar> Workspace<F> {
             )
         });
         (values, tape, adjoints)
+    }
+}
+
+impl<F: Float> Chains<F> {
+    /// The value of chain `k` at `values`, link by link in order (the same
+    /// arithmetic as the links' own steps, so the same bits), its products'
+    /// partials written to `table`, if given, as their terms say.
+    #[inline(always)]
+    pub(crate) fn sum<T: Float + From<F>>(
+        &self,
+        k: usize,
+        values: &[T],
+        mut table: Option<&mut [T]>,
+    ) -> T {
+        let links = &self.links[self.sums[k] as usize..self.sums[k + 1] as usize];
+        let mut acc = T::zero();
+        for (i, link) in links.iter().enumerate() {
+            let x = match link.summand {
+                Summand::Const(c) => <T as From<F>>::from(c),
+                Summand::Node(n) => values[n as usize],
+                Summand::Product {
+                    operands: [a, b],
+                    slot,
+                    factors,
+                } => {
+                    let (x, y) = (values[a as usize], values[b as usize]);
+                    if let Some(table) = table.as_deref_mut() {
+                        let [f, g] = factors.map(|f| <T as From<F>>::from(f));
+                        table[slot as usize] = y * f;
+                        table[slot as usize + 1] = x * g;
+                    }
+                    x * y
+                }
+            };
+            // The first link's summand is the sum's first value.
+            acc = match (i, link.minus) {
+                (0, _) => x,
+                (_, false) => acc + x,
+                (_, true) => acc - x,
+            };
+        }
+        acc
     }
 }

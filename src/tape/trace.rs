@@ -150,7 +150,7 @@ impl<F: Float> Trace<F> {
 }
 
 /// What the debugging tools and checked mode read from a tape and tell it,
-/// through its one hook, [`Tape::with_trace`].
+/// through its one hook, `Tape::with_trace`.
 impl<F: Float> Tape<F> {
     /// An empty tape that also remembers each node's operation and value,
     /// so that [`to_svg`](Tape::to_svg) and [`to_dot`](Tape::to_dot) can draw
