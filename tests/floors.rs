@@ -567,3 +567,16 @@ fn the_front_door_holds_at_most_fifteen_names() {
         names.len()
     );
 }
+
+/// A file a reader takes in at once: none of `src/` over 400 lines.
+#[test]
+fn no_source_file_is_over_400_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let long: Vec<String> = sources()
+        .keys()
+        .map(|file| (file, fs::read_to_string(root.join(file)).unwrap().lines().count()))
+        .filter(|&(_, lines)| lines > 400)
+        .map(|(file, lines)| format!("{file}: {lines} lines"))
+        .collect();
+    assert!(long.is_empty(), "{}", long.join("\n"));
+}
