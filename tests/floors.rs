@@ -574,7 +574,12 @@ fn no_source_file_is_over_400_lines() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let long: Vec<String> = sources()
         .keys()
-        .map(|file| (file, fs::read_to_string(root.join(file)).unwrap().lines().count()))
+        .map(|file| {
+            (
+                file,
+                fs::read_to_string(root.join(file)).unwrap().lines().count(),
+            )
+        })
         .filter(|&(_, lines)| lines > 400)
         .map(|(file, lines)| format!("{file}: {lines} lines"))
         .collect();

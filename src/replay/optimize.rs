@@ -65,53 +65,79 @@ impl<F: Scalar> Function<F> {
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     pub fn optimize(&mut self) {
-        let lead = self.lead();
-        let total = self.instrs.len() + 1;
-        // What each node is now: itself, an earlier equal node, or a constant.
+        let constants = self.fold_constants();
+        self.rename_all(&constants);
+        let repeats = self.merge_repeats();
+        self.rename_all(&repeats);
+        self.drop_dead();
+        self.fuse_sums();
+    }
+
+    /// The constant-folding pass: what each node is once every op whose
+    /// operands are all constants is computed (a variable made inside the
+    /// recorded closure is one): itself, or its constant value.
+    fn fold_constants(&mut self) -> Vec<Arg<F>> {
+        let (lead, total) = (self.lead(), self.instrs.len() + 1);
+        let mut now: Vec<Arg<F>> = (0..total as u32).map(Arg::Node).collect();
+        for node in lead..total {
+            let instr = self.rename(node - 1, |arg| arg.map_node(|n| now[n as usize]));
+            let constant = self.reads(&instr).iter().all(|a| a.node().is_none());
+            if instr.code == Code::Fixed || constant {
+                now[node] = Arg::Const(instr.eval::<F>(&[], &self.selects).0);
+            }
+        }
+        now
+    }
+
+    /// The common-subexpression pass: what each node is once ops of the
+    /// same code and operands (a constant by its exact bits) are one:
+    /// itself, or the first node equal to it.
+    fn merge_repeats(&mut self) -> Vec<Arg<F>> {
+        let (lead, total) = (self.lead(), self.instrs.len() + 1);
         let mut now: Vec<Arg<F>> = (0..total as u32).map(Arg::Node).collect();
         let mut seen = HashMap::new();
         for node in lead..total {
             let instr = self.rename(node - 1, |arg| arg.map_node(|n| now[n as usize]));
-            let operands = self.reads(&instr);
-            if instr.code == Code::Fixed || operands.iter().all(|a| a.node().is_none()) {
-                now[node] = Arg::Const(instr.eval::<F>(&[], &self.selects).0);
-                continue;
-            }
             // A select is keyed by its test and operands, not its index.
             let (code, test) = match instr.code {
                 Code::Select(k) => (Code::Select(0), Some(self.selects[k as usize].test)),
                 code => (code, None),
             };
-            let operands: Vec<Key> = operands.into_iter().map(key).collect();
+            let operands: Vec<Key> = self.reads(&instr).into_iter().map(key).collect();
             let first = seen.entry((code, test, operands)).or_insert(node as u32);
             now[node] = Arg::Node(*first);
         }
-        self.rename_ends(|arg| arg.map_node(|n| now[n as usize]));
-        // A guard of constants always comes out as it did.
-        self.guards
-            .retain(|g| g.operands.iter().any(|a| a.node().is_some()));
-        self.compact(lead, &now);
+        now
     }
 
-    /// Keeps the leading inputs and the nodes that an output, a guard or a
-    /// kept node reads (each standing for itself in `now`), renumbered in
-    /// order; rebuilds the layout and the program.
-    fn compact(&mut self, lead: usize, now: &[Arg<F>]) {
-        let total = self.instrs.len() + 1;
+    /// Every operand, output and guard's operand as `now` says it is now;
+    /// a guard of constants, which always comes out as it did, dropped.
+    fn rename_all(&mut self, now: &[Arg<F>]) {
+        let rename = |arg: Arg<F>| arg.map_node(|n| now[n as usize]);
+        for k in 0..self.instrs.len() {
+            self.rename(k, rename);
+        }
+        self.rename_ends(rename);
+        self.guards
+            .retain(|g| g.operands.iter().any(|a| a.node().is_some()));
+    }
+
+    /// The dead-code pass: keeps the leading inputs and the nodes that an
+    /// output, a guard or a kept node reads, renumbered in order (a node
+    /// another now stands for is read by none), and lays them out again.
+    fn drop_dead(&mut self) {
+        let (lead, total) = (self.lead(), self.instrs.len() + 1);
         let mut live = vec![false; total];
         live[..lead].iter_mut().for_each(|l| *l = true);
         self.ends().for_each(|n| live[n as usize] = true);
         for node in (lead..total).rev() {
-            let standing = now[node] == Arg::Node(node as u32);
-            if !(live[node] && standing) {
-                live[node] = false;
-                continue;
+            if live[node] {
+                let reads = self.reads(&self.instrs[node - 1]);
+                reads
+                    .iter()
+                    .filter_map(Arg::node)
+                    .for_each(|n| live[n as usize] = true);
             }
-            let reads = self.reads(&self.instrs[node - 1]);
-            reads
-                .iter()
-                .filter_map(Arg::node)
-                .for_each(|n| live[n as usize] = true);
         }
         let mut index = vec![0u32; total];
         let mut kept = 0;
@@ -131,6 +157,16 @@ impl<F: Scalar> Function<F> {
         self.parents = std::iter::once([0; 2])
             .chain(self.instrs.iter().map(|i| parents(i, &self.selects)))
             .collect();
+        self.program = Visit::all(&Step::all(&self.instrs), lead);
+        self.chains = None;
+        self.layout = fresh_layout();
+    }
+
+    /// The sum-fusion pass: each sum written term by term one node of the
+    /// sweep and one step of the evaluation, and each node of one constant
+    /// partial used by one other folded into its edge (see `Chains`).
+    fn fuse_sums(&mut self) {
+        let lead = self.lead();
         let steps = Step::all(&self.instrs);
         // How often each node's value is read: by the nodes after it, and
         // (for ever) by an output or a guard.
@@ -143,11 +179,10 @@ impl<F: Scalar> Function<F> {
                 .for_each(|n| uses[n as usize] += 1);
         }
         self.ends().for_each(|n| uses[n as usize] = usize::MAX);
-        (self.chains, self.program) = match Chains::new(&steps, &self.parents, lead, &uses) {
-            Some((chains, program)) => (Some(chains), program),
-            None => (None, Visit::all(&steps, lead)),
-        };
-        self.layout = fresh_layout();
+        if let Some((chains, program)) = Chains::new(&steps, &self.parents, lead, &uses) {
+            (self.chains, self.program) = (Some(chains), program);
+            self.layout = fresh_layout();
+        }
     }
 
     /// Applies `f` to the operands of the `k`-th instruction (its select's
@@ -213,5 +248,72 @@ fn parents<F: Float>(instr: &Instr<F>, selects: &[Select<F>]) -> [u32; 2] {
         Code::Binary(_, Side::Neither) => [a.unwrap_or(0), b.unwrap_or(0)],
         Code::Select(k) => selects[k as usize].parents(),
         _ => [a.unwrap_or(0), 0],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Active;
+
+    fn record(f: impl FnOnce(&[Active]) -> Active) -> Function<f64> {
+        Function::record(&[0.5, 2.0], f).expect("replayable")
+    }
+
+    #[test]
+    fn folding_makes_a_variable_made_inside_the_closure_and_its_ops_constants() {
+        let mut f = record(|x| {
+            let c = Active::var(3.0); // a node, fixed at 3
+            x[0] * (c * 2.0)
+        });
+        let now = f.fold_constants();
+        let [c, twice, product] = [3, 4, 5];
+        assert_eq!(now[c], Arg::Const(3.0));
+        assert_eq!(now[twice], Arg::Const(6.0));
+        assert_eq!(now[product], Arg::Node(product as u32));
+    }
+
+    #[test]
+    fn merging_maps_a_repeated_op_to_its_first_and_keeps_the_rest() {
+        let mut f = record(|x| x[0].sin() * x[1] + x[0].sin() + x[1].sin());
+        let now = f.merge_repeats();
+        let [sin0, _mul, sin0_again, _add, sin1] = [3, 4, 5, 6, 7];
+        assert_eq!(now[sin0_again], Arg::Node(sin0 as u32));
+        assert_eq!(now[sin1], Arg::Node(sin1 as u32));
+    }
+
+    #[test]
+    fn dropping_dead_code_keeps_what_an_output_or_a_guard_reads() {
+        let mut f = record(|x| {
+            let _unused = x[0].exp();
+            let guarded = x[1] * 2.0;
+            if guarded > 0.0 {
+                x[0].sin()
+            } else {
+                x[0].cos()
+            }
+        });
+        assert_eq!(f.len(), 5); // two inputs, exp, mul, sin
+        f.drop_dead();
+        assert_eq!(f.len(), 4); // the exp dropped; the guard keeps the mul
+        let mut ws = f.workspace();
+        assert_eq!(f.value(&mut ws, &[1.0, 3.0]).unwrap(), [1.0_f64.sin()]);
+    }
+
+    #[test]
+    fn fusing_makes_a_sum_of_terms_one_step_with_the_same_value() {
+        let mut f = record(|x| x[0].sin() + x[1].exp() + x[0] * x[1] - x[1]);
+        let steps = f.program.len();
+        f.fuse_sums();
+        assert!(f.chains.is_some());
+        assert!(
+            f.program.len() < steps,
+            "{} steps of {steps}",
+            f.program.len()
+        );
+        let mut ws = f.workspace();
+        let (x, y) = (0.25_f64, 1.5_f64);
+        let value = f.value(&mut ws, &[x, y]).unwrap()[0];
+        assert_eq!(value, x.sin() + y.exp() + x * y - y);
     }
 }
