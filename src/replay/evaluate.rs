@@ -1,7 +1,7 @@
 //! The evaluations of a [`Function`] at new inputs: values, gradients,
 //! Jacobians, directional derivatives and Hessians.
 
-use super::workspace::{dual_point, lift, sweep};
+use super::forward::{dual_point, lift, sweep};
 use super::{Arg, Function, Workspace};
 use crate::active::Scalar;
 use crate::{Error, Result};

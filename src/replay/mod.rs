@@ -4,29 +4,36 @@
 //! Every comparison made while recording is kept with its outcome and
 //! line; an evaluation where one comes out otherwise is an error, never the
 //! other branch's numbers.
-
-mod chains;
+//!
+//! The pipeline, a file a stage: `record` (the closure run once, each
+//! node's instruction kept), `ir` (the program as the evaluation runs it),
+//! `optimize` (passes: constants, repeats, dead code) and `fuse` (sums as
+//! one node), `forward` (the forward pass into a [`Workspace`]) and
+//! `evaluate` (values, gradients, Jacobians, Hessians: the forward pass,
+//! then the tape's sweep); then `sparsity`, `graph` and `coloring` (sparse
+//! Jacobians and Hessians) and `retape` (recording again where a branch
+//! changes).
 mod coloring;
 mod evaluate;
+mod forward;
+mod fuse;
 mod graph;
+mod ir;
 mod optimize;
-mod program;
+mod record;
 mod retape;
 mod sparsity;
-mod workspace;
 
-use crate::active::{Active, Scalar};
-use crate::gradients::Variable;
-use crate::ops::surface::Handle;
+use crate::active::Scalar;
 pub use crate::table::Comparison;
 pub(crate) use crate::table::{Arg, Code, Guard, Instr, Select, Side};
-use crate::tape::{Caller, Tape};
-use crate::{Error, Result};
-use chains::Chains;
+use crate::tape::Caller;
 pub use coloring::Sparse;
-pub(crate) use program::{Program, Route, Step, Visit};
+pub use forward::Workspace;
+use fuse::Chains;
+pub(crate) use ir::{Route, Step, Visit};
+pub use record::Outputs;
 pub use retape::Retaping;
-pub use workspace::Workspace;
 
 /// A computation recorded once at a point, evaluated again at any other:
 /// its value, gradient, Jacobian, directional derivatives, Hessian–vector
@@ -59,7 +66,7 @@ pub use workspace::Workspace;
 /// either computed again by each evaluation or guarded.
 ///
 /// - **Computed again**: the op table's kinks and steps (`abs`, `max`,
-///   `min`, `relu`, `signum`, `floor`, `copysign`, …), [`Active::select`],
+///   `min`, `relu`, `signum`, `floor`, `copysign`, …), [`Active::select`](crate::Active::select),
 ///   and `clamp`, recorded as two selects, so that it replays on every side
 ///   of its bounds.
 /// - **Guarded**: every comparison of variables made while recording (`<`,
@@ -67,18 +74,18 @@ pub use workspace::Workspace;
 ///   `Float` predicates, `is_zero`, `Signed::is_positive`, and with
 ///   nalgebra `try_sqrt`, `is_finite`, `argument`, `is_sign_positive`) is
 ///   kept with its outcome and line; an evaluation where one comes out
-///   otherwise returns [`Error::BranchChanged`]. So is the order of
+///   otherwise returns [`Error::BranchChanged`](crate::Error::BranchChanged). So is the order of
 ///   `clamp`'s bounds, where a fresh recording would panic.
 ///
 /// What the recording recognizes (the stable `ln` of a sigmoid) is found
 /// from what was recorded, never from a value. A value that leaves the
 /// recording any other way makes it refuse: reading one inside the closure
-/// ([`Active::value`], `to_f64`, approx's comparisons) makes every
-/// evaluation return [`Error::ValueRead`], and a gradient of the function's
-/// own variables taken inside it ([`Active::backward`]) makes
-/// [`Function::record`] return [`Error::GradientWhileRecording`].
+/// ([`Active::value`](crate::Active::value), `to_f64`, approx's comparisons) makes every
+/// evaluation return [`Error::ValueRead`](crate::Error::ValueRead), and a gradient of the function's
+/// own variables taken inside it ([`Active::backward`](crate::Active::backward)) makes
+/// [`Function::record`] return [`Error::GradientWhileRecording`](crate::Error::GradientWhileRecording).
 /// Formatting a variable there shows its node, not a number (see
-/// [`Active`]'s `Display`).
+/// [`Active`](crate::Active)'s `Display`).
 ///
 /// ```
 /// use tapegrad::{Active, Error, replay::Function};
@@ -99,12 +106,12 @@ pub use workspace::Workspace;
 ///
 /// # What can be recorded
 ///
-/// The ops of [`Active`] from the op table (every method and operator of
+/// The ops of [`Active`](crate::Active) from the op table (every method and operator of
 /// one or two arguments, and so `Sum` and `Product` of iterators),
-/// [`Active::select`], and the stable `ln` of a sigmoid. Ops that record a
+/// [`Active::select`](crate::Active::select), and the stable `ln` of a sigmoid. Ops that record a
 /// node of many parents (`mul_add`, the losses,
 /// [`integrations::ndarray::dot`](crate::integrations)) are refused by
-/// [`Function::record`] with [`Error::NotReplayable`], naming the op and the
+/// [`Function::record`] with [`Error::NotReplayable`](crate::Error::NotReplayable), naming the op and the
 /// line. A [`block`](crate::custom::block) op of `Active` variables is recorded by
 /// its forward function, op by op, which an evaluation computes again (its
 /// `vjp` is then unused: the sweep differentiates the recorded ops, and a
@@ -139,122 +146,7 @@ fn fresh_layout() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// What a recorded closure returns: one output or several.
-pub trait Outputs<F: Scalar> {
-    /// The outputs, in order.
-    fn into_outputs(self) -> Vec<Active<F>>;
-}
-
-impl<F: Scalar> Outputs<F> for Active<F> {
-    fn into_outputs(self) -> Vec<Active<F>> {
-        vec![self]
-    }
-}
-
-impl<F: Scalar> Outputs<F> for Vec<Active<F>> {
-    fn into_outputs(self) -> Vec<Active<F>> {
-        self
-    }
-}
-
-impl<F: Scalar, const M: usize> Outputs<F> for [Active<F>; M] {
-    fn into_outputs(self) -> Vec<Active<F>> {
-        self.into()
-    }
-}
-
 impl<F: Scalar> Function<F> {
-    /// Records `f` at `x`: its inputs are variables of the values `x`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotReplayable`] if `f` records an op that cannot be
-    /// evaluated again (see [What can be recorded](Function#what-can-be-recorded)),
-    /// [`Error::GradientWhileRecording`] if `f` takes a gradient of the
-    /// function's own variables ([`Active::backward`]),
-    /// [`Error::OtherRecording`] if an output is a variable of another
-    /// recording.
-    #[track_caller]
-    pub fn record<O: Outputs<F>>(x: &[F], f: impl FnOnce(&[Active<F>]) -> O) -> Result<Self> {
-        Self::record_with_params(x, &[], |x, _| f(x))
-    }
-
-    /// Records `f` at `x` with dynamic parameters `params`: data the
-    /// function reads (a mini-batch, targets, a weight) that an evaluation
-    /// may change ([`Workspace::set_params`]) without recording again.
-    /// Derivatives are with respect to `x` only.
-    ///
-    /// ```
-    /// use tapegrad::{Active, replay::Function};
-    ///
-    /// // (w·t − y)², with the data (t, y) a dynamic parameter.
-    /// let f = Function::record_with_params(&[0.5], &[2.0, 3.0], |w: &[Active], p: &[Active]| {
-    ///     (w[0] * p[0] - p[1]).powi(2)
-    /// })?;
-    /// let mut ws = f.workspace();
-    /// ws.set_params(&[1.0, 5.0])?; // new data, same recording
-    /// assert_eq!(f.gradient(&mut ws, &[2.0])?, [2.0 * (2.0 - 5.0)]);
-    /// # Ok::<(), tapegrad::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// As [`record`](Function::record).
-    #[track_caller]
-    pub fn record_with_params<O: Outputs<F>>(
-        x: &[F],
-        params: &[F],
-        f: impl FnOnce(&[Active<F>], &[Active<F>]) -> O,
-    ) -> Result<Self> {
-        let mut tape = Tape::<F>::for_program(Box::<Program<F>>::default());
-        let outputs = tape.record(|| {
-            let (xs, ps) = (Active::vars(x), Active::vars(params));
-            f(&xs, &ps).into_outputs()
-        });
-        let recorder = tape.with_trace(|trace| trace.recorder.take()).flatten();
-        let program = *recorder
-            .and_then(|recorder| recorder.into_any().downcast::<Program<F>>().ok())
-            .unwrap_or_else(|| unreachable!("the tape was made with a program"));
-        if let Some((op, location)) = program.refused {
-            return Err(Error::NotReplayable { op, location });
-        }
-        if let Some(location) = program.gradient {
-            return Err(Error::GradientWhileRecording { location });
-        }
-        let generation = tape.id().generation;
-        let outputs = outputs
-            .iter()
-            .map(|y| match y.site() {
-                None => Ok(Arg::Const(y.value_of())),
-                Some((recording, _, node)) if recording == generation => Ok(Arg::Node(node)),
-                Some(_) => Err(Error::OtherRecording),
-            })
-            .collect::<Result<_>>()?;
-        let parents = tape.layout();
-        let mut instrs = program.instrs;
-        let (n, p) = (x.len(), params.len());
-        for (k, instr) in instrs[..n + p].iter_mut().enumerate() {
-            instr.code = match k < n {
-                true => Code::Input(k as u32),
-                false => Code::Param((k - n) as u32),
-            };
-        }
-        instrs.shrink_to_fit();
-        Ok(Function {
-            program: Visit::all(&Step::all(&instrs), 1 + n + p),
-            instrs,
-            selects: program.selects,
-            guards: program.guards,
-            parents,
-            chains: None,
-            layout: fresh_layout(),
-            inputs: n,
-            params: params.to_vec(),
-            outputs,
-            read: program.read,
-        })
-    }
-
     /// The number of inputs.
     pub fn inputs(&self) -> usize {
         self.inputs

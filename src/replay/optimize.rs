@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use num_traits::Float;
 
-use super::chains::Chains;
+use super::fuse::Chains;
 use super::{Arg, Code, Function, Instr, Select, Side, Step, Visit, fresh_layout};
 use crate::active::Scalar;
 

@@ -3,7 +3,7 @@
 
 use num_traits::Float;
 
-use super::chains::{Chains, Summand};
+use super::fuse::{Chains, Summand};
 use super::{Arg, Function, Route, Step};
 use crate::active::Scalar;
 use crate::forward::Dual;

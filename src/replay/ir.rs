@@ -1,14 +1,14 @@
-//! What a recorded function keeps to compute a node again: its op's code
-//! and constant operands ([`Instr`]), and the step the evaluation loop runs
-//! ([`Step`]); what it is computed from is the table's [`Instr`].
-
-use core::any::Any;
+//! The recorded program as the evaluation runs it. Its IR is the table's
+//! [`Instr`] (an op's code and operands, one a node), which `optimize`
+//! rewrites; from it, built in one place ([`Step::all`]), each node's
+//! [`Step`]: the arithmetic most programs are made of spelled out on node
+//! indices, with the table's arithmetic (so the same bits), a cache for
+//! speed. A [`Visit`] is a node the evaluation computes and where its
+//! partials go ([`Route`]).
 
 use num_traits::Float;
 
-use crate::active::Scalar;
-use crate::table::{Arg, Binary, Code, Guard, Instr, Select, Unary};
-use crate::tape::{Caller, Note, Recorder};
+use crate::table::{Arg, Binary, Code, Instr, Select, Unary};
 
 /// A node's computation as the evaluation loop runs it: the arithmetic
 /// most programs are made of spelled out on node indices, with the table's
@@ -178,76 +178,5 @@ impl<F: Float> Visit<F> {
                 route: Route::Node(node),
             })
             .collect()
-    }
-}
-
-/// What the recording of a function gathers besides the tape: filled in by
-/// the trace of the tape it records on.
-#[derive(Clone, Debug)]
-pub(crate) struct Program<F> {
-    /// Node `i`'s instruction at `i − 1` (node 0 is the sink).
-    pub(crate) instrs: Vec<Instr<F>>,
-    /// The instruction of the node about to be recorded.
-    pending: Option<Instr<F>>,
-    pub(crate) selects: Vec<Select<F>>,
-    pub(crate) guards: Vec<Guard<F>>,
-    /// The first op recorded that cannot be evaluated again.
-    pub(crate) refused: Option<(&'static str, Caller)>,
-    /// The first line that read a variable's value.
-    pub(crate) read: Option<Caller>,
-    /// The first line that took a gradient inside the recording.
-    pub(crate) gradient: Option<Caller>,
-}
-
-impl<F: Float> Default for Program<F> {
-    fn default() -> Self {
-        Program {
-            instrs: Vec::new(),
-            pending: None,
-            selects: Vec::new(),
-            guards: Vec::new(),
-            refused: None,
-            read: None,
-            gradient: None,
-        }
-    }
-}
-
-impl<F: Scalar> Recorder<F> for Program<F> {
-    fn expect(&mut self, instr: Instr<F>) {
-        self.pending = Some(instr);
-    }
-
-    /// The node is computed by the instruction expected, if an op said how;
-    /// a node no op said how to compute refuses the recording.
-    fn recorded(&mut self, op: &'static str, value: F, location: Caller) {
-        let instr = self.pending.take().unwrap_or_else(|| {
-            if op != "input" {
-                self.refused.get_or_insert((op, location));
-            }
-            Instr::new(Code::Fixed, [Arg::Const(value); 2])
-        });
-        self.instrs.push(instr);
-    }
-
-    fn select(&mut self, select: Select<F>) {
-        let k = self.selects.len() as u32;
-        self.selects.push(select);
-        self.expect(Instr::new(Code::Select(k), [Arg::Const(F::zero()); 2]));
-    }
-
-    fn guard(&mut self, guard: Guard<F>) {
-        self.guards.push(guard);
-    }
-
-    fn note(&mut self, note: Note, location: Caller) {
-        match note {
-            Note::Read => self.read.get_or_insert(location),
-            Note::Gradient => self.gradient.get_or_insert(location),
-        };
-    }
-
-    fn into_any(self: Box<Self>) -> Box<dyn Any> {
-        self
     }
 }
