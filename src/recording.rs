@@ -10,7 +10,7 @@
 //!   `ln_sigmoid(z)` and `1 − σ(z)` as `σ(−z)`, found from what the tape
 //!   keeps of its sigmoids, never from a value.
 
-use core::ops::Deref;
+use core::ops::{Add, Deref};
 use core::panic::Location;
 
 use num_traits::{Float, One, Zero};
@@ -52,6 +52,13 @@ pub(crate) trait Recorded: Copy {
 
     /// The variable of `node`, of value `value`, on `self`'s recording.
     fn at(&self, node: u32, value: Self::Float) -> Self;
+
+    /// Whether the variable's recording is a function's, which computes
+    /// each node again from its instruction: an op of many parents is
+    /// recorded there as ops of one or two.
+    fn replays(&self) -> bool {
+        false
+    }
 }
 
 /// `op(x)` of value `value` and derivative `d`: one node, or its stable
@@ -148,6 +155,23 @@ where
     let edges = args.map(|(x, d)| (x.node(), d));
     let node = first.tape().record_at(op, value, edges, caller);
     first.at(node, value)
+}
+
+/// `Σ xᵢ`, added in order from `−0` (the value `Iterator::sum` of the
+/// floats gives), as one node with `∂/∂xᵢ = 1`; on a function's recording
+/// a chain of additions, which `Function::optimize` makes one node again.
+///
+/// # Panics
+///
+/// If two of `xs` are variables of different recordings.
+#[track_caller]
+pub(crate) fn sum<V: Recorded + Add<Output = V>>(xs: &[V]) -> V {
+    let zero = V::Float::neg_zero();
+    if xs.iter().any(Recorded::replays) {
+        return xs.iter().fold(V::constant(zero), |total, &x| total + x);
+    }
+    let value = xs.iter().fold(zero, |total, x| total + x.raw());
+    combine("sum", value, xs.iter().map(|&x| (x, V::Float::one())))
 }
 
 /// `(1/n)·Σᵢ tᵢ` as one node named `op`, where `term(i, xᵢ)` gives `tᵢ` and

@@ -329,3 +329,27 @@ fn check_active_gradient_passes_a_right_gradient_and_catches_a_kink() {
     let same = check_gradient(|x| x[0].floor(), &[1.0]);
     assert_eq!(caught.err(), same.err());
 }
+
+/// `Sum` of `Active`s records what `sum` of `Var`s does: one node, with
+/// the value `Iterator::sum` of the floats gives, to the bit.
+#[test]
+fn a_sum_of_actives_is_one_node_as_a_sum_of_vars() -> tapegrad::Result<()> {
+    let values = [0.1, -0.2, 1e-17, 0.3, -0.0];
+    let mut tape = Tape::new();
+    let (x, total) = tape.record(|| {
+        let x = Active::vars(&values);
+        let total: Active = x.iter().copied().sum();
+        (x, total)
+    });
+    assert_eq!(tape.len(), values.len() + 1);
+    let floats: f64 = values.iter().sum();
+    let on_vars = {
+        let tape = Tape::new();
+        tapegrad::sum(&tape.vars(&values)).value()
+    };
+    assert_eq!(total.value().to_bits(), floats.to_bits());
+    assert_eq!(on_vars.to_bits(), floats.to_bits());
+    let grads = tape.backward(&total)?;
+    assert!(x.iter().all(|x| grads.wrt(x) == 1.0));
+    Ok(())
+}

@@ -14,20 +14,19 @@ mod replay;
 mod slot;
 mod variable;
 
-use core::cell::RefMut;
 use core::iter::{Product, Sum};
-use core::ops::{Add, Mul};
+use core::ops::Mul;
 use core::panic::Location;
 
 use num_traits::Float;
 
+use crate::Gradients;
 use crate::float::{float_methods, number_traits};
 use crate::ops::surface::{self, Handle, methods, operators};
-use crate::recording::{self, Recorded};
+use crate::recording;
 use crate::table::Test;
 use crate::table::{Binary, Unary, op_table};
 use crate::tape::PROGRAM;
-use crate::{Gradients, Tape};
 pub use slot::Scalar;
 use slot::{Misuse, recording};
 
@@ -319,52 +318,6 @@ impl<F: Scalar> Handle for Active<F> {
     }
 }
 
-/// Where an `Active`'s tape is: lent to the thread, in the slot of its
-/// float type, which must hold the variable's recording.
-impl<F: Scalar> Recorded for Active<F> {
-    type Float = F;
-    type Tape = RefMut<'static, Tape<F>>;
-
-    #[inline(always)]
-    fn constant(value: F) -> Self {
-        Active::constant(value)
-    }
-
-    #[inline(always)]
-    fn is_constant(&self) -> bool {
-        self.recording() == 0
-    }
-
-    #[inline(always)]
-    fn raw(&self) -> F {
-        self.value
-    }
-
-    #[inline(always)]
-    fn node(&self) -> u32 {
-        self.tag as u32
-    }
-
-    #[inline(always)]
-    #[track_caller]
-    fn tape(&self) -> RefMut<'static, Tape<F>> {
-        recording(F::slot(), Some(self.recording()))
-    }
-
-    #[inline(always)]
-    #[track_caller]
-    fn same_recording(a: &Self, b: &Self) {
-        if a.recording() != b.recording() {
-            Misuse::mixed(a.recording(), b.recording()).panic::<F>();
-        }
-    }
-
-    #[inline(always)]
-    fn at(&self, node: u32, value: F) -> Self {
-        Active::make(value, node, self.recording())
-    }
-}
-
 operators!([F: Scalar] Active<F>; [] Active<f64>, Active<f32>);
 
 op_table!(methods! {[impl<F: Scalar> Active<F>] active});
@@ -383,10 +336,11 @@ impl<F: Scalar> From<F> for Active<F> {
     }
 }
 
+/// `Σ xᵢ` as one node, as [`sum`](crate::sum) of `Var`s.
 impl<F: Scalar> Sum for Active<F> {
     #[track_caller]
     fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
-        iter.fold(Active::constant(F::neg_zero()), Add::add)
+        recording::sum(&iter.collect::<Vec<_>>())
     }
 }
 

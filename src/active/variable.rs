@@ -1,13 +1,17 @@
-//! What [`Gradients`](crate::Gradients) and the losses ask of an
-//! [`Active`]: its recording and node, and a mean of terms as one node.
+//! What the recording core, [`Gradients`](crate::Gradients) and the losses
+//! ask of an [`Active`]: where its tape is, its recording and node, and a
+//! mean of terms as one node.
 
-use super::slot::recording;
+use core::cell::RefMut;
+
+use super::slot::{Misuse, recording};
 use super::{Active, Scalar};
 use crate::gradients::Variable;
 use crate::gradients::sealed::Sealed;
 use crate::ops::{outputs_at, record_on};
-use crate::recording;
+use crate::recording::{self, Recorded};
 use crate::table::BlockOp;
+use crate::tape::Tape;
 
 impl<F: Scalar> Sealed for Active<F> {}
 
@@ -58,5 +62,56 @@ impl<F: Scalar> Variable<F> for Active<F> {
 
     fn node_index(&self) -> u32 {
         self.node()
+    }
+}
+
+/// Where an `Active`'s tape is: lent to the thread, in the slot of its
+/// float type, which must hold the variable's recording.
+impl<F: Scalar> Recorded for Active<F> {
+    type Float = F;
+    type Tape = RefMut<'static, Tape<F>>;
+
+    #[inline(always)]
+    fn constant(value: F) -> Self {
+        Active::constant(value)
+    }
+
+    #[inline(always)]
+    fn is_constant(&self) -> bool {
+        self.recording() == 0
+    }
+
+    #[inline(always)]
+    fn raw(&self) -> F {
+        self.value
+    }
+
+    #[inline(always)]
+    fn node(&self) -> u32 {
+        self.tag as u32
+    }
+
+    #[inline(always)]
+    #[track_caller]
+    fn tape(&self) -> RefMut<'static, Tape<F>> {
+        recording(F::slot(), Some(self.recording()))
+    }
+
+    #[inline(always)]
+    #[track_caller]
+    fn same_recording(a: &Self, b: &Self) {
+        if a.recording() != b.recording() {
+            Misuse::mixed(a.recording(), b.recording()).panic::<F>();
+        }
+    }
+
+    #[inline(always)]
+    fn at(&self, node: u32, value: F) -> Self {
+        Active::make(value, node, self.recording())
+    }
+
+    #[inline(always)]
+    fn replays(&self) -> bool {
+        Active::replays(self)
     }
 }

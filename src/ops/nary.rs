@@ -6,7 +6,8 @@ use core::iter::{Product, Sum};
 use num_traits::Float;
 
 use crate::difference::check_custom;
-use crate::var::{common_tape, same_tape};
+use crate::recording;
+use crate::var::same_tape;
 use crate::{Tape, Var};
 
 /// `Σ xᵢ` as one node with one edge per variable: `∂/∂xᵢ = 1`.
@@ -27,17 +28,7 @@ use crate::{Tape, Var};
 /// ```
 #[track_caller]
 pub fn sum<'t, F: Float>(xs: &[Var<'t, F>]) -> Var<'t, F> {
-    let value = xs.iter().fold(F::neg_zero(), |acc, x| acc + x.value());
-    match common_tape(xs.iter().copied()) {
-        Some(tape) => tape.record_edges(
-            "sum",
-            value,
-            xs.iter()
-                .filter(|x| !x.is_constant())
-                .map(|x| (x.node(), F::one())),
-        ),
-        None => Var::constant(value),
-    }
+    recording::sum(xs)
 }
 
 impl<'t, F: Float> Var<'t, F> {
