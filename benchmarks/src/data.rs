@@ -275,6 +275,10 @@ impl Workload for Rosenbrock {
     fn idiomatic(&self) -> Vec<f64> {
         crate::tapegrad_impl::rosenbrock_idiomatic(self)
     }
+    fn extra_rows(&self) -> Vec<Row<'_>> {
+        let terms = crate::tapegrad_impl::rosenbrock_replay_terms(self);
+        vec![Row::new("tapegrad replay, Σ terms", terms)]
+    }
 }
 
 impl Mlp {

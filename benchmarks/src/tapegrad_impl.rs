@@ -76,6 +76,24 @@ pub fn replay<W: Workload>(w: &W) -> impl FnMut() -> Vec<f64> + '_ {
     move || f.gradient(&mut ws, w.point()).expect("recorded here")
 }
 
+/// Rosenbrock's function as a new user writes it, a sum of terms
+/// `Σ (a·a·100 + c·c)` (`Iterator::sum`, where the workload folds
+/// `acc + 100·a·a + c·c`), recorded once and optimized as [`replay`]: a
+/// replayed gradient should not depend on how the sum is parenthesized.
+pub fn rosenbrock_replay_terms(w: &Rosenbrock) -> impl FnMut() -> Vec<f64> + '_ {
+    let terms = |x: &[Active]| -> Active {
+        let term = |w: &[Active]| {
+            let (a, c) = (w[1] - w[0] * w[0], 1.0 - w[0]);
+            a * a * 100.0 + c * c
+        };
+        x.windows(2).map(term).sum()
+    };
+    let mut f = Function::record(&w.x, terms).expect("table ops replay");
+    f.optimize();
+    let mut ws = f.workspace();
+    move || f.gradient(&mut ws, &w.x).expect("recorded here")
+}
+
 pub fn logreg_idiomatic(w: &Logreg) -> Vec<f64> {
     gradient(&w.theta, |t| {
         let (weights, b) = t.split_at(t.len() - 1);

@@ -35,7 +35,11 @@ impl<F: Scalar> Function<F> {
     /// `acc + c`, where each partial sum is used by the next alone) is swept
     /// as one node whose edges go to the terms, with their constant partials,
     /// and evaluated as one step that computes the products only it reads:
-    /// a logit `b + Σ wᵢ·xᵢ` is one node, not `2n`; and a node of one
+    /// a logit `b + Σ wᵢ·xᵢ` is one node, not `2n`. A sum whose terms are
+    /// sums used there alone (`Σ (a·a + c·c)`, as `Iterator::sum` of terms
+    /// writes it) is swept as one node too, each inner sum evaluated as it
+    /// was written, so that the sweep does not depend on how the sum was
+    /// parenthesized. And a node of one
     /// constant partial (`−x`, `x·k`, `x + c`) used by one other alone is
     /// folded into that node's edge: a partial of ±1 anywhere, another only
     /// as a sum's term, where the edge multiplies the adjoint by it alone as
@@ -315,5 +319,38 @@ mod tests {
         let (x, y) = (0.25_f64, 1.5_f64);
         let value = f.value(&mut ws, &[x, y]).unwrap()[0];
         assert_eq!(value, x.sin() + y.exp() + x * y - y);
+    }
+
+    #[test]
+    fn a_sum_of_sums_is_swept_as_one_node_however_it_is_parenthesized() {
+        let term = |a: Active, b: Active| a * a + b.sin();
+        let nested = |x: &[Active]| -> Active { x.windows(2).map(|w| term(w[0], w[1])).sum() };
+        let folded = |x: &[Active]| {
+            let mut total = Active::constant(-0.0);
+            for w in x.windows(2) {
+                total = total + w[0] * w[0] + w[1].sin();
+            }
+            total
+        };
+        let x = [0.5, -1.25, 2.0, 0.75, 3.0];
+        let mut sweeps = Vec::new();
+        for f in [&nested as &dyn Fn(&[Active]) -> Active, &folded] {
+            let plain = Function::record(&x, f).expect("replayable");
+            let mut g = plain.clone();
+            g.optimize();
+            let chains = g.chains.as_ref().expect("sums fused");
+            sweeps.push(chains.layout.len());
+            let at = [1.5, 0.25, -2.0, 1.0, 0.5];
+            let (mut ws, mut fresh) = (g.workspace(), plain.workspace());
+            let (value, gradient) = g.value_and_gradient(&mut ws, &at).unwrap();
+            let (v0, g0) = plain.value_and_gradient(&mut fresh, &at).unwrap();
+            assert_eq!(value.to_bits(), v0.to_bits());
+            for (a, b) in gradient.iter().zip(&g0) {
+                assert!((a - b).abs() <= 1e-15 * b.abs().max(1.0), "{a} against {b}");
+            }
+        }
+        // The sink, five inputs and one node for the whole sum, whose terms
+        // the squares and sines are.
+        assert_eq!(sweeps, [7, 7]);
     }
 }

@@ -19,10 +19,18 @@
 //! `w·a` no other node reads computed inside it with its partials written
 //! to the table; its running sums and those products are never visited. A
 //! link of such a product (`y − x·x`) is a chain of one link for it.
+//!
+//! A chain whose sum is a term of another chain alone (`Σ (a·a + c·c)`) is
+//! nested in it: the evaluation computes it as its own step, as written,
+//! and the sweep visits it as part of the other's node, its edges the
+//! other's times the sign it is added with.
+
+mod walk;
 
 use num_traits::Float;
 
 use super::{Arg, Route, Step, Visit};
+use walk::Walk;
 
 /// The evaluation and the sweep of a function whose sums are linear nodes.
 #[derive(Clone, Debug)]
@@ -206,7 +214,18 @@ impl<F: Float> Chains<F> {
                 dynamic[acc as usize] = true; // the chain's first term
             }
         }
-        let kept = |n: usize| !chained[n] && !folded[n] && !dynamic[n];
+        // A chain whose sum is a term of another chain alone is nested in
+        // it: evaluated as its own step, before it, in its own order (so the
+        // same bits), but swept as part of it, its edges the other's, so
+        // that the sweep visits one node however the sum was parenthesized.
+        let mut nested = vec![false; total];
+        for node in (lead..total).filter(|&n| member(n as u32)) {
+            let (_, summand, _) = link_of(node as u32).expect("a member is a link");
+            if let Some(t) = summand.node().filter(|&t| root[t as usize] && once(t)) {
+                nested[t as usize] = true;
+            }
+        }
+        let kept = |n: usize| !chained[n] && !folded[n] && !dynamic[n] && !nested[n];
         let mut index = vec![Route::Absorbed; total];
         let (mut layout, mut scales) = (Vec::new(), Vec::new());
         for node in (0..total).filter(|&n| kept(n)) {
@@ -230,76 +249,30 @@ impl<F: Float> Chains<F> {
         }
         let (mut table, mut partials, mut terms) = (Vec::new(), Vec::new(), Vec::new());
         let (mut links, mut sums, mut inlined) = (Vec::new(), vec![0], vec![false; total]);
-        for node in (lead..total).filter(|&n| root[n]) {
-            let (mut acc, mut summand, mut minus) = link_of(node as u32).expect("a last link");
-            // The edges in the order the chain's own sweep reaches them:
-            // a link's term, then its running sum; a term's own edges last
-            // to first. Each with its constant partial, or its place in a
-            // dynamic term. The links likewise, last to first.
-            let (mut edges, mut chain, mut products) = (Vec::new(), Vec::new(), Vec::new());
-            // The summand of term `t`, and the index of its `Term` among
-            // `products` if it is a product the sum computes (whose slots
-            // come last); any other dynamic term's among `terms`.
-            let mut push = |t: u32, sign: F| {
-                let (p, factor) = resolve(t);
-                if !dynamic[p as usize] {
-                    edges.push((p, sign * factor, None));
-                    return (Summand::Node(t), None);
-                }
-                let product = match step(t) {
-                    Step::Mul(a, b) if p == t => Some([a, b]),
-                    _ => None,
-                };
-                let kept = match product {
-                    Some(_) => &mut products,
-                    None => &mut terms,
-                };
-                let j = kept.len();
-                kept.push(Term {
-                    slots: [0; 2],
-                    factors: [F::zero(); 2],
-                    count: 0,
-                });
-                let own = parents[p as usize];
-                for k in (0..2).rev().filter(|&k| own[k] != 0) {
-                    let (q, f) = resolve(own[k]);
-                    kept[j].factors[k] = sign * factor * f;
-                    kept[j].count += 1;
-                    edges.push((q, F::zero(), Some((j, k, product.is_some()))));
-                }
-                match product {
-                    Some(operands) => {
-                        inlined[t as usize] = true;
-                        let factors = kept[j].factors;
-                        let slot = 0; // set once the table is laid out
-                        (
-                            Summand::Product {
-                                operands,
-                                slot,
-                                factors,
-                            },
-                            Some(j),
-                        )
-                    }
-                    None => {
-                        index[p as usize] = Route::Term(j as u32);
-                        (Summand::Node(t), None)
-                    }
-                }
+        let mut chain_of = vec![0u32; total];
+        for node in (lead..total).filter(|&n| root[n] && !nested[n]) {
+            let mut walk = Walk {
+                step: &step,
+                link_of: &link_of,
+                resolve: &resolve,
+                chained: &chained,
+                nested: &nested,
+                dynamic: &dynamic,
+                parents,
+                edges: Vec::new(),
+                products: Vec::new(),
+                terms: &mut terms,
+                index: &mut index,
+                inlined: &mut inlined,
+                inner: Vec::new(),
             };
-            loop {
-                let (own, term) = match summand {
-                    Arg::Node(t) => push(t, if minus { -F::one() } else { F::one() }),
-                    Arg::Const(c) => (Summand::Const(c), None),
-                };
-                chain.push((minus, own, term));
-                if !chained[acc as usize] {
-                    let (first, term) = push(acc, F::one());
-                    chain.push((false, first, term));
-                    break;
-                }
-                (acc, summand, minus) = link_of(acc).expect("an absorbed link");
-            }
+            let chain = walk.links(node as u32, F::one());
+            let Walk {
+                edges,
+                mut products,
+                inner,
+                ..
+            } = walk;
             // The tape sweeps a node's edges last to first.
             let start = table.len() as u32;
             for &(parent, partial, place) in edges.iter().rev() {
@@ -310,25 +283,28 @@ impl<F: Float> Chains<F> {
                 table.push(index[parent as usize].kept());
                 partials.push(partial);
             }
-            for (minus, mut summand, term) in chain.into_iter().rev() {
-                if let (Summand::Product { slot, .. }, Some(j)) = (&mut summand, term) {
-                    let [first, next] = products[j].slots;
-                    debug_assert_eq!(next, first + 1, "a product's edges are adjacent");
-                    *slot = first;
+            // The nested chains first, as they were finished, then this one.
+            for (last, chain) in inner.into_iter().chain([(node as u32, chain)]) {
+                for (minus, mut summand, term) in chain.into_iter().rev() {
+                    if let (Summand::Product { slot, .. }, Some(j)) = (&mut summand, term) {
+                        let [first, next] = products[j].slots;
+                        debug_assert_eq!(next, first + 1, "a product's edges are adjacent");
+                        *slot = first;
+                    }
+                    links.push(Link { minus, summand });
                 }
-                links.push(Link { minus, summand });
+                chain_of[last as usize] = sums.len() as u32 - 1;
+                sums.push(links.len() as u32);
             }
-            sums.push(links.len() as u32);
             layout[index[node].kept() as usize] = crate::tape::wide(start, edges.len() as u32);
         }
         // The evaluation computes every node but the running sums and the
         // products the chains compute; a last link computes its chain.
-        let mut sum = 0..;
         let program = (lead..total)
             .filter(|&n| !chained[n] && !inlined[n])
             .map(|n| Visit {
                 step: match root[n] {
-                    true => Step::Sum(sum.next().expect("a chain's index")),
+                    true => Step::Sum(chain_of[n]),
                     false => step(n as u32),
                 },
                 node: n as u32,
