@@ -10,7 +10,7 @@
 //!   `ln_sigmoid(z)` and `1 − σ(z)` as `σ(−z)`, found from what the tape
 //!   keeps of its sigmoids, never from a value.
 
-use core::ops::{Add, Deref};
+use core::ops::{Add, Deref, Mul};
 use core::panic::Location;
 
 use num_traits::{Float, One, Zero};
@@ -172,6 +172,28 @@ pub(crate) fn sum<V: Recorded + Add<Output = V>>(xs: &[V]) -> V {
     }
     let value = xs.iter().fold(zero, |total, x| total + x.raw());
     combine("sum", value, xs.iter().map(|&x| (x, V::Float::one())))
+}
+
+/// `Σ aᵢ·bᵢ`, added in order from `0`, as one node with `∂/∂aᵢ = bᵢ` and
+/// `∂/∂bᵢ = aᵢ`; on a function's recording the products and a chain of
+/// additions, the same arithmetic, which `Function::optimize` makes one
+/// node again.
+///
+/// # Panics
+///
+/// If two variables are of different recordings.
+#[track_caller]
+pub(crate) fn dot<V>(pairs: impl Iterator<Item = (V, V)> + Clone) -> V
+where
+    V: Recorded + Add<Output = V> + Mul<Output = V>,
+{
+    let zero = V::Float::zero();
+    if pairs.clone().any(|(a, b)| a.replays() || b.replays()) {
+        return pairs.fold(V::constant(zero), |total, (a, b)| total + a * b);
+    }
+    let value = pairs.clone().fold(zero, |s, (a, b)| s + a.raw() * b.raw());
+    let edges = pairs.flat_map(|(a, b)| [(a, b.raw()), (b, a.raw())]);
+    combine("dot", value, edges)
 }
 
 /// `(1/n)·Σᵢ tᵢ` as one node named `op`, where `term(i, xᵢ)` gives `tᵢ` and

@@ -101,3 +101,30 @@ fn dot_with_constants_and_mixed_recordings() {
     }));
     assert!(caught.is_err(), "two recordings in one dot product");
 }
+
+/// `dot` inside a recorded function: recorded as its products and sums, so
+/// an evaluation elsewhere gives a fresh recording's value and gradient.
+#[test]
+fn dot_replays_in_a_function() -> tapegrad::Result<()> {
+    use tapegrad::replay::Function;
+    let f = |x: &[Active]| {
+        let (a, b) = x.split_at(3);
+        dot(&Array1::from(a.to_vec()), &Array1::from(b.to_vec())).sin()
+    };
+    let mut g = Function::record(&[0.5, -1.0, 2.0, 1.5, 0.25, -0.75], f)?;
+    g.optimize();
+    let at = [1.0, 2.0, -3.0, 0.5, -0.5, 0.125];
+    let (value, gradient) = g.value_and_gradient(&mut g.workspace(), &at)?;
+    let mut tape = Tape::new();
+    let (x, y) = tape.record(|| {
+        let x = Active::vars(&at);
+        let y = f(&x);
+        (x, y)
+    });
+    assert_eq!(value.to_bits(), y.value().to_bits());
+    let fresh = tape.backward(&y)?;
+    for (g, x) in gradient.iter().zip(&x) {
+        assert_relative_eq!(*g, fresh.wrt(x), max_relative = 1e-15);
+    }
+    Ok(())
+}

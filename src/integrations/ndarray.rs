@@ -28,7 +28,9 @@ use crate::{Active, Gradients, Scalar};
 
 impl<F: Scalar> ScalarOperand for Active<F> {}
 
-/// `a · b = Σ aᵢ·bᵢ` as one node: `∂/∂aᵢ = bᵢ`, `∂/∂bᵢ = aᵢ`.
+/// `a · b = Σ aᵢ·bᵢ` as one node: `∂/∂aᵢ = bᵢ`, `∂/∂bᵢ = aᵢ`. A
+/// [`Function`](crate::replay::Function) records it as products and sums,
+/// the same arithmetic, which it evaluates again.
 ///
 /// # Panics
 ///
@@ -48,12 +50,7 @@ where
         a.len(),
         b.len()
     );
-    let pairs = a.iter().zip(b);
-    let value = pairs
-        .clone()
-        .fold(F::zero(), |s, (x, y)| s + x.value() * y.value());
-    let edges = pairs.flat_map(|(&x, &y)| [(x, y.value()), (y, x.value())]);
-    Active::combine("dot", value, edges)
+    crate::recording::dot(a.iter().copied().zip(b.iter().copied()))
 }
 
 impl<F: Scalar> Gradients<F> {

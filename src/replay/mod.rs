@@ -106,13 +106,15 @@ pub use retape::Retaping;
 ///
 /// # What can be recorded
 ///
-/// The ops of [`Active`](crate::Active) from the op table (every method and operator of
-/// one or two arguments, and so `Sum` and `Product` of iterators),
-/// [`Active::select`](crate::Active::select), and the stable `ln` of a sigmoid. Ops that record a
-/// node of many parents (`mul_add`, the losses,
-/// [`integrations::ndarray::dot`](crate::integrations)) are refused by
-/// [`Function::record`] with [`Error::NotReplayable`](crate::Error::NotReplayable), naming the op and the
-/// line. A [`block`](crate::custom::block) op of `Active` variables is recorded by
+/// The ops of [`Active`](crate::Active) from the op table (every method
+/// and operator of one or two arguments, and so `Sum` and `Product` of
+/// iterators), [`Active::select`](crate::Active::select), the stable `ln`
+/// of a sigmoid, and ndarray's `dot` (recorded as its products and sums).
+/// Ops that record a node of many parents whose value is not such a sum
+/// (`mul_add`, rounded once; the losses) are refused by
+/// [`Function::record`] with
+/// [`Error::NotReplayable`](crate::Error::NotReplayable), naming the op and
+/// the line. A [`block`](crate::custom::block) op of `Active` variables is recorded by
 /// its forward function, op by op, which an evaluation computes again (its
 /// `vjp` is then unused: the sweep differentiates the recorded ops, and a
 /// branch inside `forward` is guarded as any other). `Var`'s own ops
