@@ -174,6 +174,41 @@ pub(crate) fn sum<V: Recorded + Add<Output = V>>(xs: &[V]) -> V {
     combine("sum", value, xs.iter().map(|&x| (x, V::Float::one())))
 }
 
+/// `Π xᵢ`, multiplied in order from `1`, as one node with
+/// `∂/∂xᵢ = Π_{j≠i} xⱼ` (exact where some `xⱼ` is zero); on a function's
+/// recording a chain of multiplications.
+///
+/// # Panics
+///
+/// If two of `xs` are variables of different recordings.
+#[track_caller]
+pub(crate) fn product<V: Recorded + Mul<Output = V>>(xs: &[V]) -> V {
+    let one = V::Float::one();
+    if xs.iter().any(Recorded::replays) {
+        return xs.iter().fold(V::constant(one), |total, &x| total * x);
+    }
+    let value = xs.iter().fold(one, |p, x| p * x.raw());
+    let (constants, variables): (Vec<V>, Vec<V>) = xs.iter().partition(|x| x.is_constant());
+    // ∂/∂xᵢ = (the constants) · (the variables before i) · (those after i).
+    let mut after: Vec<V::Float> = variables
+        .iter()
+        .rev()
+        .scan(one, |p, x| {
+            let before_x = *p;
+            *p = *p * x.raw();
+            Some(before_x)
+        })
+        .collect();
+    after.reverse();
+    let mut before = constants.iter().fold(one, |p, x| p * x.raw());
+    let partials = variables.iter().zip(after).map(|(x, after)| {
+        let partial = before * after;
+        before = before * x.raw();
+        (*x, partial)
+    });
+    combine("product", value, partials.collect::<Vec<_>>())
+}
+
 /// `Σ aᵢ·bᵢ`, added in order from `0`, as one node with `∂/∂aᵢ = bᵢ` and
 /// `∂/∂bᵢ = aᵢ`; on a function's recording the products and a chain of
 /// additions, the same arithmetic, which `Function::optimize` makes one
@@ -182,6 +217,7 @@ pub(crate) fn sum<V: Recorded + Add<Output = V>>(xs: &[V]) -> V {
 /// # Panics
 ///
 /// If two variables are of different recordings.
+#[cfg(feature = "ndarray")]
 #[track_caller]
 pub(crate) fn dot<V>(pairs: impl Iterator<Item = (V, V)> + Clone) -> V
 where

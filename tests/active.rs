@@ -353,3 +353,28 @@ fn a_sum_of_actives_is_one_node_as_a_sum_of_vars() -> tapegrad::Result<()> {
     assert!(x.iter().all(|x| grads.wrt(x) == 1.0));
     Ok(())
 }
+
+/// `Product` of `Active`s records what the `Product` of `Var`s does: one
+/// node, exact where a factor is zero.
+#[test]
+fn a_product_of_actives_is_one_node_as_a_product_of_vars() -> tapegrad::Result<()> {
+    let values = [2.0, 0.0, 3.0, -0.5];
+    let mut tape = Tape::new();
+    let (x, product) = tape.record(|| {
+        let x = Active::vars(&values);
+        let product: Active = x.iter().copied().product();
+        (x, product)
+    });
+    assert_eq!(tape.len(), values.len() + 1);
+    let grads = tape.backward(&product)?;
+    let on_vars = Tape::new();
+    let v = on_vars.vars(&values);
+    let p: Var = v.iter().copied().product();
+    let var_grads = p.backward();
+    assert_eq!(product.value().to_bits(), p.value().to_bits());
+    for (x, v) in x.iter().zip(&v) {
+        assert_eq!(grads.wrt(x).to_bits(), var_grads.wrt(v).to_bits());
+    }
+    assert_eq!(grads.wrt(&x[1]), 2.0 * 3.0 * -0.5);
+    Ok(())
+}

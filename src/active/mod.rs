@@ -15,7 +15,6 @@ mod slot;
 mod variable;
 
 use core::iter::{Product, Sum};
-use core::ops::Mul;
 use core::panic::Location;
 
 use num_traits::Float;
@@ -344,9 +343,10 @@ impl<F: Scalar> Sum for Active<F> {
     }
 }
 
+/// `Π xᵢ` as one node, as the `Product` of `Var`s.
 impl<F: Scalar> Product for Active<F> {
     #[track_caller]
     fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
-        iter.fold(Active::constant(F::one()), Mul::mul)
+        recording::product(&iter.collect::<Vec<_>>())
     }
 }

@@ -5,10 +5,9 @@ use core::iter::{Product, Sum};
 
 use num_traits::Float;
 
+use crate::Var;
 use crate::difference::check_custom;
 use crate::recording;
-use crate::var::same_tape;
-use crate::{Tape, Var};
 
 /// `Σ xᵢ` as one node with one edge per variable: `∂/∂xᵢ = 1`.
 ///
@@ -91,40 +90,6 @@ impl<'t, F: Float> Var<'t, F> {
     }
 }
 
-/// An iterator of variables gathered for one node.
-struct Gathered<'t, F: Float> {
-    /// The iterator folded by the operation, in order.
-    value: F,
-    /// The constants among the items, folded by the operation.
-    constants: F,
-    tape: Option<&'t Tape<F>>,
-    /// `(node, value)` of each variable, in order.
-    vars: Vec<(u32, F)>,
-}
-
-impl<'t, F: Float> Gathered<'t, F> {
-    #[track_caller]
-    fn new(xs: impl Iterator<Item = Var<'t, F>>, identity: F, op: impl Fn(F, F) -> F) -> Self {
-        let mut gathered = Gathered {
-            value: identity,
-            constants: identity,
-            tape: None,
-            vars: Vec::new(),
-        };
-        for x in xs {
-            gathered.value = op(gathered.value, x.value());
-            match x.tape() {
-                Some(t) => {
-                    same_tape(*gathered.tape.get_or_insert(t), t);
-                    gathered.vars.push((x.node(), x.value()));
-                }
-                None => gathered.constants = op(gathered.constants, x.value()),
-            }
-        }
-        gathered
-    }
-}
-
 /// `Σ xᵢ` over an iterator, as one node; the empty sum is the constant `0`.
 ///
 /// It collects the iterator first, which allocates; over a slice,
@@ -150,33 +115,7 @@ impl<'a, 't: 'a, F: Float> Sum<&'a Var<'t, F>> for Var<'t, F> {
 impl<'t, F: Float> Product for Var<'t, F> {
     #[track_caller]
     fn product<I: Iterator<Item = Self>>(xs: I) -> Self {
-        let Gathered {
-            value,
-            constants,
-            tape,
-            mut vars,
-        } = Gathered::new(xs, F::one(), |a, b| a * b);
-        let Some(tape) = tape else {
-            return Var::constant(value);
-        };
-        // ∂/∂xᵢ = (the constants) · (the variables before i) · (those after i).
-        let mut after: Vec<F> = vars
-            .iter()
-            .rev()
-            .scan(F::one(), |product, &(_, x)| {
-                let before_x = *product;
-                *product = *product * x;
-                Some(before_x)
-            })
-            .collect();
-        after.reverse();
-        let mut before = constants;
-        for ((_, x), after) in vars.iter_mut().zip(after) {
-            let xi = *x;
-            *x = before * after;
-            before = before * xi;
-        }
-        tape.record_edges("product", value, vars)
+        recording::product(&xs.collect::<Vec<_>>())
     }
 }
 

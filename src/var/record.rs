@@ -42,20 +42,6 @@ impl<F: Float> Tape<F> {
         Var::recorded(self, node, value)
     }
 
-    /// Appends a node with `value` and its `(parent, ∂node/∂parent)` edges.
-    ///
-    /// Every caller passes at least one edge: a node whose parents are all
-    /// constants is itself a constant and is not recorded.
-    #[inline]
-    #[track_caller]
-    pub(crate) fn record_edges<I>(&self, op: &'static str, value: F, edges: I) -> Var<'_, F>
-    where
-        I: IntoIterator<Item = (u32, F)>,
-    {
-        let node = self.record_at(op, value, edges, Location::caller());
-        Var::recorded(self, node, value)
-    }
-
     /// Appends a node whose edges `write` pushes, and whose value it returns:
     /// one pass for an n-ary node, whose edges go to the n-ary table. `write`
     /// must not record on this tape (it is borrowed); if it panics, the
