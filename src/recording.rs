@@ -72,15 +72,31 @@ pub(crate) fn unary<V: Recorded>(x: V, op: Unary, value: V::Float, d: V::Float) 
     }
     let caller = Location::caller();
     let mut tape = x.tape();
-    let partials = [d, V::Float::zero()];
-    let node = match op {
-        Unary::Sigmoid => tape.record_sigmoid(value, x.node(), d, x.raw(), caller),
+    match op {
+        Unary::Sigmoid => {
+            let node = tape.record_sigmoid(value, x.node(), d, x.raw(), caller);
+            x.at(node, value)
+        }
         Unary::Ln => match stable_ln(&tape, x.node(), caller) {
-            Some((node, value)) => return x.at(node, value),
-            None => tape.record_node(op.name(), value, [Some(x.node()), None], partials, caller),
+            Some((node, value)) => x.at(node, value),
+            None => of_one(x, &mut tape, op.name(), value, d, caller),
         },
-        _ => tape.record_node(op.name(), value, [Some(x.node()), None], partials, caller),
-    };
+        _ => of_one(x, &mut tape, op.name(), value, d, caller),
+    }
+}
+
+/// A node of `op` whose one parent is the variable `x`, with `∂/∂x = d`.
+#[inline(always)]
+fn of_one<V: Recorded>(
+    x: V,
+    tape: &mut V::Tape,
+    op: &'static str,
+    value: V::Float,
+    d: V::Float,
+    caller: Caller,
+) -> V {
+    let partials = [d, V::Float::zero()];
+    let node = tape.record_node(op, value, [Some(x.node()), None], partials, caller);
     x.at(node, value)
 }
 
@@ -100,7 +116,6 @@ pub(crate) fn binary<V: Recorded>(
     [da, db]: [V::Float; 2],
 ) -> V {
     let caller = Location::caller();
-    let zero = V::Float::zero();
     match (a.is_constant(), b.is_constant()) {
         (false, false) => {
             V::same_recording(&a, &b);
@@ -110,12 +125,7 @@ pub(crate) fn binary<V: Recorded>(
                 .record_node(op.name(), value, parents, [da, db], caller);
             a.at(node, value)
         }
-        (false, true) => {
-            let node =
-                a.tape()
-                    .record_node(op.name(), value, [Some(a.node()), None], [da, zero], caller);
-            a.at(node, value)
-        }
+        (false, true) => of_one(a, &mut a.tape(), op.name(), value, da, caller),
         (true, false) => {
             let mut tape = b.tape();
             if op == Binary::Sub && a.raw() == V::Float::one() {
@@ -123,9 +133,7 @@ pub(crate) fn binary<V: Recorded>(
                     return b.at(node, value);
                 }
             }
-            let node =
-                tape.record_node(op.name(), value, [Some(b.node()), None], [db, zero], caller);
-            b.at(node, value)
+            of_one(b, &mut tape, op.name(), value, db, caller)
         }
         (true, true) => V::constant(value),
     }
