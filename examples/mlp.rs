@@ -26,7 +26,10 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use tapegrad::optim::{Adam, Optimizer};
-use tapegrad::{Gradients, Tape, Var, loss, nn::Activation, nn::layer};
+use tapegrad::{
+    Gradients, Tape, Var, loss,
+    nn::{Activation, layer},
+};
 
 /// Points with a label: two half-moons, one inside the other's curve.
 struct Moons {

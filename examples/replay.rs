@@ -34,7 +34,10 @@ use common::prep::{Scaling, split_and_scale};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use tapegrad::{Active, Tape, replay::Comparison, replay::Function, replay::Retaping};
+use tapegrad::{
+    Active, Tape,
+    replay::{Comparison, Function, Retaping},
+};
 
 /// Samples a step.
 const BATCH: usize = 32;

@@ -43,7 +43,10 @@ use faer::linalg::solvers::Solve;
 use faer::sparse::linalg::solvers::{Llt, SymbolicLlt};
 use num_traits::Float;
 use tapegrad::integrations::argmin::Recorded;
-use tapegrad::{Active, replay::Function, replay::Sparse};
+use tapegrad::{
+    Active,
+    replay::{Function, Sparse},
+};
 
 fn chained_rosenbrock<T: Float>(x: &[T]) -> T {
     let (one, hundred) = (T::one(), T::from(100.0).expect("a float"));

@@ -8,8 +8,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use approx::assert_relative_eq;
 use num_traits::Float;
 use tapegrad::{
-    Active, Error, Gradients, Scalar, Tape, Var, check::check_active_gradient,
-    check::check_gradient, loss,
+    Active, Error, Gradients, Scalar, Tape, Var,
+    check::{check_active_gradient, check_gradient},
+    loss,
 };
 
 mod common;

@@ -8,8 +8,11 @@ mod common;
 use common::{Real, assert_close, lit};
 use num_traits::Float;
 use tapegrad::{
-    Active, Error, Tape, Var, check::check_gradient, custom::BlockOp, custom::block,
-    nn::Activation, nn::dense, nn::layer, replay::Function,
+    Active, Error, Tape, Var,
+    check::check_gradient,
+    custom::{BlockOp, block},
+    nn::{Activation, dense, layer},
+    replay::Function,
 };
 
 /// `yᵢ = e^(xᵢ − max x) / Σⱼ e^(xⱼ − max x)`, `x̄ᵢ = yᵢ·(ȳᵢ − y·ȳ)`.

@@ -1,7 +1,10 @@
 //! `check_gradient`: the public finite-difference check users run on their
 //! own ops.
 
-use tapegrad::{Error, Var, check::Tolerance, check::check_gradient, check::check_gradient_with};
+use tapegrad::{
+    Error, Var,
+    check::{Tolerance, check_gradient, check_gradient_with},
+};
 
 fn softsign<'t>(x: &[Var<'t>]) -> Var<'t> {
     Var::custom("softsign", [x[0]], |[v]| {

@@ -4,7 +4,11 @@
 mod common;
 
 use common::panic_message;
-use tapegrad::{Error, Gradients, Tape, Var, dot, nn::affine, nn::dense, sum};
+use tapegrad::{
+    Error, Gradients, Tape, Var, dot,
+    nn::{affine, dense},
+    sum,
+};
 
 const MIXED: &str = "cannot combine variables of two different tapes";
 

@@ -1,7 +1,11 @@
 //! Nodes of many parents: `sum`, `dot`, `affine`, `dense` and `Product`,
 //! against the same computations written node by node.
 
-use tapegrad::{Tape, Var, dot, hessian, nn::affine, nn::dense, sum};
+use tapegrad::{
+    Tape, Var, dot, hessian,
+    nn::{affine, dense},
+    sum,
+};
 
 #[test]
 fn sum_of_nothing_is_a_constant_zero() {

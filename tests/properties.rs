@@ -11,7 +11,13 @@
 use std::cell::Cell;
 
 use proptest::prelude::*;
-use tapegrad::{Tape, Var, check::check_gradient, dot, nn::affine, nn::dense, sum};
+use tapegrad::{
+    Tape, Var,
+    check::check_gradient,
+    dot,
+    nn::{affine, dense},
+    sum,
+};
 
 #[derive(Clone, Copy, Debug)]
 enum Unary {

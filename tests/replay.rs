@@ -7,7 +7,10 @@ mod common;
 use common::expr::{Expr, INPUTS, eval, expr};
 use num_traits::Float;
 use proptest::prelude::*;
-use tapegrad::{Active, Error, Tape, replay::Comparison, replay::Function};
+use tapegrad::{
+    Active, Error, Tape,
+    replay::{Comparison, Function},
+};
 
 /// The value and gradient of a fresh recording at `x`.
 fn fresh<F: tapegrad::Scalar>(e: &Expr, x: &[F]) -> (F, Vec<F>) {

@@ -3,7 +3,10 @@
 //! the plain function and to its own replayed gradient; and tapegrad's
 //! analysis of an arrow at as many variables, its shared variable last.
 
-use tapegrad::{Active, replay::Function, replay::Sparse};
+use tapegrad::{
+    Active,
+    replay::{Function, Sparse},
+};
 
 use crate::Row;
 use crate::data::Rosenbrock;

@@ -6,8 +6,11 @@
 use std::cell::RefCell;
 
 use tapegrad::{
-    Active, Gradients, Tape, Var, custom::sum_windows, loss, nn::Activation, nn::affine, nn::dense,
-    nn::layer, replay::Function,
+    Active, Gradients, Tape, Var,
+    custom::sum_windows,
+    loss,
+    nn::{Activation, affine, dense, layer},
+    replay::Function,
 };
 
 use crate::Workload;

@@ -64,7 +64,7 @@ impl<F: Scalar> Active<F> {
     /// `0 · ∞`. On a plain recording it is the branch taken itself.
     ///
     /// ```
-    /// use tapegrad::{Active, replay::Comparison, replay::Function};
+    /// use tapegrad::{Active, replay::{Comparison, Function}};
     ///
     /// // |x|, written so that it replays on both sides of 0.
     /// let abs = |x: &[Active]| x[0].select(Comparison::Ge, 0.0, x[0], -x[0]);

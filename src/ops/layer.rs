@@ -204,7 +204,7 @@ impl BlockOp for Layer {
 /// tapes.
 ///
 /// ```
-/// use tapegrad::{nn::Activation, Tape, nn::layer};
+/// use tapegrad::{Tape, nn::{Activation, layer}};
 ///
 /// let tape = Tape::new();
 /// // Two units of two inputs, [w₀, w₁, b] each; three samples.

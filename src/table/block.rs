@@ -43,7 +43,7 @@ use num_traits::Float;
 ///
 /// ```
 /// use num_traits::Float;
-/// use tapegrad::{custom::BlockOp, Tape, custom::block, check::check_gradient};
+/// use tapegrad::{Tape, custom::{BlockOp, block}, check::check_gradient};
 ///
 /// struct Softmax;
 ///
