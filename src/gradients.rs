@@ -73,39 +73,6 @@ pub trait Variable<F: Float>: Copy + sealed::Sealed {
     fn record_block<Op: crate::custom::BlockOp>(op: Op, x: &[Self]) -> Vec<Self>;
 }
 
-/// [`Variable::record_mean`] of terms that are all constants: the mean,
-/// recorded nowhere.
-pub(crate) fn constant_mean<V: Variable<F>, F: Float>(
-    xs: &[V],
-    n: F,
-    mut term: impl FnMut(usize, F) -> (F, F),
-) -> F {
-    let total = xs
-        .iter()
-        .enumerate()
-        .fold(F::zero(), |s, (i, x)| s + term(i, x.scalar_value()).0);
-    total / n
-}
-
-/// The pass of [`Variable::record_mean`]: each variable's edge into `out`,
-/// and the mean.
-pub(crate) fn mean_pass<V: Variable<F>, F: Float>(
-    xs: &[V],
-    n: F,
-    mut term: impl FnMut(usize, F) -> (F, F),
-    out: &mut crate::tape::Edges<'_, F>,
-) -> F {
-    let mut total = F::zero();
-    for (i, x) in xs.iter().enumerate() {
-        let (t, d) = term(i, x.scalar_value());
-        total = total + t;
-        if let Some((_, _, node)) = x.site() {
-            out.push(node, d / n);
-        }
-    }
-    total / n
-}
-
 /// Only the crate's variables are [`Variable`]s.
 pub(crate) mod sealed {
     pub trait Sealed {}

@@ -15,7 +15,6 @@ use core::panic::Location;
 
 use num_traits::{Float, One, Zero};
 
-use crate::gradients::{Variable, constant_mean, mean_pass};
 use crate::table::stable::{sigmoid, softplus};
 use crate::table::{Arg, Binary, Code, Instr, Unary};
 use crate::tape::{Access, Caller, Sigmoid, Tape};
@@ -155,11 +154,11 @@ where
 {
     let caller = Location::caller();
     let args = args.into_iter().filter(|(x, _)| !x.is_constant());
-    let Some((first, _)) = args.clone().next() else {
+    let mut rest = args.clone();
+    let Some((first, _)) = rest.next() else {
         return V::constant(value);
     };
-    args.clone()
-        .for_each(|(x, _)| V::same_recording(&first, &x));
+    rest.for_each(|(x, _)| V::same_recording(&first, &x));
     let edges = args.map(|(x, d)| (x.node(), d));
     let node = first.tape().record_at(op, value, edges, caller);
     first.at(node, value)
@@ -196,25 +195,26 @@ pub(crate) fn product<V: Recorded + Mul<Output = V>>(xs: &[V]) -> V {
         return xs.iter().fold(V::constant(one), |total, &x| total * x);
     }
     let value = xs.iter().fold(one, |p, x| p * x.raw());
-    let (constants, variables): (Vec<V>, Vec<V>) = xs.iter().partition(|x| x.is_constant());
-    // ∂/∂xᵢ = (the constants) · (the variables before i) · (those after i).
-    let mut after: Vec<V::Float> = variables
+    let constants = xs.iter().filter(|x| x.is_constant());
+    let mut before = constants.fold(one, |p, x| p * x.raw());
+    let variables: Vec<V> = xs.iter().copied().filter(|x| !x.is_constant()).collect();
+    // ∂/∂xᵢ = (the constants) · (the variables before i) · (those after i):
+    // the products after each, then, in place, times those before.
+    let mut partials: Vec<V::Float> = variables
         .iter()
         .rev()
         .scan(one, |p, x| {
-            let before_x = *p;
+            let after_x = *p;
             *p = *p * x.raw();
-            Some(before_x)
+            Some(after_x)
         })
         .collect();
-    after.reverse();
-    let mut before = constants.iter().fold(one, |p, x| p * x.raw());
-    let partials = variables.iter().zip(after).map(|(x, after)| {
-        let partial = before * after;
+    partials.reverse();
+    for (partial, x) in partials.iter_mut().zip(&variables) {
+        *partial = before * *partial;
         before = before * x.raw();
-        (*x, partial)
-    });
-    combine("product", value, partials.collect::<Vec<_>>())
+    }
+    combine("product", value, variables.into_iter().zip(partials))
 }
 
 /// `Σ aᵢ·bᵢ`, added in order from `0`, as one node with `∂/∂aᵢ = bᵢ` and
@@ -247,23 +247,31 @@ where
 ///
 /// If two of `xs` are variables of different recordings.
 #[track_caller]
-pub(crate) fn mean<V>(
+pub(crate) fn mean<V: Recorded>(
     op: &'static str,
     xs: &[V],
     n: V::Float,
-    term: impl FnMut(usize, V::Float) -> (V::Float, V::Float),
-) -> V
-where
-    V: Recorded + Variable<<V as Recorded>::Float>,
-{
+    mut term: impl FnMut(usize, V::Float) -> (V::Float, V::Float),
+) -> V {
     let caller = Location::caller();
-    let mut variables = xs.iter().filter(|x| !Recorded::is_constant(*x));
+    let zero = V::Float::zero();
+    let mut variables = xs.iter().filter(|x| !x.is_constant());
     let Some(first) = variables.next() else {
-        return V::constant(constant_mean(xs, n, term));
+        let total = (xs.iter().enumerate()).fold(zero, |s, (i, x)| s + term(i, x.raw()).0);
+        return V::constant(total / n);
     };
-    variables.for_each(|x| <V as Recorded>::same_recording(first, x));
-    let tape = first.tape();
-    let wide = tape.push_wide(op, caller, |out| Some(mean_pass(xs, n, term, out)));
+    variables.for_each(|x| V::same_recording(first, x));
+    let wide = first.tape().push_wide(op, caller, |out| {
+        let mut total = zero;
+        for (i, x) in xs.iter().enumerate() {
+            let (t, d) = term(i, x.raw());
+            total = total + t;
+            if !x.is_constant() {
+                out.push(x.node(), d / n);
+            }
+        }
+        Some(total / n)
+    });
     let (node, value) = wide.unwrap_or_else(|| unreachable!("the writer always gives a value"));
     first.at(node, value)
 }

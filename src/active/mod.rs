@@ -189,21 +189,6 @@ impl<F: Scalar> Active<F> {
         Active::make(value, node, self.recording())
     }
 
-    /// One node of value `value` whose parents are the arguments that are
-    /// variables, each with its partial.
-    ///
-    /// # Panics
-    ///
-    /// If two arguments are of different recordings.
-    #[track_caller]
-    pub(crate) fn combine<I>(op: &'static str, value: F, args: I) -> Self
-    where
-        I: IntoIterator<Item = (Self, F)>,
-        I::IntoIter: Clone,
-    {
-        recording::combine(op, value, args)
-    }
-
     /// The first variable of `xs` (`None` if all are constants), whose
     /// recording the others share.
     ///
@@ -233,11 +218,8 @@ impl<F: Scalar> Active<F> {
     pub fn mul_add(self, a: impl Into<Self>, b: impl Into<Self>) -> Self {
         let (a, b) = (a.into(), b.into());
         let value = self.value.mul_add(a.value, b.value);
-        Self::combine(
-            "mul_add",
-            value,
-            [(self, a.value), (a, self.value), (b, F::one())],
-        )
+        let args = [(self, a.value), (a, self.value), (b, F::one())];
+        recording::combine("mul_add", value, args)
     }
 
     /// `x` limited to `[min, max]`: the gradient goes to `x` inside the

@@ -67,11 +67,11 @@ where
 }
 
 /// The public path of the function that records `op`, for its messages.
-fn path(op: &str) -> &'static str {
+fn path(op: &'static str) -> &'static str {
     match op {
-        "dot" => "dot",
         "affine" => "nn::affine",
-        _ => "nn::dense",
+        "dense" => "nn::dense",
+        op => op,
     }
 }
 

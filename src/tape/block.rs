@@ -1,4 +1,4 @@
-//! The tape's side of a block op ([`crate::custom::block`]): the record it keeps,
+//! The tape's side of a block op (`custom::block`): the record it keeps,
 //! the backward pass that calls the op, and where its outputs are.
 
 use core::mem::size_of;

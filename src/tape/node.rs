@@ -11,7 +11,7 @@ pub(super) const WIDE: u32 = 1 << 31;
 /// The bits of a wide node's second parent that count its edges.
 pub(super) const COUNT: u32 = BLOCK - 1;
 
-/// Marks, beside [`WIDE`], the node of a block op ([`crate::custom::block`]): its
+/// Marks, beside [`WIDE`], the node of a block op (`custom::block`): its
 /// first parent indexes the tape's blocks, which hold the op, its inputs'
 /// nodes and values and its outputs' values; its outputs are the nodes
 /// right after it, each with the block as its one parent (partial zero:

@@ -177,15 +177,15 @@ impl<F: Float> Tape<F> {
     }
 
     /// `f` of the tape's trace, if it is traced or checked: the hook of
-    /// the debugging tools (`crate::debug`).
+    /// the debugging tools.
     pub(crate) fn with_trace<R>(&self, f: impl FnOnce(&mut Trace<F>) -> R) -> Option<R> {
         self.inner.borrow_mut().trace.as_mut().map(f)
     }
 }
 
 /// A tape held to record a node on: shared, and borrowed for each node (a
-/// [`Var`](crate::Var)'s), or held alone (an [`Active`](crate::Active)'s,
-/// lent to the thread), which needs no borrow.
+/// `Var`'s), or held alone (an `Active`'s, lent to the thread), which needs
+/// no borrow.
 pub(crate) trait Access<F: Float> {
     /// The tape's storage, borrowed for one node.
     fn inner(&mut self) -> impl DerefMut<Target = Inner<F>>;

@@ -85,11 +85,10 @@ pub(crate) struct Trace<F> {
     /// The call sites of custom ops whose partials were checked already.
     pub(crate) verified: Vec<&'static Location<'static>>,
     /// The line to name for the nodes being recorded, instead of the
-    /// recording op's caller: set while an iterator ([`crate::nn::dense`])
+    /// recording op's caller: set while an iterator (`nn::dense`)
     /// records, whose `next` cannot pass its own caller's line on.
     pub(crate) caller: Option<&'static Location<'static>>,
-    /// What listens, if the tape records a function that is evaluated
-    /// again (see `crate::replay::Function`).
+    /// What listens, if the tape records a function to be evaluated again.
     pub(crate) recorder: Option<Box<dyn Recorder<F>>>,
 }
 
