@@ -104,7 +104,7 @@ fn ten_thousand_training_steps_keep_memory_flat() {
 }
 
 #[test]
-#[ignore = "a million steps: run with `cargo test --release --test soak -- --ignored`"]
+#[ignore = "a million steps, minutes unoptimized: CI runs it in release, `cargo test --release --test soak -- --ignored`"]
 fn a_million_training_steps_keep_memory_flat() {
     soak(1_000_000, 10_000);
 }
