@@ -100,7 +100,7 @@ impl<F: Scalar> Active<F> {
         };
         let mut tape = recording(F::slot(), Some(anchor.recording()));
         // A function's recording keeps both branches as the node's parents
-        // (each evaluation takes one, see `Step::Select`); any other records
+        // (each evaluation takes one, see `Op::Select`); any other records
         // the branch taken, or is it, as an `if` would.
         let parents = match tape.recorder_mut() {
             Some(recorder) => {

@@ -4,7 +4,7 @@
 use num_traits::Float;
 
 use super::fuse::{Chains, Summand};
-use super::{Arg, Function, Route, Step};
+use super::{Arg, Function, Op, Route};
 use crate::active::Scalar;
 use crate::forward::Dual;
 use crate::tape::{PartialsMut, Tape};
@@ -45,25 +45,25 @@ impl<F: Scalar> Function<F> {
             .iter_mut()
             .zip(x.iter().chain(params))
             .for_each(|(v, &x)| *v = x);
-        // The node computed just before and its value (see `Step::eval`).
+        // The node computed just before and its value (see `Op::eval`).
         let mut last = (0, T::zero());
         let mut tape = tape.map(|tape| tape.partials_mut());
         for visit in &self.program {
-            let value = match visit.step {
-                Step::Sum(k) => {
+            let value = match visit.op {
+                Op::Sum(k) => {
                     let chains = self.chains.as_ref().expect("a sum's chains");
                     let table = tape.as_mut().map(|(_, table)| &mut **table);
                     chains.sum(k as usize, values, table)
                 }
-                Step::Select(k) => {
+                Op::Select(k) => {
                     let (value, chosen) = self.selects[k as usize].pick(values);
                     if let Some((partials, _)) = tape.as_mut() {
                         self.route_select(visit.node, visit.route, chosen, partials);
                     }
                     value
                 }
-                step => {
-                    let (value, d) = step.eval(values, last, &self.instrs, &self.selects);
+                op => {
+                    let (value, d) = op.eval(values, last);
                     if let Some((partials, table)) = tape.as_mut() {
                         self.route(visit.route, d, partials, table);
                     }

@@ -1,84 +1,197 @@
-//! The recorded program as the evaluation runs it. Its IR is the table's
-//! [`Instr`] (an op's code and operands, one a node), which `optimize`
-//! rewrites; from it, built in one place ([`Step::all`]), each node's
-//! [`Step`]: the arithmetic most programs are made of spelled out on node
-//! indices, with the table's arithmetic (so the same bits), a cache for
-//! speed. A [`Visit`] is a node the evaluation computes and where its
-//! partials go ([`Route`]).
+//! The IR of a recorded function: each node's [`Op`], its operands typed
+//! per op (a node by index, a constant by value), decoded once from the
+//! instruction the recorder heard ([`Op::decode`]). `optimize`'s passes
+//! rewrite it; the evaluation loop runs it, each op's value and partials
+//! by the op table's own arithmetic, so the bits the recording made. A
+//! [`Visit`] is a node the evaluation computes and where its partials go
+//! ([`Route`]).
 
 use num_traits::Float;
 
-use crate::table::{Arg, Binary, Code, Instr, Select, Unary};
+use crate::table::{Arg, Binary, Code, Instr, Select, Side, Unary};
 
-/// A node's computation as the evaluation loop runs it: the arithmetic
-/// most programs are made of spelled out on node indices, with the table's
-/// arithmetic (so the same bits), and anything else by its instruction.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Step<F> {
+/// A node's computation: its op and operands. The four arithmetic ops
+/// and `−x`, most of what programs are made of, have their own variants
+/// (one dispatch each in the evaluation loop); [`Op::binary`] makes every
+/// op of two operands, so `Binary` never holds them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Op<F> {
+    /// The function's `k`-th input, or dynamic parameter: set, not computed.
+    Input(u32),
+    Param(u32),
+    /// A variable made inside the recorded closure, fixed at its value then.
+    Fixed(F),
     Add(u32, u32),
+    /// `a + c` (or `c + a`: the same bits).
     AddConst(u32, F),
     Sub(u32, u32),
     SubConst(u32, F),
     ConstSub(F, u32),
     Mul(u32, u32),
+    /// `a·c` (or `c·a`).
     MulConst(u32, F),
     Div(u32, u32),
     DivConst(u32, F),
     ConstDiv(F, u32),
     Neg(u32),
-    /// A unary op of the table on a node (`Neg` spelled out above).
+    /// An op of the table of one operand (never `Neg`).
     Unary(Unary, u32),
-    /// The instruction of this index.
-    Other(u32),
-    /// The sum of a chain of this index, which the chain computes (see
-    /// `Chains::sum`).
-    Sum(u32),
-    /// The select of this index, whose node the evaluation makes a node of
-    /// one edge, to the branch it takes (see `Function::forward`).
+    /// Any other op of the table of two operands, of two nodes, of a node
+    /// and a constant, or of a constant and a node.
+    Binary(Binary, u32, u32),
+    BinaryConst(Binary, u32, F),
+    ConstBinary(Binary, F, u32),
+    /// The stable `ln` of a sigmoid: `ln σ(z)`, or `ln(1 − σ(z))` if
+    /// `negated`.
+    LnSigmoid {
+        z: u32,
+        negated: bool,
+    },
+    /// `1 − σ(z)` of the sigmoid node `sigmoid` of `z`, computed as `σ(−z)`.
+    Complement {
+        sigmoid: u32,
+        z: u32,
+    },
+    /// The function's `k`-th select, whose node the evaluation makes a node
+    /// of one edge, to the branch it takes (see `Function::forward`).
     Select(u32),
+    /// Only in the evaluation's program: the sum of chain `k`, which the
+    /// chain computes (see `Chains::sum`).
+    Sum(u32),
 }
 
-impl<F: Float> Step<F> {
-    /// The step of `instr`, the `k`-th instruction.
-    pub(crate) fn of(instr: &Instr<F>, k: usize) -> Self {
-        use Arg::{Const as C, Node as N};
-        match (instr.code, instr.args) {
-            (Code::Binary(op, _), args) => match (op, args) {
-                (Binary::Add, [N(a), N(b)]) => Step::Add(a, b),
-                (Binary::Add, [N(a), C(c)] | [C(c), N(a)]) => Step::AddConst(a, c),
-                (Binary::Sub, [N(a), N(b)]) => Step::Sub(a, b),
-                (Binary::Sub, [N(a), C(c)]) => Step::SubConst(a, c),
-                (Binary::Sub, [C(c), N(b)]) => Step::ConstSub(c, b),
-                (Binary::Mul, [N(a), N(b)]) => Step::Mul(a, b),
-                (Binary::Mul, [N(a), C(c)] | [C(c), N(a)]) => Step::MulConst(a, c),
-                (Binary::Div, [N(a), N(b)]) => Step::Div(a, b),
-                (Binary::Div, [N(a), C(c)]) => Step::DivConst(a, c),
-                (Binary::Div, [C(c), N(b)]) => Step::ConstDiv(c, b),
-                _ => Step::Other(k as u32),
+impl<F: Float> Op<F> {
+    /// The op of `instr`, as the recorder heard it.
+    pub(crate) fn decode(instr: Instr<F>) -> Self {
+        let [a, b] = instr.args;
+        let node = |arg: Arg<F>| arg.node().expect("a node's operand");
+        match instr.code {
+            Code::Input(k) => Op::Input(k),
+            Code::Param(k) => Op::Param(k),
+            Code::Fixed => Op::Fixed(a.get::<F>(&[])),
+            Code::Unary(Unary::Neg) => Op::Neg(node(a)),
+            Code::Unary(op) => Op::Unary(op, node(a)),
+            Code::Binary(op, _) => Op::binary(op, a, b),
+            Code::LnSigmoid { negated } => Op::LnSigmoid {
+                z: node(a),
+                negated,
             },
-            (Code::Select(s), _) => Step::Select(s),
-            (Code::Unary(Unary::Neg), [N(a), _]) => Step::Neg(a),
-            (Code::Unary(op), [N(a), _]) => Step::Unary(op, a),
-            _ => Step::Other(k as u32),
+            Code::Complement => Op::Complement {
+                sigmoid: node(a),
+                z: node(b),
+            },
+            Code::Select(k) => Op::Select(k),
         }
     }
 
-    /// The steps of `instrs`, in order.
-    pub(crate) fn all(instrs: &[Instr<F>]) -> Vec<Self> {
-        let steps = instrs.iter().enumerate();
-        steps.map(|(k, instr)| Step::of(instr, k)).collect()
+    /// The op `a op b`, at least one operand a node.
+    ///
+    /// # Panics
+    ///
+    /// If both are constants (the recording and constant folding compute
+    /// such an op).
+    pub(crate) fn binary(op: Binary, a: Arg<F>, b: Arg<F>) -> Self {
+        use Arg::{Const as C, Node as N};
+        match (op, a, b) {
+            (Binary::Add, N(a), N(b)) => Op::Add(a, b),
+            (Binary::Add, N(a), C(c)) | (Binary::Add, C(c), N(a)) => Op::AddConst(a, c),
+            (Binary::Sub, N(a), N(b)) => Op::Sub(a, b),
+            (Binary::Sub, N(a), C(c)) => Op::SubConst(a, c),
+            (Binary::Sub, C(c), N(b)) => Op::ConstSub(c, b),
+            (Binary::Mul, N(a), N(b)) => Op::Mul(a, b),
+            (Binary::Mul, N(a), C(c)) | (Binary::Mul, C(c), N(a)) => Op::MulConst(a, c),
+            (Binary::Div, N(a), N(b)) => Op::Div(a, b),
+            (Binary::Div, N(a), C(c)) => Op::DivConst(a, c),
+            (Binary::Div, C(c), N(b)) => Op::ConstDiv(c, b),
+            (op, N(a), N(b)) => Op::Binary(op, a, b),
+            (op, N(a), C(c)) => Op::BinaryConst(op, a, c),
+            (op, C(c), N(b)) => Op::ConstBinary(op, c, b),
+            (_, C(_), C(_)) => panic!("an op of two constants is a constant"),
+        }
     }
 
-    /// The node's value and partials at `values`, as [`Instr::eval`];
+    /// The op of two operands and its operands, if it is one.
+    fn as_binary(self) -> Option<(Binary, Arg<F>, Arg<F>)> {
+        use Arg::{Const as C, Node as N};
+        Some(match self {
+            Op::Add(a, b) => (Binary::Add, N(a), N(b)),
+            Op::AddConst(a, c) => (Binary::Add, N(a), C(c)),
+            Op::Sub(a, b) => (Binary::Sub, N(a), N(b)),
+            Op::SubConst(a, c) => (Binary::Sub, N(a), C(c)),
+            Op::ConstSub(c, b) => (Binary::Sub, C(c), N(b)),
+            Op::Mul(a, b) => (Binary::Mul, N(a), N(b)),
+            Op::MulConst(a, c) => (Binary::Mul, N(a), C(c)),
+            Op::Div(a, b) => (Binary::Div, N(a), N(b)),
+            Op::DivConst(a, c) => (Binary::Div, N(a), C(c)),
+            Op::ConstDiv(c, b) => (Binary::Div, C(c), N(b)),
+            Op::Binary(op, a, b) => (op, N(a), N(b)),
+            Op::BinaryConst(op, a, c) => (op, N(a), C(c)),
+            Op::ConstBinary(op, c, b) => (op, C(c), N(b)),
+            _ => return None,
+        })
+    }
+
+    /// The table's code of the op, and the operands it reads (a select's
+    /// are its own): what the common-subexpression pass compares.
+    pub(crate) fn code(self) -> (Code, [Option<Arg<F>>; 2]) {
+        let node = |n| Some(Arg::Node(n));
+        if let Some((op, a, b)) = self.as_binary() {
+            let side = match (a, b) {
+                (Arg::Const(_), _) => Side::Left,
+                (_, Arg::Const(_)) => Side::Right,
+                _ => Side::Neither,
+            };
+            return (Code::Binary(op, side), [Some(a), Some(b)]);
+        }
+        match self {
+            Op::Input(k) => (Code::Input(k), [None; 2]),
+            Op::Param(k) => (Code::Param(k), [None; 2]),
+            Op::Fixed(c) => (Code::Fixed, [Some(Arg::Const(c)), None]),
+            Op::Neg(a) => (Code::Unary(Unary::Neg), [node(a), None]),
+            Op::Unary(op, a) => (Code::Unary(op), [node(a), None]),
+            Op::LnSigmoid { z, negated } => (Code::LnSigmoid { negated }, [node(z), None]),
+            Op::Complement { sigmoid, z } => (Code::Complement, [node(sigmoid), node(z)]),
+            Op::Select(k) => (Code::Select(k), [None; 2]),
+            _ => unreachable!("a sum is the program's, not the IR's"),
+        }
+    }
+
+    /// The op with each node operand `n` renamed `f(n)`: a node, or, for an
+    /// op of two operands, a constant.
+    pub(crate) fn renamed(self, f: impl Fn(u32) -> Arg<F>) -> Self {
+        if let Some((op, a, b)) = self.as_binary() {
+            return Op::binary(op, a.map_node(&f), b.map_node(&f));
+        }
+        let g = |n: u32| f(n).node().expect("an op of one operand renamed to a node");
+        match self {
+            Op::Neg(a) => Op::Neg(g(a)),
+            Op::Unary(op, a) => Op::Unary(op, g(a)),
+            Op::LnSigmoid { z, negated } => Op::LnSigmoid { z: g(z), negated },
+            Op::Complement { sigmoid, z } => Op::Complement {
+                sigmoid: g(sigmoid),
+                z: g(z),
+            },
+            other => other,
+        }
+    }
+
+    /// The parents its node has in the sweep: the nodes its partials go to.
+    pub(crate) fn parents(self, selects: &[Select<F>]) -> [u32; 2] {
+        match self {
+            Op::Select(k) => selects[k as usize].parents(),
+            Op::Complement { sigmoid, .. } => [sigmoid, 0],
+            op => match op.code().1 {
+                [Some(Arg::Node(a)), Some(Arg::Node(b))] => [a, b],
+                [Some(Arg::Node(a)), _] | [_, Some(Arg::Node(a))] => [a, 0],
+                _ => [0; 2],
+            },
+        }
+    }
+
+    /// The node's value and its partials, one per parent, at `values`;
     /// `last` is the node computed just before and its value.
     #[inline(always)]
-    pub(crate) fn eval<T: Float + From<F>>(
-        self,
-        values: &[T],
-        last: (u32, T),
-        instrs: &[Instr<F>],
-        selects: &[Select<F>],
-    ) -> (T, [T; 2]) {
+    pub(crate) fn eval<T: Float + From<F>>(self, values: &[T], last: (u32, T)) -> (T, [T; 2]) {
         // An op of one operand reads the node just computed from a
         // register: through memory, a chain of such ops would wait for each
         // store to reach the next load. Ops of two read memory: the tests
@@ -92,31 +205,44 @@ impl<F: Float> Step<F> {
         };
         let m = |n: u32| values[n as usize];
         let c = |c: F| <T as From<F>>::from(c);
-        let (one, zero) = (T::one(), T::zero());
+        let zero = T::zero();
+        // The first partial of an op of two whose second operand is a
+        // constant, the second of one whose first is.
+        let left = |(value, [d, _]): (T, [T; 2])| (value, [d, zero]);
+        let right = |(value, [_, d]): (T, [T; 2])| (value, [d, zero]);
+        let unary = |op: Unary, x: T| {
+            let (value, d) = op.eval(x);
+            (value, [d, zero])
+        };
         match self {
-            Step::Add(a, b) => (m(a) + m(b), [one, one]),
-            Step::AddConst(a, k) => (v(a) + c(k), [one, zero]),
-            Step::Sub(a, b) => (m(a) - m(b), [one, -one]),
-            Step::SubConst(a, k) => (v(a) - c(k), [one, zero]),
-            Step::ConstSub(k, b) => (c(k) - v(b), [-one, zero]),
-            Step::Mul(a, b) => (m(a) * m(b), [m(b), m(a)]),
-            Step::MulConst(a, k) => (v(a) * c(k), [c(k), zero]),
-            Step::Div(a, b) => {
-                let q = m(a) / m(b);
-                (q, [m(b).recip(), -q / m(b)])
+            Op::Input(_) | Op::Param(_) => (zero, [zero; 2]),
+            Op::Fixed(k) => (c(k), [zero; 2]),
+            Op::Add(a, b) => Binary::Add.eval(m(a), m(b)),
+            Op::AddConst(a, k) => left(Binary::Add.eval(v(a), c(k))),
+            Op::Sub(a, b) => Binary::Sub.eval(m(a), m(b)),
+            Op::SubConst(a, k) => left(Binary::Sub.eval(v(a), c(k))),
+            Op::ConstSub(k, b) => right(Binary::Sub.eval(c(k), v(b))),
+            Op::Mul(a, b) => Binary::Mul.eval(m(a), m(b)),
+            Op::MulConst(a, k) => left(Binary::Mul.eval(v(a), c(k))),
+            Op::Div(a, b) => Binary::Div.eval(m(a), m(b)),
+            Op::DivConst(a, k) => left(Binary::Div.eval(v(a), c(k))),
+            Op::ConstDiv(k, b) => right(Binary::Div.eval(c(k), v(b))),
+            Op::Neg(a) => unary(Unary::Neg, v(a)),
+            Op::Unary(op, a) => unary(op, v(a)),
+            Op::Binary(op, a, b) => op.eval(m(a), m(b)),
+            Op::BinaryConst(op, a, k) => left(op.eval(v(a), c(k))),
+            Op::ConstBinary(op, k, b) => right(op.eval(c(k), v(b))),
+            Op::LnSigmoid { z, negated } => {
+                let (z, sign) = if negated {
+                    (-v(z), -T::one())
+                } else {
+                    (v(z), T::one())
+                };
+                let (value, d) = Unary::LnSigmoid.eval(z);
+                (value, [sign * d, zero])
             }
-            Step::DivConst(a, k) => (v(a) / c(k), [c(k).recip(), zero]),
-            Step::ConstDiv(k, b) => {
-                let q = c(k) / v(b);
-                (q, [-q / v(b), zero])
-            }
-            Step::Neg(a) => (-v(a), [-one, zero]),
-            Step::Unary(op, a) => {
-                let (value, d) = op.eval(v(a));
-                (value, [d, zero])
-            }
-            Step::Other(k) => instrs[k as usize].eval(values, selects),
-            Step::Sum(_) | Step::Select(_) => {
+            Op::Complement { z, .. } => (crate::table::stable::sigmoid(-m(z)).0, [-T::one(), zero]),
+            Op::Select(_) | Op::Sum(_) => {
                 unreachable!("the evaluation loop computes sums and selects")
             }
         }
@@ -156,24 +282,24 @@ impl Route {
     }
 }
 
-/// A node the evaluation computes: its step, and where its partials go,
-/// its [`Route`]: its own node in the sweep's tape, unless `optimize` made
-/// chains (see `Chains`).
+/// A node the evaluation computes: its op (a chain's [`Op::Sum`] for the
+/// chain's last link), and where its partials go, its [`Route`]: its own
+/// node in the sweep's tape, unless `optimize` made chains (see `Chains`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Visit<F> {
-    pub(crate) step: Step<F>,
+    pub(crate) op: Op<F>,
     pub(crate) node: u32,
     pub(crate) route: Route,
 }
 
 impl<F: Float> Visit<F> {
-    /// Every node of `steps` after the `lead` ones, in order, each routed to
+    /// Every node of `ops` after the `lead` ones, in order, each routed to
     /// itself.
-    pub(crate) fn all(steps: &[Step<F>], lead: usize) -> Vec<Self> {
-        let nodes = (lead..=steps.len()).map(|n| n as u32);
+    pub(crate) fn every(ops: &[Op<F>], lead: usize) -> Vec<Self> {
+        let nodes = (lead..=ops.len()).map(|n| n as u32);
         nodes
             .map(|node| Visit {
-                step: steps[node as usize - 1],
+                op: ops[node as usize - 1],
                 node,
                 route: Route::Node(node),
             })

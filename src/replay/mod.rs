@@ -26,12 +26,12 @@ mod sparsity;
 
 use crate::active::Scalar;
 pub use crate::table::Comparison;
-pub(crate) use crate::table::{Arg, Code, Guard, Instr, Select, Side};
+pub(crate) use crate::table::{Arg, Code, Guard, Select};
 use crate::tape::Caller;
 pub use coloring::Sparse;
 pub use forward::Workspace;
 use fuse::Chains;
-pub(crate) use ir::{Route, Step, Visit};
+pub(crate) use ir::{Op, Route, Visit};
 pub use record::Outputs;
 pub use retape::Retaping;
 
@@ -122,8 +122,8 @@ pub use retape::Retaping;
 /// does not see.
 #[derive(Clone, Debug)]
 pub struct Function<F: Scalar = f64> {
-    /// Node `i`'s instruction at `i − 1`.
-    instrs: Vec<Instr<F>>,
+    /// The IR: node `i`'s op at `i − 1`.
+    ops: Vec<Op<F>>,
     /// The nodes the evaluation computes, in order, as it computes them.
     program: Vec<Visit<F>>,
     selects: Vec<Select<F>>,
@@ -172,17 +172,17 @@ impl<F: Scalar> Function<F> {
 
     /// The number of nodes: inputs, parameters and operations.
     pub fn len(&self) -> usize {
-        self.instrs.len()
+        self.ops.len()
     }
 
     /// Whether the function has no nodes (no inputs, no operations).
     pub fn is_empty(&self) -> bool {
-        self.instrs.is_empty()
+        self.ops.is_empty()
     }
 
-    /// The bytes the function's buffers hold: per node its instruction
-    /// and its parents, and per node computed (not an input) the step that
-    /// computes it (80 bytes an op in `f64`, 48 an input), the selects and
+    /// The bytes the function's buffers hold: per node its op and its
+    /// parents, and per node computed (not an input) its place in the
+    /// evaluation (56 bytes an op in `f64`, 24 an input), the selects and
     /// guards, and after [`optimize`](Function::optimize) the layout of its
     /// sums. Its [`Workspace`] holds 32 more a node (a value, the
     /// partials and the parents the sweep reads) and 8 for the adjoints.
@@ -192,12 +192,12 @@ impl<F: Scalar> Function<F> {
     ///
     /// let f = Function::record(&[1.0; 100], |x: &[Active]| x.iter().map(|v| v.sin()).sum::<Active>())?;
     /// assert_eq!(f.len(), 300); // 100 inputs, 100 sines, 100 additions (from 0)
-    /// assert!(f.allocated_bytes() >= 300 * 69);
+    /// assert!(f.allocated_bytes() >= 300 * 45);
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     pub fn allocated_bytes(&self) -> usize {
         use core::mem::size_of;
-        self.instrs.capacity() * size_of::<Instr<F>>()
+        self.ops.capacity() * size_of::<Op<F>>()
             + self.program.capacity() * size_of::<Visit<F>>()
             + self.parents.capacity() * size_of::<[u32; 2]>()
             + self.selects.capacity() * size_of::<Select<F>>()

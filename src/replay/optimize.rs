@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use num_traits::Float;
 
 use super::fuse::Chains;
-use super::{Arg, Code, Function, Instr, Select, Side, Step, Visit, fresh_layout};
+use super::{Arg, Code, Function, Op, Visit, fresh_layout};
 use crate::active::Scalar;
 
 /// An operand as a key: a node, or a constant's exact bits.
@@ -80,14 +80,20 @@ impl<F: Scalar> Function<F> {
     /// The constant-folding pass: what each node is once every op whose
     /// operands are all constants is computed (a variable made inside the
     /// recorded closure is one): itself, or its constant value.
-    fn fold_constants(&mut self) -> Vec<Arg<F>> {
-        let (lead, total) = (self.lead(), self.instrs.len() + 1);
+    fn fold_constants(&self) -> Vec<Arg<F>> {
+        let (lead, total) = (self.lead(), self.ops.len() + 1);
         let mut now: Vec<Arg<F>> = (0..total as u32).map(Arg::Node).collect();
+        // The constants found so far, at their nodes, for the ops that read them.
+        let mut values = vec![F::zero(); total];
         for node in lead..total {
-            let instr = self.rename(node - 1, |arg| arg.map_node(|n| now[n as usize]));
-            let constant = self.reads(&instr).iter().all(|a| a.node().is_none());
-            if instr.code == Code::Fixed || constant {
-                now[node] = Arg::Const(instr.eval::<F>(&[], &self.selects).0);
+            let op = self.ops[node - 1];
+            let folded = |a: &Arg<F>| a.node().is_none_or(|n| now[n as usize].node().is_none());
+            if self.reads(op).iter().all(folded) {
+                values[node] = match op {
+                    Op::Select(k) => self.selects[k as usize].pick(&values).0,
+                    op => op.eval(&values, (0, F::zero())).0,
+                };
+                now[node] = Arg::Const(values[node]);
             }
         }
         now
@@ -97,31 +103,32 @@ impl<F: Scalar> Function<F> {
     /// same code and operands (a constant by its exact bits) are one:
     /// itself, or the first node equal to it.
     fn merge_repeats(&mut self) -> Vec<Arg<F>> {
-        let (lead, total) = (self.lead(), self.instrs.len() + 1);
+        let (lead, total) = (self.lead(), self.ops.len() + 1);
         let mut now: Vec<Arg<F>> = (0..total as u32).map(Arg::Node).collect();
         let mut seen = HashMap::new();
         for node in lead..total {
-            let instr = self.rename(node - 1, |arg| arg.map_node(|n| now[n as usize]));
+            let op = self.rename(node - 1, |n| now[n as usize]);
             // A select is keyed by its test and operands, not its index.
-            let (code, test) = match instr.code {
+            let (code, test) = match op.code().0 {
                 Code::Select(k) => (Code::Select(0), Some(self.selects[k as usize].test)),
                 code => (code, None),
             };
-            let operands: Vec<Key> = self.reads(&instr).into_iter().map(key).collect();
+            let operands: Vec<Key> = self.reads(op).into_iter().map(key).collect();
             let first = seen.entry((code, test, operands)).or_insert(node as u32);
             now[node] = Arg::Node(*first);
         }
         now
     }
 
-    /// Every operand, output and guard's operand as `now` says it is now;
-    /// a guard of constants, which always comes out as it did, dropped.
+    /// Every operand, output and guard's operand as `now` says it is now
+    /// (the ops of the nodes that are now another, which nothing reads
+    /// now, left as they are); a guard of constants, which always comes out
+    /// as it did, dropped.
     fn rename_all(&mut self, now: &[Arg<F>]) {
-        let rename = |arg: Arg<F>| arg.map_node(|n| now[n as usize]);
-        for k in 0..self.instrs.len() {
-            self.rename(k, rename);
+        for node in (1..now.len()).filter(|&n| now[n] == Arg::Node(n as u32)) {
+            self.rename(node - 1, |n| now[n as usize]);
         }
-        self.rename_ends(rename);
+        self.rename_ends(|arg| arg.map_node(|n| now[n as usize]));
         self.guards
             .retain(|g| g.operands.iter().any(|a| a.node().is_some()));
     }
@@ -130,13 +137,13 @@ impl<F: Scalar> Function<F> {
     /// output, a guard or a kept node reads, renumbered in order (a node
     /// another now stands for is read by none), and lays them out again.
     fn drop_dead(&mut self) {
-        let (lead, total) = (self.lead(), self.instrs.len() + 1);
+        let (lead, total) = (self.lead(), self.ops.len() + 1);
         let mut live = vec![false; total];
         live[..lead].iter_mut().for_each(|l| *l = true);
         self.ends().for_each(|n| live[n as usize] = true);
         for node in (lead..total).rev() {
             if live[node] {
-                let reads = self.reads(&self.instrs[node - 1]);
+                let reads = self.reads(self.ops[node - 1]);
                 reads
                     .iter()
                     .filter_map(Arg::node)
@@ -151,17 +158,14 @@ impl<F: Scalar> Function<F> {
                 kept += 1;
             }
         }
-        let renumber = |arg: Arg<F>| arg.map_node(|n| Arg::Node(index[n as usize]));
+        let renumber = |n: u32| Arg::Node(index[n as usize]);
         let kept_nodes = (1..total).filter(|&node| live[node]);
-        let instrs = kept_nodes
-            .map(|node| self.rename(node - 1, renumber))
-            .collect();
-        self.instrs = instrs;
-        self.rename_ends(renumber);
-        self.parents = std::iter::once([0; 2])
-            .chain(self.instrs.iter().map(|i| parents(i, &self.selects)))
-            .collect();
-        self.program = Visit::all(&Step::all(&self.instrs), lead);
+        let ops = kept_nodes.map(|node| self.rename(node - 1, renumber));
+        self.ops = ops.collect();
+        self.rename_ends(|arg| arg.map_node(renumber));
+        let parents = self.ops.iter().map(|op| op.parents(&self.selects));
+        self.parents = std::iter::once([0; 2]).chain(parents).collect();
+        self.program = Visit::every(&self.ops, lead);
         self.chains = None;
         self.layout = fresh_layout();
     }
@@ -171,39 +175,34 @@ impl<F: Scalar> Function<F> {
     /// partial used by one other folded into its edge (see `Chains`).
     fn fuse_sums(&mut self) {
         let lead = self.lead();
-        let steps = Step::all(&self.instrs);
         // How often each node's value is read: by the nodes after it, and
         // (for ever) by an output or a guard.
-        let mut uses = vec![0usize; self.instrs.len() + 1];
-        for instr in &self.instrs {
-            let reads = self.reads(instr);
+        let mut uses = vec![0usize; self.ops.len() + 1];
+        for &op in &self.ops {
+            let reads = self.reads(op);
             reads
                 .iter()
                 .filter_map(Arg::node)
                 .for_each(|n| uses[n as usize] += 1);
         }
         self.ends().for_each(|n| uses[n as usize] = usize::MAX);
-        if let Some((chains, program)) = Chains::new(&steps, &self.parents, lead, &uses) {
+        if let Some((chains, program)) = Chains::new(&self.ops, &self.parents, lead, &uses) {
             (self.chains, self.program) = (Some(chains), program);
             self.layout = fresh_layout();
         }
     }
 
-    /// Applies `f` to the operands of the `k`-th instruction (its select's
-    /// included), sets a binary op's constant side anew, and returns it.
-    fn rename(&mut self, k: usize, f: impl Fn(Arg<F>) -> Arg<F>) -> Instr<F> {
-        let instr = &mut self.instrs[k];
-        instr.args = instr.args.map(&f);
-        match instr.code {
-            Code::Select(s) => {
-                let select = &mut self.selects[s as usize];
-                select.operands = select.operands.map(&f);
-                select.branches = select.branches.map(&f);
-            }
-            Code::Binary(op, _) => instr.code = Code::Binary(op, side(instr.args)),
-            _ => {}
+    /// Renames each node operand `n` of the `k`-th op (its select's
+    /// included) `f(n)`, and returns the op.
+    fn rename(&mut self, k: usize, f: impl Fn(u32) -> Arg<F>) -> Op<F> {
+        let op = self.ops[k].renamed(&f);
+        if let Op::Select(s) = op {
+            let select = &mut self.selects[s as usize];
+            select.operands = select.operands.map(|a| a.map_node(&f));
+            select.branches = select.branches.map(|a| a.map_node(&f));
         }
-        *instr
+        self.ops[k] = op;
+        op
     }
 
     /// The nodes the outputs and the guards read.
@@ -220,38 +219,15 @@ impl<F: Scalar> Function<F> {
         }
     }
 
-    /// The operands `instr` reads, a select's included.
-    fn reads(&self, instr: &Instr<F>) -> Vec<Arg<F>> {
-        match instr.code {
-            Code::Select(k) => {
+    /// The operands `op` reads, a select's included.
+    fn reads(&self, op: Op<F>) -> Vec<Arg<F>> {
+        match op {
+            Op::Select(k) => {
                 let select = &self.selects[k as usize];
                 [select.operands, select.branches].concat()
             }
-            // The second operand is the first again.
-            Code::Unary(_) | Code::LnSigmoid { .. } => vec![instr.args[0]],
-            _ => instr.args.to_vec(),
+            op => op.code().1.into_iter().flatten().collect(),
         }
-    }
-}
-
-/// Which operand of two is a constant.
-fn side<F>(args: [Arg<F>; 2]) -> Side {
-    match args {
-        [Arg::Const(_), _] => Side::Left,
-        [_, Arg::Const(_)] => Side::Right,
-        _ => Side::Neither,
-    }
-}
-
-/// The parents a node of `instr` records, as the op that recorded it did.
-fn parents<F: Float>(instr: &Instr<F>, selects: &[Select<F>]) -> [u32; 2] {
-    let [a, b] = instr.args.map(|arg| arg.node());
-    match instr.code {
-        Code::Input(_) | Code::Param(_) | Code::Fixed => [0; 2],
-        Code::Binary(_, Side::Left) => [b.unwrap_or(0), 0],
-        Code::Binary(_, Side::Neither) => [a.unwrap_or(0), b.unwrap_or(0)],
-        Code::Select(k) => selects[k as usize].parents(),
-        _ => [a.unwrap_or(0), 0],
     }
 }
 
@@ -266,7 +242,7 @@ mod tests {
 
     #[test]
     fn folding_makes_a_variable_made_inside_the_closure_and_its_ops_constants() {
-        let mut f = record(|x| {
+        let f = record(|x| {
             let c = Active::var(3.0); // a node, fixed at 3
             x[0] * (c * 2.0)
         });

@@ -7,7 +7,7 @@ use core::any::Any;
 
 use num_traits::Float;
 
-use super::{Function, Step, Visit, fresh_layout};
+use super::{Function, Op, Visit, fresh_layout};
 use crate::active::{Active, Scalar};
 use crate::gradients::Variable;
 use crate::ops::surface::Handle;
@@ -107,18 +107,18 @@ impl<F: Scalar> Function<F> {
             })
             .collect::<Result<_>>()?;
         let parents = tape.layout();
-        let mut instrs = program.instrs;
         let (n, p) = (x.len(), params.len());
-        for (k, instr) in instrs[..n + p].iter_mut().enumerate() {
-            instr.code = match k < n {
-                true => Code::Input(k as u32),
-                false => Code::Param((k - n) as u32),
+        let mut ops = program.ops;
+        for (k, op) in ops[..n + p].iter_mut().enumerate() {
+            *op = match k < n {
+                true => Op::Input(k as u32),
+                false => Op::Param((k - n) as u32),
             };
         }
-        instrs.shrink_to_fit();
+        ops.shrink_to_fit();
         Ok(Function {
-            program: Visit::all(&Step::all(&instrs), 1 + n + p),
-            instrs,
+            program: Visit::every(&ops, 1 + n + p),
+            ops,
             selects: program.selects,
             guards: program.guards,
             parents,
@@ -136,8 +136,8 @@ impl<F: Scalar> Function<F> {
 /// the trace of the tape it records on.
 #[derive(Clone, Debug)]
 pub(crate) struct Program<F> {
-    /// Node `i`'s instruction at `i − 1` (node 0 is the sink).
-    pub(crate) instrs: Vec<Instr<F>>,
+    /// Node `i`'s op at `i − 1` (node 0 is the sink).
+    pub(crate) ops: Vec<Op<F>>,
     /// The instruction of the node about to be recorded.
     pending: Option<Instr<F>>,
     pub(crate) selects: Vec<Select<F>>,
@@ -153,7 +153,7 @@ pub(crate) struct Program<F> {
 impl<F: Float> Default for Program<F> {
     fn default() -> Self {
         Program {
-            instrs: Vec::new(),
+            ops: Vec::new(),
             pending: None,
             selects: Vec::new(),
             guards: Vec::new(),
@@ -172,13 +172,11 @@ impl<F: Scalar> Recorder<F> for Program<F> {
     /// The node is computed by the instruction expected, if an op said how;
     /// a node no op said how to compute refuses the recording.
     fn recorded(&mut self, op: &'static str, value: F, location: Caller) {
-        let instr = self.pending.take().unwrap_or_else(|| {
-            if op != "input" {
-                self.refused.get_or_insert((op, location));
-            }
-            Instr::new(Code::Fixed, [Arg::Const(value); 2])
-        });
-        self.instrs.push(instr);
+        let instr = self.pending.take();
+        if instr.is_none() && op != "input" {
+            self.refused.get_or_insert((op, location));
+        }
+        self.ops.push(instr.map_or(Op::Fixed(value), Op::decode));
     }
 
     fn select(&mut self, select: Select<F>) {

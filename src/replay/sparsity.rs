@@ -2,7 +2,7 @@
 //! on, and which pairs of inputs its second derivatives couple.
 
 use super::graph::Lists;
-use super::{Arg, Code, Function, Side};
+use super::{Arg, Function, Op};
 use crate::Result;
 use crate::active::Scalar;
 use crate::table::{Binary, Unary};
@@ -38,27 +38,36 @@ impl Unary {
     }
 }
 
-impl Code {
-    /// How the second derivatives of a node of this code couple its
-    /// operands.
+impl<F> Op<F> {
+    /// How the second derivatives of its node couple its operands.
     fn coupling(self) -> Coupling {
+        use Binary::{Copysign, Max, Min, Rem};
         match self {
-            Code::Unary(op) => op.coupling(),
-            Code::Binary(Binary::Mul, Side::Neither) => Coupling::Across,
+            Op::Mul(..) => Coupling::Across,
+            Op::Unary(op, _) => op.coupling(),
             // Linear in what is a node, or piecewise linear.
-            Code::Binary(
-                Binary::Add
-                | Binary::Sub
-                | Binary::Mul
-                | Binary::Max
-                | Binary::Min
-                | Binary::Copysign
-                | Binary::Rem,
-                _,
-            )
-            | Code::Binary(Binary::Div, Side::Right) => Coupling::None,
-            Code::Binary(..) | Code::LnSigmoid { .. } | Code::Complement => Coupling::All,
-            _ => Coupling::None, // inputs, constants, selects
+            Op::Add(..)
+            | Op::AddConst(..)
+            | Op::Sub(..)
+            | Op::SubConst(..)
+            | Op::ConstSub(..)
+            | Op::MulConst(..)
+            | Op::DivConst(..)
+            | Op::Neg(_)
+            | Op::Binary(Max | Min | Copysign | Rem, ..)
+            | Op::BinaryConst(Max | Min | Copysign | Rem, ..)
+            | Op::ConstBinary(Max | Min | Copysign | Rem, ..) => Coupling::None,
+            Op::Div(..)
+            | Op::ConstDiv(..)
+            | Op::Binary(..)
+            | Op::BinaryConst(..)
+            | Op::ConstBinary(..)
+            | Op::LnSigmoid { .. }
+            | Op::Complement { .. } => Coupling::All,
+            // Inputs, constants, selects.
+            Op::Input(_) | Op::Param(_) | Op::Fixed(_) | Op::Select(_) | Op::Sum(_) => {
+                Coupling::None
+            }
         }
     }
 }
@@ -218,7 +227,7 @@ impl<F: Scalar> Function<F> {
             }
             let parents = self.parents[node];
             parents.iter().for_each(|&p| reaches[p as usize] = true);
-            match self.instrs[node - 1].code.coupling() {
+            match self.ops[node - 1].coupling() {
                 Coupling::None => {}
                 kind => {
                     parents.iter().for_each(|&p| needed[p as usize] = true);

@@ -1,12 +1,8 @@
-//! What a node of a recording that is evaluated again is computed by: its
-//! op's code and its operands ([`Instr`]), evaluated with the table's own
-//! arithmetic, so that an evaluation gives the bits the recording did.
+//! What an op tells the tape's recorder about the node it records: its
+//! op's code and its operands ([`Instr`]), from which replay decodes its
+//! typed IR.
 
-use num_traits::Float;
-
-use super::branch::Select;
 use super::operand::Arg;
-use super::stable::sigmoid;
 use super::{Binary, Unary};
 
 /// How a node is computed from its operands.
@@ -50,57 +46,8 @@ pub(crate) struct Instr<F> {
     pub(crate) args: [Arg<F>; 2],
 }
 
-impl<F: Float> Instr<F> {
+impl<F> Instr<F> {
     pub(crate) fn new(code: Code, args: [Arg<F>; 2]) -> Self {
         Instr { code, args }
     }
-
-    /// The node's value and its partials, one per edge in the order the
-    /// node records them, at `values` (the nodes before it): the same
-    /// arithmetic as when it was recorded, so the same bits.
-    #[inline(always)]
-    pub(crate) fn eval<T: Float + From<F>>(
-        &self,
-        values: &[T],
-        selects: &[Select<F>],
-    ) -> (T, [T; 2]) {
-        let [a, b] = self.args;
-        let zero = T::zero();
-        match self.code {
-            Code::Input(_) | Code::Param(_) | Code::Fixed => (a.get(values), [zero; 2]),
-            Code::Unary(op) => unary(op, a.get(values)),
-            Code::Binary(op, side) => {
-                let (value, [da, db]) = op.eval(a.get(values), b.get(values));
-                match side {
-                    Side::Left => (value, [db, zero]),
-                    Side::Right => (value, [da, zero]),
-                    Side::Neither => (value, [da, db]),
-                }
-            }
-            Code::LnSigmoid { negated } => {
-                let z = a.get(values);
-                match negated {
-                    false => {
-                        let (value, d) = Unary::LnSigmoid.eval(z);
-                        (value, [d, zero])
-                    }
-                    true => {
-                        let (value, d) = Unary::LnSigmoid.eval(-z);
-                        (value, [-d, zero])
-                    }
-                }
-            }
-            Code::Complement => (sigmoid(-b.get(values)).0, [-T::one(), zero]),
-            // Its edge is chosen by the evaluation loop (`Step::Select`);
-            // here, where `optimize` folds constants, its value alone.
-            Code::Select(k) => (selects[k as usize].pick(values).0, [zero; 2]),
-        }
-    }
-}
-
-/// `op(x)` and its partials as its node records them.
-#[inline(always)]
-fn unary<T: Float>(op: Unary, x: T) -> (T, [T; 2]) {
-    let (value, d) = op.eval(x);
-    (value, [d, T::zero()])
 }

@@ -29,7 +29,7 @@ mod walk;
 
 use num_traits::Float;
 
-use super::{Arg, Route, Step, Visit};
+use super::{Arg, Op, Route, Visit};
 use walk::Walk;
 
 /// The evaluation and the sweep of a function whose sums are linear nodes.
@@ -82,25 +82,25 @@ pub(crate) enum Summand<F> {
 /// The running sum of a step, its summand, and whether the summand is
 /// taken away, if the step is a link of a chain: `acc + t`, `acc − t`,
 /// `acc ± c`.
-fn link<F: Float>(step: Step<F>) -> Option<(u32, Arg<F>, bool)> {
-    match step {
-        Step::Add(a, b) => Some((a, Arg::Node(b), false)),
-        Step::Sub(a, b) => Some((a, Arg::Node(b), true)),
-        Step::AddConst(a, c) => Some((a, Arg::Const(c), false)),
-        Step::SubConst(a, c) => Some((a, Arg::Const(c), true)),
+fn link<F: Float>(op: Op<F>) -> Option<(u32, Arg<F>, bool)> {
+    match op {
+        Op::Add(a, b) => Some((a, Arg::Node(b), false)),
+        Op::Sub(a, b) => Some((a, Arg::Node(b), true)),
+        Op::AddConst(a, c) => Some((a, Arg::Const(c), false)),
+        Op::SubConst(a, c) => Some((a, Arg::Const(c), true)),
         _ => None,
     }
 }
 
 /// The parent and constant partial of a step of one parent whose partial
 /// is the same at every point: `−a`, `a·k`, `a/k`, `a ± c`, `c − a`.
-fn linear<F: Float>(step: Step<F>) -> Option<(u32, F)> {
-    match step {
-        Step::Neg(a) => Some((a, -F::one())),
-        Step::MulConst(a, k) => Some((a, k)),
-        Step::DivConst(a, k) => Some((a, k.recip())),
-        Step::AddConst(a, _) | Step::SubConst(a, _) => Some((a, F::one())),
-        Step::ConstSub(_, b) => Some((b, -F::one())),
+fn linear<F: Float>(op: Op<F>) -> Option<(u32, F)> {
+    match op {
+        Op::Neg(a) => Some((a, -F::one())),
+        Op::MulConst(a, k) => Some((a, k)),
+        Op::DivConst(a, k) => Some((a, k.recip())),
+        Op::AddConst(a, _) | Op::SubConst(a, _) => Some((a, F::one())),
+        Op::ConstSub(_, b) => Some((b, -F::one())),
         _ => None,
     }
 }
@@ -115,22 +115,22 @@ pub(crate) struct Term<F> {
 }
 
 impl<F: Float> Chains<F> {
-    /// The chains of a function of these `steps` and `parents` (the sink's
+    /// The chains of a function of these `ops` and `parents` (the sink's
     /// first), whose first `lead` nodes are the sink and the inputs, and
     /// whose nodes' values are read `uses` times (by the other nodes, and
     /// `usize::MAX` by an output or a guard), with the evaluation's program:
     /// the nodes it computes, each with its [`Route`], a chain's last link a
-    /// [`Step::Sum`]. `None` if it has none.
+    /// [`Op::Sum`]. `None` if it has none.
     pub(crate) fn new(
-        steps: &[Step<F>],
+        ops: &[Op<F>],
         parents: &[[u32; 2]],
         lead: usize,
         uses: &[usize],
     ) -> Option<(Self, Vec<Visit<F>>)> {
         let total = parents.len();
-        let step = |n: u32| steps[n as usize - 1];
+        let op = |n: u32| ops[n as usize - 1];
         let once = |n: u32| n as usize >= lead && uses[n as usize] == 1;
-        let link_of = |n: u32| (n as usize >= lead).then(|| link(step(n))).flatten();
+        let link_of = |n: u32| (n as usize >= lead).then(|| link(op(n))).flatten();
         // A link's running sum is absorbed into the chain if it is a link
         // used there alone; a link whose running sum is absorbed is a
         // chain's last link if it is not absorbed itself.
@@ -145,7 +145,7 @@ impl<F: Float> Chains<F> {
         (lead..total).for_each(|n| root[n] &= !chained[n]);
         // So is a link of a product no other node reads (`x − a·b`), a
         // chain of one link that computes the product in its sum.
-        let product = |n: u32| once(n) && matches!(step(n), Step::Mul(..));
+        let product = |n: u32| once(n) && matches!(op(n), Op::Mul(..));
         for node in lead..total {
             if let Some((acc, summand, _)) = link_of(node as u32) {
                 let with_product = product(acc) || summand.node().is_some_and(product);
@@ -169,7 +169,7 @@ impl<F: Float> Chains<F> {
             }
             term[acc as usize] |= !chained[acc as usize];
         }
-        let foldable = |n: usize| match linear(step(n as u32)) {
+        let foldable = |n: usize| match linear(op(n as u32)) {
             Some((_, d)) => d.abs() == F::one() || (term[n] && d.is_finite()),
             None => false,
         };
@@ -184,7 +184,7 @@ impl<F: Float> Chains<F> {
         let resolve = |mut p: u32| {
             let mut factor = F::one();
             while folded[p as usize] {
-                let (q, d) = linear(step(p)).expect("a folded node");
+                let (q, d) = linear(op(p)).expect("a folded node");
                 (p, factor) = (q, factor * d);
             }
             (p, factor)
@@ -202,7 +202,7 @@ impl<F: Float> Chains<F> {
                 && !root[n]
                 && parents[n][0] != 0
                 // A select's edge is chosen at each evaluation (`route_select`).
-                && !matches!(step(n as u32), Step::Select(_))
+                && !matches!(op(n as u32), Op::Select(_))
         };
         let mut dynamic = vec![false; total];
         for node in (lead..total).filter(|&n| member(n as u32)) {
@@ -252,7 +252,7 @@ impl<F: Float> Chains<F> {
         let mut chain_of = vec![0u32; total];
         for node in (lead..total).filter(|&n| root[n] && !nested[n]) {
             let mut walk = Walk {
-                step: &step,
+                op: &op,
                 link_of: &link_of,
                 resolve: &resolve,
                 chained: &chained,
@@ -303,9 +303,9 @@ impl<F: Float> Chains<F> {
         let program = (lead..total)
             .filter(|&n| !chained[n] && !inlined[n])
             .map(|n| Visit {
-                step: match root[n] {
-                    true => Step::Sum(chain_of[n]),
-                    false => step(n as u32),
+                op: match root[n] {
+                    true => Op::Sum(chain_of[n]),
+                    false => op(n as u32),
                 },
                 node: n as u32,
                 route: index[n],

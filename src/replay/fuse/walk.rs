@@ -4,7 +4,7 @@
 use num_traits::Float;
 
 use super::{Summand, Term};
-use crate::replay::{Arg, Route, Step};
+use crate::replay::{Arg, Op, Route};
 
 /// An edge of the chain's node: its parent, and its constant partial or its
 /// place in a dynamic term (the term, which of its edges, whether a
@@ -20,7 +20,7 @@ pub(super) type Found<F> = (bool, Summand<F>, Option<usize>);
 /// running sum; a term's own edges last to first), each with its constant
 /// partial or its place in a dynamic term; and the links, last to first.
 pub(super) struct Walk<'a, F, S, L, R> {
-    pub(super) step: &'a S,
+    pub(super) op: &'a S,
     pub(super) link_of: &'a L,
     pub(super) resolve: &'a R,
     pub(super) chained: &'a [bool],
@@ -42,7 +42,7 @@ pub(super) struct Walk<'a, F, S, L, R> {
 impl<F, S, L, R> Walk<'_, F, S, L, R>
 where
     F: Float,
-    S: Fn(u32) -> Step<F>,
+    S: Fn(u32) -> Op<F>,
     L: Fn(u32) -> Option<(u32, Arg<F>, bool)>,
     R: Fn(u32) -> (u32, F),
 {
@@ -81,8 +81,8 @@ where
             self.edges.push((p, sign * factor, None));
             return (Summand::Node(t), None);
         }
-        let product = match (self.step)(t) {
-            Step::Mul(a, b) if p == t => Some([a, b]),
+        let product = match (self.op)(t) {
+            Op::Mul(a, b) if p == t => Some([a, b]),
             _ => None,
         };
         let kept = match product {
