@@ -749,3 +749,54 @@ fn comparisons_with_floats_read_as_with_floats_and_are_guarded() -> tapegrad::Re
     assert_eq!([d > 1.0, 4.0 > d, d == 3.0], [true; 3]);
     Ok(())
 }
+
+#[test]
+fn a_function_prints_its_ir_with_parameters_selects_guards_and_outputs() -> tapegrad::Result<()> {
+    use tapegrad::replay::Comparison;
+    let mut line = 0;
+    let f = Function::record_with_params(&[0.5, 2.0], &[3.0], |x: &[Active], p: &[Active]| {
+        let y = x[0].powi(3) * p[0];
+        let z = y.select(Comparison::Lt, x[1], y, 1.5);
+        line = line!() + 1;
+        let nan = x[1].is_nan();
+        let w = if nan { z } else { z.atan2(x[0]) - 1.0 };
+        [w, Active::constant(4.0)]
+    })?;
+    let ir = format!(
+        "\
+%1 = input 0
+%2 = input 1
+%3 = param 0
+%4 = powi %1 3
+%5 = mul %4 %3
+%6 = select %5 < %2 ? %5 : 1.5
+%7 = atan2 %6 %1
+%8 = sub %7 1.0
+guard is_nan(%2) is false at tests/replay.rs:{line}:24
+return %8, 4.0"
+    );
+    assert_eq!(f.to_string(), ir);
+    Ok(())
+}
+
+#[test]
+fn a_function_prints_the_stable_forms_it_recorded() -> tapegrad::Result<()> {
+    // Recorded at z = 0, where σ(z) = 1 − σ(z): found from what was
+    // recorded, never from a value.
+    let f = Function::record(&[0.0], |x: &[Active]| {
+        let s = x[0].sigmoid();
+        s.ln() + (1.0 - s).ln() + (1.0 - s)
+    })?;
+    let ir = "\
+%1 = input 0
+%2 = sigmoid %1
+%3 = ln_sigmoid %1
+%4 = one_minus %2
+%5 = ln_sigmoid -%1
+%6 = add %3 %5
+%7 = one_minus %2
+%8 = add %6 %7
+return %8";
+    assert_eq!(f.to_string(), ir);
+    Ok(())
+}

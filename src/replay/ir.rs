@@ -111,7 +111,7 @@ impl<F: Float> Op<F> {
     }
 
     /// The op of two operands and its operands, if it is one.
-    fn as_binary(self) -> Option<(Binary, Arg<F>, Arg<F>)> {
+    pub(super) fn as_binary(self) -> Option<(Binary, Arg<F>, Arg<F>)> {
         use Arg::{Const as C, Node as N};
         Some(match self {
             Op::Add(a, b) => (Binary::Add, N(a), N(b)),

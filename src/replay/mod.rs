@@ -6,7 +6,8 @@
 //! other branch's numbers.
 //!
 //! The pipeline, a file a stage: `record` (the closure run once, each
-//! node's instruction kept), `ir` (the program as the evaluation runs it),
+//! node's op kept), `ir` (the ops, typed, as the evaluation runs them;
+//! `print` writes them as text),
 //! `optimize` (passes: constants, repeats, dead code) and `fuse` (sums as
 //! one node), `forward` (the forward pass into a [`Workspace`]) and
 //! `evaluate` (values, gradients, Jacobians, Hessians: the forward pass,
@@ -20,6 +21,7 @@ mod fuse;
 mod graph;
 mod ir;
 mod optimize;
+mod print;
 mod record;
 mod retape;
 mod sparsity;
@@ -43,7 +45,8 @@ pub use retape::Retaping;
 /// Record with [`Function::record`] (or [`record_with_params`](Function::record_with_params)
 /// for data that changes between evaluations), evaluate with a
 /// [`Workspace`]: the function is `Send + Sync`, so threads evaluate it at
-/// once, each with its own workspace.
+/// once, each with its own workspace. What it computes, its IR, prints
+/// with `{}`: a line a node, `%3 = mul %1 %2` (see its `Display`).
 ///
 /// ```
 /// use tapegrad::{Active, replay::Function};
