@@ -306,3 +306,78 @@ impl<F: Float> Visit<F> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Arg::{Const as C, Node as N};
+
+    const OPS: [Binary; 8] = [
+        Binary::Add,
+        Binary::Sub,
+        Binary::Mul,
+        Binary::Div,
+        Binary::Powf,
+        Binary::Atan2,
+        Binary::Max,
+        Binary::Rem,
+    ];
+
+    /// The value and partials of `op` at `a` and `b` as its node keeps them:
+    /// a constant operand gets no partial, a node's come in order.
+    fn table(op: Binary, a: Arg<f64>, b: Arg<f64>, values: &[f64]) -> (f64, [f64; 2]) {
+        let (value, [da, db]) = op.eval(a.get(values), b.get(values));
+        match (a, b) {
+            (C(_), _) => (value, [db, 0.0]),
+            (_, C(_)) => (value, [da, 0.0]),
+            _ => (value, [da, db]),
+        }
+    }
+
+    #[test]
+    fn every_op_of_two_decodes_to_the_tables_numbers_and_back() {
+        // Edge constants: zeros of both signs, an infinity, a NaN, the
+        // largest node index.
+        let values = [0.0, 1.5, -0.75];
+        for op in OPS {
+            for c in [0.0, -0.0, f64::INFINITY, f64::NAN, 2.5] {
+                for (a, b) in [(N(1), N(2)), (N(1), C(c)), (C(c), N(2)), (N(2), N(2))] {
+                    let decoded = Op::binary(op, a, b);
+                    let (value, d) = decoded.eval(&values, (0, 0.0));
+                    let (v0, d0) = table(op, a, b, &values);
+                    assert_eq!(value.to_bits(), v0.to_bits(), "{decoded:?}");
+                    assert_eq!(d.map(f64::to_bits), d0.map(f64::to_bits), "{decoded:?}");
+                    // Back to the same op and operands, but for a constant
+                    // first operand of `+` and `·`, which come second (the
+                    // same bits: IEEE `+` and `·` commute).
+                    let (op2, a2, b2) = decoded.as_binary().expect("an op of two");
+                    let commutes = matches!(op, Binary::Add | Binary::Mul);
+                    let swapped = commutes && matches!(a, C(_));
+                    let (a, b) = if swapped { (b, a) } else { (a, b) };
+                    assert_eq!(op2, op);
+                    assert_eq!(format!("{:?}", (a2, b2)), format!("{:?}", (a, b)));
+                }
+            }
+        }
+        let last = Op::binary(Binary::Sub, N(u32::MAX), C(1.0));
+        assert_eq!(last, Op::SubConst(u32::MAX, 1.0));
+    }
+
+    #[test]
+    #[should_panic(expected = "an op of two constants is a constant")]
+    fn an_op_of_two_constants_is_never_made() {
+        let _ = Op::binary(Binary::Add, C(1.0), C(2.0));
+    }
+
+    #[test]
+    fn renaming_an_operand_to_a_constant_takes_the_ops_constant_form() {
+        let op: Op<f64> = Op::Mul(1, 2);
+        assert_eq!(
+            op.renamed(|n| if n == 2 { C(3.0) } else { N(n) }),
+            Op::MulConst(1, 3.0)
+        );
+        let op: Op<f64> = Op::Binary(Binary::Powf, 1, 2);
+        let renamed = op.renamed(|n| if n == 1 { C(2.0) } else { N(n + 5) });
+        assert_eq!(renamed, Op::ConstBinary(Binary::Powf, 2.0, 7));
+    }
+}
