@@ -30,7 +30,12 @@ impl<F: Scalar> Function<F> {
         self.check(ws)?;
         let output = self.scalar_output()?;
         self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
-        let gradient = sweep(&ws.tape, self.swept(output), self.inputs, &mut ws.adjoints);
+        let gradient = sweep(
+            &ws.tape,
+            self.sweep.outputs[0],
+            self.inputs,
+            &mut ws.adjoints,
+        );
         Ok((output.get(&ws.values), gradient))
     }
 
@@ -53,9 +58,9 @@ impl<F: Scalar> Function<F> {
         self.check(ws)?;
         self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
         let (tape, adjoints) = (&ws.tape, &mut ws.adjoints);
-        let rows = self.outputs.iter();
+        let rows = self.sweep.outputs.iter();
         Ok(rows
-            .map(|&y| sweep(tape, self.swept(y), self.inputs, adjoints))
+            .map(|&y| sweep(tape, y, self.inputs, adjoints))
             .collect())
     }
 
@@ -87,11 +92,11 @@ impl<F: Scalar> Function<F> {
     /// more than one output.
     pub fn hvp(&self, ws: &mut Workspace<F>, x: &[F], v: &[F]) -> Result<Vec<F>> {
         self.check(ws)?;
-        let output = self.scalar_output()?;
+        self.scalar_output()?;
         let (x, params) = dual_point(x, v, &ws.params)?;
         let (values, tape, adjoints) = ws.second(self);
         self.forward(values, Some(tape), &x, &params)?;
-        let gradient = sweep(tape, lift(self.swept(output)), self.inputs, adjoints);
+        let gradient = sweep(tape, lift(self.sweep.outputs[0]), self.inputs, adjoints);
         Ok(gradient.iter().map(|g| g.tangent()[0]).collect())
     }
 
@@ -111,17 +116,6 @@ impl<F: Scalar> Function<F> {
                 column
             })
             .collect()
-    }
-
-    /// `output` as a node of the sweep's tape (see `Chains`).
-    fn swept(&self, output: Arg<F>) -> Arg<F> {
-        match (output, &self.chains) {
-            (Arg::Node(n), Some(chains)) => match chains.index[n as usize].node() {
-                Some(n) => Arg::Node(n),
-                None => unreachable!("an output keeps its node"),
-            },
-            (output, _) => output,
-        }
     }
 
     /// Whether `ws` was made for this function as it is now.

@@ -3,31 +3,24 @@
 
 use num_traits::Float;
 
-use super::fuse::{Chains, Summand};
-use super::{Arg, Function, Op, Route};
+use super::{Arg, Function, Op, Route, Summand};
 use crate::active::Scalar;
 use crate::forward::Dual;
 use crate::tape::{PartialsMut, Tape};
 use crate::{Error, Result};
 
 impl<F: Scalar> Function<F> {
-    /// A tape of this function's sweep (its chains as nodes of many
-    /// parents, after `optimize`), for evaluations in numbers `T`.
+    /// A tape of this function's sweep, for evaluations in numbers `T`.
     pub(super) fn tape<T: Float + From<F>>(&self) -> Tape<T> {
         let leading = self.lead() as u32 - 1;
-        match &self.chains {
-            None => Tape::with_layout(&self.parents, (&[], Vec::new()), leading),
-            Some(chains) => {
-                let partials = chains.partials.iter().map(|&p| <T as From<F>>::from(p));
-                let table = (&chains.table[..], partials.collect());
-                Tape::with_layout(&chains.layout, table, leading)
-            }
-        }
+        let sweep = &self.sweep;
+        let partials = sweep.partials.iter().map(|&p| <T as From<F>>::from(p));
+        let table = (&sweep.table[..], partials.collect());
+        Tape::with_layout(&sweep.layout, table, leading)
     }
 
-    /// Evaluates the function at `x` (and `params`) into `values` (every
-    /// node but the running sums and products a chain computes inside its
-    /// sum), and the partials into `tape` if given; then checks the guards.
+    /// Evaluates the function at `x` (and `params`) into `values`, and the
+    /// partials into `tape` if given; then checks the guards.
     #[inline]
     pub(super) fn forward<T: Float + From<F>>(
         &self,
@@ -48,17 +41,19 @@ impl<F: Scalar> Function<F> {
         // The node computed just before and its value (see `Op::eval`).
         let mut last = (0, T::zero());
         let mut tape = tape.map(|tape| tape.partials_mut());
-        for visit in &self.program {
+        for visit in &self.sweep.program {
             let value = match visit.op {
-                Op::Sum(k) => {
-                    let chains = self.chains.as_ref().expect("a sum's chains");
+                Op::Sum { .. } => {
+                    let Route::Sum(slot) = visit.route else {
+                        unreachable!("a sum's route")
+                    };
                     let table = tape.as_mut().map(|(_, table)| &mut **table);
-                    chains.sum(k as usize, values, table)
+                    self.sum(visit.op, values, slot, table)
                 }
                 Op::Select(k) => {
                     let (value, chosen) = self.selects[k as usize].pick(values);
                     if let Some((partials, _)) = tape.as_mut() {
-                        self.route_select(visit.node, visit.route, chosen, partials);
+                        self.route_select(visit.route, chosen, partials);
                     }
                     value
                 }
@@ -76,9 +71,51 @@ impl<F: Scalar> Function<F> {
         self.check_guards(values)
     }
 
+    /// The value of the sum `op` at `values`, term by term in order (the
+    /// same arithmetic as the ops it was written with, so the same bits),
+    /// its products' partials, times their factors, written to `table`, if
+    /// given, from `slot` on.
+    #[inline(always)]
+    pub(super) fn sum<T: Float + From<F>>(
+        &self,
+        op: Op<F>,
+        values: &[T],
+        slot: u32,
+        mut table: Option<&mut [T]>,
+    ) -> T {
+        let Op::Sum { first, count } = op else {
+            unreachable!("a sum")
+        };
+        let range = first as usize..(first + count) as usize;
+        let terms = self.terms[range.clone()].iter();
+        let (mut acc, mut slot) = (T::zero(), slot as usize);
+        for (i, (term, factors)) in terms.zip(&self.sweep.factors[range]).enumerate() {
+            let x = match term.value {
+                Summand::Const(c) => <T as From<F>>::from(c),
+                Summand::Node(n) => values[n as usize],
+                Summand::Product(a, b) => {
+                    let (x, y) = (values[a as usize], values[b as usize]);
+                    if let Some(table) = table.as_deref_mut() {
+                        let [f, g] = factors.map(|f| <T as From<F>>::from(f));
+                        table[slot] = y * f;
+                        table[slot + 1] = x * g;
+                    }
+                    slot += 2;
+                    x * y
+                }
+            };
+            acc = match (i, term.minus) {
+                (0, _) => x,
+                (_, false) => acc + x,
+                (_, true) => acc - x,
+            };
+        }
+        acc
+    }
+
     /// Puts a node's partials `d` where its `route` says: its node in the
-    /// sweep's tape, scaled or not; a chain's table; or nowhere, for a node
-    /// absorbed into an edge.
+    /// sweep's tape, scaled or not; a sum's table; or nowhere, for a node
+    /// folded into an edge.
     #[inline(always)]
     fn route<T: Float + From<F>>(
         &self,
@@ -88,39 +125,37 @@ impl<F: Scalar> Function<F> {
         table: &mut [T],
     ) {
         let lift = |f: F| <T as From<F>>::from(f);
-        let chains = || self.chains.as_ref().expect("a chain's route");
         match route {
             Route::Node(n) => *partials.node(n as usize) = d,
             Route::Scaled(n) => {
-                let s = chains().scales[n as usize];
+                let s = self.sweep.scales[n as usize];
                 *partials.node(n as usize) = [d[0] * lift(s[0]), d[1] * lift(s[1])];
             }
-            Route::Term(k) => {
-                let term = &chains().terms[k as usize];
-                for k in 0..term.count as usize {
-                    table[term.slots[k] as usize] = d[k] * lift(term.factors[k]);
+            Route::Table(k) => {
+                let lent = &self.sweep.lent[k as usize];
+                for k in 0..lent.count as usize {
+                    table[lent.slots[k] as usize] = d[k] * lift(lent.factors[k]);
                 }
             }
-            Route::Absorbed => {}
+            Route::Sum(_) | Route::Absorbed => {}
         }
     }
 
-    /// Makes the sweep's node of the select at `node` (routed to `route`)
-    /// a node of one edge, to the branch `chosen`, or of none where the
-    /// branch taken is a constant: the branch not taken gets nothing, where
-    /// a zero partial would get `0 · ∞ = NaN` from an infinite adjoint.
+    /// Makes the sweep's node of a select (routed to `route`) a node of one
+    /// edge, to the branch `chosen`, or of none where the branch taken is a
+    /// constant: the branch not taken gets nothing, where a zero partial
+    /// would get `0 · ∞ = NaN` from an infinite adjoint.
     fn route_select<T: Float + From<F>>(
         &self,
-        node: u32,
         route: Route,
         chosen: Option<usize>,
         partials: &mut PartialsMut<'_, T>,
     ) {
         let r = route.node().expect("a select keeps its node") as usize;
-        let (parents, scales) = match (&self.chains, route) {
-            (None, _) => (self.parents[node as usize], [F::one(); 2]),
-            (Some(chains), Route::Scaled(_)) => (chains.layout[r], chains.scales[r]),
-            (Some(chains), _) => (chains.layout[r], [F::one(); 2]),
+        let parents = self.sweep.layout[r];
+        let scales = match route {
+            Route::Scaled(_) => self.sweep.scales[r],
+            _ => [F::one(); 2],
         };
         let (zero, sink) = (T::zero(), crate::tape::SINK);
         let edge = match chosen {
@@ -235,53 +270,11 @@ impl<F: Scalar> Workspace<F> {
     ) {
         let (values, tape, adjoints) = self.second.get_or_insert_with(|| {
             (
-                vec![Dual::constant(F::zero()); function.parents.len()],
+                vec![Dual::constant(F::zero()); function.ops.len() + 1],
                 function.tape(),
                 Vec::new(),
             )
         });
         (values, tape, adjoints)
-    }
-}
-
-impl<F: Float> Chains<F> {
-    /// The value of chain `k` at `values`, link by link in order (the same
-    /// arithmetic as the links' own steps, so the same bits), its products'
-    /// partials written to `table`, if given, as their terms say.
-    #[inline(always)]
-    pub(crate) fn sum<T: Float + From<F>>(
-        &self,
-        k: usize,
-        values: &[T],
-        mut table: Option<&mut [T]>,
-    ) -> T {
-        let links = &self.links[self.sums[k] as usize..self.sums[k + 1] as usize];
-        let mut acc = T::zero();
-        for (i, link) in links.iter().enumerate() {
-            let x = match link.summand {
-                Summand::Const(c) => <T as From<F>>::from(c),
-                Summand::Node(n) => values[n as usize],
-                Summand::Product {
-                    operands: [a, b],
-                    slot,
-                    factors,
-                } => {
-                    let (x, y) = (values[a as usize], values[b as usize]);
-                    if let Some(table) = table.as_deref_mut() {
-                        let [f, g] = factors.map(|f| <T as From<F>>::from(f));
-                        table[slot as usize] = y * f;
-                        table[slot as usize + 1] = x * g;
-                    }
-                    x * y
-                }
-            };
-            // The first link's summand is the sum's first value.
-            acc = match (i, link.minus) {
-                (0, _) => x,
-                (_, false) => acc + x,
-                (_, true) => acc - x,
-            };
-        }
-        acc
     }
 }

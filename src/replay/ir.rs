@@ -2,9 +2,7 @@
 //! per op (a node by index, a constant by value), decoded once from the
 //! instruction the recorder heard ([`Op::decode`]). `optimize`'s passes
 //! rewrite it; the evaluation loop runs it, each op's value and partials
-//! by the op table's own arithmetic, so the bits the recording made. A
-//! [`Visit`] is a node the evaluation computes and where its partials go
-//! ([`Route`]).
+//! by the op table's own arithmetic, so the bits the recording made.
 
 use num_traits::Float;
 
@@ -55,9 +53,31 @@ pub(crate) enum Op<F> {
     /// The function's `k`-th select, whose node the evaluation makes a node
     /// of one edge, to the branch it takes (see `Function::forward`).
     Select(u32),
-    /// Only in the evaluation's program: the sum of chain `k`, which the
-    /// chain computes (see `Chains::sum`).
-    Sum(u32),
+    /// The sum of the function's terms `first..first + count`, in order:
+    /// the first term's value, then each term added or taken away. Made by
+    /// `optimize` of a sum written term by term, a product that only the
+    /// sum reads one of its terms (a dot product).
+    Sum {
+        first: u32,
+        count: u32,
+    },
+}
+
+/// A term of a sum: what it adds, or takes away if `minus` (never the
+/// first term).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Term<F> {
+    pub(crate) minus: bool,
+    pub(crate) value: Summand<F>,
+}
+
+/// What a term of a sum adds: a constant, a node's value, or the product
+/// of two nodes' values, computed as `a·b` is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Summand<F> {
+    Const(F),
+    Node(u32),
+    Product(u32, u32),
 }
 
 impl<F: Float> Op<F> {
@@ -152,7 +172,8 @@ impl<F: Float> Op<F> {
             Op::LnSigmoid { z, negated } => (Code::LnSigmoid { negated }, [node(z), None]),
             Op::Complement { sigmoid, z } => (Code::Complement, [node(sigmoid), node(z)]),
             Op::Select(k) => (Code::Select(k), [None; 2]),
-            _ => unreachable!("a sum is the program's, not the IR's"),
+            Op::Sum { .. } => unreachable!("a sum's terms are the function's"),
+            _ => unreachable!("an op of two operands is coded above"),
         }
     }
 
@@ -242,68 +263,10 @@ impl<F: Float> Op<F> {
                 (value, [sign * d, zero])
             }
             Op::Complement { z, .. } => (crate::table::stable::sigmoid(-m(z)).0, [-T::one(), zero]),
-            Op::Select(_) | Op::Sum(_) => {
+            Op::Select(_) | Op::Sum { .. } => {
                 unreachable!("the evaluation loop computes sums and selects")
             }
         }
-    }
-}
-
-/// Where an evaluation puts a node's partials: its node in the sweep's
-/// tape, or a chain's table, or nowhere.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Route {
-    /// The sweep's node of this index.
-    Node(u32),
-    /// The sweep's node of this index, its partials times its
-    /// `scales` (see `Chains`) (a node of one constant partial was folded
-    /// into its edge).
-    Scaled(u32),
-    /// The chain's term of this index in `Chains::terms`, whose partials
-    /// go to the chain's table.
-    Term(u32),
-    /// Nowhere: a node with no adjoint of its own, folded into its user's
-    /// edge, or a chain's running sum or product.
-    Absorbed,
-}
-
-impl Route {
-    /// The sweep's node, for a route to one.
-    pub(crate) fn node(self) -> Option<u32> {
-        match self {
-            Route::Node(n) | Route::Scaled(n) => Some(n),
-            Route::Term(_) | Route::Absorbed => None,
-        }
-    }
-
-    /// The sweep's node of a node the sweep keeps.
-    pub(crate) fn kept(self) -> u32 {
-        self.node().expect("a node the sweep keeps")
-    }
-}
-
-/// A node the evaluation computes: its op (a chain's [`Op::Sum`] for the
-/// chain's last link), and where its partials go, its [`Route`]: its own
-/// node in the sweep's tape, unless `optimize` made chains (see `Chains`).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Visit<F> {
-    pub(crate) op: Op<F>,
-    pub(crate) node: u32,
-    pub(crate) route: Route,
-}
-
-impl<F: Float> Visit<F> {
-    /// Every node of `ops` after the `lead` ones, in order, each routed to
-    /// itself.
-    pub(crate) fn every(ops: &[Op<F>], lead: usize) -> Vec<Self> {
-        let nodes = (lead..=ops.len()).map(|n| n as u32);
-        nodes
-            .map(|node| Visit {
-                op: ops[node as usize - 1],
-                node,
-                route: Route::Node(node),
-            })
-            .collect()
     }
 }
 

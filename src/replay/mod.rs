@@ -6,20 +6,22 @@
 //! other branch's numbers.
 //!
 //! The pipeline, a file a stage: `record` (the closure run once, each
-//! node's op kept), `ir` (the ops, typed, as the evaluation runs them;
-//! `print` writes them as text),
-//! `optimize` (passes: constants, repeats, dead code) and `fuse` (sums as
-//! one node), `forward` (the forward pass into a [`Workspace`]) and
-//! `evaluate` (values, gradients, Jacobians, Hessians: the forward pass,
-//! then the tape's sweep); then `sparsity`, `graph` and `coloring` (sparse
-//! Jacobians and Hessians) and `retape` (recording again where a branch
-//! changes).
+//! node's op kept), `ir` (the ops, typed; `print` writes them as text),
+//! `optimize` (passes over the IR: constants, repeats, dead code) and
+//! `fuse` (a sum written term by term one op of many terms), `lower` (the
+//! IR lowered for evaluation: where each node's partials go, and the
+//! sweep's tape, fewer nodes after `optimize`), `forward` (the forward
+//! pass into a [`Workspace`]) and `evaluate` (values, gradients,
+//! Jacobians, Hessians: the forward pass, then the tape's sweep); then
+//! `sparsity`, `graph` and `coloring` (sparse Jacobians and Hessians) and
+//! `retape` (recording again where a branch changes).
 mod coloring;
 mod evaluate;
 mod forward;
 mod fuse;
 mod graph;
 mod ir;
+mod lower;
 mod optimize;
 mod print;
 mod record;
@@ -32,8 +34,8 @@ pub(crate) use crate::table::{Arg, Code, Guard, Select};
 use crate::tape::Caller;
 pub use coloring::Sparse;
 pub use forward::Workspace;
-use fuse::Chains;
-pub(crate) use ir::{Op, Route, Visit};
+pub(crate) use ir::{Op, Summand, Term};
+pub(crate) use lower::{Route, Sweep, Visit};
 pub use record::Outputs;
 pub use retape::Retaping;
 
@@ -127,14 +129,12 @@ pub use retape::Retaping;
 pub struct Function<F: Scalar = f64> {
     /// The IR: node `i`'s op at `i − 1`.
     ops: Vec<Op<F>>,
-    /// The nodes the evaluation computes, in order, as it computes them.
-    program: Vec<Visit<F>>,
+    /// The sums' terms, each sum's in order.
+    terms: Vec<Term<F>>,
     selects: Vec<Select<F>>,
     guards: Vec<Guard<F>>,
-    /// Every node's parents, the sink's first: the sweep's layout.
-    parents: Vec<[u32; 2]>,
-    /// After `optimize`, the sweep with each chain of sums one node.
-    chains: Option<Chains<F>>,
+    /// The IR lowered for evaluation: the program and the sweep's tape.
+    sweep: Sweep<F>,
     /// The identity of this layout of nodes, which a workspace must match.
     layout: u64,
     inputs: usize,
@@ -200,13 +200,20 @@ impl<F: Scalar> Function<F> {
     /// ```
     pub fn allocated_bytes(&self) -> usize {
         use core::mem::size_of;
+        let sweep = &self.sweep;
         self.ops.capacity() * size_of::<Op<F>>()
-            + self.program.capacity() * size_of::<Visit<F>>()
-            + self.parents.capacity() * size_of::<[u32; 2]>()
+            + self.terms.capacity() * size_of::<Term<F>>()
+            + sweep.program.capacity() * size_of::<Visit<F>>()
+            + sweep.layout.capacity() * size_of::<[u32; 2]>()
+            + sweep.scales.capacity() * size_of::<[F; 2]>()
+            + sweep.table.capacity() * size_of::<u32>()
+            + sweep.partials.capacity() * size_of::<F>()
+            + sweep.lent.capacity() * size_of::<lower::Lent<F>>()
+            + sweep.factors.capacity() * size_of::<[F; 2]>()
             + self.selects.capacity() * size_of::<Select<F>>()
             + self.guards.capacity() * size_of::<Guard<F>>()
-            + (self.params.capacity() + self.outputs.capacity()) * size_of::<Arg<F>>()
-            + self.chains.as_ref().map_or(0, Chains::allocated_bytes)
+            + (self.params.capacity() + self.outputs.capacity() + sweep.outputs.capacity())
+                * size_of::<Arg<F>>()
     }
 
     /// The number of comparisons kept as guards.
@@ -219,7 +226,7 @@ impl<F: Scalar> Function<F> {
     pub fn workspace(&self) -> Workspace<F> {
         Workspace {
             layout: self.layout,
-            values: vec![F::zero(); self.parents.len()],
+            values: vec![F::zero(); self.ops.len() + 1],
             tape: self.tape(),
             adjoints: Vec::new(),
             params: self.params.clone(),

@@ -4,8 +4,7 @@ use std::collections::HashMap;
 
 use num_traits::Float;
 
-use super::fuse::Chains;
-use super::{Arg, Code, Function, Op, Visit, fresh_layout};
+use super::{Arg, Code, Function, Op, Summand, Term, fresh_layout};
 use crate::active::Scalar;
 
 /// An operand as a key: a node, or a constant's exact bits.
@@ -26,25 +25,27 @@ fn key<F: Float>(arg: Arg<F>) -> Key {
 }
 
 impl<F: Scalar> Function<F> {
-    /// Makes the function smaller, with the same values and derivatives:
-    /// folds the ops whose operands are all constants (a variable made
-    /// inside the recorded closure is one), merges ops of the same code and
-    /// operands (common subexpressions), and drops the nodes no output,
-    /// guard or `select` depends on. Compare [`len`](Function::len) before
-    /// and after. Then each sum written term by term (`acc + t`, `acc − t·k`,
-    /// `acc + c`, where each partial sum is used by the next alone) is swept
-    /// as one node whose edges go to the terms, with their constant partials,
-    /// and evaluated as one step that computes the products only it reads:
-    /// a logit `b + Σ wᵢ·xᵢ` is one node, not `2n`. A sum whose terms are
-    /// sums used there alone (`Σ (a·a + c·c)`, as `Iterator::sum` of terms
-    /// writes it) is swept as one node too, each inner sum evaluated as it
+    /// Makes the function smaller, with the same values and derivatives,
+    /// in passes over its IR (see its `Display`): folds the ops whose
+    /// operands are all constants (a variable made inside the recorded
+    /// closure is one), merges ops of the same code and operands (common
+    /// subexpressions), and drops the nodes no output, guard or `select`
+    /// depends on. Then each sum written term by term (`acc + t`,
+    /// `acc − t`, `acc + c`, each partial sum read by the next alone)
+    /// becomes one op of many terms, evaluated term by term in the order
+    /// written, a product only it reads one of its terms: a logit
+    /// `b + Σ wᵢ·xᵢ` is one node, not `2n`. Compare [`len`](Function::len)
+    /// before and after.
+    ///
+    /// The reverse sweep then visits fewer nodes still: a sum whose terms
+    /// are sums read there alone (`Σ (a·a + c·c)`, as `Iterator::sum` of
+    /// terms writes it) is swept as one node, each inner sum evaluated as it
     /// was written, so that the sweep does not depend on how the sum was
-    /// parenthesized. And a node of one
-    /// constant partial (`−x`, `x·k`, `x + c`) used by one other alone is
-    /// folded into that node's edge: a partial of ±1 anywhere, another only
-    /// as a sum's term, where the edge multiplies the adjoint by it alone as
-    /// the unfolded sweep does, so that a fold never turns a finite
-    /// derivative infinite.
+    /// parenthesized; a node of one constant partial (`−x`, `x·k`, `x + c`)
+    /// read by one other alone is folded into that node's edge (a partial
+    /// of ±1 anywhere, another only as a sum's term, where the edge
+    /// multiplies the adjoint by it alone as the unfolded sweep does, so
+    /// that a fold never turns a finite derivative infinite).
     ///
     /// Values are the same to the bit. A merged node's adjoint is the sum of
     /// its copies', added in another order, and a term reached by a sum and
@@ -63,7 +64,7 @@ impl<F: Scalar> Function<F> {
     /// })?;
     /// assert_eq!(f.len(), 7);
     /// f.optimize();
-    /// assert_eq!(f.len(), 5); // two inputs, sin, mul, add
+    /// assert_eq!(f.len(), 4); // two inputs, sin, and sin·x[1] + sin as one sum
     /// let g = f.gradient(&mut f.workspace(), &[1.0, 2.0])?;
     /// assert_eq!(g, [1.0_f64.cos() * 3.0, 1.0_f64.sin()]);
     /// # Ok::<(), tapegrad::Error>(())
@@ -75,6 +76,8 @@ impl<F: Scalar> Function<F> {
         self.rename_all(&repeats);
         self.drop_dead();
         self.fuse_sums();
+        self.drop_dead(); // the running sums and the products a sum computes
+        self.sweep = self.lower(true);
     }
 
     /// The constant-folding pass: what each node is once every op whose
@@ -91,6 +94,7 @@ impl<F: Scalar> Function<F> {
             if self.reads(op).iter().all(folded) {
                 values[node] = match op {
                     Op::Select(k) => self.selects[k as usize].pick(&values).0,
+                    Op::Sum { .. } => self.sum(op, &values, 0, None),
                     op => op.eval(&values, (0, F::zero())).0,
                 };
                 now[node] = Arg::Const(values[node]);
@@ -108,6 +112,9 @@ impl<F: Scalar> Function<F> {
         let mut seen = HashMap::new();
         for node in lead..total {
             let op = self.rename(node - 1, |n| now[n as usize]);
+            if let Op::Sum { .. } = op {
+                continue; // made after merging, and of merged terms
+            }
             // A select is keyed by its test and operands, not its index.
             let (code, test) = match op.code().0 {
                 Code::Select(k) => (Code::Select(0), Some(self.selects[k as usize].test)),
@@ -163,20 +170,13 @@ impl<F: Scalar> Function<F> {
         let ops = kept_nodes.map(|node| self.rename(node - 1, renumber));
         self.ops = ops.collect();
         self.rename_ends(|arg| arg.map_node(renumber));
-        let parents = self.ops.iter().map(|op| op.parents(&self.selects));
-        self.parents = std::iter::once([0; 2]).chain(parents).collect();
-        self.program = Visit::every(&self.ops, lead);
-        self.chains = None;
+        self.sweep = self.lower(false);
         self.layout = fresh_layout();
     }
 
-    /// The sum-fusion pass: each sum written term by term one node of the
-    /// sweep and one step of the evaluation, and each node of one constant
-    /// partial used by one other folded into its edge (see `Chains`).
-    fn fuse_sums(&mut self) {
-        let lead = self.lead();
-        // How often each node's value is read: by the nodes after it, and
-        // (for ever) by an output or a guard.
+    /// How often each node's value is read: by the ops after it, and (for
+    /// ever) by an output or a guard.
+    pub(super) fn uses(&self) -> Vec<usize> {
         let mut uses = vec![0usize; self.ops.len() + 1];
         for &op in &self.ops {
             let reads = self.reads(op);
@@ -186,9 +186,14 @@ impl<F: Scalar> Function<F> {
                 .for_each(|n| uses[n as usize] += 1);
         }
         self.ends().for_each(|n| uses[n as usize] = usize::MAX);
-        if let Some((chains, program)) = Chains::new(&self.ops, &self.parents, lead, &uses) {
-            (self.chains, self.program) = (Some(chains), program);
-            self.layout = fresh_layout();
+        uses
+    }
+
+    /// The terms of `op`, if it is a sum.
+    pub(super) fn terms_of(&self, op: Op<F>) -> &[Term<F>] {
+        match op {
+            Op::Sum { first, count } => &self.terms[first as usize..(first + count) as usize],
+            _ => &[],
         }
     }
 
@@ -200,6 +205,19 @@ impl<F: Scalar> Function<F> {
             let select = &mut self.selects[s as usize];
             select.operands = select.operands.map(|a| a.map_node(&f));
             select.branches = select.branches.map(|a| a.map_node(&f));
+        }
+        if let Op::Sum { first, count } = op {
+            let node = |n: u32| f(n).node().expect("a product's operand stays a node");
+            for term in &mut self.terms[first as usize..(first + count) as usize] {
+                term.value = match term.value {
+                    Summand::Node(n) => match f(n) {
+                        Arg::Node(n) => Summand::Node(n),
+                        Arg::Const(c) => Summand::Const(c),
+                    },
+                    Summand::Product(a, b) => Summand::Product(node(a), node(b)),
+                    constant => constant,
+                };
+            }
         }
         self.ops[k] = op;
         op
@@ -226,6 +244,14 @@ impl<F: Scalar> Function<F> {
                 let select = &self.selects[k as usize];
                 [select.operands, select.branches].concat()
             }
+            Op::Sum { .. } => (self.terms_of(op).iter())
+                .flat_map(|t| match t.value {
+                    Summand::Const(c) => [Some(Arg::Const(c)), None],
+                    Summand::Node(n) => [Some(Arg::Node(n)), None],
+                    Summand::Product(a, b) => [Some(Arg::Node(a)), Some(Arg::Node(b))],
+                })
+                .flatten()
+                .collect(),
             op => op.code().1.into_iter().flatten().collect(),
         }
     }
@@ -281,20 +307,29 @@ mod tests {
     }
 
     #[test]
-    fn fusing_makes_a_sum_of_terms_one_step_with_the_same_value() {
-        let mut f = record(|x| x[0].sin() + x[1].exp() + x[0] * x[1] - x[1]);
-        let steps = f.program.len();
+    fn fusing_makes_a_sum_written_term_by_term_one_op_of_its_terms_in_order() {
+        let mut f = record(|x| x[0].sin() + x[1].exp() - x[0] * x[1] + 2.5);
+        let [x0, x1, sin, exp] = [1, 2, 3, 4];
         f.fuse_sums();
-        assert!(f.chains.is_some());
-        assert!(
-            f.program.len() < steps,
-            "{} steps of {steps}",
-            f.program.len()
-        );
+        let last = *f.ops.last().expect("ops");
+        let terms: Vec<(bool, Summand<f64>)> = (f.terms_of(last).iter())
+            .map(|t| (t.minus, t.value))
+            .collect();
+        let expected = [
+            (false, Summand::Node(sin)),
+            (false, Summand::Node(exp)),
+            (true, Summand::Product(x0, x1)),
+            (false, Summand::Const(2.5)),
+        ];
+        assert_eq!(terms, expected);
+        // The running sums and the product are read by dead links alone.
+        f.drop_dead();
+        assert_eq!(f.len(), 5); // two inputs, sin, exp, the sum
         let mut ws = f.workspace();
         let (x, y) = (0.25_f64, 1.5_f64);
-        let value = f.value(&mut ws, &[x, y]).unwrap()[0];
-        assert_eq!(value, x.sin() + y.exp() + x * y - y);
+        let (value, gradient) = f.value_and_gradient(&mut ws, &[x, y]).unwrap();
+        assert_eq!(value.to_bits(), (x.sin() + y.exp() - x * y + 2.5).to_bits());
+        assert_eq!(gradient, [x.cos() - y, y.exp() - x]);
     }
 
     #[test]
@@ -314,8 +349,7 @@ mod tests {
             let plain = Function::record(&x, f).expect("replayable");
             let mut g = plain.clone();
             g.optimize();
-            let chains = g.chains.as_ref().expect("sums fused");
-            sweeps.push(chains.layout.len());
+            sweeps.push(g.sweep.layout.len());
             let at = [1.5, 0.25, -2.0, 1.0, 0.5];
             let (mut ws, mut fresh) = (g.workspace(), plain.workspace());
             let (value, gradient) = g.value_and_gradient(&mut ws, &at).unwrap();

@@ -3,13 +3,14 @@
 
 use core::fmt;
 
-use super::{Arg, Function, Guard, Op, Select};
+use super::{Arg, Function, Guard, Op, Select, Summand};
 use crate::active::Scalar;
 use crate::table::{Test, Unary};
 
 /// The IR of the function: a line a node (`%3 = mul %1 %2`, a constant
-/// as Rust prints it, `2.0`), then each guard with the outcome it must
-/// keep and the line that recorded it, then the outputs. Before
+/// as Rust prints it, `2.0`; a sum of terms `sum %3*%2 - %4 + 1.0`, a
+/// product one of them), then each guard with the outcome it must keep and
+/// the line that recorded it, then the outputs. Before
 /// [`optimize`](Function::optimize) it shows what the closure recorded,
 /// after it what the evaluation computes.
 ///
@@ -18,24 +19,24 @@ use crate::table::{Test, Unary};
 ///
 /// let mut f = Function::record(&[1.0, 2.0], |x: &[Active]| {
 ///     let s = x[0].sin();
-///     x[0].sin() * x[1] + s * 2.0
+///     x[0].sin() * x[1] - s * 2.0
 /// })?;
-/// f.optimize(); // the second `sin` is the first
+/// assert_eq!(f.len(), 7);
+/// f.optimize(); // the second `sin` is the first; the sum, one op
 /// let ir = "\
 /// %1 = input 0
 /// %2 = input 1
 /// %3 = sin %1
-/// %4 = mul %3 %2
-/// %5 = mul %3 2.0
-/// %6 = add %4 %5
-/// return %6";
+/// %4 = mul %3 2.0
+/// %5 = sum %3*%2 - %4
+/// return %5";
 /// assert_eq!(f.to_string(), ir);
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 impl<F: Scalar + fmt::Debug> fmt::Display for Function<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (k, &op) in self.ops.iter().enumerate() {
-            writeln!(f, "%{} = {}", k + 1, Line(op, &self.selects))?;
+            writeln!(f, "%{} = {}", k + 1, Line(op, self))?;
         }
         for guard in &self.guards {
             let Guard { test, operands, .. } = guard;
@@ -79,7 +80,7 @@ impl<F: fmt::Debug + Copy> fmt::Display for Tested<F> {
 }
 
 /// An op as the IR's text writes it, its name and operands.
-struct Line<'a, F>(Op<F>, &'a [Select<F>]);
+struct Line<'a, F: Scalar>(Op<F>, &'a Function<F>);
 
 impl<F: Scalar + fmt::Debug> fmt::Display for Line<'_, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -104,11 +105,26 @@ impl<F: Scalar + fmt::Debug> fmt::Display for Line<'_, F> {
                     test,
                     operands,
                     branches: [yes, no],
-                } = self.1[k as usize];
+                } = self.1.selects[k as usize];
                 let tested = Tested(test, operands);
                 write!(f, "select {tested} ? {} : {}", Operand(yes), Operand(no))
             }
-            Op::Sum(k) => write!(f, "sum {k}"),
+            Op::Sum { .. } => {
+                write!(f, "sum")?;
+                for (i, term) in self.1.terms_of(self.0).iter().enumerate() {
+                    let sign = match (i, term.minus) {
+                        (0, _) => "",
+                        (_, false) => "+ ",
+                        (_, true) => "- ",
+                    };
+                    match term.value {
+                        Summand::Const(c) => write!(f, " {sign}{c:?}")?,
+                        Summand::Node(n) => write!(f, " {sign}{}", node(n))?,
+                        Summand::Product(a, b) => write!(f, " {sign}{}*{}", node(a), node(b))?,
+                    }
+                }
+                Ok(())
+            }
             _ => unreachable!("an op of two operands is written above"),
         }
     }

@@ -7,7 +7,7 @@ use core::any::Any;
 
 use num_traits::Float;
 
-use super::{Function, Op, Visit, fresh_layout};
+use super::{Function, Op, Sweep, fresh_layout};
 use crate::active::{Active, Scalar};
 use crate::gradients::Variable;
 use crate::ops::surface::Handle;
@@ -106,7 +106,6 @@ impl<F: Scalar> Function<F> {
                 Some(_) => Err(Error::OtherRecording),
             })
             .collect::<Result<_>>()?;
-        let parents = tape.layout();
         let (n, p) = (x.len(), params.len());
         let mut ops = program.ops;
         for (k, op) in ops[..n + p].iter_mut().enumerate() {
@@ -116,19 +115,20 @@ impl<F: Scalar> Function<F> {
             };
         }
         ops.shrink_to_fit();
-        Ok(Function {
-            program: Visit::every(&ops, 1 + n + p),
+        let mut function = Function {
             ops,
+            terms: Vec::new(),
             selects: program.selects,
             guards: program.guards,
-            parents,
-            chains: None,
+            sweep: Sweep::empty(),
             layout: fresh_layout(),
             inputs: n,
             params: params.to_vec(),
             outputs,
             read: program.read,
-        })
+        };
+        function.sweep = function.lower(false);
+        Ok(function)
     }
 }
 

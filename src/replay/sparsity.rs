@@ -2,7 +2,7 @@
 //! on, and which pairs of inputs its second derivatives couple.
 
 use super::graph::Lists;
-use super::{Arg, Function, Op};
+use super::{Arg, Function, Op, Summand};
 use crate::Result;
 use crate::active::Scalar;
 use crate::table::{Binary, Unary};
@@ -65,7 +65,7 @@ impl<F> Op<F> {
             | Op::LnSigmoid { .. }
             | Op::Complement { .. } => Coupling::All,
             // Inputs, constants, selects.
-            Op::Input(_) | Op::Param(_) | Op::Fixed(_) | Op::Select(_) | Op::Sum(_) => {
+            Op::Input(_) | Op::Param(_) | Op::Fixed(_) | Op::Select(_) | Op::Sum { .. } => {
                 Coupling::None
             }
         }
@@ -99,32 +99,61 @@ impl Sets {
         self.pool.extend_from_within(j..j_end);
         self.span[node] = (start, self.pool.len());
     }
+
+    /// Makes `node`'s set the union of those of `parents`.
+    fn unite_all(&mut self, node: usize, parents: &[u32]) {
+        let mut union = Vec::new();
+        for &p in parents {
+            union.extend_from_slice(self.of(p));
+        }
+        union.sort_unstable();
+        union.dedup();
+        let start = self.pool.len();
+        self.pool.extend(union);
+        self.span[node] = (start, self.pool.len());
+    }
 }
 
 impl<F: Scalar> Function<F> {
+    /// The nodes node `node`'s partials go to: its op's parents, or a sum's
+    /// terms and its products' operands.
+    fn parents_of(&self, node: usize) -> Vec<u32> {
+        match self.ops[node - 1] {
+            op @ Op::Sum { .. } => (self.terms_of(op).iter())
+                .flat_map(|t| match t.value {
+                    Summand::Const(_) => vec![],
+                    Summand::Node(n) => vec![n],
+                    Summand::Product(a, b) => vec![a, b],
+                })
+                .collect(),
+            op => op.parents(&self.selects).to_vec(),
+        }
+    }
+
     /// The inputs each node marked `needed` depends on through its edges,
     /// sorted (and those of the nodes they depend on; an empty set for the
     /// others): only what is asked, since a long sum's partial sums would
     /// each hold every input before them.
     fn dependencies(&self, mut needed: Vec<bool>) -> Sets {
         let lead = self.lead();
-        for node in (lead..self.parents.len()).rev() {
+        let total = self.ops.len() + 1;
+        for node in (lead..total).rev() {
             if needed[node] {
-                self.parents[node]
-                    .iter()
-                    .for_each(|&p| needed[p as usize] = true);
+                (self.parents_of(node).iter()).for_each(|&p| needed[p as usize] = true);
             }
         }
         let mut sets = Sets {
-            span: vec![(0, 0); self.parents.len()],
+            span: vec![(0, 0); total],
             pool: (0..self.inputs as u32).collect(),
         };
         for k in 0..self.inputs {
             sets.span[k + 1] = (k, k + 1);
         }
-        for node in (lead..self.parents.len()).filter(|&n| needed[n]) {
-            let [a, b] = self.parents[node];
-            sets.unite(node, a, b);
+        for node in (lead..total).filter(|&n| needed[n]) {
+            match self.parents_of(node)[..] {
+                [a, b] => sets.unite(node, a, b),
+                ref parents => sets.unite_all(node, parents),
+            }
         }
         sets
     }
@@ -140,9 +169,7 @@ impl<F: Scalar> Function<F> {
             }
             match node <= self.inputs {
                 true => inputs.push(node - 1),
-                false => self.parents[node]
-                    .iter()
-                    .for_each(|&p| reached[p as usize] = true),
+                false => (self.parents_of(node).iter()).for_each(|&p| reached[p as usize] = true),
             }
         }
         inputs.reverse();
@@ -169,7 +196,7 @@ impl<F: Scalar> Function<F> {
         let rows: Vec<Vec<usize>> = match &self.outputs[..] {
             [y] => vec![y.node().map_or(Vec::new(), |n| self.inputs_of(n))],
             outputs => {
-                let mut needed = vec![false; self.parents.len()];
+                let mut needed = vec![false; self.ops.len() + 1];
                 outputs
                     .iter()
                     .filter_map(Arg::node)
@@ -217,22 +244,29 @@ impl<F: Scalar> Function<F> {
         // The nodes the output is reached from, through edges, that couple
         // their operands' inputs; their operands' inputs are then needed.
         let lead = self.lead();
-        let mut reaches = vec![false; self.parents.len()];
+        let mut reaches = vec![false; self.ops.len() + 1];
         reaches[output as usize] = true;
-        let mut needed = vec![false; self.parents.len()];
+        let mut needed = vec![false; self.ops.len() + 1];
         let mut coupling = Vec::new();
         for node in (lead..=output as usize).rev() {
             if !reaches[node] {
                 continue;
             }
-            let parents = self.parents[node];
+            let parents = self.parents_of(node);
             parents.iter().for_each(|&p| reaches[p as usize] = true);
-            match self.ops[node - 1].coupling() {
-                Coupling::None => {}
-                kind => {
-                    parents.iter().for_each(|&p| needed[p as usize] = true);
-                    coupling.push((parents, kind));
-                }
+            let op = self.ops[node - 1];
+            let products = self.terms_of(op).iter().filter_map(|t| match t.value {
+                Summand::Product(a, b) => Some(([a, b], Coupling::Across)),
+                _ => None,
+            });
+            let own = match op.coupling() {
+                Coupling::None => None,
+                kind => Some(([parents[0], parents[1]], kind)),
+            };
+            for ([a, b], kind) in products.chain(own) {
+                needed[a as usize] = true;
+                needed[b as usize] = true;
+                coupling.push(([a, b], kind));
             }
         }
         let deps = self.dependencies(needed);

@@ -136,16 +136,8 @@ impl<F: Float> Tape<F> {
         });
     }
 
-    /// Every node's two parents (node 0, the sink, first): the layout a
-    /// recorded function copies. Only nodes of one or two parents, as a
-    /// replayable recording has.
-    pub(crate) fn layout(&self) -> Vec<[u32; 2]> {
-        let inner = self.inner.borrow();
-        inner.nodes.iter().map(|node| node.parents).collect()
-    }
-
-    /// A tape of nodes with these `parents` (see [`layout`](Tape::layout);
-    /// a node of many parents as [`wide`] encodes it, its edges in `table`
+    /// A tape of nodes with these `parents` (node 0, the sink, first; a
+    /// node of many parents as [`wide`] encodes it, its edges in `table`
     /// with their `partials`) and zero partials of their own, which
     /// [`partials_mut`](Tape::partials_mut) fills: a recorded function's
     /// workspace, swept as any tape.
