@@ -7,6 +7,7 @@ mod common;
 use common::expr::{Expr, INPUTS, eval, expr};
 use num_traits::Float;
 use proptest::prelude::*;
+use tapegrad::replay::ir::{Arg, Binary, Ir, Op, Outcome, Summand, Unary};
 use tapegrad::{
     Active, Error, Tape,
     replay::{Comparison, Function},
@@ -798,5 +799,122 @@ fn a_function_prints_the_stable_forms_it_recorded() -> tapegrad::Result<()> {
 %8 = add %6 %7
 return %8";
     assert_eq!(f.to_string(), ir);
+    Ok(())
+}
+
+/// The values of a function computed from its IR alone, by the op table's
+/// arithmetic, as a compiler of recordings reads it: each op in order,
+/// then the guards.
+fn evaluate_ir(ir: Ir<'_, f64>, x: &[f64], params: &[f64]) -> Result<Vec<f64>, String> {
+    let get = |v: &[f64], a: Arg<f64>| match a {
+        Arg::Node(n) => v[n as usize],
+        Arg::Const(c) => c,
+    };
+    let mut v = vec![0.0; ir.ops.len() + 1];
+    for (k, &op) in ir.ops.iter().enumerate() {
+        let n = |a: u32| v[a as usize];
+        v[k + 1] = match op {
+            Op::Input(i) => x[i as usize],
+            Op::Param(i) => params[i as usize],
+            Op::Fixed(c) => c,
+            Op::Add(a, b) => Binary::Add.eval(n(a), n(b)).0,
+            Op::AddConst(a, c) => Binary::Add.eval(n(a), c).0,
+            Op::Sub(a, b) => Binary::Sub.eval(n(a), n(b)).0,
+            Op::SubConst(a, c) => Binary::Sub.eval(n(a), c).0,
+            Op::ConstSub(c, b) => Binary::Sub.eval(c, n(b)).0,
+            Op::Mul(a, b) => Binary::Mul.eval(n(a), n(b)).0,
+            Op::MulConst(a, c) => Binary::Mul.eval(n(a), c).0,
+            Op::Div(a, b) => Binary::Div.eval(n(a), n(b)).0,
+            Op::DivConst(a, c) => Binary::Div.eval(n(a), c).0,
+            Op::ConstDiv(c, b) => Binary::Div.eval(c, n(b)).0,
+            Op::Neg(a) => Unary::Neg.eval(n(a)).0,
+            Op::Unary(op, a) => op.eval(n(a)).0,
+            Op::Binary(op, a, b) => op.eval(n(a), n(b)).0,
+            Op::BinaryConst(op, a, c) => op.eval(n(a), c).0,
+            Op::ConstBinary(op, c, b) => op.eval(c, n(b)).0,
+            Op::LnSigmoid { z, negated } => {
+                Unary::LnSigmoid.eval(if negated { -n(z) } else { n(z) }).0
+            }
+            Op::Complement { z, .. } => Unary::Sigmoid.eval(-n(z)).0,
+            Op::Select(k) => {
+                let s = ir.selects[k as usize];
+                let [a, b] = s.operands.map(|a| get(&v, a));
+                let taken = usize::from(s.test.outcome(a, b) != Outcome::Bool(true));
+                get(&v, s.branches[taken])
+            }
+            Op::Sum { first, count } => {
+                let terms = &ir.terms[first as usize..(first + count) as usize];
+                let mut total = 0.0;
+                for (i, term) in terms.iter().enumerate() {
+                    let t = match term.value {
+                        Summand::Const(c) => c,
+                        Summand::Node(a) => n(a),
+                        Summand::Product(a, b) => n(a) * n(b),
+                    };
+                    total = match (i, term.minus) {
+                        (0, _) => t,
+                        (_, false) => total + t,
+                        (_, true) => total - t,
+                    };
+                }
+                total
+            }
+            other => return Err(format!("an op this reader does not know: {other:?}")),
+        };
+    }
+    for guard in ir.guards {
+        let [a, b] = guard.operands.map(|a| get(&v, a));
+        if guard.test.outcome(a, b) != guard.outcome {
+            return Err(format!("the branch at {} changed", guard.location));
+        }
+    }
+    Ok(ir.outputs.iter().map(|&y| get(&v, y)).collect())
+}
+
+#[test]
+fn a_reader_of_the_ir_alone_computes_the_functions_values_to_the_bit() -> tapegrad::Result<()> {
+    use tapegrad::replay::Comparison;
+    let f = |x: &[Active], p: &[Active]| {
+        let s = x[0].sigmoid();
+        let dot: Active = x.iter().zip(p).map(|(&x, &p)| x * p).sum();
+        let picked = x[1].select(Comparison::Gt, x[2], x[1].powi(3), x[2].atan2(x[0]));
+        let loss = -(s.ln() * p[0] + (1.0 - s).ln() * (1.0 - p[0]));
+        let bounded = if x[2] > -10.0 {
+            x[2].clamp(-1.0, 1.0)
+        } else {
+            x[2]
+        };
+        [
+            loss + dot / 3.0 - picked * 2.0 + bounded,
+            (x[0] - 1.5).abs().max(x[1]) % 0.75,
+        ]
+    };
+    let (x, p) = ([0.0, -0.5, 2.0], [0.25, 1.5, -3.0]);
+    let plain = Function::record_with_params(&x, &p, f)?;
+    let mut optimized = plain.clone();
+    optimized.optimize();
+    assert!(
+        optimized
+            .ir()
+            .ops
+            .iter()
+            .any(|op| matches!(op, Op::Sum { .. }))
+    );
+    // At the recording's point and a second one, before and after optimize:
+    // the values of a fresh recording there, to the bit.
+    for (at, params) in [(x, p), ([1.25, 0.75, 0.5], [0.5, -2.0, 0.125])] {
+        let fresh = Function::record_with_params(&at, &params, f)?;
+        let expected = fresh.value(&mut fresh.workspace(), &at)?;
+        for g in [&plain, &optimized] {
+            let values = evaluate_ir(g.ir(), &at, &params).expect("the branches taken as recorded");
+            let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&values), bits(&expected), "{g}");
+            let mut ws = g.workspace();
+            ws.set_params(&params)?;
+            assert_eq!(bits(&g.value(&mut ws, &at)?), bits(&values));
+        }
+    }
+    // Where a guarded branch changes, the reader sees it as the function does.
+    assert!(evaluate_ir(optimized.ir(), &[0.0, -0.5, -20.0], &p).is_err());
     Ok(())
 }

@@ -6,6 +6,7 @@ use num_traits::Float;
 use super::{Arg, Function, Op, Route, Summand};
 use crate::active::Scalar;
 use crate::forward::Dual;
+use crate::table::{Binary, Unary};
 use crate::tape::{PartialsMut, Tape};
 use crate::{Error, Result};
 
@@ -180,6 +181,68 @@ impl<F: Scalar> Function<F> {
             }
         }
         Ok(())
+    }
+}
+
+impl<F: Float> Op<F> {
+    /// The node's value and its partials, one per parent, at `values`;
+    /// `last` is the node computed just before and its value.
+    #[inline(always)]
+    pub(crate) fn eval<T: Float + From<F>>(self, values: &[T], last: (u32, T)) -> (T, [T; 2]) {
+        // An op of one operand reads the node just computed from a
+        // register: through memory, a chain of such ops would wait for each
+        // store to reach the next load. Ops of two read memory: the tests
+        // cost sums and products more than the wait (BENCHMARKS.md).
+        let v = |n: u32| {
+            if n == last.0 {
+                last.1
+            } else {
+                values[n as usize]
+            }
+        };
+        let m = |n: u32| values[n as usize];
+        let c = |c: F| <T as From<F>>::from(c);
+        let zero = T::zero();
+        // The first partial of an op of two whose second operand is a
+        // constant, the second of one whose first is.
+        let left = |(value, [d, _]): (T, [T; 2])| (value, [d, zero]);
+        let right = |(value, [_, d]): (T, [T; 2])| (value, [d, zero]);
+        let unary = |op: Unary, x: T| {
+            let (value, d) = op.eval(x);
+            (value, [d, zero])
+        };
+        match self {
+            Op::Input(_) | Op::Param(_) => (zero, [zero; 2]),
+            Op::Fixed(k) => (c(k), [zero; 2]),
+            Op::Add(a, b) => Binary::Add.eval(m(a), m(b)),
+            Op::AddConst(a, k) => left(Binary::Add.eval(v(a), c(k))),
+            Op::Sub(a, b) => Binary::Sub.eval(m(a), m(b)),
+            Op::SubConst(a, k) => left(Binary::Sub.eval(v(a), c(k))),
+            Op::ConstSub(k, b) => right(Binary::Sub.eval(c(k), v(b))),
+            Op::Mul(a, b) => Binary::Mul.eval(m(a), m(b)),
+            Op::MulConst(a, k) => left(Binary::Mul.eval(v(a), c(k))),
+            Op::Div(a, b) => Binary::Div.eval(m(a), m(b)),
+            Op::DivConst(a, k) => left(Binary::Div.eval(v(a), c(k))),
+            Op::ConstDiv(k, b) => right(Binary::Div.eval(c(k), v(b))),
+            Op::Neg(a) => unary(Unary::Neg, v(a)),
+            Op::Unary(op, a) => unary(op, v(a)),
+            Op::Binary(op, a, b) => op.eval(m(a), m(b)),
+            Op::BinaryConst(op, a, k) => left(op.eval(v(a), c(k))),
+            Op::ConstBinary(op, k, b) => right(op.eval(c(k), v(b))),
+            Op::LnSigmoid { z, negated } => {
+                let (z, sign) = if negated {
+                    (-v(z), -T::one())
+                } else {
+                    (v(z), T::one())
+                };
+                let (value, d) = Unary::LnSigmoid.eval(z);
+                (value, [sign * d, zero])
+            }
+            Op::Complement { z, .. } => (crate::table::stable::sigmoid(-m(z)).0, [-T::one(), zero]),
+            Op::Select(_) | Op::Sum { .. } => {
+                unreachable!("the evaluation loop computes sums and selects")
+            }
+        }
     }
 }
 

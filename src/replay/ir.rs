@@ -1,64 +1,93 @@
-//! The IR of a recorded function: each node's [`Op`], its operands typed
-//! per op (a node by index, a constant by value), decoded once from the
-//! instruction the recorder heard ([`Op::decode`]). `optimize`'s passes
-//! rewrite it; the evaluation loop runs it, each op's value and partials
-//! by the op table's own arithmetic, so the bits the recording made.
+//! The IR of a recorded [`Function`](super::Function), as
+//! [`Function::ir`](super::Function::ir) shows it: each node's [`Op`], its
+//! operands typed per op (a node by its index, a constant by its value),
+//! the sums' [`Term`]s, the [`Select`]s and [`Guard`]s, the outputs. Node
+//! 0 is the sink, which no op reads; node `i`'s op is `ops[i − 1]`, after
+//! the nodes it reads. Each op's value and partials are the op table's
+//! ([`Unary::eval`], [`Binary::eval`]): an evaluation of the IR by them, in
+//! order, gives the bits the recording did (a sum's terms added in order).
+//!
+//! Inside the crate: decoded once from the instruction the recorder heard
+//! (`Op::decode`); `optimize`'s passes rewrite it; the evaluation loop
+//! runs it.
 
 use num_traits::Float;
 
-use crate::table::{Arg, Binary, Code, Instr, Select, Side, Unary};
+pub use crate::table::{Arg, Binary, Comparison, Guard, Outcome, Select, Test, Unary};
+use crate::table::{Code, Instr, Side};
 
-/// A node's computation: its op and operands. The four arithmetic ops
-/// and `−x`, most of what programs are made of, have their own variants
-/// (one dispatch each in the evaluation loop); [`Op::binary`] makes every
-/// op of two operands, so `Binary` never holds them.
+/// A node's computation: its op and operands, a node by its index. The
+/// four arithmetic ops and `−x`, most of what programs are made of, have
+/// their own variants, so `Binary` never holds them; an op of a constant
+/// and a constant is never one (the recording computes it).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Op<F> {
-    /// The function's `k`-th input, or dynamic parameter: set, not computed.
+#[non_exhaustive]
+pub enum Op<F> {
+    /// The function's `k`-th input: set, not computed.
     Input(u32),
+    /// The function's `k`-th dynamic parameter: set, not computed.
     Param(u32),
-    /// A variable made inside the recorded closure, fixed at its value then.
+    /// A variable made inside the recorded closure, fixed at its value then
+    /// (`optimize` makes it a constant of the ops that read it).
     Fixed(F),
+    /// `a + b`.
     Add(u32, u32),
     /// `a + c` (or `c + a`: the same bits).
     AddConst(u32, F),
+    /// `a − b`.
     Sub(u32, u32),
+    /// `a − c`.
     SubConst(u32, F),
+    /// `c − b`.
     ConstSub(F, u32),
+    /// `a · b`.
     Mul(u32, u32),
-    /// `a·c` (or `c·a`).
+    /// `a · c` (or `c · a`).
     MulConst(u32, F),
+    /// `a / b`.
     Div(u32, u32),
+    /// `a / c`.
     DivConst(u32, F),
+    /// `c / b`.
     ConstDiv(F, u32),
+    /// `−a`.
     Neg(u32),
     /// An op of the table of one operand (never `Neg`).
     Unary(Unary, u32),
-    /// Any other op of the table of two operands, of two nodes, of a node
-    /// and a constant, or of a constant and a node.
+    /// Any other op of the table of two nodes.
     Binary(Binary, u32, u32),
+    /// Any other op of the table of a node and a constant, `op(a, c)`.
     BinaryConst(Binary, u32, F),
+    /// Any other op of the table of a constant and a node, `op(c, b)`.
     ConstBinary(Binary, F, u32),
-    /// The stable `ln` of a sigmoid: `ln σ(z)`, or `ln(1 − σ(z))` if
-    /// `negated`.
+    /// The stable `ln` of a sigmoid: `ln σ(z)`, or `ln(1 − σ(z))`, computed
+    /// as `ln σ(−z)`, if `negated` ([`Unary::LnSigmoid`] of `z` or `−z`;
+    /// its partial negated with it).
     LnSigmoid {
+        /// The sigmoid's input.
         z: u32,
+        /// Whether it is `ln(1 − σ(z))`.
         negated: bool,
     },
-    /// `1 − σ(z)` of the sigmoid node `sigmoid` of `z`, computed as `σ(−z)`.
+    /// `1 − σ(z)` of the sigmoid node `sigmoid` of `z`, computed as `σ(−z)`;
+    /// its partial, to `sigmoid`, is `−1`.
     Complement {
+        /// The sigmoid's node, the one parent.
         sigmoid: u32,
+        /// The sigmoid's input.
         z: u32,
     },
-    /// The function's `k`-th select, whose node the evaluation makes a node
-    /// of one edge, to the branch it takes (see `Function::forward`).
+    /// The function's `k`-th [`Select`]: a branch's value, its partial 1 to
+    /// the branch taken.
     Select(u32),
     /// The sum of the function's terms `first..first + count`, in order:
     /// the first term's value, then each term added or taken away. Made by
     /// `optimize` of a sum written term by term, a product that only the
     /// sum reads one of its terms (a dot product).
     Sum {
+        /// The first term's index.
         first: u32,
+        /// The number of terms.
         count: u32,
     },
 }
@@ -66,18 +95,55 @@ pub(crate) enum Op<F> {
 /// A term of a sum: what it adds, or takes away if `minus` (never the
 /// first term).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Term<F> {
-    pub(crate) minus: bool,
-    pub(crate) value: Summand<F>,
+pub struct Term<F> {
+    /// Whether the sum takes it away.
+    pub minus: bool,
+    /// What it adds.
+    pub value: Summand<F>,
 }
 
 /// What a term of a sum adds: a constant, a node's value, or the product
 /// of two nodes' values, computed as `a·b` is.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Summand<F> {
+pub enum Summand<F> {
+    /// This value.
     Const(F),
+    /// The value of the node of this index.
     Node(u32),
+    /// `a · b` of the nodes of these indices.
     Product(u32, u32),
+}
+
+/// A recorded function's IR, read from outside (see the [module](self)):
+/// what a compiler of recordings reads.
+///
+/// ```
+/// use tapegrad::{Active, replay::{Function, ir::{Op, Summand}}};
+///
+/// let mut f = Function::record(&[1.0, 2.0], |x: &[Active]| x[0] * x[1] + x[1].sin())?;
+/// f.optimize();
+/// let ir = f.ir();
+/// assert_eq!(ir.ops[..2], [Op::Input(0), Op::Input(1)]);
+/// let Op::Sum { first, count } = ir.ops[3] else { panic!("a sum") };
+/// let terms: Vec<_> = ir.terms[first as usize..][..count as usize].iter().map(|t| t.value).collect();
+/// assert_eq!(terms, [Summand::Product(1, 2), Summand::Node(3)]);
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct Ir<'a, F> {
+    /// Node `i`'s op at `i − 1`.
+    pub ops: &'a [Op<F>],
+    /// The sums' terms.
+    pub terms: &'a [Term<F>],
+    /// The selects, by [`Op::Select`]'s index.
+    pub selects: &'a [Select<F>],
+    /// The comparisons each evaluation makes again after the ops, in
+    /// order, each returning [`Error::BranchChanged`](crate::Error::BranchChanged)
+    /// where it comes out otherwise.
+    pub guards: &'a [Guard<F>],
+    /// The outputs.
+    pub outputs: &'a [Arg<F>],
 }
 
 impl<F: Float> Op<F> {
@@ -206,66 +272,6 @@ impl<F: Float> Op<F> {
                 [Some(Arg::Node(a)), _] | [_, Some(Arg::Node(a))] => [a, 0],
                 _ => [0; 2],
             },
-        }
-    }
-
-    /// The node's value and its partials, one per parent, at `values`;
-    /// `last` is the node computed just before and its value.
-    #[inline(always)]
-    pub(crate) fn eval<T: Float + From<F>>(self, values: &[T], last: (u32, T)) -> (T, [T; 2]) {
-        // An op of one operand reads the node just computed from a
-        // register: through memory, a chain of such ops would wait for each
-        // store to reach the next load. Ops of two read memory: the tests
-        // cost sums and products more than the wait (BENCHMARKS.md).
-        let v = |n: u32| {
-            if n == last.0 {
-                last.1
-            } else {
-                values[n as usize]
-            }
-        };
-        let m = |n: u32| values[n as usize];
-        let c = |c: F| <T as From<F>>::from(c);
-        let zero = T::zero();
-        // The first partial of an op of two whose second operand is a
-        // constant, the second of one whose first is.
-        let left = |(value, [d, _]): (T, [T; 2])| (value, [d, zero]);
-        let right = |(value, [_, d]): (T, [T; 2])| (value, [d, zero]);
-        let unary = |op: Unary, x: T| {
-            let (value, d) = op.eval(x);
-            (value, [d, zero])
-        };
-        match self {
-            Op::Input(_) | Op::Param(_) => (zero, [zero; 2]),
-            Op::Fixed(k) => (c(k), [zero; 2]),
-            Op::Add(a, b) => Binary::Add.eval(m(a), m(b)),
-            Op::AddConst(a, k) => left(Binary::Add.eval(v(a), c(k))),
-            Op::Sub(a, b) => Binary::Sub.eval(m(a), m(b)),
-            Op::SubConst(a, k) => left(Binary::Sub.eval(v(a), c(k))),
-            Op::ConstSub(k, b) => right(Binary::Sub.eval(c(k), v(b))),
-            Op::Mul(a, b) => Binary::Mul.eval(m(a), m(b)),
-            Op::MulConst(a, k) => left(Binary::Mul.eval(v(a), c(k))),
-            Op::Div(a, b) => Binary::Div.eval(m(a), m(b)),
-            Op::DivConst(a, k) => left(Binary::Div.eval(v(a), c(k))),
-            Op::ConstDiv(k, b) => right(Binary::Div.eval(c(k), v(b))),
-            Op::Neg(a) => unary(Unary::Neg, v(a)),
-            Op::Unary(op, a) => unary(op, v(a)),
-            Op::Binary(op, a, b) => op.eval(m(a), m(b)),
-            Op::BinaryConst(op, a, k) => left(op.eval(v(a), c(k))),
-            Op::ConstBinary(op, k, b) => right(op.eval(c(k), v(b))),
-            Op::LnSigmoid { z, negated } => {
-                let (z, sign) = if negated {
-                    (-v(z), -T::one())
-                } else {
-                    (v(z), T::one())
-                };
-                let (value, d) = Unary::LnSigmoid.eval(z);
-                (value, [sign * d, zero])
-            }
-            Op::Complement { z, .. } => (crate::table::stable::sigmoid(-m(z)).0, [-T::one(), zero]),
-            Op::Select(_) | Op::Sum { .. } => {
-                unreachable!("the evaluation loop computes sums and selects")
-            }
         }
     }
 }

@@ -20,7 +20,7 @@ mod evaluate;
 mod forward;
 mod fuse;
 mod graph;
-mod ir;
+pub mod ir;
 mod lower;
 mod optimize;
 mod print;
@@ -34,6 +34,7 @@ pub(crate) use crate::table::{Arg, Code, Guard, Select};
 use crate::tape::Caller;
 pub use coloring::Sparse;
 pub use forward::Workspace;
+use ir::Ir;
 pub(crate) use ir::{Op, Summand, Term};
 pub(crate) use lower::{Route, Sweep, Visit};
 pub use record::Outputs;
@@ -214,6 +215,18 @@ impl<F: Scalar> Function<F> {
             + self.guards.capacity() * size_of::<Guard<F>>()
             + (self.params.capacity() + self.outputs.capacity() + sweep.outputs.capacity())
                 * size_of::<Arg<F>>()
+    }
+
+    /// Its IR, to read: each node's op, the sums' terms, the selects, the
+    /// guards and the outputs (see [`ir`]).
+    pub fn ir(&self) -> Ir<'_, F> {
+        Ir {
+            ops: &self.ops,
+            terms: &self.terms,
+            selects: &self.selects,
+            guards: &self.guards,
+            outputs: &self.outputs,
+        }
     }
 
     /// The number of comparisons kept as guards.

@@ -54,25 +54,39 @@ impl Comparison {
     }
 }
 
-/// A comparison or inspection of values that code can branch on.
+/// A comparison or inspection of values that code can branch on, each
+/// as `f64`'s method of its name (or `num_traits::Zero::is_zero`); a test
+/// of one value reads the first operand alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Test {
+#[non_exhaustive]
+pub enum Test {
+    /// `a < b` and the other comparisons.
     Compare(Comparison),
+    /// `a.partial_cmp(&b)`.
     PartialCmp,
+    /// `a.is_nan()`.
     IsNan,
+    /// `a.is_infinite()`.
     IsInfinite,
+    /// `a.is_finite()`.
     IsFinite,
+    /// `a.is_normal()`.
     IsNormal,
+    /// `a.classify() == FpCategory::Subnormal`.
     IsSubnormal,
+    /// `a.classify()`.
     Classify,
+    /// `a.is_sign_positive()`.
     IsSignPositive,
+    /// `a.is_sign_negative()`.
     IsSignNegative,
+    /// `a.is_zero()`.
     IsZero,
 }
 
 impl Test {
     /// How the test reads in source code.
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Test::Compare(comparison) => comparison.symbol(),
             Test::PartialCmp => "partial_cmp",
@@ -89,7 +103,7 @@ impl Test {
     }
 
     /// The outcome at `(a, b)` (`b` unused by a test of one value).
-    pub(crate) fn outcome<T: Float>(self, a: T, b: T) -> Outcome {
+    pub fn outcome<T: Float>(self, a: T, b: T) -> Outcome {
         match self {
             Test::Compare(comparison) => Outcome::Bool(comparison.holds(a, b)),
             Test::PartialCmp => Outcome::Order(a.partial_cmp(&b)),
@@ -108,9 +122,13 @@ impl Test {
 
 /// What a test gave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Outcome {
+#[non_exhaustive]
+pub enum Outcome {
+    /// A comparison's or a predicate's.
     Bool(bool),
+    /// `partial_cmp`'s.
     Order(Option<Ordering>),
+    /// `classify`'s.
     Class(FpCategory),
 }
 
@@ -127,21 +145,32 @@ impl Outcome {
 /// A comparison made while recording: replaying where it comes out
 /// otherwise would take the other branch's derivatives.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Guard<F> {
-    pub(crate) test: Test,
-    pub(crate) operands: [Arg<F>; 2],
-    pub(crate) outcome: Outcome,
-    pub(crate) location: &'static Location<'static>,
+#[non_exhaustive]
+pub struct Guard<F> {
+    /// The test, of `operands`.
+    pub test: Test,
+    /// What it tested.
+    pub operands: [Arg<F>; 2],
+    /// What it gave while recording: an evaluation where it gives another
+    /// is [`Error::BranchChanged`](crate::Error::BranchChanged).
+    pub outcome: Outcome,
+    /// The line that made the comparison.
+    pub location: &'static Location<'static>,
 }
 
 /// A `select`: one of `branches`, by `test` of `operands`. Its node's two
 /// edges go to the branches that are nodes; a constant branch's edge goes
 /// to another operand that is a node, with a zero partial.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Select<F> {
-    pub(crate) test: Test,
-    pub(crate) operands: [Arg<F>; 2],
-    pub(crate) branches: [Arg<F>; 2],
+#[non_exhaustive]
+pub struct Select<F> {
+    /// The test, of `operands`.
+    pub test: Test,
+    /// What it tests.
+    pub operands: [Arg<F>; 2],
+    /// Its value where the test gives `true`, and where it gives anything
+    /// else.
+    pub branches: [Arg<F>; 2],
 }
 
 impl<F: Float> Select<F> {

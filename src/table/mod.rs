@@ -20,9 +20,9 @@ pub(crate) mod stable;
 pub(crate) use block::Block;
 pub use block::BlockOp;
 pub use branch::Comparison;
-pub(crate) use branch::{Guard, Select, Test};
+pub use branch::{Guard, Outcome, Select, Test};
 pub(crate) use instr::{Code, Instr, Side};
-pub(crate) use operand::Arg;
+pub use operand::Arg;
 use stable::{bce, sigmoid, softplus};
 
 /// `2`, in any float type.
@@ -290,8 +290,8 @@ macro_rules! define_codes {
         /// An op of one argument: its code, and the constant it needs.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
-        pub(crate) enum Unary {
-            $($U,)*
+        pub enum Unary {
+            $($(#[$ud])* $U,)*
             /// `−x`.
             Neg,
             /// `xⁿ` for an integer `n`.
@@ -301,14 +301,14 @@ macro_rules! define_codes {
         /// An op of two arguments; either may be a constant.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
-        pub(crate) enum Binary {
-            $($B,)*
-            $($O,)*
+        pub enum Binary {
+            $($(#[$bd])* $B,)*
+            $($(#[$od])* $O,)*
         }
 
         impl Unary {
             /// The op's name, as its method's.
-            pub(crate) fn name(self) -> &'static str {
+            pub fn name(self) -> &'static str {
                 match self {
                     $(Unary::$U => stringify!($un),)*
                     Unary::Neg => "neg",
@@ -316,10 +316,11 @@ macro_rules! define_codes {
                 }
             }
 
-            /// The value at `x` and `d value/dx`. Inlined where `self` is a
-            /// constant, only its own arm remains.
+            /// The value at `x` and `d value/dx`, by the arithmetic every
+            /// variable records with. Inlined where `self` is a constant,
+            /// only its own arm remains.
             #[inline]
-            pub(crate) fn eval<F: Float>(self, x: F) -> (F, F) {
+            pub fn eval<F: Float>(self, x: F) -> (F, F) {
                 match self {
                     $(Unary::$U => {
                         let $x = x;
@@ -336,16 +337,17 @@ macro_rules! define_codes {
 
         impl Binary {
             /// The op's name, as its method's or operator trait's.
-            pub(crate) fn name(self) -> &'static str {
+            pub fn name(self) -> &'static str {
                 match self {
                     $(Binary::$B => stringify!($bn),)*
                     $(Binary::$O => stringify!($on),)*
                 }
             }
 
-            /// The value at `(a, b)` and `[∂/∂a, ∂/∂b]`.
+            /// The value at `(a, b)` and `[∂/∂a, ∂/∂b]`, by the arithmetic
+            /// every variable records with.
             #[inline]
-            pub(crate) fn eval<F: Float>(self, a: F, b: F) -> (F, [F; 2]) {
+            pub fn eval<F: Float>(self, a: F, b: F) -> (F, [F; 2]) {
                 match self {
                     $(Binary::$B => {
                         let ($a, $b) = (a, b);

@@ -4,8 +4,10 @@ use num_traits::Float;
 
 /// An operand: a node's value, or a constant.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Arg<F> {
+pub enum Arg<F> {
+    /// The value of the node of this index.
     Node(u32),
+    /// This value.
     Const(F),
 }
 
