@@ -918,3 +918,106 @@ fn a_reader_of_the_ir_alone_computes_the_functions_values_to_the_bit() -> tapegr
     assert!(evaluate_ir(optimized.ir(), &[0.0, -0.5, -20.0], &p).is_err());
     Ok(())
 }
+
+/// `f`'s vector–Jacobian product at `x` with `params`, against its
+/// Jacobian's rows weighted, and against central differences in the
+/// parameters.
+fn vjp_agrees<F: tapegrad::Scalar + std::fmt::Debug>(
+    f: impl Fn(&[Active<F>], &[Active<F>]) -> Vec<Active<F>> + Copy,
+    x: &[F],
+    params: &[F],
+    weights: &[F],
+    tolerance: F,
+) -> tapegrad::Result<()> {
+    let g = Function::record_with_params(x, params, f)?;
+    let mut ws = g.workspace();
+    let (dx, dp) = g.vjp(&mut ws, x, weights)?;
+    // The inputs' part: ȳᵀ·J, row by row.
+    let rows = g.jacobian(&mut ws, x)?;
+    for (j, &d) in dx.iter().enumerate() {
+        let expected =
+            (rows.iter().zip(weights)).fold(F::zero(), |acc, (row, &w)| acc + w * row[j]);
+        assert!(
+            (d - expected).abs() <= tolerance * expected.abs().max(F::one()),
+            "{d:?} against {expected:?}"
+        );
+    }
+    // The parameters' part: central differences of Σ ȳₖ·yₖ.
+    let h = F::epsilon().cbrt();
+    let weighted = |ws: &mut tapegrad::replay::Workspace<F>, p: &[F]| -> tapegrad::Result<F> {
+        ws.set_params(p)?;
+        let y = g.value(ws, x)?;
+        Ok(y.iter()
+            .zip(weights)
+            .fold(F::zero(), |acc, (&y, &w)| acc + w * y))
+    };
+    for (k, &d) in dp.iter().enumerate() {
+        let (mut up, mut down) = (params.to_vec(), params.to_vec());
+        up[k] = up[k] + h;
+        down[k] = down[k] - h;
+        let two = F::one() + F::one();
+        let expected = (weighted(&mut ws, &up)? - weighted(&mut ws, &down)?) / (two * h);
+        let loose = tolerance.sqrt();
+        assert!(
+            (d - expected).abs() <= loose * expected.abs().max(F::one()),
+            "{d:?} against {expected:?}"
+        );
+    }
+    Ok(())
+}
+
+fn vjp_cases<F: tapegrad::Scalar + std::fmt::Debug>(tolerance: F) -> tapegrad::Result<()> {
+    let c = |v: f64| F::from(v).expect("a literal");
+    let step = |x: &[Active<F>], p: &[Active<F>]| {
+        // One explicit Euler step of a damped oscillator, and its energy.
+        let (q, v) = (x[0], x[1]);
+        let dt = c(0.1);
+        let v1 = v - (q * p[0] + v * p[1]) * dt;
+        let q1 = q + v1 * dt;
+        vec![q1, v1, (q1 * q1 * p[0] + v1 * v1) * c(0.5)]
+    };
+    let (x, p) = ([c(1.0), c(-0.5)], [c(4.0), c(0.25)]);
+    vjp_agrees(step, &x, &p, &[c(1.0), c(-2.0), c(0.5)], tolerance)?;
+    // Edge weights: zeros, and one output alone.
+    vjp_agrees(step, &x, &p, &[F::zero(); 3], tolerance)?;
+    vjp_agrees(step, &x, &p, &[F::zero(), F::one(), F::zero()], tolerance)?;
+    // An output twice, a constant output, an input as an output.
+    let odd = |x: &[Active<F>], p: &[Active<F>]| {
+        let y = (x[0] * p[0]).sin();
+        vec![y, y, Active::constant(c(3.0)), x[1]]
+    };
+    vjp_agrees(odd, &x, &p, &[c(1.0), c(2.0), c(5.0), c(-1.0)], tolerance)?;
+    let g = Function::record_with_params(&x, &p, odd)?;
+    let (dx, dp) = g.vjp(&mut g.workspace(), &x, &[c(1.0), c(2.0), c(5.0), c(-1.0)])?;
+    let cos = (x[0] * p[0]).cos();
+    let close = |a: F, b: F| (a - b).abs() <= tolerance * b.abs().max(F::one());
+    assert!(
+        close(dx[0], c(3.0) * cos * p[0]) && dx[1] == c(-1.0),
+        "{dx:?}"
+    );
+    assert!(
+        close(dp[0], c(3.0) * cos * x[0]) && dp.len() == 2 && dp[1] == F::zero(),
+        "{dp:?}"
+    );
+    // Optimized: the same.
+    let mut o = g.clone();
+    o.optimize();
+    let (ox, op) = o.vjp(&mut o.workspace(), &x, &[c(1.0), c(2.0), c(5.0), c(-1.0)])?;
+    assert!(
+        ox.iter()
+            .zip(&dx)
+            .chain(op.iter().zip(&dp))
+            .all(|(&a, &b)| close(a, b))
+    );
+    // One weight per output.
+    let wrong = g.vjp(&mut g.workspace(), &x, &[c(1.0)]);
+    assert!(matches!(wrong, Err(Error::Length { .. })));
+    Ok(())
+}
+
+#[test]
+fn a_vector_jacobian_product_weighs_the_outputs_and_reaches_the_parameters() -> tapegrad::Result<()>
+{
+    vjp_cases::<f64>(1e-12)?;
+    vjp_cases::<f32>(1e-5)
+}

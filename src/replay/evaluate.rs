@@ -64,6 +64,52 @@ impl<F: Scalar> Function<F> {
             .collect())
     }
 
+    /// The vector–Jacobian product at `x`: the gradient of `Σₖ ȳₖ·yₖ`, the
+    /// outputs weighted by `weights` (ȳ), with respect to the inputs and to
+    /// the dynamic parameters, in one forward pass and one reverse sweep:
+    /// the reverse step of a loop whose state the outputs are.
+    ///
+    /// ```
+    /// use tapegrad::{Active, replay::Function};
+    ///
+    /// // y = (p·x₀, x₀·x₁), with p a dynamic parameter, at x = (2, 3), p = 5.
+    /// let f = Function::record_with_params(&[2.0, 3.0], &[5.0], |x: &[Active], p: &[Active]| {
+    ///     [p[0] * x[0], x[0] * x[1]]
+    /// })?;
+    /// let mut ws = f.workspace();
+    /// let (dx, dp) = f.vjp(&mut ws, &[2.0, 3.0], &[1.0, 10.0])?;
+    /// assert_eq!(dx, [5.0 + 10.0 * 3.0, 10.0 * 2.0]);
+    /// assert_eq!(dp, [2.0]);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`value`](Function::value), and [`Error::Length`] if `weights`
+    /// has not one weight per output.
+    pub fn vjp(&self, ws: &mut Workspace<F>, x: &[F], weights: &[F]) -> Result<(Vec<F>, Vec<F>)> {
+        self.check(ws)?;
+        Error::check_length("output weights", self.outputs.len(), weights.len())?;
+        self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
+        let adjoints = &mut ws.adjoints;
+        adjoints.clear();
+        adjoints.resize(self.sweep.layout.len(), F::zero());
+        let mut last = 0;
+        for (&y, &w) in self.sweep.outputs.iter().zip(weights) {
+            if let Arg::Node(n) = y {
+                // An output that is another's node gets both weights.
+                adjoints[n as usize] = adjoints[n as usize] + w;
+                last = last.max(n);
+            }
+        }
+        ws.tape.sweep(last, adjoints);
+        let (n, p) = (self.inputs, self.params.len());
+        Ok((
+            adjoints[1..=n].to_vec(),
+            adjoints[n + 1..n + 1 + p].to_vec(),
+        ))
+    }
+
     /// The directional derivatives of the outputs at `x` along `v`
     /// (forward mode: the Jacobian times `v`), in one pass.
     ///
