@@ -931,7 +931,11 @@ fn vjp_agrees<F: tapegrad::Scalar + std::fmt::Debug>(
 ) -> tapegrad::Result<()> {
     let g = Function::record_with_params(x, params, f)?;
     let mut ws = g.workspace();
-    let (dx, dp) = g.vjp(&mut ws, x, weights)?;
+    let tapegrad::replay::Vjp {
+        inputs: dx,
+        params: dp,
+        ..
+    } = g.vjp(&mut ws, x, weights)?;
     // The inputs' part: ȳᵀ·J, row by row.
     let rows = g.jacobian(&mut ws, x)?;
     for (j, &d) in dx.iter().enumerate() {
@@ -988,7 +992,9 @@ fn vjp_cases<F: tapegrad::Scalar + std::fmt::Debug>(tolerance: F) -> tapegrad::R
     };
     vjp_agrees(odd, &x, &p, &[c(1.0), c(2.0), c(5.0), c(-1.0)], tolerance)?;
     let g = Function::record_with_params(&x, &p, odd)?;
-    let (dx, dp) = g.vjp(&mut g.workspace(), &x, &[c(1.0), c(2.0), c(5.0), c(-1.0)])?;
+    let vjp = g.vjp(&mut g.workspace(), &x, &[c(1.0), c(2.0), c(5.0), c(-1.0)])?;
+    let (dx, dp) = (vjp.inputs, vjp.params);
+    assert_eq!(vjp.outputs[2], c(3.0));
     let cos = (x[0] * p[0]).cos();
     let close = |a: F, b: F| (a - b).abs() <= tolerance * b.abs().max(F::one());
     assert!(
@@ -1002,7 +1008,8 @@ fn vjp_cases<F: tapegrad::Scalar + std::fmt::Debug>(tolerance: F) -> tapegrad::R
     // Optimized: the same.
     let mut o = g.clone();
     o.optimize();
-    let (ox, op) = o.vjp(&mut o.workspace(), &x, &[c(1.0), c(2.0), c(5.0), c(-1.0)])?;
+    let ov = o.vjp(&mut o.workspace(), &x, &[c(1.0), c(2.0), c(5.0), c(-1.0)])?;
+    let (ox, op) = (ov.inputs, ov.params);
     assert!(
         ox.iter()
             .zip(&dx)

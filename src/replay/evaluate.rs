@@ -64,7 +64,8 @@ impl<F: Scalar> Function<F> {
             .collect())
     }
 
-    /// The vector–Jacobian product at `x`: the gradient of `Σₖ ȳₖ·yₖ`, the
+    /// The outputs' values and the vector–Jacobian product at `x`: the
+    /// gradient of `Σₖ ȳₖ·yₖ`, the
     /// outputs weighted by `weights` (ȳ), with respect to the inputs and to
     /// the dynamic parameters, in one forward pass and one reverse sweep:
     /// the reverse step of a loop whose state the outputs are.
@@ -77,9 +78,10 @@ impl<F: Scalar> Function<F> {
     ///     [p[0] * x[0], x[0] * x[1]]
     /// })?;
     /// let mut ws = f.workspace();
-    /// let (dx, dp) = f.vjp(&mut ws, &[2.0, 3.0], &[1.0, 10.0])?;
-    /// assert_eq!(dx, [5.0 + 10.0 * 3.0, 10.0 * 2.0]);
-    /// assert_eq!(dp, [2.0]);
+    /// let vjp = f.vjp(&mut ws, &[2.0, 3.0], &[1.0, 10.0])?;
+    /// assert_eq!(vjp.outputs, [10.0, 6.0]);
+    /// assert_eq!(vjp.inputs, [5.0 + 10.0 * 3.0, 10.0 * 2.0]);
+    /// assert_eq!(vjp.params, [2.0]);
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     ///
@@ -87,7 +89,7 @@ impl<F: Scalar> Function<F> {
     ///
     /// As [`value`](Function::value), and [`Error::Length`] if `weights`
     /// has not one weight per output.
-    pub fn vjp(&self, ws: &mut Workspace<F>, x: &[F], weights: &[F]) -> Result<(Vec<F>, Vec<F>)> {
+    pub fn vjp(&self, ws: &mut Workspace<F>, x: &[F], weights: &[F]) -> Result<Vjp<F>> {
         self.check(ws)?;
         Error::check_length("output weights", self.outputs.len(), weights.len())?;
         self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
@@ -104,10 +106,11 @@ impl<F: Scalar> Function<F> {
         }
         ws.tape.sweep(last, adjoints);
         let (n, p) = (self.inputs, self.params.len());
-        Ok((
-            adjoints[1..=n].to_vec(),
-            adjoints[n + 1..n + 1 + p].to_vec(),
-        ))
+        Ok(Vjp {
+            outputs: self.outputs.iter().map(|y| y.get(&ws.values)).collect(),
+            inputs: adjoints[1..=n].to_vec(),
+            params: adjoints[n + 1..n + 1 + p].to_vec(),
+        })
     }
 
     /// The directional derivatives of the outputs at `x` along `v`
@@ -178,4 +181,16 @@ impl<F: Scalar> Function<F> {
         Error::check_length(what, 1, self.outputs.len())?;
         Ok(self.outputs[0])
     }
+}
+
+/// What [`Function::vjp`] gives: the outputs' values, and the cotangents
+/// of the inputs and of the dynamic parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vjp<F> {
+    /// The outputs' values.
+    pub outputs: Vec<F>,
+    /// The gradient of the weighted outputs with respect to the inputs.
+    pub inputs: Vec<F>,
+    /// The same with respect to the dynamic parameters.
+    pub params: Vec<F>,
 }

@@ -33,6 +33,7 @@ pub use crate::table::Comparison;
 pub(crate) use crate::table::{Arg, Code, Guard, Select};
 use crate::tape::Caller;
 pub use coloring::Sparse;
+pub use evaluate::Vjp;
 pub use forward::Workspace;
 use ir::Ir;
 pub(crate) use ir::{Op, Summand, Term};

@@ -1,0 +1,181 @@
+//! A checkpointed loop against a tape of the whole loop: the same value
+//! and gradients, in f32 and f64, with every number of snapshots, the
+//! steps run forward as few as revolve's optimum, and a branch that
+//! changes inside the loop an error.
+
+use num_traits::Float;
+use tapegrad::checkpoint::{Loop, optimum};
+use tapegrad::replay::Function;
+use tapegrad::{Active, Error, Scalar};
+
+/// One explicit Euler step of a damped oscillator, `θ = (k, c)`, its data
+/// `(dt, observation)`, and the squared misfit of the position to the
+/// observation as the step's term of the loss.
+fn step<F: Scalar>(x: &[Active<F>], p: &[Active<F>]) -> [Active<F>; 3] {
+    let (q, v) = (x[0], x[1]);
+    let (k, c, dt, seen) = (p[0], p[1], p[2], p[3]);
+    let v1 = v - (k * q + c * v) * dt;
+    let q1 = q + v1 * dt;
+    let miss = q1 - seen;
+    [q1, v1, miss * miss]
+}
+
+fn lit<F: Float>(v: f64) -> F {
+    F::from(v).expect("a literal")
+}
+
+/// Step `i`'s data: its step size and the observation after it.
+fn data<F: Float>(i: usize) -> [F; 2] {
+    [lit(0.05), lit((0.05 * (i + 1) as f64).sin())]
+}
+
+/// The loss and its gradient with respect to `(x0, θ)` from a tape of the
+/// whole loop, recorded once.
+fn whole<F: Scalar>(x0: &[F], theta: &[F], steps: usize, w: &[F]) -> (F, Vec<F>) {
+    let point = [x0, theta].concat();
+    let f = Function::record(&point, |z: &[Active<F>]| {
+        let (mut x, mut loss) = (vec![z[0], z[1]], Active::constant(F::zero()));
+        for i in 0..steps {
+            let [dt, seen] = data::<F>(i).map(Active::constant);
+            let [q, v, term] = step(&x, &[z[2], z[3], dt, seen]);
+            (x, loss) = (vec![q, v], loss + term);
+        }
+        loss + x[0] * w[0] + x[1] * w[1]
+    })
+    .expect("replayable");
+    f.value_and_gradient(&mut f.workspace(), &point)
+        .expect("evaluates")
+}
+
+fn agrees<F: Scalar + std::fmt::Debug>(tolerance: F) -> tapegrad::Result<()> {
+    let rest = [lit(0.05), F::zero()];
+    let recorded = Function::record_with_params(
+        &[F::one(), F::zero()],
+        &[lit(4.0), lit(0.3), rest[0], rest[1]],
+        step,
+    )?;
+    let (x0, theta, w) = (
+        [lit(0.8), lit(-0.2)],
+        [lit(4.0), lit(0.3)],
+        [lit(0.5), lit(-1.0)],
+    );
+    let close = |a: F, b: F| (a - b).abs() <= tolerance * b.abs().max(F::one());
+    for steps in [0, 1, 2, 7, 50] {
+        let (value, gradient) = whole(&x0, &theta, steps, &w);
+        for snapshots in [1, 2, 3, 60] {
+            let looped = Loop::new(&recorded, snapshots);
+            let fill = |i: usize, rest: &mut [F]| rest.copy_from_slice(&data::<F>(i));
+            let r = looped.gradient(&x0, &theta, steps, fill, &w)?;
+            let ours = [r.d_state.clone(), r.d_params.clone()].concat();
+            assert!(
+                close(r.value, value),
+                "{steps} steps, {snapshots} snapshots: {:?} against {value:?}",
+                r.value
+            );
+            for (a, b) in ours.iter().zip(&gradient) {
+                assert!(
+                    close(*a, *b),
+                    "{steps} steps, {snapshots} snapshots: {ours:?} against {gradient:?}"
+                );
+            }
+            let report = r.report;
+            assert_eq!(
+                report.forward_steps,
+                optimum(steps as u64, snapshots as u64)
+            );
+            assert_eq!(report.optimum, report.forward_steps);
+            assert!(report.snapshots <= snapshots && (steps == 0 || report.snapshots >= 1));
+            assert_eq!(report.snapshot_bytes, report.snapshots * 2 * size_of::<F>());
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_checkpointed_loop_gives_a_whole_tapes_value_and_gradients() -> tapegrad::Result<()> {
+    agrees::<f64>(1e-12)?;
+    agrees::<f32>(1e-4)
+}
+
+#[test]
+fn a_long_loop_with_few_snapshots_runs_revolves_optimum() -> tapegrad::Result<()> {
+    let decay = Function::record_with_params(&[1.0], &[0.5], |x: &[Active], p: &[Active]| {
+        [x[0] - x[0] * p[0] * 0.001]
+    })?;
+    let r = Loop::new(&decay, 4).gradient(&[1.0], &[0.5], 5000, |_, _| {}, &[1.0])?;
+    assert_eq!(r.report.forward_steps, optimum(5000, 4));
+    // C(4 + 16, 4) < 5000 ≤ C(4 + 17, 4): each step run again 17 times at
+    // most, where one snapshot would run 5000·4999/2 steps.
+    assert!(r.report.forward_steps <= 17 * 5000, "{:?}", r.report);
+    assert_eq!(r.report.snapshots, 4);
+    let exact = (1.0 - 0.0005_f64).powi(5000);
+    assert!((r.state[0] - exact).abs() < 1e-12 && (r.d_state[0] - exact).abs() < 1e-12);
+    // d/dθ (1 − θ/1000)ⁿ = −n/1000·(1 − θ/1000)ⁿ⁻¹
+    let d = -5.0 * (1.0 - 0.0005_f64).powi(4999);
+    assert!(
+        (r.d_params[0] - d).abs() < 1e-10,
+        "{} against {d}",
+        r.d_params[0]
+    );
+    Ok(())
+}
+
+#[test]
+fn a_branch_that_changes_inside_the_loop_is_an_error() -> tapegrad::Result<()> {
+    let f = Function::record(&[1.0], |x: &[Active]| {
+        if x[0] > 0.0 {
+            [x[0] - 0.3]
+        } else {
+            [x[0] * 2.0]
+        }
+    })?;
+    let r = Loop::new(&f, 2).gradient(&[1.0], &[], 3, |_, _| {}, &[1.0])?;
+    assert!((r.state[0] - 0.1).abs() < 1e-12);
+    let crossed = Loop::new(&f, 2).gradient(&[1.0], &[], 5, |_, _| {}, &[1.0]);
+    assert!(
+        matches!(crossed, Err(Error::BranchChanged { .. })),
+        "{crossed:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn shapes_that_do_not_fit_the_step_are_errors() -> tapegrad::Result<()> {
+    let f = Function::record_with_params(&[1.0, 2.0], &[0.5], |x: &[Active], p: &[Active]| {
+        [x[0] * p[0], x[1]]
+    })?;
+    let looped = Loop::new(&f, 2);
+    let length = |r: tapegrad::Result<_>| matches!(r, Err(Error::Length { .. }));
+    assert!(length(looped.gradient(
+        &[1.0],
+        &[0.5],
+        3,
+        |_, _| {},
+        &[1.0, 1.0]
+    )));
+    assert!(length(looped.gradient(
+        &[1.0, 2.0],
+        &[0.5],
+        3,
+        |_, _| {},
+        &[1.0]
+    )));
+    assert!(length(looped.gradient(
+        &[1.0, 2.0],
+        &[0.5, 1.0],
+        3,
+        |_, _| {},
+        &[1.0, 1.0]
+    )));
+    let three = Function::record(&[1.0], |x: &[Active]| [x[0], x[0], x[0]])?;
+    let looped = Loop::new(&three, 2);
+    assert!(length(looped.gradient(&[1.0], &[], 3, |_, _| {}, &[1.0])));
+    Ok(())
+}
+
+#[test]
+#[should_panic(expected = "a loop needs a snapshot at least")]
+fn a_loop_without_a_snapshot_is_refused() {
+    let f = Function::record(&[1.0], |x: &[Active]| x[0] * 2.0).expect("replayable");
+    let _ = Loop::new(&f, 0);
+}
