@@ -1,5 +1,4 @@
 #![doc = include_str!("lib.md")]
-
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // No unsafe operation anywhere; `deny`, not `forbid`, only so that simba's

@@ -63,7 +63,7 @@ fn agrees<F: Scalar + std::fmt::Debug>(tolerance: F) -> tapegrad::Result<()> {
     for steps in [0, 1, 2, 7, 50] {
         let (value, gradient) = whole(&x0, &theta, steps, &w);
         for snapshots in [1, 2, 3, 60] {
-            let looped = Loop::new(&recorded, snapshots);
+            let mut looped = Loop::new(&recorded, snapshots);
             let fill = |i: usize, rest: &mut [F]| rest.copy_from_slice(&data::<F>(i));
             let r = looped.gradient(&x0, &theta, steps, fill, &w)?;
             let ours = [r.d_state.clone(), r.d_params.clone()].concat();
@@ -144,7 +144,7 @@ fn shapes_that_do_not_fit_the_step_are_errors() -> tapegrad::Result<()> {
     let f = Function::record_with_params(&[1.0, 2.0], &[0.5], |x: &[Active], p: &[Active]| {
         [x[0] * p[0], x[1]]
     })?;
-    let looped = Loop::new(&f, 2);
+    let mut looped = Loop::new(&f, 2);
     let length = |r: tapegrad::Result<_>| matches!(r, Err(Error::Length { .. }));
     assert!(length(looped.gradient(
         &[1.0],
@@ -168,7 +168,7 @@ fn shapes_that_do_not_fit_the_step_are_errors() -> tapegrad::Result<()> {
         &[1.0, 1.0]
     )));
     let three = Function::record(&[1.0], |x: &[Active]| [x[0], x[0], x[0]])?;
-    let looped = Loop::new(&three, 2);
+    let mut looped = Loop::new(&three, 2);
     assert!(length(looped.gradient(&[1.0], &[], 3, |_, _| {}, &[1.0])));
     Ok(())
 }
@@ -178,4 +178,73 @@ fn shapes_that_do_not_fit_the_step_are_errors() -> tapegrad::Result<()> {
 fn a_loop_without_a_snapshot_is_refused() {
     let f = Function::record(&[1.0], |x: &[Active]| x[0] * 2.0).expect("replayable");
     let _ = Loop::new(&f, 0);
+}
+
+#[test]
+fn a_step_whose_branch_changes_is_recorded_again_once_a_branch() -> tapegrad::Result<()> {
+    // Around 0: down by θ above it, up by θ/2 below; the loss, Σ x².
+    let step = |x: &[Active], p: &[Active]| {
+        let next = if x[0] > 0.0 {
+            x[0] - p[0]
+        } else {
+            x[0] + p[0] * 0.5
+        };
+        [next, next * next]
+    };
+    let (x0, theta, steps) = (1.0, 0.3, 40);
+    let mut looped = Loop::recorded(&[x0], &[theta], step, 3)?;
+    let r = looped.gradient(&[x0], &[theta], steps, |_, _| {}, &[0.0])?;
+    assert_eq!(r.report.records, 1, "{:?}", r.report);
+    assert_eq!(looped.recordings(), 2);
+    // A tape of the whole loop, each step's branch as it comes.
+    let f = Function::record(&[x0, theta], |z: &[Active]| {
+        let (mut x, mut loss) = (z[0], Active::constant(0.0));
+        for _ in 0..steps {
+            let [next, term] = step(&[x], &[z[1]]);
+            (x, loss) = (next, loss + term);
+        }
+        loss
+    })?;
+    let (value, gradient) = f.value_and_gradient(&mut f.workspace(), &[x0, theta])?;
+    assert!((r.value - value).abs() <= 1e-12 * value.abs());
+    assert!((r.d_state[0] - gradient[0]).abs() <= 1e-12 * gradient[0].abs().max(1.0));
+    assert!((r.d_params[0] - gradient[1]).abs() <= 1e-12 * gradient[1].abs().max(1.0));
+    // Run again: both branches are kept, nothing is recorded.
+    let again = looped.gradient(&[x0], &[theta], steps, |_, _| {}, &[0.0])?;
+    assert_eq!(again.report.records, 0);
+    assert_eq!(again.d_params, r.d_params);
+    Ok(())
+}
+
+#[test]
+fn a_loop_until_a_condition_holds_gives_the_loop_of_as_many_steps() -> tapegrad::Result<()> {
+    // x ← x + dt·(θ − x) until x ≥ 0.9·θ: the number of steps depends on θ.
+    let relax = Function::record_with_params(&[0.0], &[2.0], |x: &[Active], p: &[Active]| {
+        [x[0] + (p[0] - x[0]) * 0.05]
+    })?;
+    let theta = 2.0;
+    let stop = |_: usize, x: &[f64]| x[0] >= 0.9 * theta;
+    let mut looped = Loop::new(&relax, 3);
+    let until = looped.gradient_until(&[0.0], &[theta], stop, 1000, |_, _| {}, &[1.0])?;
+    // 1 − 0.95ⁿ ≥ 0.9 first at n = 45.
+    assert_eq!(until.report.steps, 45);
+    let fixed = looped.gradient(&[0.0], &[theta], 45, |_, _| {}, &[1.0])?;
+    assert_eq!(
+        (until.value, &until.d_state, &until.d_params),
+        (fixed.value, &fixed.d_state, &fixed.d_params)
+    );
+    assert_eq!(until.report.forward_steps, optimum(45, 3) + 45);
+    // Capped, and stopped before the first step.
+    let capped = looped.gradient_until(&[0.0], &[theta], stop, 10, |_, _| {}, &[1.0])?;
+    assert_eq!(capped.report.steps, 10);
+    let none = looped.gradient_until(&[0.0], &[theta], |_, _| true, 10, |_, _| {}, &[1.0])?;
+    assert_eq!(
+        (
+            none.report.steps,
+            none.d_state.clone(),
+            none.d_params.clone()
+        ),
+        (0, vec![1.0], vec![0.0])
+    );
+    Ok(())
 }

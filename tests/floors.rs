@@ -58,7 +58,7 @@ const FLOORS: &[(&str, &[&str])] = &[
     // Recorded functions: their program, passes, evaluation and sparsity.
     ("replay", &["src/replay/"]),
     // Loops of a recorded step, reversed in bounded memory.
-    ("loops", &["src/checkpoint.rs"]),
+    ("loops", &["src/checkpoint/"]),
     // What is built on all of it.
     (
         "integrations and tools",
