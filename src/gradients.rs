@@ -54,6 +54,11 @@ pub trait Variable<F: Float>: Copy + sealed::Sealed {
         term: impl FnMut(usize, F) -> (F, F),
     ) -> Self;
 
+    /// One node of value `value` whose edges go to the arguments that are
+    /// variables, each with its partial; a constant if none is.
+    #[doc(hidden)]
+    fn record_node(op: &'static str, value: F, args: &[(Self, F)]) -> Self;
+
     /// `(recording, tape, node)`: the recording it belongs to, its tape if
     /// the variable knows it, and its node; `None` for a constant.
     #[doc(hidden)]

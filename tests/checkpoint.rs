@@ -248,3 +248,60 @@ fn a_loop_until_a_condition_holds_gives_the_loop_of_as_many_steps() -> tapegrad:
     );
     Ok(())
 }
+
+#[test]
+fn a_loops_loss_is_one_op_of_a_larger_computation_on_var_and_active() -> tapegrad::Result<()> {
+    use tapegrad::Tape;
+    let recorded = Function::record_with_params(&[1.0, 0.0], &[4.0, 0.3, 0.05, 0.0], step::<f64>)?;
+    let (x0, theta, w, steps) = ([0.8, -0.2], [4.0, 0.3], [0.5, -1.0], 30);
+    // The reference: a tape of the whole loop, plus θ₀·θ₁ beside it.
+    let (value, gradient) = whole(&x0, &theta, steps, &w);
+    let fill = |i: usize, rest: &mut [f64]| rest.copy_from_slice(&data::<f64>(i));
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+    // On a `Var` tape.
+    let tape = Tape::new();
+    let (xs, ts) = (tape.vars(&x0), tape.vars(&theta));
+    let mut looped = Loop::new(&recorded, 4);
+    let total = looped.loss(&xs, &ts, steps, fill, &w)? + ts[0] * ts[1];
+    assert!(close(total.value(), value + theta[0] * theta[1]));
+    let grads = total.backward();
+    let extra = [0.0, 0.0, theta[1], theta[0]];
+    for (k, v) in xs.iter().chain(&ts).enumerate() {
+        assert!(
+            close(grads.wrt(v), gradient[k] + extra[k]),
+            "{k}: {} against {}",
+            grads.wrt(v),
+            gradient[k] + extra[k]
+        );
+    }
+    // On the thread's `Active` recording: the same.
+    let (total, grads) = Tape::new().record(|| {
+        let (xs, ts) = (Active::vars(&x0), Active::vars(&theta));
+        let total = looped.loss(&xs, &ts, steps, fill, &w).expect("runs") + ts[0] * ts[1];
+        let grads = total.backward();
+        (
+            total.value(),
+            xs.iter()
+                .chain(&ts)
+                .map(|v| grads.wrt(v))
+                .collect::<Vec<_>>(),
+        )
+    });
+    assert!(close(total, value + theta[0] * theta[1]));
+    assert!(
+        grads
+            .iter()
+            .zip(gradient.iter().zip(extra))
+            .all(|(&g, (&e, x))| close(g, e + x))
+    );
+    // Inside a recorded function: refused, as any node it cannot compute again.
+    let inside = Function::record(&x0, |x: &[Active]| {
+        let ts = [Active::constant(4.0), Active::constant(0.3)];
+        looped.loss(x, &ts, 3, fill, &w).expect("runs")
+    });
+    assert!(
+        matches!(inside, Err(Error::NotReplayable { .. })),
+        "{inside:?}"
+    );
+    Ok(())
+}

@@ -52,6 +52,11 @@ impl<F: Scalar> Variable<F> for Active<F> {
         recording::mean(op, xs, n, term)
     }
 
+    #[track_caller]
+    fn record_node(op: &'static str, value: F, args: &[(Self, F)]) -> Self {
+        recording::combine(op, value, args.iter().copied())
+    }
+
     fn site(&self) -> Option<(u32, Option<u64>, u32)> {
         (!self.is_constant()).then_some((self.recording(), None, self.node()))
     }

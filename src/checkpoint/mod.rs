@@ -27,7 +27,7 @@ mod run;
 mod schedule;
 
 use crate::replay::{Function, Outputs};
-use crate::{Active, Error, Result, Scalar};
+use crate::{Active, Error, Result, Scalar, Variable};
 use run::Run;
 pub use schedule::optimum;
 
@@ -209,6 +209,57 @@ impl<'a, F: Scalar> Loop<'a, F> {
             state: x0.to_vec(),
             d_params: vec![F::zero(); theta.len()],
         })
+    }
+
+    /// The loop's loss as a variable of the tape (or thread's recording)
+    /// that `x0` and `theta` are variables of: one node whose value and
+    /// partials [`gradient`](Loop::gradient) gives, so that the loop is one
+    /// op of a larger computation. First derivatives: a Hessian through
+    /// the node sees its partials as constants.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, checkpoint::Loop, replay::Function, Active};
+    ///
+    /// // x ← x·θ for 10 steps, the loss x₁₀ = x₀·θ¹⁰, plus θ² beside it.
+    /// let step = Function::record_with_params(&[1.0], &[0.9], |x: &[Active], p: &[Active]| {
+    ///     [x[0] * p[0]]
+    /// })?;
+    /// let tape = Tape::new();
+    /// let (x0, theta) = (tape.var(2.0), tape.var(0.9));
+    /// let looped = Loop::new(&step, 2).loss(&[x0], &[theta], 10, |_, _| {}, &[1.0])?;
+    /// let total = looped + theta * theta;
+    /// let grads = total.backward();
+    /// assert!((grads.wrt(&theta) - (2.0 * 10.0 * 0.9_f64.powi(9) + 1.8)).abs() < 1e-12);
+    /// assert!((grads.wrt(&x0) - 0.9_f64.powi(10)).abs() < 1e-15);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    ///
+    /// Inside a closure that [`Function::record`] records, the node is
+    /// refused as any node an evaluation cannot compute again:
+    /// [`Error::NotReplayable`].
+    ///
+    /// # Errors
+    ///
+    /// As [`gradient`](Loop::gradient).
+    #[track_caller]
+    pub fn loss<V: Variable<F>>(
+        &mut self,
+        x0: &[V],
+        theta: &[V],
+        steps: usize,
+        data: impl FnMut(usize, &mut [F]),
+        final_weights: &[F],
+    ) -> Result<V> {
+        let values = |xs: &[V]| xs.iter().map(Variable::scalar_value).collect::<Vec<F>>();
+        let r = self.gradient(&values(x0), &values(theta), steps, data, final_weights)?;
+        let partials = r.d_state.iter().chain(&r.d_params);
+        let args: Vec<(V, F)> = x0
+            .iter()
+            .chain(theta)
+            .copied()
+            .zip(partials.copied())
+            .collect();
+        Ok(V::record_node("loop", r.value, &args))
     }
 
     /// As [`gradient`](Loop::gradient), for a loop that runs until

@@ -30,6 +30,11 @@ impl<F: Float> Variable<F> for Var<'_, F> {
         recording::mean(op, xs, n, term)
     }
 
+    #[track_caller]
+    fn record_node(op: &'static str, value: F, args: &[(Self, F)]) -> Self {
+        recording::combine(op, value, args.iter().copied())
+    }
+
     fn site(&self) -> Option<(u32, Option<u64>, u32)> {
         let id = self.tape()?.id();
         Some((id.generation, Some(id.tape), self.node()))
