@@ -305,3 +305,66 @@ fn a_loops_loss_is_one_op_of_a_larger_computation_on_var_and_active() -> tapegra
     );
     Ok(())
 }
+
+#[test]
+fn ten_thousand_steps_give_the_whole_tapes_gradient_and_central_differences() -> tapegrad::Result<()>
+{
+    let recorded = Function::record_with_params(&[1.0, 0.0], &[4.0, 0.3, 0.05, 0.0], step::<f64>)?;
+    let (x0, theta, w, steps) = ([0.8, -0.2], [4.0, 0.3], [0.5, -1.0], 10_000);
+    let fill = |i: usize, rest: &mut [f64]| rest.copy_from_slice(&data::<f64>(i));
+    let mut looped = Loop::new(&recorded, 20);
+    let r = looped.gradient(&x0, &theta, steps, fill, &w)?;
+    let (value, gradient) = whole(&x0, &theta, steps, &w);
+    assert!((r.value - value).abs() <= 1e-12 * value.abs());
+    let ours = [r.d_state.clone(), r.d_params.clone()].concat();
+    for (a, b) in ours.iter().zip(&gradient) {
+        assert!(
+            (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+            "{ours:?} against {gradient:?}"
+        );
+    }
+    // Central differences of the loop's value, in each of x₀ and θ, with
+    // Richardson's extrapolation from h and h/2 (its error O(h⁴)).
+    let h = 1e-4;
+    let point = [x0, theta].concat();
+    for k in 0..4 {
+        let mut at = |d: f64| -> tapegrad::Result<f64> {
+            let mut p = point.clone();
+            p[k] += d;
+            Ok(looped.gradient(&p[..2], &p[2..], steps, fill, &w)?.value)
+        };
+        let numeric = (at(h)? - at(-h)?) / (2.0 * h);
+        assert!(
+            (ours[k] - numeric).abs() <= 1e-6 * numeric.abs().max(1.0),
+            "{k}: {} against {numeric}",
+            ours[k]
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn a_step_that_panics_while_recorded_again_leaves_the_threads_recordings_usable() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use tapegrad::Tape;
+    // Recorded above 0; below it, recording the step again panics.
+    let step = |x: &[Active], _: &[Active]| {
+        assert!(x[0] > 0.0, "the step panics below 0");
+        [x[0] - 0.4]
+    };
+    let mut looped = Loop::recorded(&[1.0], &[], step, 2).expect("records");
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        looped.gradient(&[1.0], &[], 5, |_, _| {}, &[1.0])
+    }));
+    assert!(panicked.is_err());
+    // The thread records again as before: a tape of `Active`s, and a loop.
+    let slope = Tape::new().record(|| {
+        let x = Active::var(3.0);
+        (x * x).backward().wrt(&x)
+    });
+    assert_eq!(slope, 6.0);
+    let r = looped
+        .gradient(&[1.0], &[], 2, |_, _| {}, &[1.0])
+        .expect("runs above 0");
+    assert!((r.state[0] - 0.2).abs() < 1e-15 && r.d_state == [1.0]);
+}
