@@ -12,6 +12,7 @@
 pub mod data;
 pub mod hand;
 pub mod harness;
+pub mod loops;
 pub mod no_inline;
 pub mod peers;
 pub mod sparse;

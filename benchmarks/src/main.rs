@@ -12,6 +12,7 @@ use tapegrad_benchmarks::data::{Chain, Logreg, Mlp, Rosenbrock};
 use tapegrad_benchmarks::harness::{
     Baseline, Measured, Settings, measure, measure_rows, save, table,
 };
+use tapegrad_benchmarks::loops::{self, Looped};
 use tapegrad_benchmarks::sparse::{self, SparseRosenbrock};
 use tapegrad_benchmarks::targets::{Targets, Verdict, line};
 use tapegrad_benchmarks::{Row, Workload, verify};
@@ -25,7 +26,8 @@ usage: cargo run --release -p tapegrad-benchmarks -- [options]
   --rounds N      rounds over all rows; figures are medians over them [5]
   --pairs N       plain/row pairs of slices per row and round [5]
   --slice-ms N    length of one slice in milliseconds [10]
-  --workload W    only W (logreg, chain, rosenbrock, mlp, sparse); repeatable
+  --workload W    only W (logreg, chain, rosenbrock, mlp, sparse; loop, which
+                  runs only when named); repeatable
   --targets PATH  the targets file [benchmarks/targets.toml]
   --baseline PATH an earlier run's ratios to compare with [benchmarks/baseline.csv]
   --save PATH     write this run's ratios as CSV, a baseline for later runs
@@ -155,6 +157,41 @@ fn run_sparse(o: &Options, baseline: Option<&Baseline>, all: &mut Vec<Measured>)
     all.extend(measured);
 }
 
+/// The long loop's rows, as [`run`] does a workload's.
+fn run_loop(o: &Options, baseline: Option<&Baseline>, all: &mut Vec<Measured>) {
+    // Only when asked for: the whole tape of 10⁵ steps takes seconds a call
+    // and gigabytes.
+    if !o.workloads.iter().any(|n| n == loops::NAME) {
+        return;
+    }
+    // --verify checks a shorter loop: the whole tape of 10⁵ steps takes
+    // seconds unoptimized.
+    if o.verify_only {
+        Looped::new(1000).verify();
+        println!(
+            "{}: at 1,000 steps, the checkpointed gradients agree with the whole tape's",
+            loops::NAME
+        );
+        return;
+    }
+    let l = Looped::new(100_000);
+    let mut plain = || {
+        std::hint::black_box(std::hint::black_box(&l).plain());
+    };
+    if let Some(calls) = o.calls {
+        call(loops::NAME, &mut plain, l.rows(), &o.rows, calls);
+        return;
+    }
+    l.verify();
+    println!(
+        "{}: at 100,000 steps, the checkpointed gradients agree with the whole tape's",
+        loops::NAME
+    );
+    let measured = measure_rows(loops::NAME, &mut plain, l.rows(), o.settings);
+    print!("{}", table(&measured, baseline));
+    all.extend(measured);
+}
+
 /// Calls each of `rows` named in `wanted` (`plain`: the plain function)
 /// `calls` times, timing nothing, so that an instruction counter sees the
 /// rows' own work and little else.
@@ -222,6 +259,7 @@ fn main() -> ExitCode {
     run(Rosenbrock::new(10_000), &o, b, &mut all);
     run(Mlp::default(), &o, b, &mut all);
     run_sparse(&o, b, &mut all);
+    run_loop(&o, b, &mut all);
     if o.verify_only || o.calls.is_some() {
         return ExitCode::SUCCESS;
     }
