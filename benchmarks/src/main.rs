@@ -36,6 +36,7 @@ usage: cargo run --release -p tapegrad-benchmarks -- [options]
                   counts under valgrind --tool=callgrind (less a run of --calls 0,
                   which counts the setup)
   --row R         only row R (plain: the plain function); repeatable
+  --steps N       the loop workload's steps [100000]
   -h, --help      this text";
 
 struct Options {
@@ -47,6 +48,8 @@ struct Options {
     verify_only: bool,
     calls: Option<usize>,
     rows: Vec<String>,
+    /// The loop workload's steps.
+    steps: usize,
 }
 
 fn options() -> Result<Options, lexopt::Error> {
@@ -64,6 +67,7 @@ fn options() -> Result<Options, lexopt::Error> {
         verify_only: false,
         calls: None,
         rows: Vec::new(),
+        steps: 100_000,
     };
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = parser.next()? {
@@ -78,6 +82,7 @@ fn options() -> Result<Options, lexopt::Error> {
             Long("verify") => o.verify_only = true,
             Long("calls") => o.calls = Some(parser.value()?.parse()?),
             Long("row") => o.rows.push(parser.value()?.string()?),
+            Long("steps") => o.steps = parser.value()?.parse()?,
             Short('h') | Long("help") => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -174,7 +179,7 @@ fn run_loop(o: &Options, baseline: Option<&Baseline>, all: &mut Vec<Measured>) {
         );
         return;
     }
-    let l = Looped::new(100_000);
+    let l = Looped::new(o.steps);
     let mut plain = || {
         std::hint::black_box(std::hint::black_box(&l).plain());
     };
