@@ -1,9 +1,12 @@
 //! A long loop: 10⁵ RK4 steps of `dx/dt = tanh(W·x) − x/10`, 10 states
 //! and the 100 weights of `W`, with the squared misfit of `x₀` to an
 //! observation every step; its gradient in `W` and the initial state by a
-//! checkpointed loop (100 snapshots) and by a tape of the whole loop.
+//! checkpointed loop (100 and 10 snapshots), by a tape of the whole loop,
+//! and by forward mode (a tangent for each of the 110 inputs, no tape).
 
+use num_traits::Float;
 use tapegrad::checkpoint::Loop;
+use tapegrad::forward::Dual;
 use tapegrad::replay::Function;
 use tapegrad::{Active, Tape, Var};
 
@@ -61,6 +64,15 @@ impl Tanh for Var<'_> {
     }
     fn tenth() -> Self {
         Var::constant(0.1)
+    }
+}
+
+impl<const M: usize> Tanh for Dual<f64, M> {
+    fn tanh(self) -> Self {
+        Float::tanh(self)
+    }
+    fn tenth() -> Self {
+        Dual::constant(0.1)
     }
 }
 
@@ -167,6 +179,32 @@ impl Looped {
         x0.iter().chain(&w).map(|v| grads.wrt(v)).collect()
     }
 
+    /// The same by forward mode: one pass over the loop, a tangent for each
+    /// input.
+    fn forward(&self) -> Vec<f64> {
+        const M: usize = N + N * N;
+        let seed = |k: usize, v: f64| {
+            let mut t = [0.0; M];
+            t[k] = 1.0;
+            Dual::new(v, t)
+        };
+        let x0 = self.x0.iter().enumerate().map(|(k, &v)| seed(k, v));
+        let w: Vec<Dual<f64, M>> = self
+            .w
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| seed(N + k, v))
+            .collect();
+        let (mut x, mut loss): (Vec<Dual<f64, M>>, _) = (x0.collect(), Dual::constant(0.0));
+        let c = Dual::constant;
+        for i in 0..self.steps {
+            let mut next = rk4(&x, &w, c(seen(i)), c(0.0), c(DT));
+            loss += next.pop().expect("the misfit");
+            x = next;
+        }
+        loss.tangent().to_vec()
+    }
+
     pub fn rows(&self) -> Vec<Row<'_>> {
         vec![
             Row::new("tapegrad checkpointed, 100 snapshots", || {
@@ -176,6 +214,7 @@ impl Looped {
                 self.checkpointed(10)
             }),
             Row::new("tapegrad whole tape", || self.whole()),
+            Row::new("tapegrad forward mode", || self.forward()),
         ]
     }
 
