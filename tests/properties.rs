@@ -303,7 +303,14 @@ fn expr() -> impl Strategy<Value = Expr> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+    // About 1.3 % of cases meet a kink and are rejected; the limit allows
+    // for PROPTEST_CASES in the hundreds of thousands (the default, 1,024,
+    // stopped a run at 76,540 cases).
+    #![proptest_config(ProptestConfig {
+        cases: 4000,
+        max_global_rejects: 1 << 16,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn tape_gradient_matches_finite_differences(
