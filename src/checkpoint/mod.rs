@@ -119,14 +119,21 @@ impl<'a, F: Scalar> Loop<'a, F> {
     /// # Panics
     ///
     /// If `snapshots` is 0: the initial state needs one.
+    #[track_caller]
     pub fn new(step: &Function<F>, snapshots: usize) -> Self {
+        Loop::of(step.clone(), None, snapshots)
+    }
+
+    /// A loop of `step`, recorded again by `closure` if given.
+    #[track_caller]
+    fn of(step: Function<F>, closure: Option<Recorder<'a, F>>, snapshots: usize) -> Self {
         assert!(
             snapshots >= 1,
             "a loop needs a snapshot at least, the initial state's"
         );
         Loop {
-            recordings: vec![step.clone()],
-            closure: None,
+            recordings: vec![step],
+            closure,
             snapshots,
         }
     }
@@ -152,16 +159,9 @@ impl<'a, F: Scalar> Loop<'a, F> {
         step: impl Fn(&[Active<F>], &[Active<F>]) -> O + 'a,
         snapshots: usize,
     ) -> Result<Self> {
-        assert!(
-            snapshots >= 1,
-            "a loop needs a snapshot at least, the initial state's"
-        );
         let record = move |x: &[F], p: &[F]| Function::record_with_params(x, p, &step);
-        Ok(Loop {
-            recordings: vec![record(x, params)?],
-            closure: Some(Box::new(record)),
-            snapshots,
-        })
+        let first = record(x, params)?;
+        Ok(Loop::of(first, Some(Box::new(record)), snapshots))
     }
 
     /// The recordings of the step kept: one a branch it took.

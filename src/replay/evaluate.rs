@@ -4,6 +4,7 @@
 use super::forward::{dual_point, lift, sweep};
 use super::{Arg, Function, Workspace};
 use crate::active::Scalar;
+use crate::forward::Dual;
 use crate::{Error, Result};
 
 impl<F: Scalar> Function<F> {
@@ -30,12 +31,8 @@ impl<F: Scalar> Function<F> {
         self.check(ws)?;
         let output = self.scalar_output()?;
         self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
-        let gradient = sweep(
-            &ws.tape,
-            self.sweep.outputs[0],
-            self.inputs,
-            &mut ws.adjoints,
-        );
+        let seed = [(self.sweep.outputs[0], F::one())];
+        let gradient = sweep(&ws.tape, seed, 1..self.inputs + 1, &mut ws.adjoints);
         Ok((output.get(&ws.values), gradient))
     }
 
@@ -60,7 +57,7 @@ impl<F: Scalar> Function<F> {
         let (tape, adjoints) = (&ws.tape, &mut ws.adjoints);
         let rows = self.sweep.outputs.iter();
         Ok(rows
-            .map(|&y| sweep(tape, y, self.inputs, adjoints))
+            .map(|&y| sweep(tape, [(y, F::one())], 1..self.inputs + 1, adjoints))
             .collect())
     }
 
@@ -93,23 +90,19 @@ impl<F: Scalar> Function<F> {
         self.check(ws)?;
         Error::check_length("output weights", self.outputs.len(), weights.len())?;
         self.forward(&mut ws.values, Some(&mut ws.tape), x, &ws.params)?;
-        let adjoints = &mut ws.adjoints;
-        adjoints.clear();
-        adjoints.resize(self.sweep.layout.len(), F::zero());
-        let mut last = 0;
-        for (&y, &w) in self.sweep.outputs.iter().zip(weights) {
-            if let Arg::Node(n) = y {
-                // An output that is another's node gets both weights.
-                adjoints[n as usize] = adjoints[n as usize] + w;
-                last = last.max(n);
-            }
-        }
-        ws.tape.sweep(last, adjoints);
-        let (n, p) = (self.inputs, self.params.len());
+        let seeds = self
+            .sweep
+            .outputs
+            .iter()
+            .copied()
+            .zip(weights.iter().copied());
+        let leading = 1..1 + self.inputs + self.params.len();
+        let mut cotangents = sweep(&ws.tape, seeds, leading, &mut ws.adjoints);
+        let params = cotangents.split_off(self.inputs);
         Ok(Vjp {
             outputs: self.outputs.iter().map(|y| y.get(&ws.values)).collect(),
-            inputs: adjoints[1..=n].to_vec(),
-            params: adjoints[n + 1..n + 1 + p].to_vec(),
+            inputs: cotangents,
+            params,
         })
     }
 
@@ -145,7 +138,8 @@ impl<F: Scalar> Function<F> {
         let (x, params) = dual_point(x, v, &ws.params)?;
         let (values, tape, adjoints) = ws.second(self);
         self.forward(values, Some(tape), &x, &params)?;
-        let gradient = sweep(tape, lift(self.sweep.outputs[0]), self.inputs, adjoints);
+        let seed = [(lift(self.sweep.outputs[0]), Dual::constant(F::one()))];
+        let gradient = sweep(tape, seed, 1..self.inputs + 1, adjoints);
         Ok(gradient.iter().map(|g| g.tangent()[0]).collect())
     }
 

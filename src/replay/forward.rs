@@ -246,24 +246,31 @@ impl<F: Float> Op<F> {
     }
 }
 
-/// The gradient of `output` with respect to the first `inputs` nodes after
-/// the sink, by the tape's reverse sweep over the replayed partials.
+/// The gradient of the outputs weighted by their seeds (`Σ ȳₖ·yₖ`) with
+/// respect to the nodes `leading` (the inputs, and the parameters after
+/// them), by the tape's reverse sweep over the replayed partials; an output
+/// seeded twice gets both seeds, a constant output none.
 pub(super) fn sweep<T: Float>(
     tape: &Tape<T>,
-    output: Arg<T>,
-    inputs: usize,
+    seeds: impl IntoIterator<Item = (Arg<T>, T)>,
+    leading: core::ops::Range<usize>,
     adjoints: &mut Vec<T>,
 ) -> Vec<T> {
-    let Arg::Node(output) = output else {
-        return vec![T::zero(); inputs]; // a constant output
-    };
     adjoints.clear();
-    adjoints.resize(output as usize + 1, T::zero());
-    adjoints[output as usize] = T::one();
-    tape.sweep(output, adjoints);
-    (1..=inputs)
-        .map(|node| adjoints.get(node).copied().unwrap_or(T::zero()))
-        .collect()
+    for (y, seed) in seeds {
+        if let Arg::Node(n) = y {
+            let n = n as usize;
+            if adjoints.len() <= n {
+                adjoints.resize(n + 1, T::zero());
+            }
+            adjoints[n] = adjoints[n] + seed;
+        }
+    }
+    if let Some(last) = adjoints.len().checked_sub(1) {
+        tape.sweep(last as u32, adjoints);
+    }
+    let adjoint = |node: usize| adjoints.get(node).copied().unwrap_or(T::zero());
+    leading.map(adjoint).collect()
 }
 
 /// `x` with tangent `v`, and the constant `params`, for forward mode.

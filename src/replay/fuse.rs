@@ -52,8 +52,9 @@ impl<F: Scalar> Function<F> {
                 _ => Summand::Node(n),
             },
         };
-        let mut sums = Vec::new();
-        let mut terms = Vec::new();
+        // The new terms, after the function's.
+        let base = self.terms.len();
+        let (mut sums, mut terms) = (Vec::new(), Vec::new());
         for node in (lead..total).filter(|&n| !chained[n]) {
             let Some((acc, last, _)) = link_of(node as u32) else {
                 continue;
@@ -63,7 +64,7 @@ impl<F: Scalar> Function<F> {
             }
             // From the last link back to the first, whose running sum is the
             // first term.
-            let first = self.terms.len() + terms.len();
+            let start = terms.len();
             let mut n = node as u32;
             loop {
                 let (acc, t, minus) = link_of(n).expect("a link of the sum");
@@ -81,15 +82,9 @@ impl<F: Scalar> Function<F> {
                 }
                 n = acc;
             }
-            terms[first - self.terms.len()..].reverse();
-            let count = (self.terms.len() + terms.len() - first) as u32;
-            sums.push((
-                node,
-                Op::Sum {
-                    first: first as u32,
-                    count,
-                },
-            ));
+            terms[start..].reverse();
+            let (first, count) = ((base + start) as u32, (terms.len() - start) as u32);
+            sums.push((node, Op::Sum { first, count }));
         }
         self.terms.extend(terms);
         for (node, sum) in sums {

@@ -78,6 +78,7 @@ impl<F: Scalar> Function<F> {
         self.fuse_sums();
         self.drop_dead(); // the running sums and the products a sum computes
         self.sweep = self.lower(true);
+        self.layout = fresh_layout();
     }
 
     /// The constant-folding pass: what each node is once every op whose
@@ -142,7 +143,8 @@ impl<F: Scalar> Function<F> {
 
     /// The dead-code pass: keeps the leading inputs and the nodes that an
     /// output, a guard or a kept node reads, renumbered in order (a node
-    /// another now stands for is read by none), and lays them out again.
+    /// another now stands for is read by none). Like every pass it rewrites
+    /// the IR alone: `optimize` lowers it once, after the last.
     fn drop_dead(&mut self) {
         let (lead, total) = (self.lead(), self.ops.len() + 1);
         let mut live = vec![false; total];
@@ -170,8 +172,6 @@ impl<F: Scalar> Function<F> {
         let ops = kept_nodes.map(|node| self.rename(node - 1, renumber));
         self.ops = ops.collect();
         self.rename_ends(|arg| arg.map_node(renumber));
-        self.sweep = self.lower(false);
-        self.layout = fresh_layout();
     }
 
     /// How often each node's value is read: by the ops after it, and (for
@@ -302,6 +302,7 @@ mod tests {
         assert_eq!(f.len(), 5); // two inputs, exp, mul, sin
         f.drop_dead();
         assert_eq!(f.len(), 4); // the exp dropped; the guard keeps the mul
+        f.sweep = f.lower(false);
         let mut ws = f.workspace();
         assert_eq!(f.value(&mut ws, &[1.0, 3.0]).unwrap(), [1.0_f64.sin()]);
     }
@@ -325,6 +326,7 @@ mod tests {
         // The running sums and the product are read by dead links alone.
         f.drop_dead();
         assert_eq!(f.len(), 5); // two inputs, sin, exp, the sum
+        f.sweep = f.lower(false);
         let mut ws = f.workspace();
         let (x, y) = (0.25_f64, 1.5_f64);
         let (value, gradient) = f.value_and_gradient(&mut ws, &[x, y]).unwrap();
