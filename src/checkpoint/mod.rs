@@ -8,14 +8,16 @@
 //! `r·l − C(s + r, s + 1)` steps forward besides the `l` it differentiates,
 //! and no schedule runs fewer: each step at most `r` times more.
 //!
-//! The trade-off, snapshots against steps run again ([`optimum`]):
+//! The trade-off, snapshots against steps run again ([`optimum`]), and
+//! what the online schedule of [`Loop::gradient_until`] runs, the number
+//! of steps unknown until the loop stops:
 //!
-//! | steps | snapshots | each step run again at most | on average |
-//! |---|---|---|---|
-//! | 10⁵ | 2 | 446 times | 297 times |
-//! | 10⁵ | 10 | 10 | 8.3 |
-//! | 10⁶ | 20 | 8 | 6.8 |
-//! | 10⁷ | 40 | 7 | 5.9 |
+//! | steps | snapshots | each step run again at most | on average | online, on average |
+//! |---|---|---|---|---|
+//! | 10⁵ | 2 | 446 times | 297 times | 297 times |
+//! | 10⁵ | 10 | 10 | 8.3 | 9.0 |
+//! | 10⁶ | 20 | 8 | 6.8 | 7.5 |
+//! | 10⁷ | 40 | 7 | 5.9 | 6.8 |
 //!
 //! The step is a recorded [`Function`]: its inputs the state, its first
 //! dynamic parameters `θ` (differentiated) and the rest a step's data (a
@@ -204,7 +206,7 @@ impl<'a, F: Scalar> Loop<'a, F> {
             steps,
             advances: 0,
             live: 0,
-            peak: 0,
+            peak: 1,
             value: F::zero(),
             state: x0.to_vec(),
             d_params: vec![F::zero(); theta.len()],
@@ -264,10 +266,13 @@ impl<'a, F: Scalar> Loop<'a, F> {
 
     /// As [`gradient`](Loop::gradient), for a loop that runs until
     /// `stop(i, state)` holds of the state after `i` steps (an adaptive
-    /// solver at its end time), `max_steps` at most: a first pass counts
-    /// the steps, each run once more than [`gradient`](Loop::gradient)
-    /// runs them (counted in the report's `forward_steps`), then the
-    /// binomial schedule reverses them.
+    /// solver at its end time), `max_steps` at most: the number of steps
+    /// unknown in advance, an online schedule keeps snapshots in the one
+    /// forward pass (revolve's layout for the most steps its repetitions
+    /// cover, thinned each time the loop outgrows it), then each segment
+    /// between them is reversed binomially. It runs each step once more
+    /// than [`gradient`](Loop::gradient) at most, and far fewer in all
+    /// (the table in the module's docs).
     ///
     /// ```
     /// use tapegrad::{Active, checkpoint::Loop, replay::Function};
@@ -277,6 +282,7 @@ impl<'a, F: Scalar> Loop<'a, F> {
     /// let r = Loop::new(&half, 2).gradient_until(&[1.0], &[], |_, x| x[0] < 1e-3, 100, |_, _| {}, &[1.0])?;
     /// assert_eq!(r.report.steps, 10);
     /// assert_eq!(r.d_state, [0.5_f64.powi(10)]);
+    /// assert!(r.report.forward_steps < r.report.optimum + 10);
     /// # Ok::<(), tapegrad::Error>(())
     /// ```
     ///
@@ -287,24 +293,17 @@ impl<'a, F: Scalar> Loop<'a, F> {
         &mut self,
         x0: &[F],
         theta: &[F],
-        mut stop: impl FnMut(usize, &[F]) -> bool,
+        stop: impl FnMut(usize, &[F]) -> bool,
         max_steps: usize,
-        mut data: impl FnMut(usize, &mut [F]),
+        data: impl FnMut(usize, &mut [F]),
         final_weights: &[F],
     ) -> Result<Reversed<F>> {
-        let (steps, counted, records) = {
-            let mut run = self.start(x0, theta, max_steps, &mut data)?;
-            let (mut x, mut i) = (x0.to_vec(), 0);
-            while i < max_steps && !stop(i, &x) {
-                x = run.advance(&x, i, i + 1)?;
-                i += 1;
-            }
-            (i, run.advances, run.records)
-        };
-        let mut reversed = self.gradient(x0, theta, steps, data, final_weights)?;
-        reversed.report.forward_steps += counted;
-        reversed.report.records += records;
-        Ok(reversed)
+        let (n, snapshots) = (self.recordings[0].inputs(), self.snapshots);
+        Error::check_length("final state's weights", n, final_weights.len())?;
+        let mut run = self.start(x0, theta, max_steps, data)?;
+        let mut lambda = final_weights.to_vec();
+        run.reverse_online(x0, snapshots, max_steps, stop, &mut lambda)?;
+        Ok(run.reversed(lambda, final_weights, snapshots))
     }
 
     /// Runs `steps` steps from `x0` with the parameters `theta` (the step's
@@ -335,22 +334,6 @@ impl<'a, F: Scalar> Loop<'a, F> {
         if steps > 0 {
             run.reverse_steps(x0.to_vec(), 0, steps, snapshots - 1, &mut lambda)?;
         }
-        let last = run.state.iter().zip(final_weights);
-        let value = last.fold(run.value, |acc, (&x, &w)| acc + w * x);
-        let report = Report {
-            steps,
-            forward_steps: run.advances,
-            optimum: optimum(steps as u64, snapshots as u64),
-            snapshots: run.peak,
-            records: run.records,
-            snapshot_bytes: run.peak * n * core::mem::size_of::<F>(),
-        };
-        Ok(Reversed {
-            value,
-            state: run.state,
-            d_state: lambda,
-            d_params: run.d_params,
-            report,
-        })
+        Ok(run.reversed(lambda, final_weights, snapshots))
     }
 }

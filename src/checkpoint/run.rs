@@ -1,8 +1,8 @@
 //! A loop being reversed: the steps run forward, the snapshots, each step
 //! differentiated by its recording.
 
-use super::Record;
-use super::schedule::split;
+use super::schedule::{Online, split};
+use super::{Record, Report, Reversed, optimum};
 use crate::replay::{Function, Vjp, Workspace};
 use crate::{Error, Result, Scalar};
 
@@ -132,5 +132,69 @@ impl<F: Scalar, D: FnMut(usize, &mut [F])> Run<'_, '_, F, D> {
         }
         self.live -= 1;
         Ok(())
+    }
+
+    /// Runs the loop from `x0` until `stop(i, state)` holds of the state
+    /// after `i` steps (or `max` steps), keeping the snapshots the online
+    /// schedule chooses of `snapshots`; then reverses each segment, the
+    /// last first, with the snapshots the segments before it leave free.
+    /// The number of steps.
+    pub(super) fn reverse_online(
+        &mut self,
+        x0: &[F],
+        snapshots: usize,
+        max: usize,
+        mut stop: impl FnMut(usize, &[F]) -> bool,
+        lambda: &mut Vec<F>,
+    ) -> Result<usize> {
+        let mut online = Online::new(snapshots as u64);
+        let mut kept = vec![(0, x0.to_vec())];
+        let (mut x, mut i) = (x0.to_vec(), 0);
+        while i < max && !stop(i, &x) {
+            if let Some(k) = online.before(i as u64) {
+                kept.truncate(k);
+                kept.push((i, x.clone()));
+                self.peak = self.peak.max(kept.len());
+            }
+            x = self.advance(&x, i, i + 1)?;
+            i += 1;
+        }
+        (self.steps, self.state) = (i, x);
+        let mut end = i;
+        while let Some((a, x)) = kept.pop() {
+            if a < end {
+                self.live = kept.len();
+                self.reverse_steps(x, a, end, snapshots - 1 - kept.len(), lambda)?;
+            }
+            end = a;
+        }
+        Ok(i)
+    }
+
+    /// The loop's value, final state and gradients, `lambda` the initial
+    /// state's, and what it took.
+    pub(super) fn reversed(
+        self,
+        lambda: Vec<F>,
+        final_weights: &[F],
+        snapshots: usize,
+    ) -> Reversed<F> {
+        let last = self.state.iter().zip(final_weights);
+        let value = last.fold(self.value, |acc, (&x, &w)| acc + w * x);
+        let report = Report {
+            steps: self.steps,
+            forward_steps: self.advances,
+            optimum: optimum(self.steps as u64, snapshots as u64),
+            snapshots: self.peak,
+            records: self.records,
+            snapshot_bytes: self.peak * self.state.len() * core::mem::size_of::<F>(),
+        };
+        Reversed {
+            value,
+            state: self.state,
+            d_state: lambda,
+            d_params: self.d_params,
+            report,
+        }
     }
 }
