@@ -5,10 +5,14 @@
 /// `C(s + r, s)`, saturating: the most steps `s` snapshots reverse with
 /// each step run again at most `r` times.
 fn beta(s: u64, r: u64) -> u64 {
+    // C(n + k, k) over the smaller k: the schedule asks for it at every
+    // split, with s in the thousands and r a few.
+    let (n, k) = (u128::from(s.max(r)), u128::from(s.min(r)));
     let mut b: u128 = 1;
-    for i in 1..=u128::from(s) {
-        // C(r + i, i) from C(r + i − 1, i − 1): an integer at each step.
-        b = b * (u128::from(r) + i) / i;
+    for i in 1..=k {
+        // C(n + i, i) from C(n + i − 1, i − 1): an integer at each step,
+        // and b < 2⁶⁴ before it, so the product fits.
+        b = b * (n + i) / i;
         if b > u128::from(u64::MAX) {
             return u64::MAX;
         }
