@@ -1,8 +1,9 @@
 //! A long loop: 10⁵ RK4 steps of `dx/dt = tanh(W·x) − x/10`, 10 states
 //! and the 100 weights of `W`, with the squared misfit of `x₀` to an
 //! observation every step; its gradient in `W` and the initial state by a
-//! checkpointed loop (100 and 10 snapshots), by a tape of the whole loop,
-//! and by forward mode (a tangent for each of the 110 inputs, no tape).
+//! checkpointed loop (100 and 10 snapshots; 100 by the online schedule),
+//! by a tape of the whole loop, and by forward mode (a tangent for each of
+//! the 110 inputs, no tape).
 
 use num_traits::Float;
 use tapegrad::checkpoint::Loop;
@@ -151,11 +152,17 @@ impl Looped {
 
     /// The gradient in the initial state and the weights, by a checkpointed
     /// loop of `snapshots`.
-    fn checkpointed(&self, snapshots: usize) -> Vec<f64> {
+    /// `online`: by the online schedule, the loop stopping itself.
+    fn checkpointed(&self, snapshots: usize, online: bool) -> Vec<f64> {
         let mut looped = Loop::new(&self.step, snapshots);
         let fill = |i: usize, rest: &mut [f64]| rest[0] = seen(i);
-        let r = (looped.gradient(&self.x0, &self.w, self.steps, fill, &[0.0; N]))
-            .expect("the step's branches do not change");
+        let (x0, w, steps, last) = (&self.x0, &self.w, self.steps, &[0.0; N]);
+        let r = if online {
+            looped.gradient_until(x0, w, |i, _| i == steps, usize::MAX, fill, last)
+        } else {
+            looped.gradient(x0, w, steps, fill, last)
+        };
+        let r = r.expect("the step's branches do not change");
         [r.d_state, r.d_params].concat()
     }
 
@@ -208,10 +215,13 @@ impl Looped {
     pub fn rows(&self) -> Vec<Row<'_>> {
         vec![
             Row::new("tapegrad checkpointed, 100 snapshots", || {
-                self.checkpointed(100)
+                self.checkpointed(100, false)
             }),
             Row::new("tapegrad checkpointed, 10 snapshots", || {
-                self.checkpointed(10)
+                self.checkpointed(10, false)
+            }),
+            Row::new("tapegrad checkpointed online, 100 snapshots", || {
+                self.checkpointed(100, true)
             }),
             Row::new("tapegrad whole tape", || self.whole()),
             Row::new("tapegrad forward mode", || self.forward()),
