@@ -22,8 +22,8 @@ use num_traits::Float;
 
 use block::BlockRecord;
 pub(crate) use bypass::Sigmoid;
-pub(crate) use node::SINK;
 use node::{FULL, Node, WIDE};
+pub(crate) use node::{SINK, wide_range};
 pub(crate) use record::{Access, Edges, PartialsMut, wide};
 pub(crate) use trace::{Anomaly, Caller, Note, Recorder, Trace, Traced};
 

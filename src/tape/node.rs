@@ -52,6 +52,19 @@ pub(super) enum Kind {
     Block(usize),
 }
 
+/// The n-ary table's positions of the edges of a node of these parents,
+/// if it is a node of many parents.
+pub(crate) fn wide_range(parents: [u32; 2]) -> Option<core::ops::Range<usize>> {
+    let node = Node::<f32> {
+        parents,
+        partials: [0.0; 2],
+    };
+    match node.kind() {
+        Kind::Wide(range) => Some(range),
+        _ => None,
+    }
+}
+
 impl<F> Node<F> {
     /// What the node is: the one decoder of the encoding above.
     #[inline(always)]

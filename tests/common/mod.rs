@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod expr;
+pub mod program;
 
 use approx::RelativeEq;
 use num_traits::Float;

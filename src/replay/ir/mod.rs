@@ -13,8 +13,11 @@
 
 use num_traits::Float;
 
+mod reverse;
+
 pub use crate::table::{Arg, Binary, Comparison, Guard, Outcome, Select, Test, Unary};
 use crate::table::{Code, Instr, Side};
+pub use reverse::{Partial, ReverseSweep, Swept};
 
 /// A node's computation: its op and operands, a node by its index. The
 /// four arithmetic ops and `−x`, most of what programs are made of, have

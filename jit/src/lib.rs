@@ -1,0 +1,281 @@
+//! A recorded [`Function`] compiled to machine code by Cranelift.
+//!
+//! [`compile`] reads a function's IR ([`Function::ir`]) and emits one
+//! function for its forward pass and one for its forward pass and reverse
+//! sweep (a vector–Jacobian product), each a straight line of machine code:
+//! no dispatch per node, every value and partial in a register or a spill
+//! slot. The numbers are the interpreter's to the bit: the same operations
+//! in the same order, the four arithmetic operations inline and every other
+//! op a call of the op table's own `eval` (so `exp`, `ln`, `powi`, `max`, …
+//! are Rust's), the adjoints added edge by edge in the order the
+//! interpreter's tape adds them, and a node whose adjoint is zero passing
+//! nothing through a partial that is not finite, as the tape's sweep does.
+//! A guard that comes out otherwise returns the interpreter's
+//! [`Error::BranchChanged`], found by the interpreter itself.
+//!
+//! ```
+//! use tapegrad::{Active, replay::Function};
+//!
+//! let mut f = Function::record(&[1.0, 2.0], |x: &[Active]| (x[0] * x[1]).sin() + x[1].exp())?;
+//! f.optimize();
+//! let compiled = tapegrad_jit::compile(&f)?;
+//! let mut ws = f.workspace();
+//! let x = [0.3, -1.2];
+//! assert_eq!(compiled.value_and_gradient(&mut ws, &x)?, f.value_and_gradient(&mut ws, &x)?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Not yet: recordings compiled in pieces or as loops (a recording compiles
+//! as one function, whose compile time grows with its length), the
+//! forward-mode products (`jvp`, `hvp`), and the speed the compiled-replay
+//! issue asks for, unmeasured. The interpreter stays the reference.
+
+#![deny(unsafe_code)]
+
+mod emit;
+mod native;
+
+use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module, default_libcall_names};
+use tapegrad::replay::{Function, Vjp, Workspace};
+use tapegrad::{Error, Result, Scalar};
+
+use native::{Code, Tables};
+
+/// The scalars a recording compiles for: `f32` and `f64`.
+pub trait Real: Scalar + private::Sealed {
+    /// Cranelift's type of it.
+    #[doc(hidden)]
+    const TYPE: Type;
+    /// A constant of it in the function being built.
+    #[doc(hidden)]
+    fn constant(b: &mut FunctionBuilder<'_>, value: Self) -> Value;
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+impl Real for f64 {
+    const TYPE: Type = types::F64;
+    fn constant(b: &mut FunctionBuilder<'_>, value: f64) -> Value {
+        b.ins().f64const(value)
+    }
+}
+
+impl Real for f32 {
+    const TYPE: Type = types::F32;
+    fn constant(b: &mut FunctionBuilder<'_>, value: f32) -> Value {
+        b.ins().f32const(value)
+    }
+}
+
+/// Why a function did not compile.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompileError {
+    /// Cranelift refused the code (a bug of this crate, or a target it
+    /// does not support).
+    #[error("Cranelift could not compile the function: {0}")]
+    Cranelift(String),
+    /// The function cannot be evaluated at all (it read a variable's value
+    /// while it was recorded: [`Error::ValueRead`]).
+    #[error(transparent)]
+    Function(#[from] Error),
+}
+
+/// A [`Function`] compiled to machine code: its interface, its numbers.
+/// Dropping it frees the code.
+pub struct Compiled<F: Real> {
+    code: Code<F>,
+    /// The interpreter, for the errors of a guard that fails.
+    function: Function<F>,
+}
+
+impl<F: Real> core::fmt::Debug for Compiled<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Compiled")
+            .field("ops", &self.function.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Compiles `function` (best after [`Function::optimize`]).
+///
+/// # Errors
+///
+/// [`CompileError::Function`] with [`Error::ValueRead`] where every
+/// evaluation of the function is that error; [`CompileError::Cranelift`]
+/// where Cranelift refuses the code.
+pub fn compile<F: Real>(function: &Function<F>) -> core::result::Result<Compiled<F>, CompileError> {
+    let probe = vec![F::zero(); function.inputs()];
+    if let Err(e @ Error::ValueRead { .. }) = function.value(&mut function.workspace(), &probe) {
+        return Err(e.into());
+    }
+    let cranelift = |e: &dyn core::fmt::Display| CompileError::Cranelift(e.to_string());
+    let mut flags = settings::builder();
+    flags.set("opt_level", "speed").map_err(|e| cranelift(&e))?;
+    let isa = cranelift_native::builder()
+        .map_err(|e| cranelift(&e))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| cranelift(&e))?;
+    let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+    builder.symbol("tapegrad_unary", native::unary::<F> as *const u8);
+    builder.symbol("tapegrad_binary", native::binary::<F> as *const u8);
+    builder.symbol("tapegrad_select", native::select::<F> as *const u8);
+    builder.symbol("tapegrad_guard", native::guard::<F> as *const u8);
+    let mut module = JITModule::new(builder);
+    let (ir, sweep) = (function.ir(), function.reverse_sweep());
+    let tables = Tables::new(&ir);
+    let ptr = module.target_config().pointer_type();
+    let mut context = module.make_context();
+    let mut builder_context = FunctionBuilderContext::new();
+    let mut entries = [core::ptr::null(); 2];
+    let mut ids = Vec::new();
+    for (k, reverse) in [false, true].into_iter().enumerate() {
+        context.func.signature = emit::signature(&module);
+        let shims = emit::declare_shims::<F>(&mut module, &mut context.func)?;
+        let mut b = FunctionBuilder::new(&mut context.func, &mut builder_context);
+        let sweep = reverse.then_some(&sweep);
+        emit::body(&mut b, &ir, sweep, &tables, &shims, ptr);
+        b.finalize(module.target_config());
+        let name = if reverse { "vjp" } else { "value" };
+        let id = module
+            .declare_function(name, Linkage::Local, &context.func.signature)
+            .map_err(|e| cranelift(&e))?;
+        module
+            .define_function(id, &mut context)
+            .map_err(|e| cranelift(&e))?;
+        module.clear_context(&mut context);
+        ids.push((k, id));
+    }
+    module.finalize_definitions().map_err(|e| cranelift(&e))?;
+    for (k, id) in ids {
+        entries[k] = module.get_finalized_function(id);
+    }
+    let shape = [function.inputs(), function.params(), function.outputs()];
+    Ok(Compiled {
+        code: Code::new(module, entries, tables, shape),
+        function: function.clone(),
+    })
+}
+
+impl<F: Real> Compiled<F> {
+    /// A workspace for it: the function's ([`Function::workspace`]), which
+    /// holds the dynamic parameters.
+    pub fn workspace(&self) -> Workspace<F> {
+        self.function.workspace()
+    }
+
+    /// The outputs' values at `x`, as [`Function::value`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::value`].
+    pub fn value(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
+        self.check(ws, x)?;
+        let mut out = vec![F::zero(); self.function.outputs()];
+        match self.code.run(x, ws.params(), &mut out, None) {
+            0 => Ok(out),
+            k => self.failed(k, ws, x),
+        }
+    }
+
+    /// The one output's value and gradient at `x`, as
+    /// [`Function::value_and_gradient`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::value_and_gradient`].
+    pub fn value_and_gradient(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<(F, Vec<F>)> {
+        if self.function.outputs() != 1 {
+            return Err(Error::Length {
+                what: "outputs of a function differentiated by `gradient` (see `vjp`)",
+                expected: 1,
+                found: self.function.outputs(),
+            });
+        }
+        let Vjp {
+            outputs, inputs, ..
+        } = self.vjp(ws, x, &[F::one()])?;
+        Ok((outputs[0], inputs))
+    }
+
+    /// The one output's gradient at `x`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::gradient`].
+    pub fn gradient(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
+        Ok(self.value_and_gradient(ws, x)?.1)
+    }
+
+    /// The outputs' values and the vector–Jacobian product at `x`, as
+    /// [`Function::vjp`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::vjp`].
+    pub fn vjp(&self, ws: &mut Workspace<F>, x: &[F], weights: &[F]) -> Result<Vjp<F>> {
+        self.check(ws, x)?;
+        let (n, m) = (self.function.inputs(), self.function.outputs());
+        if weights.len() != m {
+            return Err(Error::Length {
+                what: "output weights",
+                expected: m,
+                found: weights.len(),
+            });
+        }
+        let mut out = vec![F::zero(); m];
+        let mut grad = vec![F::zero(); n + self.function.params()];
+        match self
+            .code
+            .run(x, ws.params(), &mut out, Some((weights, &mut grad)))
+        {
+            0 => {
+                let params = grad.split_off(n);
+                Ok(Vjp {
+                    outputs: out,
+                    inputs: grad,
+                    params,
+                })
+            }
+            k => self.failed(k, ws, x),
+        }
+    }
+
+    /// The length errors the interpreter reports first.
+    fn check(&self, ws: &Workspace<F>, x: &[F]) -> Result<()> {
+        let lengths = [
+            ("inputs", self.function.inputs(), x.len()),
+            ("parameters", self.function.params(), ws.params().len()),
+        ];
+        for (what, expected, found) in lengths {
+            if expected != found {
+                return Err(Error::Length {
+                    what,
+                    expected,
+                    found,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The error of guard `k − 1`, which came out otherwise: the
+    /// interpreter's own, message and all.
+    fn failed<T>(&self, k: u32, ws: &mut Workspace<F>, x: &[F]) -> Result<T> {
+        match self.function.value(ws, x) {
+            Err(e) => Err(e),
+            Ok(_) => unreachable!(
+                "guard {} failed in the compiled code and held in the interpreter: a bug of tapegrad-jit",
+                k - 1
+            ),
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! A random program over three inputs, for the property tests of recorded
+//! functions (`tests/recorded_numbers.rs`, and the compiled replay's
+//! `jit/tests/bits.rs`): the op table's ops, kinks, guarded branches,
+//! selects, `clamp`, the stable losses, sums of products, and constants
+//! that `optimize` folds; and the points to evaluate them at.
+#![allow(dead_code)]
+
+use proptest::prelude::*;
+use tapegrad::replay::Comparison;
+use tapegrad::{Active, Scalar};
+
+/// A random program over three inputs.
+#[derive(Clone, Debug)]
+pub enum Program {
+    Input(usize),
+    Const(f64),
+    Unary(u8, Box<Program>),
+    Binary(u8, Box<Program>, Box<Program>),
+    /// `if a > b { c } else { d }`: a guarded branch.
+    Branch(Box<[Program; 4]>),
+    /// `a.select(<, b, c, d)`: a branch that replays.
+    Select(Box<[Program; 4]>),
+    /// `a.clamp(b.min(c), b.max(c))`: variable bounds.
+    Clamp(Box<[Program; 3]>),
+    /// `a·b − c·d + e`, written term by term: a sum `optimize` fuses.
+    Dot(Box<[Program; 5]>),
+    /// More ops of the table: `atan2`, a quotient by a constant, `powi`.
+    Extra(u8, Box<Program>, Box<Program>),
+}
+
+pub fn run<F: Scalar>(p: &Program, x: &[Active<F>]) -> Active<F> {
+    let c = |v: f64| Active::constant(F::from(v).expect("a literal"));
+    match p {
+        Program::Input(i) => x[*i],
+        Program::Const(v) => c(*v),
+        Program::Unary(op, a) => {
+            let a = run(a, x);
+            match op % 16 {
+                0 => -a,
+                1 => a.abs(),
+                2 => a.relu(),
+                3 => a.signum() * a,
+                4 => a.floor(),
+                5 => a.sigmoid().ln(),
+                6 => (c(1.0) - a.sigmoid()).ln(),
+                // The textbook cross-entropy of the label 0.3 against σ(a).
+                7 => {
+                    let s = a.sigmoid();
+                    -(s.ln() * c(0.3) + (c(1.0) - s).ln() * c(0.7))
+                }
+                8 => a.clamp(c(-1.0), c(1.0)),
+                // A fold that can overflow: (a·10¹⁰)⁻¹·10⁻¹⁰.
+                9 => (a * c(1e10)).recip() * c(1e-10),
+                10 => a.tanh().exp(),
+                11 => a.sin(),
+                12 => (a * a + c(0.5)).ln(),
+                13 => a * (c(2.0) * c(3.0) - c(6.0)) + a * c(0.5) * c(4.0),
+                14 => a.max(c(0.25)),
+                _ => (a * a + c(1.0)).sqrt(),
+            }
+        }
+        Program::Binary(op, a, b) => {
+            let (a, b) = (run(a, x), run(b, x));
+            match op % 6 {
+                0 => a + b,
+                1 => a - b,
+                2 => a * b,
+                3 => a / (b * b + c(0.5)),
+                4 => a.min(b),
+                _ => a.hypot(b),
+            }
+        }
+        Program::Branch(p) => {
+            let [a, b, t, e] = &**p;
+            match run(a, x) > run(b, x) {
+                true => run(t, x),
+                false => run(e, x),
+            }
+        }
+        Program::Select(p) => {
+            let [a, b, t, e] = &**p;
+            let (a, b) = (run(a, x), run(b, x));
+            a.select(Comparison::Lt, b, run(t, x), run(e, x))
+        }
+        Program::Clamp(p) => {
+            let [a, b, bound] = &**p;
+            let (b, bound) = (run(b, x), run(bound, x));
+            run(a, x).clamp(b.min(bound), b.max(bound))
+        }
+        Program::Dot(p) => {
+            let [a, b, c_, d, e] = &**p;
+            run(a, x) * run(b, x) - run(c_, x) * run(d, x) + run(e, x)
+        }
+        Program::Extra(op, a, b) => {
+            let (a, b) = (run(a, x), run(b, x));
+            match op % 3 {
+                0 => a.atan2(b),
+                1 => (c(3.0) / (a * a + c(1.0)) - c(2.0)) * b,
+                _ => a.powi(3) - b,
+            }
+        }
+    }
+}
+
+pub fn program() -> impl Strategy<Value = Program> {
+    leaf().prop_recursive(8, 160, 3, |inner| {
+        let four = || [inner.clone(), inner.clone(), inner.clone(), inner.clone()];
+        prop_oneof![
+            4 => (any::<u8>(), inner.clone()).prop_map(|(op, a)| Program::Unary(op, a.into())),
+            3 => (any::<u8>(), inner.clone(), inner.clone())
+                .prop_map(|(op, a, b)| Program::Binary(op, a.into(), b.into())),
+            1 => four().prop_map(|p| Program::Branch(Box::new(p))),
+            1 => four().prop_map(|p| Program::Select(Box::new(p))),
+            1 => [inner.clone(), inner.clone(), inner]
+                .prop_map(|p| Program::Clamp(Box::new(p))),
+        ]
+    })
+}
+
+/// As [`program`], with sums of products and the ops of
+/// [`Program::Extra`] besides: `atan2`'s two partials at tiny equal
+/// arguments (±5·10¹⁵⁹ at 10⁻¹⁶⁰) cancel exactly, so a sum of them and a
+/// small term is the small term or 0 by the order of the additions, which
+/// `optimize` changes: for a test against the same order, not a fresh tape.
+pub fn program_with_sums() -> impl Strategy<Value = Program> {
+    leaf().prop_recursive(8, 120, 5, |inner| {
+        let four = || [inner.clone(), inner.clone(), inner.clone(), inner.clone()];
+        prop_oneof![
+            4 => (any::<u8>(), inner.clone()).prop_map(|(op, a)| Program::Unary(op, a.into())),
+            3 => (any::<u8>(), inner.clone(), inner.clone())
+                .prop_map(|(op, a, b)| Program::Binary(op, a.into(), b.into())),
+            1 => (any::<u8>(), inner.clone(), inner.clone())
+                .prop_map(|(op, a, b)| Program::Extra(op, a.into(), b.into())),
+            1 => four().prop_map(|p| Program::Branch(Box::new(p))),
+            1 => four().prop_map(|p| Program::Select(Box::new(p))),
+            1 => [inner.clone(), inner.clone(), inner.clone()]
+                .prop_map(|p| Program::Clamp(Box::new(p))),
+            1 => [inner.clone(), inner.clone(), inner.clone(), inner.clone(), inner]
+                .prop_map(|p| Program::Dot(Box::new(p))),
+        ]
+    })
+}
+
+fn leaf() -> impl Strategy<Value = Program> {
+    prop_oneof![
+        4 => (0..3usize).prop_map(Program::Input),
+        1 => (-2.0..2.0).prop_map(Program::Const),
+    ]
+}
+
+/// A coordinate: mostly ordinary, sometimes exactly 0 (where a logistic
+/// model starts), large (where the naive losses overflow) or tiny (where a
+/// folded constant overflows).
+pub fn coordinate() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        6 => -3.0..3.0,
+        2 => Just(0.0),
+        1 => prop::sample::select(vec![-800.0, -40.0, 40.0, 800.0]),
+        1 => prop::sample::select(vec![1e-160, -1e-160, 1e-30]),
+    ]
+}
