@@ -1,14 +1,15 @@
-//! A recorded function's IR as Cranelift IR: the forward pass, node by
-//! node with the op table's arithmetic (the four operations inline, every
-//! other op a call of the table's own `eval`), the guards, the outputs,
-//! and for a vector–Jacobian product the reverse sweep the interpreter
-//! runs ([`Function::reverse_sweep`](tapegrad::replay::Function::reverse_sweep)), edge
-//! by edge in its order, so that the bits are its.
+//! A recorded function's IR as Cranelift IR, in pieces: the forward pass,
+//! node by node with the op table's arithmetic (the four operations
+//! inline, every other op a call of the table's own `eval`), each value
+//! and computed partial stored for the pieces after it; the guards and the
+//! outputs; and the reverse sweep the interpreter runs
+//! ([`Function::reverse_sweep`](tapegrad::replay::Function::reverse_sweep)),
+//! edge by edge in its order, so that the bits are its.
 
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{
-    AbiParam, FuncRef, InstBuilder, MemFlagsData as MemFlags, Signature, StackSlot, StackSlotData,
-    StackSlotKind, Type, Value, types,
+    AbiParam, AliasRegion, AliasRegionData, FuncRef, InstBuilder, MemFlagsData as MemFlags,
+    Signature, StackSlot, StackSlotData, StackSlotKind, Type, Value, types,
 };
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::{Linkage, Module};
@@ -55,16 +56,6 @@ pub(crate) fn declare_shims<F: Real>(
     })
 }
 
-/// The signature of a compiled function: `x`, `params`, `weights`, `out`,
-/// `grad` (pointers), returning 0, or `k + 1` where guard `k` fails.
-pub(crate) fn signature(module: &impl Module) -> Signature {
-    let ptr = module.target_config().pointer_type();
-    let mut sig = module.make_signature();
-    sig.params.extend((0..5).map(|_| AbiParam::new(ptr)));
-    sig.returns.push(AbiParam::new(types::I32));
-    sig
-}
-
 /// An op's partial with respect to one operand, as its `eval` gives it:
 /// a constant (the same at every point) or computed.
 #[derive(Clone, Copy)]
@@ -73,21 +64,58 @@ enum D<F> {
     Value(Value),
 }
 
-/// What the forward pass leaves for the sweep: each node's value, its
-/// op's partials, and for a select whether it took its first branch.
-struct Forward<F> {
-    values: Vec<Value>,
-    partials: Vec<[D<F>; 2]>,
-    first: Vec<Option<Value>>,
+/// Where the forward pass left a node's partial for the sweep: a
+/// constant, or the buffer of partials.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kept<F> {
+    Const(F),
+    Stored,
 }
 
-/// Builds the body of one compiled function in `b`: the forward pass,
-/// the guards, the outputs, and the `sweep` if given, seeded with the
-/// weights.
-pub(crate) fn body<F: Real>(
+/// The pointers every piece of code gets: `x`, `params`, the buffers of
+/// values (one a node), partials (two a node; a select's first says
+/// whether it took its first branch) and adjoints (one a node of the
+/// sweep), and `out`.
+struct Buffers {
+    x: Value,
+    params: Value,
+    values: Value,
+    partials: Value,
+    adjoints: Value,
+    out: Value,
+}
+
+/// The signature of every piece: the six pointers of [`Buffers`], and 0,
+/// or `k + 1` where guard `k` failed.
+pub(crate) fn signature(module: &impl Module) -> Signature {
+    let ptr = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    sig.params.extend((0..6).map(|_| AbiParam::new(ptr)));
+    sig.returns.push(AbiParam::new(types::I32));
+    sig
+}
+
+/// What a piece of code computes: a stretch of the forward pass (the IR's
+/// ops at these indices), the guards and outputs, or a stretch of the
+/// reverse sweep (its nodes in this range, the last first). In pieces, the
+/// compile time grows with the length of the recording, not faster: each
+/// piece's values live in registers only within it.
+#[derive(Clone, Debug)]
+pub(crate) enum Piece {
+    Forward(core::ops::Range<usize>),
+    Finish,
+    Reverse(core::ops::Range<usize>),
+}
+
+/// Builds `piece` in `b`; `kept` is each node's partials as the forward
+/// pieces leave them (filled by them, read by the reverse ones).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn piece<F: Real>(
     b: &mut FunctionBuilder<'_>,
+    piece: &Piece,
     ir: &Ir<'_, F>,
-    sweep: Option<&ReverseSweep<F>>,
+    sweep: &ReverseSweep<F>,
+    kept: &mut [[Kept<F>; 2]],
     tables: &Tables<F>,
     shims: &Shims,
     ptr: Type,
@@ -96,59 +124,54 @@ pub(crate) fn body<F: Real>(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let [x, params, weights, out, grad] =
-        <[Value; 5]>::try_from(b.block_params(entry)).expect("the signature's five pointers");
+    let [x, params, values, partials, adjoints, out] =
+        <[Value; 6]>::try_from(b.block_params(entry)).expect("the signature's six pointers");
     let size = F::TYPE.bytes() as i32;
     let slot = b.create_sized_stack_slot(StackSlotData::new(
         StackSlotKind::ExplicitSlot,
         2 * size as u32,
         3,
     ));
+    let regions = [
+        (values, "values"),
+        (partials, "partials"),
+        (adjoints, "adjoints"),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(k, (buffer, name))| {
+        let data = AliasRegionData {
+            user_id: k as u32,
+            description: name.into(),
+        };
+        (buffer, b.func.dfg.alias_regions.insert(data))
+    })
+    .collect();
     let mut e = Emit {
         b,
         shims,
         ptr,
         slot,
         size,
+        regions,
     };
-    let zero = F::constant(e.b, F::zero());
-    let mut forward = Forward {
-        values: vec![zero],
-        partials: vec![[D::Const(F::zero()); 2]],
-        first: vec![None],
+    let buffers = Buffers {
+        x,
+        params,
+        values,
+        partials,
+        adjoints,
+        out,
     };
-    for (i, &op) in ir.ops.iter().enumerate() {
-        let (value, partials, first) = e.op(op, i, &forward.values, ir, tables, x, params);
-        forward.values.push(value);
-        forward.partials.push(partials);
-        forward.first.push(first);
-    }
-    let values = &forward.values;
-    let arg = |e: &mut Emit<'_, '_>, a: Arg<F>| match a {
-        Arg::Node(n) => values[n as usize],
-        Arg::Const(c) => F::constant(e.b, c),
-    };
-    for (k, guard) in ir.guards.iter().enumerate() {
-        let [p, q] = guard.operands.map(|a| arg(&mut e, a));
-        let at = e.pointer(&tables.guards[k]);
-        let call = e.b.ins().call(e.shims.guard, &[at, p, q]);
-        let holds = e.b.inst_results(call)[0];
-        let (fail, next) = (e.b.create_block(), e.b.create_block());
-        e.b.ins().brif(holds, next, &[], fail, &[]);
-        e.b.switch_to_block(fail);
-        e.b.seal_block(fail);
-        let code = e.b.ins().iconst(types::I32, k as i64 + 1);
-        e.b.ins().return_(&[code]);
-        e.b.switch_to_block(next);
-        e.b.seal_block(next);
-    }
-    for (k, &y) in ir.outputs.iter().enumerate() {
-        let value = arg(&mut e, y);
-        e.b.ins()
-            .store(MemFlags::trusted(), value, out, k as i32 * size);
-    }
-    if let Some(sweep) = sweep {
-        e.sweep(ir, sweep, &forward, weights, grad, zero);
+    match piece {
+        Piece::Forward(range) => e.forward(range.clone(), ir, kept, tables, &buffers),
+        Piece::Finish => {
+            if let Some(code) = e.finish(ir, tables, &buffers) {
+                e.b.ins().return_(&[code]);
+                return;
+            }
+        }
+        Piece::Reverse(range) => e.sweep(range.clone(), ir, sweep, kept, &buffers),
     }
     let ok = e.b.ins().iconst(types::I32, 0);
     e.b.ins().return_(&[ok]);
@@ -162,6 +185,8 @@ struct Emit<'a, 'b> {
     /// Where a shim writes its partials.
     slot: StackSlot,
     size: i32,
+    /// Each buffer's alias region.
+    regions: Vec<(Value, AliasRegion)>,
 }
 
 impl Emit<'_, '_> {
@@ -178,13 +203,12 @@ impl Emit<'_, '_> {
         &mut self,
         op: Op<F>,
         i: usize,
-        values: &[Value],
+        v: &dyn Fn(u32) -> Value,
         ir: &Ir<'_, F>,
         tables: &Tables<F>,
         x: Value,
         params: Value,
     ) -> (Value, [D<F>; 2], Option<Value>) {
-        let v = |n: u32| values[n as usize];
         let (one, minus, none) = (D::Const(F::one()), D::Const(-F::one()), D::Const(F::zero()));
         let c = |e: &mut Self, k: F| F::constant(e.b, k);
         let load = |e: &mut Self, base: Value, k: u32| {
@@ -276,11 +300,11 @@ impl Emit<'_, '_> {
             }
             Op::Select(k) => {
                 let select = &ir.selects[k as usize];
-                let [p, q] = select.operands.map(|a| self.arg(a, &v));
+                let [p, q] = select.operands.map(|a| self.arg(a, v));
                 let at = self.pointer(&tables.selects[k as usize]);
                 let call = self.b.ins().call(self.shims.select, &[at, p, q]);
                 let first = self.b.inst_results(call)[0];
-                let [b0, b1] = select.branches.map(|a| self.arg(a, &v));
+                let [b0, b1] = select.branches.map(|a| self.arg(a, v));
                 return (self.b.ins().select(first, b0, b1), [none; 2], Some(first));
             }
             Op::Sum { first, count } => {
@@ -306,7 +330,7 @@ impl Emit<'_, '_> {
     }
 
     /// An operand's value.
-    fn arg<F: Real>(&mut self, a: Arg<F>, v: &impl Fn(u32) -> Value) -> Value {
+    fn arg<F: Real>(&mut self, a: Arg<F>, v: &dyn Fn(u32) -> Value) -> Value {
         match a {
             Arg::Node(n) => v(n),
             Arg::Const(c) => F::constant(self.b, c),
@@ -357,47 +381,139 @@ impl Emit<'_, '_> {
         (value, [da, db])
     }
 
-    /// The interpreter's reverse sweep (see [`ReverseSweep`]): the outputs
-    /// seeded with the weights, then every node from the last output down
-    /// to the leading ones adds `partial × adjoint` into its parents, its
-    /// edges last to first; a node whose adjoint is zero passes nothing
-    /// through a partial that is not finite. The leading nodes' adjoints go
-    /// to `grad`, inputs then parameters.
-    fn sweep<F: Real>(
+    /// The flags of an access to `buffer`: trusted, and in its own alias
+    /// region, so that Cranelift forwards a stored value to a later load
+    /// of it across stores to the other buffers.
+    fn flags(&self, buffer: Value) -> MemFlags {
+        let region = self
+            .regions
+            .iter()
+            .find(|(b, _)| *b == buffer)
+            .map(|&(_, r)| r);
+        MemFlags::trusted().with_alias_region(region)
+    }
+
+    /// The value in `buffer` at `index`.
+    fn load(&mut self, ty: Type, buffer: Value, index: usize) -> Value {
+        let offset = index as i32 * self.size;
+        let flags = self.flags(buffer);
+        self.b.ins().load(ty, flags, buffer, offset)
+    }
+
+    /// Stores `value` in `buffer` at `index`.
+    fn store(&mut self, value: Value, buffer: Value, index: usize) {
+        let offset = index as i32 * self.size;
+        let flags = self.flags(buffer);
+        self.b.ins().store(flags, value, buffer, offset);
+    }
+
+    /// The forward pass of the IR's ops at `range`: each node's value to
+    /// the values, its computed partials to the partials.
+    fn forward<F: Real>(
+        &mut self,
+        range: core::ops::Range<usize>,
+        ir: &Ir<'_, F>,
+        kept: &mut [[Kept<F>; 2]],
+        tables: &Tables<F>,
+        buffers: &Buffers,
+    ) {
+        for i in range {
+            let op = ir.ops[i];
+            let operands: Vec<(u32, Value)> = operands(op, ir)
+                .into_iter()
+                .map(|n| (n, self.load(F::TYPE, buffers.values, n as usize)))
+                .collect();
+            let v = |n: u32| {
+                let at = operands.iter().find(|(m, _)| *m == n);
+                at.expect("an operand loaded").1
+            };
+            let (x, params) = (buffers.x, buffers.params);
+            let (value, partials, first) = self.op(op, i, &v, ir, tables, x, params);
+            let node = i + 1;
+            self.store(value, buffers.values, node);
+            let mut at = [Kept::Const(F::zero()); 2];
+            for (k, d) in partials.into_iter().enumerate() {
+                at[k] = match d {
+                    D::Const(c) => Kept::Const(c),
+                    D::Value(d) => {
+                        self.store(d, buffers.partials, 2 * node + k);
+                        Kept::Stored
+                    }
+                };
+            }
+            if let Some(first) = first {
+                let flag = self.b.ins().fcvt_from_uint(F::TYPE, first);
+                self.store(flag, buffers.partials, 2 * node);
+            }
+            kept[node] = at;
+        }
+    }
+
+    /// The guards, then the outputs: the code to return where a guard
+    /// fails.
+    fn finish<F: Real>(
         &mut self,
         ir: &Ir<'_, F>,
-        sweep: &ReverseSweep<F>,
-        forward: &Forward<F>,
-        weights: Value,
-        grad: Value,
-        zero: Value,
-    ) {
-        let mut adjoints = vec![zero; sweep.nodes.len()];
-        let mut last = None;
-        for (k, y) in sweep.outputs.iter().enumerate() {
-            if let Arg::Node(n) = *y {
-                let offset = k as i32 * self.size;
-                let w = self
-                    .b
-                    .ins()
-                    .load(F::TYPE, MemFlags::trusted(), weights, offset);
-                adjoints[n as usize] = self.b.ins().fadd(adjoints[n as usize], w);
-                last = last.max(Some(n as usize));
-            }
+        tables: &Tables<F>,
+        buffers: &Buffers,
+    ) -> Option<Value> {
+        let arg = |e: &mut Self, a: Arg<F>| match a {
+            Arg::Node(n) => e.load(F::TYPE, buffers.values, n as usize),
+            Arg::Const(c) => F::constant(e.b, c),
+        };
+        for (k, guard) in ir.guards.iter().enumerate() {
+            let [p, q] = guard.operands.map(|a| arg(self, a));
+            let at = self.pointer(&tables.guards[k]);
+            let call = self.b.ins().call(self.shims.guard, &[at, p, q]);
+            let holds = self.b.inst_results(call)[0];
+            let (fail, next) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(holds, next, &[], fail, &[]);
+            self.b.switch_to_block(fail);
+            self.b.seal_block(fail);
+            let code = self.b.ins().iconst(types::I32, k as i64 + 1);
+            self.b.ins().return_(&[code]);
+            self.b.switch_to_block(next);
+            self.b.seal_block(next);
         }
-        let leading = |op: &&Op<F>| matches!(op, Op::Input(_) | Op::Param(_));
-        let lead = 1 + ir.ops.iter().take_while(leading).count();
+        for (k, &y) in ir.outputs.iter().enumerate() {
+            let value = arg(self, y);
+            self.store(value, buffers.out, k);
+        }
+        None
+    }
+
+    /// The interpreter's reverse sweep (see [`ReverseSweep`]) over its
+    /// nodes in `range`, the last first: each adds `partial × adjoint` into
+    /// its parents' adjoints, its edges last to first; a node whose adjoint
+    /// is zero passes nothing through a partial that is not finite. The
+    /// caller seeds the outputs and reads the gradient.
+    fn sweep<F: Real>(
+        &mut self,
+        range: core::ops::Range<usize>,
+        ir: &Ir<'_, F>,
+        sweep: &ReverseSweep<F>,
+        kept: &[[Kept<F>; 2]],
+        buffers: &Buffers,
+    ) {
+        let zero = F::constant(self.b, F::zero());
         let inf = F::constant(self.b, F::infinity());
-        for node in (lead..=last.unwrap_or(0)).rev() {
-            let incoming = adjoints[node];
+        for node in range.rev() {
+            let incoming = self.load(F::TYPE, buffers.adjoints, node);
             let mut nonzero = None;
             for &(p, partial) in sweep.nodes[node].edges.iter().rev() {
                 let p = p as usize;
-                let old = adjoints[p];
+                let old = self.load(F::TYPE, buffers.adjoints, p);
                 let d = match partial {
                     Partial::Const(c) => D::Const(c),
                     Partial::Op { node, k, factor } => {
-                        match (forward.partials[node as usize][k as usize], factor) {
+                        let d = match kept[node as usize][k as usize] {
+                            Kept::Const(c) => D::Const(c),
+                            Kept::Stored => {
+                                let at = 2 * node as usize + k as usize;
+                                D::Value(self.load(F::TYPE, buffers.partials, at))
+                            }
+                        };
+                        match (d, factor) {
                             (d, None) => d,
                             (D::Const(d), Some(f)) => D::Const(d * f),
                             (D::Value(d), Some(f)) => {
@@ -410,7 +526,8 @@ impl Emit<'_, '_> {
                         let Summand::Product(a, b) = ir.terms[term as usize].value else {
                             unreachable!("a product term")
                         };
-                        let other = forward.values[if side == 0 { b } else { a } as usize];
+                        let at = if side == 0 { b } else { a } as usize;
+                        let other = self.load(F::TYPE, buffers.values, at);
                         D::Value(match factor == F::one() {
                             true => other,
                             false => {
@@ -424,32 +541,19 @@ impl Emit<'_, '_> {
                         branch,
                         partial,
                     } => {
-                        let first = forward.first[node as usize].expect("a select's test");
+                        let flag = self.load(F::TYPE, buffers.partials, 2 * node as usize);
+                        let first = self.b.ins().fcmp(FloatCC::NotEqual, flag, zero);
                         let sum =
                             self.add(old, D::Const(partial), incoming, &mut nonzero, inf, zero);
                         let (taken, other) = if branch == 0 { (sum, old) } else { (old, sum) };
-                        adjoints[p] = self.b.ins().select(first, taken, other);
+                        let new = self.b.ins().select(first, taken, other);
+                        self.store(new, buffers.adjoints, p);
                         continue;
                     }
                 };
-                adjoints[p] = self.add(old, d, incoming, &mut nonzero, inf, zero);
+                let new = self.add(old, d, incoming, &mut nonzero, inf, zero);
+                self.store(new, buffers.adjoints, p);
             }
-        }
-        let inputs = ir
-            .ops
-            .iter()
-            .filter(|op| matches!(op, Op::Input(_)))
-            .count();
-        for (i, op) in ir.ops.iter().enumerate() {
-            let at = match *op {
-                Op::Input(k) => k as usize,
-                Op::Param(k) => inputs + k as usize,
-                _ => continue,
-            };
-            let offset = at as i32 * self.size;
-            self.b
-                .ins()
-                .store(MemFlags::trusted(), adjoints[i + 1], grad, offset);
         }
     }
 
@@ -499,5 +603,48 @@ impl Emit<'_, '_> {
         let finite = self.b.ins().fcmp(FloatCC::LessThan, magnitude, inf);
         let pass = self.b.ins().bor(finite, nonzero);
         self.b.ins().select(pass, sum, old)
+    }
+}
+
+/// The nodes `op` reads.
+fn operands<F: Real>(op: Op<F>, ir: &Ir<'_, F>) -> Vec<u32> {
+    let node = |a: &Arg<F>| match *a {
+        Arg::Node(n) => Some(n),
+        Arg::Const(_) => None,
+    };
+    match op {
+        Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Binary(_, a, b) => {
+            vec![a, b]
+        }
+        Op::AddConst(a, _)
+        | Op::SubConst(a, _)
+        | Op::ConstSub(_, a)
+        | Op::MulConst(a, _)
+        | Op::DivConst(a, _)
+        | Op::ConstDiv(_, a)
+        | Op::Neg(a)
+        | Op::Unary(_, a)
+        | Op::BinaryConst(_, a, _)
+        | Op::ConstBinary(_, _, a) => vec![a],
+        Op::LnSigmoid { z, .. } => vec![z],
+        Op::Complement { z, .. } => vec![z],
+        Op::Select(k) => {
+            let select = &ir.selects[k as usize];
+            select
+                .operands
+                .iter()
+                .chain(&select.branches)
+                .filter_map(node)
+                .collect()
+        }
+        Op::Sum { first, count } => ir.terms[first as usize..(first + count) as usize]
+            .iter()
+            .flat_map(|t| match t.value {
+                Summand::Const(_) => vec![],
+                Summand::Node(n) => vec![n],
+                Summand::Product(a, b) => vec![a, b],
+            })
+            .collect(),
+        _ => vec![],
     }
 }

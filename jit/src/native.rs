@@ -4,6 +4,8 @@
 
 #![allow(unsafe_code)]
 
+use std::sync::Mutex;
+
 use cranelift_jit::JITModule;
 use tapegrad::replay::ir::{Binary, Guard, Ir, Op, Outcome, Select, Unary};
 
@@ -83,55 +85,77 @@ pub(crate) extern "C" fn guard<F: Real>(guard: *const Guard<F>, a: F, b: F) -> u
     u32::from(guard.test.outcome(a, b) == guard.outcome)
 }
 
-/// A compiled function's entry: `x`, `params`, `weights`, `out`, `grad`;
-/// 0, or `k + 1` where guard `k` failed.
-type Entry<F> = unsafe extern "C" fn(*const F, *const F, *const F, *mut F, *mut F) -> u32;
+/// A piece of compiled code: `x`, `params`, the buffers of values,
+/// partials and adjoints, `out`; 0, or `k + 1` where guard `k` failed.
+type Entry<F> = unsafe extern "C" fn(*const F, *const F, *mut F, *mut F, *mut F, *mut F) -> u32;
 
-/// The code of a function: its forward pass and its vector–Jacobian
-/// product, the module that holds them, the tables they read.
+/// What the pieces need to be called with: the lengths of what they read
+/// and write, where the sweep is seeded and where the gradient is read.
+#[derive(Clone, Debug)]
+pub(crate) struct Shape {
+    pub(crate) inputs: usize,
+    pub(crate) params: usize,
+    pub(crate) outputs: usize,
+    /// Nodes of the IR, the sink's included; nodes of the sweep.
+    pub(crate) nodes: usize,
+    pub(crate) swept: usize,
+    /// `(output, node of the sweep)`, for each output that is a node.
+    pub(crate) seeds: Vec<(usize, usize)>,
+}
+
+/// The buffers one call writes, kept for the next.
+struct Scratch<F> {
+    values: Vec<F>,
+    partials: Vec<F>,
+    adjoints: Vec<F>,
+}
+
+/// The code of a function, in pieces: the forward pass, the guards and
+/// outputs, the reverse sweep; the module that holds it, the tables it
+/// reads, and buffers to lend the calls.
 pub(crate) struct Code<F: Real> {
     module: Option<JITModule>,
-    value: Entry<F>,
-    vjp: Entry<F>,
+    forward: Vec<Entry<F>>,
+    finish: Entry<F>,
+    reverse: Vec<Entry<F>>,
     _tables: Tables<F>,
-    /// Inputs, dynamic parameters, outputs.
-    shape: [usize; 3],
+    shape: Shape,
+    scratch: Mutex<Vec<Scratch<F>>>,
 }
 
 // SAFETY: after `finalize_definitions` the code and the tables are never
 // written; the module is touched again only by `drop`, which has the code
-// alone. A call writes to its own stack and to the slices it is given.
+// alone. A call writes to its own stack, its own buffers (taken from the
+// mutex) and the slices it is given.
 unsafe impl<F: Real> Send for Code<F> {}
 unsafe impl<F: Real> Sync for Code<F> {}
 
 impl<F: Real> Code<F> {
-    /// The code at `value` and `vjp`, finalized functions of `module`
-    /// of `emit::signature`, reading `tables`.
+    /// The code at `forward`, `finish` and `reverse`, finalized functions
+    /// of `module` of `emit::signature`, reading `tables`.
     pub(crate) fn new(
         module: JITModule,
-        [value, vjp]: [*const u8; 2],
+        [forward, finish, reverse]: [Vec<*const u8>; 3],
         tables: Tables<F>,
-        shape: [usize; 3],
+        shape: Shape,
     ) -> Self {
-        // SAFETY: both are functions the module finalized, of the
-        // signature `Entry` spells: five pointers in, a `u32` out.
-        let (value, vjp) = unsafe {
-            (
-                core::mem::transmute::<*const u8, Entry<F>>(value),
-                core::mem::transmute::<*const u8, Entry<F>>(vjp),
-            )
-        };
+        // SAFETY: each is a function the module finalized, of the
+        // signature `Entry` spells: six pointers in, a `u32` out.
+        let entry = |f: *const u8| unsafe { core::mem::transmute::<*const u8, Entry<F>>(f) };
         Code {
             module: Some(module),
-            value,
-            vjp,
+            forward: forward.into_iter().map(entry).collect(),
+            finish: entry(finish[0]),
+            reverse: reverse.into_iter().map(entry).collect(),
             _tables: tables,
             shape,
+            scratch: Mutex::new(Vec::new()),
         }
     }
 
-    /// Runs the forward pass (and the sweep, if `weights` and `grad` are
-    /// given): 0, or `k + 1` where guard `k` failed.
+    /// Runs the forward pass into `out` (and the sweep, if `weights` and
+    /// `grad` are given: the inputs' cotangents, then the parameters'):
+    /// 0, or `k + 1` where guard `k` failed.
     ///
     /// # Panics
     ///
@@ -144,26 +168,58 @@ impl<F: Real> Code<F> {
         out: &mut [F],
         reverse: Option<(&[F], &mut [F])>,
     ) -> u32 {
-        let [n, p, m] = self.shape;
+        let shape = &self.shape;
+        let lengths = [x.len(), params.len(), out.len()];
         assert!(
-            x.len() == n && params.len() == p && out.len() == m,
+            lengths == [shape.inputs, shape.params, shape.outputs],
             "lengths checked by the caller"
         );
-        let (entry, weights, grad) = match reverse {
-            Some((weights, grad)) => {
-                assert!(
-                    weights.len() == m && grad.len() == n + p,
-                    "lengths checked by the caller"
-                );
-                (self.vjp, weights.as_ptr(), grad.as_mut_ptr())
+        let pool = self.scratch.lock().map(|mut pool| pool.pop());
+        let mut s = pool.ok().flatten().unwrap_or_else(|| Scratch {
+            values: vec![F::zero(); shape.nodes],
+            partials: vec![F::zero(); 2 * shape.nodes],
+            adjoints: vec![F::zero(); shape.swept],
+        });
+        let call = |f: Entry<F>, s: &mut Scratch<F>, out: &mut [F]| {
+            // SAFETY: the pieces read `x[..inputs]` and `params[..params]`,
+            // and read and write `values[..nodes]`, `partials[..2·nodes]`,
+            // `adjoints[..swept]` and `out[..outputs]` (emit's loads and
+            // stores, at the IR's and the sweep's indices); the lengths are
+            // asserted above and the buffers made to the shape.
+            unsafe {
+                f(
+                    x.as_ptr(),
+                    params.as_ptr(),
+                    s.values.as_mut_ptr(),
+                    s.partials.as_mut_ptr(),
+                    s.adjoints.as_mut_ptr(),
+                    out.as_mut_ptr(),
+                )
             }
-            None => (self.value, core::ptr::null(), core::ptr::null_mut()),
         };
-        // SAFETY: the code reads `x[..n]`, `params[..p]`, `weights[..m]`
-        // and writes `out[..m]`, `grad[..n + p]` (emit's loads and stores,
-        // at those indices), their lengths asserted above; the forward
-        // pass alone touches neither `weights` nor `grad`.
-        unsafe { entry(x.as_ptr(), params.as_ptr(), weights, out.as_mut_ptr(), grad) }
+        for &f in &self.forward {
+            call(f, &mut s, out);
+        }
+        let mut code = call(self.finish, &mut s, out);
+        if let (0, Some((weights, grad))) = (code, reverse) {
+            assert!(
+                weights.len() == shape.outputs && grad.len() == shape.inputs + shape.params,
+                "lengths checked by the caller"
+            );
+            s.adjoints.fill(F::zero());
+            for &(k, node) in &shape.seeds {
+                s.adjoints[node] = s.adjoints[node] + weights[k];
+            }
+            for &f in &self.reverse {
+                code = call(f, &mut s, out);
+            }
+            // The leading nodes, inputs then parameters, follow the sink.
+            grad.copy_from_slice(&s.adjoints[1..1 + grad.len()]);
+        }
+        if let Ok(mut pool) = self.scratch.lock() {
+            pool.push(s);
+        }
+        code
     }
 }
 

@@ -1,7 +1,8 @@
 //! A compiled function gives the interpreter's numbers to the bit, and its
 //! errors: random programs of the op table's ops, kinks, guarded branches,
 //! selects, `clamp`, the stable losses, sums of products, recorded at one
-//! point and evaluated at another, optimized or not, in f32 and f64.
+//! point and evaluated at another, optimized or not, in f32 and f64,
+//! compiled whole or cut into pieces of a few ops.
 
 #[path = "../../tests/common/program.rs"]
 mod program;
@@ -10,7 +11,7 @@ use program::{Program, coordinate, program_with_sums, run};
 use proptest::prelude::*;
 use tapegrad::replay::Function;
 use tapegrad::{Active, Error};
-use tapegrad_jit::{CompileError, Real, compile};
+use tapegrad_jit::{CompileError, Real, compile, compile_in_pieces};
 
 /// The same bits, a NaN as any NaN (Cranelift may order an addition's
 /// operands otherwise, and of two NaNs the processor keeps the first).
@@ -20,15 +21,16 @@ fn bits<F: Real>(v: &[F]) -> Vec<Option<u64>> {
         .collect()
 }
 
-/// `p` and `q` recorded at `x0`, optimized or not, compiled: at `x0` and
-/// `x1`, its value, gradient and vector–Jacobian product, or its error,
-/// are the interpreter's.
+/// `p` and `q` recorded at `x0`, optimized or not, compiled in pieces of
+/// `piece` ops: at `x0` and `x1`, its value, gradient and vector–Jacobian
+/// product, or its error, are the interpreter's.
 fn agrees<F: Real>(
     p: &Program,
     q: &Program,
     x0: &[F],
     x1: &[F],
     w: [F; 2],
+    piece: usize,
 ) -> Result<(), TestCaseError> {
     for optimize in [false, true] {
         let record = |outputs: usize| {
@@ -43,7 +45,10 @@ fn agrees<F: Real>(
             one.optimize();
             two.optimize();
         }
-        let (c1, c2) = (compile(&one), compile(&two));
+        let (c1, c2) = (
+            compile_in_pieces(&one, piece),
+            compile_in_pieces(&two, piece),
+        );
         let (c1, c2) = (
             c1.map_err(|e| TestCaseError::fail(e.to_string()))?,
             c2.map_err(|e| TestCaseError::fail(e.to_string()))?,
@@ -91,10 +96,11 @@ proptest! {
         x0 in prop::array::uniform3(coordinate()),
         x1 in prop::array::uniform3(coordinate()),
         w in prop::array::uniform2(-2.0..2.0f64),
+        piece in prop::sample::select(vec![1, 2, 3, 7, 256]),
     ) {
-        agrees::<f64>(&p, &q, &x0, &x1, w)?;
+        agrees::<f64>(&p, &q, &x0, &x1, w, piece)?;
         let f32s = |x: [f64; 3]| x.map(|v| v as f32);
-        agrees::<f32>(&p, &q, &f32s(x0), &f32s(x1), w.map(|v| v as f32))?;
+        agrees::<f32>(&p, &q, &f32s(x0), &f32s(x1), w.map(|v| v as f32), piece)?;
     }
 }
 
