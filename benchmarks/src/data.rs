@@ -277,7 +277,11 @@ impl Workload for Rosenbrock {
     }
     fn extra_rows(&self) -> Vec<Row<'_>> {
         let terms = crate::tapegrad_impl::rosenbrock_replay_terms(self);
-        vec![Row::new("tapegrad replay, Σ terms", terms)]
+        let compiled = crate::tapegrad_impl::rosenbrock_compiled_terms(self);
+        vec![
+            Row::new("tapegrad replay, Σ terms", terms),
+            Row::new("tapegrad compiled, Σ terms", compiled),
+        ]
     }
 }
 

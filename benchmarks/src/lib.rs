@@ -78,6 +78,7 @@ pub fn rows<W: Workload>(w: &W) -> Vec<Row<'_>> {
             tapegrad_impl::static_out_of_line(w)
         }),
         Row::new("tapegrad replay", tapegrad_impl::replay(w)),
+        Row::new("tapegrad compiled", tapegrad_impl::compiled(w)),
         Row::new("reverse", || peers::reverse(w)),
         Row::new("reverse out of line", || peers::reverse_out_of_line(w)),
         Row::new("easy-ml", || peers::easy_ml(w)),

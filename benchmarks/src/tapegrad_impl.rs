@@ -79,11 +79,21 @@ pub fn replay<W: Workload>(w: &W) -> impl FnMut() -> Vec<f64> + '_ {
     move || f.gradient(&mut ws, w.point()).expect("recorded here")
 }
 
+/// The same recording compiled to machine code ([`tapegrad_jit`]),
+/// compiled here, before any call.
+pub fn compiled<W: Workload>(w: &W) -> impl FnMut() -> Vec<f64> + '_ {
+    let mut f = Function::record(w.point(), |x: &[Active]| w.value(x)).expect("table ops replay");
+    f.optimize();
+    let code = tapegrad_jit::compile(&f).expect("compiles");
+    let mut ws = f.workspace();
+    move || code.gradient(&mut ws, w.point()).expect("recorded here")
+}
+
 /// Rosenbrock's function as a new user writes it, a sum of terms
 /// `Σ (a·a·100 + c·c)` (`Iterator::sum`, where the workload folds
 /// `acc + 100·a·a + c·c`), recorded once and optimized as [`replay`]: a
 /// replayed gradient should not depend on how the sum is parenthesized.
-pub fn rosenbrock_replay_terms(w: &Rosenbrock) -> impl FnMut() -> Vec<f64> + '_ {
+fn rosenbrock_terms(w: &Rosenbrock) -> Function {
     let terms = |x: &[Active]| -> Active {
         let term = |w: &[Active]| {
             let (a, c) = (w[1] - w[0] * w[0], 1.0 - w[0]);
@@ -93,8 +103,22 @@ pub fn rosenbrock_replay_terms(w: &Rosenbrock) -> impl FnMut() -> Vec<f64> + '_ 
     };
     let mut f = Function::record(&w.x, terms).expect("table ops replay");
     f.optimize();
+    f
+}
+
+/// [`rosenbrock_terms`] evaluated again at each call.
+pub fn rosenbrock_replay_terms(w: &Rosenbrock) -> impl FnMut() -> Vec<f64> + '_ {
+    let f = rosenbrock_terms(w);
     let mut ws = f.workspace();
     move || f.gradient(&mut ws, &w.x).expect("recorded here")
+}
+
+/// [`rosenbrock_terms`] compiled.
+pub fn rosenbrock_compiled_terms(w: &Rosenbrock) -> impl FnMut() -> Vec<f64> + '_ {
+    let f = rosenbrock_terms(w);
+    let code = tapegrad_jit::compile(&f).expect("compiles");
+    let mut ws = f.workspace();
+    move || code.gradient(&mut ws, &w.x).expect("recorded here")
 }
 
 pub fn logreg_idiomatic(w: &Logreg) -> Vec<f64> {

@@ -6,6 +6,8 @@
 //! ([`Function::reverse_sweep`](tapegrad::replay::Function::reverse_sweep)),
 //! edge by edge in its order, so that the bits are its.
 
+use std::collections::HashMap;
+
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{
     AbiParam, AliasRegion, AliasRegionData, FuncRef, InstBuilder, MemFlagsData as MemFlags,
@@ -71,6 +73,10 @@ pub(crate) enum Kept<F> {
     Const(F),
     Stored,
 }
+
+/// The adjoints a piece of the sweep holds in registers at most before it
+/// stores them.
+const PENDING: usize = 64;
 
 /// The pointers every piece of code gets: `x`, `params`, the buffers of
 /// values (one a node), partials (two a node; a select's first says
@@ -154,6 +160,7 @@ pub(crate) fn piece<F: Real>(
         slot,
         size,
         regions,
+        float: F::TYPE,
     };
     let buffers = Buffers {
         x,
@@ -187,6 +194,8 @@ struct Emit<'a, 'b> {
     size: i32,
     /// Each buffer's alias region.
     regions: Vec<(Value, AliasRegion)>,
+    /// The type of the numbers.
+    float: Type,
 }
 
 impl Emit<'_, '_> {
@@ -407,6 +416,16 @@ impl Emit<'_, '_> {
         self.b.ins().store(flags, value, buffer, offset);
     }
 
+    /// Node `n`'s value: computed or loaded in this piece, or loaded now.
+    fn value(&mut self, n: u32, local: &mut HashMap<u32, Value>, buffers: &Buffers) -> Value {
+        if let Some(&value) = local.get(&n) {
+            return value;
+        }
+        let value = self.load(self.float, buffers.values, n as usize);
+        local.insert(n, value);
+        value
+    }
+
     /// The forward pass of the IR's ops at `range`: each node's value to
     /// the values, its computed partials to the partials.
     fn forward<F: Real>(
@@ -417,11 +436,41 @@ impl Emit<'_, '_> {
         tables: &Tables<F>,
         buffers: &Buffers,
     ) {
+        // The values computed or loaded in this piece: in registers.
+        let mut local: HashMap<u32, Value> = HashMap::new();
         for i in range {
             let op = ir.ops[i];
+            let node = i + 1;
+            if let Op::Sum { first, count } = op {
+                // Term by term, each operand loaded where it is added.
+                let mut acc = None;
+                for term in &ir.terms[first as usize..(first + count) as usize] {
+                    let value = match term.value {
+                        Summand::Const(k) => F::constant(self.b, k),
+                        Summand::Node(n) => self.value(n, &mut local, buffers),
+                        Summand::Product(a, b) => {
+                            let (a, b) = (
+                                self.value(a, &mut local, buffers),
+                                self.value(b, &mut local, buffers),
+                            );
+                            self.b.ins().fmul(a, b)
+                        }
+                    };
+                    acc = Some(match (acc, term.minus) {
+                        (None, _) => value,
+                        (Some(acc), false) => self.b.ins().fadd(acc, value),
+                        (Some(acc), true) => self.b.ins().fsub(acc, value),
+                    });
+                }
+                let value = acc.expect("a sum has a term");
+                self.store(value, buffers.values, node);
+                local.insert(node as u32, value);
+                kept[node] = [Kept::Const(F::zero()); 2];
+                continue;
+            }
             let operands: Vec<(u32, Value)> = operands(op, ir)
                 .into_iter()
-                .map(|n| (n, self.load(F::TYPE, buffers.values, n as usize)))
+                .map(|n| (n, self.value(n, &mut local, buffers)))
                 .collect();
             let v = |n: u32| {
                 let at = operands.iter().find(|(m, _)| *m == n);
@@ -429,8 +478,8 @@ impl Emit<'_, '_> {
             };
             let (x, params) = (buffers.x, buffers.params);
             let (value, partials, first) = self.op(op, i, &v, ir, tables, x, params);
-            let node = i + 1;
             self.store(value, buffers.values, node);
+            local.insert(node as u32, value);
             let mut at = [Kept::Const(F::zero()); 2];
             for (k, d) in partials.into_iter().enumerate() {
                 at[k] = match d {
@@ -496,13 +545,17 @@ impl Emit<'_, '_> {
         buffers: &Buffers,
     ) {
         let zero = F::constant(self.b, F::zero());
-        let inf = F::constant(self.b, F::infinity());
+        // The adjoints this piece changed and has not stored: in registers,
+        // stored when there are many and at the end.
+        let mut pending: HashMap<usize, Value> = HashMap::new();
         for node in range.rev() {
-            let incoming = self.load(F::TYPE, buffers.adjoints, node);
+            let incoming = self.adjoint(node, &mut pending, buffers);
+            // Its adjoint is spent: no node below passes it anything.
+            pending.remove(&node);
             let mut nonzero = None;
             for &(p, partial) in sweep.nodes[node].edges.iter().rev() {
                 let p = p as usize;
-                let old = self.load(F::TYPE, buffers.adjoints, p);
+                let old = self.adjoint(p, &mut pending, buffers);
                 let d = match partial {
                     Partial::Const(c) => D::Const(c),
                     Partial::Op { node, k, factor } => {
@@ -543,17 +596,49 @@ impl Emit<'_, '_> {
                     } => {
                         let flag = self.load(F::TYPE, buffers.partials, 2 * node as usize);
                         let first = self.b.ins().fcmp(FloatCC::NotEqual, flag, zero);
-                        let sum =
-                            self.add(old, D::Const(partial), incoming, &mut nonzero, inf, zero);
+                        let sum = self.add(old, D::Const(partial), incoming, &mut nonzero, zero);
                         let (taken, other) = if branch == 0 { (sum, old) } else { (old, sum) };
                         let new = self.b.ins().select(first, taken, other);
-                        self.store(new, buffers.adjoints, p);
+                        pending.insert(p, new);
+                        if pending.len() > PENDING {
+                            self.flush(&mut pending, buffers);
+                        }
                         continue;
                     }
                 };
-                let new = self.add(old, d, incoming, &mut nonzero, inf, zero);
-                self.store(new, buffers.adjoints, p);
+                let new = self.add(old, d, incoming, &mut nonzero, zero);
+                pending.insert(p, new);
+                if pending.len() > PENDING {
+                    self.flush(&mut pending, buffers);
+                }
             }
+        }
+        self.flush(&mut pending, buffers);
+    }
+
+    /// Node `n`'s adjoint: changed in this piece, or loaded.
+    fn adjoint(
+        &mut self,
+        n: usize,
+        pending: &mut HashMap<usize, Value>,
+        buffers: &Buffers,
+    ) -> Value {
+        match pending.get(&n) {
+            Some(&value) => value,
+            None => {
+                let value = self.load(self.float, buffers.adjoints, n);
+                pending.insert(n, value);
+                value
+            }
+        }
+    }
+
+    /// Stores the pending adjoints.
+    fn flush(&mut self, pending: &mut HashMap<usize, Value>, buffers: &Buffers) {
+        let mut nodes: Vec<_> = pending.drain().collect();
+        nodes.sort_unstable_by_key(|&(n, _)| n);
+        for (n, value) in nodes {
+            self.store(value, buffers.adjoints, n);
         }
     }
 
@@ -566,7 +651,6 @@ impl Emit<'_, '_> {
         d: D<F>,
         incoming: Value,
         nonzero: &mut Option<Value>,
-        inf: Value,
         zero: Value,
     ) -> Value {
         match d {
@@ -578,9 +662,9 @@ impl Emit<'_, '_> {
             }
             D::Const(c) => {
                 let c = F::constant(self.b, c);
-                self.guarded(old, c, incoming, nonzero, inf, zero)
+                self.guarded(old, c, incoming, nonzero, zero)
             }
-            D::Value(d) => self.guarded(old, d, incoming, nonzero, inf, zero),
+            D::Value(d) => self.guarded(old, d, incoming, nonzero, zero),
         }
     }
 
@@ -591,17 +675,16 @@ impl Emit<'_, '_> {
         d: Value,
         incoming: Value,
         nonzero: &mut Option<Value>,
-        inf: Value,
         zero: Value,
     ) -> Value {
         let product = self.b.ins().fmul(d, incoming);
         let sum = self.b.ins().fadd(old, product);
-        // `NotEqual` is unordered: a NaN adjoint is not zero, as `is_zero` says.
+        // Where the adjoint is zero, the product is NaN exactly where the
+        // partial is not finite (0·∞, 0·NaN): skipped there alone.
         let nonzero =
             *nonzero.get_or_insert_with(|| self.b.ins().fcmp(FloatCC::NotEqual, incoming, zero));
-        let magnitude = self.b.ins().fabs(d);
-        let finite = self.b.ins().fcmp(FloatCC::LessThan, magnitude, inf);
-        let pass = self.b.ins().bor(finite, nonzero);
+        let ordered = self.b.ins().fcmp(FloatCC::Ordered, product, product);
+        let pass = self.b.ins().bor(ordered, nonzero);
         self.b.ins().select(pass, sum, old)
     }
 }
