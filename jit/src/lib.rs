@@ -28,14 +28,15 @@
 //! A recording compiles in pieces of 256 ops (and 256 nodes of the
 //! sweep), each a function of its own that reads its operands from and
 //! writes its results to buffers the call lends it: the compile time
-//! grows with the recording's length (about 40 µs an op), where one
+//! grows with the recording's length (40–60 µs an op), where one
 //! function for all of it grew as its square, since every value lived to
 //! the sweep.
 //!
 //! Not yet: repeated bodies compiled as loops (a recording of 10⁶ ops
-//! compiles in about 40 s), the forward-mode products (`jvp`, `hvp`), a
-//! recording again where a branch changes (`Retaping`), and the speed the
-//! compiled-replay issue asks for. The interpreter stays the reference.
+//! would compile in about a minute), the forward-mode products (`jvp`,
+//! `hvp`), a recording again where a branch changes (`Retaping`), and the
+//! speed the compiled-replay issue asks for. The interpreter stays the
+//! reference.
 
 #![deny(unsafe_code)]
 
