@@ -69,21 +69,26 @@ pub fn static_out_of_line<W: Workload>(w: &W) -> Vec<f64> {
     gradient_active(w.point(), |x| w.value(&wrap(x)).0)
 }
 
-/// The scalar workload recorded once at its point as a `tapegrad::replay::Function`
-/// and optimized; each call of the returned closure evaluates it again there (every node
-/// from its op code, then the reverse sweep).
-pub fn replay<W: Workload>(w: &W) -> impl FnMut() -> Vec<f64> + '_ {
+/// The scalar workload recorded once at its point as a
+/// `tapegrad::replay::Function`, and optimized.
+fn recorded<W: Workload>(w: &W) -> Function {
     let mut f = Function::record(w.point(), |x: &[Active]| w.value(x)).expect("table ops replay");
     f.optimize();
+    f
+}
+
+/// [`recorded`]; each call of the returned closure evaluates it again at
+/// the point (every node from its op code, then the reverse sweep).
+pub fn replay<W: Workload>(w: &W) -> impl FnMut() -> Vec<f64> + '_ {
+    let f = recorded(w);
     let mut ws = f.workspace();
     move || f.gradient(&mut ws, w.point()).expect("recorded here")
 }
 
-/// The same recording compiled to machine code ([`tapegrad_jit`]),
-/// compiled here, before any call.
+/// [`recorded`] compiled to machine code ([`tapegrad_jit`]), here, before
+/// any call.
 pub fn compiled<W: Workload>(w: &W) -> impl FnMut() -> Vec<f64> + '_ {
-    let mut f = Function::record(w.point(), |x: &[Active]| w.value(x)).expect("table ops replay");
-    f.optimize();
+    let f = recorded(w);
     let code = tapegrad_jit::compile(&f).expect("compiles");
     let mut ws = f.workspace();
     move || code.gradient(&mut ws, w.point()).expect("recorded here")

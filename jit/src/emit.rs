@@ -172,12 +172,7 @@ pub(crate) fn piece<F: Real>(
     };
     match piece {
         Piece::Forward(range) => e.forward(range.clone(), ir, kept, tables, &buffers),
-        Piece::Finish => {
-            if let Some(code) = e.finish(ir, tables, &buffers) {
-                e.b.ins().return_(&[code]);
-                return;
-            }
-        }
+        Piece::Finish => e.finish(ir, tables, &buffers),
         Piece::Reverse(range) => e.sweep(range.clone(), ir, sweep, kept, &buffers),
     }
     let ok = e.b.ins().iconst(types::I32, 0);
@@ -206,93 +201,97 @@ impl Emit<'_, '_> {
     }
 
     /// Node `i + 1`'s value, its op's partials, and for a select whether
-    /// it took its first branch.
-    #[allow(clippy::too_many_arguments)]
+    /// it took its first branch; its operands as [`value`](Emit::value)
+    /// finds them.
     fn op<F: Real>(
         &mut self,
-        op: Op<F>,
         i: usize,
-        v: &dyn Fn(u32) -> Value,
         ir: &Ir<'_, F>,
         tables: &Tables<F>,
-        x: Value,
-        params: Value,
+        local: &mut HashMap<u32, Value>,
+        buffers: &Buffers,
     ) -> (Value, [D<F>; 2], Option<Value>) {
         let (one, minus, none) = (D::Const(F::one()), D::Const(-F::one()), D::Const(F::zero()));
         let c = |e: &mut Self, k: F| F::constant(e.b, k);
-        let load = |e: &mut Self, base: Value, k: u32| {
-            let offset = k as i32 * e.size;
-            e.b.ins().load(F::TYPE, MemFlags::trusted(), base, offset)
+        let mut arg = |e: &mut Self, a: Arg<F>| match a {
+            Arg::Node(n) => e.value(n, local, buffers),
+            Arg::Const(k) => c(e, k),
         };
-        let (value, partials) = match op {
-            Op::Input(k) => (load(self, x, k), [none; 2]),
-            Op::Param(k) => (load(self, params, k), [none; 2]),
+        let (a, b) = (Arg::Node, Arg::Const);
+        let (value, partials) = match ir.ops[i] {
+            Op::Input(k) => (self.load(F::TYPE, buffers.x, k as usize), [none; 2]),
+            Op::Param(k) => (self.load(F::TYPE, buffers.params, k as usize), [none; 2]),
             Op::Fixed(k) => (c(self, k), [none; 2]),
-            Op::Add(a, b) => (self.b.ins().fadd(v(a), v(b)), [one, one]),
-            Op::AddConst(a, k) => {
-                let k = c(self, k);
-                (self.b.ins().fadd(v(a), k), [one, none])
+            Op::Add(x, y) => {
+                let [x, y] = [arg(self, a(x)), arg(self, a(y))];
+                (self.b.ins().fadd(x, y), [one, one])
             }
-            Op::Sub(a, b) => (self.b.ins().fsub(v(a), v(b)), [one, minus]),
-            Op::SubConst(a, k) => {
-                let k = c(self, k);
-                (self.b.ins().fsub(v(a), k), [one, none])
+            Op::AddConst(x, k) => {
+                let [x, k] = [arg(self, a(x)), arg(self, b(k))];
+                (self.b.ins().fadd(x, k), [one, none])
+            }
+            Op::Sub(x, y) => {
+                let [x, y] = [arg(self, a(x)), arg(self, a(y))];
+                (self.b.ins().fsub(x, y), [one, minus])
+            }
+            Op::SubConst(x, k) => {
+                let [x, k] = [arg(self, a(x)), arg(self, b(k))];
+                (self.b.ins().fsub(x, k), [one, none])
             }
             // The table's `c − b`: the partial of its node operand second.
-            Op::ConstSub(k, b) => {
-                let k = c(self, k);
-                (self.b.ins().fsub(k, v(b)), [minus, none])
+            Op::ConstSub(k, y) => {
+                let [k, y] = [arg(self, b(k)), arg(self, a(y))];
+                (self.b.ins().fsub(k, y), [minus, none])
             }
-            Op::Mul(a, b) => (
-                self.b.ins().fmul(v(a), v(b)),
-                [D::Value(v(b)), D::Value(v(a))],
-            ),
-            Op::MulConst(a, k) => {
-                let kv = c(self, k);
-                (self.b.ins().fmul(v(a), kv), [D::Const(k), none])
+            Op::Mul(x, y) => {
+                let [x, y] = [arg(self, a(x)), arg(self, a(y))];
+                (self.b.ins().fmul(x, y), [D::Value(y), D::Value(x)])
             }
-            Op::Div(a, b) => {
-                let (q, [da, db]) = self.div(v(a), v(b));
-                (q, [D::Value(da), D::Value(db)])
+            Op::MulConst(x, k) => {
+                let [xv, kv] = [arg(self, a(x)), arg(self, b(k))];
+                (self.b.ins().fmul(xv, kv), [D::Const(k), none])
+            }
+            Op::Div(x, y) => {
+                let [x, y] = [arg(self, a(x)), arg(self, a(y))];
+                let (q, [dx, dy]) = self.div::<F>(x, y);
+                (q, [D::Value(dx), D::Value(dy)])
             }
             // The table's 1/b, at a constant b: the same bits once.
-            Op::DivConst(a, k) => {
-                let kv = c(self, k);
-                (self.b.ins().fdiv(v(a), kv), [D::Const(k.recip()), none])
+            Op::DivConst(x, k) => {
+                let [xv, kv] = [arg(self, a(x)), arg(self, b(k))];
+                (self.b.ins().fdiv(xv, kv), [D::Const(k.recip()), none])
             }
-            Op::ConstDiv(k, b) => {
-                let kv = c(self, k);
-                let (q, [_, db]) = self.div(kv, v(b));
-                (q, [D::Value(db), none])
+            Op::ConstDiv(k, y) => {
+                let [k, y] = [arg(self, b(k)), arg(self, a(y))];
+                let (q, [_, dy]) = self.div::<F>(k, y);
+                (q, [D::Value(dy), none])
             }
-            Op::Neg(a) => (self.b.ins().fneg(v(a)), [minus, none]),
-            Op::Unary(_, a) => {
-                let Some(at) = tables.unary_at(i) else {
-                    unreachable!("a unary op's entry")
-                };
-                let (value, d) = self.unary(at, v(a));
+            Op::Neg(x) => {
+                let x = arg(self, a(x));
+                (self.b.ins().fneg(x), [minus, none])
+            }
+            Op::Unary(_, x) => {
+                let x = arg(self, a(x));
+                let op = tables.unary_at(i).expect("a unary op's entry");
+                let (value, d) = self.unary(op, x);
                 (value, [D::Value(d), none])
             }
-            Op::Binary(_, a, b) => {
-                let (value, [da, db]) = self.binary(tables, i, v(a), v(b));
-                (value, [D::Value(da), D::Value(db)])
+            Op::Binary(_, x, y) => {
+                let xy = [arg(self, a(x)), arg(self, a(y))];
+                self.binary(tables, i, xy, [true, true])
             }
-            Op::BinaryConst(_, a, k) => {
-                let kv = c(self, k);
-                let (value, [da, _]) = self.binary(tables, i, v(a), kv);
-                (value, [D::Value(da), none])
+            Op::BinaryConst(_, x, k) => {
+                let xk = [arg(self, a(x)), arg(self, b(k))];
+                self.binary(tables, i, xk, [true, false])
             }
-            Op::ConstBinary(_, k, b) => {
-                let kv = c(self, k);
-                let (value, [_, db]) = self.binary(tables, i, kv, v(b));
-                (value, [D::Value(db), none])
+            Op::ConstBinary(_, k, y) => {
+                let ky = [arg(self, b(k)), arg(self, a(y))];
+                self.binary(tables, i, ky, [false, true])
             }
             Op::LnSigmoid { z, negated } => {
-                let z_value = match negated {
-                    true => self.b.ins().fneg(v(z)),
-                    false => v(z),
-                };
-                let (value, d) = self.unary(&tables.ln_sigmoid, z_value);
+                let z = arg(self, a(z));
+                let z = if negated { self.b.ins().fneg(z) } else { z };
+                let (value, d) = self.unary(&tables.ln_sigmoid, z);
                 let d = match negated {
                     true => {
                         let m = c(self, -F::one());
@@ -303,27 +302,31 @@ impl Emit<'_, '_> {
                 (value, [D::Value(d), none])
             }
             Op::Complement { z, .. } => {
-                let minus_z = self.b.ins().fneg(v(z));
+                let z = arg(self, a(z));
+                let minus_z = self.b.ins().fneg(z);
                 let (value, _) = self.unary(&tables.sigmoid, minus_z);
                 (value, [minus, none])
             }
             Op::Select(k) => {
                 let select = &ir.selects[k as usize];
-                let [p, q] = select.operands.map(|a| self.arg(a, v));
+                let [p, q] = [arg(self, select.operands[0]), arg(self, select.operands[1])];
                 let at = self.pointer(&tables.selects[k as usize]);
                 let call = self.b.ins().call(self.shims.select, &[at, p, q]);
                 let first = self.b.inst_results(call)[0];
-                let [b0, b1] = select.branches.map(|a| self.arg(a, v));
+                let [b0, b1] = [arg(self, select.branches[0]), arg(self, select.branches[1])];
                 return (self.b.ins().select(first, b0, b1), [none; 2], Some(first));
             }
+            // Term by term, each operand loaded where it is added.
             Op::Sum { first, count } => {
-                let terms = &ir.terms[first as usize..(first + count) as usize];
                 let mut acc = None;
-                for term in terms {
+                for term in &ir.terms[first as usize..(first + count) as usize] {
                     let value = match term.value {
                         Summand::Const(k) => c(self, k),
-                        Summand::Node(n) => v(n),
-                        Summand::Product(a, b) => self.b.ins().fmul(v(a), v(b)),
+                        Summand::Node(n) => arg(self, a(n)),
+                        Summand::Product(x, y) => {
+                            let [x, y] = [arg(self, a(x)), arg(self, a(y))];
+                            self.b.ins().fmul(x, y)
+                        }
                     };
                     acc = Some(match (acc, term.minus) {
                         (None, _) => value,
@@ -338,21 +341,9 @@ impl Emit<'_, '_> {
         (value, partials, None)
     }
 
-    /// An operand's value.
-    fn arg<F: Real>(&mut self, a: Arg<F>, v: &dyn Fn(u32) -> Value) -> Value {
-        match a {
-            Arg::Node(n) => v(n),
-            Arg::Const(c) => F::constant(self.b, c),
-        }
-    }
-
     /// The table's `a / b`: `q = a/b`, partials `1/b` and `−q/b`.
-    fn div(&mut self, a: Value, b: Value) -> (Value, [Value; 2]) {
-        let ty = self.b.func.dfg.value_type(a);
-        let one = match ty {
-            types::F32 => self.b.ins().f32const(1.0),
-            _ => self.b.ins().f64const(1.0),
-        };
+    fn div<F: Real>(&mut self, a: Value, b: Value) -> (Value, [Value; 2]) {
+        let one = F::constant(self.b, F::one());
         let q = self.b.ins().fdiv(a, b);
         let recip = self.b.ins().fdiv(one, b);
         let minus_q = self.b.ins().fneg(q);
@@ -365,29 +356,39 @@ impl Emit<'_, '_> {
         let out = self.b.ins().stack_addr(self.ptr, self.slot, 0);
         let call = self.b.ins().call(self.shims.unary, &[at, x, out]);
         let value = self.b.inst_results(call)[0];
-        let ty = self.b.func.dfg.value_type(value);
-        (value, self.b.ins().stack_load(self.ptr, ty, self.slot, 0))
+        (
+            value,
+            self.b.ins().stack_load(self.ptr, self.float, self.slot, 0),
+        )
     }
 
-    /// The table's op of node `i + 1`, of two operands, and its partials.
+    /// The table's op of node `i + 1` of the operands `[a, b]`, and its
+    /// partials with respect to those that are nodes (`nodes`), the
+    /// others none.
     fn binary<F: Real>(
         &mut self,
         tables: &Tables<F>,
         i: usize,
-        a: Value,
-        b: Value,
-    ) -> (Value, [Value; 2]) {
+        [a, b]: [Value; 2],
+        nodes: [bool; 2],
+    ) -> (Value, [D<F>; 2]) {
         let op = tables.binary_at(i).expect("a binary op's entry");
         let at = self.pointer(op);
         let out = self.b.ins().stack_addr(self.ptr, self.slot, 0);
         let call = self.b.ins().call(self.shims.binary, &[at, a, b, out]);
         let value = self.b.inst_results(call)[0];
-        let da = self.b.ins().stack_load(self.ptr, F::TYPE, self.slot, 0);
-        let db = self
-            .b
-            .ins()
-            .stack_load(self.ptr, F::TYPE, self.slot, self.size);
-        (value, [da, db])
+        let mut partials = [D::Const(F::zero()); 2];
+        let kept = (0..2).filter(|&k| nodes[k]);
+        for (slot, k) in kept.enumerate() {
+            let offset = k as i32 * self.size;
+            partials[slot] = D::Value(self.b.ins().stack_load(
+                self.ptr,
+                F::TYPE,
+                self.slot,
+                offset,
+            ));
+        }
+        (value, partials)
     }
 
     /// The flags of an access to `buffer`: trusted, and in its own alias
@@ -439,45 +440,8 @@ impl Emit<'_, '_> {
         // The values computed or loaded in this piece: in registers.
         let mut local: HashMap<u32, Value> = HashMap::new();
         for i in range {
-            let op = ir.ops[i];
             let node = i + 1;
-            if let Op::Sum { first, count } = op {
-                // Term by term, each operand loaded where it is added.
-                let mut acc = None;
-                for term in &ir.terms[first as usize..(first + count) as usize] {
-                    let value = match term.value {
-                        Summand::Const(k) => F::constant(self.b, k),
-                        Summand::Node(n) => self.value(n, &mut local, buffers),
-                        Summand::Product(a, b) => {
-                            let (a, b) = (
-                                self.value(a, &mut local, buffers),
-                                self.value(b, &mut local, buffers),
-                            );
-                            self.b.ins().fmul(a, b)
-                        }
-                    };
-                    acc = Some(match (acc, term.minus) {
-                        (None, _) => value,
-                        (Some(acc), false) => self.b.ins().fadd(acc, value),
-                        (Some(acc), true) => self.b.ins().fsub(acc, value),
-                    });
-                }
-                let value = acc.expect("a sum has a term");
-                self.store(value, buffers.values, node);
-                local.insert(node as u32, value);
-                kept[node] = [Kept::Const(F::zero()); 2];
-                continue;
-            }
-            let operands: Vec<(u32, Value)> = operands(op, ir)
-                .into_iter()
-                .map(|n| (n, self.value(n, &mut local, buffers)))
-                .collect();
-            let v = |n: u32| {
-                let at = operands.iter().find(|(m, _)| *m == n);
-                at.expect("an operand loaded").1
-            };
-            let (x, params) = (buffers.x, buffers.params);
-            let (value, partials, first) = self.op(op, i, &v, ir, tables, x, params);
+            let (value, partials, first) = self.op(i, ir, tables, &mut local, buffers);
             self.store(value, buffers.values, node);
             local.insert(node as u32, value);
             let mut at = [Kept::Const(F::zero()); 2];
@@ -498,14 +462,9 @@ impl Emit<'_, '_> {
         }
     }
 
-    /// The guards, then the outputs: the code to return where a guard
-    /// fails.
-    fn finish<F: Real>(
-        &mut self,
-        ir: &Ir<'_, F>,
-        tables: &Tables<F>,
-        buffers: &Buffers,
-    ) -> Option<Value> {
+    /// The guards, each returning `k + 1` where guard `k` fails, then the
+    /// outputs.
+    fn finish<F: Real>(&mut self, ir: &Ir<'_, F>, tables: &Tables<F>, buffers: &Buffers) {
         let arg = |e: &mut Self, a: Arg<F>| match a {
             Arg::Node(n) => e.load(F::TYPE, buffers.values, n as usize),
             Arg::Const(c) => F::constant(e.b, c),
@@ -528,7 +487,6 @@ impl Emit<'_, '_> {
             let value = arg(self, y);
             self.store(value, buffers.out, k);
         }
-        None
     }
 
     /// The interpreter's reverse sweep (see [`ReverseSweep`]) over its
@@ -556,39 +514,8 @@ impl Emit<'_, '_> {
             for &(p, partial) in sweep.nodes[node].edges.iter().rev() {
                 let p = p as usize;
                 let old = self.adjoint(p, &mut pending, buffers);
-                let d = match partial {
-                    Partial::Const(c) => D::Const(c),
-                    Partial::Op { node, k, factor } => {
-                        let d = match kept[node as usize][k as usize] {
-                            Kept::Const(c) => D::Const(c),
-                            Kept::Stored => {
-                                let at = 2 * node as usize + k as usize;
-                                D::Value(self.load(F::TYPE, buffers.partials, at))
-                            }
-                        };
-                        match (d, factor) {
-                            (d, None) => d,
-                            (D::Const(d), Some(f)) => D::Const(d * f),
-                            (D::Value(d), Some(f)) => {
-                                let f = F::constant(self.b, f);
-                                D::Value(self.b.ins().fmul(d, f))
-                            }
-                        }
-                    }
-                    Partial::Product { term, side, factor } => {
-                        let Summand::Product(a, b) = ir.terms[term as usize].value else {
-                            unreachable!("a product term")
-                        };
-                        let at = if side == 0 { b } else { a } as usize;
-                        let other = self.load(F::TYPE, buffers.values, at);
-                        D::Value(match factor == F::one() {
-                            true => other,
-                            false => {
-                                let f = F::constant(self.b, factor);
-                                self.b.ins().fmul(other, f)
-                            }
-                        })
-                    }
+                let new = match partial {
+                    // 1 to the branch the select took, nothing to the other.
                     Partial::Chosen {
                         node,
                         branch,
@@ -598,15 +525,13 @@ impl Emit<'_, '_> {
                         let first = self.b.ins().fcmp(FloatCC::NotEqual, flag, zero);
                         let sum = self.add(old, D::Const(partial), incoming, &mut nonzero, zero);
                         let (taken, other) = if branch == 0 { (sum, old) } else { (old, sum) };
-                        let new = self.b.ins().select(first, taken, other);
-                        pending.insert(p, new);
-                        if pending.len() > PENDING {
-                            self.flush(&mut pending, buffers);
-                        }
-                        continue;
+                        self.b.ins().select(first, taken, other)
+                    }
+                    partial => {
+                        let d = self.partial(partial, ir, kept, buffers);
+                        self.add(old, d, incoming, &mut nonzero, zero)
                     }
                 };
-                let new = self.add(old, d, incoming, &mut nonzero, zero);
                 pending.insert(p, new);
                 if pending.len() > PENDING {
                     self.flush(&mut pending, buffers);
@@ -614,6 +539,48 @@ impl Emit<'_, '_> {
             }
         }
         self.flush(&mut pending, buffers);
+    }
+
+    /// An edge's partial other than a select's: a constant, or loaded from
+    /// what the forward pass stored, times the lowering's factor.
+    fn partial<F: Real>(
+        &mut self,
+        partial: Partial<F>,
+        ir: &Ir<'_, F>,
+        kept: &[[Kept<F>; 2]],
+        buffers: &Buffers,
+    ) -> D<F> {
+        let (d, factor) = match partial {
+            Partial::Const(c) => (D::Const(c), None),
+            Partial::Op { node, k, factor } => {
+                let d = match kept[node as usize][k as usize] {
+                    Kept::Const(c) => D::Const(c),
+                    Kept::Stored => {
+                        let at = 2 * node as usize + k as usize;
+                        D::Value(self.load(F::TYPE, buffers.partials, at))
+                    }
+                };
+                (d, factor)
+            }
+            Partial::Product { term, side, factor } => {
+                let Summand::Product(a, b) = ir.terms[term as usize].value else {
+                    unreachable!("a product term")
+                };
+                let at = if side == 0 { b } else { a } as usize;
+                let other = self.load(F::TYPE, buffers.values, at);
+                // A product by 1 is the value itself.
+                (D::Value(other), (factor != F::one()).then_some(factor))
+            }
+            Partial::Chosen { .. } => unreachable!("a select's edge is taken by the sweep"),
+        };
+        match (d, factor) {
+            (d, None) => d,
+            (D::Const(d), Some(f)) => D::Const(d * f),
+            (D::Value(d), Some(f)) => {
+                let f = F::constant(self.b, f);
+                D::Value(self.b.ins().fmul(d, f))
+            }
+        }
     }
 
     /// Node `n`'s adjoint: changed in this piece, or loaded.
@@ -686,48 +653,5 @@ impl Emit<'_, '_> {
         let ordered = self.b.ins().fcmp(FloatCC::Ordered, product, product);
         let pass = self.b.ins().bor(ordered, nonzero);
         self.b.ins().select(pass, sum, old)
-    }
-}
-
-/// The nodes `op` reads.
-fn operands<F: Real>(op: Op<F>, ir: &Ir<'_, F>) -> Vec<u32> {
-    let node = |a: &Arg<F>| match *a {
-        Arg::Node(n) => Some(n),
-        Arg::Const(_) => None,
-    };
-    match op {
-        Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Binary(_, a, b) => {
-            vec![a, b]
-        }
-        Op::AddConst(a, _)
-        | Op::SubConst(a, _)
-        | Op::ConstSub(_, a)
-        | Op::MulConst(a, _)
-        | Op::DivConst(a, _)
-        | Op::ConstDiv(_, a)
-        | Op::Neg(a)
-        | Op::Unary(_, a)
-        | Op::BinaryConst(_, a, _)
-        | Op::ConstBinary(_, _, a) => vec![a],
-        Op::LnSigmoid { z, .. } => vec![z],
-        Op::Complement { z, .. } => vec![z],
-        Op::Select(k) => {
-            let select = &ir.selects[k as usize];
-            select
-                .operands
-                .iter()
-                .chain(&select.branches)
-                .filter_map(node)
-                .collect()
-        }
-        Op::Sum { first, count } => ir.terms[first as usize..(first + count) as usize]
-            .iter()
-            .flat_map(|t| match t.value {
-                Summand::Const(_) => vec![],
-                Summand::Node(n) => vec![n],
-                Summand::Product(a, b) => vec![a, b],
-            })
-            .collect(),
-        _ => vec![],
     }
 }

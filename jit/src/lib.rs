@@ -53,7 +53,7 @@ use tapegrad::{Error, Result, Scalar};
 
 use emit::Piece;
 use native::{Code, Shape, Tables};
-use tapegrad::replay::ir::{Arg, Op, ReverseSweep};
+use tapegrad::replay::ir::{Arg, ReverseSweep};
 
 /// The scalars a recording compiles for: `f32` and `f64`.
 pub trait Real: Scalar + private::Sealed {
@@ -153,13 +153,13 @@ pub fn compile_in_pieces<F: Real>(
     let mut module = JITModule::new(builder);
     let (ir, sweep) = (function.ir(), function.reverse_sweep());
     let tables = Tables::new(&ir);
-    let shape = shape(function, &ir, &sweep);
+    let shape = shape(function, &sweep);
     let ptr = module.target_config().pointer_type();
     let mut context = module.make_context();
     let mut builder_context = FunctionBuilderContext::new();
     let mut kept = vec![[emit::Kept::Const(F::zero()); 2]; shape.nodes];
     let mut ids: [Vec<_>; 3] = Default::default();
-    for (k, piece) in pieces(&ir, &shape, piece).into_iter().enumerate() {
+    for (k, piece) in pieces(&shape, piece).into_iter().enumerate() {
         context.func.signature = emit::signature(&module);
         let shims = emit::declare_shims::<F>(&mut module, &mut context.func)?;
         let mut b = FunctionBuilder::new(&mut context.func, &mut builder_context);
@@ -199,11 +199,7 @@ pub fn compile_in_pieces<F: Real>(
 const PIECE: usize = 256;
 
 /// The lengths the code reads and writes, and where the sweep is seeded.
-fn shape<F: Real>(
-    function: &Function<F>,
-    ir: &tapegrad::replay::ir::Ir<'_, F>,
-    sweep: &ReverseSweep<F>,
-) -> Shape {
+fn shape<F: Real>(function: &Function<F>, sweep: &ReverseSweep<F>) -> Shape {
     let seeds = (sweep.outputs.iter().enumerate())
         .filter_map(|(k, y)| match *y {
             Arg::Node(n) => Some((k, n as usize)),
@@ -214,7 +210,7 @@ fn shape<F: Real>(
         inputs: function.inputs(),
         params: function.params(),
         outputs: function.outputs(),
-        nodes: ir.ops.len() + 1,
+        nodes: function.len() + 1,
         swept: sweep.nodes.len(),
         seeds,
     }
@@ -223,16 +219,15 @@ fn shape<F: Real>(
 /// The pieces, in the order they run: the forward pass, the guards and
 /// outputs, then the sweep from the last output down to the first node
 /// after the leading ones.
-fn pieces<F: Real>(ir: &tapegrad::replay::ir::Ir<'_, F>, shape: &Shape, size: usize) -> Vec<Piece> {
-    let ops = ir.ops.len();
+fn pieces(shape: &Shape, size: usize) -> Vec<Piece> {
+    let ops = shape.nodes - 1;
     let mut pieces: Vec<Piece> = (0..ops.div_ceil(size))
         .map(|k| Piece::Forward(k * size..((k + 1) * size).min(ops)))
         .collect();
     pieces.push(Piece::Finish);
-    let leading = |op: &&Op<F>| matches!(op, Op::Input(_) | Op::Param(_));
-    let lead = 1 + ir.ops.iter().take_while(leading).count();
-    let last = shape.seeds.iter().map(|&(_, n)| n + 1).max().unwrap_or(0);
-    let mut top = last;
+    // The sink, then the inputs and the parameters.
+    let lead = 1 + shape.inputs + shape.params;
+    let mut top = shape.seeds.iter().map(|&(_, n)| n + 1).max().unwrap_or(0);
     while top > lead {
         let bottom = top.saturating_sub(size).max(lead);
         pieces.push(Piece::Reverse(bottom..top));

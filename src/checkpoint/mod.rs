@@ -172,16 +172,18 @@ impl<'a, F: Scalar> Loop<'a, F> {
     }
 
     /// A run of `steps` steps from `x0` with `theta` and `data`, once their
-    /// shapes are checked against the step's.
+    /// shapes and the final state's weights are checked against the step's.
     fn start<D: FnMut(usize, &mut [F])>(
         &mut self,
         x0: &[F],
         theta: &[F],
         steps: usize,
         data: D,
+        final_weights: &[F],
     ) -> Result<Run<'_, 'a, F, D>> {
         let step = &self.recordings[0];
         let (n, p) = (step.inputs(), step.params());
+        Error::check_length("final state's weights", n, final_weights.len())?;
         let loss = step.outputs() == n + 1;
         if !loss {
             Error::check_length("outputs of a loop's step (its state)", n, step.outputs())?;
@@ -298,9 +300,8 @@ impl<'a, F: Scalar> Loop<'a, F> {
         data: impl FnMut(usize, &mut [F]),
         final_weights: &[F],
     ) -> Result<Reversed<F>> {
-        let (n, snapshots) = (self.recordings[0].inputs(), self.snapshots);
-        Error::check_length("final state's weights", n, final_weights.len())?;
-        let mut run = self.start(x0, theta, max_steps, data)?;
+        let snapshots = self.snapshots;
+        let mut run = self.start(x0, theta, max_steps, data, final_weights)?;
         let mut lambda = final_weights.to_vec();
         run.reverse_online(x0, snapshots, max_steps, stop, &mut lambda)?;
         Ok(run.reversed(lambda, final_weights, snapshots))
@@ -327,9 +328,8 @@ impl<'a, F: Scalar> Loop<'a, F> {
         data: impl FnMut(usize, &mut [F]),
         final_weights: &[F],
     ) -> Result<Reversed<F>> {
-        let (n, snapshots) = (self.recordings[0].inputs(), self.snapshots);
-        Error::check_length("final state's weights", n, final_weights.len())?;
-        let mut run = self.start(x0, theta, steps, data)?;
+        let snapshots = self.snapshots;
+        let mut run = self.start(x0, theta, steps, data, final_weights)?;
         let mut lambda = final_weights.to_vec();
         if steps > 0 {
             run.reverse_steps(x0.to_vec(), 0, steps, snapshots - 1, &mut lambda)?;

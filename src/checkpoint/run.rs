@@ -159,7 +159,8 @@ impl<F: Scalar, D: FnMut(usize, &mut [F])> Run<'_, '_, F, D> {
             x = self.advance(&x, i, i + 1)?;
             i += 1;
         }
-        (self.steps, self.state) = (i, x);
+        // The final state comes from the last step's `back`, as in `reverse_steps`.
+        self.steps = i;
         let mut end = i;
         while let Some((a, x)) = kept.pop() {
             if a < end {

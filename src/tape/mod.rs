@@ -23,7 +23,7 @@ use num_traits::Float;
 use block::BlockRecord;
 pub(crate) use bypass::Sigmoid;
 use node::{FULL, Node, WIDE};
-pub(crate) use node::{SINK, wide_range};
+pub(crate) use node::{Kind, SINK, kind_of};
 pub(crate) use record::{Access, Edges, PartialsMut, wide};
 pub(crate) use trace::{Anomaly, Caller, Note, Recorder, Trace, Traced};
 

@@ -40,7 +40,7 @@ pub(super) struct Node<F> {
 
 /// What a node is, decoded from its parents by [`Node::kind`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
+pub(crate) enum Kind {
     /// One parent, with the node's first partial (an input's parent is the
     /// sink).
     One(u32),
@@ -52,17 +52,14 @@ pub(super) enum Kind {
     Block(usize),
 }
 
-/// The n-ary table's positions of the edges of a node of these parents,
-/// if it is a node of many parents.
-pub(crate) fn wide_range(parents: [u32; 2]) -> Option<core::ops::Range<usize>> {
-    let node = Node::<f32> {
+/// What a node of these parents is: [`Node::kind`], for a reader of a
+/// layout of nodes outside the tape (a recorded function's sweep).
+pub(crate) fn kind_of(parents: [u32; 2]) -> Kind {
+    Node::<f32> {
         parents,
         partials: [0.0; 2],
-    };
-    match node.kind() {
-        Kind::Wide(range) => Some(range),
-        _ => None,
     }
+    .kind()
 }
 
 impl<F> Node<F> {

@@ -4,11 +4,10 @@
 //! the adjoints reach a node in an order of the lowering's; a compiler that
 //! gives the interpreter's bits adds them in this one.
 
-use num_traits::Float;
-
 use super::{Arg, Op, Summand};
 use crate::active::Scalar;
 use crate::replay::{Function, Route};
+use crate::tape::{Kind, kind_of};
 
 /// The reverse sweep of a function: its nodes, the sink first, then the
 /// leading inputs and parameters (as the IR numbers them), then the nodes
@@ -109,11 +108,10 @@ impl<F: Scalar> Function<F> {
                         _ => None,
                     };
                     let parents = sweep.layout[at];
-                    // As the tape's node: one edge where the second parent is the sink.
-                    let count = if parents[1] == crate::tape::SINK {
-                        1
-                    } else {
-                        2
+                    // The parents the tape's node adds into, by its decoder.
+                    let count = match kind_of(parents) {
+                        Kind::One(_) => 1,
+                        _ => 2,
                     };
                     nodes[at] = match visit.op {
                         Op::Select(k) => (self.selects[k as usize].branches.iter().enumerate())
@@ -176,7 +174,7 @@ impl<F: Scalar> Function<F> {
             }
         }
         for (at, &parents) in sweep.layout.iter().enumerate() {
-            if let Some(range) = crate::tape::wide_range(parents) {
+            if let Kind::Wide(range) = kind_of(parents) {
                 let table = sweep.table[range.clone()].iter().copied();
                 nodes[at] = table.zip(slots[range].iter().copied()).collect();
             }
@@ -184,16 +182,6 @@ impl<F: Scalar> Function<F> {
         ReverseSweep {
             nodes: nodes.into_iter().map(|edges| Swept { edges }).collect(),
             outputs: sweep.outputs.clone(),
-        }
-    }
-}
-
-impl<F: Float> Partial<F> {
-    /// Whether it is a constant, known finite: the sweep need not test it.
-    pub fn is_finite_constant(self) -> bool {
-        match self {
-            Partial::Const(c) | Partial::Chosen { partial: c, .. } => c.is_finite(),
-            _ => false,
         }
     }
 }
