@@ -42,6 +42,8 @@
 
 mod emit;
 mod native;
+mod roll;
+mod sweep;
 
 use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
 use cranelift_codegen::settings::{self, Configurable};
@@ -51,8 +53,11 @@ use cranelift_module::{Linkage, Module, default_libcall_names};
 use tapegrad::replay::{Function, Vjp, Workspace};
 use tapegrad::{Error, Result, Scalar};
 
-use emit::Piece;
+use std::hash::Hash;
+
+use emit::{Piece, Plan};
 use native::{Code, Shape, Tables};
+use roll::{Item, Rules, Segment};
 use tapegrad::replay::ir::{Arg, ReverseSweep};
 
 /// The scalars a recording compiles for: `f32` and `f64`.
@@ -123,15 +128,31 @@ impl<F: Real> core::fmt::Debug for Compiled<F> {
 /// evaluation of the function is that error; [`CompileError::Cranelift`]
 /// where Cranelift refuses the code.
 pub fn compile<F: Real>(function: &Function<F>) -> core::result::Result<Compiled<F>, CompileError> {
-    compile_in_pieces(function, PIECE)
+    compile_with(function, PIECE, Some(roll::RULES))
 }
 
-/// As [`compile`], in pieces of `piece` ops (and nodes of the sweep):
-/// for the tests, which cut small recordings at every place.
+/// As [`compile`], in pieces of `piece` ops (and nodes of the sweep), and
+/// a stretch that repeats a body twice a loop (`rolled`) or none: for the
+/// tests, which cut small recordings at every place and roll every
+/// repetition they can.
 #[doc(hidden)]
 pub fn compile_in_pieces<F: Real>(
     function: &Function<F>,
     piece: usize,
+    rolled: bool,
+) -> core::result::Result<Compiled<F>, CompileError> {
+    let rules = roll::Rules {
+        count: 2,
+        items: 2,
+        period: 64,
+    };
+    compile_with(function, piece, rolled.then_some(rules))
+}
+
+fn compile_with<F: Real>(
+    function: &Function<F>,
+    piece: usize,
+    rules: Option<roll::Rules>,
 ) -> core::result::Result<Compiled<F>, CompileError> {
     assert!(piece > 0, "a piece of one op at least");
     let probe = vec![F::zero(); function.inputs()];
@@ -157,13 +178,18 @@ pub fn compile_in_pieces<F: Real>(
     let ptr = module.target_config().pointer_type();
     let mut context = module.make_context();
     let mut builder_context = FunctionBuilderContext::new();
-    let mut kept = vec![[emit::Kept::Const(F::zero()); 2]; shape.nodes];
+    // The sink, then the inputs and the parameters; the sweep visits the
+    // nodes from the last output down to the first after them.
+    let lead = 1 + shape.inputs + shape.params;
+    let top = shape.seeds.iter().map(|&(_, n)| n + 1).max().unwrap_or(0);
+    let mut plan = Plan::new(ir, &sweep, &tables, (lead..top).rev().collect());
+    let pieces = pieces(&mut plan, piece, rules);
     let mut ids: [Vec<_>; 3] = Default::default();
-    for (k, piece) in pieces(&shape, piece).into_iter().enumerate() {
+    for (k, piece) in pieces.iter().enumerate() {
         context.func.signature = emit::signature(&module);
         let shims = emit::declare_shims::<F>(&mut module, &mut context.func)?;
         let mut b = FunctionBuilder::new(&mut context.func, &mut builder_context);
-        emit::piece(&mut b, &piece, &ir, &sweep, &mut kept, &tables, &shims, ptr);
+        emit::piece(&mut b, piece, &plan, &shims, ptr);
         b.finalize(module.target_config());
         let id = module
             .declare_function(
@@ -183,6 +209,7 @@ pub fn compile_in_pieces<F: Real>(
         };
         ids[stage].push(id);
     }
+    let loops = (pieces, plan.sums, plan.wide);
     module.finalize_definitions().map_err(|e| cranelift(&e))?;
     let entries = ids.map(|ids| {
         ids.into_iter()
@@ -190,7 +217,7 @@ pub fn compile_in_pieces<F: Real>(
             .collect()
     });
     Ok(Compiled {
-        code: Code::new(module, entries, tables, shape),
+        code: Code::new(module, entries, tables, shape, loops),
         function: function.clone(),
     })
 }
@@ -219,24 +246,82 @@ fn shape<F: Real>(function: &Function<F>, sweep: &ReverseSweep<F>) -> Shape {
 /// The pieces, in the order they run: the forward pass, the guards and
 /// outputs, then the sweep from the last output down to the first node
 /// after the leading ones.
-fn pieces(shape: &Shape, size: usize) -> Vec<Piece> {
-    let ops = shape.nodes - 1;
-    let mut pieces: Vec<Piece> = (0..ops.div_ceil(size))
-        .map(|k| Piece::Forward(k * size..((k + 1) * size).min(ops)))
+/// The pieces of code, in the order they run: the forward pass, the
+/// guards and outputs, the sweep; and, in `plan`, the segments of the long
+/// sums and of the nodes of many edges.
+fn pieces<F: Real>(plan: &mut Plan<'_, F>, size: usize, rules: Option<Rules>) -> Vec<Piece<F>> {
+    let ops: Vec<_> = (0..plan.ir.ops.len())
+        .map(|i| emit::op_item(&plan.ir, i))
+        .collect();
+    let mut pieces: Vec<_> = cut(segments(&ops, rules), size)
+        .map(Piece::Forward)
         .collect();
     pieces.push(Piece::Finish);
-    // The sink, then the inputs and the parameters.
-    let lead = 1 + shape.inputs + shape.params;
-    let mut top = shape.seeds.iter().map(|&(_, n)| n + 1).max().unwrap_or(0);
-    while top > lead {
-        let bottom = top.saturating_sub(size).max(lead);
-        pieces.push(Piece::Reverse(bottom..top));
-        top = bottom;
+    let nodes: Vec<_> = (plan.visits.iter())
+        .map(|&v| sweep::node_item(v, &plan.edges[v]))
+        .collect();
+    pieces.extend(cut(segments(&nodes, rules), size).map(Piece::Reverse));
+    let Some(rules) = rules else {
+        return pieces;
+    };
+    let long = |n: usize| n > rules.items;
+    for (i, op) in plan.ir.ops.iter().enumerate() {
+        if let tapegrad::replay::ir::Op::Sum { first, count } = *op
+            && long(count as usize)
+        {
+            let terms = &plan.ir.terms[first as usize + 1..(first + count) as usize];
+            let items: Vec<_> = terms.iter().map(emit::term_item).collect();
+            plan.sums.insert(i, roll::roll(&items, rules));
+        }
+    }
+    for (v, edges) in plan.edges.iter().enumerate() {
+        if long(edges.len()) {
+            let items: Vec<_> = edges
+                .iter()
+                .map(|&(p, form)| sweep::edge_item(p, form))
+                .collect();
+            plan.wide.insert(v, roll::roll(&items, rules));
+        }
     }
     pieces
 }
 
+/// `items` rolled by `rules`, or one by one.
+fn segments<S: Eq + Hash, F: Real>(items: &[Item<S, F>], rules: Option<Rules>) -> Vec<Segment<F>> {
+    match rules {
+        Some(rules) => roll::roll(items, rules),
+        None => (0..items.len()).map(Segment::One).collect(),
+    }
+}
+
+/// `segments` in pieces of about `size` items of code each (a loop counts
+/// its body).
+fn cut<F>(segments: Vec<Segment<F>>, size: usize) -> impl Iterator<Item = Vec<Segment<F>>> {
+    let mut pieces = vec![Vec::new()];
+    let mut filled = 0;
+    for segment in segments {
+        let weight = match &segment {
+            Segment::One(_) => 1,
+            Segment::Loop(l) => l.period,
+        };
+        if filled > 0 && filled + weight > size {
+            pieces.push(Vec::new());
+            filled = 0;
+        }
+        filled += weight;
+        pieces.last_mut().expect("a piece").push(segment);
+    }
+    pieces.into_iter().filter(|piece| !piece.is_empty())
+}
+
 impl<F: Real> Compiled<F> {
+    /// How many loops its code has: over ops, over a long sum's terms, over
+    /// nodes of the sweep, over a node's edges. For the tests.
+    #[doc(hidden)]
+    pub fn loops(&self) -> [usize; 4] {
+        self.code.loops()
+    }
+
     /// A workspace for it: the function's ([`Function::workspace`]), which
     /// holds the dynamic parameters.
     pub fn workspace(&self) -> Workspace<F> {

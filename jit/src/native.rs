@@ -4,12 +4,15 @@
 
 #![allow(unsafe_code)]
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use cranelift_jit::JITModule;
 use tapegrad::replay::ir::{Binary, Guard, Ir, Op, Outcome, Select, Unary};
 
 use crate::Real;
+use crate::emit::Piece;
+use crate::roll::Segment;
 
 /// What the code points at: the IR's ops (each unary and binary op's entry
 /// of the table), its selects and guards, and the two ops the stable
@@ -85,6 +88,14 @@ pub(crate) extern "C" fn guard<F: Real>(guard: *const Guard<F>, a: F, b: F) -> u
     u32::from(guard.test.outcome(a, b) == guard.outcome)
 }
 
+/// The pieces, the long sums' segments and the wide nodes': what holds
+/// the tables of the loops.
+pub(crate) type Loops<F> = (
+    Vec<Piece<F>>,
+    HashMap<usize, Vec<Segment<F>>>,
+    HashMap<usize, Vec<Segment<F>>>,
+);
+
 /// A piece of compiled code: `x`, `params`, the buffers of values,
 /// partials and adjoints, `out`; 0, or `k + 1` where guard `k` failed.
 type Entry<F> = unsafe extern "C" fn(*const F, *const F, *mut F, *mut F, *mut F, *mut F) -> u32;
@@ -119,6 +130,8 @@ pub(crate) struct Code<F: Real> {
     finish: Entry<F>,
     reverse: Vec<Entry<F>>,
     _tables: Tables<F>,
+    /// What the code was built from: the loops' tables it reads.
+    loops: Loops<F>,
     shape: Shape,
     scratch: Mutex<Vec<Scratch<F>>>,
 }
@@ -138,6 +151,7 @@ impl<F: Real> Code<F> {
         [forward, finish, reverse]: [Vec<*const u8>; 3],
         tables: Tables<F>,
         shape: Shape,
+        loops: Loops<F>,
     ) -> Self {
         // SAFETY: each is a function the module finalized, of the
         // signature `Entry` spells: six pointers in, a `u32` out.
@@ -148,6 +162,7 @@ impl<F: Real> Code<F> {
             finish: entry(finish[0]),
             reverse: reverse.into_iter().map(entry).collect(),
             _tables: tables,
+            loops,
             shape,
             scratch: Mutex::new(Vec::new()),
         }
@@ -220,6 +235,29 @@ impl<F: Real> Code<F> {
             pool.push(s);
         }
         code
+    }
+}
+
+impl<F: Real> Code<F> {
+    /// The loops over ops, terms, nodes of the sweep and edges.
+    pub(crate) fn loops(&self) -> [usize; 4] {
+        let count = |segments: &[Segment<F>]| {
+            (segments.iter())
+                .filter(|s| matches!(s, Segment::Loop(_)))
+                .count()
+        };
+        let (pieces, sums, wide) = &self.loops;
+        let mut loops = [0; 4];
+        for piece in pieces {
+            match piece {
+                Piece::Forward(segments) => loops[0] += count(segments),
+                Piece::Reverse(segments) => loops[2] += count(segments),
+                Piece::Finish => {}
+            }
+        }
+        loops[1] = sums.values().map(|s| count(s)).sum();
+        loops[3] = wide.values().map(|s| count(s)).sum();
+        loops
     }
 }
 

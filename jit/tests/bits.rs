@@ -10,7 +10,7 @@ mod program;
 use program::{Program, coordinate, program_with_sums, run};
 use proptest::prelude::*;
 use tapegrad::replay::Function;
-use tapegrad::{Active, Error};
+use tapegrad::{Active, Error, Scalar};
 use tapegrad_jit::{CompileError, Real, compile, compile_in_pieces};
 
 /// The same bits, a NaN as any NaN (Cranelift may order an addition's
@@ -21,23 +21,96 @@ fn bits<F: Real>(v: &[F]) -> Vec<Option<u64>> {
         .collect()
 }
 
-/// `p` and `q` recorded at `x0`, optimized or not, compiled in pieces of
-/// `piece` ops: at `x0` and `x1`, its value, gradient and vector–Jacobian
-/// product, or its error, are the interpreter's.
+/// What a case records: programs `p` and `q` of three inputs, or each
+/// repeated over a window of the inputs that moves by one each time,
+/// which the compiler makes a loop.
+#[derive(Clone, Debug)]
+struct Case {
+    p: Program,
+    q: Program,
+    repeat: Repeat,
+}
+
+#[derive(Clone, Debug)]
+enum Repeat {
+    Once,
+    /// `Σₖ p(xₖ, xₖ₊₁, xₖ₊₂)·cₖ`, each term times a constant of its own if
+    /// `scaled`.
+    Sum {
+        times: usize,
+        scaled: bool,
+    },
+    /// `a ← p(a, xₖ₊₁, xₖ₊₂)` from `a = x₀`.
+    Fold {
+        times: usize,
+    },
+}
+
+impl Case {
+    /// The inputs it reads.
+    fn inputs(&self) -> usize {
+        match self.repeat {
+            Repeat::Once => 3,
+            Repeat::Sum { times, .. } | Repeat::Fold { times } => times + 2,
+        }
+    }
+
+    /// Its first `outputs` outputs (of two).
+    fn run<F: Scalar>(&self, x: &[Active<F>], outputs: usize) -> Vec<Active<F>> {
+        let each = |p: &Program| match self.repeat {
+            Repeat::Once => run(p, x),
+            Repeat::Sum { times, scaled } => {
+                (0..times).fold(Active::constant(F::zero()), |sum, k| {
+                    let term = run(p, &x[k..k + 3]);
+                    match scaled {
+                        true => {
+                            sum + term
+                                * Active::constant(
+                                    F::from(1.0 + 0.125 * k as f64).expect("a literal"),
+                                )
+                        }
+                        false => sum + term,
+                    }
+                })
+            }
+            Repeat::Fold { times } => {
+                (0..times).fold(x[0], |a, k| run(p, &[a, x[k + 1], x[k + 2]]))
+            }
+        };
+        [&self.p, &self.q][..outputs]
+            .iter()
+            .map(|p| each(p))
+            .collect()
+    }
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let repeat = prop_oneof![
+        2 => Just(Repeat::Once),
+        1 => (2..9usize, any::<bool>()).prop_map(|(times, scaled)| Repeat::Sum { times, scaled }),
+        1 => (2..9usize).prop_map(|times| Repeat::Fold { times }),
+    ];
+    (program_with_sums(), program_with_sums(), repeat).prop_map(|(p, q, repeat)| Case {
+        p,
+        q,
+        repeat,
+    })
+}
+
+/// `case` recorded at `x0`, optimized or not, compiled in pieces of
+/// `piece` ops, its repetitions loops: at `x0` and `x1`, its value,
+/// gradient and vector–Jacobian product, or its error, are the
+/// interpreter's.
 fn agrees<F: Real>(
-    p: &Program,
-    q: &Program,
+    case: &Case,
     x0: &[F],
     x1: &[F],
     w: [F; 2],
     piece: usize,
 ) -> Result<(), TestCaseError> {
+    let (x0, x1) = (&x0[..case.inputs()], &x1[..case.inputs()]);
     for optimize in [false, true] {
-        let record = |outputs: usize| {
-            Function::record(x0, |x: &[Active<F>]| {
-                [run(p, x), run(q, x)][..outputs].to_vec()
-            })
-        };
+        let record = |outputs: usize| Function::record(x0, |x: &[Active<F>]| case.run(x, outputs));
         let (Ok(mut one), Ok(mut two)) = (record(1), record(2)) else {
             return Err(TestCaseError::reject("not replayable"));
         };
@@ -46,8 +119,8 @@ fn agrees<F: Real>(
             two.optimize();
         }
         let (c1, c2) = (
-            compile_in_pieces(&one, piece),
-            compile_in_pieces(&two, piece),
+            compile_in_pieces(&one, piece, true),
+            compile_in_pieces(&two, piece, true),
         );
         let (c1, c2) = (
             c1.map_err(|e| TestCaseError::fail(e.to_string()))?,
@@ -91,17 +164,74 @@ proptest! {
 
     #[test]
     fn a_compiled_function_gives_the_interpreters_bits(
-        p in program_with_sums(),
-        q in program_with_sums(),
-        x0 in prop::array::uniform3(coordinate()),
-        x1 in prop::array::uniform3(coordinate()),
+        case in case(),
+        x0 in prop::collection::vec(coordinate(), 10),
+        x1 in prop::collection::vec(coordinate(), 10),
         w in prop::array::uniform2(-2.0..2.0f64),
         piece in prop::sample::select(vec![1, 2, 3, 7, 256]),
     ) {
-        agrees::<f64>(&p, &q, &x0, &x1, w, piece)?;
-        let f32s = |x: [f64; 3]| x.map(|v| v as f32);
-        agrees::<f32>(&p, &q, &f32s(x0), &f32s(x1), w.map(|v| v as f32), piece)?;
+        agrees::<f64>(&case, &x0, &x1, w, piece)?;
+        let f32s = |x: &[f64]| x.iter().map(|&v| v as f32).collect::<Vec<_>>();
+        agrees::<f32>(&case, &f32s(&x0), &f32s(&x1), w.map(|v| v as f32), piece)?;
     }
+}
+
+/// Rosenbrock's function as the harness writes it (a fold) and as a sum of
+/// terms, and a small network on many points: loops over ops, a long sum's
+/// terms, nodes of the sweep and a node's edges, with the interpreter's
+/// bits at a point other than the recording's.
+#[test]
+fn repeated_bodies_compile_to_loops_with_the_interpreters_bits()
+-> Result<(), Box<dyn std::error::Error>> {
+    let fold = |x: &[Active]| {
+        x.windows(2).fold(Active::constant(0.0), |acc, w| {
+            let (a, b) = (w[1] - w[0] * w[0], 1.0 - w[0]);
+            acc + a * a * 100.0 + b * b
+        })
+    };
+    let terms = |x: &[Active]| -> Active {
+        x.windows(2)
+            .map(|w| {
+                let (a, c) = (w[1] - w[0] * w[0], 1.0 - w[0]);
+                a * a * 100.0 + c * c
+            })
+            .sum()
+    };
+    let points: Vec<[f64; 2]> = (0..40)
+        .map(|k| [(k as f64 * 0.37).sin(), (k as f64 * 0.11).cos()])
+        .collect();
+    let network = |t: &[Active]| {
+        points.iter().fold(Active::constant(0.0), |loss, p| {
+            let hidden: Vec<Active> = (0..4)
+                .map(|j| (t[3 * j] * p[0] + t[3 * j + 1] * p[1] + t[3 * j + 2]).tanh())
+                .collect();
+            let y = (0..4).fold(t[16], |y, j| y + t[12 + j] * hidden[j]);
+            let e = y - p[0] * p[1];
+            loss + e * e
+        })
+    };
+    let x0: Vec<f64> = (0..60).map(|k| 0.3 + 0.02 * k as f64).collect();
+    let x1: Vec<f64> = (0..60).map(|k| (k as f64).cos()).collect();
+    for (name, n, f) in [
+        ("fold", 60, &fold as &dyn Fn(&[Active]) -> Active),
+        ("terms", 60, &terms),
+        ("network", 17, &network),
+    ] {
+        let mut f = Function::record(&x0[..n], f)?;
+        f.optimize();
+        let compiled = compile(&f)?;
+        let loops = compiled.loops();
+        assert!(loops[0] > 0 && loops[2] > 0, "{name}: {loops:?}");
+        if name != "network" {
+            assert!(loops[1] > 0 && loops[3] > 0, "{name}: {loops:?}");
+        }
+        let mut ws = f.workspace();
+        let (v, g) = compiled.value_and_gradient(&mut ws, &x1[..n])?;
+        let (tv, tg) = f.value_and_gradient(&mut ws, &x1[..n])?;
+        assert_eq!(bits(&[v]), bits(&[tv]), "{name}");
+        assert_eq!(bits(&g), bits(&tg), "{name}");
+    }
+    Ok(())
 }
 
 #[test]

@@ -1,0 +1,339 @@
+//! Re-rolling: a stretch of a sequence (the ops of the forward pass, the
+//! nodes of the sweep) that repeats a body of items, the same but for
+//! indices that move by a fixed step each time and constants that may
+//! differ, is compiled as one loop over the body instead of straight code
+//! as long as the recording. The loop does what the straight code did, in
+//! the same order: the bits are the same; the code is a body long, so a
+//! large recording runs from the instruction cache and compiles fast.
+//!
+//! Found by comparing, not by knowing a workload: at each place, the
+//! periods to try are the distances to the next items of the same shape;
+//! the one that saves the most code wins.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use crate::Real;
+
+/// An item as the roller compares it: what must be the same in every
+/// iteration (op kinds, counts, flags), its indices (nodes, inputs,
+/// places in a buffer) and its constants.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Item<S, F> {
+    pub(crate) shape: S,
+    pub(crate) indices: Vec<usize>,
+    /// How many of the first indices name places the code keeps track of
+    /// by their value in iteration 0: those that differ there must differ
+    /// in every iteration (a loop stops before two meet).
+    pub(crate) distinct: usize,
+    pub(crate) constants: Vec<F>,
+}
+
+/// How the sequence runs: items one by one, or a loop.
+#[derive(Clone, Debug)]
+pub(crate) enum Segment<F> {
+    One(usize),
+    Loop(Loop<F>),
+}
+
+/// Items `start..start + period·count`: `count` iterations of the body
+/// `start..start + period`. In iteration `k`, a field of body item `j`
+/// whose value is `v` in iteration 0 has the value `v + step·k` (an
+/// index) or `table[k]` (a constant that is not the same in every
+/// iteration); fields of an item with the same value in iteration 0 move
+/// alike, so the value names the field.
+#[derive(Clone, Debug)]
+pub(crate) struct Loop<F> {
+    pub(crate) start: usize,
+    pub(crate) period: usize,
+    pub(crate) count: usize,
+    /// Per body item: the step of each index that moves, by its value in
+    /// iteration 0 (an index missing here stays put).
+    pub(crate) steps: Vec<HashMap<usize, isize>>,
+    /// Per body item: each constant that is not the same in every
+    /// iteration, by its bits in iteration 0, with its values.
+    pub(crate) tables: Vec<HashMap<u64, Box<[F]>>>,
+}
+
+impl<F> Loop<F> {
+    /// The items it covers.
+    pub(crate) fn len(&self) -> usize {
+        self.period * self.count
+    }
+
+    /// The items of straight code it saves: what decides between periods.
+    fn saved(&self) -> usize {
+        self.len() - self.period
+    }
+}
+
+/// When a repeated stretch becomes a loop.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rules {
+    /// Iterations at least.
+    pub(crate) count: usize,
+    /// Items covered at least.
+    pub(crate) items: usize,
+    /// The longest body tried.
+    pub(crate) period: usize,
+}
+
+/// Loops of 4 iterations and 32 items at least, bodies of 256 items at
+/// most (a piece of code).
+pub(crate) const RULES: Rules = Rules {
+    count: 4,
+    items: 32,
+    period: 256,
+};
+
+/// The candidate periods tried at each place, at most.
+const CANDIDATES: usize = 128;
+
+/// `items` as segments, in order.
+pub(crate) fn roll<S: Eq + Hash, F: Real>(items: &[Item<S, F>], rules: Rules) -> Vec<Segment<F>> {
+    // Where each shape occurs next.
+    let mut next = vec![usize::MAX; items.len()];
+    let mut last: HashMap<&S, usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate().rev() {
+        if let Some(j) = last.insert(&item.shape, i) {
+            next[i] = j;
+        }
+    }
+    let mut segments = Vec::new();
+    let mut s = 0;
+    while s < items.len() {
+        let mut best: Option<Loop<F>> = None;
+        let mut q = next[s];
+        for _ in 0..CANDIDATES {
+            let period = q.wrapping_sub(s);
+            if q == usize::MAX || period > rules.period || s + 2 * period > items.len() {
+                break;
+            }
+            if let Some(found) = try_period(items, s, period)
+                && best.as_ref().is_none_or(|b| found.saved() > b.saved())
+            {
+                best = Some(found);
+            }
+            q = next[q];
+        }
+        match best {
+            Some(found) if found.count >= rules.count && found.len() >= rules.items => {
+                s += found.len();
+                segments.push(Segment::Loop(found));
+            }
+            _ => {
+                segments.push(Segment::One(s));
+                s += 1;
+            }
+        }
+    }
+    segments
+}
+
+/// The longest loop of body `start..start + period` there, if two
+/// iterations at least match.
+fn try_period<S: Eq, F: Real>(
+    items: &[Item<S, F>],
+    start: usize,
+    period: usize,
+) -> Option<Loop<F>> {
+    let body = &items[start..start + period];
+    let alike = |a: &Item<S, F>, b: &Item<S, F>| {
+        a.shape == b.shape
+            && a.indices.len() == b.indices.len()
+            && a.constants.len() == b.constants.len()
+    };
+    let second = &items[start + period..start + 2 * period];
+    if !body.iter().zip(second).all(|(a, b)| alike(a, b)) {
+        return None;
+    }
+    let steps: Vec<Vec<isize>> = (body.iter().zip(second))
+        .map(|(a, b)| {
+            (a.indices.iter().zip(&b.indices))
+                .map(|(&x, &y)| y as isize - x as isize)
+                .collect()
+        })
+        .collect();
+    // Fields alike in iteration 0 must move alike.
+    let named = body.iter().zip(&steps).all(|(item, steps)| {
+        let mut seen = HashMap::new();
+        (item.indices.iter().zip(steps)).all(|(v, s)| *seen.entry(v).or_insert(s) == s)
+    });
+    if !named {
+        return None;
+    }
+    let moved = |k: usize| {
+        (0..period).all(|j| {
+            let (a, b) = (&body[j], &items[start + k * period + j]);
+            alike(a, b)
+                && (a.indices.iter().zip(&b.indices).zip(&steps[j]))
+                    .all(|((&x, &y), &s)| y as isize == x as isize + s * k as isize)
+        })
+    };
+    let mut count = 2;
+    while start + (count + 1) * period <= items.len() && moved(count) {
+        count += 1;
+    }
+    // The iteration where two places kept apart meet: the loop ends before.
+    for (item, steps) in body.iter().zip(&steps) {
+        let places = &item.indices[..item.distinct];
+        for (a, (&x, &s)) in places.iter().zip(steps).enumerate() {
+            for (&y, &t) in places[a + 1..].iter().zip(&steps[a + 1..]) {
+                let (gap, closing) = (y as isize - x as isize, s - t);
+                if gap != 0 && closing != 0 && gap % closing == 0 && gap / closing > 0 {
+                    count = count.min((gap / closing) as usize);
+                }
+            }
+        }
+    }
+    if count < 2 {
+        return None;
+    }
+    let mut tables = Vec::with_capacity(period);
+    for (j, item) in body.iter().enumerate() {
+        // Each constant's values, by its bits in iteration 0.
+        let mut columns: HashMap<u64, Vec<F>> = HashMap::new();
+        for c in 0..item.constants.len() {
+            let column: Vec<F> = (0..count)
+                .map(|k| items[start + k * period + j].constants[c])
+                .collect();
+            match columns.get(&bits(column[0])) {
+                Some(other) if !same_bits(other, &column) => return None,
+                Some(_) => {}
+                None => drop(columns.insert(bits(column[0]), column)),
+            }
+        }
+        let varying = columns
+            .into_iter()
+            .filter(|(_, column)| !column.iter().all(|&v| bits(v) == bits(column[0])))
+            .map(|(key, column)| (key, column.into_boxed_slice()));
+        tables.push(varying.collect());
+    }
+    let steps = (body.iter().zip(steps))
+        .map(|(item, steps)| {
+            (item.indices.iter().zip(steps))
+                .filter(|(_, s)| *s != 0)
+                .map(|(&v, s)| (v, s))
+                .collect()
+        })
+        .collect();
+    Some(Loop {
+        start,
+        period,
+        count,
+        steps,
+        tables,
+    })
+}
+
+/// A constant's bits, the key of its column.
+pub(crate) fn bits<F: Real>(value: F) -> u64 {
+    value.to_f64().expect("f32 and f64 convert").to_bits()
+}
+
+fn same_bits<F: Real>(a: &[F], b: &[F]) -> bool {
+    a.iter().zip(b).all(|(&x, &y)| bits(x) == bits(y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(shape: u32, indices: &[usize], constants: &[f64]) -> Item<u32, f64> {
+        Item {
+            shape,
+            indices: indices.to_vec(),
+            distinct: indices.len(),
+            constants: constants.to_vec(),
+        }
+    }
+
+    const RULES: Rules = Rules {
+        count: 2,
+        items: 2,
+        period: 64,
+    };
+
+    #[test]
+    fn a_repeated_body_with_moving_indices_is_one_loop() {
+        // Rosenbrock's body: x[k]·x[k], x[k+1] − that, 1 − x[k].
+        let mut items = vec![item(9, &[], &[])];
+        for k in 0..10 {
+            let at = 100 + 3 * k;
+            items.push(item(1, &[k, k], &[]));
+            items.push(item(2, &[k + 1, at], &[]));
+            items.push(item(3, &[k], &[1.0]));
+        }
+        items.push(item(9, &[], &[]));
+        let segments = roll(&items, RULES);
+        assert_eq!(segments.len(), 3);
+        let Segment::Loop(l) = &segments[1] else {
+            panic!("a loop")
+        };
+        assert_eq!((l.start, l.period, l.count), (1, 3, 10));
+        assert_eq!(l.steps[1][&1], 1);
+        assert_eq!(l.steps[1][&100], 3);
+        assert!(l.tables[2].is_empty(), "1 is the same in every iteration");
+    }
+
+    #[test]
+    fn constants_that_differ_get_a_table() {
+        let items: Vec<_> = (0..5).map(|k| item(1, &[7], &[k as f64])).collect();
+        let Segment::Loop(l) = &roll(&items, RULES)[0] else {
+            panic!("a loop")
+        };
+        assert_eq!(*l.tables[0][&bits(0.0)], [0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert!(l.steps[0].is_empty(), "node 7 stays put");
+    }
+
+    #[test]
+    fn fields_equal_in_the_first_iteration_that_move_apart_are_no_loop() {
+        // x[0]·x[k]: both 0 at first, one stays and one moves.
+        let items: Vec<_> = (0..5).map(|k| item(1, &[0, k], &[])).collect();
+        assert!(matches!(roll(&items, RULES)[0], Segment::One(0)));
+        let items: Vec<_> = (0..5)
+            .map(|k| item(1, &[], &[1.0, k as f64 + 1.0]))
+            .collect();
+        assert!(matches!(roll(&items, RULES)[0], Segment::One(0)));
+    }
+
+    #[test]
+    fn indices_that_do_not_move_by_a_step_end_the_loop() {
+        let at = [0, 1, 2, 3, 10, 11];
+        let items: Vec<_> = at.iter().map(|&k| item(1, &[k], &[])).collect();
+        let segments = roll(&items, RULES);
+        let Segment::Loop(l) = &segments[0] else {
+            panic!("a loop")
+        };
+        assert_eq!((l.period, l.count), (1, 4));
+        assert!(matches!(&segments[1], Segment::Loop(l) if l.start == 4));
+    }
+
+    #[test]
+    fn a_loop_ends_before_two_places_kept_apart_meet() {
+        // Places k and 6 − k, apart until k = 3.
+        let items: Vec<_> = (0..6).map(|k| item(1, &[k, 6 - k], &[])).collect();
+        let Segment::Loop(l) = &roll(&items, RULES)[0] else {
+            panic!("a loop")
+        };
+        assert_eq!(l.count, 3);
+    }
+
+    #[test]
+    fn the_period_that_saves_most_wins() {
+        // Two points of three neurons each: period 2 inside a point, 7 over
+        // points.
+        let mut items = Vec::new();
+        for p in 0..4 {
+            for n in 0..3 {
+                items.push(item(1, &[n, 100 + p], &[]));
+                items.push(item(2, &[7 * p + 2 * n], &[]));
+            }
+            items.push(item(3, &[7 * p], &[]));
+        }
+        let Segment::Loop(l) = &roll(&items, RULES)[0] else {
+            panic!("a loop")
+        };
+        assert_eq!((l.period, l.count), (7, 4));
+    }
+}

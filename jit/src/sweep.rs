@@ -1,0 +1,347 @@
+//! The interpreter's reverse sweep as Cranelift IR (see
+//! [`ReverseSweep`](tapegrad::replay::ir::ReverseSweep)): each node, in
+//! the order the sweep visits them, adds `partial × adjoint` into its
+//! parents' adjoints, its edges last to first; a node whose adjoint is
+//! zero passes nothing through a partial that is not finite. As the tape's
+//! sweep, a node branches once on its adjoint being zero, so the common
+//! path adds without a test, and what it passes to the node visited next
+//! stays in a register.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::{BlockArg, InstBuilder, Value};
+use tapegrad::replay::ir::{Ir, Partial, Summand};
+
+use crate::Real;
+use crate::emit::{D, Emit, Kept, Plan};
+use crate::roll::{Item, Segment};
+
+/// An edge's partial as the compiled sweep reads it, the lowering's
+/// factor folded into it where both are constants.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Form<F> {
+    /// This constant.
+    Const(F),
+    /// The partial the forward pass stored at `at`, times `factor`.
+    Stored { at: usize, factor: Option<F> },
+    /// Node `at`'s value (a product's other operand), times `factor`.
+    Value { at: usize, factor: Option<F> },
+    /// A select's: `partial` if the flag at `flag` says it took `branch`,
+    /// else nothing.
+    Chosen { flag: usize, branch: u8, partial: F },
+}
+
+impl<F: Real> Form<F> {
+    pub(crate) fn of(partial: Partial<F>, ir: &Ir<'_, F>, kept: &[[Kept<F>; 2]]) -> Self {
+        match partial {
+            Partial::Const(c) => Form::Const(c),
+            Partial::Op { node, k, factor } => match kept[node as usize][k as usize] {
+                Kept::Const(c) => Form::Const(factor.map_or(c, |f| c * f)),
+                Kept::Stored => Form::Stored {
+                    at: 2 * node as usize + k as usize,
+                    factor,
+                },
+            },
+            Partial::Product { term, side, factor } => {
+                let Summand::Product(a, b) = ir.terms[term as usize].value else {
+                    unreachable!("a product term")
+                };
+                Form::Value {
+                    at: if side == 0 { b } else { a } as usize,
+                    // A product by 1 is the value itself.
+                    factor: (factor != F::one()).then_some(factor),
+                }
+            }
+            Partial::Chosen {
+                node,
+                branch,
+                partial,
+            } => Form::Chosen {
+                flag: 2 * node as usize,
+                branch,
+                partial,
+            },
+        }
+    }
+}
+
+/// Node `v` of the sweep as the roller compares it: its own index, its
+/// edges' parents, then what each edge's partial reads; its constants.
+pub(crate) fn node_item<F: Real>(v: usize, edges: &[(usize, Form<F>)]) -> Item<Vec<u8>, F> {
+    // The node and its parents, the adjoints the code keeps track of, first.
+    let mut item = Item {
+        shape: Vec::with_capacity(edges.len()),
+        indices: Some(v)
+            .into_iter()
+            .chain(edges.iter().map(|&(p, _)| p))
+            .collect(),
+        distinct: 1 + edges.len(),
+        constants: Vec::new(),
+    };
+    for &(_, form) in edges {
+        let (kind, at, constants) = match form {
+            Form::Const(c) => (0, None, [Some(c), None]),
+            Form::Stored { at, factor } => (1, Some(at), [factor, None]),
+            Form::Value { at, factor } => (2, Some(at), [factor, None]),
+            Form::Chosen {
+                flag,
+                branch,
+                partial,
+            } => (3 + branch, Some(flag), [Some(partial), None]),
+        };
+        let factor = matches!(
+            form,
+            Form::Stored {
+                factor: Some(_),
+                ..
+            } | Form::Value {
+                factor: Some(_),
+                ..
+            }
+        );
+        item.shape.push(kind << 1 | u8::from(factor));
+        item.indices.extend(at);
+        item.constants.extend(constants.into_iter().flatten());
+    }
+    item
+}
+
+/// An edge of a node as the roller compares it (when the node has many).
+pub(crate) fn edge_item<F: Real>(p: usize, form: Form<F>) -> Item<Vec<u8>, F> {
+    let mut item = node_item(0, &[(p, form)]);
+    // Not the node: the parent, and what the partial reads.
+    item.indices.remove(0);
+    item.distinct = 1;
+    item
+}
+
+/// An edge's partial as the code has it.
+#[derive(Clone, Copy)]
+enum Edge<F> {
+    D(D<F>),
+    /// A select's: `partial` if it took branch `branch` (`first`: whether
+    /// it took the first).
+    Chosen {
+        first: Value,
+        branch: u8,
+        partial: D<F>,
+    },
+}
+
+impl<'a, F: Real> Emit<'a, '_, F> {
+    /// The sweep over `segments` of its visits; the caller seeds the
+    /// outputs and reads the gradient.
+    pub(crate) fn sweep(&mut self, segments: &'a [Segment<F>], plan: &'a Plan<'_, F>) {
+        let zero = F::constant(self.b, F::zero());
+        // The adjoint of the node visited next, as the last node left it.
+        let mut carried = None;
+        for (s, segment) in segments.iter().enumerate() {
+            match segment {
+                Segment::One(at) => {
+                    // The next node, if code of this piece visits it next.
+                    let next = match segments.get(s + 1) {
+                        Some(Segment::One(b)) => Some(plan.visits[*b]),
+                        _ => None,
+                    };
+                    carried = self.visit(plan.visits[*at], plan, carried, next, zero);
+                }
+                Segment::Loop(l) => {
+                    let mut carried = None;
+                    self.repeat(l, None, |e, j, _| {
+                        let v = plan.visits[l.start + j];
+                        // The next node, if this iteration visits it.
+                        let next = (j + 1 < l.period).then(|| v - 1);
+                        carried = e.visit(v, plan, carried.take(), next, zero);
+                        None
+                    });
+                }
+            }
+            if matches!(segment, Segment::Loop(_)) {
+                carried = None;
+            }
+        }
+    }
+
+    /// Node `v`'s edges; `carried`, `v`'s adjoint if the last node left
+    /// it in a register; returns `next`'s, if it left it in one.
+    fn visit(
+        &mut self,
+        v: usize,
+        plan: &'a Plan<'_, F>,
+        carried: Option<(usize, Value)>,
+        next: Option<usize>,
+        zero: Value,
+    ) -> Option<(usize, Value)> {
+        let adjoints = self.buffers.adjoints;
+        let incoming = match carried {
+            Some((n, value)) if n == v => value,
+            _ => self.load(F::TYPE, adjoints, v),
+        };
+        // Carried only to a node that moves as this one does.
+        let next = next.filter(|&n| self.step(n) == self.step(v));
+        let edges = &plan.edges[v];
+        // A partial computed, or not finite in some iteration.
+        let risky = edges.iter().any(|&(_, form)| match form {
+            Form::Const(c) | Form::Chosen { partial: c, .. } => {
+                !c.is_finite() || matches!(self.field(c), D::Value(_))
+            }
+            Form::Stored { .. } | Form::Value { .. } => true,
+        });
+        if !risky {
+            let carry = self.pass(v, plan, incoming, false, next, zero);
+            return next.zip(carry);
+        }
+        let (common, zeroed, join) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        let nonzero = self.b.ins().fcmp(FloatCC::NotEqual, incoming, zero);
+        self.b.ins().brif(nonzero, common, &[], zeroed, &[]);
+        let mut carries = false;
+        for (block, zeroed) in [(common, false), (zeroed, true)] {
+            self.b.switch_to_block(block);
+            self.b.seal_block(block);
+            // The same code but for the test: both carry, or neither.
+            let carry = self.pass(v, plan, incoming, zeroed, next, zero);
+            carries = carry.is_some();
+            let args: Vec<_> = carry.into_iter().map(BlockArg::Value).collect();
+            self.b.ins().jump(join, &args);
+        }
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        let param = carries.then(|| self.b.append_block_param(join, F::TYPE));
+        next.zip(param)
+    }
+
+    /// Adds each edge of `v`'s `partial × incoming` into its parent's
+    /// adjoint, in order (where `zeroed`, `incoming` is zero and a partial
+    /// that is not finite passes nothing), and returns what it left in
+    /// `next`'s. Each partial is computed where it is used, so a node of
+    /// many edges keeps few values alive; their repeated stretches are
+    /// loops.
+    fn pass(
+        &mut self,
+        v: usize,
+        plan: &'a Plan<'_, F>,
+        incoming: Value,
+        zeroed: bool,
+        next: Option<usize>,
+        zero: Value,
+    ) -> Option<Value> {
+        let edges = &plan.edges[v];
+        // The adjoints this block changed (an edge's parent may repeat),
+        // as long as no loop wrote to others.
+        let mut changed: HashMap<usize, Value> = HashMap::new();
+        let Some(segments) = plan.wide.get(&v).filter(|_| self.frame.is_none()) else {
+            for &(p, form) in edges {
+                let new = self.add_edge(p, form, changed.get(&p).copied(), incoming, zeroed, zero);
+                changed.insert(p, new);
+            }
+            return changed.get(&next?).copied();
+        };
+        for segment in segments {
+            match segment {
+                Segment::One(e) => {
+                    let (p, form) = edges[*e];
+                    let new =
+                        self.add_edge(p, form, changed.get(&p).copied(), incoming, zeroed, zero);
+                    changed.insert(p, new);
+                }
+                Segment::Loop(l) => {
+                    changed.clear();
+                    self.repeat(l, None, |e, j, _| {
+                        let (p, form) = edges[l.start + j];
+                        e.add_edge(p, form, None, incoming, zeroed, zero);
+                        None
+                    });
+                }
+            }
+        }
+        changed.get(&next?).copied()
+    }
+
+    /// Adds the edge's `partial × incoming` into `p`'s adjoint (`old`, if
+    /// the code has it) and stores it: the new adjoint.
+    fn add_edge(
+        &mut self,
+        p: usize,
+        form: Form<F>,
+        old: Option<Value>,
+        incoming: Value,
+        zeroed: bool,
+        zero: Value,
+    ) -> Value {
+        let adjoints = self.buffers.adjoints;
+        let edge = self.edge(form, zero);
+        let old = old.unwrap_or_else(|| self.load(F::TYPE, adjoints, p));
+        let new = match edge {
+            Edge::D(d) => self.add(old, d, incoming, zeroed),
+            // `partial` to the branch the select took, nothing to the other.
+            Edge::Chosen {
+                first,
+                branch,
+                partial,
+            } => {
+                let sum = self.add(old, partial, incoming, zeroed);
+                let (taken, other) = if branch == 0 { (sum, old) } else { (old, sum) };
+                self.b.ins().select(first, taken, other)
+            }
+        };
+        self.store(new, adjoints, p);
+        new
+    }
+
+    /// An edge's partial in the code: a constant, or loaded and multiplied.
+    fn edge(&mut self, form: Form<F>, zero: Value) -> Edge<F> {
+        let (partials, values) = (self.buffers.partials, self.buffers.values);
+        let (d, factor) = match form {
+            Form::Const(c) => (self.field(c), None),
+            Form::Stored { at, factor } => (D::Value(self.load(F::TYPE, partials, at)), factor),
+            Form::Value { at, factor } => (D::Value(self.load(F::TYPE, values, at)), factor),
+            Form::Chosen {
+                flag,
+                branch,
+                partial,
+            } => {
+                let flag = self.load(F::TYPE, partials, flag);
+                let first = self.b.ins().fcmp(FloatCC::NotEqual, flag, zero);
+                let partial = self.field(partial);
+                return Edge::Chosen {
+                    first,
+                    branch,
+                    partial,
+                };
+            }
+        };
+        Edge::D(match (d, factor) {
+            (d, None) => d,
+            (D::Value(d), Some(f)) => {
+                let f = self.constant(f);
+                D::Value(self.b.ins().fmul(d, f))
+            }
+            (D::Const(_), Some(_)) => unreachable!("a constant's factor is folded in"),
+        })
+    }
+
+    /// `old + d·incoming` as the tape adds it: a product by 1 is the
+    /// adjoint itself; where `zeroed` (`incoming` is zero), a partial not
+    /// known finite passes nothing if it is not.
+    fn add(&mut self, old: Value, d: D<F>, incoming: Value, zeroed: bool) -> Value {
+        let d = match d {
+            D::Const(c) if c == F::one() => return self.b.ins().fadd(old, incoming),
+            D::Const(c) => F::constant(self.b, c),
+            D::Value(d) => d,
+        };
+        let product = self.b.ins().fmul(d, incoming);
+        let sum = self.b.ins().fadd(old, product);
+        if !zeroed {
+            return sum;
+        }
+        // At a zero adjoint the product is NaN exactly where the partial is
+        // not finite (0·∞, 0·NaN): skipped there alone.
+        let ordered = self.b.ins().fcmp(FloatCC::Ordered, product, product);
+        self.b.ins().select(ordered, sum, old)
+    }
+}
