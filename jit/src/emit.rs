@@ -622,12 +622,12 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                     self.accumulate(acc, terms[1 + t].minus, value)
                 }
                 Segment::Loop(l) => {
-                    let each = |e: &mut Self, j: usize, acc: Option<Value>| {
+                    let each = |e: &mut Self, j: usize, acc: &mut Vec<Value>| {
                         let term = &terms[1 + l.start + j];
                         let value = e.term(term, &mut HashMap::new());
-                        Some(e.accumulate(acc.expect("a partial sum"), term.minus, value))
+                        acc[0] = e.accumulate(acc[0], term.minus, value);
                     };
-                    self.repeat(l, Some(acc), each).expect("a partial sum")
+                    self.repeat(l, vec![acc], each)[0]
                 }
             };
         }
@@ -721,7 +721,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     }
 
     /// The value in `buffer` at `index`, moved `step` each iteration.
-    fn load_at(&mut self, ty: Type, buffer: Value, index: usize, step: isize) -> Value {
+    pub(crate) fn load_at(&mut self, ty: Type, buffer: Value, index: usize, step: isize) -> Value {
         let flags = self.flags(buffer);
         let base = self.base(buffer, step);
         self.b.ins().load(ty, flags, base, index as i32 * self.size)
@@ -763,16 +763,53 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         for segment in segments {
             match segment {
                 Segment::One(i) => self.forward_op(*i, plan, &mut local),
-                Segment::Loop(l) => {
-                    self.repeat(l, None, |e, j, _| {
-                        // The values of the iteration, and those it loads.
-                        let mut local = HashMap::new();
-                        e.forward_op(l.start + j, plan, &mut local);
-                        None
-                    });
-                }
+                Segment::Loop(l) => self.forward_loop(l, plan, &mut local),
             }
         }
+    }
+
+    /// The loop `l` of ops. The values an iteration reads of the one
+    /// before pass in registers; those it computes or loads stay in them
+    /// for the rest of the iteration.
+    fn forward_loop(
+        &mut self,
+        l: &'a Loop<F>,
+        plan: &'a Plan<'_, F>,
+        outer: &mut HashMap<(u32, isize), Value>,
+    ) {
+        let (first, period) = (l.start + 1, l.period);
+        let step = period as isize;
+        // The nodes of the iteration before that the body reads.
+        let mut before: Vec<u32> = (0..period)
+            .filter(|&j| !matches!(plan.ir.ops[l.start + j], Op::Input(_) | Op::Param(_)))
+            .flat_map(|j| {
+                let item = op_item(&plan.ir, l.start + j);
+                (item.indices.into_iter().skip(1)).filter(move |&n| {
+                    n + period >= first && n < first && l.steps[j].get(&n) == Some(&step)
+                })
+            })
+            .map(|n| n as u32)
+            .collect();
+        before.sort_unstable();
+        before.dedup();
+        let carry = before.iter().map(|&n| self.value(n, outer)).collect();
+        let mut local = HashMap::new();
+        self.repeat(l, carry, |e, j, carried| {
+            if j == 0 {
+                local.extend(
+                    before
+                        .iter()
+                        .zip(carried.iter())
+                        .map(|(&n, &v)| ((n, step), v)),
+                );
+            }
+            e.forward_op(l.start + j, plan, &mut local);
+            if j + 1 == period {
+                for (&n, value) in before.iter().zip(carried.iter_mut()) {
+                    *value = local[&(n + period as u32, step)];
+                }
+            }
+        });
     }
 
     /// Op `i`'s value and computed partials, stored.
@@ -799,18 +836,22 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         }
     }
 
-    /// The loop `l`: `body(self, j, acc)` builds body item `j` once, in a
-    /// loop over the iterations; `acc`, a number the iterations pass on
-    /// (a sum's partial sum), starts as `carry` and is returned.
+    /// The loop `l`: `body(self, j, carried)` builds body item `j` once,
+    /// in a loop over the iterations. `carried` are numbers an iteration
+    /// passes to the next in registers (a partial sum, an adjoint, a value
+    /// the next iteration reads): `carry` on entry, as the body leaves
+    /// them at the end of each iteration, and returned.
     pub(crate) fn repeat(
         &mut self,
         l: &'a Loop<F>,
-        carry: Option<Value>,
-        mut body: impl FnMut(&mut Self, usize, Option<Value>) -> Option<Value>,
-    ) -> Option<Value> {
+        carry: Vec<Value>,
+        mut body: impl FnMut(&mut Self, usize, &mut Vec<Value>),
+    ) -> Vec<Value> {
         let header = self.b.create_block();
         let k = self.b.append_block_param(header, self.ptr);
-        let mut acc = carry.map(|_| self.b.append_block_param(header, F::TYPE));
+        let mut carried: Vec<_> = (carry.iter())
+            .map(|_| self.b.append_block_param(header, F::TYPE))
+            .collect();
         let zero = self.b.ins().iconst(self.ptr, 0);
         let args: Vec<_> = Some(zero)
             .into_iter()
@@ -825,7 +866,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 steps: &l.steps[j],
                 tables: &l.tables[j],
             });
-            acc = body(self, j, acc);
+            body(self, j, &mut carried);
         }
         self.frame = None;
         let next = self.b.ins().iadd_imm_s(k, 1);
@@ -834,18 +875,20 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             .ins()
             .icmp_imm_u(IntCC::UnsignedLessThan, next, l.count as i64);
         let exit = self.b.create_block();
-        let result = acc.map(|_| self.b.append_block_param(exit, F::TYPE));
+        let results = (carried.iter())
+            .map(|_| self.b.append_block_param(exit, F::TYPE))
+            .collect();
         let again: Vec<_> = Some(next)
             .into_iter()
-            .chain(acc)
+            .chain(carried.iter().copied())
             .map(BlockArg::Value)
             .collect();
-        let out: Vec<_> = acc.into_iter().map(BlockArg::Value).collect();
+        let out: Vec<_> = carried.into_iter().map(BlockArg::Value).collect();
         self.b.ins().brif(more, header, &again, exit, &out);
         self.b.seal_block(header);
         self.b.switch_to_block(exit);
         self.b.seal_block(exit);
-        result
+        results
     }
 
     /// The guards, each returning `k + 1` where guard `k` fails, then the

@@ -136,29 +136,40 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let zero = F::constant(self.b, F::zero());
         // The adjoint of the node visited next, as the last node left it.
         let mut carried = None;
+        let adjoints = self.buffers.adjoints;
         for (s, segment) in segments.iter().enumerate() {
+            // The node visited next, if code of this piece visits it.
+            let after = |end: usize| segments.get(s + 1).map(|_| plan.visits[end]);
             match segment {
                 Segment::One(at) => {
-                    // The next node, if code of this piece visits it next.
-                    let next = match segments.get(s + 1) {
-                        Some(Segment::One(b)) => Some(plan.visits[*b]),
-                        _ => None,
-                    };
+                    let next = after(at + 1);
                     carried = self.visit(plan.visits[*at], plan, carried, next, zero);
                 }
+                // Each iteration's last node passes the adjoint of the
+                // next iteration's first in a register.
                 Segment::Loop(l) => {
-                    let mut carried = None;
-                    self.repeat(l, None, |e, j, _| {
+                    let first = plan.visits[l.start];
+                    let incoming = match carried {
+                        Some((n, value)) if n == first => value,
+                        _ => self.load(F::TYPE, adjoints, first),
+                    };
+                    let mut inner = None;
+                    let out = self.repeat(l, vec![incoming], |e, j, adjoint| {
                         let v = plan.visits[l.start + j];
-                        // The next node, if this iteration visits it.
-                        let next = (j + 1 < l.period).then(|| v - 1);
-                        carried = e.visit(v, plan, carried.take(), next, zero);
-                        None
+                        if j == 0 {
+                            inner = Some((v, adjoint[0]));
+                        }
+                        inner = e.visit(v, plan, inner.take(), Some(v - 1), zero);
+                        if j + 1 == l.period {
+                            let step = e.step(v);
+                            adjoint[0] = match inner.take() {
+                                Some((_, value)) => value,
+                                None => e.load_at(F::TYPE, adjoints, v - 1, step),
+                            };
+                        }
                     });
+                    carried = after(l.start + l.len()).map(|n| (n, out[0]));
                 }
-            }
-            if matches!(segment, Segment::Loop(_)) {
-                carried = None;
             }
         }
     }
@@ -251,10 +262,9 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 }
                 Segment::Loop(l) => {
                     changed.clear();
-                    self.repeat(l, None, |e, j, _| {
+                    self.repeat(l, Vec::new(), |e, j, _| {
                         let (p, form) = edges[l.start + j];
                         e.add_edge(p, form, None, incoming, zeroed, zero);
-                        None
                     });
                 }
             }

@@ -40,7 +40,8 @@ enum Repeat {
         times: usize,
         scaled: bool,
     },
-    /// `a ← p(a, xₖ₊₁, xₖ₊₂)` from `a = x₀`.
+    /// `a ← tanh p(a, xₖ₊₁, xₖ₊₂)` from `a = x₀`: bounded, as the inputs
+    /// (a fold of `p` alone overflows to a NaN `clamp` refuses).
     Fold {
         times: usize,
     },
@@ -74,7 +75,7 @@ impl Case {
                 })
             }
             Repeat::Fold { times } => {
-                (0..times).fold(x[0], |a, k| run(p, &[a, x[k + 1], x[k + 2]]))
+                (0..times).fold(x[0], |a, k| run(p, &[a, x[k + 1], x[k + 2]]).tanh())
             }
         };
         [&self.p, &self.q][..outputs]
