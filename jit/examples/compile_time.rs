@@ -1,8 +1,11 @@
 //! How compile time grows with a recording's length, and how fast the
-//! compiled gradient is against the interpreter's (in pieces of 256 ops,
-//! and, up to 6,000 ops, as one piece): Rosenbrock's function of `n`
-//! variables, recorded once and optimized. Timed one after the other, a
-//! few million ops each: a rough reading (the harness's rows interleave).
+//! compiled gradient is against the interpreter's, with its repeated
+//! stretches rolled into loops (as `compile` does) and straight (in
+//! pieces of 256 ops, no loops): Rosenbrock's function of `n` variables,
+//! recorded once and optimized. Timed one after the other, a few million
+//! ops each: a rough reading (the harness's rows interleave). The
+//! break-even is the number of gradients after which compiling paid for
+//! itself against the interpreter.
 //!
 //! ```text
 //! cargo run --release -p tapegrad-jit --example compile_time [-- N...]

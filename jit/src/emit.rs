@@ -73,10 +73,12 @@ pub(crate) enum D<F> {
 }
 
 /// Where the forward pass left a node's partial for the sweep: a
-/// constant, or the buffer of partials.
+/// constant, an operand's value, or the buffer of partials.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Kept<F> {
     Const(F),
+    /// The value of this node (a product's partial is the other factor).
+    Operand(u32),
     Stored,
 }
 
@@ -175,8 +177,9 @@ pub(crate) fn term_item<F: Real>(term: &Term<F>) -> Item<[u8; 2], F> {
     }
 }
 
-/// What an op leaves for the sweep: each partial a constant, or computed
-/// and stored. [`Emit::op`] computes those this says are stored.
+/// What an op leaves for the sweep: each partial a constant, an operand's
+/// value (nothing to store), or computed and stored. [`Emit::op`]
+/// computes those this says are stored.
 fn kept_of<F: Real>(op: &Op<F>) -> [Kept<F>; 2] {
     let (c, stored) = (Kept::Const, Kept::Stored);
     let (one, minus, none) = (c(F::one()), c(-F::one()), c(F::zero()));
@@ -188,7 +191,8 @@ fn kept_of<F: Real>(op: &Op<F>) -> [Kept<F>; 2] {
         Op::MulConst(_, k) => [c(k), none],
         // The table's 1/b, at a constant b: the same bits once.
         Op::DivConst(_, k) => [c(k.recip()), none],
-        Op::Mul(..) | Op::Div(..) | Op::Binary(..) => [stored, stored],
+        Op::Mul(a, b) => [Kept::Operand(b), Kept::Operand(a)],
+        Op::Div(..) | Op::Binary(..) => [stored, stored],
         Op::ConstDiv(..)
         | Op::Unary(..)
         | Op::BinaryConst(..)
@@ -518,7 +522,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             }
             Op::Mul(x, y) => {
                 let [x, y] = [self.value(x, local), self.value(y, local)];
-                (self.b.ins().fmul(x, y), [Some(y), Some(x)])
+                (self.b.ins().fmul(x, y), [None; 2])
             }
             Op::MulConst(x, k) => {
                 let [x, k] = [self.value(x, local), self.constant(k)];

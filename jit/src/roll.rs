@@ -60,11 +60,6 @@ impl<F> Loop<F> {
     pub(crate) fn len(&self) -> usize {
         self.period * self.count
     }
-
-    /// The items of straight code it saves: what decides between periods.
-    fn saved(&self) -> usize {
-        self.len() - self.period
-    }
 }
 
 /// When a repeated stretch becomes a loop.
@@ -82,7 +77,7 @@ pub(crate) struct Rules {
 /// most (a piece of code).
 pub(crate) const RULES: Rules = Rules {
     count: 4,
-    items: 32,
+    items: 8,
     period: 256,
 };
 
@@ -91,37 +86,56 @@ const CANDIDATES: usize = 128;
 
 /// `items` as segments, in order.
 pub(crate) fn roll<S: Eq + Hash, F: Real>(items: &[Item<S, F>], rules: Rules) -> Vec<Segment<F>> {
-    // Where each shape occurs next.
+    // Each shape as a number, and where each occurs next.
+    let mut numbers: HashMap<&S, u32> = HashMap::new();
+    let shapes: Vec<u32> = (items.iter())
+        .map(|item| {
+            let fresh = numbers.len() as u32;
+            *numbers.entry(&item.shape).or_insert(fresh)
+        })
+        .collect();
     let mut next = vec![usize::MAX; items.len()];
-    let mut last: HashMap<&S, usize> = HashMap::new();
-    for (i, item) in items.iter().enumerate().rev() {
-        if let Some(j) = last.insert(&item.shape, i) {
-            next[i] = j;
-        }
+    let mut last = vec![usize::MAX; numbers.len()];
+    for (i, &shape) in shapes.iter().enumerate().rev() {
+        next[i] = last[shape as usize];
+        last[shape as usize] = i;
     }
     let mut segments = Vec::new();
     let mut s = 0;
     while s < items.len() {
-        let mut best: Option<Loop<F>> = None;
+        // The period that saves the most: (period, count, steps).
+        let mut best: Option<(usize, usize, Vec<Vec<isize>>)> = None;
         let mut q = next[s];
         for _ in 0..CANDIDATES {
             let period = q.wrapping_sub(s);
             if q == usize::MAX || period > rules.period || s + 2 * period > items.len() {
                 break;
             }
-            if let Some(found) = try_period(items, s, period)
-                && best.as_ref().is_none_or(|b| found.saved() > b.saved())
+            let saves = |period: usize, count: usize| period * (count - 1);
+            // A multiple of a period that matched runs no further and
+            // saves less: not tried (a long run would be scanned again
+            // for each).
+            let multiple = best.as_ref().is_some_and(|b| period % b.0 == 0);
+            if !multiple
+                && shapes[s..s + period] == shapes[s + period..s + 2 * period]
+                && let Some((count, steps)) = try_period(items, s, period, rules.count)
+                && best
+                    .as_ref()
+                    .is_none_or(|b| saves(period, count) > saves(b.0, b.1))
             {
-                best = Some(found);
+                best = Some((period, count, steps));
             }
             q = next[q];
         }
-        match best {
-            Some(found) if found.count >= rules.count && found.len() >= rules.items => {
+        let found = best
+            .filter(|&(period, count, _)| count >= rules.count && period * count >= rules.items)
+            .and_then(|(period, count, steps)| tabulate(items, s, period, count, steps));
+        match found {
+            Some(found) => {
                 s += found.len();
                 segments.push(Segment::Loop(found));
             }
-            _ => {
+            None => {
                 segments.push(Segment::One(s));
                 s += 1;
             }
@@ -130,13 +144,14 @@ pub(crate) fn roll<S: Eq + Hash, F: Real>(items: &[Item<S, F>], rules: Rules) ->
     segments
 }
 
-/// The longest loop of body `start..start + period` there, if two
-/// iterations at least match.
+/// How many iterations of body `start..start + period` match there, if
+/// `least` at least (and two), and the steps of each body item's indices.
 fn try_period<S: Eq, F: Real>(
     items: &[Item<S, F>],
     start: usize,
     period: usize,
-) -> Option<Loop<F>> {
+    least: usize,
+) -> Option<(usize, Vec<Vec<isize>>)> {
     let body = &items[start..start + period];
     let alike = |a: &Item<S, F>, b: &Item<S, F>| {
         a.shape == b.shape
@@ -145,6 +160,20 @@ fn try_period<S: Eq, F: Real>(
     };
     let second = &items[start + period..start + 2 * period];
     if !body.iter().zip(second).all(|(a, b)| alike(a, b)) {
+        return None;
+    }
+    // Iteration `k`'s indices on the line through the first two: checked
+    // up to `least` before anything is built (most candidates fail here).
+    let on_line = |k: usize| {
+        (0..period).all(|j| {
+            let (a, b, c) = (&body[j], &second[j], &items[start + k * period + j]);
+            alike(a, c)
+                && (a.indices.iter().zip(&b.indices).zip(&c.indices)).all(|((&x, &y), &z)| {
+                    z as isize - x as isize == k as isize * (y as isize - x as isize)
+                })
+        })
+    };
+    if start + least * period > items.len() || !(2..least).all(on_line) {
         return None;
     }
     let steps: Vec<Vec<isize>> = (body.iter().zip(second))
@@ -156,8 +185,16 @@ fn try_period<S: Eq, F: Real>(
         .collect();
     // Fields alike in iteration 0 must move alike.
     let named = body.iter().zip(&steps).all(|(item, steps)| {
-        let mut seen = HashMap::new();
-        (item.indices.iter().zip(steps)).all(|(v, s)| *seen.entry(v).or_insert(s) == s)
+        let fields = || item.indices.iter().zip(steps);
+        match item.indices.len() {
+            0..=16 => fields()
+                .enumerate()
+                .all(|(a, (v, s))| fields().skip(a + 1).all(|(w, t)| v != w || s == t)),
+            _ => {
+                let mut seen = HashMap::new();
+                fields().all(|(v, s)| *seen.entry(v).or_insert(s) == s)
+            }
+        }
     });
     if !named {
         return None;
@@ -170,7 +207,7 @@ fn try_period<S: Eq, F: Real>(
                     .all(|((&x, &y), &s)| y as isize == x as isize + s * k as isize)
         })
     };
-    let mut count = 2;
+    let mut count = least.max(2);
     while start + (count + 1) * period <= items.len() && moved(count) {
         count += 1;
     }
@@ -186,9 +223,20 @@ fn try_period<S: Eq, F: Real>(
             }
         }
     }
-    if count < 2 {
-        return None;
-    }
+    (count >= 2).then_some((count, steps))
+}
+
+/// The loop of `count` iterations of body `start..start + period`, its
+/// indices moving by `steps`, with the tables of its constants; none if
+/// two constants of an item equal in iteration 0 differ later.
+fn tabulate<S, F: Real>(
+    items: &[Item<S, F>],
+    start: usize,
+    period: usize,
+    count: usize,
+    steps: Vec<Vec<isize>>,
+) -> Option<Loop<F>> {
+    let body = &items[start..start + period];
     let mut tables = Vec::with_capacity(period);
     for (j, item) in body.iter().enumerate() {
         // Each constant's values, by its bits in iteration 0.

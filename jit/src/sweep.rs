@@ -38,6 +38,10 @@ impl<F: Real> Form<F> {
             Partial::Const(c) => Form::Const(c),
             Partial::Op { node, k, factor } => match kept[node as usize][k as usize] {
                 Kept::Const(c) => Form::Const(factor.map_or(c, |f| c * f)),
+                Kept::Operand(n) => Form::Value {
+                    at: n as usize,
+                    factor,
+                },
                 Kept::Stored => Form::Stored {
                     at: 2 * node as usize + k as usize,
                     factor,
