@@ -42,18 +42,24 @@
 //! 2 µs an op of Rosenbrock's function, 120 ms at 60,000 ops, against
 //! 35 µs an op straight (BENCHMARKS.md).
 //!
-//! Not yet: the forward-mode products (`jvp`, `hvp`), a recording again
-//! where a branch changes (`Retaping`), loops inside loops, and a body
-//! that differs between iterations by a branch it took (logistic
-//! regression's loss, whose two branches alternate with the data, rolls
-//! only in short runs). The interpreter stays the reference.
+//! A closure whose branches change with the point compiles each branch
+//! once: [`Retaping`] keeps a compiled recording for each branch it met
+//! and runs the one that holds.
+//!
+//! Not yet: the forward-mode products (`jvp`, `hvp`), loops inside loops,
+//! and a body that differs between iterations by a branch it took
+//! (logistic regression's loss, whose two branches alternate with the
+//! data, rolls only in short runs). The interpreter stays the reference.
 
 #![deny(unsafe_code)]
 
 mod emit;
 mod native;
+mod retape;
 mod roll;
 mod sweep;
+
+pub use retape::Retaping;
 
 use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
 use cranelift_codegen::settings::{self, Configurable};
@@ -108,8 +114,9 @@ pub enum CompileError {
     /// does not support).
     #[error("Cranelift could not compile the function: {0}")]
     Cranelift(String),
-    /// The function cannot be evaluated at all (it read a variable's value
-    /// while it was recorded: [`Error::ValueRead`]).
+    /// The function's own error: it cannot be evaluated at all (it read a
+    /// variable's value while it was recorded: [`Error::ValueRead`]), or,
+    /// from a [`Retaping`], its recording or evaluation failed.
     #[error(transparent)]
     Function(#[from] Error),
 }
@@ -344,11 +351,9 @@ impl<F: Real> Compiled<F> {
     ///
     /// As [`Function::value`].
     pub fn value(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
-        self.check(ws, x)?;
-        let mut out = vec![F::zero(); self.function.outputs()];
-        match self.code.run(x, ws.params(), &mut out, None) {
-            0 => Ok(out),
-            k => self.failed(k, ws, x),
+        match self.attempt(ws, x, None)? {
+            Ok(vjp) => Ok(vjp.outputs),
+            Err(k) => self.failed(k, ws, x),
         }
     }
 
@@ -388,9 +393,26 @@ impl<F: Real> Compiled<F> {
     ///
     /// As [`Function::vjp`].
     pub fn vjp(&self, ws: &mut Workspace<F>, x: &[F], weights: &[F]) -> Result<Vjp<F>> {
+        match self.attempt(ws, x, Some(weights))? {
+            Ok(vjp) => Ok(vjp),
+            Err(k) => self.failed(k, ws, x),
+        }
+    }
+
+    /// The outputs at `x` and, given `weights`, the vector–Jacobian
+    /// product (else no cotangents); `Err(k)` inside where guard `k − 1`
+    /// came out otherwise, without the interpreter's error.
+    pub(crate) fn attempt(
+        &self,
+        ws: &Workspace<F>,
+        x: &[F],
+        weights: Option<&[F]>,
+    ) -> Result<core::result::Result<Vjp<F>, u32>> {
         self.check(ws, x)?;
         let (n, m) = (self.function.inputs(), self.function.outputs());
-        if weights.len() != m {
+        if let Some(weights) = weights
+            && weights.len() != m
+        {
             return Err(Error::Length {
                 what: "output weights",
                 expected: m,
@@ -398,21 +420,31 @@ impl<F: Real> Compiled<F> {
             });
         }
         let mut out = vec![F::zero(); m];
-        let mut grad = vec![F::zero(); n + self.function.params()];
-        match self
-            .code
-            .run(x, ws.params(), &mut out, Some((weights, &mut grad)))
-        {
+        let mut grad = vec![
+            F::zero();
+            if weights.is_some() {
+                n + self.function.params()
+            } else {
+                0
+            }
+        ];
+        let reverse = weights.map(|w| (w, &mut grad[..]));
+        Ok(match self.code.run(x, ws.params(), &mut out, reverse) {
             0 => {
-                let params = grad.split_off(n);
+                let params = grad.split_off(n.min(grad.len()));
                 Ok(Vjp {
                     outputs: out,
                     inputs: grad,
                     params,
                 })
             }
-            k => self.failed(k, ws, x),
-        }
+            k => Err(k),
+        })
+    }
+
+    /// The function it was compiled from.
+    pub fn function(&self) -> &Function<F> {
+        &self.function
     }
 
     /// The length errors the interpreter reports first.
