@@ -185,6 +185,16 @@ pub enum Error {
     #[error("the tape is not in checked mode; create it with Tape::checked")]
     NotChecked,
 
+    /// A rank of an MPI job got something wrong or failed (see
+    /// `integrations::mpi`): every rank returns this same error.
+    #[error("rank {rank} of the MPI job: {message}")]
+    Rank {
+        /// The rank, the lowest where several did.
+        rank: usize,
+        /// What it got wrong, or its own error.
+        message: String,
+    },
+
     /// A tape gradient disagrees with central finite differences
     /// (see [`check_gradient`](crate::check::check_gradient)).
     #[error(

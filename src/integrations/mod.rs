@@ -6,6 +6,9 @@ pub mod argmin;
 #[cfg(feature = "faer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "faer")))]
 pub mod faer;
+#[cfg(feature = "mpi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mpi")))]
+pub mod mpi;
 #[cfg(feature = "nalgebra")]
 #[cfg_attr(docsrs, doc(cfg(feature = "nalgebra")))]
 pub mod nalgebra;
