@@ -14,6 +14,13 @@
 //! gather moves `blocks × (parameters + 1)` numbers: blocks of thousands of
 //! samples keep it small beside the work.
 //!
+//! Optimizers run in lockstep: every rank runs the same optimizer (the
+//! crate's, or argmin's through its adapter) on the summed gradient, and
+//! since the sums have the same bits everywhere, every rank takes the same
+//! steps without another message. Driving the optimizer from rank 0 would
+//! broadcast the parameters at every step and leave the other ranks idle
+//! while it decides, for nothing the lockstep lacks.
+//!
 //! Every rank must call each collective function of [`Ranks`], in the
 //! same order. What a rank got wrong (a parameter count or block size that
 //! differs from the others', a shard out of place, an error of its own
