@@ -1,7 +1,7 @@
 //! The distributed sums under `mpirun` (a binary of its own: MPI starts
 //! once a process). On every rank: the summed value and gradient are one
 //! process's to the bit, for a closure on a tape and for a recorded
-//! function; a rank whose parameter count, block size or shard is wrong,
+//! function, with shards of unequal size and ranks with none; a rank whose parameter count, block size or shard is wrong,
 //! and a rank whose function fails, give every rank the same error.
 //!
 //! ```text
@@ -65,6 +65,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "rank {rank} of {size}: the tape's sums"
     );
     assert_eq!(summed.samples, samples);
+
+    // Fewer blocks than ranks: the last ranks hold no samples.
+    let mine_few = shard(60, block, rank, size);
+    let few: Vec<[f64; 3]> = mine_few.clone().map(sample).collect();
+    let summed = ranks.sum_over_samples(&theta, mine_few.start, &few, block, block_loss)?;
+    let all_few: Vec<[f64; 3]> = (0..60).map(sample).collect();
+    let reference_few = alone.sum_over_samples(&theta, 0, &all_few, block, block_loss)?;
+    assert_eq!(
+        bits(&summed),
+        bits(&reference_few),
+        "rank {rank} of {size}: {} samples here",
+        few.len()
+    );
 
     // A recorded function of one sample, its features as parameters.
     let f = Function::record_with_params(&theta, &sample(0), |t: &[Active], s: &[Active]| {

@@ -14,6 +14,14 @@
 //! gather moves `blocks × (parameters + 1)` numbers: blocks of thousands of
 //! samples keep it small beside the work.
 //!
+//! What MPI offers beyond that, and what it does not: a rank that exits
+//! without `MPI_Finalize`, or is killed by a signal, makes `mpirun` end the
+//! job (OpenMPI and MPICH both do); no standard MPI recovers a job from a
+//! failed rank (ULFM, which would, is an extension that neither enables by
+//! default), so a job restarts from its own checkpoint; and MPI has no
+//! timeout: a rank that loops for ever without a collective holds the
+//! others until the batch system's wall-time limit ends the job.
+//!
 //! Optimizers run in lockstep: every rank runs the same optimizer (the
 //! crate's, or argmin's through its adapter) on the summed gradient, and
 //! since the sums have the same bits everywhere, every rank takes the same
