@@ -183,7 +183,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .zip(&truth)
             .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
-        println!("\n{samples} samples x {features} features on {size} ranks, L-BFGS:");
+        let ranks = if size == 1 { "rank" } else { "ranks" };
+        println!("\n{samples} samples x {features} features on {size} {ranks}, L-BFGS:");
         println!("mean loss           {loss:.6}");
         println!("accuracy            {:.4}", total as f64 / samples as f64);
         println!("largest |θ − truth| {error:.4}");
