@@ -1,15 +1,11 @@
-//! A recorded function's IR as Cranelift IR, in pieces: the forward pass,
-//! node by node with the op table's arithmetic (the four operations
-//! inline, every other op a call of the table's own `eval`), each value
-//! and computed partial stored for the pieces after it; the guards and the
-//! outputs; and the reverse sweep the interpreter runs
-//! ([`Function::reverse_sweep`](tapegrad::replay::Function::reverse_sweep)),
-//! edge by edge in its order, so that the bits are its (in `sweep`). A
-//! stretch that repeats a body (see `roll`) is one loop over it.
+//! A recorded function's IR as Cranelift IR, in pieces: what every piece
+//! shares (its signature, the buffers it reads and writes and their
+//! addressing inside a loop, the shims it calls, a loop over a body), and
+//! the piece of the guards and the outputs. The forward pass is built in
+//! `forward`, the reverse sweep the interpreter runs in `sweep`, the loops
+//! found in `roll`.
 
 use std::collections::HashMap;
-use std::hash::Hash;
-use std::mem::Discriminant;
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -19,10 +15,11 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::{Linkage, Module};
-use tapegrad::replay::ir::{Arg, Binary, Ir, Op, ReverseSweep, Summand, Term, Test, Unary};
+use tapegrad::replay::ir::{Arg, Ir, ReverseSweep};
 
+use crate::forward::kept_of;
 use crate::native::Tables;
-use crate::roll::{Item, Loop, Segment, bits};
+use crate::roll::{Loop, Segment, bits};
 use crate::sweep::Form;
 use crate::{CompileError, Real};
 
@@ -87,8 +84,8 @@ pub(crate) enum Kept<F> {
 /// whether it took its first branch) and adjoints (one a node of the
 /// sweep), and `out`.
 pub(crate) struct Buffers {
-    x: Value,
-    params: Value,
+    pub(crate) x: Value,
+    pub(crate) params: Value,
     pub(crate) values: Value,
     pub(crate) partials: Value,
     pub(crate) adjoints: Value,
@@ -160,178 +157,6 @@ impl<'a, F: Real> Plan<'a, F> {
             wide: HashMap::new(),
         }
     }
-}
-
-/// A sum's term as the roller compares it.
-pub(crate) fn term_item<F: Real>(term: &Term<F>) -> Item<[u8; 2], F> {
-    let (kind, indices, constants) = match term.value {
-        Summand::Const(c) => (0, vec![], vec![c]),
-        Summand::Node(n) => (1, vec![n as usize], vec![]),
-        Summand::Product(a, b) => (2, vec![a as usize, b as usize], vec![]),
-    };
-    Item {
-        shape: [kind, u8::from(term.minus)],
-        indices,
-        distinct: 0,
-        constants,
-    }
-}
-
-/// What an op leaves for the sweep: each partial a constant, an operand's
-/// value (nothing to store), or computed and stored. [`Emit::op`]
-/// computes those this says are stored.
-fn kept_of<F: Real>(op: &Op<F>) -> [Kept<F>; 2] {
-    let (c, stored) = (Kept::Const, Kept::Stored);
-    let (one, minus, none) = (c(F::one()), c(-F::one()), c(F::zero()));
-    match *op {
-        Op::Add(..) => [one, one],
-        Op::AddConst(..) | Op::SubConst(..) => [one, none],
-        Op::Sub(..) => [one, minus],
-        Op::ConstSub(..) | Op::Neg(_) | Op::Complement { .. } => [minus, none],
-        Op::MulConst(_, k) => [c(k), none],
-        // The table's 1/b, at a constant b: the same bits once.
-        Op::DivConst(_, k) => [c(k.recip()), none],
-        Op::Mul(a, b) => [Kept::Operand(b), Kept::Operand(a)],
-        Op::Div(..) | Op::Binary(..) => [stored, stored],
-        Op::ConstDiv(..)
-        | Op::Unary(..)
-        | Op::BinaryConst(..)
-        | Op::ConstBinary(..)
-        | Op::LnSigmoid { .. } => [stored, none],
-        _ => [none, none],
-    }
-}
-
-/// What must be the same of an op in every iteration of a loop: its kind
-/// and everything else that is not a node or a constant.
-#[derive(Clone, Debug)]
-pub(crate) struct Shape<F> {
-    op: Discriminant<Op<F>>,
-    unary: Option<Unary>,
-    binary: Option<Binary>,
-    test: Option<Test>,
-    /// Flags: `negated`; a select's and a sum's operands' kinds, a term's sign.
-    flags: Vec<u8>,
-}
-
-impl<F> PartialEq for Shape<F> {
-    fn eq(&self, other: &Self) -> bool {
-        let fields = |s: &Self| (s.op, s.unary, s.binary, s.test);
-        fields(self) == fields(other) && self.flags == other.flags
-    }
-}
-
-impl<F> Eq for Shape<F> {}
-
-impl<F> Hash for Shape<F> {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        (self.op, self.unary, self.binary, self.test, &self.flags).hash(state);
-    }
-}
-
-/// Op `i` as the roller compares it: its own node and every node and
-/// input it reads, every constant in it.
-pub(crate) fn op_item<F: Real>(ir: &Ir<'_, F>, i: usize) -> Item<Shape<F>, F> {
-    let op = &ir.ops[i];
-    let mut item = Item {
-        shape: Shape {
-            op: std::mem::discriminant(op),
-            unary: None,
-            binary: None,
-            test: None,
-            flags: Vec::new(),
-        },
-        indices: vec![i + 1],
-        // The code loads every operand (or reuses what it computed in the
-        // iteration): it keeps track of no place by its value.
-        distinct: 0,
-        constants: Vec::new(),
-    };
-    let (shape, indices, constants) = (&mut item.shape, &mut item.indices, &mut item.constants);
-    let mut arg = |a: Arg<F>, flags: &mut Vec<u8>| match a {
-        Arg::Node(n) => {
-            flags.push(0);
-            indices.push(n as usize)
-        }
-        Arg::Const(k) => {
-            flags.push(1);
-            constants.push(k)
-        }
-    };
-    let (n, k) = (Arg::Node, Arg::Const);
-    let mut flags = Vec::new();
-    match *op {
-        Op::Input(j) | Op::Param(j) => arg(n(j), &mut flags),
-        Op::Fixed(c) => arg(k(c), &mut flags),
-        Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) => {
-            arg(n(a), &mut flags);
-            arg(n(b), &mut flags);
-        }
-        Op::AddConst(a, c) | Op::SubConst(a, c) | Op::MulConst(a, c) | Op::DivConst(a, c) => {
-            arg(n(a), &mut flags);
-            arg(k(c), &mut flags);
-        }
-        Op::ConstSub(c, b) | Op::ConstDiv(c, b) => {
-            arg(k(c), &mut flags);
-            arg(n(b), &mut flags);
-        }
-        Op::Neg(a) => arg(n(a), &mut flags),
-        Op::Unary(u, a) => {
-            shape.unary = Some(u);
-            arg(n(a), &mut flags);
-        }
-        Op::Binary(op, a, b) => {
-            shape.binary = Some(op);
-            arg(n(a), &mut flags);
-            arg(n(b), &mut flags);
-        }
-        Op::BinaryConst(op, a, c) => {
-            shape.binary = Some(op);
-            arg(n(a), &mut flags);
-            arg(k(c), &mut flags);
-        }
-        Op::ConstBinary(op, c, b) => {
-            shape.binary = Some(op);
-            arg(k(c), &mut flags);
-            arg(n(b), &mut flags);
-        }
-        Op::LnSigmoid { z, negated } => {
-            flags.push(u8::from(negated));
-            arg(n(z), &mut flags);
-        }
-        Op::Complement { sigmoid, z } => {
-            arg(n(sigmoid), &mut flags);
-            arg(n(z), &mut flags);
-        }
-        Op::Select(j) => {
-            let select = &ir.selects[j as usize];
-            shape.test = Some(select.test);
-            for a in select.operands.into_iter().chain(select.branches) {
-                arg(a, &mut flags);
-            }
-        }
-        Op::Sum { first, count } => {
-            for term in &ir.terms[first as usize..(first + count) as usize] {
-                let kind = match term.value {
-                    Summand::Const(_) => 0,
-                    Summand::Node(_) => 2,
-                    Summand::Product(..) => 4,
-                };
-                flags.push(kind | u8::from(term.minus));
-                match term.value {
-                    Summand::Const(c) => arg(k(c), &mut flags),
-                    Summand::Node(a) => arg(n(a), &mut flags),
-                    Summand::Product(a, b) => {
-                        arg(n(a), &mut flags);
-                        arg(n(b), &mut flags);
-                    }
-                }
-            }
-        }
-        _ => flags.push(u8::MAX),
-    }
-    shape.flags = flags;
-    item
 }
 
 /// Builds `piece` in `b` from `plan`.
@@ -406,11 +231,11 @@ pub(crate) struct Frame<'a, F> {
 /// The builder and what every op's code needs.
 pub(crate) struct Emit<'a, 'b, F> {
     pub(crate) b: &'a mut FunctionBuilder<'b>,
-    shims: &'a Shims,
-    ptr: Type,
+    pub(crate) shims: &'a Shims,
+    pub(crate) ptr: Type,
     /// Where a shim writes its partials.
-    slot: StackSlot,
-    size: i32,
+    pub(crate) slot: StackSlot,
+    pub(crate) size: i32,
     /// Each buffer's alias region.
     regions: Vec<(Value, AliasRegion)>,
     /// The loop being built, if any.
@@ -420,7 +245,7 @@ pub(crate) struct Emit<'a, 'b, F> {
 
 impl<'a, F: Real> Emit<'a, '_, F> {
     /// The address of `item`, a constant of the code: the tables outlive it.
-    fn pointer<T>(&mut self, item: &T) -> Value {
+    pub(crate) fn pointer<T>(&mut self, item: &T) -> Value {
         let address = item as *const T as usize as i64;
         self.b.ins().iconst(self.ptr, address)
     }
@@ -478,234 +303,6 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         }
     }
 
-    /// Node `i + 1`'s value, its op's computed partials (those
-    /// [`kept_of`] says are stored), and for a select whether it took its
-    /// first branch; its operands as [`value`](Emit::value) finds them, its
-    /// constants as [`constant`](Emit::constant) does.
-    fn op(
-        &mut self,
-        i: usize,
-        plan: &'a Plan<'_, F>,
-        local: &mut HashMap<(u32, isize), Value>,
-    ) -> (Value, [Option<Value>; 2], Option<Value>) {
-        let (ir, tables) = (&plan.ir, plan.tables);
-        let arg = |e: &mut Self, a: Arg<F>, local: &mut HashMap<_, _>| match a {
-            Arg::Node(n) => e.value(n, local),
-            Arg::Const(k) => e.constant(k),
-        };
-        let (value, partials) = match ir.ops[i] {
-            Op::Input(k) => (self.load(F::TYPE, self.buffers.x, k as usize), [None; 2]),
-            Op::Param(k) => (
-                self.load(F::TYPE, self.buffers.params, k as usize),
-                [None; 2],
-            ),
-            Op::Fixed(k) => (self.constant(k), [None; 2]),
-            Op::Add(x, y) => {
-                let [x, y] = [self.value(x, local), self.value(y, local)];
-                (self.b.ins().fadd(x, y), [None; 2])
-            }
-            Op::AddConst(x, k) => {
-                let [x, k] = [self.value(x, local), self.constant(k)];
-                (self.b.ins().fadd(x, k), [None; 2])
-            }
-            Op::Sub(x, y) => {
-                let [x, y] = [self.value(x, local), self.value(y, local)];
-                (self.b.ins().fsub(x, y), [None; 2])
-            }
-            Op::SubConst(x, k) => {
-                let [x, k] = [self.value(x, local), self.constant(k)];
-                (self.b.ins().fsub(x, k), [None; 2])
-            }
-            Op::ConstSub(k, y) => {
-                let [k, y] = [self.constant(k), self.value(y, local)];
-                (self.b.ins().fsub(k, y), [None; 2])
-            }
-            Op::Mul(x, y) => {
-                let [x, y] = [self.value(x, local), self.value(y, local)];
-                (self.b.ins().fmul(x, y), [None; 2])
-            }
-            Op::MulConst(x, k) => {
-                let [x, k] = [self.value(x, local), self.constant(k)];
-                (self.b.ins().fmul(x, k), [None; 2])
-            }
-            Op::Div(x, y) => {
-                let [x, y] = [self.value(x, local), self.value(y, local)];
-                let (q, [dx, dy]) = self.div(x, y);
-                (q, [Some(dx), Some(dy)])
-            }
-            Op::DivConst(x, k) => {
-                let [x, k] = [self.value(x, local), self.constant(k)];
-                (self.b.ins().fdiv(x, k), [None; 2])
-            }
-            Op::ConstDiv(k, y) => {
-                let [k, y] = [self.constant(k), self.value(y, local)];
-                let (q, [_, dy]) = self.div(k, y);
-                (q, [Some(dy), None])
-            }
-            Op::Neg(x) => {
-                let x = self.value(x, local);
-                (self.b.ins().fneg(x), [None; 2])
-            }
-            Op::Unary(_, x) => {
-                let x = self.value(x, local);
-                let op = tables.unary_at(i).expect("a unary op's entry");
-                let (value, d) = self.unary(op, x);
-                (value, [Some(d), None])
-            }
-            Op::Binary(_, x, y) => {
-                let xy = [self.value(x, local), self.value(y, local)];
-                self.binary(tables, i, xy, [true, true])
-            }
-            Op::BinaryConst(_, x, k) => {
-                let xk = [self.value(x, local), self.constant(k)];
-                self.binary(tables, i, xk, [true, false])
-            }
-            Op::ConstBinary(_, k, y) => {
-                let ky = [self.constant(k), self.value(y, local)];
-                self.binary(tables, i, ky, [false, true])
-            }
-            Op::LnSigmoid { z, negated } => {
-                let z = self.value(z, local);
-                let z = if negated { self.b.ins().fneg(z) } else { z };
-                let (value, d) = self.unary(&tables.ln_sigmoid, z);
-                let d = match negated {
-                    true => {
-                        let m = F::constant(self.b, -F::one());
-                        self.b.ins().fmul(m, d)
-                    }
-                    false => d,
-                };
-                (value, [Some(d), None])
-            }
-            Op::Complement { z, .. } => {
-                let z = self.value(z, local);
-                let minus_z = self.b.ins().fneg(z);
-                let (value, _) = self.unary(&tables.sigmoid, minus_z);
-                (value, [None; 2])
-            }
-            Op::Select(k) => {
-                let select = &ir.selects[k as usize];
-                let [p, q] = select.operands.map(|a| arg(self, a, local));
-                let at = self.pointer(&tables.selects[k as usize]);
-                let call = self.b.ins().call(self.shims.select, &[at, p, q]);
-                let first = self.b.inst_results(call)[0];
-                let [b0, b1] = select.branches.map(|a| arg(self, a, local));
-                return (self.b.ins().select(first, b0, b1), [None; 2], Some(first));
-            }
-            Op::Sum { first, count } => {
-                let terms = &ir.terms[first as usize..(first + count) as usize];
-                let rolled = plan.sums.get(&i).filter(|_| self.frame.is_none());
-                (self.sum(terms, rolled, local), [None; 2])
-            }
-            _ => unreachable!("an op this compiler does not know"),
-        };
-        (value, partials, None)
-    }
-
-    /// The sum of `terms`, term by term, each operand loaded where it is
-    /// added; the terms after the first in `rolled`'s segments if given
-    /// (a long sum's repeated terms in loops).
-    fn sum(
-        &mut self,
-        terms: &[Term<F>],
-        rolled: Option<&'a Vec<Segment<F>>>,
-        local: &mut HashMap<(u32, isize), Value>,
-    ) -> Value {
-        let mut acc = self.term(&terms[0], local);
-        let Some(segments) = rolled else {
-            for term in &terms[1..] {
-                let value = self.term(term, local);
-                acc = self.accumulate(acc, term.minus, value);
-            }
-            return acc;
-        };
-        for segment in segments {
-            acc = match segment {
-                Segment::One(t) => {
-                    let value = self.term(&terms[1 + t], local);
-                    self.accumulate(acc, terms[1 + t].minus, value)
-                }
-                Segment::Loop(l) => {
-                    let each = |e: &mut Self, j: usize, acc: &mut Vec<Value>| {
-                        let term = &terms[1 + l.start + j];
-                        let value = e.term(term, &mut HashMap::new());
-                        acc[0] = e.accumulate(acc[0], term.minus, value);
-                    };
-                    self.repeat(l, vec![acc], each)[0]
-                }
-            };
-        }
-        acc
-    }
-
-    /// A sum's term's value.
-    fn term(&mut self, term: &Term<F>, local: &mut HashMap<(u32, isize), Value>) -> Value {
-        match term.value {
-            Summand::Const(k) => self.constant(k),
-            Summand::Node(n) => self.value(n, local),
-            Summand::Product(x, y) => {
-                let [x, y] = [self.value(x, local), self.value(y, local)];
-                self.b.ins().fmul(x, y)
-            }
-        }
-    }
-
-    /// `acc + value`, or `acc − value` if `minus`.
-    fn accumulate(&mut self, acc: Value, minus: bool, value: Value) -> Value {
-        match minus {
-            false => self.b.ins().fadd(acc, value),
-            true => self.b.ins().fsub(acc, value),
-        }
-    }
-
-    /// The table's `a / b`: `q = a/b`, partials `1/b` and `−q/b`.
-    fn div(&mut self, a: Value, b: Value) -> (Value, [Value; 2]) {
-        let one = F::constant(self.b, F::one());
-        let q = self.b.ins().fdiv(a, b);
-        let recip = self.b.ins().fdiv(one, b);
-        let minus_q = self.b.ins().fneg(q);
-        (q, [recip, self.b.ins().fdiv(minus_q, b)])
-    }
-
-    /// The table's `op(x)` and its partial, by a call of `Unary::eval`.
-    fn unary(&mut self, op: &Unary, x: Value) -> (Value, Value) {
-        let at = self.pointer(op);
-        let out = self.b.ins().stack_addr(self.ptr, self.slot, 0);
-        let call = self.b.ins().call(self.shims.unary, &[at, x, out]);
-        let value = self.b.inst_results(call)[0];
-        (
-            value,
-            self.b.ins().stack_load(self.ptr, F::TYPE, self.slot, 0),
-        )
-    }
-
-    /// The table's op of node `i + 1` of the operands `[a, b]`, and its
-    /// partials with respect to those that are nodes (`nodes`), first.
-    fn binary(
-        &mut self,
-        tables: &Tables<F>,
-        i: usize,
-        [a, b]: [Value; 2],
-        nodes: [bool; 2],
-    ) -> (Value, [Option<Value>; 2]) {
-        let op = tables.binary_at(i).expect("a binary op's entry");
-        let at = self.pointer(op);
-        let out = self.b.ins().stack_addr(self.ptr, self.slot, 0);
-        let call = self.b.ins().call(self.shims.binary, &[at, a, b, out]);
-        let value = self.b.inst_results(call)[0];
-        let mut partials = [None; 2];
-        let kept = (0..2).filter(|&k| nodes[k]);
-        for (slot, k) in kept.enumerate() {
-            let offset = k as i32 * self.size;
-            partials[slot] = Some(
-                self.b
-                    .ins()
-                    .stack_load(self.ptr, F::TYPE, self.slot, offset),
-            );
-        }
-        (value, partials)
-    }
-
     /// The flags of an access to `buffer`: trusted, and in its own alias
     /// region, so that Cranelift forwards a stored value to a later load
     /// of it across stores to the other buffers.
@@ -739,105 +336,12 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     }
 
     /// Stores `value` in `buffer` at `index`, moved `step` each iteration.
-    fn store_at(&mut self, value: Value, buffer: Value, index: usize, step: isize) {
+    pub(crate) fn store_at(&mut self, value: Value, buffer: Value, index: usize, step: isize) {
         let flags = self.flags(buffer);
         let base = self.base(buffer, step);
         self.b
             .ins()
             .store(flags, value, base, index as i32 * self.size);
-    }
-
-    /// Node `n`'s value: computed or loaded in this piece (or iteration),
-    /// or loaded now.
-    fn value(&mut self, n: u32, local: &mut HashMap<(u32, isize), Value>) -> Value {
-        let key = (n, self.step(n as usize));
-        if let Some(&value) = local.get(&key) {
-            return value;
-        }
-        let value = self.load(F::TYPE, self.buffers.values, n as usize);
-        local.insert(key, value);
-        value
-    }
-
-    /// The forward pass of `segments`: each node's value to the values,
-    /// its computed partials to the partials.
-    fn forward(&mut self, segments: &'a [Segment<F>], plan: &'a Plan<'_, F>) {
-        // The values computed or loaded in this piece: in registers.
-        let mut local = HashMap::new();
-        for segment in segments {
-            match segment {
-                Segment::One(i) => self.forward_op(*i, plan, &mut local),
-                Segment::Loop(l) => self.forward_loop(l, plan, &mut local),
-            }
-        }
-    }
-
-    /// The loop `l` of ops. The values an iteration reads of the one
-    /// before pass in registers; those it computes or loads stay in them
-    /// for the rest of the iteration.
-    fn forward_loop(
-        &mut self,
-        l: &'a Loop<F>,
-        plan: &'a Plan<'_, F>,
-        outer: &mut HashMap<(u32, isize), Value>,
-    ) {
-        let (first, period) = (l.start + 1, l.period);
-        let step = period as isize;
-        // The nodes of the iteration before that the body reads.
-        let mut before: Vec<u32> = (0..period)
-            .filter(|&j| !matches!(plan.ir.ops[l.start + j], Op::Input(_) | Op::Param(_)))
-            .flat_map(|j| {
-                let item = op_item(&plan.ir, l.start + j);
-                (item.indices.into_iter().skip(1)).filter(move |&n| {
-                    n + period >= first && n < first && l.steps[j].get(&n) == Some(&step)
-                })
-            })
-            .map(|n| n as u32)
-            .collect();
-        before.sort_unstable();
-        before.dedup();
-        let carry = before.iter().map(|&n| self.value(n, outer)).collect();
-        let mut local = HashMap::new();
-        self.repeat(l, carry, |e, j, carried| {
-            if j == 0 {
-                local.extend(
-                    before
-                        .iter()
-                        .zip(carried.iter())
-                        .map(|(&n, &v)| ((n, step), v)),
-                );
-            }
-            e.forward_op(l.start + j, plan, &mut local);
-            if j + 1 == period {
-                for (&n, value) in before.iter().zip(carried.iter_mut()) {
-                    *value = local[&(n + period as u32, step)];
-                }
-            }
-        });
-    }
-
-    /// Op `i`'s value and computed partials, stored.
-    fn forward_op(
-        &mut self,
-        i: usize,
-        plan: &'a Plan<'_, F>,
-        local: &mut HashMap<(u32, isize), Value>,
-    ) {
-        let node = i + 1;
-        let (value, partials, first) = self.op(i, plan, local);
-        let (values, stored) = (self.buffers.values, self.buffers.partials);
-        self.store(value, values, node);
-        let step = self.step(node);
-        local.insert((node as u32, step), value);
-        for (k, d) in partials.into_iter().enumerate() {
-            if let Some(d) = d {
-                self.store_at(d, stored, 2 * node + k, 2 * step);
-            }
-        }
-        if let Some(first) = first {
-            let flag = self.b.ins().fcvt_from_uint(F::TYPE, first);
-            self.store_at(flag, stored, 2 * node, 2 * step);
-        }
     }
 
     /// The loop `l`: `body(self, j, carried)` builds body item `j` once,
