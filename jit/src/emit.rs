@@ -274,10 +274,15 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         }
     }
 
+    /// Whether the constant field `c` differs between the iterations of
+    /// the loop being built (it has a table).
+    pub(crate) fn varies(&self, c: F) -> bool {
+        (self.frame.as_ref()).is_some_and(|frame| frame.tables.contains_key(&bits(c)))
+    }
+
     /// A constant field as a partial: a constant, or its table's entry.
     pub(crate) fn field(&mut self, c: F) -> D<F> {
-        let varies = (self.frame.as_ref()).is_some_and(|frame| frame.tables.contains_key(&bits(c)));
-        match varies {
+        match self.varies(c) {
             true => D::Value(self.constant(c)),
             false => D::Const(c),
         }

@@ -365,13 +365,7 @@ impl<F: Real> Compiled<F> {
     ///
     /// As [`Function::value_and_gradient`].
     pub fn value_and_gradient(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<(F, Vec<F>)> {
-        if self.function.outputs() != 1 {
-            return Err(Error::Length {
-                what: "outputs of a function differentiated by `gradient` (see `vjp`)",
-                expected: 1,
-                found: self.function.outputs(),
-            });
-        }
+        self.one_output()?;
         let Vjp {
             outputs, inputs, ..
         } = self.vjp(ws, x, &[F::one()])?;
@@ -446,6 +440,19 @@ impl<F: Real> Compiled<F> {
     /// The function it was compiled from.
     pub fn function(&self) -> &Function<F> {
         &self.function
+    }
+
+    /// The interpreter's error where a gradient is asked of a function
+    /// of more than one output.
+    pub(crate) fn one_output(&self) -> Result<()> {
+        match self.function.outputs() {
+            1 => Ok(()),
+            found => Err(Error::Length {
+                what: "outputs of a function differentiated by `gradient` (see `vjp`)",
+                expected: 1,
+                found,
+            }),
+        }
     }
 
     /// The length errors the interpreter reports first.

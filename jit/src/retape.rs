@@ -1,8 +1,8 @@
 //! [`Retaping`], compiled: a recording for each branch the closure took,
 //! each compiled once and kept.
 
+use tapegrad::Active;
 use tapegrad::replay::{Function, Outputs, Vjp, Workspace};
-use tapegrad::{Active, Error};
 
 use crate::{CompileError, Compiled, Real, compile};
 
@@ -83,7 +83,7 @@ where
     ///
     /// # Errors
     ///
-    /// As [`Function::value`], except [`Error::BranchChanged`]; as
+    /// As [`Function::value`], except [`Error::BranchChanged`](tapegrad::Error::BranchChanged); as
     /// [`Function::record`] and [`compile`] where it records again.
     pub fn value(&mut self, x: &[F]) -> Result<Vec<F>, CompileError> {
         Ok(self.run(x, None)?.outputs)
@@ -93,18 +93,10 @@ where
     ///
     /// # Errors
     ///
-    /// As [`value`](Retaping::value), and [`Error::Length`] if the closure
+    /// As [`value`](Retaping::value), and [`Error::Length`](tapegrad::Error::Length) if the closure
     /// has more than one output.
     pub fn value_and_gradient(&mut self, x: &[F]) -> Result<(F, Vec<F>), CompileError> {
-        let outputs = self.kept[0].0.function().outputs();
-        if outputs != 1 {
-            return Err(Error::Length {
-                what: "outputs of a function differentiated by `gradient` (see `vjp`)",
-                expected: 1,
-                found: outputs,
-            }
-            .into());
-        }
+        self.kept[0].0.one_output()?;
         let Vjp {
             outputs, inputs, ..
         } = self.run(x, Some(&[F::one()]))?;
@@ -124,7 +116,7 @@ where
     ///
     /// # Errors
     ///
-    /// As [`value`](Retaping::value), and [`Error::Length`] if `weights`
+    /// As [`value`](Retaping::value), and [`Error::Length`](tapegrad::Error::Length) if `weights`
     /// is not one a output.
     pub fn vjp(&mut self, x: &[F], weights: &[F]) -> Result<Vjp<F>, CompileError> {
         self.run(x, Some(weights))
@@ -134,7 +126,7 @@ where
     ///
     /// # Errors
     ///
-    /// [`Error::Length`] if `params` is not as long as the recording's.
+    /// [`Error::Length`](tapegrad::Error::Length) if `params` is not as long as the recording's.
     pub fn set_params(&mut self, params: &[F]) -> Result<(), CompileError> {
         for (_, ws) in &mut self.kept {
             ws.set_params(params)?;

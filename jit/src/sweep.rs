@@ -198,9 +198,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let edges = &plan.edges[v];
         // A partial computed, or not finite in some iteration.
         let risky = edges.iter().any(|&(_, form)| match form {
-            Form::Const(c) | Form::Chosen { partial: c, .. } => {
-                !c.is_finite() || matches!(self.field(c), D::Value(_))
-            }
+            Form::Const(c) | Form::Chosen { partial: c, .. } => !c.is_finite() || self.varies(c),
             Form::Stored { .. } | Form::Value { .. } => true,
         });
         if !risky {

@@ -179,7 +179,7 @@ impl<C: Communicator, F: Float + Equivalence> Ranks<C, F> {
     where
         G: for<'t> Fn(&[Var<'t, F>], &[S]) -> Var<'t, F>,
     {
-        let total = self.agree(theta.len(), first, samples.len(), block)?;
+        let shares = self.agree(theta.len(), first, samples.len(), block)?;
         let (tape, grads) = (&mut self.tape, &mut self.grads);
         let blocks = samples
             .chunks(block.max(1))
@@ -191,7 +191,7 @@ impl<C: Communicator, F: Float + Equivalence> Ranks<C, F> {
                 Ok((y.value(), grads.wrt_all(&vars)))
             })
             .collect();
-        self.gather(theta.len(), blocks, total)
+        self.gather(theta.len(), blocks, &shares, block)
     }
 
     /// `Σₖ f(θ; pₖ)` and its gradient, `f` a recorded [`Function`] of one
@@ -224,7 +224,7 @@ impl<C: Communicator, F: Float + Equivalence> Ranks<C, F> {
             params.len(),
         );
         let count = params.len() / per;
-        let total = self.agree(theta.len(), first, count, block)?;
+        let shares = self.agree(theta.len(), first, count, block)?;
         let mut ws = function.workspace();
         let blocks = match whole {
             Err(e) => vec![Err(e)],
@@ -241,18 +241,18 @@ impl<C: Communicator, F: Float + Equivalence> Ranks<C, F> {
                 })
                 .collect(),
         };
-        self.gather(theta.len(), blocks, total)
+        self.gather(theta.len(), blocks, &shares, block)
     }
 
     /// Every rank's parameter count, first sample, sample count and block
-    /// size, checked alike on every rank: the number of samples of the job.
-    fn agree(&self, n: usize, first: usize, count: usize, block: usize) -> Result<usize> {
+    /// size, checked alike on every rank: each rank's number of samples.
+    fn agree(&self, n: usize, first: usize, count: usize, block: usize) -> Result<Vec<usize>> {
         let mine = [n as u64, first as u64, count as u64, block as u64];
         let mut all = vec![0u64; 4 * self.size()];
         self.comm.all_gather_into(&mine[..], &mut all[..]);
         // Every rank judges by the same numbers: rank 0's counts.
         let (n, block) = (all[0] as usize, all[3] as usize);
-        let mut next = 0;
+        let (mut next, mut shares) = (0, Vec::with_capacity(self.size()));
         for (rank, row) in all.chunks(4).enumerate() {
             let [n_r, first_r, count_r, block_r] =
                 [row[0], row[1], row[2], row[3]].map(|v| v as usize);
@@ -271,17 +271,20 @@ impl<C: Communicator, F: Float + Equivalence> Ranks<C, F> {
                 ));
             }
             next += count_r;
+            shares.push(count_r);
         }
-        Ok(next)
+        Ok(shares)
     }
 
     /// Each block's value and gradient (or this rank's first error),
-    /// gathered from every rank and added in block order on each.
+    /// gathered from every rank and added in block order on each; each
+    /// rank's part is its blocks (of `shares` samples, agreed) times `n + 1`.
     fn gather(
         &self,
         n: usize,
         blocks: Vec<Result<(F, Vec<F>)>>,
-        total: usize,
+        shares: &[usize],
+        block: usize,
     ) -> Result<Summed<F>> {
         let failed = blocks.iter().find_map(|b| b.as_ref().err().cloned());
         // Whether each rank failed: then the lowest such rank's message.
@@ -309,9 +312,10 @@ impl<C: Communicator, F: Float + Equivalence> Ranks<C, F> {
                 Some(v).into_iter().chain(g)
             })
             .collect();
-        let mut counts = vec![0i32; self.size()];
-        self.comm
-            .all_gather_into(&(mine.len() as i32), &mut counts[..]);
+        let counts: Vec<i32> = (shares.iter())
+            .map(|&share| (share.div_ceil(block) * width) as i32)
+            .collect();
+        debug_assert_eq!(mine.len(), counts[self.rank()] as usize, "a block a chunk");
         let displs: Vec<i32> = counts
             .iter()
             .scan(0, |at, &c| {
@@ -331,7 +335,7 @@ impl<C: Communicator, F: Float + Equivalence> Ranks<C, F> {
         Ok(Summed {
             value: sum.0,
             gradient: sum.1,
-            samples: total,
+            samples: shares.iter().sum(),
         })
     }
 }
