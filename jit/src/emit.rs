@@ -29,6 +29,9 @@ pub(crate) struct Shims {
     pub(crate) binary: FuncRef,
     pub(crate) select: FuncRef,
     pub(crate) guard: FuncRef,
+    pub(crate) dual_op: FuncRef,
+    pub(crate) dual_select: FuncRef,
+    pub(crate) dual_guard: FuncRef,
 }
 
 /// Declares the shims (registered with the module's builder under these
@@ -58,6 +61,9 @@ pub(crate) fn declare_shims<F: Real>(
         binary: import("tapegrad_binary", 2, true, F::TYPE)?,
         select: import("tapegrad_select", 2, false, types::I32)?,
         guard: import("tapegrad_guard", 2, false, types::I32)?,
+        dual_op: import("tapegrad_dual_op", 4, true, F::TYPE)?,
+        dual_select: import("tapegrad_dual_select", 4, false, types::I32)?,
+        dual_guard: import("tapegrad_dual_guard", 4, false, types::I32)?,
     })
 }
 
@@ -89,7 +95,7 @@ pub(crate) struct Buffers {
     pub(crate) values: Value,
     pub(crate) partials: Value,
     pub(crate) adjoints: Value,
-    out: Value,
+    pub(crate) out: Value,
 }
 
 /// The signature of every piece: the six pointers of [`Buffers`], and 0,
@@ -118,8 +124,10 @@ pub(crate) enum Piece<F> {
 
 /// What every piece reads: the IR, the tables of ops, the sweep's edges
 /// by node (their partials as the forward pass leaves them), and the
-/// sweep's nodes in the order it visits them.
+/// sweep's nodes in the order it visits them; whether the code computes
+/// in `Dual` numbers (forward mode, [`crate::dual`]).
 pub(crate) struct Plan<'a, F> {
+    pub(crate) dual: bool,
     pub(crate) ir: Ir<'a, F>,
     pub(crate) tables: &'a Tables<F>,
     pub(crate) edges: Vec<Vec<(usize, Form<F>)>>,
@@ -136,19 +144,25 @@ impl<'a, F: Real> Plan<'a, F> {
         sweep: &ReverseSweep<F>,
         tables: &'a Tables<F>,
         visits: Vec<usize>,
+        dual: bool,
     ) -> Self {
+        // Forward mode stores every partial an op computes (see `dual`).
         let mut kept = vec![[Kept::Const(F::zero()); 2]; ir.ops.len() + 1];
         for (i, op) in ir.ops.iter().enumerate() {
-            kept[i + 1] = kept_of(op);
+            kept[i + 1] = match dual {
+                false => kept_of(op),
+                true => [Kept::Stored; 2],
+            };
         }
         let edges = (sweep.nodes.iter())
             .map(|node| {
                 (node.edges.iter().rev())
-                    .map(|&(p, partial)| (p as usize, Form::of(partial, &ir, &kept)))
+                    .map(|&(p, partial)| (p as usize, Form::of(partial, &ir, &kept, dual)))
                     .collect()
             })
             .collect();
         Plan {
+            dual,
             ir,
             tables,
             edges,
@@ -174,9 +188,10 @@ pub(crate) fn piece<'a, F: Real>(
     let [x, params, values, partials, adjoints, out] =
         <[Value; 6]>::try_from(b.block_params(entry)).expect("the signature's six pointers");
     let size = F::TYPE.bytes() as i32;
+    // Two partials, or forward mode's value and two partials of two lanes.
     let slot = b.create_sized_stack_slot(StackSlotData::new(
         StackSlotKind::ExplicitSlot,
-        2 * size as u32,
+        6 * size as u32,
         3,
     ));
     let regions = [
@@ -211,10 +226,13 @@ pub(crate) fn piece<'a, F: Real>(
             out,
         },
     };
-    match piece {
-        Piece::Forward(segments) => e.forward(segments, plan),
-        Piece::Finish => e.finish(plan),
-        Piece::Reverse(segments) => e.sweep(segments, plan),
+    match (piece, plan.dual) {
+        (Piece::Forward(segments), false) => e.forward(segments, plan),
+        (Piece::Finish, false) => e.finish(plan),
+        (Piece::Reverse(segments), false) => e.sweep(segments, plan),
+        (Piece::Forward(segments), true) => e.dual_forward(segments, plan),
+        (Piece::Finish, true) => e.dual_finish(plan),
+        (Piece::Reverse(segments), true) => e.dual_sweep(segments, plan),
     }
     let ok = e.b.ins().iconst(types::I32, 0);
     e.b.ins().return_(&[ok]);
@@ -298,7 +316,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     }
 
     /// The address of `buffer` moved `step` elements each iteration.
-    fn base(&mut self, buffer: Value, step: isize) -> Value {
+    pub(crate) fn base(&mut self, buffer: Value, step: isize) -> Value {
         match &self.frame {
             Some(frame) if step != 0 => {
                 let k = frame.k;
@@ -404,6 +422,18 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         results
     }
 
+    /// Returns `k + 1` unless `holds`: guard `k` failed.
+    pub(crate) fn return_unless(&mut self, holds: Value, k: usize) {
+        let (fail, next) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(holds, next, &[], fail, &[]);
+        self.b.switch_to_block(fail);
+        self.b.seal_block(fail);
+        let code = self.b.ins().iconst(types::I32, k as i64 + 1);
+        self.b.ins().return_(&[code]);
+        self.b.switch_to_block(next);
+        self.b.seal_block(next);
+    }
+
     /// The guards, each returning `k + 1` where guard `k` fails, then the
     /// outputs.
     fn finish(&mut self, plan: &'a Plan<'_, F>) {
@@ -418,14 +448,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             let at = self.pointer(&plan.tables.guards[k]);
             let call = self.b.ins().call(self.shims.guard, &[at, p, q]);
             let holds = self.b.inst_results(call)[0];
-            let (fail, next) = (self.b.create_block(), self.b.create_block());
-            self.b.ins().brif(holds, next, &[], fail, &[]);
-            self.b.switch_to_block(fail);
-            self.b.seal_block(fail);
-            let code = self.b.ins().iconst(types::I32, k as i64 + 1);
-            self.b.ins().return_(&[code]);
-            self.b.switch_to_block(next);
-            self.b.seal_block(next);
+            self.return_unless(holds, k);
         }
         for (k, &y) in plan.ir.outputs.iter().enumerate() {
             let value = arg(self, y);

@@ -42,17 +42,27 @@
 //! 0.5 µs an op of Rosenbrock's function, 31 ms at 60,000 ops, against
 //! 35 µs an op straight (BENCHMARKS.md).
 //!
+//! The forward-mode products, [`Compiled::jvp`] and [`Compiled::hvp`]
+//! (and through them a sparse Hessian or Jacobian,
+//! [`Sparse::values_with`](tapegrad::replay::Sparse::values_with)), run
+//! code of their own, compiled on first use: every number a `Dual` (a
+//! value and a tangent), `+`, `−`, `×` and `−x` inline with `Dual`'s rules
+//! for partials that are not finite, every other op a call of the
+//! interpreter's arithmetic for it ([`Op::value_and_partials`] over
+//! `Dual`), so again the interpreter's bits.
+//!
 //! A closure whose branches change with the point compiles each branch
 //! once: [`Retaping`] keeps a compiled recording for each branch it met
 //! and runs the one that holds.
 //!
-//! Not yet: the forward-mode products (`jvp`, `hvp`), loops inside loops,
-//! and a body that differs between iterations by a branch it took
-//! (logistic regression's loss, whose two branches alternate with the
-//! data, rolls only in short runs). The interpreter stays the reference.
+//! Not yet: loops inside loops, and a body that differs between
+//! iterations by a branch it took (logistic regression's loss, whose two
+//! branches alternate with the data, rolls only in short runs). The
+//! interpreter stays the reference.
 
 #![deny(unsafe_code)]
 
+mod dual;
 mod emit;
 mod forward;
 mod native;
@@ -71,10 +81,13 @@ use tapegrad::replay::{Function, Vjp, Workspace};
 use tapegrad::{Error, Result, Scalar};
 
 use std::hash::Hash;
+use std::sync::OnceLock;
 
 use emit::{Piece, Plan};
 use native::{Code, Shape, Tables};
 use roll::{Item, Rules, Segment};
+#[cfg(doc)]
+use tapegrad::replay::ir::Op;
 use tapegrad::replay::ir::{Arg, ReverseSweep};
 
 /// The scalars a recording compiles for: `f32` and `f64`.
@@ -126,6 +139,11 @@ pub enum CompileError {
 /// Dropping it frees the code.
 pub struct Compiled<F: Real> {
     code: Code<F>,
+    /// The code of `jvp` and `hvp`, in `Dual` numbers: compiled when one
+    /// is first asked for, as the code above was.
+    forward_mode: OnceLock<Code<F>>,
+    piece: usize,
+    rules: Option<Rules>,
     /// The interpreter, for the errors of a guard that fails.
     function: Function<F>,
 }
@@ -177,6 +195,22 @@ fn compile_with<F: Real>(
     if let Err(e @ Error::ValueRead { .. }) = function.value(&mut function.workspace(), &probe) {
         return Err(e.into());
     }
+    Ok(Compiled {
+        code: code(function, piece, rules, false)?,
+        forward_mode: OnceLock::new(),
+        piece,
+        rules,
+        function: function.clone(),
+    })
+}
+
+/// The code of `function`, in `Dual` numbers if `dual`.
+fn code<F: Real>(
+    function: &Function<F>,
+    piece: usize,
+    rules: Option<roll::Rules>,
+    dual: bool,
+) -> core::result::Result<Code<F>, CompileError> {
     let cranelift = |e: &dyn core::fmt::Display| CompileError::Cranelift(e.to_string());
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(|e| cranelift(&e))?;
@@ -189,6 +223,12 @@ fn compile_with<F: Real>(
     builder.symbol("tapegrad_binary", native::binary::<F> as *const u8);
     builder.symbol("tapegrad_select", native::select::<F> as *const u8);
     builder.symbol("tapegrad_guard", native::guard::<F> as *const u8);
+    builder.symbol("tapegrad_dual_op", native::dual_op::<F> as *const u8);
+    builder.symbol(
+        "tapegrad_dual_select",
+        native::dual_select::<F> as *const u8,
+    );
+    builder.symbol("tapegrad_dual_guard", native::dual_guard::<F> as *const u8);
     let mut module = JITModule::new(builder);
     let (ir, sweep) = (function.ir(), function.reverse_sweep());
     let tables = Tables::new(&ir);
@@ -200,7 +240,7 @@ fn compile_with<F: Real>(
     // nodes from the last output down to the first after them.
     let lead = 1 + shape.inputs + shape.params;
     let top = shape.seeds.iter().map(|&(_, n)| n + 1).max().unwrap_or(0);
-    let mut plan = Plan::new(ir, &sweep, &tables, (lead..top).rev().collect());
+    let mut plan = Plan::new(ir, &sweep, &tables, (lead..top).rev().collect(), dual);
     let pieces = pieces(&mut plan, piece, rules);
     let mut ids: [Vec<_>; 3] = Default::default();
     for (k, piece) in pieces.iter().enumerate() {
@@ -234,10 +274,8 @@ fn compile_with<F: Real>(
             .map(|id| module.get_finalized_function(id))
             .collect()
     });
-    Ok(Compiled {
-        code: Code::new(module, entries, tables, shape, loops),
-        function: function.clone(),
-    })
+    let lanes = if dual { 2 } else { 1 };
+    Ok(Code::new(module, entries, tables, shape, loops, lanes))
 }
 
 /// The ops (or nodes of the sweep) of a piece of code.
@@ -392,6 +430,122 @@ impl<F: Real> Compiled<F> {
             Ok(vjp) => Ok(vjp),
             Err(k) => self.failed(k, ws, x),
         }
+    }
+
+    /// The directional derivatives of the outputs at `x` along `v`, as
+    /// [`Function::jvp`]: forward mode, in `Dual` numbers.
+    ///
+    /// The first call compiles the function's forward-mode code (about as
+    /// long as [`compile`] took); the calls after it run it.
+    ///
+    /// ```
+    /// use tapegrad::{Active, replay::Function};
+    ///
+    /// let f = Function::record(&[1.0, 2.0], |x: &[Active]| [x[0] * x[1], x[1].sin()])?;
+    /// let compiled = tapegrad_jit::compile(&f)?;
+    /// let mut ws = f.workspace();
+    /// let (x, v) = ([0.5, 3.0], [1.0, -2.0]);
+    /// assert_eq!(compiled.jvp(&mut ws, &x, &v)?, f.jvp(&mut ws, &x, &v)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::jvp`].
+    ///
+    /// # Panics
+    ///
+    /// If Cranelift refuses the forward-mode code, having compiled the
+    /// function's other code: a bug of this crate.
+    pub fn jvp(&self, ws: &mut Workspace<F>, x: &[F], v: &[F]) -> Result<Vec<F>> {
+        self.forward_mode(ws, x, v, false)
+    }
+
+    /// The Hessian of the one output at `x` times `v`, as
+    /// [`Function::hvp`]: forward mode over the reverse sweep, in `Dual`
+    /// numbers.
+    ///
+    /// ```
+    /// use tapegrad::{Active, replay::Function};
+    ///
+    /// let f = Function::record(&[1.0, 2.0], |x: &[Active]| x[0] * x[0] * x[1])?;
+    /// let compiled = tapegrad_jit::compile(&f)?;
+    /// let mut ws = f.workspace();
+    /// // ∇²f = [[2x₁, 2x₀], [2x₀, 0]] at (3, 4), times (1, 1).
+    /// assert_eq!(compiled.hvp(&mut ws, &[3.0, 4.0], &[1.0, 1.0])?, [14.0, 6.0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::hvp`].
+    ///
+    /// # Panics
+    ///
+    /// As [`jvp`](Compiled::jvp).
+    pub fn hvp(&self, ws: &mut Workspace<F>, x: &[F], v: &[F]) -> Result<Vec<F>> {
+        if self.function.outputs() != 1 {
+            // The interpreter's error, message and all.
+            return self.function.hvp(ws, x, v);
+        }
+        self.forward_mode(ws, x, v, true)
+    }
+
+    /// `jvp`, or `hvp` if `sweep`, with the interpreter's error where a
+    /// guard fails.
+    fn forward_mode(&self, ws: &mut Workspace<F>, x: &[F], v: &[F], sweep: bool) -> Result<Vec<F>> {
+        match self.attempt_forward_mode(ws, x, v, sweep)? {
+            Ok(tangents) => Ok(tangents),
+            Err(_) if sweep => self.function.hvp(ws, x, v),
+            Err(_) => self.function.jvp(ws, x, v),
+        }
+    }
+
+    /// The forward-mode code at `x` with tangent `v`: the outputs'
+    /// tangents (`jvp`) or, `sweep`, the inputs' cotangents' (`hvp`);
+    /// `Err(k)` inside where guard `k − 1` came out otherwise.
+    pub(crate) fn attempt_forward_mode(
+        &self,
+        ws: &Workspace<F>,
+        x: &[F],
+        v: &[F],
+        sweep: bool,
+    ) -> Result<core::result::Result<Vec<F>, u32>> {
+        if v.len() != x.len() {
+            return Err(Error::Length {
+                what: "direction",
+                expected: x.len(),
+                found: v.len(),
+            });
+        }
+        self.check(ws, x)?;
+        let code = match self.forward_mode.get() {
+            Some(code) => code,
+            None => {
+                let code = code(&self.function, self.piece, self.rules, true);
+                let code =
+                    code.unwrap_or_else(|e| panic!("tapegrad-jit: {e} (a bug of this crate)"));
+                self.forward_mode.get_or_init(|| code)
+            }
+        };
+        let lanes = |v: &[F], t: Option<&[F]>| -> Vec<F> {
+            let tangent = |k: usize| t.map_or(F::zero(), |t| t[k]);
+            (v.iter().enumerate())
+                .flat_map(|(k, &v)| [v, tangent(k)])
+                .collect()
+        };
+        let (xs, params) = (lanes(x, Some(v)), lanes(ws.params(), None));
+        let mut out = vec![F::zero(); 2 * self.function.outputs()];
+        let mut grad = vec![F::zero(); xs.len() + params.len()];
+        let seed = [F::one(), F::zero()];
+        let reverse = sweep.then_some((&seed[..], &mut grad[..]));
+        Ok(match code.run(&xs, &params, &mut out, reverse) {
+            0 => {
+                let tangents = if sweep { &grad[..xs.len()] } else { &out[..] };
+                Ok(tangents.iter().skip(1).step_by(2).copied().collect())
+            }
+            k => Err(k),
+        })
     }
 
     /// The outputs at `x` and, given `weights`, the vector–Jacobian

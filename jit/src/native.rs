@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use cranelift_jit::JITModule;
+use tapegrad::forward::Dual;
 use tapegrad::replay::ir::{Binary, Guard, Ir, Op, Outcome, Select, Unary};
 
 use crate::Real;
@@ -24,6 +25,12 @@ pub(crate) struct Tables<F> {
     pub(crate) guards: Box<[Guard<F>]>,
     pub(crate) ln_sigmoid: Box<Unary>,
     pub(crate) sigmoid: Box<Unary>,
+    /// Forward mode's: each op of the IR as it reads its operands from
+    /// nodes 1 and 2 (`dual::general`), and the sum's three.
+    pub(crate) general: Box<[Op<F>]>,
+    pub(crate) add: Box<Op<F>>,
+    pub(crate) sub: Box<Op<F>>,
+    pub(crate) mul: Box<Op<F>>,
 }
 
 impl<F: Real> Tables<F> {
@@ -34,6 +41,12 @@ impl<F: Real> Tables<F> {
             guards: ir.guards.into(),
             ln_sigmoid: Box::new(Unary::LnSigmoid),
             sigmoid: Box::new(Unary::Sigmoid),
+            general: (ir.ops.iter())
+                .map(|op| crate::dual::general(op).map_or(Op::Fixed(F::zero()), |g| g.op))
+                .collect(),
+            add: Box::new(Op::Add(1, 2)),
+            sub: Box::new(Op::Sub(1, 2)),
+            mul: Box::new(Op::Mul(1, 2)),
         }
     }
 
@@ -88,6 +101,89 @@ pub(crate) extern "C" fn guard<F: Real>(guard: *const Guard<F>, a: F, b: F) -> u
     u32::from(guard.test.outcome(a, b) == guard.outcome)
 }
 
+/// `op` of nodes 1 and 2 at `(a, a′)` and `(b, b′)` in `Dual` numbers, by
+/// the interpreter's arithmetic: the value returned, its tangent and the
+/// two partials' lanes written to `out[1..6]`.
+pub(crate) extern "C" fn dual_op<F: Real>(
+    op: *const Op<F>,
+    a: F,
+    da: F,
+    b: F,
+    db: F,
+    out: *mut F,
+) -> F {
+    // SAFETY: an `Op` of the tables (of nodes 1 and 2).
+    let op = unsafe { *op };
+    // Each kind of op its own code, its nodes constants, so the numbers
+    // stay in registers (one evaluation of any op indexed them at run
+    // time, through the stack: 6 times the interpreter's time).
+    // SAFETY (every arm): a stack slot of six `F`s.
+    unsafe {
+        match op {
+            Op::Div(..) => dual_lanes(Op::Div(1, 2), a, da, b, db, out),
+            Op::Unary(u, _) => dual_lanes(Op::Unary(u, 1), a, da, b, db, out),
+            Op::Binary(o, ..) => dual_lanes(Op::Binary(o, 1, 2), a, da, b, db, out),
+            Op::LnSigmoid { negated, .. } => {
+                dual_lanes(Op::LnSigmoid { z: 1, negated }, a, da, b, db, out)
+            }
+            op => dual_lanes(op, a, da, b, db, out),
+        }
+    }
+}
+
+/// `op`'s value and partials at the two `Dual`s, in lanes.
+///
+/// # Safety
+///
+/// `out` must be valid for six writes.
+#[inline(always)]
+unsafe fn dual_lanes<F: Real>(op: Op<F>, a: F, da: F, b: F, db: F, out: *mut F) -> F {
+    let values = [
+        Dual::constant(F::zero()),
+        Dual::new(a, [da]),
+        Dual::new(b, [db]),
+    ];
+    let (value, [d0, d1]) = op.value_and_partials(&values);
+    let lanes = [
+        value.tangent()[0],
+        d0.value(),
+        d0.tangent()[0],
+        d1.value(),
+        d1.tangent()[0],
+    ];
+    for (k, lane) in lanes.into_iter().enumerate() {
+        // SAFETY: as the caller promised.
+        unsafe { out.add(k + 1).write(lane) };
+    }
+    value.value()
+}
+
+/// [`select`] of `Dual` operands.
+pub(crate) extern "C" fn dual_select<F: Real>(
+    select: *const Select<F>,
+    a: F,
+    da: F,
+    b: F,
+    db: F,
+) -> u32 {
+    // SAFETY: the address of a `Select` of the tables.
+    let test = unsafe { (*select).test };
+    u32::from(test.outcome(Dual::new(a, [da]), Dual::new(b, [db])) == Outcome::Bool(true))
+}
+
+/// [`guard`] of `Dual` operands.
+pub(crate) extern "C" fn dual_guard<F: Real>(
+    guard: *const Guard<F>,
+    a: F,
+    da: F,
+    b: F,
+    db: F,
+) -> u32 {
+    // SAFETY: the address of a `Guard` of the tables.
+    let guard = unsafe { &*guard };
+    u32::from(guard.test.outcome(Dual::new(a, [da]), Dual::new(b, [db])) == guard.outcome)
+}
+
 /// The pieces, the long sums' segments and the wide nodes': what holds
 /// the tables of the loops.
 pub(crate) type Loops<F> = (
@@ -133,6 +229,9 @@ pub(crate) struct Code<F: Real> {
     /// What the code was built from: the loops' tables it reads.
     loops: Loops<F>,
     shape: Shape,
+    /// Numbers a value: 1, or 2 in forward mode (a `Dual`'s value and
+    /// tangent, side by side in every buffer and slice).
+    lanes: usize,
     scratch: Mutex<Vec<Scratch<F>>>,
 }
 
@@ -152,6 +251,7 @@ impl<F: Real> Code<F> {
         tables: Tables<F>,
         shape: Shape,
         loops: Loops<F>,
+        lanes: usize,
     ) -> Self {
         // SAFETY: each is a function the module finalized, of the
         // signature `Entry` spells: six pointers in, a `u32` out.
@@ -164,13 +264,15 @@ impl<F: Real> Code<F> {
             _tables: tables,
             loops,
             shape,
+            lanes,
             scratch: Mutex::new(Vec::new()),
         }
     }
 
     /// Runs the forward pass into `out` (and the sweep, if `weights` and
     /// `grad` are given: the inputs' cotangents, then the parameters'):
-    /// 0, or `k + 1` where guard `k` failed.
+    /// 0, or `k + 1` where guard `k` failed. Each slice holds `lanes`
+    /// numbers a value; the weights seed adjoints that are zero.
     ///
     /// # Panics
     ///
@@ -183,23 +285,24 @@ impl<F: Real> Code<F> {
         out: &mut [F],
         reverse: Option<(&[F], &mut [F])>,
     ) -> u32 {
-        let shape = &self.shape;
+        let (shape, lanes) = (&self.shape, self.lanes);
         let lengths = [x.len(), params.len(), out.len()];
         assert!(
-            lengths == [shape.inputs, shape.params, shape.outputs],
+            lengths == [shape.inputs, shape.params, shape.outputs].map(|n| n * lanes),
             "lengths checked by the caller"
         );
         let pool = self.scratch.lock().map(|mut pool| pool.pop());
         let mut s = pool.ok().flatten().unwrap_or_else(|| Scratch {
-            values: vec![F::zero(); shape.nodes],
-            partials: vec![F::zero(); 2 * shape.nodes],
-            adjoints: vec![F::zero(); shape.swept],
+            values: vec![F::zero(); lanes * shape.nodes],
+            partials: vec![F::zero(); lanes * 2 * shape.nodes],
+            adjoints: vec![F::zero(); lanes * shape.swept],
         });
         let call = |f: Entry<F>, s: &mut Scratch<F>, out: &mut [F]| {
             // SAFETY: the pieces read `x[..inputs]` and `params[..params]`,
             // and read and write `values[..nodes]`, `partials[..2·nodes]`,
-            // `adjoints[..swept]` and `out[..outputs]` (emit's loads and
-            // stores, at the IR's and the sweep's indices); the lengths are
+            // `adjoints[..swept]` and `out[..outputs]`, each times `lanes`
+            // (emit's loads and stores, at the IR's and the sweep's
+            // indices, the code built for as many lanes); the lengths are
             // asserted above and the buffers made to the shape.
             unsafe {
                 f(
@@ -218,18 +321,22 @@ impl<F: Real> Code<F> {
         let mut code = call(self.finish, &mut s, out);
         if let (0, Some((weights, grad))) = (code, reverse) {
             assert!(
-                weights.len() == shape.outputs && grad.len() == shape.inputs + shape.params,
+                weights.len() == shape.outputs * lanes
+                    && grad.len() == (shape.inputs + shape.params) * lanes,
                 "lengths checked by the caller"
             );
             s.adjoints.fill(F::zero());
             for &(k, node) in &shape.seeds {
-                s.adjoints[node] = s.adjoints[node] + weights[k];
+                for lane in 0..lanes {
+                    let at = lanes * node + lane;
+                    s.adjoints[at] = s.adjoints[at] + weights[lanes * k + lane];
+                }
             }
             for &f in &self.reverse {
                 code = call(f, &mut s, out);
             }
             // The leading nodes, inputs then parameters, follow the sink.
-            grad.copy_from_slice(&s.adjoints[1..1 + grad.len()]);
+            grad.copy_from_slice(&s.adjoints[lanes..lanes + grad.len()]);
         }
         if let Ok(mut pool) = self.scratch.lock() {
             pool.push(s);

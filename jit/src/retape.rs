@@ -86,7 +86,9 @@ where
     /// As [`Function::value`], except [`Error::BranchChanged`](tapegrad::Error::BranchChanged); as
     /// [`Function::record`] and [`compile`] where it records again.
     pub fn value(&mut self, x: &[F]) -> Result<Vec<F>, CompileError> {
-        Ok(self.run(x, None)?.outputs)
+        Ok(self
+            .run(x, |compiled, ws| compiled.attempt(ws, x, None))?
+            .outputs)
     }
 
     /// The one output's value and gradient at `x`.
@@ -99,7 +101,7 @@ where
         self.kept[0].0.one_output()?;
         let Vjp {
             outputs, inputs, ..
-        } = self.run(x, Some(&[F::one()]))?;
+        } = self.run(x, |compiled, ws| compiled.attempt(ws, x, Some(&[F::one()])))?;
         Ok((outputs[0], inputs))
     }
 
@@ -119,7 +121,45 @@ where
     /// As [`value`](Retaping::value), and [`Error::Length`](tapegrad::Error::Length) if `weights`
     /// is not one a output.
     pub fn vjp(&mut self, x: &[F], weights: &[F]) -> Result<Vjp<F>, CompileError> {
-        self.run(x, Some(weights))
+        self.run(x, |compiled, ws| compiled.attempt(ws, x, Some(weights)))
+    }
+
+    /// The directional derivatives of the outputs at `x` along `v`
+    /// ([`Compiled::jvp`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`value`](Retaping::value), and [`Error::Length`](tapegrad::Error::Length) if `v` is
+    /// not as long as `x`.
+    pub fn jvp(&mut self, x: &[F], v: &[F]) -> Result<Vec<F>, CompileError> {
+        self.run(x, |compiled, ws| {
+            compiled.attempt_forward_mode(ws, x, v, false)
+        })
+    }
+
+    /// The Hessian of the one output at `x` times `v` ([`Compiled::hvp`]).
+    ///
+    /// ```
+    /// use tapegrad::Active;
+    /// use tapegrad_jit::Retaping;
+    ///
+    /// let mut f = Retaping::new(&[1.0], &[], |x: &[Active], _: &[Active]| {
+    ///     if x[0] < 0.0 { -x[0] * x[0] * x[0] } else { x[0] * x[0] * x[0] }
+    /// })?;
+    /// assert_eq!(f.hvp(&[2.0], &[1.0])?, [12.0]);
+    /// assert_eq!(f.hvp(&[-2.0], &[1.0])?, [12.0]);
+    /// # Ok::<(), tapegrad_jit::CompileError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`jvp`](Retaping::jvp), and [`Error::Length`](tapegrad::Error::Length) if the closure
+    /// has more than one output.
+    pub fn hvp(&mut self, x: &[F], v: &[F]) -> Result<Vec<F>, CompileError> {
+        self.kept[0].0.one_output()?;
+        self.run(x, |compiled, ws| {
+            compiled.attempt_forward_mode(ws, x, v, true)
+        })
     }
 
     /// Sets the dynamic parameters of every recording, kept and to come.
@@ -146,20 +186,24 @@ where
         self.kept.len()
     }
 
-    /// The first kept recording that holds at `x` (moved to the front),
-    /// or a new one recorded there.
-    fn run(&mut self, x: &[F], weights: Option<&[F]>) -> Result<Vjp<F>, CompileError> {
+    /// What `attempt` gives of the first kept recording that holds at
+    /// `x` (moved to the front), or of a new one recorded there.
+    fn run<T>(
+        &mut self,
+        x: &[F],
+        attempt: impl Fn(&Compiled<F>, &Workspace<F>) -> tapegrad::Result<Result<T, u32>>,
+    ) -> Result<T, CompileError> {
         for k in 0..self.kept.len() {
             let (compiled, ws) = &self.kept[k];
-            if let Ok(vjp) = compiled.attempt(ws, x, weights)? {
+            if let Ok(found) = attempt(compiled, ws)? {
                 self.kept[..=k].rotate_right(1);
-                return Ok(vjp);
+                return Ok(found);
             }
         }
         self.record_at(x)?;
         let (compiled, ws) = &mut self.kept[0];
-        match compiled.attempt(ws, x, weights)? {
-            Ok(vjp) => Ok(vjp),
+        match attempt(compiled, ws)? {
+            Ok(found) => Ok(found),
             // Recorded at `x`, it holds there; the interpreter says why not.
             Err(_) => Err(compiled.value(ws, x).err().map_or_else(
                 || unreachable!("a recording holds where it was made: a bug of tapegrad-jit"),

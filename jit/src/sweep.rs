@@ -33,7 +33,15 @@ pub(crate) enum Form<F> {
 }
 
 impl<F: Real> Form<F> {
-    pub(crate) fn of(partial: Partial<F>, ir: &Ir<'_, F>, kept: &[[Kept<F>; 2]]) -> Self {
+    /// `partial` as the forward pass leaves it (`kept`); in `dual`
+    /// numbers, a product's factor is multiplied in even where it is 1
+    /// (the tangent's sign of zero is the product's).
+    pub(crate) fn of(
+        partial: Partial<F>,
+        ir: &Ir<'_, F>,
+        kept: &[[Kept<F>; 2]],
+        dual: bool,
+    ) -> Self {
         match partial {
             Partial::Const(c) => Form::Const(c),
             Partial::Op { node, k, factor } => match kept[node as usize][k as usize] {
@@ -54,7 +62,7 @@ impl<F: Real> Form<F> {
                 Form::Value {
                     at: if side == 0 { b } else { a } as usize,
                     // A product by 1 is the value itself.
-                    factor: (factor != F::one()).then_some(factor),
+                    factor: (dual || factor != F::one()).then_some(factor),
                 }
             }
             Partial::Chosen {

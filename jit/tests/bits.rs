@@ -100,8 +100,8 @@ fn case() -> impl Strategy<Value = Case> {
 
 /// `case` recorded at `x0`, optimized or not, compiled in pieces of
 /// `piece` ops, its repetitions loops: at `x0` and `x1`, its value,
-/// gradient and vector–Jacobian product, or its error, are the
-/// interpreter's.
+/// gradient, vector–Jacobian product, Jacobian–vector product and
+/// Hessian–vector product, or its error, are the interpreter's.
 fn agrees<F: Real>(
     case: &Case,
     x0: &[F],
@@ -110,6 +110,8 @@ fn agrees<F: Real>(
     piece: usize,
 ) -> Result<(), TestCaseError> {
     let (x0, x1) = (&x0[..case.inputs()], &x1[..case.inputs()]);
+    // The direction of the forward-mode products.
+    let v: Vec<F> = x0.iter().zip(x1).map(|(&a, &b)| b - a).collect();
     for optimize in [false, true] {
         let record = |outputs: usize| Function::record(x0, |x: &[Active<F>]| case.run(x, outputs));
         let (Ok(mut one), Ok(mut two)) = (record(1), record(2)) else {
@@ -154,6 +156,19 @@ fn agrees<F: Real>(
             prop_assert_eq!(
                 c2.value(&mut ws, x).map(|v| bits(&v)),
                 two.value(&mut ws, x).map(|v| bits(&v))
+            );
+            prop_assert_eq!(
+                c2.jvp(&mut ws, x, &v).map(|v| bits(&v)),
+                two.jvp(&mut ws, x, &v).map(|v| bits(&v)),
+                "jvp (optimized: {})",
+                optimize
+            );
+            let mut ws = one.workspace();
+            prop_assert_eq!(
+                c1.hvp(&mut ws, x, &v).map(|v| bits(&v)),
+                one.hvp(&mut ws, x, &v).map(|v| bits(&v)),
+                "hvp (optimized: {})",
+                optimize
             );
         }
     }
@@ -235,6 +250,51 @@ fn repeated_bodies_compile_to_loops_with_the_interpreters_bits()
     Ok(())
 }
 
+/// A sparse Hessian and a sparse Jacobian from compiled products: the
+/// interpreter's bits, and a changed branch its error.
+#[test]
+fn sparse_derivatives_from_compiled_products_are_the_interpreters()
+-> Result<(), Box<dyn std::error::Error>> {
+    let chain = |x: &[Active]| -> Active {
+        let term = |w: &[Active]| {
+            let a = w[1] - w[0] * w[0];
+            let b = if w[0] > Active::constant(0.0) {
+                w[0].ln()
+            } else {
+                -w[0]
+            };
+            a * a * 100.0 + b.sin() * b
+        };
+        x.windows(2).map(term).sum()
+    };
+    let x0: Vec<f64> = (0..50).map(|k| 0.2 + 0.03 * k as f64).collect();
+    let x1: Vec<f64> = (0..50).map(|k| 1.5 - 0.01 * k as f64).collect();
+    let mut f = Function::record(&x0, chain)?;
+    f.optimize();
+    let compiled = compile(&f)?;
+    let h = f.sparse_hessian()?;
+    assert_eq!(h.colors(), 3);
+    let mut ws = f.workspace();
+    for x in [&x0, &x1] {
+        let ours = h.values_with(|seed| compiled.hvp(&mut ws, x, seed))?;
+        assert_eq!(bits(&ours), bits(&h.values(&mut ws, x)?));
+    }
+    let outside = [-1.0; 50];
+    let error = h.values_with(|seed| compiled.hvp(&mut ws, &outside, seed));
+    assert_eq!(error.err(), h.values(&mut ws, &outside).err());
+
+    let residuals =
+        |x: &[Active]| -> Vec<Active> { x.windows(3).map(|w| w[0] * w[1] - w[2].exp()).collect() };
+    let mut r = Function::record(&x0, residuals)?;
+    r.optimize();
+    let compiled = compile(&r)?;
+    let j = r.sparse_jacobian();
+    let mut ws = r.workspace();
+    let ours = j.values_with(|seed| compiled.jvp(&mut ws, &x1, seed))?;
+    assert_eq!(bits(&ours), bits(&j.values(&mut ws, &x1)?));
+    Ok(())
+}
+
 #[test]
 fn a_changed_branch_is_the_interpreters_error() -> Result<(), Box<dyn std::error::Error>> {
     let f = Function::record(&[1.0], |x: &[Active]| match x[0] > Active::constant(0.0) {
@@ -271,6 +331,14 @@ fn lengths_are_the_interpreters_errors() -> Result<(), Box<dyn std::error::Error
         f.vjp(&mut ws, &[1.0, 2.0], &[1.0]).err()
     );
     assert!(compiled.gradient(&mut ws, &[1.0, 2.0]).is_err());
+    assert_eq!(
+        compiled.jvp(&mut ws, &[1.0, 2.0], &[1.0]).err(),
+        f.jvp(&mut ws, &[1.0, 2.0], &[1.0]).err()
+    );
+    assert_eq!(
+        compiled.hvp(&mut ws, &[1.0, 2.0], &[1.0, 1.0]).err(),
+        f.hvp(&mut ws, &[1.0, 2.0], &[1.0, 1.0]).err()
+    );
     ws.set_params(&[5.0])?;
     let vjp = compiled.vjp(&mut ws, &[1.0, 2.0], &[1.0, 10.0])?;
     assert_eq!(vjp, f.vjp(&mut ws, &[1.0, 2.0], &[1.0, 10.0])?);

@@ -56,6 +56,37 @@ fn alternating_branches_compile_once_each() -> Result<(), CompileError> {
     Ok(())
 }
 
+/// The forward-mode products through the kept recordings: those of a
+/// fresh recording at the same point, and no recording more.
+#[test]
+fn forward_mode_products_use_the_kept_recordings() -> Result<(), CompileError> {
+    let mut f = Retaping::new(&[0.5, 0.1], &[2.0], piecewise(3))?;
+    let v = [0.7, -1.3];
+    for x in [[0.5, 0.1], [1.5, -0.3], [2.5, 0.7], [0.4, 0.2], [1.6, 0.0]] {
+        let mut g = Function::record_with_params(&x, &[2.0], piecewise(3))?;
+        g.optimize();
+        let mut ws = g.workspace();
+        ws.set_params(&[2.0])?;
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        assert_eq!(
+            bits(f.jvp(&x, &v)?),
+            bits(g.jvp(&mut ws, &x, &v)?),
+            "jvp at {x:?}"
+        );
+        assert_eq!(
+            bits(f.hvp(&x, &v)?),
+            bits(g.hvp(&mut ws, &x, &v)?),
+            "hvp at {x:?}"
+        );
+    }
+    assert_eq!((f.records(), f.kept()), (2, 3));
+    assert!(matches!(
+        f.jvp(&[0.5, 0.1], &[1.0]),
+        Err(CompileError::Function(Error::Length { .. }))
+    ));
+    Ok(())
+}
+
 #[test]
 fn it_keeps_the_recordings_used_last() -> Result<(), CompileError> {
     let pieces = 20;

@@ -187,6 +187,45 @@ impl<F: Scalar> Sparse<F> {
     /// As [`Function::jvp`] (a Jacobian) or [`Function::hvp`] (a Hessian);
     /// `ws` must be a workspace of the function this was made from.
     pub fn values(&self, ws: &mut Workspace<F>, x: &[F]) -> Result<Vec<F>> {
+        self.values_with(|seed| match self.hessian {
+            true => self.function.hvp(ws, x, seed),
+            false => self.function.jvp(ws, x, seed),
+        })
+    }
+
+    /// The values of the pattern's entries from the products `product`
+    /// computes, one call a color: the Hessian (or Jacobian) times the
+    /// seed it is given, at the point the caller chose. [`values`](Sparse::values)
+    /// is this with the function's own products; compiled code's, or
+    /// products computed elsewhere, fit as well.
+    ///
+    /// ```
+    /// use tapegrad::{Active, replay::Function};
+    ///
+    /// let f = Function::record(&[0.5; 10], |x: &[Active]| {
+    ///     x.windows(2).map(|w| (w[1] - w[0] * w[0]).powi(2)).sum::<Active>()
+    /// })?;
+    /// let h = f.sparse_hessian()?;
+    /// let (mut ws, x) = (f.workspace(), [0.7; 10]);
+    /// let mut calls = 0;
+    /// let values = h.values_with(|seed| {
+    ///     calls += 1;
+    ///     f.hvp(&mut ws, &x, seed)
+    /// })?;
+    /// assert_eq!(calls, h.colors());
+    /// assert_eq!(values, h.values(&mut f.workspace(), &x)?);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first error of `product`.
+    ///
+    /// # Panics
+    ///
+    /// If a product is shorter than the function's inputs (a Hessian) or
+    /// outputs (a Jacobian).
+    pub fn values_with(&self, mut product: impl FnMut(&[F]) -> Result<Vec<F>>) -> Result<Vec<F>> {
         let mut products = Vec::with_capacity(self.colors);
         for c in 0..self.colors {
             let seed: Vec<F> = self
@@ -194,10 +233,7 @@ impl<F: Scalar> Sparse<F> {
                 .iter()
                 .map(|&k| if k == c { F::one() } else { F::zero() })
                 .collect();
-            products.push(match self.hessian {
-                true => self.function.hvp(ws, x, &seed)?,
-                false => self.function.jvp(ws, x, &seed)?,
-            });
+            products.push(product(&seed)?);
         }
         Ok(self.read.iter().map(|&(c, i)| products[c][i]).collect())
     }

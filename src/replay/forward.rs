@@ -185,6 +185,30 @@ impl<F: Scalar> Function<F> {
 }
 
 impl<F: Float> Op<F> {
+    /// The node's value and its partials with respect to the nodes it
+    /// reads, in order (an op of one node: the second is zero), at
+    /// `values`, a number per node, in numbers `T`: what every evaluation
+    /// of the function computes for this node, to the bit. A compiler
+    /// that calls it for one op keeps the interpreter's arithmetic; in
+    /// `Dual` numbers, that of `jvp` and `hvp`.
+    ///
+    /// ```
+    /// use tapegrad::replay::ir::Op;
+    ///
+    /// // Node 3 = node 1 / node 2, at 6 and 4.
+    /// let (q, d) = Op::<f64>::Div(1, 2).value_and_partials(&[0.0, 6.0, 4.0]);
+    /// assert_eq!((q, d), (1.5, [0.25, -1.5 / 4.0]));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// For a sum or a select, which the evaluation loop computes (a sum's
+    /// terms are [`Term`](super::ir::Term)s), and where `values` has no
+    /// number for a node the op reads.
+    pub fn value_and_partials<T: Float + From<F>>(self, values: &[T]) -> (T, [T; 2]) {
+        self.eval(values, (0, T::zero()))
+    }
+
     /// The node's value and its partials, one per parent, at `values`;
     /// `last` is the node computed just before and its value.
     #[inline(always)]
