@@ -20,6 +20,9 @@ pub struct SparseRosenbrock {
     pub data: Rosenbrock,
     function: Function,
     hessian: Sparse,
+    /// The function compiled, its forward-mode code too (the first `hvp`
+    /// compiles it: made here, before any call is timed).
+    compiled: tapegrad_jit::Compiled<f64>,
     arrow: Function,
 }
 
@@ -38,12 +41,16 @@ impl SparseRosenbrock {
             Function::record(&data.x, |x: &[Active]| Rosenbrock::value(x)).expect("table ops");
         function.optimize();
         let hessian = function.sparse_hessian().expect("one output");
+        let compiled = tapegrad_jit::compile(&function).expect("compiles");
+        let seed = vec![0.0; n];
+        (compiled.hvp(&mut function.workspace(), &data.x, &seed)).expect("recorded here");
         let mut arrow = Function::record(&data.x, arrow).expect("table ops");
         arrow.optimize();
         SparseRosenbrock {
             data,
             function,
             hessian,
+            compiled,
             arrow,
         }
     }
@@ -60,6 +67,7 @@ impl SparseRosenbrock {
         let x = &self.data.x[..];
         let f = &self.function;
         let (mut ws, mut ws2, mut ws3) = (f.workspace(), f.workspace(), f.workspace());
+        let mut ws4 = f.workspace();
         let (arrow, mut arrow_ws) = (&self.arrow, self.arrow.workspace());
         let record = || echidna::record(Rosenbrock::value, x).0;
         let (mut tape, echidna_tape, echidna_values) = (record(), record(), record());
@@ -75,6 +83,10 @@ impl SparseRosenbrock {
             }),
             Row::new("tapegrad sparse values", move || {
                 self.hessian.values(&mut ws2, x).expect("recorded here")
+            }),
+            Row::new("tapegrad compiled values", move || {
+                let hvp = |seed: &[f64]| self.compiled.hvp(&mut ws4, x, seed);
+                self.hessian.values_with(hvp).expect("recorded here")
             }),
             Row::new("tapegrad sparse hessian", move || {
                 let h = f.sparse_hessian().expect("one output");
@@ -105,8 +117,9 @@ impl SparseRosenbrock {
     ///
     /// # Panics
     ///
-    /// If any differs by more than 1e-9, relative, or the arrow takes more
-    /// than 2 colors.
+    /// If any differs by more than 1e-9, relative (the compiled values
+    /// from the interpreter's at all), or the arrow takes more than 2
+    /// colors.
     pub fn verify(&self) {
         let arrow = self.arrow.sparse_hessian().expect("one output");
         assert_eq!(arrow.colors(), 2, "the arrow's colors");
@@ -126,6 +139,13 @@ impl SparseRosenbrock {
             .hessian
             .values(&mut self.function.workspace(), &self.data.x))
         .expect("recorded here");
+        let mut ws = self.function.workspace();
+        let hvp = |seed: &[f64]| self.compiled.hvp(&mut ws, &self.data.x, seed);
+        let compiled = self.hessian.values_with(hvp).expect("recorded here");
+        assert!(
+            (compiled.iter().zip(&values)).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "compiled sparse values"
+        );
         let ours: std::collections::HashMap<(usize, usize), f64> =
             self.hessian.pattern().iter().copied().zip(values).collect();
         let (tape, _) = echidna::record(Rosenbrock::value, &self.data.x);
