@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, AliasRegion, AliasRegionData, BlockArg, FuncRef, InstBuilder,
     MemFlagsData as MemFlags, Signature, StackSlot, StackSlotData, StackSlotKind, Type, Value,
@@ -15,7 +15,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::{Linkage, Module};
-use tapegrad::replay::ir::{Arg, Ir, ReverseSweep};
+use tapegrad::replay::ir::{Arg, Comparison, Ir, Outcome, ReverseSweep, Test};
 
 use crate::forward::kept_of;
 use crate::native::Tables;
@@ -422,6 +422,25 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         results
     }
 
+    /// Whether `a` and `b` pass `test`, inline (1 or 0), for a comparison:
+    /// Cranelift's ordered comparisons and its `≠` (true where unordered)
+    /// are Rust's operators on floats. `None` for the other tests, which
+    /// the table's shims answer.
+    pub(crate) fn compare(&mut self, test: Test, a: Value, b: Value) -> Option<Value> {
+        let Test::Compare(comparison) = test else {
+            return None;
+        };
+        let cc = match comparison {
+            Comparison::Lt => FloatCC::LessThan,
+            Comparison::Le => FloatCC::LessThanOrEqual,
+            Comparison::Gt => FloatCC::GreaterThan,
+            Comparison::Ge => FloatCC::GreaterThanOrEqual,
+            Comparison::Eq => FloatCC::Equal,
+            Comparison::Ne => FloatCC::NotEqual,
+        };
+        Some(self.b.ins().fcmp(cc, a, b))
+    }
+
     /// Returns `k + 1` unless `holds`: guard `k` failed.
     pub(crate) fn return_unless(&mut self, holds: Value, k: usize) {
         let (fail, next) = (self.b.create_block(), self.b.create_block());
@@ -445,9 +464,15 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         };
         for (k, guard) in plan.ir.guards.iter().enumerate() {
             let [p, q] = guard.operands.map(|a| arg(self, a));
-            let at = self.pointer(&plan.tables.guards[k]);
-            let call = self.b.ins().call(self.shims.guard, &[at, p, q]);
-            let holds = self.b.inst_results(call)[0];
+            let holds = match (self.compare(guard.test, p, q), guard.outcome) {
+                (Some(holds), Outcome::Bool(true)) => holds,
+                (Some(holds), Outcome::Bool(false)) => self.b.ins().bxor_imm_u(holds, 1),
+                _ => {
+                    let at = self.pointer(&plan.tables.guards[k]);
+                    let call = self.b.ins().call(self.shims.guard, &[at, p, q]);
+                    self.b.inst_results(call)[0]
+                }
+            };
             self.return_unless(holds, k);
         }
         for (k, &y) in plan.ir.outputs.iter().enumerate() {

@@ -298,9 +298,14 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             Op::Select(k) => {
                 let select = &ir.selects[k as usize];
                 let [p, q] = select.operands.map(|a| arg(self, a, local));
-                let at = self.pointer(&tables.selects[k as usize]);
-                let call = self.b.ins().call(self.shims.select, &[at, p, q]);
-                let first = self.b.inst_results(call)[0];
+                let first = match self.compare(select.test, p, q) {
+                    Some(first) => first,
+                    None => {
+                        let at = self.pointer(&tables.selects[k as usize]);
+                        let call = self.b.ins().call(self.shims.select, &[at, p, q]);
+                        self.b.inst_results(call)[0]
+                    }
+                };
                 let [b0, b1] = select.branches.map(|a| arg(self, a, local));
                 return (self.b.ins().select(first, b0, b1), [None; 2], Some(first));
             }

@@ -295,6 +295,59 @@ fn sparse_derivatives_from_compiled_products_are_the_interpreters()
     Ok(())
 }
 
+type Closure = dyn Fn(&[Active]) -> Active;
+
+/// Every comparison, as a guard and as a select, inline in the code: the
+/// interpreter's outcome where the operands are equal, ordered, or one is
+/// NaN (`x.ln()` at −1), in value, gradient and error.
+#[test]
+fn comparisons_are_rusts_at_equality_and_at_nan() -> Result<(), Box<dyn std::error::Error>> {
+    use tapegrad::replay::ir::Comparison::{Eq, Ge, Gt, Le, Lt, Ne};
+    for c in [Lt, Le, Gt, Ge, Eq, Ne] {
+        let selected = move |x: &[Active]| x[0].ln().select(c, 0.0, x[1] * 2.0, x[1] * 3.0);
+        let guarded = move |x: &[Active]| {
+            let (a, zero) = (x[0].ln(), Active::constant(0.0));
+            let taken = match c {
+                Lt => a < zero,
+                Le => a <= zero,
+                Gt => a > zero,
+                Ge => a >= zero,
+                Eq => a == zero,
+                Ne => a != zero,
+            };
+            if taken { x[1] * 2.0 } else { x[1] * 3.0 }
+        };
+        let functions: [(&str, &Closure); 2] = [("select", &selected), ("guard", &guarded)];
+        // Recorded where ln x₀ is 0 (equal operands), above and below.
+        for ((name, closure), x0) in functions
+            .iter()
+            .flat_map(|f| [1.0, 2.0, 0.5].map(|x0| (f, x0)))
+        {
+            let f = Function::record(&[x0, 1.0], closure)?;
+            let compiled = compile(&f)?;
+            let mut ws = f.workspace();
+            for x in [
+                [1.0, 1.5],
+                [2.0, 1.5],
+                [0.5, 1.5],
+                [-1.0, 1.5],
+                [f64::NAN, 1.5],
+            ] {
+                let (ours, theirs) = (
+                    compiled.value_and_gradient(&mut ws, &x),
+                    f.value_and_gradient(&mut ws, &x),
+                );
+                assert_eq!(
+                    ours.as_ref().map(|(v, g)| (bits(&[*v]), bits(g))),
+                    theirs.as_ref().map(|(v, g)| (bits(&[*v]), bits(g))),
+                    "{name} {c:?}, recorded at {x0}, at {x:?}"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 #[test]
 fn a_changed_branch_is_the_interpreters_error() -> Result<(), Box<dyn std::error::Error>> {
     let f = Function::record(&[1.0], |x: &[Active]| match x[0] > Active::constant(0.0) {
