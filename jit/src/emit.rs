@@ -17,7 +17,7 @@ use cranelift_frontend::FunctionBuilder;
 use cranelift_module::{Linkage, Module};
 use tapegrad::replay::ir::{Arg, Comparison, Ir, Outcome, ReverseSweep, Test};
 
-use crate::forward::kept_of;
+use crate::forward::{self, kept_of};
 use crate::native::Tables;
 use crate::roll::{Loop, Segment, bits};
 use crate::sweep::Form;
@@ -128,6 +128,8 @@ pub(crate) enum Piece<F> {
 /// in `Dual` numbers (forward mode, [`crate::dual`]).
 pub(crate) struct Plan<'a, F> {
     pub(crate) dual: bool,
+    /// Per node, whether a sum computes it ([`forward::inlined`]).
+    pub(crate) inlined: Vec<bool>,
     pub(crate) ir: Ir<'a, F>,
     pub(crate) tables: &'a Tables<F>,
     pub(crate) edges: Vec<Vec<(usize, Form<F>)>>,
@@ -163,6 +165,10 @@ impl<'a, F: Real> Plan<'a, F> {
             .collect();
         Plan {
             dual,
+            inlined: match dual {
+                false => forward::inlined(&ir),
+                true => vec![false; ir.ops.len() + 1],
+            },
             ir,
             tables,
             edges,

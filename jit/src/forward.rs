@@ -17,10 +17,26 @@ use crate::emit::{Emit, Kept, Plan};
 use crate::native::Tables;
 use crate::roll::{Item, Loop, Segment};
 
-/// A sum's term as the roller compares it.
-pub(crate) fn term_item<F: Real>(term: &Term<F>) -> Item<[u8; 2], F> {
+/// A sum's term as the roller compares it: an op computed where the sum
+/// adds it ([`inlined`]) by its kind, what it reads and its constants.
+pub(crate) fn term_item<F: Real>(
+    term: &Term<F>,
+    ir: &Ir<'_, F>,
+    inlined: &[bool],
+) -> Item<[u8; 2], F> {
     let (kind, indices, constants) = match term.value {
         Summand::Const(c) => (0, vec![], vec![c]),
+        Summand::Node(n) if inlined[n as usize] => {
+            let (code, operands) = inline_code(&ir.ops[n as usize - 1]).expect("an op inlined");
+            let (mut indices, mut constants) = (vec![], vec![]);
+            for a in operands.into_iter().flatten() {
+                match a {
+                    Arg::Node(a) => indices.push(a as usize),
+                    Arg::Const(k) => constants.push(k),
+                }
+            }
+            (3 + code, indices, constants)
+        }
         Summand::Node(n) => (1, vec![n as usize], vec![]),
         Summand::Product(a, b) => (2, vec![a as usize, b as usize], vec![]),
     };
@@ -30,6 +46,99 @@ pub(crate) fn term_item<F: Real>(term: &Term<F>) -> Item<[u8; 2], F> {
         distinct: 0,
         constants,
     }
+}
+
+/// The ops a sum may compute where it adds them, each a number, and
+/// their operands: those of no partial the forward pass stores (the sweep
+/// reads constants or the operands' values).
+fn inline_code<F: Copy>(op: &Op<F>) -> Option<(u8, [Option<Arg<F>>; 2])> {
+    let (n, c) = (|a: u32| Some(Arg::Node(a)), |k: F| Some(Arg::Const(k)));
+    Some(match *op {
+        Op::Add(a, b) => (0, [n(a), n(b)]),
+        Op::AddConst(a, k) => (1, [n(a), c(k)]),
+        Op::Sub(a, b) => (2, [n(a), n(b)]),
+        Op::SubConst(a, k) => (3, [n(a), c(k)]),
+        Op::ConstSub(k, b) => (4, [c(k), n(b)]),
+        Op::Mul(a, b) => (5, [n(a), n(b)]),
+        Op::MulConst(a, k) => (6, [n(a), c(k)]),
+        Op::DivConst(a, k) => (7, [n(a), c(k)]),
+        Op::Neg(a) => (8, [n(a), None]),
+        _ => return None,
+    })
+}
+
+/// Per node, whether a sum computes it where it adds it instead of the
+/// forward pass in its place: an op of [`inline_code`] whose value only
+/// that sum reads, as a term (the sweep reads no value but those the IR's
+/// ops read: a product's partials are its operands). Its value is never
+/// stored; the numbers are the same, an op being a function of its
+/// operands alone. A dot product with constant data (`Σ θⱼ·xⱼ`) is one
+/// loop, where it was a loop of products stored and one that read them.
+pub(crate) fn inlined<F: Copy>(ir: &Ir<'_, F>) -> Vec<bool> {
+    let nodes = ir.ops.len() + 1;
+    let (mut reads, mut by_sum) = (vec![0u32; nodes], vec![false; nodes]);
+    let mut read = |a: Arg<F>| {
+        if let Arg::Node(n) = a {
+            reads[n as usize] += 1;
+        }
+    };
+    for op in ir.ops {
+        match *op {
+            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Binary(_, a, b) => {
+                read(Arg::Node(a));
+                read(Arg::Node(b));
+            }
+            Op::AddConst(a, _)
+            | Op::SubConst(a, _)
+            | Op::ConstSub(_, a)
+            | Op::MulConst(a, _)
+            | Op::DivConst(a, _)
+            | Op::ConstDiv(_, a)
+            | Op::Neg(a)
+            | Op::Unary(_, a)
+            | Op::BinaryConst(_, a, _)
+            | Op::ConstBinary(_, _, a)
+            | Op::LnSigmoid { z: a, .. } => read(Arg::Node(a)),
+            Op::Complement { sigmoid, z } => {
+                read(Arg::Node(sigmoid));
+                read(Arg::Node(z));
+            }
+            Op::Select(k) => {
+                let select = &ir.selects[k as usize];
+                select
+                    .operands
+                    .into_iter()
+                    .chain(select.branches)
+                    .for_each(&mut read);
+            }
+            Op::Sum { first, count } => {
+                for term in &ir.terms[first as usize..(first + count) as usize] {
+                    match term.value {
+                        Summand::Const(_) => {}
+                        Summand::Node(n) => {
+                            read(Arg::Node(n));
+                            by_sum[n as usize] = true;
+                        }
+                        Summand::Product(a, b) => {
+                            read(Arg::Node(a));
+                            read(Arg::Node(b));
+                        }
+                    }
+                }
+            }
+            Op::Input(_) | Op::Param(_) | Op::Fixed(_) => {}
+            // An op this compiler does not know reads its nodes, whatever
+            // they are: nothing it might read is inlined.
+            _ => return vec![false; nodes],
+        }
+    }
+    for guard in ir.guards {
+        guard.operands.into_iter().for_each(&mut read);
+    }
+    ir.outputs.iter().copied().for_each(&mut read);
+    (0..nodes)
+        .map(|n| n > 0 && reads[n] == 1 && by_sum[n] && inline_code(&ir.ops[n - 1]).is_some())
+        .collect()
 }
 
 /// What an op leaves for the sweep: each partial a constant, an operand's
@@ -86,7 +195,7 @@ impl<F> Hash for Shape<F> {
 
 /// Op `i` as the roller compares it: its own node and every node and
 /// input it reads, every constant in it.
-pub(crate) fn op_item<F: Real>(ir: &Ir<'_, F>, i: usize) -> Item<Shape<F>, F> {
+pub(crate) fn op_item<F: Real>(ir: &Ir<'_, F>, i: usize, inlined: &[bool]) -> Item<Shape<F>, F> {
     let op = &ir.ops[i];
     let mut item = Item {
         shape: Shape {
@@ -175,6 +284,15 @@ pub(crate) fn op_item<F: Real>(ir: &Ir<'_, F>, i: usize) -> Item<Shape<F>, F> {
                 flags.push(kind | u8::from(term.minus));
                 match term.value {
                     Summand::Const(c) => arg(k(c), &mut flags),
+                    Summand::Node(a) if inlined[a as usize] => {
+                        let (code, operands) =
+                            inline_code(&ir.ops[a as usize - 1]).expect("an op inlined");
+                        flags.push(16 + code);
+                        operands
+                            .into_iter()
+                            .flatten()
+                            .for_each(|a| arg(a, &mut flags));
+                    }
                     Summand::Node(a) => arg(n(a), &mut flags),
                     Summand::Product(a, b) => {
                         arg(n(a), &mut flags);
@@ -185,6 +303,9 @@ pub(crate) fn op_item<F: Real>(ir: &Ir<'_, F>, i: usize) -> Item<Shape<F>, F> {
         }
         _ => flags.push(u8::MAX),
     }
+    // An op its sum computes is no code here: never in a loop with one
+    // that is.
+    flags.push(u8::from(inlined[i + 1]));
     shape.flags = flags;
     item
 }
@@ -312,7 +433,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             Op::Sum { first, count } => {
                 let terms = &ir.terms[first as usize..(first + count) as usize];
                 let rolled = plan.sums.get(&i).filter(|_| self.frame.is_none());
-                (self.sum(terms, rolled, local), [None; 2])
+                (self.sum(terms, rolled, plan, local), [None; 2])
             }
             _ => unreachable!("an op this compiler does not know"),
         };
@@ -326,12 +447,13 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         &mut self,
         terms: &[Term<F>],
         rolled: Option<&'a Vec<Segment<F>>>,
+        plan: &'a Plan<'_, F>,
         local: &mut HashMap<(u32, isize), Value>,
     ) -> Value {
-        let mut acc = self.term(&terms[0], local);
+        let mut acc = self.term(&terms[0], plan, local);
         let Some(segments) = rolled else {
             for term in &terms[1..] {
-                let value = self.term(term, local);
+                let value = self.term(term, plan, local);
                 acc = self.accumulate(acc, term.minus, value);
             }
             return acc;
@@ -339,13 +461,13 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         for segment in segments {
             acc = match segment {
                 Segment::One(t) => {
-                    let value = self.term(&terms[1 + t], local);
+                    let value = self.term(&terms[1 + t], plan, local);
                     self.accumulate(acc, terms[1 + t].minus, value)
                 }
                 Segment::Loop(l) => {
                     let each = |e: &mut Self, j: usize, acc: &mut Vec<Value>| {
                         let term = &terms[1 + l.start + j];
-                        let value = e.term(term, &mut HashMap::new());
+                        let value = e.term(term, plan, &mut HashMap::new());
                         acc[0] = e.accumulate(acc[0], term.minus, value);
                     };
                     self.repeat(l, vec![acc], each)[0]
@@ -356,9 +478,15 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     }
 
     /// A sum's term's value.
-    fn term(&mut self, term: &Term<F>, local: &mut HashMap<(u32, isize), Value>) -> Value {
+    fn term(
+        &mut self,
+        term: &Term<F>,
+        plan: &'a Plan<'_, F>,
+        local: &mut HashMap<(u32, isize), Value>,
+    ) -> Value {
         match term.value {
             Summand::Const(k) => self.constant(k),
+            Summand::Node(n) if plan.inlined[n as usize] => self.op(n as usize - 1, plan, local).0,
             Summand::Node(n) => self.value(n, local),
             Summand::Product(x, y) => {
                 let [x, y] = [self.value(x, local), self.value(y, local)];
@@ -443,6 +571,8 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         for segment in segments {
             match segment {
                 Segment::One(i) => self.forward_op(*i, plan, &mut local),
+                // A loop of ops its sums compute is no code.
+                Segment::Loop(l) if (l.start..l.start + l.period).all(|i| plan.inlined[i + 1]) => {}
                 Segment::Loop(l) => self.forward_loop(l, plan, &mut local),
             }
         }
@@ -462,8 +592,9 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         // The nodes of the iteration before that the body reads.
         let mut before: Vec<u32> = (0..period)
             .filter(|&j| !matches!(plan.ir.ops[l.start + j], Op::Input(_) | Op::Param(_)))
+            .filter(|&j| !plan.inlined[l.start + j + 1])
             .flat_map(|j| {
-                let item = op_item(&plan.ir, l.start + j);
+                let item = op_item(&plan.ir, l.start + j, &plan.inlined);
                 (item.indices.into_iter().skip(1)).filter(move |&n| {
                     n + period >= first && n < first && l.steps[j].get(&n) == Some(&step)
                 })
@@ -500,6 +631,9 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         local: &mut HashMap<(u32, isize), Value>,
     ) {
         let node = i + 1;
+        if plan.inlined[node] {
+            return; // computed where its sum adds it
+        }
         let (value, partials, first) = self.op(i, plan, local);
         let (values, stored) = (self.buffers.values, self.buffers.partials);
         self.store(value, values, node);

@@ -318,7 +318,7 @@ fn shape<F: Real>(function: &Function<F>, sweep: &ReverseSweep<F>) -> Shape {
 /// sums and of the nodes of many edges.
 fn pieces<F: Real>(plan: &mut Plan<'_, F>, size: usize, rules: Option<Rules>) -> Vec<Piece<F>> {
     let ops: Vec<_> = (0..plan.ir.ops.len())
-        .map(|i| forward::op_item(&plan.ir, i))
+        .map(|i| forward::op_item(&plan.ir, i, &plan.inlined))
         .collect();
     let mut pieces: Vec<_> = cut(segments(&ops, rules), size)
         .map(Piece::Forward)
@@ -337,7 +337,9 @@ fn pieces<F: Real>(plan: &mut Plan<'_, F>, size: usize, rules: Option<Rules>) ->
             && long(count as usize)
         {
             let terms = &plan.ir.terms[first as usize + 1..(first + count) as usize];
-            let items: Vec<_> = terms.iter().map(forward::term_item).collect();
+            let items: Vec<_> = (terms.iter())
+                .map(|term| forward::term_item(term, &plan.ir, &plan.inlined))
+                .collect();
             plan.sums.insert(i, roll::roll(&items, rules));
         }
     }

@@ -226,22 +226,48 @@ fn repeated_bodies_compile_to_loops_with_the_interpreters_bits()
             loss + e * e
         })
     };
+    // Logistic regression's loss: a dot product of constant data with θ
+    // (a sum its products are computed in), the stable loss's branches.
+    let data: Vec<Vec<f64>> = (0..30)
+        .map(|i| {
+            (0..5)
+                .map(|j| ((i * 7 + j * 3) as f64 * 0.7).sin())
+                .collect()
+        })
+        .collect();
+    let logistic = |t: &[Active]| {
+        data.iter()
+            .enumerate()
+            .fold(Active::constant(0.0), |loss, (i, row)| {
+                let z = (row.iter().zip(t)).fold(t[5], |z, (&x, &w)| z + w * x);
+                let softplus = if z > Active::constant(0.0) {
+                    z + (-z).exp().ln_1p()
+                } else {
+                    z.exp().ln_1p()
+                };
+                loss + softplus - z * (i % 2) as f64
+            })
+    };
     let x0: Vec<f64> = (0..60).map(|k| 0.3 + 0.02 * k as f64).collect();
     let x1: Vec<f64> = (0..60).map(|k| (k as f64).cos()).collect();
     for (name, n, f) in [
         ("fold", 60, &fold as &dyn Fn(&[Active]) -> Active),
         ("terms", 60, &terms),
         ("network", 17, &network),
+        ("logistic", 6, &logistic),
     ] {
         let mut f = Function::record(&x0[..n], f)?;
         f.optimize();
         let compiled = compile(&f)?;
         let loops = compiled.loops();
         assert!(loops[0] > 0 && loops[2] > 0, "{name}: {loops:?}");
-        if name != "network" {
+        if name == "fold" || name == "terms" {
             assert!(loops[1] > 0 && loops[3] > 0, "{name}: {loops:?}");
         }
         let mut ws = f.workspace();
+        // The logistic loss where each sample takes the branch it took.
+        let near: Vec<f64> = x0.iter().map(|v| v + 1e-3).collect();
+        let x1 = if name == "logistic" { &near } else { &x1 };
         let (v, g) = compiled.value_and_gradient(&mut ws, &x1[..n])?;
         let (tv, tg) = f.value_and_gradient(&mut ws, &x1[..n])?;
         assert_eq!(bits(&[v]), bits(&[tv]), "{name}");
