@@ -10,8 +10,11 @@
 //! are Rust's), the adjoints added edge by edge in the order the
 //! interpreter's tape adds them, and a node whose adjoint is zero passing
 //! nothing through a partial that is not finite, as the tape's sweep does.
-//! A guard that comes out otherwise returns the interpreter's
-//! [`Error::BranchChanged`], found by the interpreter itself.
+//! An op whose value only a sum reads is computed where the sum adds it
+//! (a dot product with constant data is one loop), and a guard's or a
+//! select's comparison is one instruction. A guard that comes out
+//! otherwise returns the interpreter's [`Error::BranchChanged`], found by
+//! the interpreter itself.
 //!
 //! ```
 //! use tapegrad::{Active, replay::Function};
