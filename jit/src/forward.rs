@@ -452,9 +452,19 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     ) -> Value {
         let mut acc = self.term(&terms[0], plan, local);
         let Some(segments) = rolled else {
+            // Cranelift computes a pure value where it is first used, so a
+            // sum's additions all came at its end, after every load of its
+            // terms, which spilled where they outnumbered the 16 float
+            // registers of x86-64 (a logistic regression's dot product in
+            // a loop over samples): stored (to the scratch slot, never
+            // read), each partial sum is used in its place.
+            let pinned = self.loads(terms, plan, local) > 16;
             for term in &terms[1..] {
                 let value = self.term(term, plan, local);
                 acc = self.accumulate(acc, term.minus, value);
+                if pinned {
+                    self.b.ins().stack_store(self.ptr, acc, self.slot, 0);
+                }
             }
             return acc;
         };
@@ -475,6 +485,33 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             };
         }
         acc
+    }
+
+    /// How many numbers the terms load (those not in registers).
+    fn loads(
+        &self,
+        terms: &[Term<F>],
+        plan: &Plan<'_, F>,
+        local: &HashMap<(u32, isize), Value>,
+    ) -> usize {
+        let loaded = |n: u32| !local.contains_key(&(n, self.step(n as usize)));
+        let mut nodes = Vec::new();
+        for term in terms {
+            match term.value {
+                Summand::Const(_) => {}
+                Summand::Node(n) if plan.inlined[n as usize] => {
+                    let (_, operands) =
+                        inline_code(&plan.ir.ops[n as usize - 1]).expect("an op inlined");
+                    nodes.extend(operands.into_iter().flatten().filter_map(|a| match a {
+                        Arg::Node(n) => Some(n),
+                        Arg::Const(_) => None,
+                    }));
+                }
+                Summand::Node(n) => nodes.push(n),
+                Summand::Product(a, b) => nodes.extend([a, b]),
+            }
+        }
+        nodes.into_iter().filter(|&n| loaded(n)).count()
     }
 
     /// A sum's term's value.
