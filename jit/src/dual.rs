@@ -1,13 +1,13 @@
 //! Forward mode compiled: the code of `jvp` and `hvp`, every number a
 //! `Dual<F, 1>` (a value and a tangent, two lanes side by side in every
-//! buffer). Each op is a call of the interpreter's own arithmetic for it
+//! buffer). `+`, `−`, `×` and `−x` are inline, written as `Dual`'s rules
+//! are (a partial that is not finite passes nothing from a zero tangent);
+//! every other op is a call of the interpreter's own arithmetic for it
 //! ([`Op::value_and_partials`] over `Dual`, the op rewritten to read nodes
-//! 1 and 2: [`general`]), and the sweep adds `partial × adjoint` as the
-//! tape's does in `Dual` numbers, so the bits are the interpreter's by
-//! construction: `Dual`'s rules for partials that are not finite and its
-//! signs of zero are written once, in tapegrad. The loops are the plain
-//! code's; nothing passes between iterations in registers but a sum's
-//! partial sum.
+//! 1 and 2: [`general`]). The sweep adds `partial × adjoint` as the tape's
+//! does in `Dual` numbers. So the bits are the interpreter's. The loops
+//! are the plain code's; nothing passes between iterations in registers
+//! but a sum's partial sum.
 
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{InstBuilder, Value};
