@@ -145,8 +145,7 @@ pub struct Compiled<F: Real> {
     /// The code of `jvp` and `hvp`, in `Dual` numbers: compiled when one
     /// is first asked for, as the code above was.
     forward_mode: OnceLock<Code<F>>,
-    piece: usize,
-    rules: Option<Rules>,
+    options: Options,
     /// The interpreter, for the errors of a guard that fails.
     function: Function<F>,
 }
@@ -167,13 +166,30 @@ impl<F: Real> core::fmt::Debug for Compiled<F> {
 /// evaluation of the function is that error; [`CompileError::Cranelift`]
 /// where Cranelift refuses the code.
 pub fn compile<F: Real>(function: &Function<F>) -> core::result::Result<Compiled<F>, CompileError> {
-    compile_with(function, PIECE, Some(roll::RULES))
+    // Cranelift's verifier checks the code this crate emits in debug
+    // builds and in the tests' compiles (`compile_in_pieces`), not in a
+    // release build's, where it took a seventh of the time.
+    let options = Options {
+        piece: PIECE,
+        rules: Some(roll::RULES),
+        verify: cfg!(debug_assertions),
+    };
+    compile_with(function, options)
+}
+
+/// How a function is compiled: in pieces of `piece` ops, rolled by
+/// `rules` or not at all, checked by Cranelift's verifier or not.
+#[derive(Clone, Copy, Debug)]
+struct Options {
+    piece: usize,
+    rules: Option<Rules>,
+    verify: bool,
 }
 
 /// As [`compile`], in pieces of `piece` ops (and nodes of the sweep), and
-/// a stretch that repeats a body twice a loop (`rolled`) or none: for the
-/// tests, which cut small recordings at every place and roll every
-/// repetition they can.
+/// a stretch that repeats a body twice a loop (`rolled`) or none, every
+/// function checked by Cranelift's verifier: for the tests, which cut
+/// small recordings at every place and roll every repetition they can.
 #[doc(hidden)]
 pub fn compile_in_pieces<F: Real>(
     function: &Function<F>,
@@ -185,24 +201,27 @@ pub fn compile_in_pieces<F: Real>(
         items: 2,
         period: 64,
     };
-    compile_with(function, piece, rolled.then_some(rules))
+    let options = Options {
+        piece,
+        rules: rolled.then_some(rules),
+        verify: true,
+    };
+    compile_with(function, options)
 }
 
 fn compile_with<F: Real>(
     function: &Function<F>,
-    piece: usize,
-    rules: Option<roll::Rules>,
+    options: Options,
 ) -> core::result::Result<Compiled<F>, CompileError> {
-    assert!(piece > 0, "a piece of one op at least");
+    assert!(options.piece > 0, "a piece of one op at least");
     let probe = vec![F::zero(); function.inputs()];
     if let Err(e @ Error::ValueRead { .. }) = function.value(&mut function.workspace(), &probe) {
         return Err(e.into());
     }
     Ok(Compiled {
-        code: code(function, piece, rules, false)?,
+        code: code(function, options, false)?,
         forward_mode: OnceLock::new(),
-        piece,
-        rules,
+        options,
         function: function.clone(),
     })
 }
@@ -210,21 +229,17 @@ fn compile_with<F: Real>(
 /// The code of `function`, in `Dual` numbers if `dual`.
 fn code<F: Real>(
     function: &Function<F>,
-    piece: usize,
-    rules: Option<roll::Rules>,
+    Options {
+        piece,
+        rules,
+        verify,
+    }: Options,
     dual: bool,
 ) -> core::result::Result<Code<F>, CompileError> {
     let cranelift = |e: &dyn core::fmt::Display| CompileError::Cranelift(e.to_string());
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(|e| cranelift(&e))?;
-    // Cranelift's verifier checks the code this crate emits: in debug
-    // builds (the tests), not in every release build's compile, where it
-    // took a seventh of the time.
-    let verify = if cfg!(debug_assertions) {
-        "true"
-    } else {
-        "false"
-    };
+    let verify = if verify { "true" } else { "false" };
     flags
         .set("enable_verifier", verify)
         .map_err(|e| cranelift(&e))?;
@@ -538,7 +553,7 @@ impl<F: Real> Compiled<F> {
         let code = match self.forward_mode.get() {
             Some(code) => code,
             None => {
-                let code = code(&self.function, self.piece, self.rules, true);
+                let code = code(&self.function, self.options, true);
                 let code =
                     code.unwrap_or_else(|e| panic!("tapegrad-jit: {e} (a bug of this crate)"));
                 self.forward_mode.get_or_init(|| code)
