@@ -34,35 +34,23 @@ pub(crate) struct General<F> {
 }
 
 /// `op` in general form; `None` for the ops the code evaluates itself
-/// (inputs, parameters, constants, selects and sums).
+/// (inputs, parameters, constants, selects and sums, which read none of
+/// [`Op::operands`]). The node's partial `k` is the op's with respect to
+/// its `k`-th operand that is a node.
 pub(crate) fn general<F: Real>(op: &Op<F>) -> Option<General<F>> {
-    let (n, c) = (|a: u32| Some(Arg::Node(a)), |k: F| Some(Arg::Const(k)));
-    let (both, first, second) = ([Some(0), Some(1)], [Some(0), None], [Some(1), None]);
-    let (op, args, slots) = match *op {
-        Op::Add(a, b) => (Op::Add(1, 2), [n(a), n(b)], both),
-        Op::AddConst(a, k) => (Op::Add(1, 2), [n(a), c(k)], first),
-        Op::Sub(a, b) => (Op::Sub(1, 2), [n(a), n(b)], both),
-        Op::SubConst(a, k) => (Op::Sub(1, 2), [n(a), c(k)], first),
-        Op::ConstSub(k, b) => (Op::Sub(1, 2), [c(k), n(b)], second),
-        Op::Mul(a, b) => (Op::Mul(1, 2), [n(a), n(b)], both),
-        Op::MulConst(a, k) => (Op::Mul(1, 2), [n(a), c(k)], first),
-        Op::Div(a, b) => (Op::Div(1, 2), [n(a), n(b)], both),
-        Op::DivConst(a, k) => (Op::Div(1, 2), [n(a), c(k)], first),
-        Op::ConstDiv(k, b) => (Op::Div(1, 2), [c(k), n(b)], second),
-        Op::Neg(a) => (Op::Neg(1), [n(a), None], first),
-        Op::Unary(u, a) => (Op::Unary(u, 1), [n(a), None], first),
-        Op::Binary(o, a, b) => (Op::Binary(o, 1, 2), [n(a), n(b)], both),
-        Op::BinaryConst(o, a, k) => (Op::Binary(o, 1, 2), [n(a), c(k)], first),
-        Op::ConstBinary(o, k, b) => (Op::Binary(o, 1, 2), [c(k), n(b)], second),
-        Op::LnSigmoid { z, negated } => (Op::LnSigmoid { z: 1, negated }, [n(z), None], first),
-        Op::Complement { sigmoid, z } => (
-            Op::Complement { sigmoid: 1, z: 2 },
-            [n(sigmoid), n(z)],
-            both,
-        ),
-        _ => return None,
-    };
-    Some(General { op, args, slots })
+    let args = op.operands();
+    args[0]?;
+    let nodes = [Some(Arg::Node(1)), args[1].map(|_| Arg::Node(2))];
+    let mut slots = [None; 2];
+    let node_operands = (0..2).filter(|&p| matches!(args[p], Some(Arg::Node(_))));
+    for (slot, p) in slots.iter_mut().zip(node_operands) {
+        *slot = Some(p);
+    }
+    Some(General {
+        op: op.with_operands(nodes),
+        args,
+        slots,
+    })
 }
 
 /// The partials of `Add`, `Sub` and `Neg` in `Dual` numbers, the same at
@@ -107,7 +95,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     /// `op` (of nodes 1 and 2) of `a` and `b` by the interpreter: the
     /// value and the two partials. `Add`, `Sub`, `Mul` and `Neg` inline
     /// (see [`Emit::mul_num`]), the others a call.
-    fn call_op(&mut self, op: &Op<F>, a: Num, b: Num) -> [Num; 3] {
+    fn call_op(&mut self, op: &'a Op<F>, a: Num, b: Num) -> [Num; 3] {
         if let Some(partials) = constant_partials(op) {
             let [d0, d1] =
                 partials.map(|d| [d.value(), d.tangent()[0]].map(|c| F::constant(self.b, c)));
@@ -222,7 +210,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             Op::Sum { first, count } => {
                 let terms = &ir.terms[first as usize..(first + count) as usize];
                 let rolled = plan.sums.get(&i).filter(|_| self.frame.is_none());
-                self.dual_sum(terms, rolled, plan)
+                self.dual_sum(terms, rolled)
             }
             _ => {
                 let general = general(&ir.ops[i]).expect("an op of nodes");
@@ -245,18 +233,12 @@ impl<'a, F: Real> Emit<'a, '_, F> {
 
     /// The sum of `terms` as the interpreter adds them in `Dual` numbers,
     /// the terms after the first in `rolled`'s segments if given.
-    fn dual_sum(
-        &mut self,
-        terms: &'a [Term<F>],
-        rolled: Option<&'a Vec<Segment<F>>>,
-        plan: &'a Plan<'_, F>,
-    ) -> Num {
-        let tables = plan.tables;
-        let mut acc = self.dual_term(&terms[0], plan);
+    fn dual_sum(&mut self, terms: &'a [Term<F>], rolled: Option<&'a Vec<Segment<F>>>) -> Num {
+        let mut acc = self.dual_term(&terms[0]);
         let add = |e: &mut Self, acc: Num, term: &Term<F>| {
-            let value = e.dual_term(term, plan);
-            let op = if term.minus { &tables.sub } else { &tables.add };
-            e.call_op(op, acc, value)[0]
+            let value = e.dual_term(term);
+            let sign = if term.minus { -F::one() } else { F::one() };
+            e.add_num(acc, value, sign)
         };
         let Some(segments) = rolled else {
             for term in &terms[1..] {
@@ -279,13 +261,13 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         acc
     }
 
-    fn dual_term(&mut self, term: &Term<F>, plan: &'a Plan<'_, F>) -> Num {
+    fn dual_term(&mut self, term: &Term<F>) -> Num {
         match term.value {
             Summand::Const(c) => self.const_num(c),
             Summand::Node(n) => self.arg_num(Arg::Node(n)),
             Summand::Product(a, b) => {
                 let [a, b] = [a, b].map(|n| self.arg_num(Arg::Node(n)));
-                self.call_op(&plan.tables.mul, a, b)[0]
+                self.mul_num(a, b)
             }
         }
     }
@@ -326,7 +308,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let edges = &plan.edges[v];
         let Some(segments) = plan.wide.get(&v).filter(|_| self.frame.is_none()) else {
             for &(p, form) in edges {
-                self.dual_edge(p, form, incoming, plan);
+                self.dual_edge(p, form, incoming);
             }
             return;
         };
@@ -334,12 +316,12 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             match segment {
                 Segment::One(e) => {
                     let (p, form) = edges[*e];
-                    self.dual_edge(p, form, incoming, plan);
+                    self.dual_edge(p, form, incoming);
                 }
                 Segment::Loop(l) => {
                     self.repeat(l, Vec::new(), |e, j, _| {
                         let (p, form) = edges[l.start + j];
-                        e.dual_edge(p, form, incoming, plan);
+                        e.dual_edge(p, form, incoming);
                     });
                 }
             }
@@ -347,7 +329,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     }
 
     /// Adds the edge's `partial × incoming` into `p`'s adjoint.
-    fn dual_edge(&mut self, p: usize, form: Form<F>, incoming: Num, plan: &'a Plan<'_, F>) {
+    fn dual_edge(&mut self, p: usize, form: Form<F>, incoming: Num) {
         let buffers = &self.buffers;
         let (values, partials, adjoints) = (buffers.values, buffers.partials, buffers.adjoints);
         let (d, chosen) = match form {
@@ -362,7 +344,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 match factor {
                     Some(f) => {
                         let f = self.const_num(f);
-                        (self.call_op(&plan.tables.mul, d, f)[0], None)
+                        (self.mul_num(d, f), None)
                     }
                     None => (d, None),
                 }

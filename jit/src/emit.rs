@@ -268,8 +268,10 @@ pub(crate) struct Emit<'a, 'b, F> {
 }
 
 impl<'a, F: Real> Emit<'a, '_, F> {
-    /// The address of `item`, a constant of the code: the tables outlive it.
-    pub(crate) fn pointer<T>(&mut self, item: &T) -> Value {
+    /// The address of `item`, a constant of the code: `'a`, the plan's and
+    /// the tables' lifetime, which outlive the code, so a temporary cannot
+    /// be pointed at.
+    pub(crate) fn pointer<T>(&mut self, item: &'a T) -> Value {
         let address = item as *const T as usize as i64;
         self.b.ins().iconst(self.ptr, address)
     }

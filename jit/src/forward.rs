@@ -51,20 +51,20 @@ pub(crate) fn term_item<F: Real>(
 /// The ops a sum may compute where it adds them, each a number, and
 /// their operands: those of no partial the forward pass stores (the sweep
 /// reads constants or the operands' values).
-fn inline_code<F: Copy>(op: &Op<F>) -> Option<(u8, [Option<Arg<F>>; 2])> {
-    let (n, c) = (|a: u32| Some(Arg::Node(a)), |k: F| Some(Arg::Const(k)));
-    Some(match *op {
-        Op::Add(a, b) => (0, [n(a), n(b)]),
-        Op::AddConst(a, k) => (1, [n(a), c(k)]),
-        Op::Sub(a, b) => (2, [n(a), n(b)]),
-        Op::SubConst(a, k) => (3, [n(a), c(k)]),
-        Op::ConstSub(k, b) => (4, [c(k), n(b)]),
-        Op::Mul(a, b) => (5, [n(a), n(b)]),
-        Op::MulConst(a, k) => (6, [n(a), c(k)]),
-        Op::DivConst(a, k) => (7, [n(a), c(k)]),
-        Op::Neg(a) => (8, [n(a), None]),
+fn inline_code<F: Real>(op: &Op<F>) -> Option<(u8, [Option<Arg<F>>; 2])> {
+    let code = match op {
+        Op::Add(..) => 0,
+        Op::AddConst(..) => 1,
+        Op::Sub(..) => 2,
+        Op::SubConst(..) => 3,
+        Op::ConstSub(..) => 4,
+        Op::Mul(..) => 5,
+        Op::MulConst(..) => 6,
+        Op::DivConst(..) => 7,
+        Op::Neg(_) => 8,
         _ => return None,
-    })
+    };
+    Some((code, op.operands()))
 }
 
 /// Per node, whether a sum computes it where it adds it instead of the
@@ -74,7 +74,7 @@ fn inline_code<F: Copy>(op: &Op<F>) -> Option<(u8, [Option<Arg<F>>; 2])> {
 /// stored; the numbers are the same, an op being a function of its
 /// operands alone. A dot product with constant data (`Σ θⱼ·xⱼ`) is one
 /// loop, where it was a loop of products stored and one that read them.
-pub(crate) fn inlined<F: Copy>(ir: &Ir<'_, F>) -> Vec<bool> {
+pub(crate) fn inlined<F: Real>(ir: &Ir<'_, F>) -> Vec<bool> {
     let nodes = ir.ops.len() + 1;
     let (mut reads, mut by_sum) = (vec![0u32; nodes], vec![false; nodes]);
     let mut read = |a: Arg<F>| {
@@ -84,32 +84,9 @@ pub(crate) fn inlined<F: Copy>(ir: &Ir<'_, F>) -> Vec<bool> {
     };
     for op in ir.ops {
         match *op {
-            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Binary(_, a, b) => {
-                read(Arg::Node(a));
-                read(Arg::Node(b));
-            }
-            Op::AddConst(a, _)
-            | Op::SubConst(a, _)
-            | Op::ConstSub(_, a)
-            | Op::MulConst(a, _)
-            | Op::DivConst(a, _)
-            | Op::ConstDiv(_, a)
-            | Op::Neg(a)
-            | Op::Unary(_, a)
-            | Op::BinaryConst(_, a, _)
-            | Op::ConstBinary(_, _, a)
-            | Op::LnSigmoid { z: a, .. } => read(Arg::Node(a)),
-            Op::Complement { sigmoid, z } => {
-                read(Arg::Node(sigmoid));
-                read(Arg::Node(z));
-            }
             Op::Select(k) => {
                 let select = &ir.selects[k as usize];
-                select
-                    .operands
-                    .into_iter()
-                    .chain(select.branches)
-                    .for_each(&mut read);
+                (select.operands.into_iter().chain(select.branches)).for_each(&mut read);
             }
             Op::Sum { first, count } => {
                 for term in &ir.terms[first as usize..(first + count) as usize] {
@@ -126,10 +103,7 @@ pub(crate) fn inlined<F: Copy>(ir: &Ir<'_, F>) -> Vec<bool> {
                     }
                 }
             }
-            Op::Input(_) | Op::Param(_) | Op::Fixed(_) => {}
-            // An op this compiler does not know reads its nodes, whatever
-            // they are: nothing it might read is inlined.
-            _ => return vec![false; nodes],
+            op => op.operands().into_iter().flatten().for_each(&mut read),
         }
     }
     for guard in ir.guards {
@@ -227,46 +201,6 @@ pub(crate) fn op_item<F: Real>(ir: &Ir<'_, F>, i: usize, inlined: &[bool]) -> It
     match *op {
         Op::Input(j) | Op::Param(j) => arg(n(j), &mut flags),
         Op::Fixed(c) => arg(k(c), &mut flags),
-        Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) => {
-            arg(n(a), &mut flags);
-            arg(n(b), &mut flags);
-        }
-        Op::AddConst(a, c) | Op::SubConst(a, c) | Op::MulConst(a, c) | Op::DivConst(a, c) => {
-            arg(n(a), &mut flags);
-            arg(k(c), &mut flags);
-        }
-        Op::ConstSub(c, b) | Op::ConstDiv(c, b) => {
-            arg(k(c), &mut flags);
-            arg(n(b), &mut flags);
-        }
-        Op::Neg(a) => arg(n(a), &mut flags),
-        Op::Unary(u, a) => {
-            shape.unary = Some(u);
-            arg(n(a), &mut flags);
-        }
-        Op::Binary(op, a, b) => {
-            shape.binary = Some(op);
-            arg(n(a), &mut flags);
-            arg(n(b), &mut flags);
-        }
-        Op::BinaryConst(op, a, c) => {
-            shape.binary = Some(op);
-            arg(n(a), &mut flags);
-            arg(k(c), &mut flags);
-        }
-        Op::ConstBinary(op, c, b) => {
-            shape.binary = Some(op);
-            arg(k(c), &mut flags);
-            arg(n(b), &mut flags);
-        }
-        Op::LnSigmoid { z, negated } => {
-            flags.push(u8::from(negated));
-            arg(n(z), &mut flags);
-        }
-        Op::Complement { sigmoid, z } => {
-            arg(n(sigmoid), &mut flags);
-            arg(n(z), &mut flags);
-        }
         Op::Select(j) => {
             let select = &ir.selects[j as usize];
             shape.test = Some(select.test);
@@ -301,7 +235,17 @@ pub(crate) fn op_item<F: Real>(ir: &Ir<'_, F>, i: usize, inlined: &[bool]) -> It
                 }
             }
         }
-        _ => flags.push(u8::MAX),
+        op => {
+            match op {
+                Op::Unary(u, _) => shape.unary = Some(u),
+                Op::Binary(o, ..) | Op::BinaryConst(o, ..) | Op::ConstBinary(o, ..) => {
+                    shape.binary = Some(o)
+                }
+                Op::LnSigmoid { negated, .. } => flags.push(u8::from(negated)),
+                _ => {}
+            }
+            (op.operands().into_iter().flatten()).for_each(|a| arg(a, &mut flags));
+        }
     }
     // An op its sum computes is no code here: never in a loop with one
     // that is.
@@ -333,51 +277,27 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 [None; 2],
             ),
             Op::Fixed(k) => (self.constant(k), [None; 2]),
-            Op::Add(x, y) => {
-                let [x, y] = [self.value(x, local), self.value(y, local)];
-                (self.b.ins().fadd(x, y), [None; 2])
-            }
-            Op::AddConst(x, k) => {
-                let [x, k] = [self.value(x, local), self.constant(k)];
-                (self.b.ins().fadd(x, k), [None; 2])
-            }
-            Op::Sub(x, y) => {
-                let [x, y] = [self.value(x, local), self.value(y, local)];
-                (self.b.ins().fsub(x, y), [None; 2])
-            }
-            Op::SubConst(x, k) => {
-                let [x, k] = [self.value(x, local), self.constant(k)];
-                (self.b.ins().fsub(x, k), [None; 2])
-            }
-            Op::ConstSub(k, y) => {
-                let [k, y] = [self.constant(k), self.value(y, local)];
-                (self.b.ins().fsub(k, y), [None; 2])
-            }
-            Op::Mul(x, y) => {
-                let [x, y] = [self.value(x, local), self.value(y, local)];
-                (self.b.ins().fmul(x, y), [None; 2])
-            }
-            Op::MulConst(x, k) => {
-                let [x, k] = [self.value(x, local), self.constant(k)];
-                (self.b.ins().fmul(x, k), [None; 2])
+            op if inline_code(&op).is_some() => {
+                let [a, b] = (op.operands()).map(|a| a.map(|a| arg(self, a, local)));
+                let (a, ins) = (a.expect("an operand"), self.b.ins());
+                let value = match (op, b) {
+                    (Op::Add(..) | Op::AddConst(..), Some(b)) => ins.fadd(a, b),
+                    (Op::Sub(..) | Op::SubConst(..) | Op::ConstSub(..), Some(b)) => ins.fsub(a, b),
+                    (Op::Mul(..) | Op::MulConst(..), Some(b)) => ins.fmul(a, b),
+                    (Op::DivConst(..), Some(b)) => ins.fdiv(a, b),
+                    _ => ins.fneg(a),
+                };
+                (value, [None; 2])
             }
             Op::Div(x, y) => {
                 let [x, y] = [self.value(x, local), self.value(y, local)];
                 let (q, [dx, dy]) = self.div(x, y);
                 (q, [Some(dx), Some(dy)])
             }
-            Op::DivConst(x, k) => {
-                let [x, k] = [self.value(x, local), self.constant(k)];
-                (self.b.ins().fdiv(x, k), [None; 2])
-            }
             Op::ConstDiv(k, y) => {
                 let [k, y] = [self.constant(k), self.value(y, local)];
                 let (q, [_, dy]) = self.div(k, y);
                 (q, [Some(dy), None])
-            }
-            Op::Neg(x) => {
-                let x = self.value(x, local);
-                (self.b.ins().fneg(x), [None; 2])
             }
             Op::Unary(_, x) => {
                 let x = self.value(x, local);
@@ -550,7 +470,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     }
 
     /// The table's `op(x)` and its partial, by a call of `Unary::eval`.
-    fn unary(&mut self, op: &Unary, x: Value) -> (Value, Value) {
+    fn unary(&mut self, op: &'a Unary, x: Value) -> (Value, Value) {
         let at = self.pointer(op);
         let out = self.b.ins().stack_addr(self.ptr, self.slot, 0);
         let call = self.b.ins().call(self.shims.unary, &[at, x, out]);
@@ -565,7 +485,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     /// partials with respect to those that are nodes (`nodes`), first.
     fn binary(
         &mut self,
-        tables: &Tables<F>,
+        tables: &'a Tables<F>,
         i: usize,
         [a, b]: [Value; 2],
         nodes: [bool; 2],

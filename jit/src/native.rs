@@ -26,11 +26,8 @@ pub(crate) struct Tables<F> {
     pub(crate) ln_sigmoid: Box<Unary>,
     pub(crate) sigmoid: Box<Unary>,
     /// Forward mode's: each op of the IR as it reads its operands from
-    /// nodes 1 and 2 (`dual::general`), and the sum's three.
+    /// nodes 1 and 2 (`dual::general`).
     pub(crate) general: Box<[Op<F>]>,
-    pub(crate) add: Box<Op<F>>,
-    pub(crate) sub: Box<Op<F>>,
-    pub(crate) mul: Box<Op<F>>,
 }
 
 impl<F: Real> Tables<F> {
@@ -44,9 +41,6 @@ impl<F: Real> Tables<F> {
             general: (ir.ops.iter())
                 .map(|op| crate::dual::general(op).map_or(Op::Fixed(F::zero()), |g| g.op))
                 .collect(),
-            add: Box::new(Op::Add(1, 2)),
-            sub: Box::new(Op::Sub(1, 2)),
-            mul: Box::new(Op::Mul(1, 2)),
         }
     }
 

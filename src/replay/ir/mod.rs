@@ -246,23 +246,67 @@ impl<F: Float> Op<F> {
         }
     }
 
-    /// The op with each node operand `n` renamed `f(n)`: a node, or, for an
-    /// op of two operands, a constant.
-    pub(crate) fn renamed(self, f: impl Fn(u32) -> Arg<F>) -> Self {
-        if let Some((op, a, b)) = self.as_binary() {
-            return Op::binary(op, a.map_node(&f), b.map_node(&f));
-        }
-        let g = |n: u32| f(n).node().expect("an op of one operand renamed to a node");
+    /// The operands the op reads, in order, a node or a constant each (an
+    /// op of one operand: the second is `None`); none for an input, a
+    /// parameter, a sum (its [`Term`]s) or a select (its [`Select`]).
+    ///
+    /// ```
+    /// use tapegrad::replay::ir::{Arg, Op};
+    ///
+    /// assert_eq!(Op::ConstSub(1.0, 4).operands(), [Some(Arg::Const(1.0)), Some(Arg::Node(4))]);
+    /// assert_eq!(Op::<f64>::Neg(2).operands(), [Some(Arg::Node(2)), None]);
+    /// ```
+    pub fn operands(self) -> [Option<Arg<F>>; 2] {
         match self {
-            Op::Neg(a) => Op::Neg(g(a)),
-            Op::Unary(op, a) => Op::Unary(op, g(a)),
-            Op::LnSigmoid { z, negated } => Op::LnSigmoid { z: g(z), negated },
-            Op::Complement { sigmoid, z } => Op::Complement {
-                sigmoid: g(sigmoid),
-                z: g(z),
+            Op::Input(_) | Op::Param(_) | Op::Fixed(_) | Op::Select(_) | Op::Sum { .. } => {
+                [None; 2]
+            }
+            op => op.code().1,
+        }
+    }
+
+    /// The same op of `operands`, ordered as [`operands`](Op::operands):
+    /// an op of two may take a node or a constant for either (`x + 1` of
+    /// two nodes is `x + y`), one of one a node. One without stays as is.
+    ///
+    /// ```
+    /// use tapegrad::replay::ir::{Arg, Op};
+    ///
+    /// let op = Op::MulConst(7, 2.5).with_operands([Some(Arg::Node(1)), Some(Arg::Node(2))]);
+    /// assert_eq!(op, Op::Mul(1, 2));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If an operand the op has is missing, both operands of an op of two
+    /// are constants (a constant, not an op), or an op of one operand is
+    /// given a constant.
+    pub fn with_operands(self, [a, b]: [Option<Arg<F>>; 2]) -> Self {
+        let arg = |a: Option<Arg<F>>| a.expect("an operand for each the op has");
+        if let Some((op, ..)) = self.as_binary() {
+            return Op::binary(op, arg(a), arg(b));
+        }
+        let node = |a| arg(a).node().expect("a node for an op of one operand");
+        match self {
+            Op::Neg(_) => Op::Neg(node(a)),
+            Op::Unary(op, _) => Op::Unary(op, node(a)),
+            Op::LnSigmoid { negated, .. } => Op::LnSigmoid {
+                z: node(a),
+                negated,
+            },
+            Op::Complement { .. } => Op::Complement {
+                sigmoid: node(a),
+                z: node(b),
             },
             other => other,
         }
+    }
+
+    /// The op with each node operand `n` renamed `f(n)`: a node, or, for an
+    /// op of two operands, a constant.
+    pub(crate) fn renamed(self, f: impl Fn(u32) -> Arg<F>) -> Self {
+        let operands = self.operands().map(|a| a.map(|a| a.map_node(&f)));
+        self.with_operands(operands)
     }
 
     /// The parents its node has in the sweep: the nodes its partials go to.
