@@ -18,6 +18,7 @@ use cranelift_module::{Linkage, Module};
 use tapegrad::replay::ir::{Arg, Comparison, Ir, Outcome, ReverseSweep, Test};
 
 use crate::forward::{self, kept_of};
+use crate::fuse::Fused;
 use crate::native::Tables;
 use crate::roll::{Loop, Segment, bits};
 use crate::sweep::Form;
@@ -138,6 +139,8 @@ pub(crate) struct Plan<'a, F> {
     pub(crate) sums: HashMap<usize, Vec<Segment<F>>>,
     /// A node's many edges, by the node, in segments.
     pub(crate) wide: HashMap<usize, Vec<Segment<F>>>,
+    /// A loop of ops fused with the sum after it, by the loop's first op.
+    pub(crate) fused: HashMap<usize, Fused<F>>,
 }
 
 impl<'a, F: Real> Plan<'a, F> {
@@ -175,6 +178,7 @@ impl<'a, F: Real> Plan<'a, F> {
             visits,
             sums: HashMap::new(),
             wide: HashMap::new(),
+            fused: HashMap::new(),
         }
     }
 }
@@ -386,6 +390,21 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         carry: Vec<Value>,
         mut body: impl FnMut(&mut Self, usize, &mut Vec<Value>),
     ) -> Vec<Value> {
+        self.repeat_parts(&[l], carry, |e, _, j, carried| body(e, j, carried))
+    }
+
+    /// Loops of as many iterations as one: each iteration builds the body
+    /// of `parts[0]`, then of `parts[1]`, …, `body(self, part, j,
+    /// carried)` building item `j` of part `part`; `carried` as
+    /// [`repeat`](Emit::repeat)'s.
+    pub(crate) fn repeat_parts(
+        &mut self,
+        parts: &[&'a Loop<F>],
+        carry: Vec<Value>,
+        mut body: impl FnMut(&mut Self, usize, usize, &mut Vec<Value>),
+    ) -> Vec<Value> {
+        let count = parts[0].count;
+        debug_assert!(parts.iter().all(|l| l.count == count), "as many iterations");
         let header = self.b.create_block();
         let k = self.b.append_block_param(header, self.ptr);
         let mut carried: Vec<_> = (carry.iter())
@@ -399,20 +418,22 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             .collect();
         self.b.ins().jump(header, &args);
         self.b.switch_to_block(header);
-        for j in 0..l.period {
-            self.frame = Some(Frame {
-                k,
-                steps: &l.steps[j],
-                tables: &l.tables[j],
-            });
-            body(self, j, &mut carried);
+        for (part, l) in parts.iter().enumerate() {
+            for j in 0..l.period {
+                self.frame = Some(Frame {
+                    k,
+                    steps: &l.steps[j],
+                    tables: &l.tables[j],
+                });
+                body(self, part, j, &mut carried);
+            }
         }
         self.frame = None;
         let next = self.b.ins().iadd_imm_s(k, 1);
         let more = self
             .b
             .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, next, l.count as i64);
+            .icmp_imm_u(IntCC::UnsignedLessThan, next, count as i64);
         let exit = self.b.create_block();
         let results = (carried.iter())
             .map(|_| self.b.append_block_param(exit, F::TYPE))

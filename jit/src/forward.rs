@@ -14,6 +14,7 @@ use tapegrad::replay::ir::{Arg, Binary, Ir, Op, Summand, Term, Test, Unary};
 
 use crate::Real;
 use crate::emit::{Emit, Kept, Plan};
+use crate::fuse::{Fused, sum_after};
 use crate::native::Tables;
 use crate::roll::{Item, Loop, Segment};
 
@@ -525,14 +526,88 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     pub(crate) fn forward(&mut self, segments: &'a [Segment<F>], plan: &'a Plan<'_, F>) {
         // The values computed or loaded in this piece: in registers.
         let mut local = HashMap::new();
-        for segment in segments {
-            match segment {
+        let mut s = 0;
+        while s < segments.len() {
+            match &segments[s] {
                 Segment::One(i) => self.forward_op(*i, plan, &mut local),
                 // A loop of ops its sums compute is no code.
                 Segment::Loop(l) if (l.start..l.start + l.period).all(|i| plan.inlined[i + 1]) => {}
+                // Fused with the sum after it, which it is built with.
+                Segment::Loop(l)
+                    if let Some(fused) = plan.fused.get(&l.start)
+                        && let Some((at, i, _)) = sum_after(segments, s, plan)
+                        && i == fused.sum =>
+                {
+                    self.forward_fused(fused, plan, &mut local);
+                    s = at;
+                }
                 Segment::Loop(l) => self.forward_loop(l, plan, &mut local),
             }
+            s += 1;
         }
+    }
+
+    /// A loop of ops and the sum after it, fused (see [`crate::fuse`]).
+    fn forward_fused(
+        &mut self,
+        fused: &'a Fused<F>,
+        plan: &'a Plan<'_, F>,
+        outer: &mut HashMap<(u32, isize), Value>,
+    ) {
+        let Op::Sum { first, count } = plan.ir.ops[fused.sum] else {
+            unreachable!("fused with a sum")
+        };
+        let terms = &plan.ir.terms[first as usize..(first + count) as usize];
+        let segments = &plan.sums[&fused.sum];
+        if let Some(l) = &fused.before {
+            self.forward_loop(l, plan, outer);
+        }
+        for &i in &fused.between {
+            self.forward_op(i, plan, outer);
+        }
+        let mut acc = self.term(&terms[0], plan, outer);
+        let add = |e: &mut Self, t: usize, acc: Value, local: &mut HashMap<_, _>| {
+            let value = e.term(&terms[1 + t], plan, local);
+            e.accumulate(acc, terms[1 + t].minus, value)
+        };
+        for segment in &segments[..fused.prologue] {
+            let Segment::One(t) = segment else {
+                unreachable!("the sum's one loop comes after")
+            };
+            acc = add(self, *t, acc, outer);
+        }
+        // The ops' values of the iteration before, then the partial sum.
+        let before = self.before(&fused.ops, plan);
+        let carry = (before.iter().map(|&n| self.value(n, outer)))
+            .chain(Some(acc))
+            .collect();
+        let mut local = HashMap::new();
+        let parts = [&fused.ops, &fused.terms];
+        let out = self.repeat_parts(&parts, carry, |e, part, j, carried| match part {
+            0 => e.forward_item(&fused.ops, j, plan, &before, &mut local, carried),
+            _ => {
+                let last = carried.len() - 1;
+                carried[last] = add(e, fused.terms.start + j, carried[last], &mut local);
+            }
+        });
+        acc = out[out.len() - 1];
+        if let Some(l) = &fused.rest_ops {
+            self.forward_loop(l, plan, outer);
+        }
+        if let Some(l) = &fused.rest_terms {
+            acc = self.repeat(l, vec![acc], |e, j, acc| {
+                acc[0] = add(e, l.start + j, acc[0], &mut HashMap::new());
+            })[0];
+        }
+        for segment in &segments[fused.prologue + 1..] {
+            let Segment::One(t) = segment else {
+                unreachable!("the sum's one loop came before")
+            };
+            acc = add(self, *t, acc, outer);
+        }
+        let node = fused.sum + 1;
+        self.store(acc, self.buffers.values, node);
+        outer.insert((node as u32, 0), acc);
     }
 
     /// The loop `l` of ops. The values an iteration reads of the one
@@ -544,9 +619,19 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         plan: &'a Plan<'_, F>,
         outer: &mut HashMap<(u32, isize), Value>,
     ) {
+        let before = self.before(l, plan);
+        let carry = before.iter().map(|&n| self.value(n, outer)).collect();
+        let mut local = HashMap::new();
+        self.repeat(l, carry, |e, j, carried| {
+            e.forward_item(l, j, plan, &before, &mut local, carried);
+        });
+    }
+
+    /// The nodes of the iteration before that the body of loop `l` of ops
+    /// reads.
+    fn before(&self, l: &Loop<F>, plan: &Plan<'_, F>) -> Vec<u32> {
         let (first, period) = (l.start + 1, l.period);
         let step = period as isize;
-        // The nodes of the iteration before that the body reads.
         let mut before: Vec<u32> = (0..period)
             .filter(|&j| !matches!(plan.ir.ops[l.start + j], Op::Input(_) | Op::Param(_)))
             .filter(|&j| !plan.inlined[l.start + j + 1])
@@ -560,24 +645,30 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             .collect();
         before.sort_unstable();
         before.dedup();
-        let carry = before.iter().map(|&n| self.value(n, outer)).collect();
-        let mut local = HashMap::new();
-        self.repeat(l, carry, |e, j, carried| {
-            if j == 0 {
-                local.extend(
-                    before
-                        .iter()
-                        .zip(carried.iter())
-                        .map(|(&n, &v)| ((n, step), v)),
-                );
+        before
+    }
+
+    /// Item `j` of loop `l` of ops: `carried` starts with the values of
+    /// the nodes `before`, of the iteration before, and leaves this one's.
+    fn forward_item(
+        &mut self,
+        l: &'a Loop<F>,
+        j: usize,
+        plan: &'a Plan<'_, F>,
+        before: &[u32],
+        local: &mut HashMap<(u32, isize), Value>,
+        carried: &mut [Value],
+    ) {
+        let (period, step) = (l.period, l.period as isize);
+        if j == 0 {
+            local.extend((before.iter().zip(carried.iter())).map(|(&n, &v)| ((n, step), v)));
+        }
+        self.forward_op(l.start + j, plan, local);
+        if j + 1 == period {
+            for (&n, value) in before.iter().zip(carried.iter_mut()) {
+                *value = local[&(n + period as u32, step)];
             }
-            e.forward_op(l.start + j, plan, &mut local);
-            if j + 1 == period {
-                for (&n, value) in before.iter().zip(carried.iter_mut()) {
-                    *value = local[&(n + period as u32, step)];
-                }
-            }
-        });
+        }
     }
 
     /// Op `i`'s value and computed partials, stored.

@@ -38,7 +38,10 @@
 //! itself, however the user wrote it; the loop performs the same
 //! operations in the same order, so the bits stay the interpreter's.
 //! What an iteration passes to the next (a fold's value, a partial sum,
-//! an adjoint) stays in registers. The rest is compiled in pieces of 256
+//! an adjoint) stays in registers. A loop of ops followed by a long sum of
+//! what it computes (Rosenbrock's elements, then the sum of their squares)
+//! is one loop that computes an iteration's ops and adds its terms, the
+//! sum's additions in their order. The rest is compiled in pieces of 256
 //! ops (and nodes of the sweep), each a function that reads its operands
 //! from and writes its results to buffers the call lends it, so the
 //! compile time grows with the length of the code, not faster: about
@@ -68,6 +71,7 @@
 mod dual;
 mod emit;
 mod forward;
+mod fuse;
 mod native;
 mod retape;
 mod roll;
@@ -296,7 +300,7 @@ fn code<F: Real>(
         };
         ids[stage].push(id);
     }
-    let loops = (pieces, plan.sums, plan.wide);
+    let loops = (pieces, plan.sums, plan.wide, plan.fused);
     module.finalize_definitions().map_err(|e| cranelift(&e))?;
     let entries = ids.map(|ids| {
         ids.into_iter()
@@ -361,6 +365,13 @@ fn pieces<F: Real>(plan: &mut Plan<'_, F>, size: usize, rules: Option<Rules>) ->
             plan.sums.insert(i, roll::roll(&items, rules));
         }
     }
+    if !plan.dual {
+        let forward = pieces.iter().filter_map(|piece| match piece {
+            Piece::Forward(segments) => Some(&segments[..]),
+            _ => None,
+        });
+        plan.fused = fuse::fusions(forward, &ops, plan);
+    }
     for (v, edges) in plan.edges.iter().enumerate() {
         if long(edges.len()) {
             let items: Vec<_> = edges
@@ -403,9 +414,10 @@ fn cut<F>(segments: Vec<Segment<F>>, size: usize) -> impl Iterator<Item = Vec<Se
 
 impl<F: Real> Compiled<F> {
     /// How many loops its code has: over ops, over a long sum's terms, over
-    /// nodes of the sweep, over a node's edges. For the tests.
+    /// nodes of the sweep, over a node's edges, and loops of ops fused with
+    /// the sum after them. For the tests.
     #[doc(hidden)]
-    pub fn loops(&self) -> [usize; 4] {
+    pub fn loops(&self) -> [usize; 5] {
         self.code.loops()
     }
 

@@ -13,6 +13,7 @@ use tapegrad::replay::ir::{Binary, Guard, Ir, Op, Outcome, Select, Unary};
 
 use crate::Real;
 use crate::emit::Piece;
+use crate::fuse::Fused;
 use crate::roll::Segment;
 
 /// What the code points at: the IR's ops (each unary and binary op's entry
@@ -178,12 +179,13 @@ pub(crate) extern "C" fn dual_guard<F: Real>(
     u32::from(guard.test.outcome(Dual::new(a, [da]), Dual::new(b, [db])) == guard.outcome)
 }
 
-/// The pieces, the long sums' segments and the wide nodes': what holds
-/// the tables of the loops.
+/// The pieces, the long sums' segments, the wide nodes' and the fused
+/// loops: what holds the tables of the loops.
 pub(crate) type Loops<F> = (
     Vec<Piece<F>>,
     HashMap<usize, Vec<Segment<F>>>,
     HashMap<usize, Vec<Segment<F>>>,
+    HashMap<usize, Fused<F>>,
 );
 
 /// A piece of compiled code: `x`, `params`, the buffers of values,
@@ -340,15 +342,16 @@ impl<F: Real> Code<F> {
 }
 
 impl<F: Real> Code<F> {
-    /// The loops over ops, terms, nodes of the sweep and edges.
-    pub(crate) fn loops(&self) -> [usize; 4] {
+    /// The loops over ops, terms, nodes of the sweep and edges, and the
+    /// loops of ops fused with a sum.
+    pub(crate) fn loops(&self) -> [usize; 5] {
         let count = |segments: &[Segment<F>]| {
             (segments.iter())
                 .filter(|s| matches!(s, Segment::Loop(_)))
                 .count()
         };
-        let (pieces, sums, wide) = &self.loops;
-        let mut loops = [0; 4];
+        let (pieces, sums, wide, fused) = &self.loops;
+        let mut loops = [0; 5];
         for piece in pieces {
             match piece {
                 Piece::Forward(segments) => loops[0] += count(segments),
@@ -358,6 +361,7 @@ impl<F: Real> Code<F> {
         }
         loops[1] = sums.values().map(|s| count(s)).sum();
         loops[3] = wide.values().map(|s| count(s)).sum();
+        loops[4] = fused.len();
         loops
     }
 }

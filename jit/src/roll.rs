@@ -62,6 +62,64 @@ impl<F> Loop<F> {
     }
 }
 
+impl<F: Real> Loop<F> {
+    /// Its first `count` iterations.
+    pub(crate) fn take(&self, count: usize) -> Self {
+        Loop {
+            count: count.min(self.count),
+            ..self.clone()
+        }
+    }
+
+    /// Its iterations from `k0` on as a loop of their own, each field named
+    /// by its value in iteration `k0` (`items`, those it was rolled from,
+    /// give them); none if two fields that move differently, or two
+    /// constants of which one differs later, have the same value there (a
+    /// value names one field).
+    pub(crate) fn skip<S>(&self, k0: usize, items: &[Item<S, F>]) -> Option<Self> {
+        if k0 >= self.count {
+            return None;
+        }
+        let (mut steps, mut tables) = (Vec::new(), Vec::new());
+        for (j, (moving, varying)) in self.steps.iter().zip(&self.tables).enumerate() {
+            let (a, b) = (
+                &items[self.start + j],
+                &items[self.start + k0 * self.period + j],
+            );
+            let mut by_value: HashMap<usize, isize> = HashMap::new();
+            for (&v, &w) in a.indices.iter().zip(&b.indices) {
+                let step = moving.get(&v).copied().unwrap_or(0);
+                if *by_value.entry(w).or_insert(step) != step {
+                    return None;
+                }
+            }
+            by_value.retain(|_, step| *step != 0);
+            steps.push(by_value);
+            // Each constant's table from `k0` on (none if it is the same in
+            // every iteration), by its bits there.
+            let mut by_bits: HashMap<u64, Option<&[F]>> = HashMap::new();
+            for (&v, &w) in a.constants.iter().zip(&b.constants) {
+                let table = varying.get(&bits(v)).map(|t| &t[k0..]);
+                let named = by_bits.entry(bits(w)).or_insert(table);
+                if named.map(|t| t.as_ptr()) != table.map(|t| t.as_ptr()) {
+                    return None;
+                }
+            }
+            let varying = by_bits
+                .into_iter()
+                .filter_map(|(key, t)| Some((key, t?.into())));
+            tables.push(varying.collect());
+        }
+        Some(Loop {
+            start: self.start + k0 * self.period,
+            count: self.count - k0,
+            steps,
+            tables,
+            ..self.clone()
+        })
+    }
+}
+
 /// When a repeated stretch becomes a loop.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Rules {
@@ -322,6 +380,74 @@ mod tests {
         assert_eq!(l.steps[1][&1], 1);
         assert_eq!(l.steps[1][&100], 3);
         assert!(l.tables[2].is_empty(), "1 is the same in every iteration");
+    }
+
+    /// Whether `l` says what `items` hold: each field of iteration `k`
+    /// is its value in iteration 0 moved `k` steps, each constant the
+    /// same or its table's entry `k`.
+    fn describes(l: &Loop<f64>, items: &[Item<u32, f64>]) -> bool {
+        (0..l.count).all(|k| {
+            (0..l.period).all(|j| {
+                let (base, item) = (&items[l.start + j], &items[l.start + k * l.period + j]);
+                let fields = base.indices.iter().zip(&item.indices);
+                let constants = base.constants.iter().zip(&item.constants);
+                fields.into_iter().all(|(&v, &w)| {
+                    w as isize == v as isize + l.steps[j].get(&v).unwrap_or(&0) * k as isize
+                }) && constants
+                    .into_iter()
+                    .all(|(&c, &d)| l.tables[j].get(&bits(c)).map_or(c, |t| t[k]) == d)
+            })
+        })
+    }
+
+    #[test]
+    fn a_loop_from_any_iteration_on_holds_its_items() {
+        // A body of a moving and a fixed index, a constant that changes
+        // and one that does not.
+        let items: Vec<_> = (0..8)
+            .flat_map(|k| {
+                [
+                    item(1, &[2 * k, 40], &[k as f64, 0.5]),
+                    item(2, &[2 * k + 1], &[]),
+                ]
+            })
+            .collect();
+        let Segment::Loop(l) = &roll(&items, RULES)[0] else {
+            panic!("a loop")
+        };
+        assert!(describes(l, &items));
+        for k0 in 0..l.count {
+            let rest = l.skip(k0, &items).expect("fields stay apart");
+            assert_eq!((rest.start, rest.count), (2 * k0, l.count - k0));
+            assert!(describes(&rest, &items), "from iteration {k0}");
+            assert!(describes(&rest.take(3), &items));
+            assert_eq!(rest.take(3).count, 3.min(rest.count));
+        }
+        assert!(l.skip(l.count, &items).is_none(), "no iteration left");
+    }
+
+    #[test]
+    fn a_loop_from_where_two_fields_meet_is_none() {
+        // Fields k and 4 (fixed, no places kept apart) meet at k = 4;
+        // constants k and 2 at k = 2.
+        let fields = |k| Item {
+            distinct: 0,
+            ..item(1, &[k, 4], &[])
+        };
+        let items: Vec<_> = (0..8).map(fields).collect();
+        let Segment::Loop(l) = &roll(&items, RULES)[0] else {
+            panic!("a loop")
+        };
+        assert_eq!(l.count, 8);
+        assert!(l.skip(3, &items).is_some());
+        assert!(l.skip(4, &items).is_none());
+        let items: Vec<_> = (0..8).map(|k| item(1, &[], &[k as f64, 2.0])).collect();
+        let Segment::Loop(l) = &roll(&items, RULES)[0] else {
+            panic!("a loop")
+        };
+        assert_eq!(l.count, 8);
+        assert!(l.skip(1, &items).is_some());
+        assert!(l.skip(2, &items).is_none());
     }
 
     #[test]

@@ -88,7 +88,7 @@ impl Case {
 fn case() -> impl Strategy<Value = Case> {
     let repeat = prop_oneof![
         2 => Just(Repeat::Once),
-        1 => (2..9usize, any::<bool>()).prop_map(|(times, scaled)| Repeat::Sum { times, scaled }),
+        1 => (2..17usize, any::<bool>()).prop_map(|(times, scaled)| Repeat::Sum { times, scaled }),
         1 => (2..9usize).prop_map(|times| Repeat::Fold { times }),
     ];
     (program_with_sums(), program_with_sums(), repeat).prop_map(|(p, q, repeat)| Case {
@@ -181,8 +181,8 @@ proptest! {
     #[test]
     fn a_compiled_function_gives_the_interpreters_bits(
         case in case(),
-        x0 in prop::collection::vec(coordinate(), 10),
-        x1 in prop::collection::vec(coordinate(), 10),
+        x0 in prop::collection::vec(coordinate(), 18),
+        x1 in prop::collection::vec(coordinate(), 18),
         w in prop::array::uniform2(-2.0..2.0f64),
         piece in prop::sample::select(vec![1, 2, 3, 7, 256]),
     ) {
@@ -263,6 +263,7 @@ fn repeated_bodies_compile_to_loops_with_the_interpreters_bits()
         assert!(loops[0] > 0 && loops[2] > 0, "{name}: {loops:?}");
         if name == "fold" || name == "terms" {
             assert!(loops[1] > 0 && loops[3] > 0, "{name}: {loops:?}");
+            assert_eq!(loops[4], 1, "{name}: its ops fused with its sum");
         }
         let mut ws = f.workspace();
         // The logistic loss where each sample takes the branch it took.
@@ -274,6 +275,87 @@ fn repeated_bodies_compile_to_loops_with_the_interpreters_bits()
         assert_eq!(bits(&g), bits(&tg), "{name}");
     }
     Ok(())
+}
+
+/// Functions whose loop of ops is followed by a long sum of what it
+/// computes, which the compiler fuses into one loop, in every arrangement
+/// the fusion handles: the sum a step behind the ops or two, terms before
+/// its loop that read a late iteration (what is left of the sum's loop
+/// after the fused one), a sum of the first half (what is left of the
+/// ops'), a constant of its own per term (a table), terms subtracted:
+/// value and gradient at a point other than the recording's are the
+/// interpreter's, f32 and f64.
+fn fused_loops_agree<F: Real>() -> Result<(), Box<dyn std::error::Error>> {
+    type Recorded<F> = Box<dyn Fn(&[Active<F>]) -> Active<F>>;
+    let c = |v: f64| Active::constant(F::from(v).expect("a literal"));
+    // A loop of ops: `yₖ = xₖ·xₖ − xₖ₊₁`.
+    let ys =
+        |x: &[Active<F>]| -> Vec<Active<F>> { x.windows(2).map(|w| w[0] * w[0] - w[1]).collect() };
+    let shapes: Vec<(&str, Recorded<F>)> = vec![
+        (
+            "rosenbrock",
+            Box::new(move |x| {
+                x.windows(2).fold(c(0.0), |acc, w| {
+                    let (a, b) = (w[1] - w[0] * w[0], c(1.0) - w[0]);
+                    acc + a * a * c(100.0) + b * b
+                })
+            }),
+        ),
+        (
+            "two behind",
+            Box::new(move |x| {
+                let y = ys(x);
+                (0..y.len() - 2).fold(x[0] * x[1], |acc, k| acc + y[k + 2] * x[k] - y[k])
+            }),
+        ),
+        (
+            "a late iteration first",
+            Box::new(move |x| {
+                let y = ys(x);
+                (0..y.len()).fold(y[5] * y[5], |acc, k| acc + y[k] * x[k])
+            }),
+        ),
+        (
+            "the first half",
+            Box::new(move |x| {
+                let y = ys(x);
+                let half = y.len() / 2;
+                let first = (0..half).fold(c(0.0), |acc, k| acc + y[k] * y[k]);
+                (half..y.len()).fold(first, |acc, k| acc * y[k])
+            }),
+        ),
+        (
+            "scaled",
+            Box::new(move |x| {
+                let y = ys(x);
+                (0..y.len()).fold(c(0.5), |acc, k| acc - y[k] * c(1.5 + 0.25 * k as f64))
+            }),
+        ),
+    ];
+    let f = |v: f64| F::from(v).expect("a literal");
+    let x0: Vec<F> = (0..40).map(|k| f(0.3 + 0.02 * k as f64)).collect();
+    let x1: Vec<F> = (0..40).map(|k| f((k as f64).cos())).collect();
+    for (name, shape) in &shapes {
+        let mut function = Function::record(&x0, |x: &[Active<F>]| shape(x))?;
+        function.optimize();
+        let compiled = compile(&function)?;
+        assert_eq!(compiled.loops()[4], 1, "{name}: fused");
+        let mut ws = function.workspace();
+        for x in [&x0, &x1] {
+            let (v, g) = compiled.value_and_gradient(&mut ws, x)?;
+            let (tv, tg) = function.value_and_gradient(&mut ws, x)?;
+            assert_eq!(bits(&[v]), bits(&[tv]), "{name}");
+            assert_eq!(bits(&g), bits(&tg), "{name}");
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_loop_fused_with_its_sum_gives_the_interpreters_bits() -> Result<(), Box<dyn std::error::Error>>
+{
+    fused_loops_agree::<f64>()?;
+    fused_loops_agree::<f32>()
 }
 
 /// A sparse Hessian and a sparse Jacobian from compiled products: the
