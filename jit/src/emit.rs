@@ -18,7 +18,7 @@ use cranelift_module::{Linkage, Module};
 use tapegrad::replay::ir::{Arg, Comparison, Ir, Outcome, ReverseSweep, Test};
 
 use crate::forward::{self, kept_of};
-use crate::fuse::Fused;
+use crate::fuse::Fusions;
 use crate::native::Tables;
 use crate::roll::{Loop, Segment, bits};
 use crate::sweep::Form;
@@ -139,8 +139,8 @@ pub(crate) struct Plan<'a, F> {
     pub(crate) sums: HashMap<usize, Vec<Segment<F>>>,
     /// A node's many edges, by the node, in segments.
     pub(crate) wide: HashMap<usize, Vec<Segment<F>>>,
-    /// A loop of ops fused with the sum after it, by the loop's first op.
-    pub(crate) fused: HashMap<usize, Fused<F>>,
+    /// Loops fused with what comes after them.
+    pub(crate) fused: Fusions<F>,
 }
 
 impl<'a, F: Real> Plan<'a, F> {
@@ -178,7 +178,7 @@ impl<'a, F: Real> Plan<'a, F> {
             visits,
             sums: HashMap::new(),
             wide: HashMap::new(),
-            fused: HashMap::new(),
+            fused: Fusions::default(),
         }
     }
 }

@@ -534,7 +534,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 Segment::Loop(l) if (l.start..l.start + l.period).all(|i| plan.inlined[i + 1]) => {}
                 // Fused with the sum after it, which it is built with.
                 Segment::Loop(l)
-                    if let Some(fused) = plan.fused.get(&l.start)
+                    if let Some(fused) = plan.fused.sums.get(&l.start)
                         && let Some((at, i, _)) = sum_after(segments, s, plan)
                         && i == fused.sum =>
                 {

@@ -12,6 +12,10 @@
 //! those up to some iteration), so that many of the ops' iterations come
 //! first, alone; what is left of either loop after the fused one follows
 //! it, the ops first.
+//!
+//! The sweep visits the sum's node first, then those ops' nodes: the
+//! node's loop of edges and that loop of nodes are fused the same way
+//! ([`FusedSweep`]), where no adjoint is then reached in another order.
 
 use std::collections::HashMap;
 
@@ -21,6 +25,25 @@ use crate::Real;
 use crate::emit::Plan;
 use crate::forward::{Shape, term_item};
 use crate::roll::{Item, Loop, Segment};
+use crate::sweep;
+
+/// The loops a plan fuses: loops of ops with sums, by the loop's first
+/// op; wide nodes' edges with loops of nodes, by the loop's first visit.
+/// The code reads the fused loops' tables: kept as long as it.
+#[derive(Debug)]
+pub(crate) struct Fusions<F> {
+    pub(crate) sums: HashMap<usize, Fused<F>>,
+    pub(crate) sweeps: HashMap<usize, FusedSweep<F>>,
+}
+
+impl<F> Default for Fusions<F> {
+    fn default() -> Self {
+        Fusions {
+            sums: HashMap::new(),
+            sweeps: HashMap::new(),
+        }
+    }
+}
 
 /// A loop of ops and the sum after it, as [the module](self) builds them.
 #[derive(Debug)]
@@ -101,17 +124,7 @@ fn fuse<F: Real>(
     let items: Vec<_> = (terms.iter())
         .map(|term| term_item(term, &plan.ir, &plan.inlined))
         .collect();
-    let mut loops = segments
-        .iter()
-        .enumerate()
-        .filter_map(|(s, segment)| match segment {
-            Segment::Loop(t) => Some((s, t)),
-            Segment::One(_) => None,
-        });
-    let (prologue, t) = loops.next()?;
-    if loops.next().is_some() {
-        return None;
-    }
+    let (prologue, t) = one_loop(segments)?;
     // The iteration of `l` that computes node `n`, if one does.
     let (begin, end) = (l.start + 1, l.start + 1 + l.len());
     let iteration = |n: usize| (begin..end).contains(&n).then(|| (n - begin) / l.period);
@@ -168,4 +181,132 @@ fn fuse<F: Real>(
         rest_ops,
         rest_terms,
     })
+}
+
+/// A wide node's loop of edges and the loop of nodes the sweep visits
+/// right after it, as one loop: each iteration adds one iteration's edges
+/// into their parents' adjoints, then visits one iteration's nodes, which
+/// read them. Built only where no adjoint is reached in another order: an
+/// edge of iteration `k` may reach an adjoint the nodes' iteration `j`
+/// reads or writes only if `k ≤ j` (the edges of the node's loop come
+/// first in each iteration), and the edges after the fused loop none the
+/// fused loop's nodes touch.
+#[derive(Debug)]
+pub(crate) struct FusedSweep<F> {
+    /// The wide node.
+    pub(crate) node: usize,
+    /// How many of its edges' segments come before their loop (`One`s).
+    pub(crate) prologue: usize,
+    /// The fused loop's parts: the node's edges', then the nodes'.
+    pub(crate) edges: Loop<F>,
+    pub(crate) nodes: Loop<F>,
+    /// What is left of either loop.
+    pub(crate) rest_edges: Option<Loop<F>>,
+    pub(crate) rest_nodes: Option<Loop<F>>,
+}
+
+/// The fusions of the reverse pieces' wide nodes with the loops of nodes
+/// after them, by the loop's first visit (`nodes`: the visits' items).
+pub(crate) fn sweep_fusions<'s, F: Real>(
+    pieces: impl Iterator<Item = &'s [Segment<F>]>,
+    nodes: &[Item<Vec<u8>, F>],
+    plan: &Plan<'_, F>,
+) -> HashMap<usize, FusedSweep<F>> {
+    let pairs = pieces.flat_map(|segments| segments.windows(2));
+    pairs
+        .filter_map(|pair| match pair {
+            [Segment::One(at), Segment::Loop(n)] => {
+                Some((n.start, fuse_sweep(plan.visits[*at], n, nodes, plan)?))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Node `v`'s loop of edges fused with loop `n` of visits.
+fn fuse_sweep<F: Real>(
+    v: usize,
+    n: &Loop<F>,
+    nodes: &[Item<Vec<u8>, F>],
+    plan: &Plan<'_, F>,
+) -> Option<FusedSweep<F>> {
+    let segments = plan.wide.get(&v)?;
+    let (prologue, e) = one_loop(segments)?;
+    let count = e.count.min(n.count);
+    // Checked edge by edge: a bound on the work.
+    if count < 2 || e.len() * n.period > 1 << 22 {
+        return None;
+    }
+    let edges: Vec<_> = (plan.edges[v].iter())
+        .map(|&(p, form)| sweep::edge_item(p, form))
+        .collect();
+    // The adjoints each fused iteration's nodes touch: their own and
+    // their parents', as (place in iteration 0, step).
+    let touched: Vec<(isize, isize)> = (0..n.period)
+        .flat_map(|j| {
+            let item = &nodes[n.start + j];
+            let steps = &n.steps[j];
+            (item.indices[..item.distinct].iter())
+                .map(move |&q| (q as isize, steps.get(&q).copied().unwrap_or(0)))
+        })
+        .collect();
+    // The first fused iteration whose nodes touch adjoint `p`.
+    let first_touch = |p: isize| {
+        (touched.iter())
+            .filter_map(|&(q, step)| match step {
+                0 => (p == q).then_some(0),
+                step => {
+                    let j = (p - q) / step;
+                    ((p - q) % step == 0 && (0..count as isize).contains(&j)).then_some(j as usize)
+                }
+            })
+            .min()
+    };
+    for j in 0..e.period {
+        let p = edges[e.start + j].indices[0];
+        let step = e.steps[j].get(&p).copied().unwrap_or(0);
+        for k in 0..e.count {
+            let touch = first_touch(p as isize + step * k as isize);
+            if touch.is_some_and(|touch| k >= count || touch < k) {
+                return None;
+            }
+        }
+    }
+    for segment in &segments[prologue + 1..] {
+        let Segment::One(edge) = segment else {
+            unreachable!("one loop")
+        };
+        if first_touch(edges[*edge].indices[0] as isize).is_some() {
+            return None;
+        }
+    }
+    let rest_edges = match count < e.count {
+        true => Some(e.skip(count, &edges)?),
+        false => None,
+    };
+    let rest_nodes = match count < n.count {
+        true => Some(n.skip(count, nodes)?),
+        false => None,
+    };
+    Some(FusedSweep {
+        node: v,
+        prologue,
+        edges: e.take(count),
+        nodes: n.take(count),
+        rest_edges,
+        rest_nodes,
+    })
+}
+
+/// The one loop among `segments`, and where it is; none if there are more.
+fn one_loop<F>(segments: &[Segment<F>]) -> Option<(usize, &Loop<F>)> {
+    let mut loops = segments
+        .iter()
+        .enumerate()
+        .filter_map(|(s, segment)| match segment {
+            Segment::Loop(l) => Some((s, l)),
+            Segment::One(_) => None,
+        });
+    let found = loops.next()?;
+    loops.next().is_none().then_some(found)
 }

@@ -370,7 +370,7 @@ fn pieces<F: Real>(plan: &mut Plan<'_, F>, size: usize, rules: Option<Rules>) ->
             Piece::Forward(segments) => Some(&segments[..]),
             _ => None,
         });
-        plan.fused = fuse::fusions(forward, &ops, plan);
+        plan.fused.sums = fuse::fusions(forward, &ops, plan);
     }
     for (v, edges) in plan.edges.iter().enumerate() {
         if long(edges.len()) {
@@ -380,6 +380,13 @@ fn pieces<F: Real>(plan: &mut Plan<'_, F>, size: usize, rules: Option<Rules>) ->
                 .collect();
             plan.wide.insert(v, roll::roll(&items, rules));
         }
+    }
+    if !plan.dual {
+        let reverse = pieces.iter().filter_map(|piece| match piece {
+            Piece::Reverse(segments) => Some(&segments[..]),
+            _ => None,
+        });
+        plan.fused.sweeps = fuse::sweep_fusions(reverse, &nodes, plan);
     }
     pieces
 }
@@ -414,10 +421,11 @@ fn cut<F>(segments: Vec<Segment<F>>, size: usize) -> impl Iterator<Item = Vec<Se
 
 impl<F: Real> Compiled<F> {
     /// How many loops its code has: over ops, over a long sum's terms, over
-    /// nodes of the sweep, over a node's edges, and loops of ops fused with
-    /// the sum after them. For the tests.
+    /// nodes of the sweep, over a node's edges; loops of ops fused with the
+    /// sum after them, and a node's edges with the nodes after it. For the
+    /// tests.
     #[doc(hidden)]
-    pub fn loops(&self) -> [usize; 5] {
+    pub fn loops(&self) -> [usize; 6] {
         self.code.loops()
     }
 

@@ -13,7 +13,7 @@ use tapegrad::replay::ir::{Binary, Guard, Ir, Op, Outcome, Select, Unary};
 
 use crate::Real;
 use crate::emit::Piece;
-use crate::fuse::Fused;
+use crate::fuse::Fusions;
 use crate::roll::Segment;
 
 /// What the code points at: the IR's ops (each unary and binary op's entry
@@ -185,7 +185,7 @@ pub(crate) type Loops<F> = (
     Vec<Piece<F>>,
     HashMap<usize, Vec<Segment<F>>>,
     HashMap<usize, Vec<Segment<F>>>,
-    HashMap<usize, Fused<F>>,
+    Fusions<F>,
 );
 
 /// A piece of compiled code: `x`, `params`, the buffers of values,
@@ -342,16 +342,16 @@ impl<F: Real> Code<F> {
 }
 
 impl<F: Real> Code<F> {
-    /// The loops over ops, terms, nodes of the sweep and edges, and the
-    /// loops of ops fused with a sum.
-    pub(crate) fn loops(&self) -> [usize; 5] {
+    /// The loops over ops, terms, nodes of the sweep and edges; the fused
+    /// loops of ops and sums, of edges and nodes.
+    pub(crate) fn loops(&self) -> [usize; 6] {
         let count = |segments: &[Segment<F>]| {
             (segments.iter())
                 .filter(|s| matches!(s, Segment::Loop(_)))
                 .count()
         };
         let (pieces, sums, wide, fused) = &self.loops;
-        let mut loops = [0; 5];
+        let mut loops = [0; 6];
         for piece in pieces {
             match piece {
                 Piece::Forward(segments) => loops[0] += count(segments),
@@ -361,7 +361,8 @@ impl<F: Real> Code<F> {
         }
         loops[1] = sums.values().map(|s| count(s)).sum();
         loops[3] = wide.values().map(|s| count(s)).sum();
-        loops[4] = fused.len();
+        loops[4] = fused.sums.len();
+        loops[5] = fused.sweeps.len();
         loops
     }
 }

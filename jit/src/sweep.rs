@@ -15,7 +15,8 @@ use tapegrad::replay::ir::{Ir, Partial, Summand};
 
 use crate::Real;
 use crate::emit::{D, Emit, Kept, Plan};
-use crate::roll::{Item, Segment};
+use crate::fuse::FusedSweep;
+use crate::roll::{Item, Loop, Segment};
 
 /// An edge's partial as the compiled sweep reads it, the lowering's
 /// factor folded into it where both are constants.
@@ -148,42 +149,145 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let zero = F::constant(self.b, F::zero());
         // The adjoint of the node visited next, as the last node left it.
         let mut carried = None;
-        let adjoints = self.buffers.adjoints;
-        for (s, segment) in segments.iter().enumerate() {
+        let mut s = 0;
+        while s < segments.len() {
             // The node visited next, if code of this piece visits it.
             let after = |end: usize| segments.get(s + 1).map(|_| plan.visits[end]);
-            match segment {
+            match &segments[s] {
+                // A wide node fused with the loop of nodes after it.
+                Segment::One(at)
+                    if let Some(Segment::Loop(n)) = segments.get(s + 1)
+                        && let Some(fused) = plan.fused.sweeps.get(&n.start)
+                        && fused.node == plan.visits[*at] =>
+                {
+                    self.visit_fused(fused, plan, carried, zero);
+                    carried = None;
+                    s += 1;
+                }
                 Segment::One(at) => {
                     let next = after(at + 1);
                     carried = self.visit(plan.visits[*at], plan, carried, next, zero);
                 }
-                // Each iteration's last node passes the adjoint of the
-                // next iteration's first in a register.
                 Segment::Loop(l) => {
-                    let first = plan.visits[l.start];
-                    let incoming = match carried {
-                        Some((n, value)) if n == first => value,
-                        _ => self.load(F::TYPE, adjoints, first),
-                    };
-                    let mut inner = None;
-                    let out = self.repeat(l, vec![incoming], |e, j, adjoint| {
-                        let v = plan.visits[l.start + j];
-                        if j == 0 {
-                            inner = Some((v, adjoint[0]));
-                        }
-                        inner = e.visit(v, plan, inner.take(), Some(v - 1), zero);
-                        if j + 1 == l.period {
-                            let step = e.step(v);
-                            adjoint[0] = match inner.take() {
-                                Some((_, value)) => value,
-                                None => e.load_at(F::TYPE, adjoints, v - 1, step),
-                            };
-                        }
-                    });
-                    carried = after(l.start + l.len()).map(|n| (n, out[0]));
+                    let next = after(l.start + l.len());
+                    carried = self.visit_loop(l, plan, carried, next, zero);
                 }
             }
+            s += 1;
         }
+    }
+
+    /// The loop `l` of visits; `carried` as [`visit`](Emit::visit)'s, and
+    /// the adjoint of `next`, visited after the loop. Each iteration's last
+    /// node passes the adjoint of the next iteration's first in a register.
+    fn visit_loop(
+        &mut self,
+        l: &'a Loop<F>,
+        plan: &'a Plan<'_, F>,
+        carried: Option<(usize, Value)>,
+        next: Option<usize>,
+        zero: Value,
+    ) -> Option<(usize, Value)> {
+        let adjoints = self.buffers.adjoints;
+        let first = plan.visits[l.start];
+        let incoming = self.adjoint(first, carried);
+        let mut inner = None;
+        let out = self.repeat(l, vec![incoming], |e, j, adjoint| {
+            let v = plan.visits[l.start + j];
+            if j == 0 {
+                inner = Some((v, adjoint[0]));
+            }
+            inner = e.visit(v, plan, inner.take(), Some(v - 1), zero);
+            if j + 1 == l.period {
+                let step = e.step(v);
+                adjoint[0] = match inner.take() {
+                    Some((_, value)) => value,
+                    None => e.load_at(F::TYPE, adjoints, v - 1, step),
+                };
+            }
+        });
+        next.map(|n| (n, out[0]))
+    }
+
+    /// A wide node and the loop of nodes after it, fused (see
+    /// [`FusedSweep`]): branched once on the node's adjoint being zero, as
+    /// [`visit`](Emit::visit) does, the nodes visited in either branch.
+    fn visit_fused(
+        &mut self,
+        fused: &'a FusedSweep<F>,
+        plan: &'a Plan<'_, F>,
+        carried: Option<(usize, Value)>,
+        zero: Value,
+    ) {
+        let v = fused.node;
+        let incoming = self.adjoint(v, carried);
+        self.on_zero(self.risky(v, plan), incoming, zero, |e, zeroed| {
+            e.pass_fused(fused, plan, incoming, zeroed, zero);
+            None
+        });
+    }
+
+    /// The fused node's edges and the nodes after it, in the fused order:
+    /// its edges before their loop, the fused loop (an iteration's edges,
+    /// then its nodes, none carried to the next, whose edges may change
+    /// the adjoint), what is left of the edges' loop, the edges after it,
+    /// what is left of the nodes' loop.
+    fn pass_fused(
+        &mut self,
+        fused: &'a FusedSweep<F>,
+        plan: &'a Plan<'_, F>,
+        incoming: Value,
+        zeroed: bool,
+        zero: Value,
+    ) {
+        let (edges, segments) = (&plan.edges[fused.node], &plan.wide[&fused.node]);
+        let add = |e: &mut Self, at: usize| {
+            let (p, form) = edges[at];
+            e.add_edge(p, form, None, incoming, zeroed, zero);
+        };
+        let one = |segment: &Segment<F>| match segment {
+            Segment::One(at) => *at,
+            Segment::Loop(_) => unreachable!("the edges' one loop"),
+        };
+        for segment in &segments[..fused.prologue] {
+            add(self, one(segment));
+        }
+        let mut inner = None;
+        let parts = [&fused.edges, &fused.nodes];
+        self.repeat_parts(&parts, Vec::new(), |e, part, j, _| match part {
+            0 => add(e, fused.edges.start + j),
+            _ => {
+                let v = plan.visits[fused.nodes.start + j];
+                let carried = if j == 0 { None } else { inner.take() };
+                inner = e.visit(v, plan, carried, Some(v - 1), zero);
+            }
+        });
+        if let Some(l) = &fused.rest_edges {
+            self.repeat(l, Vec::new(), |e, j, _| add(e, l.start + j));
+        }
+        for segment in &segments[fused.prologue + 1..] {
+            add(self, one(segment));
+        }
+        if let Some(l) = &fused.rest_nodes {
+            self.visit_loop(l, plan, None, None, zero);
+        }
+    }
+
+    /// Node `v`'s adjoint: `carried` if it is `v`'s, else loaded.
+    fn adjoint(&mut self, v: usize, carried: Option<(usize, Value)>) -> Value {
+        match carried {
+            Some((n, value)) if n == v => value,
+            _ => self.load(F::TYPE, self.buffers.adjoints, v),
+        }
+    }
+
+    /// Whether a partial of `v`'s edges is computed, or not finite in some
+    /// iteration: its adjoint's being zero is then tested.
+    fn risky(&self, v: usize, plan: &Plan<'_, F>) -> bool {
+        plan.edges[v].iter().any(|&(_, form)| match form {
+            Form::Const(c) | Form::Chosen { partial: c, .. } => !c.is_finite() || self.varies(c),
+            Form::Stored { .. } | Form::Value { .. } => true,
+        })
     }
 
     /// Node `v`'s edges; `carried`, `v`'s adjoint if the last node left
@@ -196,22 +300,29 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         next: Option<usize>,
         zero: Value,
     ) -> Option<(usize, Value)> {
-        let adjoints = self.buffers.adjoints;
-        let incoming = match carried {
-            Some((n, value)) if n == v => value,
-            _ => self.load(F::TYPE, adjoints, v),
-        };
+        let incoming = self.adjoint(v, carried);
         // Carried only to a node that moves as this one does.
         let next = next.filter(|&n| self.step(n) == self.step(v));
-        let edges = &plan.edges[v];
-        // A partial computed, or not finite in some iteration.
-        let risky = edges.iter().any(|&(_, form)| match form {
-            Form::Const(c) | Form::Chosen { partial: c, .. } => !c.is_finite() || self.varies(c),
-            Form::Stored { .. } | Form::Value { .. } => true,
+        let risky = self.risky(v, plan);
+        let carry = self.on_zero(risky, incoming, zero, |e, zeroed| {
+            e.pass(v, plan, incoming, zeroed, next, zero)
         });
+        next.zip(carry)
+    }
+
+    /// `pass(self, zeroed)` where `incoming` is not zero and where it is,
+    /// if `risky`, else once, not zeroed; what it returns, through the
+    /// join (the same code but for the test: both branches return a value,
+    /// or neither).
+    fn on_zero(
+        &mut self,
+        risky: bool,
+        incoming: Value,
+        zero: Value,
+        mut pass: impl FnMut(&mut Self, bool) -> Option<Value>,
+    ) -> Option<Value> {
         if !risky {
-            let carry = self.pass(v, plan, incoming, false, next, zero);
-            return next.zip(carry);
+            return pass(self, false);
         }
         let (common, zeroed, join) = (
             self.b.create_block(),
@@ -224,16 +335,14 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         for (block, zeroed) in [(common, false), (zeroed, true)] {
             self.b.switch_to_block(block);
             self.b.seal_block(block);
-            // The same code but for the test: both carry, or neither.
-            let carry = self.pass(v, plan, incoming, zeroed, next, zero);
+            let carry = pass(self, zeroed);
             carries = carry.is_some();
             let args: Vec<_> = carry.into_iter().map(BlockArg::Value).collect();
             self.b.ins().jump(join, &args);
         }
         self.b.switch_to_block(join);
         self.b.seal_block(join);
-        let param = carries.then(|| self.b.append_block_param(join, F::TYPE));
-        next.zip(param)
+        carries.then(|| self.b.append_block_param(join, F::TYPE))
     }
 
     /// Adds each edge of `v`'s `partial × incoming` into its parent's

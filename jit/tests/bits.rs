@@ -278,12 +278,14 @@ fn repeated_bodies_compile_to_loops_with_the_interpreters_bits()
 }
 
 /// Functions whose loop of ops is followed by a long sum of what it
-/// computes, which the compiler fuses into one loop, in every arrangement
+/// computes, which the compiler fuses into one loop (and the sum's edges
+/// with the loop of nodes the sweep visits next), in every arrangement
 /// the fusion handles: the sum a step behind the ops or two, terms before
 /// its loop that read a late iteration (what is left of the sum's loop
 /// after the fused one), a sum of the first half (what is left of the
-/// ops'), a constant of its own per term (a table), terms subtracted:
-/// value and gradient at a point other than the recording's are the
+/// ops'), a constant of its own per term (a table), terms subtracted; and
+/// one it must not fuse, terms in the order opposite to the nodes': value
+/// and gradient at a point other than the recording's are the
 /// interpreter's, f32 and f64.
 fn fused_loops_agree<F: Real>() -> Result<(), Box<dyn std::error::Error>> {
     type Recorded<F> = Box<dyn Fn(&[Active<F>]) -> Active<F>>;
@@ -292,6 +294,18 @@ fn fused_loops_agree<F: Real>() -> Result<(), Box<dyn std::error::Error>> {
     let ys =
         |x: &[Active<F>]| -> Vec<Active<F>> { x.windows(2).map(|w| w[0] * w[0] - w[1]).collect() };
     let shapes: Vec<(&str, Recorded<F>)> = vec![
+        // Terms in the order opposite to the nodes': a node's edge would
+        // reach it after its visit, so the sweep does not fuse (nor the
+        // forward pass, whose sum reads the values backwards).
+        (
+            "reversed",
+            Box::new(move |x| {
+                let y = ys(x);
+                (1..y.len())
+                    .rev()
+                    .fold(c(0.0), |acc, k| acc + y[k] * y[k - 1])
+            }),
+        ),
         (
             "rosenbrock",
             Box::new(move |x| {
@@ -339,13 +353,18 @@ fn fused_loops_agree<F: Real>() -> Result<(), Box<dyn std::error::Error>> {
         let mut function = Function::record(&x0, |x: &[Active<F>]| shape(x))?;
         function.optimize();
         let compiled = compile(&function)?;
-        assert_eq!(compiled.loops()[4], 1, "{name}: fused");
         let mut ws = function.workspace();
         for x in [&x0, &x1] {
             let (v, g) = compiled.value_and_gradient(&mut ws, x)?;
             let (tv, tg) = function.value_and_gradient(&mut ws, x)?;
             assert_eq!(bits(&[v]), bits(&[tv]), "{name}");
             assert_eq!(bits(&g), bits(&tg), "{name}");
+        }
+        let fused = &compiled.loops()[4..];
+        match *name {
+            "reversed" => assert_eq!(fused, [0, 0], "{name}"),
+            "the first half" => assert_eq!(fused, [1, 1], "{name}"),
+            _ => assert_eq!(fused[0], 1, "{name}: the forward pass fused"),
         }
     }
     Ok(())
