@@ -41,7 +41,9 @@
 //! an adjoint) stays in registers. A loop of ops followed by a long sum of
 //! what it computes (Rosenbrock's elements, then the sum of their squares)
 //! is one loop that computes an iteration's ops and adds its terms, the
-//! sum's additions in their order. The rest is compiled in pieces of 256
+//! sum's additions in their order; in the sweep, the sum's edges are added
+//! where those ops' nodes are visited, where no adjoint is then reached in
+//! another order. The rest is compiled in pieces of 256
 //! ops (and nodes of the sweep), each a function that reads its operands
 //! from and writes its results to buffers the call lends it, so the
 //! compile time grows with the length of the code, not faster: about
