@@ -19,6 +19,7 @@ use tapegrad::replay::ir::{Arg, Comparison, Ir, Outcome, ReverseSweep, Test};
 
 use crate::forward::{self, kept_of};
 use crate::fuse::Fusions;
+use crate::known::Known;
 use crate::native::Tables;
 use crate::roll::{Loop, Segment, bits};
 use crate::sweep::Form;
@@ -227,6 +228,7 @@ pub(crate) fn piece<'a, F: Real>(
         size,
         regions,
         frame: None,
+        known: Known::default(),
         buffers: Buffers {
             x,
             params,
@@ -252,6 +254,8 @@ pub(crate) fn piece<'a, F: Real>(
 /// built move with it (see [`Loop`]).
 pub(crate) struct Frame<'a, F> {
     pub(crate) k: Value,
+    /// The iterations.
+    pub(crate) count: usize,
     pub(crate) steps: &'a HashMap<usize, isize>,
     pub(crate) tables: &'a HashMap<u64, Box<[F]>>,
 }
@@ -269,6 +273,8 @@ pub(crate) struct Emit<'a, 'b, F> {
     /// The loop being built, if any.
     pub(crate) frame: Option<Frame<'a, F>>,
     pub(crate) buffers: Buffers,
+    /// The adjoints the block being built knows.
+    pub(crate) known: Known,
 }
 
 impl<'a, F: Real> Emit<'a, '_, F> {
@@ -356,11 +362,31 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         self.load_at(ty, buffer, index, step)
     }
 
-    /// The value in `buffer` at `index`, moved `step` each iteration.
+    /// The value in `buffer` at `index`, moved `step` each iteration (an
+    /// adjoint the block knows, without a load).
     pub(crate) fn load_at(&mut self, ty: Type, buffer: Value, index: usize, step: isize) -> Value {
+        let block = self.b.current_block().expect("code in a block");
+        let adjoints = buffer == self.buffers.adjoints;
+        let iterations = self.frame.as_ref().map_or(1, |frame| frame.count);
+        if adjoints && let Some(value) = self.known.get(block, (index, step)) {
+            return value;
+        }
         let flags = self.flags(buffer);
         let base = self.base(buffer, step);
-        self.b.ins().load(ty, flags, base, index as i32 * self.size)
+        let value = self.b.ins().load(ty, flags, base, index as i32 * self.size);
+        if adjoints {
+            self.known.loaded(block, (index, step), value, iterations);
+        }
+        value
+    }
+
+    /// Node `node`'s adjoint, moved `step` each iteration, read for the
+    /// last time: a store to it that nothing read is removed.
+    pub(crate) fn last_read(&mut self, node: usize, step: isize) {
+        let block = self.b.current_block().expect("code in a block");
+        if let Some(dead) = self.known.last_read(block, (node, step)) {
+            self.b.func.layout.remove_inst(dead);
+        }
     }
 
     /// Stores `value` in `buffer` at `index`, a field of the item being
@@ -374,9 +400,20 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     pub(crate) fn store_at(&mut self, value: Value, buffer: Value, index: usize, step: isize) {
         let flags = self.flags(buffer);
         let base = self.base(buffer, step);
-        self.b
+        let store = self
+            .b
             .ins()
             .store(flags, value, base, index as i32 * self.size);
+        if buffer == self.buffers.adjoints {
+            let block = self.b.current_block().expect("code in a block");
+            let iterations = self.frame.as_ref().map_or(1, |frame| frame.count);
+            if let Some(dead) = self
+                .known
+                .stored(block, (index, step), value, store, iterations)
+            {
+                self.b.func.layout.remove_inst(dead);
+            }
+        }
     }
 
     /// The loop `l`: `body(self, j, carried)` builds body item `j` once,
@@ -422,6 +459,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             for j in 0..l.period {
                 self.frame = Some(Frame {
                     k,
+                    count,
                     steps: &l.steps[j],
                     tables: &l.tables[j],
                 });

@@ -74,6 +74,7 @@ mod dual;
 mod emit;
 mod forward;
 mod fuse;
+mod known;
 mod native;
 mod retape;
 mod roll;

@@ -273,12 +273,15 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         }
     }
 
-    /// Node `v`'s adjoint: `carried` if it is `v`'s, else loaded.
+    /// Node `v`'s adjoint, for its visit: `carried` if it is `v`'s, else
+    /// loaded; the last read of it (see [`crate::known`]).
     fn adjoint(&mut self, v: usize, carried: Option<(usize, Value)>) -> Value {
-        match carried {
+        let value = match carried {
             Some((n, value)) if n == v => value,
             _ => self.load(F::TYPE, self.buffers.adjoints, v),
-        }
+        };
+        self.last_read(v, self.step(v));
+        value
     }
 
     /// Whether a partial of `v`'s edges is computed, or not finite in some
