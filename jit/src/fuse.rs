@@ -183,25 +183,25 @@ fn fuse<F: Real>(
     })
 }
 
-/// A wide node's loop of edges and the loop of nodes the sweep visits
-/// right after it, as one loop: each iteration adds one iteration's edges
-/// into their parents' adjoints, then visits one iteration's nodes, which
-/// read them. Built only where no adjoint is reached in another order: an
-/// edge of iteration `k` may reach an adjoint the nodes' iteration `j`
-/// reads or writes only if `k ≤ j` (the edges of the node's loop come
-/// first in each iteration), and the edges after the fused loop none the
-/// fused loop's nodes touch.
+/// A wide node's loops of edges and the loop of nodes the sweep visits
+/// right after it, as one loop: each iteration adds one iteration of each
+/// loop's edges into their parents' adjoints, then visits one iteration's
+/// nodes, which read them. Built only where no adjoint is reached in
+/// another order: iteration `k` of a loop of edges may reach an adjoint
+/// that iteration `j` of a later part reads or writes only if `k ≤ j`, and
+/// the edges after the loops none the fused loop touches.
 #[derive(Debug)]
 pub(crate) struct FusedSweep<F> {
     /// The wide node.
     pub(crate) node: usize,
-    /// How many of its edges' segments come before their loop (`One`s).
+    /// How many of its edges' segments come before their loops (`One`s).
     pub(crate) prologue: usize,
-    /// The fused loop's parts: the node's edges', then the nodes'.
-    pub(crate) edges: Loop<F>,
+    /// The fused loop's parts: each loop of the node's edges, then the
+    /// nodes'.
+    pub(crate) edges: Vec<Loop<F>>,
     pub(crate) nodes: Loop<F>,
-    /// What is left of either loop.
-    pub(crate) rest_edges: Option<Loop<F>>,
+    /// What is left of each loop.
+    pub(crate) rest_edges: Vec<Loop<F>>,
     pub(crate) rest_nodes: Option<Loop<F>>,
 }
 
@@ -223,7 +223,8 @@ pub(crate) fn sweep_fusions<'s, F: Real>(
         .collect()
 }
 
-/// Node `v`'s loop of edges fused with loop `n` of visits.
+/// Node `v`'s loops of edges (one after the other among its segments)
+/// fused with loop `n` of visits.
 fn fuse_sweep<F: Real>(
     v: usize,
     n: &Loop<F>,
@@ -231,28 +232,50 @@ fn fuse_sweep<F: Real>(
     plan: &Plan<'_, F>,
 ) -> Option<FusedSweep<F>> {
     let segments = plan.wide.get(&v)?;
-    let (prologue, e) = one_loop(segments)?;
-    let count = e.count.min(n.count);
+    let is_loop = |s: &Segment<F>| matches!(s, Segment::Loop(_));
+    let prologue = segments.iter().position(is_loop)?;
+    let after = prologue
+        + segments[prologue..]
+            .iter()
+            .take_while(|s| is_loop(s))
+            .count();
+    if segments[after..].iter().any(is_loop) {
+        return None;
+    }
+    let loops: Vec<&Loop<F>> = (segments[prologue..after].iter())
+        .map(|s| match s {
+            Segment::Loop(l) => l,
+            Segment::One(_) => unreachable!("loops"),
+        })
+        .collect();
+    let count = loops.iter().map(|l| l.count).min()?.min(n.count);
     // Checked edge by edge: a bound on the work.
-    if count < 2 || e.len() * n.period > 1 << 22 {
+    let work: usize = loops.iter().map(|l| l.len()).sum::<usize>() * (loops.len() + n.period);
+    if count < 2 || work > 1 << 22 {
         return None;
     }
     let edges: Vec<_> = (plan.edges[v].iter())
         .map(|&(p, form)| sweep::edge_item(p, form))
         .collect();
-    // The adjoints each fused iteration's nodes touch: their own and
-    // their parents', as (place in iteration 0, step).
-    let touched: Vec<(isize, isize)> = (0..n.period)
-        .flat_map(|j| {
-            let item = &nodes[n.start + j];
-            let steps = &n.steps[j];
-            (item.indices[..item.distinct].iter())
-                .map(move |&q| (q as isize, steps.get(&q).copied().unwrap_or(0)))
-        })
+    // The adjoints each fused iteration of a part touches, as (place in
+    // iteration 0, step): an edge loop's parents, the nodes' own and their
+    // parents'.
+    let places = |l: &Loop<F>, items: &[Item<Vec<u8>, F>]| -> Vec<(isize, isize)> {
+        (0..l.period)
+            .flat_map(|j| {
+                let item = &items[l.start + j];
+                let steps = &l.steps[j];
+                (item.indices[..item.distinct].iter())
+                    .map(move |&q| (q as isize, steps.get(&q).copied().unwrap_or(0)))
+            })
+            .collect()
+    };
+    let parts: Vec<Vec<(isize, isize)>> = (loops.iter().map(|l| places(l, &edges)))
+        .chain(Some(places(n, nodes)))
         .collect();
-    // The first fused iteration whose nodes touch adjoint `p`.
-    let first_touch = |p: isize| {
-        (touched.iter())
+    // The first fused iteration in which part `b` touches adjoint `p`.
+    let first_touch = |b: usize, p: isize| {
+        (parts[b].iter())
             .filter_map(|&(q, step)| match step {
                 0 => (p == q).then_some(0),
                 step => {
@@ -262,28 +285,34 @@ fn fuse_sweep<F: Real>(
             })
             .min()
     };
-    for j in 0..e.period {
-        let p = edges[e.start + j].indices[0];
-        let step = e.steps[j].get(&p).copied().unwrap_or(0);
-        for k in 0..e.count {
-            let touch = first_touch(p as isize + step * k as isize);
-            if touch.is_some_and(|touch| k >= count || touch < k) {
-                return None;
+    // Each edge loop's iteration `k` comes before iteration `j` of the parts
+    // after it, fused, only where `k <= j` (past `count`, after all of them).
+    for (a, l) in loops.iter().enumerate() {
+        for &(p, step) in &parts[a] {
+            for k in 0..l.count {
+                let place = p + step * k as isize;
+                let early = (a + 1..parts.len())
+                    .filter_map(|b| first_touch(b, place))
+                    .min();
+                if early.is_some_and(|touch| touch < k) {
+                    return None;
+                }
             }
         }
     }
-    for segment in &segments[prologue + 1..] {
+    for segment in &segments[after..] {
         let Segment::One(edge) = segment else {
-            unreachable!("one loop")
+            unreachable!("no loop after")
         };
-        if first_touch(edges[*edge].indices[0] as isize).is_some() {
+        let place = edges[*edge].indices[0] as isize;
+        if (0..parts.len()).any(|b| first_touch(b, place).is_some()) {
             return None;
         }
     }
-    let rest_edges = match count < e.count {
-        true => Some(e.skip(count, &edges)?),
-        false => None,
-    };
+    let rest_edges = (loops.iter())
+        .filter(|l| count < l.count)
+        .map(|l| l.skip(count, &edges))
+        .collect::<Option<_>>()?;
     let rest_nodes = match count < n.count {
         true => Some(n.skip(count, nodes)?),
         false => None,
@@ -291,7 +320,7 @@ fn fuse_sweep<F: Real>(
     Some(FusedSweep {
         node: v,
         prologue,
-        edges: e.take(count),
+        edges: loops.iter().map(|l| l.take(count)).collect(),
         nodes: n.take(count),
         rest_edges,
         rest_nodes,

@@ -247,25 +247,26 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         };
         let one = |segment: &Segment<F>| match segment {
             Segment::One(at) => *at,
-            Segment::Loop(_) => unreachable!("the edges' one loop"),
+            Segment::Loop(_) => unreachable!("the edges' loops are fused"),
         };
         for segment in &segments[..fused.prologue] {
             add(self, one(segment));
         }
         let mut inner = None;
-        let parts = [&fused.edges, &fused.nodes];
-        self.repeat_parts(&parts, Vec::new(), |e, part, j, _| match part {
-            0 => add(e, fused.edges.start + j),
-            _ => {
+        let loops = fused.edges.len();
+        let parts: Vec<_> = fused.edges.iter().chain(Some(&fused.nodes)).collect();
+        self.repeat_parts(&parts, Vec::new(), |e, part, j, _| match part < loops {
+            true => add(e, fused.edges[part].start + j),
+            false => {
                 let v = plan.visits[fused.nodes.start + j];
                 let carried = if j == 0 { None } else { inner.take() };
                 inner = e.visit(v, plan, carried, Some(v - 1), zero);
             }
         });
-        if let Some(l) = &fused.rest_edges {
+        for l in &fused.rest_edges {
             self.repeat(l, Vec::new(), |e, j, _| add(e, l.start + j));
         }
-        for segment in &segments[fused.prologue + 1..] {
+        for segment in &segments[fused.prologue + loops..] {
             add(self, one(segment));
         }
         if let Some(l) = &fused.rest_nodes {
