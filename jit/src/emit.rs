@@ -367,7 +367,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     pub(crate) fn load_at(&mut self, ty: Type, buffer: Value, index: usize, step: isize) -> Value {
         let block = self.b.current_block().expect("code in a block");
         let adjoints = buffer == self.buffers.adjoints;
-        let iterations = self.frame.as_ref().map_or(1, |frame| frame.count);
+        let iterations = self.frame.as_ref().map(|frame| frame.count);
         if adjoints && let Some(value) = self.known.get(block, (index, step)) {
             return value;
         }
@@ -406,7 +406,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             .store(flags, value, base, index as i32 * self.size);
         if buffer == self.buffers.adjoints {
             let block = self.b.current_block().expect("code in a block");
-            let iterations = self.frame.as_ref().map_or(1, |frame| frame.count);
+            let iterations = self.frame.as_ref().map(|frame| frame.count);
             if let Some(dead) = self
                 .known
                 .stored(block, (index, step), value, store, iterations)

@@ -263,7 +263,11 @@ fn repeated_bodies_compile_to_loops_with_the_interpreters_bits()
         assert!(loops[0] > 0 && loops[2] > 0, "{name}: {loops:?}");
         if name == "fold" || name == "terms" {
             assert!(loops[1] > 0 && loops[3] > 0, "{name}: {loops:?}");
-            assert_eq!(loops[4..], [1, 1], "{name}: ops with the sum, its edges with the nodes");
+            assert_eq!(
+                loops[4..],
+                [1, 1],
+                "{name}: ops with the sum, its edges with the nodes"
+            );
         }
         let mut ws = f.workspace();
         // The logistic loss where each sample takes the branch it took.
