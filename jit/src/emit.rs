@@ -250,10 +250,18 @@ pub(crate) fn piece<'a, F: Real>(
     e.b.ins().return_(&[ok]);
 }
 
+/// The most items a loop's body may have to be built twice an iteration:
+/// a small body's loop costs its own instructions again for each (a dot
+/// product's, one term an iteration, doubles its term); four times was no
+/// faster (BENCHMARKS.md).
+const UNROLL: usize = 4;
+
 /// Inside a loop: the iteration, and how the fields of the body item being
 /// built move with it (see [`Loop`]).
 pub(crate) struct Frame<'a, F> {
+    /// The iteration is `k + shift` (a loop built twice an iteration).
     pub(crate) k: Value,
+    pub(crate) shift: isize,
     /// The iterations.
     pub(crate) count: usize,
     pub(crate) steps: &'a HashMap<usize, isize>,
@@ -298,9 +306,13 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     /// the iteration if it has one.
     pub(crate) fn constant(&mut self, c: F) -> Value {
         let frame = self.frame.as_ref();
-        match frame.and_then(|frame| frame.tables.get(&bits(c)).map(|t| (frame.k, t))) {
-            Some((k, table)) => {
-                let base = self.pointer(&table[0]);
+        let entry = |frame: &Frame<'a, F>| {
+            let table = frame.tables.get(&bits(c))?;
+            Some((frame.k, &table[frame.shift as usize]))
+        };
+        match frame.and_then(entry) {
+            Some((k, first)) => {
+                let base = self.pointer(first);
                 let at = self.moved(base, k, 1);
                 self.b
                     .ins()
@@ -365,6 +377,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     /// The value in `buffer` at `index`, moved `step` each iteration (an
     /// adjoint the block knows, without a load).
     pub(crate) fn load_at(&mut self, ty: Type, buffer: Value, index: usize, step: isize) -> Value {
+        let index = self.shifted(index, step);
         let block = self.b.current_block().expect("code in a block");
         let adjoints = buffer == self.buffers.adjoints;
         let iterations = self.frame.as_ref().map(|frame| frame.count);
@@ -380,9 +393,17 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         value
     }
 
+    /// Where `index`, moved `step` each iteration, is in the iteration the
+    /// frame's copy builds: `shift` steps on from `k`'s.
+    fn shifted(&self, index: usize, step: isize) -> usize {
+        let shift = self.frame.as_ref().map_or(0, |frame| frame.shift);
+        (index as isize + step * shift) as usize
+    }
+
     /// Node `node`'s adjoint, moved `step` each iteration, read for the
     /// last time: a store to it that nothing read is removed.
     pub(crate) fn last_read(&mut self, node: usize, step: isize) {
+        let node = self.shifted(node, step);
         let block = self.b.current_block().expect("code in a block");
         if let Some(dead) = self.known.last_read(block, (node, step)) {
             self.b.func.layout.remove_inst(dead);
@@ -398,6 +419,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
 
     /// Stores `value` in `buffer` at `index`, moved `step` each iteration.
     pub(crate) fn store_at(&mut self, value: Value, buffer: Value, index: usize, step: isize) {
+        let index = self.shifted(index, step);
         let flags = self.flags(buffer);
         let base = self.base(buffer, step);
         let store = self
@@ -442,6 +464,10 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     ) -> Vec<Value> {
         let count = parts[0].count;
         debug_assert!(parts.iter().all(|l| l.count == count), "as many iterations");
+        // A small body is built twice an iteration, the second copy's
+        // places one step on: half the loop's own instructions an item.
+        let items: usize = parts.iter().map(|l| l.period).sum();
+        let unroll = if items <= UNROLL && count >= 4 { 2 } else { 1 };
         let header = self.b.create_block();
         let k = self.b.append_block_param(header, self.ptr);
         let mut carried: Vec<_> = (carry.iter())
@@ -455,25 +481,17 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             .collect();
         self.b.ins().jump(header, &args);
         self.b.switch_to_block(header);
-        for (part, l) in parts.iter().enumerate() {
-            for j in 0..l.period {
-                self.frame = Some(Frame {
-                    k,
-                    count,
-                    steps: &l.steps[j],
-                    tables: &l.tables[j],
-                });
-                body(self, part, j, &mut carried);
-            }
+        for shift in 0..unroll {
+            self.bodies(parts, (k, shift, count), &mut carried, &mut body);
         }
-        self.frame = None;
-        let next = self.b.ins().iadd_imm_s(k, 1);
+        let next = self.b.ins().iadd_imm_s(k, unroll as i64);
+        let whole = (count - count % unroll) as i64;
         let more = self
             .b
             .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, next, count as i64);
+            .icmp_imm_u(IntCC::UnsignedLessThan, next, whole);
         let exit = self.b.create_block();
-        let results = (carried.iter())
+        let mut results: Vec<_> = (carried.iter())
             .map(|_| self.b.append_block_param(exit, F::TYPE))
             .collect();
         let again: Vec<_> = Some(next)
@@ -486,7 +504,41 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         self.b.seal_block(header);
         self.b.switch_to_block(exit);
         self.b.seal_block(exit);
+        if count % unroll == 1 {
+            // The last iteration, in a block of its own (what a block
+            // knows of the adjoints is named by one iteration's places).
+            let last = self.b.create_block();
+            self.b.ins().jump(last, &[]);
+            self.b.switch_to_block(last);
+            self.b.seal_block(last);
+            let k = self.b.ins().iconst(self.ptr, count as i64 - 1);
+            self.bodies(parts, (k, 0, count), &mut results, &mut body);
+        }
         results
+    }
+
+    /// One iteration of `parts` at iteration `k + shift` (`(k, shift,
+    /// count)`), as [`repeat_parts`](Emit::repeat_parts) builds it.
+    fn bodies(
+        &mut self,
+        parts: &[&'a Loop<F>],
+        (k, shift, count): (Value, usize, usize),
+        carried: &mut Vec<Value>,
+        body: &mut impl FnMut(&mut Self, usize, usize, &mut Vec<Value>),
+    ) {
+        for (part, l) in parts.iter().enumerate() {
+            for j in 0..l.period {
+                self.frame = Some(Frame {
+                    k,
+                    shift: shift as isize,
+                    count,
+                    steps: &l.steps[j],
+                    tables: &l.tables[j],
+                });
+                body(self, part, j, carried);
+            }
+        }
+        self.frame = None;
     }
 
     /// Whether `a` and `b` pass `test`, inline (1 or 0), for a comparison:

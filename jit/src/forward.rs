@@ -661,6 +661,9 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     ) {
         let (period, step) = (l.period, l.period as isize);
         if j == 0 {
+            // What the last copy of the body computed is of another
+            // iteration (a loop built twice an iteration).
+            local.clear();
             local.extend((before.iter().zip(carried.iter())).map(|(&n, &v)| ((n, step), v)));
         }
         self.forward_op(l.start + j, plan, local);
