@@ -145,6 +145,12 @@ pub(crate) struct Plan<'a, F> {
 }
 
 impl<'a, F: Real> Plan<'a, F> {
+    /// Whether every op of `l`'s body is one a sum computes: the loop is
+    /// no code of its own.
+    pub(crate) fn sums_compute(&self, l: &Loop<F>) -> bool {
+        (l.start..l.start + l.period).all(|i| self.inlined[i + 1])
+    }
+
     pub(crate) fn new(
         ir: Ir<'a, F>,
         sweep: &ReverseSweep<F>,
@@ -398,6 +404,13 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     fn shifted(&self, index: usize, step: isize) -> usize {
         let shift = self.frame.as_ref().map_or(0, |frame| frame.shift);
         (index as isize + step * shift) as usize
+    }
+
+    /// Node `node`'s adjoint, if the block being built knows it.
+    pub(crate) fn known_adjoint(&mut self, node: usize) -> Option<Value> {
+        let step = self.step(node);
+        let block = self.b.current_block().expect("code in a block");
+        self.known.get(block, (self.shifted(node, step), step))
     }
 
     /// Node `node`'s adjoint, moved `step` each iteration, read for the

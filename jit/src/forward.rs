@@ -28,7 +28,7 @@ pub(crate) fn term_item<F: Real>(
     let (kind, indices, constants) = match term.value {
         Summand::Const(c) => (0, vec![], vec![c]),
         Summand::Node(n) if inlined[n as usize] => {
-            let (code, operands) = inline_code(&ir.ops[n as usize - 1]).expect("an op inlined");
+            let (code, operands) = inlined_op(ir, n);
             let (mut indices, mut constants) = (vec![], vec![]);
             for a in operands.into_iter().flatten() {
                 match a {
@@ -66,6 +66,12 @@ fn inline_code<F: Real>(op: &Op<F>) -> Option<(u8, [Option<Arg<F>>; 2])> {
         _ => return None,
     };
     Some((code, op.operands()))
+}
+
+/// Node `n`'s op, which a sum computes ([`inlined`]): its code and
+/// operands.
+fn inlined_op<F: Real>(ir: &Ir<'_, F>, n: u32) -> (u8, [Option<Arg<F>>; 2]) {
+    inline_code(&ir.ops[n as usize - 1]).expect("an op a sum computes")
 }
 
 /// Per node, whether a sum computes it where it adds it instead of the
@@ -220,8 +226,7 @@ pub(crate) fn op_item<F: Real>(ir: &Ir<'_, F>, i: usize, inlined: &[bool]) -> It
                 match term.value {
                     Summand::Const(c) => arg(k(c), &mut flags),
                     Summand::Node(a) if inlined[a as usize] => {
-                        let (code, operands) =
-                            inline_code(&ir.ops[a as usize - 1]).expect("an op inlined");
+                        let (code, operands) = inlined_op(ir, a);
                         flags.push(16 + code);
                         operands
                             .into_iter()
@@ -381,8 +386,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             // read), each partial sum is used in its place.
             let pinned = self.loads(terms, plan, local) > 16;
             for term in &terms[1..] {
-                let value = self.term(term, plan, local);
-                acc = self.accumulate(acc, term.minus, value);
+                acc = self.add_term(acc, term, plan, local);
                 if pinned {
                     self.b.ins().stack_store(self.ptr, acc, self.slot, 0);
                 }
@@ -391,15 +395,11 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         };
         for segment in segments {
             acc = match segment {
-                Segment::One(t) => {
-                    let value = self.term(&terms[1 + t], plan, local);
-                    self.accumulate(acc, terms[1 + t].minus, value)
-                }
+                Segment::One(t) => self.add_term(acc, &terms[1 + t], plan, local),
                 Segment::Loop(l) => {
                     let each = |e: &mut Self, j: usize, acc: &mut Vec<Value>| {
                         let term = &terms[1 + l.start + j];
-                        let value = e.term(term, plan, &mut HashMap::new());
-                        acc[0] = e.accumulate(acc[0], term.minus, value);
+                        acc[0] = e.add_term(acc[0], term, plan, &mut HashMap::new());
                     };
                     self.repeat(l, vec![acc], each)[0]
                 }
@@ -421,8 +421,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             match term.value {
                 Summand::Const(_) => {}
                 Summand::Node(n) if plan.inlined[n as usize] => {
-                    let (_, operands) =
-                        inline_code(&plan.ir.ops[n as usize - 1]).expect("an op inlined");
+                    let (_, operands) = inlined_op(&plan.ir, n);
                     nodes.extend(operands.into_iter().flatten().filter_map(|a| match a {
                         Arg::Node(n) => Some(n),
                         Arg::Const(_) => None,
@@ -453,9 +452,16 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         }
     }
 
-    /// `acc + value`, or `acc − value` if `minus`.
-    fn accumulate(&mut self, acc: Value, minus: bool, value: Value) -> Value {
-        match minus {
+    /// `acc + term`, or `acc − term` if the term is subtracted.
+    fn add_term(
+        &mut self,
+        acc: Value,
+        term: &Term<F>,
+        plan: &'a Plan<'_, F>,
+        local: &mut HashMap<(u32, isize), Value>,
+    ) -> Value {
+        let value = self.term(term, plan, local);
+        match term.minus {
             false => self.b.ins().fadd(acc, value),
             true => self.b.ins().fsub(acc, value),
         }
@@ -531,7 +537,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             match &segments[s] {
                 Segment::One(i) => self.forward_op(*i, plan, &mut local),
                 // A loop of ops its sums compute is no code.
-                Segment::Loop(l) if (l.start..l.start + l.period).all(|i| plan.inlined[i + 1]) => {}
+                Segment::Loop(l) if plan.sums_compute(l) => {}
                 // Fused with the sum after it, which it is built with.
                 Segment::Loop(l)
                     if let Some(fused) = plan.fused.sums.get(&l.start)
@@ -566,9 +572,9 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             self.forward_op(i, plan, outer);
         }
         let mut acc = self.term(&terms[0], plan, outer);
+        // Term `t` of those after the first, added.
         let add = |e: &mut Self, t: usize, acc: Value, local: &mut HashMap<_, _>| {
-            let value = e.term(&terms[1 + t], plan, local);
-            e.accumulate(acc, terms[1 + t].minus, value)
+            e.add_term(acc, &terms[1 + t], plan, local)
         };
         for segment in &segments[..fused.prologue] {
             let Segment::One(t) = segment else {

@@ -88,7 +88,7 @@ pub(crate) fn fusions<'s, F: Real>(
 /// The first long sum after `segments[s]`, its segment, and the ops
 /// between that are code of their own (ops a sum computes are none, see
 /// [`crate::forward::inlined`]): none if a loop with code comes first.
-pub(crate) fn sum_after<F>(
+pub(crate) fn sum_after<F: Real>(
     segments: &[Segment<F>],
     s: usize,
     plan: &Plan<'_, F>,
@@ -99,7 +99,7 @@ pub(crate) fn sum_after<F>(
             Segment::One(i) if plan.sums.contains_key(i) => return Some((at, *i, between)),
             Segment::One(i) if !plan.inlined[i + 1] => between.push(*i),
             Segment::One(_) => {}
-            Segment::Loop(l) if (l.start..l.start + l.period).all(|i| plan.inlined[i + 1]) => {}
+            Segment::Loop(l) if plan.sums_compute(l) => {}
             Segment::Loop(_) => return None,
         }
     }

@@ -7,8 +7,6 @@
 //! path adds without a test, and what it passes to the node visited next
 //! stays in a register.
 
-use std::collections::HashMap;
-
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{BlockArg, InstBuilder, Value};
 use tapegrad::replay::ir::{Ir, Partial, Summand};
@@ -243,7 +241,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let (edges, segments) = (&plan.edges[fused.node], &plan.wide[&fused.node]);
         let add = |e: &mut Self, at: usize| {
             let (p, form) = edges[at];
-            e.add_edge(p, form, None, incoming, zeroed, zero);
+            e.add_edge(p, form, incoming, zeroed, zero);
         };
         let one = |segment: &Segment<F>| match segment {
             Segment::One(at) => *at,
@@ -365,50 +363,33 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         zero: Value,
     ) -> Option<Value> {
         let edges = &plan.edges[v];
-        // The adjoints this block changed (an edge's parent may repeat),
-        // as long as no loop wrote to others.
-        let mut changed: HashMap<usize, Value> = HashMap::new();
-        let Some(segments) = plan.wide.get(&v).filter(|_| self.frame.is_none()) else {
-            for &(p, form) in edges {
-                let new = self.add_edge(p, form, changed.get(&p).copied(), incoming, zeroed, zero);
-                changed.insert(p, new);
-            }
-            return changed.get(&next?).copied();
+        let add = |e: &mut Self, (p, form): (usize, Form<F>)| {
+            e.add_edge(p, form, incoming, zeroed, zero);
         };
-        for segment in segments {
-            match segment {
-                Segment::One(e) => {
-                    let (p, form) = edges[*e];
-                    let new =
-                        self.add_edge(p, form, changed.get(&p).copied(), incoming, zeroed, zero);
-                    changed.insert(p, new);
-                }
-                Segment::Loop(l) => {
-                    changed.clear();
-                    self.repeat(l, Vec::new(), |e, j, _| {
-                        let (p, form) = edges[l.start + j];
-                        e.add_edge(p, form, None, incoming, zeroed, zero);
-                    });
+        match plan.wide.get(&v).filter(|_| self.frame.is_none()) {
+            None => edges.iter().for_each(|&edge| add(self, edge)),
+            Some(segments) => {
+                for segment in segments {
+                    match segment {
+                        Segment::One(e) => add(self, edges[*e]),
+                        Segment::Loop(l) => {
+                            self.repeat(l, Vec::new(), |e, j, _| add(e, edges[l.start + j]));
+                        }
+                    }
                 }
             }
         }
-        changed.get(&next?).copied()
+        // What the block knows of it: what these edges left, if they
+        // reached it (see `crate::known`).
+        self.known_adjoint(next?)
     }
 
-    /// Adds the edge's `partial × incoming` into `p`'s adjoint (`old`, if
-    /// the code has it) and stores it: the new adjoint.
-    fn add_edge(
-        &mut self,
-        p: usize,
-        form: Form<F>,
-        old: Option<Value>,
-        incoming: Value,
-        zeroed: bool,
-        zero: Value,
-    ) -> Value {
+    /// Adds the edge's `partial × incoming` into `p`'s adjoint and stores
+    /// it (a load of an adjoint the block wrote is the value it wrote).
+    fn add_edge(&mut self, p: usize, form: Form<F>, incoming: Value, zeroed: bool, zero: Value) {
         let adjoints = self.buffers.adjoints;
         let edge = self.edge(form, zero);
-        let old = old.unwrap_or_else(|| self.load(F::TYPE, adjoints, p));
+        let old = self.load(F::TYPE, adjoints, p);
         let new = match edge {
             Edge::D(d) => self.add(old, d, incoming, zeroed),
             // `partial` to the branch the select took, nothing to the other.
@@ -423,7 +404,6 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             }
         };
         self.store(new, adjoints, p);
-        new
     }
 
     /// An edge's partial in the code: a constant, or loaded and multiplied.
