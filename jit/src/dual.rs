@@ -17,7 +17,7 @@ use tapegrad::replay::ir::{Arg, Op, Summand, Term};
 use crate::Real;
 use crate::emit::{Emit, Plan};
 use crate::roll::Segment;
-use crate::sweep::Form;
+use crate::sweep::{Edge, Form};
 
 /// A `Dual` number in the code: its value's lane and its tangent's.
 type Num = [Value; 2];
@@ -307,29 +307,34 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let incoming = self.load_num(self.buffers.adjoints, v, None);
         let edges = &plan.edges[v];
         let Some(segments) = plan.wide.get(&v).filter(|_| self.frame.is_none()) else {
-            for &(p, form) in edges {
-                self.dual_edge(p, form, incoming);
+            for &edge in edges {
+                self.dual_edge(edge, incoming);
             }
             return;
         };
         for segment in segments {
             match segment {
-                Segment::One(e) => {
-                    let (p, form) = edges[*e];
-                    self.dual_edge(p, form, incoming);
-                }
+                Segment::One(e) => self.dual_edge(edges[*e], incoming),
                 Segment::Loop(l) => {
                     self.repeat(l, Vec::new(), |e, j, _| {
-                        let (p, form) = edges[l.start + j];
-                        e.dual_edge(p, form, incoming);
+                        e.dual_edge(edges[l.start + j], incoming);
                     });
                 }
             }
         }
     }
 
-    /// Adds the edge's `partial × incoming` into `p`'s adjoint.
-    fn dual_edge(&mut self, p: usize, form: Form<F>, incoming: Num) {
+    /// Adds the edge's `partial × incoming` into its parent's adjoint (the
+    /// first edge into it, to zero).
+    fn dual_edge(
+        &mut self,
+        Edge {
+            parent: p,
+            form,
+            first,
+        }: Edge<F>,
+        incoming: Num,
+    ) {
         let buffers = &self.buffers;
         let (values, partials, adjoints) = (buffers.values, buffers.partials, buffers.adjoints);
         let (d, chosen) = match form {
@@ -361,7 +366,10 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 (self.const_num(partial), Some((first, branch)))
             }
         };
-        let old = self.load_num(adjoints, p, None);
+        let old = match first {
+            true => [F::constant(self.b, F::zero()); 2],
+            false => self.load_num(adjoints, p, None),
+        };
         // As the tape's sweep in `Dual` numbers: `old + d·incoming`, but
         // nothing through a partial that is not finite at a zero adjoint.
         let product = self.mul_num(d, incoming);

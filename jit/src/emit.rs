@@ -6,6 +6,7 @@
 //! found in `roll`.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -22,7 +23,7 @@ use crate::fuse::Fusions;
 use crate::known::Known;
 use crate::native::Tables;
 use crate::roll::{Loop, Segment, bits};
-use crate::sweep::Form;
+use crate::sweep::{Edge, Form};
 use crate::{CompileError, Real};
 
 /// The shims the code calls, as the function being built names them.
@@ -134,7 +135,7 @@ pub(crate) struct Plan<'a, F> {
     pub(crate) inlined: Vec<bool>,
     pub(crate) ir: Ir<'a, F>,
     pub(crate) tables: &'a Tables<F>,
-    pub(crate) edges: Vec<Vec<(usize, Form<F>)>>,
+    pub(crate) edges: Vec<Vec<Edge<F>>>,
     pub(crate) visits: Vec<usize>,
     /// A long sum's terms after the first, by its op, in segments.
     pub(crate) sums: HashMap<usize, Vec<Segment<F>>>,
@@ -145,17 +146,72 @@ pub(crate) struct Plan<'a, F> {
 }
 
 impl<'a, F: Real> Plan<'a, F> {
+    /// An edge of a loop's body (of `visits`, or of a wide node's edges)
+    /// is first into its parent only if it is in every iteration: the
+    /// code is one for all.
+    pub(crate) fn first_in_every_iteration<'s>(
+        &mut self,
+        visits: impl IntoIterator<Item = &'s Loop<F>>,
+    ) where
+        F: 's,
+    {
+        // The edges each edge of a body stands for, by node and place.
+        let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
+        for l in visits {
+            for j in 0..l.period {
+                let visit = |k: usize| self.visits[l.start + k * l.period + j];
+                for e in 0..self.edges[visit(0)].len() {
+                    groups.push((0..l.count).map(|k| (visit(k), e)).collect());
+                }
+            }
+        }
+        for (&v, segments) in &self.wide {
+            for segment in segments {
+                if let Segment::Loop(l) = segment {
+                    for j in 0..l.period {
+                        groups.push(
+                            (0..l.count)
+                                .map(|k| (v, l.start + k * l.period + j))
+                                .collect(),
+                        );
+                    }
+                }
+            }
+        }
+        for group in groups {
+            let first = group.iter().all(|&(v, e)| self.edges[v][e].first);
+            for (v, e) in group {
+                self.edges[v][e].first = first;
+            }
+        }
+    }
+
+    /// The adjoints the sweep's code may read before it writes them, in
+    /// runs: every place but those a first edge writes (the code adds
+    /// that edge to zero). The caller clears them before each sweep.
+    pub(crate) fn cleared(&self) -> Vec<Range<usize>> {
+        let mut written = vec![false; self.edges.len()];
+        for edge in self.edges.iter().flatten().filter(|edge| edge.first) {
+            written[edge.parent] = true;
+        }
+        runs(written.iter().map(|w| !w))
+    }
+
     /// Whether every op of `l`'s body is one a sum computes: the loop is
     /// no code of its own.
     pub(crate) fn sums_compute(&self, l: &Loop<F>) -> bool {
         (l.start..l.start + l.period).all(|i| self.inlined[i + 1])
     }
 
+    /// The plan of `ir`'s code and of `sweep`'s, which visits `visits` in
+    /// this order and starts from the adjoints of `seeded` (the caller
+    /// adds the outputs' weights into them).
     pub(crate) fn new(
         ir: Ir<'a, F>,
         sweep: &ReverseSweep<F>,
         tables: &'a Tables<F>,
         visits: Vec<usize>,
+        seeded: impl IntoIterator<Item = usize>,
         dual: bool,
     ) -> Self {
         // Forward mode stores every partial an op computes (see `dual`).
@@ -166,13 +222,28 @@ impl<'a, F: Real> Plan<'a, F> {
                 true => [Kept::Stored; 2],
             };
         }
-        let edges = (sweep.nodes.iter())
+        let mut edges: Vec<Vec<_>> = (sweep.nodes.iter())
             .map(|node| {
                 (node.edges.iter().rev())
-                    .map(|&(p, partial)| (p as usize, Form::of(partial, &ir, &kept, dual)))
+                    .map(|&(p, partial)| Edge {
+                        parent: p as usize,
+                        form: Form::of(partial, &ir, &kept, dual),
+                        first: false,
+                    })
                     .collect()
             })
             .collect();
+        // In the order the code adds them (fusion and loops keep each
+        // adjoint's order: `crate::fuse`), the first edge into each adjoint.
+        let mut reached = vec![false; edges.len()];
+        for v in seeded {
+            reached[v] = true;
+        }
+        for &v in &visits {
+            for edge in &mut edges[v] {
+                edge.first = !std::mem::replace(&mut reached[edge.parent], true);
+            }
+        }
         Plan {
             dual,
             inlined: match dual {
@@ -188,6 +259,18 @@ impl<'a, F: Real> Plan<'a, F> {
             fused: Fusions::default(),
         }
     }
+}
+
+/// The runs of places where `flags` is true.
+fn runs(flags: impl IntoIterator<Item = bool>) -> Vec<Range<usize>> {
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    for (at, _) in flags.into_iter().enumerate().filter(|&(_, flag)| flag) {
+        match runs.last_mut() {
+            Some(run) if run.end == at => run.end += 1,
+            _ => runs.push(at..at + 1),
+        }
+    }
+    runs
 }
 
 /// Builds `piece` in `b` from `plan`.
@@ -611,5 +694,24 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             let value = arg(self, y);
             self.store(value, out, k);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs;
+
+    #[test]
+    fn runs_start_and_end_where_the_flags_do() {
+        let t = |s: &str| -> Vec<(usize, usize)> {
+            let runs = runs(s.chars().map(|c| c == '1'));
+            runs.into_iter().map(|r| (r.start, r.end)).collect()
+        };
+        assert_eq!(t(""), []);
+        assert_eq!(t("000"), []);
+        assert_eq!(t("111"), [(0, 3)]);
+        assert_eq!(t("1"), [(0, 1)]);
+        assert_eq!(t("10011"), [(0, 1), (3, 5)]);
+        assert_eq!(t("0110"), [(1, 3)]);
     }
 }

@@ -255,7 +255,7 @@ fn fuse_sweep<F: Real>(
         return None;
     }
     let edges: Vec<_> = (plan.edges[v].iter())
-        .map(|&(p, form)| sweep::edge_item(p, form))
+        .map(|&edge| sweep::edge_item(edge))
         .collect();
     // The adjoints each fused iteration of a part touches, as (place in
     // iteration 0, step): an edge loop's parents, the nodes' own and their

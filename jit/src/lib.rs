@@ -276,7 +276,9 @@ fn code<F: Real>(
     // nodes from the last output down to the first after them.
     let lead = 1 + shape.inputs + shape.params;
     let top = shape.seeds.iter().map(|&(_, n)| n + 1).max().unwrap_or(0);
-    let mut plan = Plan::new(ir, &sweep, &tables, (lead..top).rev().collect(), dual);
+    let visits = (lead..top).rev().collect();
+    let seeded = shape.seeds.iter().map(|&(_, n)| n);
+    let mut plan = Plan::new(ir, &sweep, &tables, visits, seeded, dual);
     let pieces = pieces(&mut plan, piece, rules);
     let mut ids: [Vec<_>; 3] = Default::default();
     for (k, piece) in pieces.iter().enumerate() {
@@ -303,6 +305,7 @@ fn code<F: Real>(
         };
         ids[stage].push(id);
     }
+    let cleared = plan.cleared();
     let loops = (pieces, plan.sums, plan.wide, plan.fused);
     module.finalize_definitions().map_err(|e| cranelift(&e))?;
     let entries = ids.map(|ids| {
@@ -311,7 +314,9 @@ fn code<F: Real>(
             .collect()
     });
     let lanes = if dual { 2 } else { 1 };
-    Ok(Code::new(module, entries, tables, shape, loops, lanes))
+    Ok(Code::new(
+        module, entries, tables, shape, cleared, loops, lanes,
+    ))
 }
 
 /// The ops (or nodes of the sweep) of a piece of code.
@@ -335,9 +340,6 @@ fn shape<F: Real>(function: &Function<F>, sweep: &ReverseSweep<F>) -> Shape {
     }
 }
 
-/// The pieces, in the order they run: the forward pass, the guards and
-/// outputs, then the sweep from the last output down to the first node
-/// after the leading ones.
 /// The pieces of code, in the order they run: the forward pass, the
 /// guards and outputs, the sweep; and, in `plan`, the segments of the long
 /// sums and of the nodes of many edges.
@@ -377,10 +379,7 @@ fn pieces<F: Real>(plan: &mut Plan<'_, F>, size: usize, rules: Option<Rules>) ->
     }
     for (v, edges) in plan.edges.iter().enumerate() {
         if long(edges.len()) {
-            let items: Vec<_> = edges
-                .iter()
-                .map(|&(p, form)| sweep::edge_item(p, form))
-                .collect();
+            let items: Vec<_> = edges.iter().map(|&edge| sweep::edge_item(edge)).collect();
             plan.wide.insert(v, roll::roll(&items, rules));
         }
     }
@@ -391,6 +390,14 @@ fn pieces<F: Real>(plan: &mut Plan<'_, F>, size: usize, rules: Option<Rules>) ->
         });
         plan.fused.sweeps = fuse::sweep_fusions(reverse, &nodes, plan);
     }
+    let visits = pieces.iter().flat_map(|piece| match piece {
+        Piece::Reverse(segments) => &segments[..],
+        _ => &[],
+    });
+    plan.first_in_every_iteration(visits.filter_map(|segment| match segment {
+        Segment::Loop(l) => Some(l),
+        Segment::One(_) => None,
+    }));
     pieces
 }
 

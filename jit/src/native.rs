@@ -5,6 +5,7 @@
 #![allow(unsafe_code)]
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Mutex;
 
 use cranelift_jit::JITModule;
@@ -225,6 +226,9 @@ pub(crate) struct Code<F: Real> {
     /// What the code was built from: the loops' tables it reads.
     loops: Loops<F>,
     shape: Shape,
+    /// The adjoints the sweep may read before it writes them, cleared
+    /// before it ([`Plan::cleared`](crate::emit::Plan::cleared)).
+    cleared: Vec<Range<usize>>,
     /// Numbers a value: 1, or 2 in forward mode (a `Dual`'s value and
     /// tangent, side by side in every buffer and slice).
     lanes: usize,
@@ -240,12 +244,14 @@ unsafe impl<F: Real> Sync for Code<F> {}
 
 impl<F: Real> Code<F> {
     /// The code at `forward`, `finish` and `reverse`, finalized functions
-    /// of `module` of `emit::signature`, reading `tables`.
+    /// of `module` of `emit::signature`, reading `tables`; its sweep reads
+    /// the adjoints `cleared` before it writes them.
     pub(crate) fn new(
         module: JITModule,
         [forward, finish, reverse]: [Vec<*const u8>; 3],
         tables: Tables<F>,
         shape: Shape,
+        cleared: Vec<Range<usize>>,
         loops: Loops<F>,
         lanes: usize,
     ) -> Self {
@@ -260,6 +266,7 @@ impl<F: Real> Code<F> {
             _tables: tables,
             loops,
             shape,
+            cleared,
             lanes,
             scratch: Mutex::new(Vec::new()),
         }
@@ -321,7 +328,9 @@ impl<F: Real> Code<F> {
                     && grad.len() == (shape.inputs + shape.params) * lanes,
                 "lengths checked by the caller"
             );
-            s.adjoints.fill(F::zero());
+            for run in &self.cleared {
+                s.adjoints[lanes * run.start..lanes * run.end].fill(F::zero());
+            }
             for &(k, node) in &shape.seeds {
                 for lane in 0..lanes {
                     let at = lanes * node + lane;

@@ -77,20 +77,32 @@ impl<F: Real> Form<F> {
     }
 }
 
+/// An edge of the sweep: `form`, the partial, times the node's adjoint is
+/// added into `parent`'s. `first` if no edge the sweep adds before it
+/// reaches that adjoint, in every iteration of a loop the edge is in: the
+/// sum starts from zero, not from memory, which the caller then does not
+/// clear ([`Plan::cleared`](crate::emit::Plan::cleared)).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Edge<F> {
+    pub(crate) parent: usize,
+    pub(crate) form: Form<F>,
+    pub(crate) first: bool,
+}
+
 /// Node `v` of the sweep as the roller compares it: its own index, its
 /// edges' parents, then what each edge's partial reads; its constants.
-pub(crate) fn node_item<F: Real>(v: usize, edges: &[(usize, Form<F>)]) -> Item<Vec<u8>, F> {
+pub(crate) fn node_item<F: Real>(v: usize, edges: &[Edge<F>]) -> Item<Vec<u8>, F> {
     // The node and its parents, the adjoints the code keeps track of, first.
     let mut item = Item {
         shape: Vec::with_capacity(edges.len()),
         indices: Some(v)
             .into_iter()
-            .chain(edges.iter().map(|&(p, _)| p))
+            .chain(edges.iter().map(|edge| edge.parent))
             .collect(),
         distinct: 1 + edges.len(),
         constants: Vec::new(),
     };
-    for &(_, form) in edges {
+    for &Edge { form, .. } in edges {
         let (kind, at, constants) = match form {
             Form::Const(c) => (0, None, [Some(c), None]),
             Form::Stored { at, factor } => (1, Some(at), [factor, None]),
@@ -119,8 +131,8 @@ pub(crate) fn node_item<F: Real>(v: usize, edges: &[(usize, Form<F>)]) -> Item<V
 }
 
 /// An edge of a node as the roller compares it (when the node has many).
-pub(crate) fn edge_item<F: Real>(p: usize, form: Form<F>) -> Item<Vec<u8>, F> {
-    let mut item = node_item(0, &[(p, form)]);
+pub(crate) fn edge_item<F: Real>(edge: Edge<F>) -> Item<Vec<u8>, F> {
+    let mut item = node_item(0, &[edge]);
     // Not the node: the parent, and what the partial reads.
     item.indices.remove(0);
     item.distinct = 1;
@@ -129,7 +141,7 @@ pub(crate) fn edge_item<F: Real>(p: usize, form: Form<F>) -> Item<Vec<u8>, F> {
 
 /// An edge's partial as the code has it.
 #[derive(Clone, Copy)]
-enum Edge<F> {
+enum Multiplier<F> {
     D(D<F>),
     /// A select's: `partial` if it took branch `branch` (`first`: whether
     /// it took the first).
@@ -240,8 +252,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     ) {
         let (edges, segments) = (&plan.edges[fused.node], &plan.wide[&fused.node]);
         let add = |e: &mut Self, at: usize| {
-            let (p, form) = edges[at];
-            e.add_edge(p, form, incoming, zeroed, zero);
+            e.add_edge(edges[at], incoming, zeroed, zero);
         };
         let one = |segment: &Segment<F>| match segment {
             Segment::One(at) => *at,
@@ -286,7 +297,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     /// Whether a partial of `v`'s edges is computed, or not finite in some
     /// iteration: its adjoint's being zero is then tested.
     fn risky(&self, v: usize, plan: &Plan<'_, F>) -> bool {
-        plan.edges[v].iter().any(|&(_, form)| match form {
+        plan.edges[v].iter().any(|edge| match edge.form {
             Form::Const(c) | Form::Chosen { partial: c, .. } => !c.is_finite() || self.varies(c),
             Form::Stored { .. } | Form::Value { .. } => true,
         })
@@ -363,9 +374,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         zero: Value,
     ) -> Option<Value> {
         let edges = &plan.edges[v];
-        let add = |e: &mut Self, (p, form): (usize, Form<F>)| {
-            e.add_edge(p, form, incoming, zeroed, zero);
-        };
+        let add = |e: &mut Self, edge: Edge<F>| e.add_edge(edge, incoming, zeroed, zero);
         match plan.wide.get(&v).filter(|_| self.frame.is_none()) {
             None => edges.iter().for_each(|&edge| add(self, edge)),
             Some(segments) => {
@@ -384,16 +393,20 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         self.known_adjoint(next?)
     }
 
-    /// Adds the edge's `partial × incoming` into `p`'s adjoint and stores
-    /// it (a load of an adjoint the block wrote is the value it wrote).
-    fn add_edge(&mut self, p: usize, form: Form<F>, incoming: Value, zeroed: bool, zero: Value) {
-        let adjoints = self.buffers.adjoints;
-        let edge = self.edge(form, zero);
-        let old = self.load(F::TYPE, adjoints, p);
-        let new = match edge {
-            Edge::D(d) => self.add(old, d, incoming, zeroed),
+    /// Adds the edge's `partial × incoming` into its parent's adjoint and
+    /// stores it (a load of an adjoint the block wrote is the value it
+    /// wrote; the first edge into it adds to zero).
+    fn add_edge(&mut self, edge: Edge<F>, incoming: Value, zeroed: bool, zero: Value) {
+        let (adjoints, p) = (self.buffers.adjoints, edge.parent);
+        let multiplier = self.edge(edge.form, zero);
+        let old = match edge.first {
+            true => zero,
+            false => self.load(F::TYPE, adjoints, p),
+        };
+        let new = match multiplier {
+            Multiplier::D(d) => self.add(old, d, incoming, zeroed),
             // `partial` to the branch the select took, nothing to the other.
-            Edge::Chosen {
+            Multiplier::Chosen {
                 first,
                 branch,
                 partial,
@@ -407,7 +420,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     }
 
     /// An edge's partial in the code: a constant, or loaded and multiplied.
-    fn edge(&mut self, form: Form<F>, zero: Value) -> Edge<F> {
+    fn edge(&mut self, form: Form<F>, zero: Value) -> Multiplier<F> {
         let (partials, values) = (self.buffers.partials, self.buffers.values);
         let (d, factor) = match form {
             Form::Const(c) => (self.field(c), None),
@@ -421,14 +434,14 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 let flag = self.load(F::TYPE, partials, flag);
                 let first = self.b.ins().fcmp(FloatCC::NotEqual, flag, zero);
                 let partial = self.field(partial);
-                return Edge::Chosen {
+                return Multiplier::Chosen {
                     first,
                     branch,
                     partial,
                 };
             }
         };
-        Edge::D(match (d, factor) {
+        Multiplier::D(match (d, factor) {
             (d, None) => d,
             (D::Value(d), Some(f)) => {
                 let f = self.constant(f);
