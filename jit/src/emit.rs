@@ -178,10 +178,16 @@ impl<'a, F: Real> Plan<'a, F> {
                 }
             }
         }
-        for group in groups {
-            let first = group.iter().all(|&(v, e)| self.edges[v][e].first);
-            for (v, e) in group {
-                self.edges[v][e].first = first;
+        // An edge may be in two groups (a wide node's loop of edges, and a
+        // loop of visits): until every group agrees.
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for group in &groups {
+                let first = group.iter().all(|&(v, e)| self.edges[v][e].first);
+                for &(v, e) in group {
+                    changed |= std::mem::replace(&mut self.edges[v][e].first, first) != first;
+                }
             }
         }
     }
