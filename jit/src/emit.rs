@@ -361,6 +361,11 @@ pub(crate) struct Frame<'a, F> {
     pub(crate) count: usize,
     pub(crate) steps: &'a HashMap<usize, isize>,
     pub(crate) tables: &'a HashMap<u64, Box<[F]>>,
+    /// The address of iteration `k`'s entry of the loop's first table (in
+    /// memory), in a register the loop moves, and that table's address:
+    /// an entry of any table is at an offset from it (see
+    /// [`Emit::repeat_parts`]).
+    pub(crate) row: Option<(Value, usize)>,
 }
 
 /// The builder and what every op's code needs.
@@ -401,20 +406,31 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     /// the iteration if it has one.
     pub(crate) fn constant(&mut self, c: F) -> Value {
         let frame = self.frame.as_ref();
-        let entry = |frame: &Frame<'a, F>| {
+        let entry = frame.and_then(|frame| {
             let table = frame.tables.get(&bits(c))?;
             Some((frame.k, &table[frame.shift as usize]))
+        });
+        let Some((k, entry)) = entry else {
+            return F::constant(self.b, c);
         };
-        match frame.and_then(entry) {
-            Some((k, first)) => {
-                let base = self.pointer(first);
-                let at = self.moved(base, k, 1);
-                self.b
-                    .ins()
-                    .load(F::TYPE, MemFlags::trusted().with_readonly(), at, 0)
+        let at = match self.in_row(entry) {
+            Some(at) => at,
+            None => {
+                let base = self.pointer(entry);
+                self.moved(base, k, 1)
             }
-            None => F::constant(self.b, c),
-        }
+        };
+        let flags = MemFlags::trusted().with_readonly();
+        self.b.ins().load(F::TYPE, flags, at, 0)
+    }
+
+    /// The address of `entry`'s iteration `k` (the loop being built's),
+    /// `entry` a table's: an offset from the loop's row, if near.
+    fn in_row(&mut self, entry: &F) -> Option<Value> {
+        let (row, first) = self.frame.as_ref()?.row?;
+        let offset = (entry as *const F as usize) as i128 - first as i128;
+        let offset = i32::try_from(offset).ok()?;
+        Some(self.b.ins().iadd_imm_s(row, i64::from(offset)))
     }
 
     /// Whether the constant field `c` differs between the iterations of
@@ -572,21 +588,36 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let unroll = if items <= UNROLL && count >= 4 { 2 } else { 1 };
         let header = self.b.create_block();
         let k = self.b.append_block_param(header, self.ptr);
+        // A constant address is made again in every block that reads it
+        // (Cranelift's rematerialization: an instruction a table an
+        // iteration); an address the loop moves is a register, each
+        // table's entry at an offset from it.
+        let first_table = (parts.iter())
+            .flat_map(|l| l.tables.iter().flat_map(|tables| tables.values()))
+            .map(|table| table.as_ptr() as usize)
+            .min();
+        let row = first_table.map(|at| (self.b.append_block_param(header, self.ptr), at));
         let mut carried: Vec<_> = (carry.iter())
             .map(|_| self.b.append_block_param(header, F::TYPE))
             .collect();
         let zero = self.b.ins().iconst(self.ptr, 0);
+        let first_row = first_table.map(|at| self.b.ins().iconst(self.ptr, at as i64));
         let args: Vec<_> = Some(zero)
             .into_iter()
+            .chain(first_row)
             .chain(carry)
             .map(BlockArg::Value)
             .collect();
         self.b.ins().jump(header, &args);
         self.b.switch_to_block(header);
         for shift in 0..unroll {
-            self.bodies(parts, (k, shift, count), &mut carried, &mut body);
+            self.bodies(parts, (k, shift, count), row, &mut carried, &mut body);
         }
         let next = self.b.ins().iadd_imm_s(k, unroll as i64);
+        let next_row = row.map(|(row, at)| {
+            let by = unroll as i64 * i64::from(self.size);
+            (self.b.ins().iadd_imm_s(row, by), at)
+        });
         let whole = (count - count % unroll) as i64;
         let more = self
             .b
@@ -598,6 +629,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             .collect();
         let again: Vec<_> = Some(next)
             .into_iter()
+            .chain(next_row.map(|(row, _)| row))
             .chain(carried.iter().copied())
             .map(BlockArg::Value)
             .collect();
@@ -614,7 +646,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             self.b.switch_to_block(last);
             self.b.seal_block(last);
             let k = self.b.ins().iconst(self.ptr, count as i64 - 1);
-            self.bodies(parts, (k, 0, count), &mut results, &mut body);
+            self.bodies(parts, (k, 0, count), next_row, &mut results, &mut body);
         }
         results
     }
@@ -625,6 +657,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         &mut self,
         parts: &[&'a Loop<F>],
         (k, shift, count): (Value, usize, usize),
+        row: Option<(Value, usize)>,
         carried: &mut Vec<Value>,
         body: &mut impl FnMut(&mut Self, usize, usize, &mut Vec<Value>),
     ) {
@@ -636,6 +669,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                     count,
                     steps: &l.steps[j],
                     tables: &l.tables[j],
+                    row,
                 });
                 body(self, part, j, carried);
             }
