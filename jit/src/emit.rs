@@ -11,8 +11,8 @@ use std::ops::Range;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, AliasRegion, AliasRegionData, BlockArg, FuncRef, InstBuilder,
-    MemFlagsData as MemFlags, Signature, StackSlot, StackSlotData, StackSlotKind, Type, Value,
-    types,
+    MemFlagsData as MemFlags, SigRef, Signature, StackSlot, StackSlotData, StackSlotKind, Type,
+    Value, types,
 };
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::{Linkage, Module};
@@ -29,6 +29,9 @@ use crate::{CompileError, Real};
 /// The shims the code calls, as the function being built names them.
 pub(crate) struct Shims {
     pub(crate) unary: FuncRef,
+    /// The signature of a unary op's own shim
+    /// ([`unary_of`](crate::native::unary_of)).
+    pub(crate) unary_of: SigRef,
     pub(crate) binary: FuncRef,
     pub(crate) select: FuncRef,
     pub(crate) guard: FuncRef,
@@ -44,6 +47,11 @@ pub(crate) fn declare_shims<F: Real>(
     func: &mut cranelift_codegen::ir::Function,
 ) -> Result<Shims, CompileError> {
     let ptr = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(F::TYPE));
+    sig.params.push(AbiParam::new(ptr));
+    sig.returns.push(AbiParam::new(F::TYPE));
+    let unary_of = func.import_signature(sig);
     let mut import =
         |name: &str, floats: usize, out: bool, ret: Type| -> Result<FuncRef, CompileError> {
             let mut sig = module.make_signature();
@@ -61,6 +69,7 @@ pub(crate) fn declare_shims<F: Real>(
         };
     Ok(Shims {
         unary: import("tapegrad_unary", 1, true, F::TYPE)?,
+        unary_of,
         binary: import("tapegrad_binary", 2, true, F::TYPE)?,
         select: import("tapegrad_select", 2, false, types::I32)?,
         guard: import("tapegrad_guard", 2, false, types::I32)?,

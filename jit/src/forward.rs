@@ -15,7 +15,7 @@ use tapegrad::replay::ir::{Arg, Binary, Ir, Op, Summand, Term, Test, Unary};
 use crate::Real;
 use crate::emit::{Emit, Kept, Plan};
 use crate::fuse::{Fused, sum_after};
-use crate::native::Tables;
+use crate::native::{self, Tables};
 use crate::roll::{Item, Loop, Segment};
 
 /// A sum's term as the roller compares it: an op computed where the sum
@@ -476,11 +476,20 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         (q, [recip, self.b.ins().fdiv(minus_q, b)])
     }
 
-    /// The table's `op(x)` and its partial, by a call of `Unary::eval`.
+    /// The table's `op(x)` and its partial, by a call of `Unary::eval`:
+    /// of the op's own shim if it has one.
     fn unary(&mut self, op: &'a Unary, x: Value) -> (Value, Value) {
-        let at = self.pointer(op);
         let out = self.b.ins().stack_addr(self.ptr, self.slot, 0);
-        let call = self.b.ins().call(self.shims.unary, &[at, x, out]);
+        let call = match native::unary_of::<F>(*op) {
+            Some(shim) => {
+                let shim = self.b.ins().iconst(self.ptr, shim as i64);
+                (self.b.ins()).call_indirect(self.shims.unary_of, shim, &[x, out])
+            }
+            None => {
+                let at = self.pointer(op);
+                self.b.ins().call(self.shims.unary, &[at, x, out])
+            }
+        };
         let value = self.b.inst_results(call)[0];
         (
             value,

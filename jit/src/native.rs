@@ -72,6 +72,30 @@ pub(crate) extern "C" fn unary<F: Real>(op: *const Unary, x: F, d: *mut F) -> F 
     value
 }
 
+/// The shim of `op` alone: its arm of the table's `eval` (as
+/// [`unary`]'s, without the dispatch on the op), if it has one.
+pub(crate) fn unary_of<F: Real>(op: Unary) -> Option<*const u8> {
+    macro_rules! each {
+        ($($op:ident)*) => {
+            match op {
+                $(Unary::$op => {
+                    extern "C" fn shim<F: Real>(x: F, d: *mut F) -> F {
+                        let (value, partial) = Unary::$op.eval(x);
+                        // SAFETY: the code passes its own stack slot of two `F`s.
+                        unsafe { d.write(partial) };
+                        value
+                    }
+                    Some(shim::<F> as *const u8)
+                })*
+                _ => None,
+            }
+        };
+    }
+    each!(Floor Ceil Round Trunc Fract Signum Abs Recip Sqrt Cbrt Exp Exp2 ExpM1 Ln Ln1p Log2
+        Log10 Sin Cos Tan Asin Acos Atan Sinh Cosh Tanh Asinh Acosh Atanh ToDegrees ToRadians
+        Sigmoid LnSigmoid Softplus Relu Neg)
+}
+
 /// `op(a, b)` by the table, its partials written to `d[0]`, `d[1]`.
 pub(crate) extern "C" fn binary<F: Real>(op: *const Binary, a: F, b: F, d: *mut F) -> F {
     // SAFETY: as `unary`'s: a `Binary` of the tables, a slot of two `F`s.

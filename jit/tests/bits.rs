@@ -566,3 +566,83 @@ fn a_compiled_function_is_send_and_sync_and_runs_on_threads()
     });
     Ok(())
 }
+
+/// Every unary op, which the code calls by its own shim (or by the table's
+/// where it has none), at points inside and outside its domain, recorded
+/// at a point inside it: the interpreter's bits and errors.
+fn unary_ops_agree<F: Real>() -> Result<(), Box<dyn std::error::Error>> {
+    type Unary<F> = fn(Active<F>) -> Active<F>;
+    let ops: [(&str, f64, Unary<F>); 37] = [
+        ("floor", 0.6, |a| a.floor()),
+        ("ceil", 0.6, |a| a.ceil()),
+        ("round", 0.6, |a| a.round()),
+        ("trunc", 0.6, |a| a.trunc()),
+        ("fract", 0.6, |a| a.fract()),
+        ("signum", 0.6, |a| a.signum()),
+        ("to_degrees", 0.6, |a| a.to_degrees()),
+        ("to_radians", 0.6, |a| a.to_radians()),
+        ("neg", 0.6, |a| -a),
+        ("abs", 0.6, |a| a.abs()),
+        ("recip", 0.6, |a| a.recip()),
+        ("sqrt", 0.6, |a| a.sqrt()),
+        ("cbrt", 0.6, |a| a.cbrt()),
+        ("exp", 0.6, |a| a.exp()),
+        ("exp2", 0.6, |a| a.exp2()),
+        ("exp_m1", 0.6, |a| a.exp_m1()),
+        ("ln", 0.6, |a| a.ln()),
+        ("ln_1p", 0.6, |a| a.ln_1p()),
+        ("log2", 0.6, |a| a.log2()),
+        ("log10", 0.6, |a| a.log10()),
+        ("sin", 0.6, |a| a.sin()),
+        ("cos", 0.6, |a| a.cos()),
+        ("tan", 0.6, |a| a.tan()),
+        ("asin", 0.6, |a| a.asin()),
+        ("acos", 0.6, |a| a.acos()),
+        ("atan", 0.6, |a| a.atan()),
+        ("sinh", 0.6, |a| a.sinh()),
+        ("cosh", 0.6, |a| a.cosh()),
+        ("tanh", 0.6, |a| a.tanh()),
+        ("asinh", 0.6, |a| a.asinh()),
+        ("acosh", 1.6, |a| a.acosh()),
+        ("atanh", 0.6, |a| a.atanh()),
+        ("sigmoid", 0.6, |a| a.sigmoid()),
+        ("ln_sigmoid", 0.6, |a| a.ln_sigmoid()),
+        ("softplus", 0.6, |a| a.softplus()),
+        ("relu", 0.6, |a| a.relu()),
+        ("powi", 0.6, |a| a.powi(3)),
+    ];
+    let f = |v: f64| F::from(v).expect("a literal");
+    for (name, at, op) in ops {
+        let mut function = Function::record(&[f(at)], |x: &[Active<F>]| op(x[0]))?;
+        function.optimize();
+        let compiled = compile(&function)?;
+        let mut ws = function.workspace();
+        for p in [
+            -40.0, -2.5, -1.0, -0.5, 0.0, 0.3, 0.9, 1.0, 1.7, 40.0, 800.0,
+        ] {
+            let x = [f(p)];
+            match (
+                compiled.value_and_gradient(&mut ws, &x),
+                function.value_and_gradient(&mut ws, &x),
+            ) {
+                (Ok((v, g)), Ok((tv, tg))) => {
+                    assert_eq!(bits(&[v]), bits(&[tv]), "{name} at {p}");
+                    assert_eq!(bits(&g), bits(&tg), "{name}' at {p}");
+                }
+                (Err(e), Err(te)) => assert_eq!(e.to_string(), te.to_string(), "{name} at {p}"),
+                (a, b) => panic!(
+                    "{name} at {p}: an error in one only: {:?} against the interpreter's {:?}",
+                    a.err().map(|e| e.to_string()),
+                    b.err().map(|e| e.to_string())
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_unary_op_gives_the_interpreters_bits() -> Result<(), Box<dyn std::error::Error>> {
+    unary_ops_agree::<f32>()?;
+    unary_ops_agree::<f64>()
+}
