@@ -344,6 +344,9 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         );
         let nonzero = self.b.ins().fcmp(FloatCC::NotEqual, incoming, zero);
         self.b.ins().brif(nonzero, common, &[], zeroed, &[]);
+        // Laid out after the function's other blocks: the common path's
+        // code is one stretch.
+        self.b.set_cold_block(zeroed);
         let mut carries = false;
         for (block, zeroed) in [(common, false), (zeroed, true)] {
             self.b.switch_to_block(block);
