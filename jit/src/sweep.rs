@@ -5,7 +5,8 @@
 //! zero passes nothing through a partial that is not finite. As the tape's
 //! sweep, a node branches once on its adjoint being zero, so the common
 //! path adds without a test, and what it passes to the node visited next
-//! stays in a register.
+//! stays in a register. The first edge into an adjoint adds to zero, not
+//! to memory, which the caller then does not clear ([`Edge::first`]).
 
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{BlockArg, InstBuilder, Value};
