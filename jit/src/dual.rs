@@ -305,23 +305,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     /// Node `v`'s edges, in order.
     fn dual_visit(&mut self, v: usize, plan: &'a Plan<'_, F>) {
         let incoming = self.load_num(self.buffers.adjoints, v, None);
-        let edges = &plan.edges[v];
-        let Some(segments) = plan.wide.get(&v).filter(|_| self.frame.is_none()) else {
-            for &edge in edges {
-                self.dual_edge(edge, incoming);
-            }
-            return;
-        };
-        for segment in segments {
-            match segment {
-                Segment::One(e) => self.dual_edge(edges[*e], incoming),
-                Segment::Loop(l) => {
-                    self.repeat(l, Vec::new(), |e, j, _| {
-                        e.dual_edge(edges[l.start + j], incoming);
-                    });
-                }
-            }
-        }
+        self.each_edge(v, plan, |e, edge| e.dual_edge(edge, incoming));
     }
 
     /// Adds the edge's `partial × incoming` into its parent's adjoint (the

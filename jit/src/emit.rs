@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    AbiParam, AliasRegion, AliasRegionData, BlockArg, FuncRef, InstBuilder,
+    AbiParam, AliasRegion, AliasRegionData, Block, BlockArg, FuncRef, InstBuilder,
     MemFlagsData as MemFlags, SigRef, Signature, StackSlot, StackSlotData, StackSlotKind, Type,
     Value, types,
 };
@@ -498,9 +498,8 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     /// adjoint the block knows, without a load).
     pub(crate) fn load_at(&mut self, ty: Type, buffer: Value, index: usize, step: isize) -> Value {
         let index = self.shifted(index, step);
-        let block = self.b.current_block().expect("code in a block");
+        let (block, iterations) = self.here();
         let adjoints = buffer == self.buffers.adjoints;
-        let iterations = self.frame.as_ref().map(|frame| frame.count);
         if adjoints && let Some(value) = self.known.get(block, (index, step)) {
             return value;
         }
@@ -513,6 +512,13 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         value
     }
 
+    /// The block being built, and the iterations of the loop being built
+    /// (`None` outside loops): what [`Known`] is told of a place.
+    fn here(&self) -> (Block, Option<usize>) {
+        let block = self.b.current_block().expect("code in a block");
+        (block, self.frame.as_ref().map(|frame| frame.count))
+    }
+
     /// Where `index`, moved `step` each iteration, is in the iteration the
     /// frame's copy builds: `shift` steps on from `k`'s.
     fn shifted(&self, index: usize, step: isize) -> usize {
@@ -523,7 +529,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     /// Node `node`'s adjoint, if the block being built knows it.
     pub(crate) fn known_adjoint(&mut self, node: usize) -> Option<Value> {
         let step = self.step(node);
-        let block = self.b.current_block().expect("code in a block");
+        let (block, _) = self.here();
         self.known.get(block, (self.shifted(node, step), step))
     }
 
@@ -531,7 +537,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     /// last time: a store to it that nothing read is removed.
     pub(crate) fn last_read(&mut self, node: usize, step: isize) {
         let node = self.shifted(node, step);
-        let block = self.b.current_block().expect("code in a block");
+        let (block, _) = self.here();
         if let Some(dead) = self.known.last_read(block, (node, step)) {
             self.b.func.layout.remove_inst(dead);
         }
@@ -554,8 +560,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             .ins()
             .store(flags, value, base, index as i32 * self.size);
         if buffer == self.buffers.adjoints {
-            let block = self.b.current_block().expect("code in a block");
-            let iterations = self.frame.as_ref().map(|frame| frame.count);
+            let (block, iterations) = self.here();
             if let Some(dead) = self
                 .known
                 .stored(block, (index, step), value, store, iterations)

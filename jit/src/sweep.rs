@@ -377,24 +377,33 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         next: Option<usize>,
         zero: Value,
     ) -> Option<Value> {
-        let edges = &plan.edges[v];
-        let add = |e: &mut Self, edge: Edge<F>| e.add_edge(edge, incoming, zeroed, zero);
-        match plan.wide.get(&v).filter(|_| self.frame.is_none()) {
-            None => edges.iter().for_each(|&edge| add(self, edge)),
-            Some(segments) => {
-                for segment in segments {
-                    match segment {
-                        Segment::One(e) => add(self, edges[*e]),
-                        Segment::Loop(l) => {
-                            self.repeat(l, Vec::new(), |e, j, _| add(e, edges[l.start + j]));
-                        }
-                    }
-                }
-            }
-        }
+        self.each_edge(v, plan, |e, edge| e.add_edge(edge, incoming, zeroed, zero));
         // What the block knows of it: what these edges left, if they
         // reached it (see `crate::known`).
         self.known_adjoint(next?)
+    }
+
+    /// `add(self, edge)` for each of `v`'s edges, in order: their repeated
+    /// stretches loops, unless a loop is being built (a loop in a loop).
+    pub(crate) fn each_edge(
+        &mut self,
+        v: usize,
+        plan: &'a Plan<'_, F>,
+        mut add: impl FnMut(&mut Self, Edge<F>),
+    ) {
+        let edges = &plan.edges[v];
+        let Some(segments) = plan.wide.get(&v).filter(|_| self.frame.is_none()) else {
+            edges.iter().for_each(|&edge| add(self, edge));
+            return;
+        };
+        for segment in segments {
+            match segment {
+                Segment::One(e) => add(self, edges[*e]),
+                Segment::Loop(l) => {
+                    self.repeat(l, Vec::new(), |e, j, _| add(e, edges[l.start + j]));
+                }
+            }
+        }
     }
 
     /// Adds the edge's `partial × incoming` into its parent's adjoint and
