@@ -16,7 +16,7 @@ use tapegrad::replay::ir::{Arg, Op, Summand, Term};
 
 use crate::Real;
 use crate::emit::{Emit, Plan};
-use crate::roll::Segment;
+use crate::roll::{NO_VARIANTS, Segment};
 use crate::sweep::{Edge, Form};
 
 /// A `Dual` number in the code: its value's lane and its tangent's.
@@ -178,6 +178,9 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 Segment::Loop(l) => {
                     self.repeat(l, Vec::new(), |e, j, _| e.dual_op(l.start + j, plan));
                 }
+                Segment::Variants(v) => {
+                    self.repeat_variants(v, |e, b, j| e.dual_op(v.bodies[b].start + j, plan));
+                }
             }
         }
     }
@@ -256,6 +259,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                     });
                     [out[0], out[1]]
                 }
+                Segment::Variants(_) => unreachable!("{NO_VARIANTS}"),
             };
         }
         acc
@@ -296,6 +300,11 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 Segment::Loop(l) => {
                     self.repeat(l, Vec::new(), |e, j, _| {
                         e.dual_visit(plan.visits[l.start + j], plan);
+                    });
+                }
+                Segment::Variants(v) => {
+                    self.repeat_variants(v, |e, b, j| {
+                        e.dual_visit(plan.visits[v.bodies[b].start + j], plan);
                     });
                 }
             }

@@ -22,7 +22,7 @@ use crate::forward::{self, kept_of};
 use crate::fuse::Fusions;
 use crate::known::Known;
 use crate::native::Tables;
-use crate::roll::{Loop, Segment, bits};
+use crate::roll::{Loop, Segment, Space, Variants, bits};
 use crate::sweep::{Edge, Form};
 use crate::{CompileError, Real};
 
@@ -155,22 +155,41 @@ pub(crate) struct Plan<'a, F> {
 }
 
 impl<'a, F: Real> Plan<'a, F> {
-    /// An edge of a loop's body (of `visits`, or of a wide node's edges)
-    /// is first into its parent only if it is in every iteration: the
-    /// code is one for all.
+    /// An edge of a loop's body (of the sweep's `segments`, or of a wide
+    /// node's edges) is first into its parent only if it is in every
+    /// iteration: the code is one for all.
     pub(crate) fn first_in_every_iteration<'s>(
         &mut self,
-        visits: impl IntoIterator<Item = &'s Loop<F>>,
+        segments: impl IntoIterator<Item = &'s Segment<F>>,
     ) where
         F: 's,
     {
-        // The edges each edge of a body stands for, by node and place.
+        // The edges each edge of a body stands for, by node and place: a
+        // body's item `j` is at these places of the visits.
         let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
-        for l in visits {
-            for j in 0..l.period {
-                let visit = |k: usize| self.visits[l.start + k * l.period + j];
-                for e in 0..self.edges[visit(0)].len() {
-                    groups.push((0..l.count).map(|k| (visit(k), e)).collect());
+        let mut bodies: Vec<(usize, Vec<usize>)> = Vec::new();
+        for segment in segments {
+            match segment {
+                Segment::One(_) => {}
+                Segment::Loop(l) => bodies.push((
+                    l.period,
+                    (0..l.count).map(|k| l.start + k * l.period).collect(),
+                )),
+                Segment::Variants(v) => {
+                    for (b, l) in v.bodies.iter().enumerate() {
+                        let instances = (v.starts.iter().zip(&v.tags))
+                            .filter(|&(_, &tag)| usize::from(tag) == b)
+                            .map(|(&at, _)| at);
+                        bodies.push((l.period, instances.collect()));
+                    }
+                }
+            }
+        }
+        for (period, instances) in bodies {
+            for j in 0..period {
+                let visit = |at: usize| self.visits[at + j];
+                for e in 0..self.edges[visit(instances[0])].len() {
+                    groups.push(instances.iter().map(|&at| (visit(at), e)).collect());
                 }
             }
         }
@@ -363,11 +382,13 @@ const UNROLL: usize = 4;
 /// Inside a loop: the iteration, and how the fields of the body item being
 /// built move with it (see [`Loop`]).
 pub(crate) struct Frame<'a, F> {
-    /// The iteration is `k + shift` (a loop built twice an iteration).
-    pub(crate) k: Value,
+    /// How far the fields move, in steps.
+    pub(crate) k: Moves,
+    /// The iteration built is `k + shift` (a loop built twice an
+    /// iteration).
     pub(crate) shift: isize,
-    /// The iterations.
-    pub(crate) count: usize,
+    /// The `k`s of the adjoints' places (iterations `0..count` of a loop).
+    pub(crate) range: Range<isize>,
     pub(crate) steps: &'a HashMap<usize, isize>,
     pub(crate) tables: &'a HashMap<u64, Box<[F]>>,
     /// The address of iteration `k`'s entry of the loop's first table (in
@@ -375,6 +396,16 @@ pub(crate) struct Frame<'a, F> {
     /// an entry of any table is at an offset from it (see
     /// [`Emit::repeat_parts`]).
     pub(crate) row: Option<(Value, usize)>,
+}
+
+/// How far a loop moves the fields of the iteration it builds, in steps.
+#[derive(Clone, Copy)]
+pub(crate) enum Moves {
+    /// The iteration: every field moves its step times it.
+    Iteration(Value),
+    /// A loop of variants: a field moves its step times its space's
+    /// distance (by [`Space`], where the space moves).
+    Spaces([Option<Value>; 4]),
 }
 
 /// The builder and what every op's code needs.
@@ -417,29 +448,31 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let frame = self.frame.as_ref();
         let entry = frame.and_then(|frame| {
             let table = frame.tables.get(&bits(c))?;
-            Some((frame.k, &table[frame.shift as usize]))
+            Some(&table[frame.shift as usize])
         });
-        let Some((k, entry)) = entry else {
+        let Some(entry) = entry else {
             return F::constant(self.b, c);
         };
-        let at = match self.in_row(entry) {
-            Some(at) => at,
-            None => {
-                let base = self.pointer(entry);
-                self.moved(base, k, 1)
-            }
-        };
+        let at = self.in_row(entry);
         let flags = MemFlags::trusted().with_readonly();
         self.b.ins().load(F::TYPE, flags, at, 0)
     }
 
-    /// The address of `entry`'s iteration `k` (the loop being built's),
-    /// `entry` a table's: an offset from the loop's row, if near.
-    fn in_row(&mut self, entry: &F) -> Option<Value> {
-        let (row, first) = self.frame.as_ref()?.row?;
+    /// The address of `entry`'s iteration (the loop being built's),
+    /// `entry` a table's: an offset from the loop's row, or where that
+    /// does not fit 32 bits, the row's distance from its table added to
+    /// `entry`.
+    fn in_row(&mut self, entry: &'a F) -> Value {
+        let (row, first) = (self.frame.as_ref())
+            .and_then(|frame| frame.row)
+            .expect("a loop with tables has a row");
         let offset = (entry as *const F as usize) as i128 - first as i128;
-        let offset = i32::try_from(offset).ok()?;
-        Some(self.b.ins().iadd_imm_s(row, i64::from(offset)))
+        if let Ok(offset) = i32::try_from(offset) {
+            return self.b.ins().iadd_imm_s(row, i64::from(offset));
+        }
+        let from = self.b.ins().iadd_imm_s(row, -(first as i64));
+        let entry = self.pointer(entry);
+        self.b.ins().iadd(entry, from)
     }
 
     /// Whether the constant field `c` differs between the iterations of
@@ -467,12 +500,29 @@ impl<'a, F: Real> Emit<'a, '_, F> {
 
     /// The address of `buffer` moved `step` elements each iteration.
     pub(crate) fn base(&mut self, buffer: Value, step: isize) -> Value {
-        match &self.frame {
-            Some(frame) if step != 0 => {
-                let k = frame.k;
-                self.moved(buffer, k, step)
+        let k = match &self.frame {
+            Some(frame) if step != 0 => frame.k,
+            _ => return buffer,
+        };
+        let k = match k {
+            Moves::Iteration(k) => k,
+            Moves::Spaces(moves) => {
+                let space = self.space(buffer);
+                moves[space as usize].expect("a field that moves is of a space that moves")
             }
-            _ => buffer,
+        };
+        self.moved(buffer, k, step)
+    }
+
+    /// What the places of `buffer` number.
+    fn space(&self, buffer: Value) -> Space {
+        let b = &self.buffers;
+        match buffer {
+            _ if buffer == b.values || buffer == b.partials => Space::Ir,
+            _ if buffer == b.adjoints => Space::Sweep,
+            _ if buffer == b.x => Space::Inputs,
+            _ if buffer == b.params => Space::Params,
+            _ => unreachable!("the outputs are not read in a loop"),
         }
     }
 
@@ -514,9 +564,9 @@ impl<'a, F: Real> Emit<'a, '_, F> {
 
     /// The block being built, and the iterations of the loop being built
     /// (`None` outside loops): what [`Known`] is told of a place.
-    fn here(&self) -> (Block, Option<usize>) {
+    fn here(&self) -> (Block, Option<Range<isize>>) {
         let block = self.b.current_block().expect("code in a block");
-        (block, self.frame.as_ref().map(|frame| frame.count))
+        (block, self.frame.as_ref().map(|frame| frame.range.clone()))
     }
 
     /// Where `index`, moved `step` each iteration, is in the iteration the
@@ -678,9 +728,9 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         for (part, l) in parts.iter().enumerate() {
             for j in 0..l.period {
                 self.frame = Some(Frame {
-                    k,
+                    k: Moves::Iteration(k),
                     shift: shift as isize,
-                    count,
+                    range: 0..count as isize,
                     steps: &l.steps[j],
                     tables: &l.tables[j],
                     row,
@@ -689,6 +739,114 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             }
         }
         self.frame = None;
+    }
+
+    /// The loop of variants `v`: each iteration branches on its tag to its
+    /// body, built once, `body(self, b, j)` building item `j` of body `b`.
+    /// An iteration reads each space's distance from a table; each body's
+    /// row moves in that body's iterations alone.
+    pub(crate) fn repeat_variants(
+        &mut self,
+        v: &'a Variants<F>,
+        mut body: impl FnMut(&mut Self, usize, usize),
+    ) {
+        // What `Known` is told: the adjoints' distances.
+        let sweep = (v.distances.iter()).find(|&&(space, _)| space == Space::Sweep);
+        let range = sweep.map_or(0..1, |(_, d)| {
+            let (low, high) = (d.iter().min(), d.iter().max());
+            *low.unwrap_or(&0)..high.unwrap_or(&0) + 1
+        });
+        let firsts: Vec<Option<usize>> = (v.bodies.iter())
+            .map(|l| {
+                (l.tables.iter().flat_map(|tables| tables.values()))
+                    .map(|table| table.as_ptr() as usize)
+                    .min()
+            })
+            .collect();
+        let header = self.b.create_block();
+        let m = self.b.append_block_param(header, self.ptr);
+        let rows: Vec<Option<Value>> = (firsts.iter())
+            .map(|first| first.map(|_| self.b.append_block_param(header, self.ptr)))
+            .collect();
+        let mut args = vec![BlockArg::Value(self.b.ins().iconst(self.ptr, 0))];
+        for &first in firsts.iter().flatten() {
+            args.push(BlockArg::Value(self.b.ins().iconst(self.ptr, first as i64)));
+        }
+        self.b.ins().jump(header, &args);
+        self.b.switch_to_block(header);
+        let flags = MemFlags::trusted().with_readonly();
+        let tags = self.pointer(&v.tags[0]);
+        let at = self.b.ins().iadd(tags, m);
+        let tag = self.b.ins().uload8(types::I32, flags, at, 0);
+        let offset = self.b.ins().imul_imm_s(m, size_of::<isize>() as i64);
+        let mut moves = [None; 4];
+        for (space, column) in &v.distances {
+            let column = self.pointer(&column[0]);
+            let at = self.b.ins().iadd(column, offset);
+            moves[*space as usize] = Some(self.b.ins().load(self.ptr, flags, at, 0));
+        }
+        let blocks: Vec<Block> = v.bodies.iter().map(|_| self.b.create_block()).collect();
+        // Body `b` where the tag is `b`; the last where it is none before.
+        let last = blocks.len() - 1;
+        for (b, &block) in blocks[..last].iter().enumerate() {
+            let is = self.b.ins().icmp_imm_u(IntCC::Equal, tag, b as i64);
+            let otherwise = match b + 1 == last {
+                true => blocks[last],
+                false => self.b.create_block(),
+            };
+            self.b.ins().brif(is, block, &[], otherwise, &[]);
+            if b + 1 < last {
+                self.b.switch_to_block(otherwise);
+                self.b.seal_block(otherwise);
+            }
+        }
+        let latch = self.b.create_block();
+        let moved: Vec<Value> = (rows.iter().flatten())
+            .map(|_| self.b.append_block_param(latch, self.ptr))
+            .collect();
+        for (b, l) in v.bodies.iter().enumerate() {
+            self.b.switch_to_block(blocks[b]);
+            self.b.seal_block(blocks[b]);
+            for j in 0..l.period {
+                self.frame = Some(Frame {
+                    k: Moves::Spaces(moves),
+                    shift: 0,
+                    range: range.clone(),
+                    steps: &l.steps[j],
+                    tables: &l.tables[j],
+                    row: rows[b].zip(firsts[b]),
+                });
+                body(self, b, j);
+            }
+            self.frame = None;
+            let mut args = Vec::new();
+            for (c, row) in rows.iter().enumerate() {
+                if let Some(row) = *row {
+                    let row = match c == b {
+                        true => self.b.ins().iadd_imm_s(row, i64::from(self.size)),
+                        false => row,
+                    };
+                    args.push(BlockArg::Value(row));
+                }
+            }
+            self.b.ins().jump(latch, &args);
+        }
+        self.b.switch_to_block(latch);
+        self.b.seal_block(latch);
+        let next = self.b.ins().iadd_imm_s(m, 1);
+        let count = v.tags.len() as i64;
+        let more = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, next, count);
+        let exit = self.b.create_block();
+        let again: Vec<_> = (Some(next).into_iter().chain(moved))
+            .map(BlockArg::Value)
+            .collect();
+        self.b.ins().brif(more, header, &again, exit, &[]);
+        self.b.seal_block(header);
+        self.b.switch_to_block(exit);
+        self.b.seal_block(exit);
     }
 
     /// Whether `a` and `b` pass `test`, inline (1 or 0), for a comparison:

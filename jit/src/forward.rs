@@ -16,7 +16,7 @@ use crate::Real;
 use crate::emit::{Emit, Kept, Plan};
 use crate::fuse::{Fused, sum_after};
 use crate::native::{self, Tables};
-use crate::roll::{Item, Loop, Segment};
+use crate::roll::{Item, Loop, NO_VARIANTS, Segment, Space, Variants};
 
 /// A sum's term as the roller compares it: an op computed where the sum
 /// adds it ([`inlined`]) by its kind, what it reads and its constants.
@@ -43,6 +43,7 @@ pub(crate) fn term_item<F: Real>(
     };
     Item {
         shape: [kind, u8::from(term.minus)],
+        spaces: vec![Space::Ir; indices.len()],
         indices,
         distinct: 0,
         constants,
@@ -190,6 +191,7 @@ pub(crate) fn op_item<F: Real>(ir: &Ir<'_, F>, i: usize, inlined: &[bool]) -> It
         // The code loads every operand (or reuses what it computed in the
         // iteration): it keeps track of no place by its value.
         distinct: 0,
+        spaces: Vec::new(),
         constants: Vec::new(),
     };
     let (shape, indices, constants) = (&mut item.shape, &mut item.indices, &mut item.constants);
@@ -257,6 +259,12 @@ pub(crate) fn op_item<F: Real>(ir: &Ir<'_, F>, i: usize, inlined: &[bool]) -> It
     // that is.
     flags.push(u8::from(inlined[i + 1]));
     shape.flags = flags;
+    item.spaces = vec![Space::Ir; item.indices.len()];
+    match *op {
+        Op::Input(_) => item.spaces[1] = Space::Inputs,
+        Op::Param(_) => item.spaces[1] = Space::Params,
+        _ => {}
+    }
     item
 }
 
@@ -403,6 +411,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                     };
                     self.repeat(l, vec![acc], each)[0]
                 }
+                Segment::Variants(_) => unreachable!("{NO_VARIANTS}"),
             };
         }
         acc
@@ -557,6 +566,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                     s = at;
                 }
                 Segment::Loop(l) => self.forward_loop(l, plan, &mut local),
+                Segment::Variants(v) => self.forward_variants(v, plan),
             }
             s += 1;
         }
@@ -639,6 +649,18 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let mut local = HashMap::new();
         self.repeat(l, carry, |e, j, carried| {
             e.forward_item(l, j, plan, &before, &mut local, carried);
+        });
+    }
+
+    /// The loop of variants `v` of ops. An iteration loads what it reads
+    /// of the iterations before.
+    fn forward_variants(&mut self, v: &'a Variants<F>, plan: &'a Plan<'_, F>) {
+        let mut local = HashMap::new();
+        self.repeat_variants(v, |e, b, j| {
+            if j == 0 {
+                local.clear();
+            }
+            e.forward_op(v.bodies[b].start + j, plan, &mut local);
         });
     }
 

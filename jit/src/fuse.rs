@@ -24,7 +24,7 @@ use tapegrad::replay::ir::Op;
 use crate::Real;
 use crate::emit::Plan;
 use crate::forward::{Shape, term_item};
-use crate::roll::{Item, Loop, Segment};
+use crate::roll::{Item, Loop, NO_VARIANTS, Segment};
 use crate::sweep;
 
 /// The loops a plan fuses: loops of ops with sums, by the loop's first
@@ -100,7 +100,7 @@ pub(crate) fn sum_after<F: Real>(
             Segment::One(i) if !plan.inlined[i + 1] => between.push(*i),
             Segment::One(_) => {}
             Segment::Loop(l) if plan.sums_compute(l) => {}
-            Segment::Loop(_) => return None,
+            Segment::Loop(_) | Segment::Variants(_) => return None,
         }
     }
     None
@@ -133,7 +133,7 @@ fn fuse<F: Real>(
         .into_iter()
         .chain(segments[..prologue].iter().map(|s| match s {
             Segment::One(k) => 1 + k,
-            Segment::Loop(_) => unreachable!("one loop"),
+            Segment::Loop(_) | Segment::Variants(_) => unreachable!("one loop"),
         }));
     let read_between = between.iter().flat_map(|&x| &ops[x].indices[1..]);
     let needed = (before_loop.flat_map(|q| items[q].indices.iter()))
@@ -245,7 +245,7 @@ fn fuse_sweep<F: Real>(
     let loops: Vec<&Loop<F>> = (segments[prologue..after].iter())
         .map(|s| match s {
             Segment::Loop(l) => l,
-            Segment::One(_) => unreachable!("loops"),
+            Segment::One(_) | Segment::Variants(_) => unreachable!("loops"),
         })
         .collect();
     let count = loops.iter().map(|l| l.count).min()?.min(n.count);
@@ -335,6 +335,7 @@ fn one_loop<F>(segments: &[Segment<F>]) -> Option<(usize, &Loop<F>)> {
         .filter_map(|(s, segment)| match segment {
             Segment::Loop(l) => Some((s, l)),
             Segment::One(_) => None,
+            Segment::Variants(_) => unreachable!("{NO_VARIANTS}"),
         });
     let found = loops.next()?;
     loops.next().is_none().then_some(found)

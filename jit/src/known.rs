@@ -8,6 +8,7 @@
 //! be the same in some iteration are never taken for different ones.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use cranelift_codegen::ir::{Block, Inst, Value};
 
@@ -23,13 +24,13 @@ pub(crate) struct Known {
     places: HashMap<Place, (Value, Option<Inst>)>,
 }
 
-/// Whether `a` and `b` are the same place in one of the first
+/// Whether `a` and `b` are the same place at one of the `k`s of
 /// `iterations` (`None`: outside loops, where every step is 0).
-fn may_meet((i, s): Place, (j, t): Place, iterations: Option<usize>) -> bool {
+fn may_meet((i, s): Place, (j, t): Place, iterations: &Option<Range<isize>>) -> bool {
     let gap = j as isize - i as isize;
     match (s == t, iterations) {
         (true, _) | (_, None) => gap == 0,
-        (false, Some(n)) => gap % (s - t) == 0 && (0..n as isize).contains(&(gap / (s - t))),
+        (false, Some(ks)) => gap % (s - t) == 0 && ks.contains(&(gap / (s - t))),
     }
 }
 
@@ -56,12 +57,12 @@ impl Known {
         block: Block,
         place: Place,
         value: Value,
-        iterations: Option<usize>,
+        iterations: Option<Range<isize>>,
     ) {
         let places = self.places(block);
         if iterations.is_some() {
             for (&p, (_, store)) in places.iter_mut() {
-                if may_meet(p, place, iterations) {
+                if may_meet(p, place, &iterations) {
                     *store = None;
                 }
             }
@@ -78,12 +79,12 @@ impl Known {
         place: Place,
         value: Value,
         store: Inst,
-        iterations: Option<usize>,
+        iterations: Option<Range<isize>>,
     ) -> Option<Inst> {
         let places = self.places(block);
         let dead = places.remove(&place).and_then(|(_, store)| store);
         if iterations.is_some() {
-            places.retain(|&p, _| !may_meet(p, place, iterations));
+            places.retain(|&p, _| !may_meet(p, place, &iterations));
         }
         places.insert(place, (value, Some(store)));
         dead
@@ -102,20 +103,40 @@ mod tests {
 
     #[test]
     fn places_meet_where_their_lines_cross_within_the_loop() {
-        assert!(may_meet((5, 0), (5, 0), None));
-        assert!(!may_meet((5, 0), (6, 0), None));
+        assert!(may_meet((5, 0), (5, 0), &None));
+        assert!(!may_meet((5, 0), (6, 0), &None));
         assert!(
-            !may_meet((5, 3), (6, 3), Some(100)),
+            !may_meet((5, 3), (6, 3), &Some(0..100)),
             "the same step: apart for ever"
         );
-        assert!(may_meet((5, 0), (3, 1), Some(3)), "3 + k meets 5 at k = 2");
-        assert!(!may_meet((5, 0), (3, 1), Some(2)), "the loop ends at k = 1");
-        assert!(may_meet((5, -1), (3, 1), Some(2)), "at k = 1");
-        assert!(!may_meet((3, 1), (5, -1), Some(1)), "one iteration, k = 0");
-        assert!(may_meet((3, 1), (3, 0), Some(1)), "the same place at k = 0");
-        assert!(!may_meet((4, 2), (5, 0), Some(100)), "4 + 2k is never 5");
         assert!(
-            !may_meet((5, 1), (3, 0), Some(100)),
+            may_meet((5, 0), (3, 1), &Some(0..3)),
+            "3 + k meets 5 at k = 2"
+        );
+        assert!(
+            !may_meet((5, 0), (3, 1), &Some(0..2)),
+            "the loop ends at k = 1"
+        );
+        assert!(may_meet((5, -1), (3, 1), &Some(0..2)), "at k = 1");
+        assert!(
+            !may_meet((3, 1), (5, -1), &Some(0..1)),
+            "one iteration, k = 0"
+        );
+        assert!(
+            may_meet((3, 1), (3, 0), &Some(0..1)),
+            "the same place at k = 0"
+        );
+        assert!(
+            !may_meet((4, 2), (5, 0), &Some(0..100)),
+            "4 + 2k is never 5"
+        );
+        assert!(
+            may_meet((5, 0), (7, 1), &Some(-3..0)),
+            "a loop of variants' k may be below 0: 7 + k meets 5 at k = −2"
+        );
+        assert!(!may_meet((5, 0), (7, 1), &Some(-1..3)), "at k = −2 only");
+        assert!(
+            !may_meet((5, 1), (3, 0), &Some(0..100)),
             "5 + k meets 3 at k = −2 only"
         );
     }
@@ -136,12 +157,12 @@ mod tests {
         assert_eq!(known.last_read(block, (7, 0)), Some(s1), "its node visited");
         assert_eq!(known.get(block, (7, 0)), None);
         // Read from memory through a place it may be: kept.
-        known.stored(block, (4, 1), v, s2, Some(3));
-        known.loaded(block, (6, 0), w, Some(3));
+        known.stored(block, (4, 1), v, s2, Some(0..3));
+        known.loaded(block, (6, 0), w, Some(0..3));
         assert_eq!(known.last_read(block, (4, 1)), None);
         // A store where another place may be forgets that place's value.
-        known.loaded(block, (2, 0), v, Some(3));
-        known.stored(block, (0, 1), w, s0, Some(3));
+        known.loaded(block, (2, 0), v, Some(0..3));
+        known.stored(block, (0, 1), w, s0, Some(0..3));
         assert_eq!(known.get(block, (2, 0)), None);
         // Another block knows nothing.
         assert_eq!(known.get(other, (0, 1)), None);

@@ -37,6 +37,13 @@
 //! It is found by comparing, so it holds for any program that repeats
 //! itself, however the user wrote it; the loop performs the same
 //! operations in the same order, so the bits stay the interpreter's.
+//! Where the body differs between iterations by a branch each took
+//! (logistic regression's stable loss, whose branch follows the sign of
+//! each sample's `z`), the iterations are one loop of variants: each
+//! branches on a table of which body it is to that body's code, its
+//! places moved by distances read from tables (the IR's nodes and the
+//! sweep's each by their own), its constants its body's tables' next
+//! entries.
 //! What an iteration passes to the next (a fold's value, a partial sum,
 //! an adjoint) stays in registers. A loop of ops followed by a long sum of
 //! what it computes (Rosenbrock's elements, then the sum of their squares)
@@ -63,10 +70,11 @@
 //! once: [`Retaping`] keeps a compiled recording for each branch it met
 //! and runs the one that holds.
 //!
-//! Not yet: loops inside loops, and a body that differs between
-//! iterations by a branch it took (logistic regression's loss, whose two
-//! branches alternate with the data, rolls only in short runs). The
-//! interpreter stays the reference.
+//! Not yet: loops inside loops, and a loop of variants whose places of one
+//! space move two ways (an iteration that reads a window of the inputs
+//! moving one a time and its own nodes, moving a body's length: it rolls
+//! only where the two happen to agree). The interpreter stays the
+//! reference.
 
 #![deny(unsafe_code)]
 
@@ -394,17 +402,14 @@ fn pieces<F: Real>(plan: &mut Plan<'_, F>, size: usize, rules: Option<Rules>) ->
         Piece::Reverse(segments) => &segments[..],
         _ => &[],
     });
-    plan.first_in_every_iteration(visits.filter_map(|segment| match segment {
-        Segment::Loop(l) => Some(l),
-        Segment::One(_) => None,
-    }));
+    plan.first_in_every_iteration(visits);
     pieces
 }
 
-/// `items` rolled by `rules`, or one by one.
+/// `items` rolled by `rules` (loops of variants too), or one by one.
 fn segments<S: Eq + Hash, F: Real>(items: &[Item<S, F>], rules: Option<Rules>) -> Vec<Segment<F>> {
     match rules {
-        Some(rules) => roll::roll(items, rules),
+        Some(rules) => roll::roll_variants(items, rules),
         None => (0..items.len()).map(Segment::One).collect(),
     }
 }
@@ -418,6 +423,7 @@ fn cut<F>(segments: Vec<Segment<F>>, size: usize) -> impl Iterator<Item = Vec<Se
         let weight = match &segment {
             Segment::One(_) => 1,
             Segment::Loop(l) => l.period,
+            Segment::Variants(v) => v.weight(),
         };
         if filled > 0 && filled + weight > size {
             pieces.push(Vec::new());
@@ -432,10 +438,10 @@ fn cut<F>(segments: Vec<Segment<F>>, size: usize) -> impl Iterator<Item = Vec<Se
 impl<F: Real> Compiled<F> {
     /// How many loops its code has: over ops, over a long sum's terms, over
     /// nodes of the sweep, over a node's edges; loops of ops fused with the
-    /// sum after them, and a node's edges with the nodes after it. For the
-    /// tests.
+    /// sum after them, and a node's edges with the nodes after it; loops of
+    /// variants (of ops or nodes, counted there too). For the tests.
     #[doc(hidden)]
-    pub fn loops(&self) -> [usize; 6] {
+    pub fn loops(&self) -> [usize; 7] {
         self.code.loops()
     }
 

@@ -376,16 +376,26 @@ impl<F: Real> Code<F> {
 
 impl<F: Real> Code<F> {
     /// The loops over ops, terms, nodes of the sweep and edges; the fused
-    /// loops of ops and sums, of edges and nodes.
-    pub(crate) fn loops(&self) -> [usize; 6] {
+    /// loops of ops and sums, of edges and nodes; the loops of variants
+    /// (over ops and nodes, also counted there).
+    pub(crate) fn loops(&self) -> [usize; 7] {
         let count = |segments: &[Segment<F>]| {
             (segments.iter())
-                .filter(|s| matches!(s, Segment::Loop(_)))
+                .filter(|s| matches!(s, Segment::Loop(_) | Segment::Variants(_)))
                 .count()
         };
         let (pieces, sums, wide, fused) = &self.loops;
-        let mut loops = [0; 6];
+        let mut loops = [0; 7];
         for piece in pieces {
+            match piece {
+                Piece::Forward(segments) | Piece::Reverse(segments) => {
+                    let variants = segments
+                        .iter()
+                        .filter(|s| matches!(s, Segment::Variants(_)));
+                    loops[6] += variants.count();
+                }
+                Piece::Finish => {}
+            }
             match piece {
                 Piece::Forward(segments) => loops[0] += count(segments),
                 Piece::Reverse(segments) => loops[2] += count(segments),

@@ -8,7 +8,10 @@
 //!
 //! Found by comparing, not by knowing a workload: at each place, the
 //! periods to try are the distances to the next items of the same shape;
-//! the one that saves the most code wins.
+//! the one that saves the most code wins. Where iterations differ by the
+//! branch each took, a loop of variants ([`Variants`]) is cut before each
+//! item of a shape every iteration has once, where it covers more than a
+//! loop would.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -26,14 +29,30 @@ pub(crate) struct Item<S, F> {
     /// by their value in iteration 0: those that differ there must differ
     /// in every iteration (a loop stops before two meet).
     pub(crate) distinct: usize,
+    /// Where each index points: a loop of variants moves each space by a
+    /// distance of its own.
+    pub(crate) spaces: Vec<Space>,
     pub(crate) constants: Vec<F>,
 }
 
-/// How the sequence runs: items one by one, or a loop.
+/// What an index numbers: the IR's nodes (their values, and their
+/// partials two a node), the sweep's nodes (their adjoints), the inputs,
+/// the parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Space {
+    Ir,
+    Sweep,
+    Inputs,
+    Params,
+}
+
+/// How the sequence runs: items one by one, a loop, or a loop of
+/// variants.
 #[derive(Clone, Debug)]
 pub(crate) enum Segment<F> {
     One(usize),
     Loop(Loop<F>),
+    Variants(Variants<F>),
 }
 
 /// Items `start..start + period·count`: `count` iterations of the body
@@ -120,6 +139,39 @@ impl<F: Real> Loop<F> {
     }
 }
 
+/// Why a long sum's terms and a wide node's edges hold no loop of
+/// variants: they are rolled by [`roll`].
+pub(crate) const NO_VARIANTS: &str = "a sum's terms and a node's edges roll without variants";
+
+/// A stretch whose iterations each repeat one of a few bodies: a program
+/// that branched one way or the other each time (logistic regression's
+/// loss, whose branch follows the sign of each sample's `z`). Iteration
+/// `m` is an instance of body `tags[m]`, from item `starts[m]`: a field
+/// of step `s` in space `σ` is its body's moved `s` times `σ`'s distance
+/// in that iteration; its constants are its body's tables' next entries.
+#[derive(Clone, Debug)]
+pub(crate) struct Variants<F> {
+    /// Each body as a loop over its instances, which other bodies' lie
+    /// between: `start` is its first instance, `count` its instances, the
+    /// entries of `tables` in the order they run, `steps` in units of
+    /// their space's distance.
+    pub(crate) bodies: Vec<Loop<F>>,
+    pub(crate) tags: Box<[u8]>,
+    /// Each space that moves, with its distance in each iteration (from
+    /// the first instance of the iteration's body).
+    pub(crate) distances: Vec<(Space, Box<[isize]>)>,
+    pub(crate) starts: Vec<usize>,
+    /// The item after the last iteration.
+    pub(crate) end: usize,
+}
+
+impl<F> Variants<F> {
+    /// The items of code it builds: each body once.
+    pub(crate) fn weight(&self) -> usize {
+        self.bodies.iter().map(|body| body.period).sum()
+    }
+}
+
 /// When a repeated stretch becomes a loop.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Rules {
@@ -142,8 +194,25 @@ pub(crate) const RULES: Rules = Rules {
 /// The candidate periods tried at each place, at most.
 const CANDIDATES: usize = 128;
 
-/// `items` as segments, in order.
+/// `items` as segments, in order: loops and items.
 pub(crate) fn roll<S: Eq + Hash, F: Real>(items: &[Item<S, F>], rules: Rules) -> Vec<Segment<F>> {
+    roll_with(items, rules, false)
+}
+
+/// `items` as segments, in order: loops, loops of variants where they
+/// cover more, and items.
+pub(crate) fn roll_variants<S: Eq + Hash, F: Real>(
+    items: &[Item<S, F>],
+    rules: Rules,
+) -> Vec<Segment<F>> {
+    roll_with(items, rules, true)
+}
+
+fn roll_with<S: Eq + Hash, F: Real>(
+    items: &[Item<S, F>],
+    rules: Rules,
+    variants: bool,
+) -> Vec<Segment<F>> {
     // Each shape as a number, and where each occurs next.
     let mut numbers: HashMap<&S, u32> = HashMap::new();
     let shapes: Vec<u32> = (items.iter())
@@ -188,6 +257,18 @@ pub(crate) fn roll<S: Eq + Hash, F: Real>(items: &[Item<S, F>], rules: Rules) ->
         let found = best
             .filter(|&(period, count, _)| count >= rules.count && period * count >= rules.items)
             .and_then(|(period, count, steps)| tabulate(items, s, period, count, steps));
+        // A loop of variants branches each iteration and gives up what a
+        // loop does (numbers passed between iterations in registers, the
+        // fusion with a sum): taken where it covers twice a loop's items.
+        let covered = found.as_ref().map_or(0, Loop::len);
+        if variants
+            && let Some(found) = find_variants(items, &shapes, &next, s, rules)
+            && found.end - s >= 2 * covered.max(1)
+        {
+            s = found.end;
+            segments.push(Segment::Variants(found));
+            continue;
+        }
         match found {
             Some(found) => {
                 s += found.len();
@@ -297,23 +378,11 @@ fn tabulate<S, F: Real>(
     let body = &items[start..start + period];
     let mut tables = Vec::with_capacity(period);
     for (j, item) in body.iter().enumerate() {
-        // Each constant's values, by its bits in iteration 0.
-        let mut columns: HashMap<u64, Vec<F>> = HashMap::new();
-        for c in 0..item.constants.len() {
-            let column: Vec<F> = (0..count)
+        tables.push(tables_of(item.constants.len(), |c| {
+            (0..count)
                 .map(|k| items[start + k * period + j].constants[c])
-                .collect();
-            match columns.get(&bits(column[0])) {
-                Some(other) if !same_bits(other, &column) => return None,
-                Some(_) => {}
-                None => drop(columns.insert(bits(column[0]), column)),
-            }
-        }
-        let varying = columns
-            .into_iter()
-            .filter(|(_, column)| !column.iter().all(|&v| bits(v) == bits(column[0])))
-            .map(|(key, column)| (key, column.into_boxed_slice()));
-        tables.push(varying.collect());
+                .collect()
+        })?);
     }
     let steps = (body.iter().zip(steps))
         .map(|(item, steps)| {
@@ -332,6 +401,348 @@ fn tabulate<S, F: Real>(
     })
 }
 
+/// The most bodies a loop of variants has.
+const BODIES: usize = 4;
+
+/// The places in the first body where the iterations may be cut, at most:
+/// an iteration is cut before an item of the same shape as the item this
+/// far into the first (a sweep's instances may start with a different
+/// node, the branch's last, and share the next).
+const OFFSETS: usize = 8;
+
+/// The iterations of one body a loop of variants starts with, at most: a
+/// long run of one body is a loop's (or one the roller refused), not
+/// scanned to its end from each place of cutting.
+const ONE_BODY: usize = 64;
+
+/// The loop of variants from item `s` that covers the most, if any: at
+/// least `rules.count` iterations and `rules.items` items, of two bodies
+/// or more, each of `rules.count` instances or more, and three (a loop's
+/// first and last iterations, a body of their own, are the loop's).
+fn find_variants<S: Eq, F: Real>(
+    items: &[Item<S, F>],
+    shapes: &[u32],
+    next: &[usize],
+    s: usize,
+    rules: Rules,
+) -> Option<Variants<F>> {
+    let mut best: Option<(usize, Cut)> = None;
+    for offset in 0..OFFSETS.min(items.len() - s) {
+        let cut = cut_variants(items, shapes, next, (s, offset), rules);
+        let Some(&(at, body)) = cut.pieces.last() else {
+            continue;
+        };
+        let end = at + cut.bodies[body].1;
+        let mut instances = vec![0; cut.bodies.len()];
+        cut.pieces.iter().for_each(|&(_, b)| instances[b] += 1);
+        if cut.pieces.len() >= rules.count
+            && cut.bodies.len() >= 2
+            && instances.iter().all(|&n| n >= rules.count.max(3))
+            && end - s >= rules.items
+            && best.as_ref().is_none_or(|&(best, _)| end > best)
+        {
+            best = Some((end, cut));
+        }
+    }
+    let (_, cut) = best?;
+    tabulate_variants(items, &cut)
+}
+
+/// Iterations as [`cut_variants`] finds them: `(start, body)` each, and
+/// each body's first instance, length and motion.
+struct Cut {
+    pieces: Vec<(usize, usize)>,
+    bodies: Vec<(usize, usize, Option<Motion>)>,
+}
+
+/// How the fields of a body's instances move from its first: each
+/// field's step, in units of its space's distance, and each space's
+/// first field that moves (`(space, item, field)`), which tells the
+/// distance.
+#[derive(Clone, Debug)]
+struct Motion {
+    steps: Vec<Vec<isize>>,
+    units: Vec<(Space, usize, usize)>,
+}
+
+/// The iterations from item `s` cut before each item of the shape of item
+/// `s + offset`, `offset` items before it. An iteration is an instance of
+/// a body if its shapes are the body's and each field moves from the
+/// body's first instance by its step times its space's distance; the last
+/// may be a body's length of a longer stretch. They end before the first
+/// instance of a body that has no second.
+fn cut_variants<S: Eq, F: Real>(
+    items: &[Item<S, F>],
+    shapes: &[u32],
+    next: &[usize],
+    (s, offset): (usize, usize),
+    rules: Rules,
+) -> Cut {
+    let (mut pieces, mut bodies) = (Vec::new(), Vec::<(usize, usize, Option<Motion>)>::new());
+    let anchor = shapes[s + offset];
+    let mut at = s;
+    while at + offset < items.len() && shapes[at + offset] == anchor {
+        if bodies.len() == 1 && pieces.len() == ONE_BODY {
+            break;
+        }
+        let same = |&(b, len, _): &(usize, usize, Option<Motion>)| {
+            at + len <= items.len() && shapes[b..b + len] == shapes[at..at + len]
+        };
+        let (end, exact) = match next[at + offset] {
+            // The last: a body's length of what is left.
+            usize::MAX => (items.len(), bodies.iter().position(same)),
+            n => (n - offset, None),
+        };
+        let exact =
+            exact.or_else(|| (bodies.iter()).position(|body| body.1 == end - at && same(body)));
+        let body = match exact {
+            Some(b) => b,
+            None if bodies.len() < BODIES && (2..=rules.period).contains(&(end - at)) => {
+                bodies.push((at, end - at, None));
+                bodies.len() - 1
+            }
+            None => match bodies.iter().position(same) {
+                Some(b) => b,
+                None => break,
+            },
+        };
+        let (first, len, motion) = &mut bodies[body];
+        if at != *first {
+            let instance = (&items[*first..*first + *len], &items[at..at + *len]);
+            match motion {
+                None => match motion_of(instance) {
+                    Some(found) => *motion = Some(found),
+                    None => break,
+                },
+                Some(motion) => {
+                    if distances(instance, motion).is_none() {
+                        break;
+                    }
+                }
+            }
+        }
+        pieces.push((at, body));
+        at += bodies[body].1;
+    }
+    // Bodies are numbered in the order of their first instances.
+    loop {
+        let mut instances = vec![0; bodies.len()];
+        pieces.iter().for_each(|&(_, b)| instances[b] += 1);
+        let Some(p) = pieces.iter().position(|&(_, b)| instances[b] == 1) else {
+            break;
+        };
+        let at = pieces[p].0;
+        pieces.truncate(p);
+        bodies.retain(|&(first, ..)| first < at);
+    }
+    Cut { pieces, bodies }
+}
+
+/// Whether two items compare: the same shape and as many fields.
+fn alike<S: Eq, F>(x: &Item<S, F>, y: &Item<S, F>) -> bool {
+    x.shape == y.shape
+        && x.indices.len() == y.indices.len()
+        && x.spaces == y.spaces
+        && x.constants.len() == y.constants.len()
+}
+
+/// A body's first instance and another, item by item.
+type Instances<'i, S, F> = (&'i [Item<S, F>], &'i [Item<S, F>]);
+
+/// How the fields move from a body's first instance to its second
+/// (`(first, second)`): a space's distance is the greatest common divisor
+/// of its fields' moves, signed as its first field that moves.
+fn motion_of<S: Eq, F>((first, second): Instances<'_, S, F>) -> Option<Motion> {
+    if !first.iter().zip(second).all(|(x, y)| alike(x, y)) {
+        return None;
+    }
+    let moves = |j: usize| {
+        (first[j].indices.iter().zip(&second[j].indices))
+            .map(|(&u, &v)| v as isize - u as isize)
+            .collect::<Vec<_>>()
+    };
+    let moves: Vec<Vec<isize>> = (0..first.len()).map(moves).collect();
+    let mut units: Vec<(Space, usize, usize)> = Vec::new();
+    let mut divisors: Vec<isize> = Vec::new();
+    for (j, item) in moves.iter().enumerate() {
+        for (f, &d) in item.iter().enumerate().filter(|&(_, &d)| d != 0) {
+            let space = first[j].spaces[f];
+            match units.iter().position(|&(s, ..)| s == space) {
+                Some(u) => divisors[u] = gcd(divisors[u], d),
+                None => {
+                    units.push((space, j, f));
+                    divisors.push(d);
+                }
+            }
+        }
+    }
+    // Signed as the first field that moves.
+    for (u, &(_, j, f)) in units.iter().enumerate() {
+        divisors[u] = divisors[u].abs() * moves[j][f].signum();
+    }
+    let steps = (moves.iter().enumerate())
+        .map(|(j, item)| {
+            (item.iter().enumerate())
+                .map(
+                    |(f, &d)| match units.iter().position(|&(s, ..)| s == first[j].spaces[f]) {
+                        Some(u) => d / divisors[u],
+                        None => 0,
+                    },
+                )
+                .collect()
+        })
+        .collect();
+    Some(Motion { steps, units })
+}
+
+fn gcd(a: isize, b: isize) -> isize {
+    let (mut a, mut b) = (a.abs(), b.abs());
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Each moving space's distance from a body's first instance to another
+/// (`(first, other)`), if every field moves by its step times it.
+fn distances<S: Eq, F>((first, other): Instances<'_, S, F>, motion: &Motion) -> Option<Vec<isize>> {
+    if !first.iter().zip(other).all(|(x, y)| alike(x, y)) {
+        return None;
+    }
+    let moved = |j: usize, f: usize| other[j].indices[f] as isize - first[j].indices[f] as isize;
+    let mut found = Vec::with_capacity(motion.units.len());
+    for &(_, j, f) in &motion.units {
+        let (d, step) = (moved(j, f), motion.steps[j][f]);
+        if d % step != 0 {
+            return None;
+        }
+        found.push(d / step);
+    }
+    let unit = |space: Space| {
+        (motion.units.iter())
+            .position(|&(s, ..)| s == space)
+            .map_or(0, |u| found[u])
+    };
+    let fits = (0..first.len()).all(|j| {
+        (0..first[j].indices.len())
+            .all(|f| moved(j, f) == motion.steps[j][f] * unit(first[j].spaces[f]))
+    });
+    fits.then_some(found)
+}
+
+/// The loop of variants of `cut`'s iterations: each body named by its
+/// first instance, its steps, its constants' tables in the order its
+/// instances run, each space's distances; none if a field or a constant
+/// is not named by its value there, or two places kept apart meet.
+fn tabulate_variants<S: Eq, F: Real>(
+    items: &[Item<S, F>],
+    Cut { pieces, bodies }: &Cut,
+) -> Option<Variants<F>> {
+    let mut loops = Vec::with_capacity(bodies.len());
+    let mut spaces: Vec<Space> = Vec::new();
+    for (b, (base, period, motion)) in bodies.iter().enumerate() {
+        let (base, period) = (*base, *period);
+        let motion = motion.as_ref()?;
+        let instances: Vec<usize> = (pieces.iter())
+            .filter(|&&(_, body)| body == b)
+            .map(|&(at, _)| at)
+            .collect();
+        for &(space, ..) in &motion.units {
+            if !spaces.contains(&space) {
+                spaces.push(space);
+            }
+        }
+        let (mut steps, mut tables) = (Vec::with_capacity(period), Vec::with_capacity(period));
+        for j in 0..period {
+            let item = &items[base + j];
+            // Each field's step, by its value: one a value.
+            let mut by_value: HashMap<usize, isize> = HashMap::new();
+            for (&v, &step) in item.indices.iter().zip(&motion.steps[j]) {
+                if *by_value.entry(v).or_insert(step) != step {
+                    return None;
+                }
+            }
+            // Places kept apart stay apart, and the same stay the same.
+            let pattern = |it: &Item<S, F>| -> Vec<usize> {
+                let mut firsts: HashMap<usize, usize> = HashMap::new();
+                (it.indices[..it.distinct].iter().enumerate())
+                    .map(|(p, &v)| *firsts.entry(v).or_insert(p))
+                    .collect()
+            };
+            if item.distinct > 1 {
+                let own = pattern(item);
+                if instances.iter().any(|&at| pattern(&items[at + j]) != own) {
+                    return None;
+                }
+            }
+            by_value.retain(|_, step| *step != 0);
+            steps.push(by_value);
+            tables.push(tables_of(item.constants.len(), |c| {
+                instances
+                    .iter()
+                    .map(|&at| items[at + j].constants[c])
+                    .collect()
+            })?);
+        }
+        loops.push(Loop {
+            start: base,
+            period,
+            count: instances.len(),
+            steps,
+            tables,
+        });
+    }
+    // Each space's distance in each iteration (0 where its body's do not
+    // move it).
+    let mut columns: Vec<(Space, Vec<isize>)> =
+        spaces.iter().map(|&space| (space, Vec::new())).collect();
+    for &(at, b) in pieces.iter() {
+        let (first, len, motion) = &bodies[b];
+        let instance = (&items[*first..*first + *len], &items[at..at + *len]);
+        let motion = motion.as_ref()?;
+        let found = distances(instance, motion)?;
+        for (space, column) in &mut columns {
+            let d = (motion.units.iter().zip(&found))
+                .find(|((s, ..), _)| s == space)
+                .map_or(0, |(_, &d)| d);
+            column.push(d);
+        }
+    }
+    let (last, body) = *pieces.last()?;
+    Some(Variants {
+        tags: pieces.iter().map(|&(_, b)| b as u8).collect(),
+        distances: (columns.into_iter())
+            .map(|(space, column)| (space, column.into_boxed_slice()))
+            .collect(),
+        starts: pieces.iter().map(|&(at, _)| at).collect(),
+        end: last + loops[body].period,
+        bodies: loops,
+    })
+}
+
+/// The tables of an item's `count` constants, each's column given by
+/// `column(c)`: keyed by its bits in the first, none where it is the same
+/// in every iteration; none at all if two constants of the same bits there
+/// differ later.
+fn tables_of<F: Real>(
+    count: usize,
+    column: impl Fn(usize) -> Vec<F>,
+) -> Option<HashMap<u64, Box<[F]>>> {
+    let mut columns: HashMap<u64, Vec<F>> = HashMap::new();
+    for c in 0..count {
+        let column = column(c);
+        match columns.get(&bits(column[0])) {
+            Some(other) if !same_bits(other, &column) => return None,
+            Some(_) => {}
+            None => drop(columns.insert(bits(column[0]), column)),
+        }
+    }
+    let varying = (columns.into_iter())
+        .filter(|(_, column)| !column.iter().all(|&v| bits(v) == bits(column[0])))
+        .map(|(key, column)| (key, column.into_boxed_slice()));
+    Some(varying.collect())
+}
+
 /// A constant's bits, the key of its column.
 pub(crate) fn bits<F: Real>(value: F) -> u64 {
     value.to_f64().expect("f32 and f64 convert").to_bits()
@@ -348,6 +759,7 @@ mod tests {
     fn item(shape: u32, indices: &[usize], constants: &[f64]) -> Item<u32, f64> {
         Item {
             shape,
+            spaces: vec![Space::Ir; indices.len()],
             indices: indices.to_vec(),
             distinct: indices.len(),
             constants: constants.to_vec(),
@@ -509,5 +921,157 @@ mod tests {
             panic!("a loop")
         };
         assert_eq!((l.period, l.count), (7, 4));
+    }
+
+    /// Iterations of body 0 (three items) and body 1 (two) in `pattern`'s
+    /// order, between items of their own: both start with an item of
+    /// the same shape (what the branch is taken on), then go their ways.
+    /// An item's first field is its node, the second a fixed one (a
+    /// parameter), its constant the iteration's.
+    fn branching(pattern: &[usize]) -> Vec<Item<u32, f64>> {
+        let mut items = vec![item(9, &[0], &[])];
+        let mut node = 1;
+        for (k, &body) in pattern.iter().enumerate() {
+            let shapes: &[u32] = if body == 0 { &[1, 2, 3] } else { &[1, 5] };
+            for (j, &shape) in shapes.iter().enumerate() {
+                items.push(item(shape, &[node, 100 + j], &[k as f64, 0.5]));
+                node += 1;
+            }
+        }
+        items.push(item(9, &[0], &[]));
+        items
+    }
+
+    #[test]
+    fn iterations_of_two_bodies_in_any_order_are_one_loop_of_variants() {
+        let pattern = [0, 1, 1, 0, 1, 0, 0, 1, 0];
+        let items = branching(&pattern);
+        for segments in [
+            roll_variants(&items, RULES),
+            roll_variants(&items, super::RULES),
+        ] {
+            assert_eq!(segments.len(), 3, "{segments:?}");
+            let Segment::Variants(v) = &segments[1] else {
+                panic!("a loop of variants: {segments:?}")
+            };
+            let tags: Vec<usize> = v.tags.iter().map(|&t| usize::from(t)).collect();
+            assert_eq!(tags, pattern);
+            assert_eq!((v.starts[0], v.end), (1, items.len() - 1));
+            assert!(describes_variants(v, &items));
+            let [a, b] = &v.bodies[..] else {
+                panic!("two bodies")
+            };
+            assert_eq!((a.start, a.period, a.count), (1, 3, 5));
+            assert_eq!((b.start, b.period, b.count), (4, 2, 4));
+            assert_eq!(a.steps[0][&1], 1, "the node moves with the distance");
+            assert!(!a.steps[0].contains_key(&100), "the parameter stays");
+            // Each body's table, in the order its instances run.
+            assert_eq!(*a.tables[1][&bits(0.0)], [0.0, 3.0, 5.0, 6.0, 8.0]);
+            assert_eq!(*b.tables[1][&bits(1.0)], [1.0, 2.0, 4.0, 7.0]);
+            assert!(!a.tables[1].contains_key(&bits(0.5)), "the same every time");
+            // Each iteration's distance from its body's first instance.
+            let [(Space::Ir, distances)] = &v.distances[..] else {
+                panic!("the IR's nodes move")
+            };
+            let starts: Vec<isize> = (v.starts.iter())
+                .map(|&at| items[at].indices[0] as isize)
+                .collect();
+            for (m, &tag) in tags.iter().enumerate() {
+                let first = items[v.bodies[tag].start].indices[0] as isize;
+                assert_eq!(distances[m], starts[m] - first, "iteration {m}");
+            }
+        }
+        // One body alone is a loop's, not one of variants.
+        assert!(
+            (roll_variants(&branching(&[0; 6]), RULES).iter())
+                .all(|segment| !matches!(segment, Segment::Variants(_)))
+        );
+    }
+
+    #[test]
+    fn a_body_met_once_ends_the_loop_of_variants() {
+        // A third body (the shared item and another) once, then more of
+        // the first two: the loop ends before it.
+        let mut items = branching(&[0, 1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0]);
+        let end = items.len() - 1;
+        items.pop();
+        for (node, shape) in (items.len()..).zip([1, 8, 1, 2, 3, 1, 5]) {
+            items.push(item(shape, &[node, 100], &[7.0, 0.5]));
+        }
+        let segments = roll_variants(&items, RULES);
+        let Segment::Variants(v) = &segments[1] else {
+            panic!("a loop of variants: {segments:?}")
+        };
+        assert_eq!(v.end, end, "{segments:?}");
+        assert_eq!(v.bodies.len(), 2);
+        assert!(describes_variants(v, &items));
+    }
+
+    /// Whether `v` says what `items` hold: each iteration's fields are
+    /// its body's moved by their steps times their spaces' distances, its
+    /// constants the same or its body's tables' next entries.
+    fn describes_variants(v: &Variants<f64>, items: &[Item<u32, f64>]) -> bool {
+        let mut ordinals = vec![0; v.bodies.len()];
+        (v.tags.iter().enumerate()).all(|(m, &tag)| {
+            let body = &v.bodies[usize::from(tag)];
+            let ordinal = ordinals[usize::from(tag)];
+            ordinals[usize::from(tag)] += 1;
+            (0..body.period).all(|j| {
+                let (base, item) = (&items[body.start + j], &items[v.starts[m] + j]);
+                let distance = |space: Space| {
+                    (v.distances.iter())
+                        .find(|&&(s, _)| s == space)
+                        .map_or(0, |(_, d)| d[m])
+                };
+                let fields = (base.indices.iter().zip(&base.spaces)).zip(&item.indices);
+                let constants = base.constants.iter().zip(&item.constants);
+                fields.into_iter().all(|((&u, &space), &w)| {
+                    let step = body.steps[j].get(&u).copied().unwrap_or(0);
+                    w as isize == u as isize + step * distance(space)
+                }) && constants
+                    .into_iter()
+                    .all(|(&c, &d)| body.tables[j].get(&bits(c)).map_or(c, |t| t[ordinal]) == d)
+            })
+        })
+    }
+
+    #[test]
+    fn each_space_moves_by_a_distance_of_its_own() {
+        // Each iteration reads input k (a window moving one a time) and
+        // its own nodes (moving a body's length).
+        let pattern = [0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0];
+        let mut items = vec![item(9, &[0], &[])];
+        let mut node = 1;
+        for (k, &body) in pattern.iter().enumerate() {
+            for j in 0..2 + body {
+                let shape = if j == 0 {
+                    1
+                } else {
+                    1 + body as u32 * 10 + j as u32
+                };
+                items.push(item(shape, &[node, k], &[k as f64]));
+                node += 1;
+            }
+        }
+        // In one space, the two motions fit one distance only by chance:
+        // what is found is exact.
+        for segment in roll_variants(&items, RULES) {
+            if let Segment::Variants(v) = segment {
+                assert!(describes_variants(&v, &items), "{v:?}");
+            }
+        }
+        // In spaces of their own, each moves by its own distance: one loop
+        // of variants over every iteration.
+        for item in &mut items {
+            item.spaces = [Space::Sweep, Space::Inputs][..item.indices.len()].to_vec();
+        }
+        let segments = roll_variants(&items, RULES);
+        let [Segment::One(0), Segment::Variants(v)] = &segments[..] else {
+            panic!("a loop of variants: {segments:?}")
+        };
+        assert!(describes_variants(v, &items));
+        assert_eq!(v.tags.len(), pattern.len());
+        let spaces: Vec<Space> = v.distances.iter().map(|&(space, _)| space).collect();
+        assert_eq!(spaces, [Space::Sweep, Space::Inputs]);
     }
 }

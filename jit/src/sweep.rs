@@ -15,7 +15,7 @@ use tapegrad::replay::ir::{Ir, Partial, Summand};
 use crate::Real;
 use crate::emit::{D, Emit, Kept, Plan};
 use crate::fuse::FusedSweep;
-use crate::roll::{Item, Loop, Segment};
+use crate::roll::{Item, Loop, NO_VARIANTS, Segment, Space, Variants};
 
 /// An edge's partial as the compiled sweep reads it, the lowering's
 /// factor folded into it where both are constants.
@@ -101,6 +101,7 @@ pub(crate) fn node_item<F: Real>(v: usize, edges: &[Edge<F>]) -> Item<Vec<u8>, F
             .chain(edges.iter().map(|edge| edge.parent))
             .collect(),
         distinct: 1 + edges.len(),
+        spaces: vec![Space::Sweep; 1 + edges.len()],
         constants: Vec::new(),
     };
     for &Edge { form, .. } in edges {
@@ -126,6 +127,7 @@ pub(crate) fn node_item<F: Real>(v: usize, edges: &[Edge<F>]) -> Item<Vec<u8>, F
         );
         item.shape.push(kind << 1 | u8::from(factor));
         item.indices.extend(at);
+        item.spaces.extend(at.map(|_| Space::Ir));
         item.constants.extend(constants.into_iter().flatten());
     }
     item
@@ -136,6 +138,7 @@ pub(crate) fn edge_item<F: Real>(edge: Edge<F>) -> Item<Vec<u8>, F> {
     let mut item = node_item(0, &[edge]);
     // Not the node: the parent, and what the partial reads.
     item.indices.remove(0);
+    item.spaces.remove(0);
     item.distinct = 1;
     item
 }
@@ -183,6 +186,11 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                     let next = after(l.start + l.len());
                     carried = self.visit_loop(l, plan, carried, next, zero);
                 }
+                // The adjoints before and after it pass through memory.
+                Segment::Variants(v) => {
+                    self.visit_variants(v, plan, zero);
+                    carried = None;
+                }
             }
             s += 1;
         }
@@ -218,6 +226,19 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             }
         });
         next.map(|n| (n, out[0]))
+    }
+
+    /// The loop of variants `v` of visits: within an iteration, a node
+    /// passes the adjoint of the node visited next in a register.
+    fn visit_variants(&mut self, v: &'a Variants<F>, plan: &'a Plan<'_, F>, zero: Value) {
+        let mut inner = None;
+        self.repeat_variants(v, |e, b, j| {
+            let l = &v.bodies[b];
+            let node = plan.visits[l.start + j];
+            let next = (j + 1 < l.period).then(|| plan.visits[l.start + j + 1]);
+            let carried = if j == 0 { None } else { inner.take() };
+            inner = e.visit(node, plan, carried, next, zero);
+        });
     }
 
     /// A wide node and the loop of nodes after it, fused (see
@@ -258,6 +279,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let one = |segment: &Segment<F>| match segment {
             Segment::One(at) => *at,
             Segment::Loop(_) => unreachable!("the edges' loops are fused"),
+            Segment::Variants(_) => unreachable!("{NO_VARIANTS}"),
         };
         for segment in &segments[..fused.prologue] {
             add(self, one(segment));
@@ -402,6 +424,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 Segment::Loop(l) => {
                     self.repeat(l, Vec::new(), |e, j, _| add(e, edges[l.start + j]));
                 }
+                Segment::Variants(_) => unreachable!("{NO_VARIANTS}"),
             }
         }
     }

@@ -9,9 +9,9 @@ mod program;
 
 use program::{Program, coordinate, program_with_sums, run};
 use proptest::prelude::*;
-use tapegrad::replay::Function;
+use tapegrad::replay::{Function, Workspace};
 use tapegrad::{Active, Error, Scalar};
-use tapegrad_jit::{CompileError, Real, compile, compile_in_pieces};
+use tapegrad_jit::{CompileError, Compiled, Real, compile, compile_in_pieces};
 
 /// The same bits, a NaN as any NaN (Cranelift may order an addition's
 /// operands otherwise, and of two NaNs the processor keeps the first).
@@ -45,6 +45,14 @@ enum Repeat {
     Fold {
         times: usize,
     },
+    /// `Σₖ p(x₀, x₁, cₖ·x₂)` or `q(…)`, `cₖ` a constant of the iteration's,
+    /// as bit `k` of `pattern` says (the second output the other way
+    /// round): iterations of two bodies, which the compiler makes one loop
+    /// of variants.
+    Choose {
+        times: usize,
+        pattern: u32,
+    },
 }
 
 impl Case {
@@ -53,11 +61,28 @@ impl Case {
         match self.repeat {
             Repeat::Once => 3,
             Repeat::Sum { times, .. } | Repeat::Fold { times } => times + 2,
+            Repeat::Choose { .. } => 3,
         }
     }
 
     /// Its first `outputs` outputs (of two).
     fn run<F: Scalar>(&self, x: &[Active<F>], outputs: usize) -> Vec<Active<F>> {
+        if let Repeat::Choose { times, pattern } = self.repeat {
+            let sum = |flip: bool| {
+                (0..times).fold(Active::constant(F::zero()), |sum, k| {
+                    let p = match (pattern >> k & 1 == 1) != flip {
+                        true => &self.p,
+                        false => &self.q,
+                    };
+                    let c = Active::constant(F::from(1.0 + 0.125 * k as f64).expect("a literal"));
+                    sum + run(p, &[x[0], x[1], c * x[2]])
+                })
+            };
+            return [false, true][..outputs]
+                .iter()
+                .map(|&flip| sum(flip))
+                .collect();
+        }
         let each = |p: &Program| match self.repeat {
             Repeat::Once => run(p, x),
             Repeat::Sum { times, scaled } => {
@@ -77,6 +102,7 @@ impl Case {
             Repeat::Fold { times } => {
                 (0..times).fold(x[0], |a, k| run(p, &[a, x[k + 1], x[k + 2]]).tanh())
             }
+            Repeat::Choose { .. } => unreachable!("run above"),
         };
         [&self.p, &self.q][..outputs]
             .iter()
@@ -90,6 +116,7 @@ fn case() -> impl Strategy<Value = Case> {
         2 => Just(Repeat::Once),
         1 => (2..17usize, any::<bool>()).prop_map(|(times, scaled)| Repeat::Sum { times, scaled }),
         1 => (2..9usize).prop_map(|times| Repeat::Fold { times }),
+        1 => (4..17usize, any::<u32>()).prop_map(|(times, pattern)| Repeat::Choose { times, pattern }),
     ];
     (program_with_sums(), program_with_sums(), repeat).prop_map(|(p, q, repeat)| Case {
         p,
@@ -226,8 +253,7 @@ fn repeated_bodies_compile_to_loops_with_the_interpreters_bits()
             loss + e * e
         })
     };
-    // Logistic regression's loss: a dot product of constant data with θ
-    // (a sum its products are computed in), the stable loss's branches.
+    // Logistic regression's loss ([`logistic`]).
     let data: Vec<Vec<f64>> = (0..30)
         .map(|i| {
             (0..5)
@@ -235,19 +261,7 @@ fn repeated_bodies_compile_to_loops_with_the_interpreters_bits()
                 .collect()
         })
         .collect();
-    let logistic = |t: &[Active]| {
-        data.iter()
-            .enumerate()
-            .fold(Active::constant(0.0), |loss, (i, row)| {
-                let z = (row.iter().zip(t)).fold(t[5], |z, (&x, &w)| z + w * x);
-                let softplus = if z > Active::constant(0.0) {
-                    z + (-z).exp().ln_1p()
-                } else {
-                    z.exp().ln_1p()
-                };
-                loss + softplus - z * (i % 2) as f64
-            })
-    };
+    let logistic = logistic(&data);
     let x0: Vec<f64> = (0..60).map(|k| 0.3 + 0.02 * k as f64).collect();
     let x1: Vec<f64> = (0..60).map(|k| (k as f64).cos()).collect();
     for (name, n, f) in [
@@ -264,7 +278,7 @@ fn repeated_bodies_compile_to_loops_with_the_interpreters_bits()
         if name == "fold" || name == "terms" {
             assert!(loops[1] > 0 && loops[3] > 0, "{name}: {loops:?}");
             assert_eq!(
-                loops[4..],
+                loops[4..6],
                 [1, 1],
                 "{name}: ops with the sum, its edges with the nodes"
             );
@@ -279,6 +293,24 @@ fn repeated_bodies_compile_to_loops_with_the_interpreters_bits()
         assert_eq!(bits(&g), bits(&tg), "{name}");
     }
     Ok(())
+}
+
+/// Logistic regression's loss over the rows of `data`: a dot product of
+/// constant data with θ (a sum its products are computed in) and the bias
+/// after them, the stable loss's branches on the sign of `z`, the labels
+/// alternating.
+fn logistic(data: &[Vec<f64>]) -> impl Fn(&[Active]) -> Active + '_ {
+    move |t| {
+        (data.iter().enumerate()).fold(Active::constant(0.0), |loss, (i, row)| {
+            let z = (row.iter().zip(t)).fold(t[row.len()], |z, (&x, &w)| z + w * x);
+            let softplus = if z > Active::constant(0.0) {
+                z + (-z).exp().ln_1p()
+            } else {
+                z.exp().ln_1p()
+            };
+            loss + softplus - z * (i % 2) as f64
+        })
+    }
 }
 
 /// Functions whose loop of ops is followed by a long sum of what it
@@ -384,7 +416,7 @@ fn fused_loops_agree<F: Real>() -> Result<(), Box<dyn std::error::Error>> {
                 assert_eq!(bits(&ours?), bits(&theirs), "{name}: hvp");
             }
         }
-        let fused = &compiled.loops()[4..];
+        let fused = &compiled.loops()[4..6];
         match *name {
             "reversed" => assert_eq!(fused, [0, 0], "{name}"),
             "the first half" => assert_eq!(fused, [1, 1], "{name}"),
@@ -692,15 +724,92 @@ fn an_edge_in_two_loops_is_first_only_if_first_in_both() -> Result<(), Box<dyn s
     let mut ws = f.workspace();
     for piece in [1, 3, 1000] {
         let code = compile_in_pieces(&f, piece, true)?;
-        for x in [&x0, &x1, &x0, &x1] {
-            let ((v0, g), (tv, tg)) = (
-                code.value_and_gradient(&mut ws, x)?,
-                f.value_and_gradient(&mut ws, x)?,
-            );
-            assert_eq!(bits(&[v0]), bits(&[tv]), "piece {piece}");
-            assert_eq!(bits(&g), bits(&tg), "gradient, piece {piece}");
-            let (ours, theirs) = (code.hvp(&mut ws, x, &v)?, f.hvp(&mut ws, x, &v)?);
-            assert_eq!(bits(&ours), bits(&theirs), "hvp, piece {piece}");
+        let name = format!("piece {piece}");
+        interpreters_at(&code, &f, &mut ws, [&x0[..], &x1, &x0, &x1], &v, &name)?;
+    }
+    Ok(())
+}
+
+/// `code`'s value, gradient and Hessian-vector product (along `v`) at
+/// each of `points` in turn are `f`'s bits.
+fn interpreters_at<'p>(
+    code: &Compiled<f64>,
+    f: &Function<f64>,
+    ws: &mut Workspace<f64>,
+    points: impl IntoIterator<Item = &'p [f64]>,
+    v: &[f64],
+    name: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    for x in points {
+        let ((v0, g), (tv, tg)) = (
+            code.value_and_gradient(ws, x)?,
+            f.value_and_gradient(ws, x)?,
+        );
+        assert_eq!(bits(&[v0]), bits(&[tv]), "{name}");
+        assert_eq!(bits(&g), bits(&tg), "{name}: gradient");
+        let (ours, theirs) = (code.hvp(ws, x, v)?, f.hvp(ws, x, v)?);
+        assert_eq!(bits(&ours), bits(&theirs), "{name}: hvp");
+    }
+    Ok(())
+}
+
+/// Iterations of three bodies in an irregular order (a branch each took
+/// after a start they share), with constants of their own per iteration:
+/// one loop of variants over
+/// the ops and one over the sweep's nodes, whose value, gradient and
+/// Hessian-vector product at points one after another are the
+/// interpreter's, compiled whole and in pieces. Logistic regression's
+/// samples, whose stable loss branches on the sign of `z`, are a second
+/// case.
+#[test]
+fn iterations_of_different_bodies_are_one_loop_of_variants()
+-> Result<(), Box<dyn std::error::Error>> {
+    let pattern = [0, 1, 1, 0, 2, 0, 1, 2, 2, 0, 1, 0, 0, 2, 1, 1, 0, 2, 1, 0];
+    let branches = |x: &[Active]| {
+        (pattern.iter().enumerate()).fold(Active::constant(0.0), |acc, (k, &b)| {
+            let scale = 0.5 + 0.125 * k as f64;
+            let (a, c) = ((x[0] * scale + x[1]).tanh(), x[2] - scale);
+            let term = match b {
+                0 => (a - c).exp(),
+                1 => (a * a + c).ln_1p(),
+                _ => (a * c).sin(),
+            };
+            acc + term
+        })
+    };
+    let data: Vec<Vec<f64>> = (0..24)
+        .map(|i| {
+            (0..3)
+                .map(|j| 3.0 * ((i * 5 + j * 3) as f64 * 0.9).sin())
+                .collect()
+        })
+        .collect();
+    let logistic = logistic(&data);
+    let x0: Vec<f64> = (0..4).map(|k| 0.3 + 0.05 * k as f64).collect();
+    // The logistic loss where each sample takes the branch it took.
+    let x1: Vec<f64> = x0.iter().map(|v| v + 1e-3).collect();
+    for (name, n, f) in [
+        ("branches", 3, &branches as &dyn Fn(&[Active]) -> Active),
+        ("logistic", 4, &logistic),
+    ] {
+        let (x0, x1) = (&x0[..n], &x1[..n]);
+        let v: Vec<f64> = x0.iter().zip(x1).map(|(a, b)| b - a).collect();
+        let mut f = Function::record(x0, f)?;
+        f.optimize();
+        let mut ws = f.workspace();
+        let whole = compile(&f)?;
+        assert!(whole.loops()[6] >= 2, "{name}: {:?}", whole.loops());
+        for piece in [None, Some(1), Some(3), Some(1000)] {
+            let pieces;
+            let code = match piece {
+                None => &whole,
+                Some(piece) => {
+                    pieces = compile_in_pieces(&f, piece, true)?;
+                    &pieces
+                }
+            };
+            let name = format!("{name}, piece {piece:?}");
+            interpreters_at(code, &f, &mut ws, [x0, x1, x0], &v, &name)?;
         }
     }
     Ok(())
