@@ -54,8 +54,8 @@
 //! ops (and nodes of the sweep), each a function that reads its operands
 //! from and writes its results to buffers the call lends it, so the
 //! compile time grows with the length of the code, not faster: about
-//! 0.5 µs an op of Rosenbrock's function, 31 ms at 60,000 ops, against
-//! 35 µs an op straight (BENCHMARKS.md).
+//! 1 µs an op of Rosenbrock's function, 50–85 ms at 60,000 ops, against
+//! 40–60 µs an op straight (BENCHMARKS.md).
 //!
 //! The forward-mode products, [`Compiled::jvp`] and [`Compiled::hvp`]
 //! (and through them a sparse Hessian or Jacobian,

@@ -410,9 +410,9 @@ const BODIES: usize = 4;
 /// node, the branch's last, and share the next).
 const OFFSETS: usize = 8;
 
-/// The iterations of one body a loop of variants starts with, at most: a
-/// long run of one body is a loop's (or one the roller refused), not
-/// scanned to its end from each place of cutting.
+/// The iterations of one body in a row a loop of variants has, at most: a
+/// longer run is a loop's (or one the roller refused), where the loop of
+/// variants ends, not scanned to its end from each place of cutting.
 const ONE_BODY: usize = 64;
 
 /// The loop of variants from item `s` that covers the most, if any: at
@@ -469,8 +469,9 @@ struct Motion {
 /// `s + offset`, `offset` items before it. An iteration is an instance of
 /// a body if its shapes are the body's and each field moves from the
 /// body's first instance by its step times its space's distance; the last
-/// may be a body's length of a longer stretch. They end before the first
-/// instance of a body that has no second.
+/// may be a body's length of a longer stretch. They end before a run of
+/// [`ONE_BODY`] iterations of one body, and before the first instance of
+/// a body that has no second.
 fn cut_variants<S: Eq, F: Real>(
     items: &[Item<S, F>],
     shapes: &[u32],
@@ -480,9 +481,10 @@ fn cut_variants<S: Eq, F: Real>(
 ) -> Cut {
     let (mut pieces, mut bodies) = (Vec::new(), Vec::<(usize, usize, Option<Motion>)>::new());
     let anchor = shapes[s + offset];
-    let mut at = s;
+    let (mut at, mut run) = (s, 0);
     while at + offset < items.len() && shapes[at + offset] == anchor {
-        if bodies.len() == 1 && pieces.len() == ONE_BODY {
+        if run == ONE_BODY {
+            pieces.truncate(pieces.len() - run);
             break;
         }
         let same = |&(b, len, _): &(usize, usize, Option<Motion>)| {
@@ -521,6 +523,10 @@ fn cut_variants<S: Eq, F: Real>(
                 }
             }
         }
+        run = match pieces.last() {
+            Some(&(_, last)) if last == body => run + 1,
+            _ => 1,
+        };
         pieces.push((at, body));
         at += bodies[body].1;
     }
