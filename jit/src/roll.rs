@@ -479,12 +479,15 @@ fn cut_variants<S: Eq, F: Real>(
     (s, offset): (usize, usize),
     rules: Rules,
 ) -> Cut {
-    let (mut pieces, mut bodies) = (Vec::new(), Vec::<(usize, usize, Option<Motion>)>::new());
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    let mut bodies: Vec<(usize, usize, Option<Motion>)> = Vec::new();
     let anchor = shapes[s + offset];
     let (mut at, mut run) = (s, 0);
     while at + offset < items.len() && shapes[at + offset] == anchor {
         if run == ONE_BODY {
+            let at = pieces[pieces.len() - run].0;
             pieces.truncate(pieces.len() - run);
+            bodies.retain(|&(first, ..)| first < at);
             break;
         }
         let same = |&(b, len, _): &(usize, usize, Option<Motion>)| {
@@ -992,6 +995,30 @@ mod tests {
             (roll_variants(&branching(&[0; 6]), RULES).iter())
                 .all(|segment| !matches!(segment, Segment::Variants(_)))
         );
+    }
+
+    #[test]
+    fn a_long_run_of_one_body_is_a_loop_after_the_loop_of_variants() {
+        // Nine iterations of two bodies, then seventy of a third.
+        let mut pattern = vec![0, 1, 1, 0, 1, 0, 0, 1, 0];
+        pattern.extend([2; 70]);
+        let mut items = vec![item(9, &[0], &[])];
+        let mut node = 1;
+        for (k, &body) in pattern.iter().enumerate() {
+            let shapes: &[u32] = [&[1, 2, 3][..], &[1, 5], &[1, 6]][body];
+            for (j, &shape) in shapes.iter().enumerate() {
+                items.push(item(shape, &[node, 100 + j], &[k as f64, 0.5]));
+                node += 1;
+            }
+        }
+        let segments = roll_variants(&items, RULES);
+        let [Segment::One(0), Segment::Variants(v), Segment::Loop(l), ..] = &segments[..] else {
+            panic!("a loop of variants, then a loop: {segments:?}")
+        };
+        assert_eq!(v.tags.len(), 9);
+        assert_eq!(v.bodies.len(), 2);
+        assert!(describes_variants(v, &items));
+        assert_eq!((l.start, l.period), (v.end, 2));
     }
 
     #[test]
