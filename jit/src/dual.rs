@@ -16,7 +16,7 @@ use tapegrad::replay::ir::{Arg, Op, Summand, Term};
 
 use crate::Real;
 use crate::emit::{Emit, Plan};
-use crate::roll::{NO_VARIANTS, Segment};
+use crate::roll::{Rolled, Segment};
 use crate::sweep::{Edge, Form};
 
 /// A `Dual` number in the code: its value's lane and its tangent's.
@@ -236,7 +236,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
 
     /// The sum of `terms` as the interpreter adds them in `Dual` numbers,
     /// the terms after the first in `rolled`'s segments if given.
-    fn dual_sum(&mut self, terms: &'a [Term<F>], rolled: Option<&'a Vec<Segment<F>>>) -> Num {
+    fn dual_sum(&mut self, terms: &'a [Term<F>], rolled: Option<&'a Vec<Rolled<F>>>) -> Num {
         let mut acc = self.dual_term(&terms[0]);
         let add = |e: &mut Self, acc: Num, term: &Term<F>| {
             let value = e.dual_term(term);
@@ -259,7 +259,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                     });
                     [out[0], out[1]]
                 }
-                Segment::Variants(_) => unreachable!("{NO_VARIANTS}"),
+                Segment::Variants(never) => match *never {},
             };
         }
         acc

@@ -22,7 +22,7 @@ use crate::forward::{self, kept_of};
 use crate::fuse::Fusions;
 use crate::known::Known;
 use crate::native::Tables;
-use crate::roll::{Loop, Segment, Space, Variants, bits};
+use crate::roll::{Loop, Rolled, Segment, Space, Variants, bits};
 use crate::sweep::{Edge, Form};
 use crate::{CompileError, Real};
 
@@ -147,9 +147,9 @@ pub(crate) struct Plan<'a, F> {
     pub(crate) edges: Vec<Vec<Edge<F>>>,
     pub(crate) visits: Vec<usize>,
     /// A long sum's terms after the first, by its op, in segments.
-    pub(crate) sums: HashMap<usize, Vec<Segment<F>>>,
+    pub(crate) sums: HashMap<usize, Vec<Rolled<F>>>,
     /// A node's many edges, by the node, in segments.
-    pub(crate) wide: HashMap<usize, Vec<Segment<F>>>,
+    pub(crate) wide: HashMap<usize, Vec<Rolled<F>>>,
     /// Loops fused with what comes after them.
     pub(crate) fused: Fusions<F>,
 }
@@ -656,10 +656,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         // (Cranelift's rematerialization: an instruction a table an
         // iteration); an address the loop moves is a register, each
         // table's entry at an offset from it.
-        let first_table = (parts.iter())
-            .flat_map(|l| l.tables.iter().flat_map(|tables| tables.values()))
-            .map(|table| table.as_ptr() as usize)
-            .min();
+        let first_table = parts.iter().filter_map(|l| l.first_table()).min();
         let row = first_table.map(|at| (self.b.append_block_param(header, self.ptr), at));
         let mut carried: Vec<_> = (carry.iter())
             .map(|_| self.b.append_block_param(header, F::TYPE))
@@ -756,13 +753,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             let (low, high) = (d.iter().min(), d.iter().max());
             *low.unwrap_or(&0)..high.unwrap_or(&0) + 1
         });
-        let firsts: Vec<Option<usize>> = (v.bodies.iter())
-            .map(|l| {
-                (l.tables.iter().flat_map(|tables| tables.values()))
-                    .map(|table| table.as_ptr() as usize)
-                    .min()
-            })
-            .collect();
+        let firsts: Vec<Option<usize>> = v.bodies.iter().map(Loop::first_table).collect();
         let header = self.b.create_block();
         let m = self.b.append_block_param(header, self.ptr);
         let rows: Vec<Option<Value>> = (firsts.iter())

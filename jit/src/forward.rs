@@ -16,7 +16,7 @@ use crate::Real;
 use crate::emit::{Emit, Kept, Plan};
 use crate::fuse::{Fused, sum_after};
 use crate::native::{self, Tables};
-use crate::roll::{Item, Loop, NO_VARIANTS, Segment, Space, Variants};
+use crate::roll::{Item, Loop, Rolled, Segment, Space, Variants};
 
 /// A sum's term as the roller compares it: an op computed where the sum
 /// adds it ([`inlined`]) by its kind, what it reads and its constants.
@@ -380,7 +380,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     fn sum(
         &mut self,
         terms: &[Term<F>],
-        rolled: Option<&'a Vec<Segment<F>>>,
+        rolled: Option<&'a Vec<Rolled<F>>>,
         plan: &'a Plan<'_, F>,
         local: &mut HashMap<(u32, isize), Value>,
     ) -> Value {
@@ -411,7 +411,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                     };
                     self.repeat(l, vec![acc], each)[0]
                 }
-                Segment::Variants(_) => unreachable!("{NO_VARIANTS}"),
+                Segment::Variants(never) => match *never {},
             };
         }
         acc

@@ -24,7 +24,7 @@ use tapegrad::replay::ir::Op;
 use crate::Real;
 use crate::emit::Plan;
 use crate::forward::{Shape, term_item};
-use crate::roll::{Item, Loop, NO_VARIANTS, Segment};
+use crate::roll::{Item, Loop, Rolled, Segment};
 use crate::sweep;
 
 /// The loops a plan fuses: loops of ops with sums, by the loop's first
@@ -133,7 +133,8 @@ fn fuse<F: Real>(
         .into_iter()
         .chain(segments[..prologue].iter().map(|s| match s {
             Segment::One(k) => 1 + k,
-            Segment::Loop(_) | Segment::Variants(_) => unreachable!("one loop"),
+            Segment::Loop(_) => unreachable!("one loop"),
+            Segment::Variants(never) => match *never {},
         }));
     let read_between = between.iter().flat_map(|&x| &ops[x].indices[1..]);
     let needed = (before_loop.flat_map(|q| items[q].indices.iter()))
@@ -232,7 +233,7 @@ fn fuse_sweep<F: Real>(
     plan: &Plan<'_, F>,
 ) -> Option<FusedSweep<F>> {
     let segments = plan.wide.get(&v)?;
-    let is_loop = |s: &Segment<F>| matches!(s, Segment::Loop(_));
+    let is_loop = |s: &Rolled<F>| matches!(s, Segment::Loop(_));
     let prologue = segments.iter().position(is_loop)?;
     let after = prologue
         + segments[prologue..]
@@ -245,7 +246,8 @@ fn fuse_sweep<F: Real>(
     let loops: Vec<&Loop<F>> = (segments[prologue..after].iter())
         .map(|s| match s {
             Segment::Loop(l) => l,
-            Segment::One(_) | Segment::Variants(_) => unreachable!("loops"),
+            Segment::One(_) => unreachable!("loops"),
+            Segment::Variants(never) => match *never {},
         })
         .collect();
     let count = loops.iter().map(|l| l.count).min()?.min(n.count);
@@ -328,14 +330,14 @@ fn fuse_sweep<F: Real>(
 }
 
 /// The one loop among `segments`, and where it is; none if there are more.
-fn one_loop<F>(segments: &[Segment<F>]) -> Option<(usize, &Loop<F>)> {
+fn one_loop<F>(segments: &[Rolled<F>]) -> Option<(usize, &Loop<F>)> {
     let mut loops = segments
         .iter()
         .enumerate()
         .filter_map(|(s, segment)| match segment {
             Segment::Loop(l) => Some((s, l)),
             Segment::One(_) => None,
-            Segment::Variants(_) => unreachable!("{NO_VARIANTS}"),
+            Segment::Variants(never) => match *never {},
         });
     let found = loops.next()?;
     loops.next().is_none().then_some(found)

@@ -15,7 +15,7 @@ use tapegrad::replay::ir::{Binary, Guard, Ir, Op, Outcome, Select, Unary};
 use crate::Real;
 use crate::emit::Piece;
 use crate::fuse::Fusions;
-use crate::roll::Segment;
+use crate::roll::{Rolled, Segment};
 
 /// What the code points at: the IR's ops (each unary and binary op's entry
 /// of the table), its selects and guards, and the two ops the stable
@@ -208,8 +208,8 @@ pub(crate) extern "C" fn dual_guard<F: Real>(
 /// loops: what holds the tables of the loops.
 pub(crate) type Loops<F> = (
     Vec<Piece<F>>,
-    HashMap<usize, Vec<Segment<F>>>,
-    HashMap<usize, Vec<Segment<F>>>,
+    HashMap<usize, Vec<Rolled<F>>>,
+    HashMap<usize, Vec<Rolled<F>>>,
     Fusions<F>,
 );
 
@@ -379,28 +379,21 @@ impl<F: Real> Code<F> {
     /// loops of ops and sums, of edges and nodes; the loops of variants
     /// (over ops and nodes, also counted there).
     pub(crate) fn loops(&self) -> [usize; 7] {
-        let count = |segments: &[Segment<F>]| {
-            (segments.iter())
-                .filter(|s| matches!(s, Segment::Loop(_) | Segment::Variants(_)))
-                .count()
-        };
+        fn count<F, V>(segments: &[Segment<F, V>]) -> usize {
+            let looped = |s: &&Segment<F, V>| !matches!(s, Segment::One(_));
+            segments.iter().filter(looped).count()
+        }
         let (pieces, sums, wide, fused) = &self.loops;
         let mut loops = [0; 7];
         for piece in pieces {
-            match piece {
-                Piece::Forward(segments) | Piece::Reverse(segments) => {
-                    let variants = segments
-                        .iter()
-                        .filter(|s| matches!(s, Segment::Variants(_)));
-                    loops[6] += variants.count();
-                }
-                Piece::Finish => {}
-            }
-            match piece {
-                Piece::Forward(segments) => loops[0] += count(segments),
-                Piece::Reverse(segments) => loops[2] += count(segments),
-                Piece::Finish => {}
-            }
+            let (at, segments) = match piece {
+                Piece::Forward(segments) => (0, segments),
+                Piece::Reverse(segments) => (2, segments),
+                Piece::Finish => continue,
+            };
+            loops[at] += count(segments);
+            let variants = |s: &&Segment<F>| matches!(s, Segment::Variants(_));
+            loops[6] += segments.iter().filter(variants).count();
         }
         loops[1] = sums.values().map(|s| count(s)).sum();
         loops[3] = wide.values().map(|s| count(s)).sum();

@@ -14,6 +14,7 @@
 //! loop would.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::hash::Hash;
 
 use crate::Real;
@@ -47,13 +48,17 @@ pub(crate) enum Space {
 }
 
 /// How the sequence runs: items one by one, a loop, or a loop of
-/// variants.
+/// variants (`V`: [`Variants`] for the ops and the nodes of the sweep).
 #[derive(Clone, Debug)]
-pub(crate) enum Segment<F> {
+pub(crate) enum Segment<F, V = Variants<F>> {
     One(usize),
     Loop(Loop<F>),
-    Variants(Variants<F>),
+    Variants(V),
 }
+
+/// A long sum's terms or a wide node's edges, rolled ([`roll`]): items and
+/// loops, never a loop of variants.
+pub(crate) type Rolled<F> = Segment<F, Infallible>;
 
 /// Items `start..start + period·count`: `count` iterations of the body
 /// `start..start + period`. In iteration `k`, a field of body item `j`
@@ -78,6 +83,14 @@ impl<F> Loop<F> {
     /// The items it covers.
     pub(crate) fn len(&self) -> usize {
         self.period * self.count
+    }
+
+    /// The address of its lowest table, if it has tables: the code reads
+    /// every table at an offset from a row the loop moves from there.
+    pub(crate) fn first_table(&self) -> Option<usize> {
+        (self.tables.iter().flat_map(|tables| tables.values()))
+            .map(|table| table.as_ptr() as usize)
+            .min()
     }
 }
 
@@ -139,10 +152,6 @@ impl<F: Real> Loop<F> {
     }
 }
 
-/// Why a long sum's terms and a wide node's edges hold no loop of
-/// variants: they are rolled by [`roll`].
-pub(crate) const NO_VARIANTS: &str = "a sum's terms and a node's edges roll without variants";
-
 /// A stretch whose iterations each repeat one of a few bodies: a program
 /// that branched one way or the other each time (logistic regression's
 /// loss, whose branch follows the sign of each sample's `z`). Iteration
@@ -195,8 +204,8 @@ pub(crate) const RULES: Rules = Rules {
 const CANDIDATES: usize = 128;
 
 /// `items` as segments, in order: loops and items.
-pub(crate) fn roll<S: Eq + Hash, F: Real>(items: &[Item<S, F>], rules: Rules) -> Vec<Segment<F>> {
-    roll_with(items, rules, false)
+pub(crate) fn roll<S: Eq + Hash, F: Real>(items: &[Item<S, F>], rules: Rules) -> Vec<Rolled<F>> {
+    roll_with(items, rules, |_, _, _| None)
 }
 
 /// `items` as segments, in order: loops, loops of variants where they
@@ -205,14 +214,20 @@ pub(crate) fn roll_variants<S: Eq + Hash, F: Real>(
     items: &[Item<S, F>],
     rules: Rules,
 ) -> Vec<Segment<F>> {
-    roll_with(items, rules, true)
+    roll_with(items, rules, |shapes, next, s| {
+        let found = find_variants(items, shapes, next, s, rules)?;
+        Some((found.end, found))
+    })
 }
 
-fn roll_with<S: Eq + Hash, F: Real>(
+/// `items` as segments, `variants(shapes, next, s)` the loop of variants
+/// from `s` and where it ends, if any (`shapes` numbers each item's shape,
+/// `next` is the next item of the same shape).
+fn roll_with<S: Eq + Hash, F: Real, V>(
     items: &[Item<S, F>],
     rules: Rules,
-    variants: bool,
-) -> Vec<Segment<F>> {
+    variants: impl Fn(&[u32], &[usize], usize) -> Option<(usize, V)>,
+) -> Vec<Segment<F, V>> {
     // Each shape as a number, and where each occurs next.
     let mut numbers: HashMap<&S, u32> = HashMap::new();
     let shapes: Vec<u32> = (items.iter())
@@ -261,11 +276,10 @@ fn roll_with<S: Eq + Hash, F: Real>(
         // loop does (numbers passed between iterations in registers, the
         // fusion with a sum): taken where it covers twice a loop's items.
         let covered = found.as_ref().map_or(0, Loop::len);
-        if variants
-            && let Some(found) = find_variants(items, &shapes, &next, s, rules)
-            && found.end - s >= 2 * covered.max(1)
+        if let Some((end, found)) = variants(&shapes, &next, s)
+            && end - s >= 2 * covered.max(1)
         {
-            s = found.end;
+            s = end;
             segments.push(Segment::Variants(found));
             continue;
         }
@@ -433,8 +447,7 @@ fn find_variants<S: Eq, F: Real>(
             continue;
         };
         let end = at + cut.bodies[body].1;
-        let mut instances = vec![0; cut.bodies.len()];
-        cut.pieces.iter().for_each(|&(_, b)| instances[b] += 1);
+        let instances = instances(&cut.pieces, cut.bodies.len());
         if cut.pieces.len() >= rules.count
             && cut.bodies.len() >= 2
             && instances.iter().all(|&n| n >= rules.count.max(3))
@@ -535,8 +548,7 @@ fn cut_variants<S: Eq, F: Real>(
     }
     // Bodies are numbered in the order of their first instances.
     loop {
-        let mut instances = vec![0; bodies.len()];
-        pieces.iter().for_each(|&(_, b)| instances[b] += 1);
+        let instances = instances(&pieces, bodies.len());
         let Some(p) = pieces.iter().position(|&(_, b)| instances[b] == 1) else {
             break;
         };
@@ -545,6 +557,13 @@ fn cut_variants<S: Eq, F: Real>(
         bodies.retain(|&(first, ..)| first < at);
     }
     Cut { pieces, bodies }
+}
+
+/// How many of `pieces` (`(start, body)`) are of each of `bodies` bodies.
+fn instances(pieces: &[(usize, usize)], bodies: usize) -> Vec<usize> {
+    let mut instances = vec![0; bodies];
+    pieces.iter().for_each(|&(_, b)| instances[b] += 1);
+    instances
 }
 
 /// Whether two items compare: the same shape and as many fields.

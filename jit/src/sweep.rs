@@ -15,7 +15,7 @@ use tapegrad::replay::ir::{Ir, Partial, Summand};
 use crate::Real;
 use crate::emit::{D, Emit, Kept, Plan};
 use crate::fuse::FusedSweep;
-use crate::roll::{Item, Loop, NO_VARIANTS, Segment, Space, Variants};
+use crate::roll::{Item, Loop, Rolled, Segment, Space, Variants};
 
 /// An edge's partial as the compiled sweep reads it, the lowering's
 /// factor folded into it where both are constants.
@@ -276,10 +276,10 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let add = |e: &mut Self, at: usize| {
             e.add_edge(edges[at], incoming, zeroed, zero);
         };
-        let one = |segment: &Segment<F>| match segment {
+        let one = |segment: &Rolled<F>| match segment {
             Segment::One(at) => *at,
             Segment::Loop(_) => unreachable!("the edges' loops are fused"),
-            Segment::Variants(_) => unreachable!("{NO_VARIANTS}"),
+            Segment::Variants(never) => match *never {},
         };
         for segment in &segments[..fused.prologue] {
             add(self, one(segment));
@@ -424,7 +424,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 Segment::Loop(l) => {
                     self.repeat(l, Vec::new(), |e, j, _| add(e, edges[l.start + j]));
                 }
-                Segment::Variants(_) => unreachable!("{NO_VARIANTS}"),
+                Segment::Variants(never) => match *never {},
             }
         }
     }
