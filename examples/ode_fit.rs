@@ -163,7 +163,7 @@ struct Evaluated {
 
 impl<'a> Fit<'a> {
     fn new(
-        step: &Function,
+        step: &'a Function,
         snapshots: usize,
         x0: Vec<f64>,
         seen: Vec<[f64; N]>,

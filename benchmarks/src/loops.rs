@@ -1,11 +1,13 @@
 //! A long loop: 10⁵ RK4 steps of `dx/dt = tanh(W·x) − x/10`, 10 states
 //! and the 100 weights of `W`, with the squared misfit of `x₀` to an
 //! observation every step; its gradient in `W` and the initial state by a
-//! checkpointed loop (100 and 10 snapshots; 100 by the online schedule),
+//! checkpointed loop (100 and 10 snapshots; 100 by the online schedule;
+//! 100 with the step compiled to machine code),
 //! by a tape of the whole loop, and by forward mode (a tangent for each of
 //! the 110 inputs, no tape).
 
 use num_traits::Float;
+use std::sync::OnceLock;
 use tapegrad::checkpoint::Loop;
 use tapegrad::forward::Dual;
 use tapegrad::replay::Function;
@@ -116,6 +118,8 @@ pub struct Looped {
     x0: Vec<f64>,
     w: Vec<f64>,
     step: Function,
+    /// The step compiled to machine code, when a row first asks for it.
+    compiled: OnceLock<tapegrad_jit::Compiled<f64>>,
 }
 
 impl Looped {
@@ -136,7 +140,13 @@ impl Looped {
         })
         .expect("table ops");
         step.optimize();
-        Looped { steps, x0, w, step }
+        Looped {
+            steps,
+            x0,
+            w,
+            step,
+            compiled: OnceLock::new(),
+        }
     }
 
     /// The loss itself, in `f64`: the baseline of every ratio.
@@ -153,8 +163,14 @@ impl Looped {
     /// The gradient in the initial state and the weights, by a checkpointed
     /// loop of `snapshots`.
     /// `online`: by the online schedule, the loop stopping itself.
-    fn checkpointed(&self, snapshots: usize, online: bool) -> Vec<f64> {
-        let mut looped = Loop::new(&self.step, snapshots);
+    /// `compiled`: the step's compiled code, else the interpreter.
+    fn checkpointed(&self, snapshots: usize, online: bool, compiled: bool) -> Vec<f64> {
+        let mut looped = if compiled {
+            let compile = || tapegrad_jit::compile(&self.step).expect("compiles");
+            Loop::new(self.compiled.get_or_init(compile), snapshots)
+        } else {
+            Loop::new(&self.step, snapshots)
+        };
         let fill = |i: usize, rest: &mut [f64]| rest[0] = seen(i);
         let (x0, w, steps, last) = (&self.x0, &self.w, self.steps, &[0.0; N]);
         let r = if online {
@@ -215,13 +231,16 @@ impl Looped {
     pub fn rows(&self) -> Vec<Row<'_>> {
         vec![
             Row::new("tapegrad checkpointed, 100 snapshots", || {
-                self.checkpointed(100, false)
+                self.checkpointed(100, false, false)
             }),
             Row::new("tapegrad checkpointed, 10 snapshots", || {
-                self.checkpointed(10, false)
+                self.checkpointed(10, false, false)
             }),
             Row::new("tapegrad checkpointed online, 100 snapshots", || {
-                self.checkpointed(100, true)
+                self.checkpointed(100, true, false)
+            }),
+            Row::new("tapegrad checkpointed compiled, 100 snapshots", || {
+                self.checkpointed(100, false, true)
             }),
             Row::new("tapegrad whole tape", || self.whole()),
             Row::new("tapegrad forward mode", || self.forward()),

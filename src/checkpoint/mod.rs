@@ -23,15 +23,19 @@
 //! dynamic parameters `θ` (differentiated) and the rest a step's data (a
 //! time, a step size, an observation: written by the caller for each step,
 //! not differentiated); its outputs the next state and, optionally, one
-//! term of the loss added up over the steps.
+//! term of the loss added up over the steps. The loop evaluates it through
+//! [`Step`]: by the interpreter, or by the code `tapegrad_jit::compile`
+//! makes of it (the same numbers to the bit).
 
 mod run;
 mod schedule;
+mod step;
 
 use crate::replay::{Function, Outputs};
 use crate::{Active, Error, Result, Scalar, Variable};
 use run::Run;
 pub use schedule::optimum;
+pub use step::Step;
 
 /// A loop of a recorded step, reversed with a given number of snapshots.
 ///
@@ -55,7 +59,7 @@ pub use schedule::optimum;
 /// ```
 pub struct Loop<'a, F: Scalar = f64> {
     /// The step's recordings, one a branch it took.
-    recordings: Vec<Function<F>>,
+    recordings: Vec<Box<dyn Step<F> + 'a>>,
     /// The closure that records the step again where its branch changes.
     closure: Option<Recorder<'a, F>>,
     snapshots: usize,
@@ -113,22 +117,23 @@ pub struct Report {
 }
 
 impl<'a, F: Scalar> Loop<'a, F> {
-    /// The loop of the recorded `step`, reversed with at most `snapshots`
-    /// states kept at once (the initial state's included). A step whose
-    /// branch changes is an error ([`Error::BranchChanged`]): see
-    /// [`recorded`](Loop::recorded).
+    /// The loop of the recorded `step` (a [`Function`], a reference to one,
+    /// or its compiled code: any [`Step`]), reversed with at most
+    /// `snapshots` states kept at once (the initial state's included). A
+    /// step whose branch changes is an error ([`Error::BranchChanged`]):
+    /// see [`recorded`](Loop::recorded).
     ///
     /// # Panics
     ///
     /// If `snapshots` is 0: the initial state needs one.
     #[track_caller]
-    pub fn new(step: &Function<F>, snapshots: usize) -> Self {
-        Loop::of(step.clone(), None, snapshots)
+    pub fn new(step: impl Step<F> + 'a, snapshots: usize) -> Self {
+        Loop::of(Box::new(step), None, snapshots)
     }
 
     /// A loop of `step`, recorded again by `closure` if given.
     #[track_caller]
-    fn of(step: Function<F>, closure: Option<Recorder<'a, F>>, snapshots: usize) -> Self {
+    fn of(step: Box<dyn Step<F> + 'a>, closure: Option<Recorder<'a, F>>, snapshots: usize) -> Self {
         assert!(
             snapshots >= 1,
             "a loop needs a snapshot at least, the initial state's"
@@ -163,7 +168,7 @@ impl<'a, F: Scalar> Loop<'a, F> {
     ) -> Result<Self> {
         let record = move |x: &[F], p: &[F]| Function::record_with_params(x, p, &step);
         let first = record(x, params)?;
-        Ok(Loop::of(first, Some(Box::new(record)), snapshots))
+        Ok(Loop::of(Box::new(first), Some(Box::new(record)), snapshots))
     }
 
     /// The recordings of the step kept: one a branch it took.
@@ -181,7 +186,7 @@ impl<'a, F: Scalar> Loop<'a, F> {
         data: D,
         final_weights: &[F],
     ) -> Result<Run<'_, 'a, F, D>> {
-        let step = &self.recordings[0];
+        let step = self.recordings[0].function();
         let (n, p) = (step.inputs(), step.params());
         Error::check_length("final state's weights", n, final_weights.len())?;
         let loss = step.outputs() == n + 1;
@@ -194,7 +199,9 @@ impl<'a, F: Scalar> Loop<'a, F> {
         }
         let mut params = vec![F::zero(); p];
         params[..theta.len()].copy_from_slice(theta);
-        let workspaces = self.recordings.iter().map(Function::workspace).collect();
+        let workspaces = (self.recordings.iter())
+            .map(|step| step.function().workspace())
+            .collect();
         Ok(Run {
             recordings: &mut self.recordings,
             workspaces,

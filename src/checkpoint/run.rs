@@ -2,14 +2,14 @@
 //! differentiated by its recording.
 
 use super::schedule::{Online, split};
-use super::{Record, Report, Reversed, optimum};
-use crate::replay::{Function, Vjp, Workspace};
+use super::{Record, Report, Reversed, Step, optimum};
+use crate::replay::{Vjp, Workspace};
 use crate::{Error, Result, Scalar};
 
 /// A loop being reversed: the step's recordings and their workspaces, its
 /// parameters, and what the reverse pass adds up.
 pub(super) struct Run<'r, 'a, F: Scalar, D> {
-    pub(super) recordings: &'r mut Vec<Function<F>>,
+    pub(super) recordings: &'r mut Vec<Box<dyn Step<F> + 'a>>,
     pub(super) workspaces: Vec<Workspace<F>>,
     pub(super) closure: Option<&'r Record<'a, F>>,
     /// The recording the last step took.
@@ -38,14 +38,14 @@ impl<F: Scalar, D: FnMut(usize, &mut [F])> Run<'_, '_, F, D> {
         &mut self,
         x: &[F],
         i: usize,
-        eval: impl Fn(&Function<F>, &mut Workspace<F>) -> Result<R>,
+        eval: impl Fn(&dyn Step<F>, &mut Workspace<F>) -> Result<R>,
     ) -> Result<R> {
         (self.data)(i, &mut self.params[self.theta..]);
         let count = self.recordings.len();
         let mut changed = None;
         for k in (0..count).map(|k| (self.current + k) % count) {
             self.workspaces[k].set_params(&self.params)?;
-            match eval(&self.recordings[k], &mut self.workspaces[k]) {
+            match eval(&*self.recordings[k], &mut self.workspaces[k]) {
                 Err(e @ Error::BranchChanged { .. }) => changed = changed.or(Some(e)),
                 result => {
                     self.current = k;
@@ -62,7 +62,7 @@ impl<F: Scalar, D: FnMut(usize, &mut [F])> Run<'_, '_, F, D> {
         let mut ws = function.workspace();
         ws.set_params(&self.params)?;
         let result = eval(&function, &mut ws);
-        self.recordings.push(function);
+        self.recordings.push(Box::new(function));
         self.workspaces.push(ws);
         (self.current, self.records) = (count, self.records + 1);
         result
