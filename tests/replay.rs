@@ -360,6 +360,30 @@ fn last_bits<F: Float>(a: F, b: F) -> bool {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
+    /// The IR's first ops are the inputs, then the parameters, and no other
+    /// op is either, before and after `optimize`, whichever of them the
+    /// expression reads (a compiler copies them in and compiles no op for
+    /// them).
+    #[test]
+    fn inputs_then_parameters_lead_the_ir(e in expr(), uses_p in any::<bool>(), params in 0..3usize) {
+        let x = [0.3, -1.1, 0.8];
+        let p = [0.5, -2.0, 1.5];
+        let mut f = Function::record_with_params(&x, &p[..params], |x: &[Active], p: &[Active]| {
+            let y = eval(&e, x);
+            if uses_p && !p.is_empty() { y * p[p.len() - 1] } else { y }
+        })
+        .expect("table ops replay");
+        for optimized in [false, true] {
+            let ops = f.ir().ops;
+            let leading: Vec<Op<f64>> = (0..INPUTS as u32).map(Op::Input)
+                .chain((0..params as u32).map(Op::Param)).collect();
+            prop_assert_eq!(&ops[..leading.len()], &leading[..], "optimized: {}", optimized);
+            let rest = ops[leading.len()..].iter();
+            prop_assert!(rest.clone().all(|op| !matches!(op, Op::Input(_) | Op::Param(_))), "{:?}", ops);
+            f.optimize();
+        }
+    }
+
     /// `optimize` keeps the values to the bit and the derivatives to the
     /// last bits (a merged node sums its copies' adjoints in another order).
     #[test]

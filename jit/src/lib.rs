@@ -106,9 +106,7 @@ use std::sync::OnceLock;
 use emit::{Piece, Plan};
 use native::{Code, Shape, Tables};
 use roll::{Item, Rules, Segment};
-#[cfg(doc)]
-use tapegrad::replay::ir::Op;
-use tapegrad::replay::ir::{Arg, ReverseSweep};
+use tapegrad::replay::ir::{Arg, Op, ReverseSweep};
 
 /// The scalars a recording compiles for: `f32` and `f64`.
 pub trait Real: Scalar + private::Sealed {
@@ -289,7 +287,7 @@ fn code<F: Real>(
     let visits = (lead..top).rev().collect();
     let seeded = shape.seeds.iter().map(|&(_, n)| n);
     let mut plan = Plan::new(ir, &sweep, &tables, visits, seeded, dual);
-    let pieces = pieces(&mut plan, piece, rules);
+    let pieces = pieces(&mut plan, piece, rules, lead - 1);
     let mut ids: [Vec<_>; 3] = Default::default();
     for (k, piece) in pieces.iter().enumerate() {
         context.func.signature = emit::signature(&module);
@@ -340,8 +338,22 @@ fn shape<F: Real>(function: &Function<F>, sweep: &ReverseSweep<F>) -> Shape {
             Arg::Const(_) => None,
         })
         .collect();
+    let (n, ops) = (function.inputs(), function.ir().ops);
+    let leading = (0..n + function.params()).all(|k| {
+        let op = if k < n {
+            Op::Input(k as u32)
+        } else {
+            Op::Param((k - n) as u32)
+        };
+        ops.get(k) == Some(&op)
+    });
+    assert!(
+        leading,
+        "tapegrad-jit: the IR does not begin with its inputs and parameters, as \
+         `tapegrad::replay::ir` says it does (a bug)"
+    );
     Shape {
-        inputs: function.inputs(),
+        inputs: n,
         params: function.params(),
         outputs: function.outputs(),
         nodes: function.len() + 1,
@@ -353,13 +365,24 @@ fn shape<F: Real>(function: &Function<F>, sweep: &ReverseSweep<F>) -> Shape {
 /// The pieces of code, in the order they run: the forward pass, the
 /// guards and outputs, the sweep; and, in `plan`, the segments of the long
 /// sums and of the nodes of many edges.
-fn pieces<F: Real>(plan: &mut Plan<'_, F>, size: usize, rules: Option<Rules>) -> Vec<Piece<F>> {
+fn pieces<F: Real>(
+    plan: &mut Plan<'_, F>,
+    size: usize,
+    rules: Option<Rules>,
+    leading: usize,
+) -> Vec<Piece<F>> {
     let ops: Vec<_> = (0..plan.ir.ops.len())
         .map(|i| forward::op_item(&plan.ir, i, &plan.inlined))
         .collect();
-    let mut pieces: Vec<_> = cut(segments(&ops, rules), size)
-        .map(Piece::Forward)
-        .collect();
+    // The `leading` inputs and parameters, which `run` copies in, are not
+    // code (a loop that went on past them would load and store them again).
+    let code = |segment: &Segment<F>| match segment {
+        Segment::One(i) => *i >= leading,
+        Segment::Loop(l) => l.start + l.len() > leading,
+        Segment::Variants(v) => v.end > leading,
+    };
+    let forward = segments(&ops, rules).into_iter().filter(code).collect();
+    let mut pieces: Vec<_> = cut(forward, size).map(Piece::Forward).collect();
     pieces.push(Piece::Finish);
     let nodes: Vec<_> = (plan.visits.iter())
         .map(|&v| sweep::node_item(v, &plan.edges[v]))

@@ -342,6 +342,10 @@ impl<F: Real> Code<F> {
                 )
             }
         };
+        // The IR's first nodes, which no code computes (`pieces`).
+        let (n, p) = (lanes * shape.inputs, lanes * shape.params);
+        s.values[lanes..lanes + n].copy_from_slice(x);
+        s.values[lanes + n..lanes + n + p].copy_from_slice(params);
         for &f in &self.forward {
             call(f, &mut s, out);
         }

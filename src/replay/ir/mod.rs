@@ -135,7 +135,8 @@ pub enum Summand<F> {
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub struct Ir<'a, F> {
-    /// Node `i`'s op at `i − 1`.
+    /// Node `i`'s op at `i − 1`: the inputs' first, in order, then the
+    /// parameters' (no later op is either, whether optimized or not).
     pub ops: &'a [Op<F>],
     /// The sums' terms.
     pub terms: &'a [Term<F>],
