@@ -657,9 +657,9 @@ impl<F: Real> Compiled<F> {
         };
         let (xs, params) = (lanes(x, Some(v)), lanes(ws.params(), None));
         let mut out = vec![F::zero(); 2 * self.function.outputs()];
-        let mut grad = vec![F::zero(); xs.len() + params.len()];
+        let mut grad = Vec::new();
         let seed = [F::one(), F::zero()];
-        let reverse = sweep.then_some((&seed[..], &mut grad[..]));
+        let reverse = sweep.then_some((&seed[..], &mut grad));
         Ok(match code.run(&xs, &params, &mut out, reverse) {
             0 => {
                 let tangents = if sweep { &grad[..xs.len()] } else { &out[..] };
@@ -690,15 +690,8 @@ impl<F: Real> Compiled<F> {
             });
         }
         let mut out = vec![F::zero(); m];
-        let mut grad = vec![
-            F::zero();
-            if weights.is_some() {
-                n + self.function.params()
-            } else {
-                0
-            }
-        ];
-        let reverse = weights.map(|w| (w, &mut grad[..]));
+        let mut grad = Vec::new();
+        let reverse = weights.map(|w| (w, &mut grad));
         Ok(match self.code.run(x, ws.params(), &mut out, reverse) {
             0 => {
                 let params = grad.split_off(n.min(grad.len()));

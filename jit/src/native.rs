@@ -296,9 +296,9 @@ impl<F: Real> Code<F> {
         }
     }
 
-    /// Runs the forward pass into `out` (and the sweep, if `weights` and
-    /// `grad` are given: the inputs' cotangents, then the parameters'):
-    /// 0, or `k + 1` where guard `k` failed. Each slice holds `lanes`
+    /// Runs the forward pass into `out` (and the sweep, if `weights` are
+    /// given, adding the inputs' cotangents, then the parameters', to the
+    /// end of `grad`): 0, or `k + 1` where guard `k` failed. Each slice holds `lanes`
     /// numbers a value; the weights seed adjoints that are zero.
     ///
     /// # Panics
@@ -310,7 +310,7 @@ impl<F: Real> Code<F> {
         x: &[F],
         params: &[F],
         out: &mut [F],
-        reverse: Option<(&[F], &mut [F])>,
+        reverse: Option<(&[F], &mut Vec<F>)>,
     ) -> u32 {
         let (shape, lanes) = (&self.shape, self.lanes);
         let lengths = [x.len(), params.len(), out.len()];
@@ -352,8 +352,7 @@ impl<F: Real> Code<F> {
         let mut code = call(self.finish, &mut s, out);
         if let (0, Some((weights, grad))) = (code, reverse) {
             assert!(
-                weights.len() == shape.outputs * lanes
-                    && grad.len() == (shape.inputs + shape.params) * lanes,
+                weights.len() == shape.outputs * lanes,
                 "lengths checked by the caller"
             );
             for run in &self.cleared {
@@ -369,7 +368,8 @@ impl<F: Real> Code<F> {
                 code = call(f, &mut s, out);
             }
             // The leading nodes, inputs then parameters, follow the sink.
-            grad.copy_from_slice(&s.adjoints[lanes..lanes + grad.len()]);
+            let leading = lanes * (shape.inputs + shape.params);
+            grad.extend_from_slice(&s.adjoints[lanes..lanes + leading]);
         }
         if let Ok(mut pool) = self.scratch.lock() {
             pool.push(s);
