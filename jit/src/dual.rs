@@ -189,12 +189,10 @@ impl<'a, F: Real> Emit<'a, '_, F> {
     fn dual_op(&mut self, i: usize, plan: &'a Plan<'_, F>) {
         let (node, ir, tables) = (i + 1, &plan.ir, plan.tables);
         let buffers = &self.buffers;
-        let (x, params, values, partials) =
-            (buffers.x, buffers.params, buffers.values, buffers.partials);
+        let (values, partials) = (buffers.values, buffers.partials);
         let step = self.step(node);
         let value = match ir.ops[i] {
-            Op::Input(k) => self.load_num(x, k as usize, None),
-            Op::Param(k) => self.load_num(params, k as usize, None),
+            Op::Input(_) | Op::Param(_) => unreachable!("`Code::run` copies the inputs in"),
             Op::Fixed(c) => self.const_num(c),
             Op::Select(k) => {
                 let select = &ir.selects[k as usize];

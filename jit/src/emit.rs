@@ -97,25 +97,23 @@ pub(crate) enum Kept<F> {
     Stored,
 }
 
-/// The pointers every piece of code gets: `x`, `params`, the buffers of
-/// values (one a node), partials (two a node; a select's first says
-/// whether it took its first branch) and adjoints (one a node of the
-/// sweep), and `out`.
+/// The pointers every piece of code gets: the buffers of values (one a
+/// node, the inputs' and parameters' copied in by the caller), partials
+/// (two a node; a select's first says whether it took its first branch)
+/// and adjoints (one a node of the sweep), and `out`.
 pub(crate) struct Buffers {
-    pub(crate) x: Value,
-    pub(crate) params: Value,
     pub(crate) values: Value,
     pub(crate) partials: Value,
     pub(crate) adjoints: Value,
     pub(crate) out: Value,
 }
 
-/// The signature of every piece: the six pointers of [`Buffers`], and 0,
+/// The signature of every piece: the four pointers of [`Buffers`], and 0,
 /// or `k + 1` where guard `k` failed.
 pub(crate) fn signature(module: &impl Module) -> Signature {
     let ptr = module.target_config().pointer_type();
     let mut sig = module.make_signature();
-    sig.params.extend((0..6).map(|_| AbiParam::new(ptr)));
+    sig.params.extend((0..4).map(|_| AbiParam::new(ptr)));
     sig.returns.push(AbiParam::new(types::I32));
     sig
 }
@@ -319,8 +317,8 @@ pub(crate) fn piece<'a, F: Real>(
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let [x, params, values, partials, adjoints, out] =
-        <[Value; 6]>::try_from(b.block_params(entry)).expect("the signature's six pointers");
+    let [values, partials, adjoints, out] =
+        <[Value; 4]>::try_from(b.block_params(entry)).expect("the signature's four pointers");
     let size = F::TYPE.bytes() as i32;
     // Two partials, or forward mode's value and two partials of two lanes.
     let slot = b.create_sized_stack_slot(StackSlotData::new(
@@ -353,8 +351,6 @@ pub(crate) fn piece<'a, F: Real>(
         frame: None,
         known: Known::default(),
         buffers: Buffers {
-            x,
-            params,
             values,
             partials,
             adjoints,
@@ -405,7 +401,7 @@ pub(crate) enum Moves {
     Iteration(Value),
     /// A loop of variants: a field moves its step times its space's
     /// distance (by [`Space`], where the space moves).
-    Spaces([Option<Value>; 4]),
+    Spaces([Option<Value>; 2]),
 }
 
 /// The builder and what every op's code needs.
@@ -520,8 +516,6 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         match buffer {
             _ if buffer == b.values || buffer == b.partials => Space::Ir,
             _ if buffer == b.adjoints => Space::Sweep,
-            _ if buffer == b.x => Space::Inputs,
-            _ if buffer == b.params => Space::Params,
             _ => unreachable!("the outputs are not read in a loop"),
         }
     }
@@ -770,7 +764,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let at = self.b.ins().iadd(tags, m);
         let tag = self.b.ins().uload8(types::I32, flags, at, 0);
         let offset = self.b.ins().imul_imm_s(m, size_of::<isize>() as i64);
-        let mut moves = [None; 4];
+        let mut moves = [None; 2];
         for (space, column) in &v.distances {
             let column = self.pointer(&column[0]);
             let at = self.b.ins().iadd(column, offset);

@@ -260,11 +260,6 @@ pub(crate) fn op_item<F: Real>(ir: &Ir<'_, F>, i: usize, inlined: &[bool]) -> It
     flags.push(u8::from(inlined[i + 1]));
     shape.flags = flags;
     item.spaces = vec![Space::Ir; item.indices.len()];
-    match *op {
-        Op::Input(_) => item.spaces[1] = Space::Inputs,
-        Op::Param(_) => item.spaces[1] = Space::Params,
-        _ => {}
-    }
     item
 }
 
@@ -285,11 +280,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
             Arg::Const(k) => e.constant(k),
         };
         let (value, partials) = match ir.ops[i] {
-            Op::Input(k) => (self.load(F::TYPE, self.buffers.x, k as usize), [None; 2]),
-            Op::Param(k) => (
-                self.load(F::TYPE, self.buffers.params, k as usize),
-                [None; 2],
-            ),
+            Op::Input(_) | Op::Param(_) => unreachable!("`Code::run` copies the inputs in"),
             Op::Fixed(k) => (self.constant(k), [None; 2]),
             op if inline_code(&op).is_some() => {
                 let [a, b] = (op.operands()).map(|a| a.map(|a| arg(self, a, local)));
@@ -670,7 +661,6 @@ impl<'a, F: Real> Emit<'a, '_, F> {
         let (first, period) = (l.start + 1, l.period);
         let step = period as isize;
         let mut before: Vec<u32> = (0..period)
-            .filter(|&j| !matches!(plan.ir.ops[l.start + j], Op::Input(_) | Op::Param(_)))
             .filter(|&j| !plan.inlined[l.start + j + 1])
             .flat_map(|j| {
                 let item = op_item(&plan.ir, l.start + j, &plan.inlined);

@@ -375,13 +375,10 @@ fn pieces<F: Real>(
         .map(|i| forward::op_item(&plan.ir, i, &plan.inlined))
         .collect();
     // The `leading` inputs and parameters, which `run` copies in, are not
-    // code (a loop that went on past them would load and store them again).
-    let code = |segment: &Segment<F>| match segment {
-        Segment::One(i) => *i >= leading,
-        Segment::Loop(l) => l.start + l.len() > leading,
-        Segment::Variants(v) => v.end > leading,
-    };
-    let forward = segments(&ops, rules).into_iter().filter(code).collect();
+    // code.
+    let forward = (segments(&ops[leading..], rules).into_iter())
+        .map(|segment| segment.shifted(leading))
+        .collect();
     let mut pieces: Vec<_> = cut(forward, size).map(Piece::Forward).collect();
     pieces.push(Piece::Finish);
     let nodes: Vec<_> = (plan.visits.iter())

@@ -213,9 +213,10 @@ pub(crate) type Loops<F> = (
     Fusions<F>,
 );
 
-/// A piece of compiled code: `x`, `params`, the buffers of values,
-/// partials and adjoints, `out`; 0, or `k + 1` where guard `k` failed.
-type Entry<F> = unsafe extern "C" fn(*const F, *const F, *mut F, *mut F, *mut F, *mut F) -> u32;
+/// A piece of compiled code: the buffers of values (the inputs' and
+/// parameters' copied in), partials and adjoints, `out`; 0, or `k + 1`
+/// where guard `k` failed.
+type Entry<F> = unsafe extern "C" fn(*mut F, *mut F, *mut F, *mut F) -> u32;
 
 /// What the pieces need to be called with: the lengths of what they read
 /// and write, where the sweep is seeded and where the gradient is read.
@@ -280,7 +281,7 @@ impl<F: Real> Code<F> {
         lanes: usize,
     ) -> Self {
         // SAFETY: each is a function the module finalized, of the
-        // signature `Entry` spells: six pointers in, a `u32` out.
+        // signature `Entry` spells: four pointers in, a `u32` out.
         let entry = |f: *const u8| unsafe { core::mem::transmute::<*const u8, Entry<F>>(f) };
         Code {
             module: Some(module),
@@ -298,8 +299,9 @@ impl<F: Real> Code<F> {
 
     /// Runs the forward pass into `out` (and the sweep, if `weights` are
     /// given, adding the inputs' cotangents, then the parameters', to the
-    /// end of `grad`): 0, or `k + 1` where guard `k` failed. Each slice holds `lanes`
-    /// numbers a value; the weights seed adjoints that are zero.
+    /// end of `grad`): 0, or `k + 1` where guard `k` failed. Each slice
+    /// holds `lanes` numbers a value; the weights seed adjoints that are
+    /// zero.
     ///
     /// # Panics
     ///
@@ -325,16 +327,14 @@ impl<F: Real> Code<F> {
             adjoints: vec![F::zero(); lanes * shape.swept],
         });
         let call = |f: Entry<F>, s: &mut Scratch<F>, out: &mut [F]| {
-            // SAFETY: the pieces read `x[..inputs]` and `params[..params]`,
-            // and read and write `values[..nodes]`, `partials[..2·nodes]`,
-            // `adjoints[..swept]` and `out[..outputs]`, each times `lanes`
+            // SAFETY: the pieces read and write `values[..nodes]`,
+            // `partials[..2·nodes]`, `adjoints[..swept]` and
+            // `out[..outputs]`, each times `lanes`
             // (emit's loads and stores, at the IR's and the sweep's
             // indices, the code built for as many lanes); the lengths are
             // asserted above and the buffers made to the shape.
             unsafe {
                 f(
-                    x.as_ptr(),
-                    params.as_ptr(),
                     s.values.as_mut_ptr(),
                     s.partials.as_mut_ptr(),
                     s.adjoints.as_mut_ptr(),

@@ -37,14 +37,11 @@ pub(crate) struct Item<S, F> {
 }
 
 /// What an index numbers: the IR's nodes (their values, and their
-/// partials two a node), the sweep's nodes (their adjoints), the inputs,
-/// the parameters.
+/// partials two a node), or the sweep's nodes (their adjoints).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Space {
     Ir,
     Sweep,
-    Inputs,
-    Params,
 }
 
 /// How the sequence runs: items one by one, a loop, or a loop of
@@ -59,6 +56,22 @@ pub(crate) enum Segment<F, V = Variants<F>> {
 /// A long sum's terms or a wide node's edges, rolled ([`roll`]): items and
 /// loops, never a loop of variants.
 pub(crate) type Rolled<F> = Segment<F, Infallible>;
+
+impl<F> Segment<F> {
+    /// The segment of the items `by` further on.
+    pub(crate) fn shifted(mut self, by: usize) -> Self {
+        match &mut self {
+            Segment::One(i) => *i += by,
+            Segment::Loop(l) => l.start += by,
+            Segment::Variants(v) => {
+                v.bodies.iter_mut().for_each(|body| body.start += by);
+                v.starts.iter_mut().for_each(|at| *at += by);
+                v.end += by;
+            }
+        }
+        self
+    }
+}
 
 /// Items `start..start + period·count`: `count` iterations of the body
 /// `start..start + period`. In iteration `k`, a field of body item `j`
@@ -594,11 +607,10 @@ fn motion_of<S: Eq, F>((first, second): Instances<'_, S, F>) -> Option<Motion> {
     let mut divisors: Vec<isize> = Vec::new();
     for (j, item) in moves.iter().enumerate() {
         for (f, &d) in item.iter().enumerate().filter(|&(_, &d)| d != 0) {
-            let space = first[j].spaces[f];
-            match units.iter().position(|&(s, ..)| s == space) {
+            match unit_of(&units, first[j].spaces[f]) {
                 Some(u) => divisors[u] = gcd(divisors[u], d),
                 None => {
-                    units.push((space, j, f));
+                    units.push((first[j].spaces[f], j, f));
                     divisors.push(d);
                 }
             }
@@ -611,16 +623,16 @@ fn motion_of<S: Eq, F>((first, second): Instances<'_, S, F>) -> Option<Motion> {
     let steps = (moves.iter().enumerate())
         .map(|(j, item)| {
             (item.iter().enumerate())
-                .map(
-                    |(f, &d)| match units.iter().position(|&(s, ..)| s == first[j].spaces[f]) {
-                        Some(u) => d / divisors[u],
-                        None => 0,
-                    },
-                )
+                .map(|(f, &d)| unit_of(&units, first[j].spaces[f]).map_or(0, |u| d / divisors[u]))
                 .collect()
         })
         .collect();
     Some(Motion { steps, units })
+}
+
+/// Which of `units` (`(space, item, field)`) is `space`'s, if it moves.
+fn unit_of(units: &[(Space, usize, usize)], space: Space) -> Option<usize> {
+    units.iter().position(|&(s, ..)| s == space)
 }
 
 fn gcd(a: isize, b: isize) -> isize {
@@ -646,11 +658,7 @@ fn distances<S: Eq, F>((first, other): Instances<'_, S, F>, motion: &Motion) -> 
         }
         found.push(d / step);
     }
-    let unit = |space: Space| {
-        (motion.units.iter())
-            .position(|&(s, ..)| s == space)
-            .map_or(0, |u| found[u])
-    };
+    let unit = |space: Space| unit_of(&motion.units, space).map_or(0, |u| found[u]);
     let fits = (0..first.len()).all(|j| {
         (0..first[j].indices.len())
             .all(|f| moved(j, f) == motion.steps[j][f] * unit(first[j].spaces[f]))
@@ -730,10 +738,7 @@ fn tabulate_variants<S: Eq, F: Real>(
         let motion = motion.as_ref()?;
         let found = distances(instance, motion)?;
         for (space, column) in &mut columns {
-            let d = (motion.units.iter().zip(&found))
-                .find(|((s, ..), _)| s == space)
-                .map_or(0, |(_, &d)| d);
-            column.push(d);
+            column.push(unit_of(&motion.units, *space).map_or(0, |u| found[u]));
         }
     }
     let (last, body) = *pieces.last()?;
@@ -1115,7 +1120,7 @@ mod tests {
         // In spaces of their own, each moves by its own distance: one loop
         // of variants over every iteration.
         for item in &mut items {
-            item.spaces = [Space::Sweep, Space::Inputs][..item.indices.len()].to_vec();
+            item.spaces = [Space::Sweep, Space::Ir][..item.indices.len()].to_vec();
         }
         let segments = roll_variants(&items, RULES);
         let [Segment::One(0), Segment::Variants(v)] = &segments[..] else {
@@ -1124,6 +1129,6 @@ mod tests {
         assert!(describes_variants(v, &items));
         assert_eq!(v.tags.len(), pattern.len());
         let spaces: Vec<Space> = v.distances.iter().map(|&(space, _)| space).collect();
-        assert_eq!(spaces, [Space::Sweep, Space::Inputs]);
+        assert_eq!(spaces, [Space::Sweep, Space::Ir]);
     }
 }
