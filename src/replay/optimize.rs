@@ -50,7 +50,10 @@ impl<F: Scalar> Function<F> {
     /// Values are the same to the bit. A merged node's adjoint is the sum of
     /// its copies', added in another order, and a term reached by a sum and
     /// by other nodes gets their contributions in another order, so
-    /// derivatives can differ in the last bits. A [`Workspace`](crate::replay::Workspace) made before
+    /// derivatives can differ in the last bits; and where copies' adjoints
+    /// cancel before an infinite partial (`x·y − x·y` at `y = ∞`), the
+    /// merged node passes nothing where the copies made `∞ − ∞ = NaN`, so a
+    /// derivative NaN before `optimize` can be a number after. A [`Workspace`](crate::replay::Workspace) made before
     /// `optimize` is refused with [`Error::ForeignWorkspace`](crate::Error::ForeignWorkspace):
     /// make a new one.
     ///
