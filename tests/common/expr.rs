@@ -15,6 +15,19 @@ pub enum Expr {
 
 pub const INPUTS: usize = 3;
 
+impl Expr {
+    /// Whether it clamps: a recorded function's `clamp` is two selects, a
+    /// tape's returns the operand itself, so where the clamped value is
+    /// read twice their sweeps add the same products in another order.
+    pub fn clamps(&self) -> bool {
+        match self {
+            Expr::Input(_) | Expr::Const(_) => false,
+            Expr::Unary(op, a) => op % 18 == 11 || a.clamps(),
+            Expr::Binary(op, a, b) => op % 11 == 9 || a.clamps() || b.clamps(),
+        }
+    }
+}
+
 pub fn eval<T: Float>(e: &Expr, x: &[T]) -> T {
     let c = |v: f64| T::from(v).expect("a literal");
     match e {
@@ -22,7 +35,7 @@ pub fn eval<T: Float>(e: &Expr, x: &[T]) -> T {
         Expr::Const(v) => c(*v),
         Expr::Unary(op, a) => {
             let a = eval(a, x);
-            match op % 12 {
+            match op % 18 {
                 0 => -a,
                 1 => a.tanh().exp(),
                 2 => (a * a + c(0.5)).ln(),
@@ -34,12 +47,18 @@ pub fn eval<T: Float>(e: &Expr, x: &[T]) -> T {
                 8 => a.tanh().powi(3),
                 9 => a.floor(),
                 10 => a.max(c(0.25)),
+                11 => a.clamp(c(-0.5), c(1.0)),
+                12 => a.signum() * a.sinh(),
+                13 => a.tanh().exp_m1() + (a * a).ln_1p(),
+                14 => (a * a + c(1.0)).cbrt() + a.asinh(),
+                15 => a % c(0.75),
+                16 => c(1.5) - a.tanh(),
                 _ => (a * a + c(1.0)).recip(),
             }
         }
         Expr::Binary(op, a, b) => {
             let (a, b) = (eval(a, x), eval(b, x));
-            match op % 8 {
+            match op % 11 {
                 0 => a + b,
                 1 => a - b,
                 2 => a * b,
@@ -47,6 +66,9 @@ pub fn eval<T: Float>(e: &Expr, x: &[T]) -> T {
                 4 => a.hypot(b),
                 5 => a.atan2(b),
                 6 => a.min(b),
+                7 => a.max(b) * a.copysign(b),
+                8 => a % (b * b + c(0.5)),
+                9 => a.clamp(b.tanh(), b.tanh() + c(1.0)),
                 _ => (a * a + c(0.5)).powf(b.tanh()),
             }
         }
