@@ -1,5 +1,5 @@
 #![doc = include_str!("lib.md")]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // No unsafe operation anywhere; `deny`, not `forbid`, only so that simba's
 // trait, which declares two methods `unsafe`, can be implemented (nalgebra).

@@ -78,6 +78,7 @@
 //! only where the two happen to agree). The interpreter stays the
 //! reference.
 
+#![warn(missing_docs, missing_debug_implementations)]
 #![deny(unsafe_code)]
 
 mod dual;

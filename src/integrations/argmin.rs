@@ -118,6 +118,16 @@ pub struct Problem<C, P = Vec<f64>> {
     param: PhantomData<fn(P)>,
 }
 
+/// Shows the function and the tape kept between calls.
+impl<C: core::fmt::Debug, P> core::fmt::Debug for Problem<C, P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Problem")
+            .field("function", &self.function)
+            .field("tape", &self.tape)
+            .finish()
+    }
+}
+
 impl<C> Problem<C, Vec<f64>> {
     /// The problem of `function` over `Vec<f64>`.
     pub fn new(function: C) -> Self {

@@ -135,6 +135,17 @@ pub struct Ranks<C: Communicator, F: Float = f64> {
     grads: Gradients<F>,
 }
 
+/// Shows this rank, the number of ranks and the tape.
+impl<C: Communicator, F: Float> core::fmt::Debug for Ranks<C, F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ranks")
+            .field("rank", &self.comm.rank())
+            .field("size", &self.comm.size())
+            .field("tape", &self.tape)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<C: Communicator, F: Float + Equivalence> Ranks<C, F> {
     /// The ranks of `comm` (usually `universe.world()`).
     pub fn new(comm: C) -> Self {

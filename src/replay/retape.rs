@@ -22,6 +22,7 @@ use crate::{Error, Result};
 /// assert_eq!(f.records(), 0); // the first recording served
 /// assert_eq!(f.gradient(&[-3.0])?, [6.0]);
 /// assert_eq!(f.records(), 1); // the branch changed: recorded again
+/// assert!(format!("{f:?}").contains("records: 1"));
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 pub struct Retaping<F: Scalar, C> {
@@ -29,6 +30,16 @@ pub struct Retaping<F: Scalar, C> {
     workspace: Workspace<F>,
     closure: C,
     records: usize,
+}
+
+/// Shows the recording in use and the count of records (not the closure).
+impl<F: Scalar + core::fmt::Debug, C> core::fmt::Debug for Retaping<F, C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Retaping")
+            .field("function", &self.function)
+            .field("records", &self.records)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<F, C, O> Retaping<F, C>

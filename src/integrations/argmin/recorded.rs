@@ -35,6 +35,7 @@ use crate::{Error, replay::Function, replay::Workspace};
 /// assert!((best[0] - 1.0).abs() < 1e-6 && (best[1] - 1.0).abs() < 1e-6);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[derive(Debug)]
 pub struct Recorded<P = Vec<f64>> {
     function: Function<f64>,
     workspace: Mutex<Workspace<f64>>,
