@@ -167,7 +167,7 @@ impl<F: Scalar> Sparse<F> {
 
     /// The entries as `(row, column, value)` triplets, given their values
     /// from [`values`](Sparse::values); with the `faer` feature,
-    /// [`to_faer`](Sparse::to_faer) makes faer's sparse matrix of them.
+    /// `Sparse::to_faer` makes faer's sparse matrix of them.
     pub fn triplets<'a>(&'a self, values: &'a [F]) -> impl Iterator<Item = (usize, usize, F)> + 'a {
         self.pattern
             .iter()
