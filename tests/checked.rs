@@ -275,3 +275,27 @@ fn units_of_a_dense_layer_report_the_line_that_made_the_layer() {
     };
     assert_eq!((op, location.line()), ("ln", line));
 }
+
+/// The tape of a nested pair is checked too: its numbers are the outer
+/// tape's variables, which borrow that tape (not `'static`), so the trace
+/// stays a field of the tape's own type rather than a boxed listener.
+#[test]
+fn an_inner_tape_of_outer_variables_is_checked() {
+    let outer = Tape::new();
+    let x = outer.var(-1.0);
+    let inner = Tape::<Var<'_, f64>>::checked();
+    let y = inner.var(x);
+    let root = (y * 2.0).sqrt(); // √(−2) = NaN
+    match (root * y).backward_checked() {
+        Err(Error::NonFinite { op, chain, .. }) => {
+            assert_eq!(op, "sqrt");
+            assert_eq!(chain, ["input", "mul", "sqrt"]);
+        }
+        other => panic!("expected NonFinite, got {other:?}"),
+    }
+    // The outer derivative of the inner gradient is taken as ever.
+    let z = y * y;
+    let dz = z.backward().wrt(&y); // 2y, a variable of the outer tape
+    assert_eq!(dz.value(), -2.0);
+    assert_eq!(dz.backward().wrt(&x), 2.0);
+}
