@@ -373,3 +373,39 @@ fn an_entry_outside_the_matrix_panics_naming_its_shape() {
         .expect("replays");
     let _ = sparse.entry(&values, 3, 0);
 }
+
+/// Where a partial is infinite, as the docs of `hessian_pattern` say: the
+/// dense Hessian's forward mode meets `0 · ∞` outside the pattern (`x % y`'s
+/// partial with respect to `y` where `x / y` overflows; `%` couples
+/// nothing), where the sparse Hessian gives the structure's zero; and where
+/// the function is not twice differentiable, each sparse entry is one of
+/// the dense Hessian's mirrored pair.
+#[test]
+fn at_infinite_partials_the_sparse_hessian_keeps_the_structure_and_a_mirrored_entry()
+-> tapegrad::Result<()> {
+    let x = [40.0, 1e-310];
+    let f = Function::record(&x, |x: &[Active]| x[0] % x[1])?;
+    let dense = f.hessian(&mut f.workspace(), &x)?;
+    assert!(dense[1][1].is_nan(), "{dense:?}");
+    let sparse = f.sparse_hessian()?;
+    assert_eq!(sparse.pattern(), []);
+    let values = sparse.values(&mut f.workspace(), &x)?;
+    assert_eq!(sparse.entry(&values, 1, 1), 0.0);
+    // Not twice differentiable (`∛u` at `u = 0`): the dense Hessian is not
+    // symmetric, and each sparse entry is one of the mirrored pair.
+    let x = [0.5, 0.0];
+    let f = Function::record(&x, |x: &[Active]| (x[0].floor() * x[1]).cbrt())?;
+    let dense = f.hessian(&mut f.workspace(), &x)?;
+    assert!(dense[1][0].is_nan() && dense[0][1] == 0.0, "{dense:?}");
+    let sparse = f.sparse_hessian()?;
+    let values = sparse.values(&mut f.workspace(), &x)?;
+    let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+    for (i, j) in [(0, 1), (1, 0)] {
+        let v = sparse.entry(&values, i, j);
+        assert!(
+            same(v, dense[i][j]) || same(v, dense[j][i]),
+            "H[{i}][{j}] = {v}"
+        );
+    }
+    Ok(())
+}

@@ -220,6 +220,12 @@ impl<F: Scalar> Function<F> {
     /// inputs with each other, a quotient and a nonlinear function every
     /// pair of their operands' inputs; sums, piecewise-linear ops and
     /// selects none. Structural, as [`jacobian_pattern`](Function::jacobian_pattern).
+    /// Where a partial is infinite (`x % y`'s where `x / y` overflows, `∛u`
+    /// at `u = 0`), the dense [`hessian`](Function::hessian)'s forward mode
+    /// can meet `0 · ∞` and hold NaN outside the pattern, and is not
+    /// symmetric where the function is not twice differentiable; a
+    /// [`Sparse`](crate::replay::Sparse) Hessian gives the structure's zero
+    /// there, and reads each entry from its row's product or its column's.
     ///
     /// ```
     /// use tapegrad::{Active, replay::Function};
