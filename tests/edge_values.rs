@@ -14,7 +14,7 @@
 #[path = "common/edges.rs"]
 mod edges;
 
-use edges::{Case, points};
+use edges::{Case, bits, points};
 use num_traits::Float;
 use tapegrad::replay::Function;
 use tapegrad::{Active, Error, Scalar, Tape};
@@ -49,14 +49,9 @@ fn fresh<F: Scalar>(case: fn(&[Active<F>]) -> Active<F>, x: &[F]) -> Option<Numb
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).ok()
 }
 
-fn bits<F: Float>(v: F) -> u64 {
-    v.to_f64().expect("every float converts").to_bits()
-}
-
 /// The same to the bit, any NaN as any other.
 fn same<F: Float>(a: &[F], b: &[F]) -> bool {
-    let one = |(&x, &y): (&F, &F)| (x.is_nan() && y.is_nan()) || bits(x) == bits(y);
-    a.len() == b.len() && a.iter().zip(b).all(one)
+    bits(a) == bits(b)
 }
 
 /// Every case recorded at every point and evaluated at every other, plain

@@ -125,10 +125,6 @@ fn case() -> impl Strategy<Value = Case> {
     })
 }
 
-/// `case` recorded at `x0`, optimized or not, compiled in pieces of
-/// `piece` ops, its repetitions loops: at `x0` and `x1`, its value,
-/// gradient, vector–Jacobian product, Jacobian–vector product and
-/// Hessian–vector product, or its error, are the interpreter's.
 /// A panic's message.
 fn message(panic: &(dyn std::any::Any + Send)) -> &str {
     let text = panic.downcast_ref::<String>().map(String::as_str);
@@ -136,6 +132,10 @@ fn message(panic: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("")
 }
 
+/// `case` recorded at `x0`, optimized or not, compiled in pieces of
+/// `piece` ops, its repetitions loops: at `x0` and `x1`, its value,
+/// gradient, vector–Jacobian product, Jacobian–vector product and
+/// Hessian–vector product, or its error, are the interpreter's.
 fn agrees<F: Real>(
     case: &Case,
     x0: &[F],

@@ -1,7 +1,7 @@
 //! Dropping a compiled function frees its code: compiling and dropping
-//! one 300 times leaves the process's resident memory flat (44–64 KB
-//! more), where a module dropped without `free_memory` keeps about 4 KB a
-//! compile (1.2 MB). Its own test binary: another test's allocations
+//! one 300 times leaves the process's resident memory within the line
+//! below, which a module dropped without `free_memory` (kilobytes a
+//! compile) crosses. Its own test binary: another test's allocations
 //! would move the reading.
 
 #![cfg(target_os = "linux")]

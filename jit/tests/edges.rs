@@ -8,7 +8,7 @@
 #[path = "../../tests/common/edges.rs"]
 mod edges;
 
-use edges::{Case, points};
+use edges::{Case, bits, points};
 use num_traits::Float;
 use tapegrad::replay::Function;
 use tapegrad::{Error, Scalar};
@@ -17,15 +17,6 @@ use tapegrad_jit::{Real, compile};
 /// What an evaluation gives: the value, the gradient and a Hessian–vector
 /// product, each number's bits, or the error's text.
 type Numbers = Result<(Vec<u64>, Vec<u64>, Vec<u64>), String>;
-
-/// A number's bits, every NaN as one.
-fn bits<F: Real>(values: &[F]) -> Vec<u64> {
-    let one = |v: &F| match v.is_nan() {
-        true => f64::NAN.to_bits(),
-        false => v.to_f64().expect("a float").to_bits(),
-    };
-    values.iter().map(one).collect()
-}
 
 /// The numbers of one way of evaluating, from its products.
 fn numbers<F: Real>(
@@ -43,10 +34,7 @@ fn compiled_as_interpreted<F: Real + Scalar + std::fmt::Debug>(cases: Vec<Case<F
     for (name, case) in cases {
         // Recorded where both inputs are one edge value (the recordings
         // made elsewhere differ in their guards' outcomes alone).
-        for at in points
-            .iter()
-            .filter(|x| x[0].to_f64().map(f64::to_bits) == x[1].to_f64().map(f64::to_bits))
-        {
+        for at in points.iter().filter(|x| bits(&x[..1]) == bits(&x[1..])) {
             let Ok(Ok(plain)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 Function::record(at, case)
             })) else {

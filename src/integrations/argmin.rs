@@ -124,7 +124,7 @@ impl<C: core::fmt::Debug, P> core::fmt::Debug for Problem<C, P> {
         f.debug_struct("Problem")
             .field("function", &self.function)
             .field("tape", &self.tape)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -95,6 +95,15 @@ macro_rules! cases {
     }};
 }
 
+/// Each number's bits, every NaN as one: what "the same to the bit" compares.
+pub fn bits<F: Float>(values: &[F]) -> Vec<u64> {
+    let one = |v: &F| match v.is_nan() {
+        true => f64::NAN.to_bits(),
+        false => v.to_f64().expect("every float converts").to_bits(),
+    };
+    values.iter().map(one).collect()
+}
+
 /// The points: every pair of the edge values.
 pub fn points<F: Float>() -> Vec<[F; 2]> {
     let v = |x: f64| F::from(x).expect("a test literal");

@@ -15,6 +15,13 @@ pub enum Expr {
 
 pub const INPUTS: usize = 3;
 
+/// How many unary and binary ops an op code picks among, and the codes of
+/// the two clamps (read by `eval` and `clamps`).
+const UNARY: u8 = 18;
+const BINARY: u8 = 11;
+const CLAMP: u8 = 11;
+const CLAMP_BETWEEN: u8 = 9;
+
 impl Expr {
     /// Whether it clamps: a recorded function's `clamp` is two selects, a
     /// tape's returns the operand itself, so where the clamped value is
@@ -22,8 +29,8 @@ impl Expr {
     pub fn clamps(&self) -> bool {
         match self {
             Expr::Input(_) | Expr::Const(_) => false,
-            Expr::Unary(op, a) => op % 18 == 11 || a.clamps(),
-            Expr::Binary(op, a, b) => op % 11 == 9 || a.clamps() || b.clamps(),
+            Expr::Unary(op, a) => op % UNARY == CLAMP || a.clamps(),
+            Expr::Binary(op, a, b) => op % BINARY == CLAMP_BETWEEN || a.clamps() || b.clamps(),
         }
     }
 }
@@ -35,7 +42,7 @@ pub fn eval<T: Float>(e: &Expr, x: &[T]) -> T {
         Expr::Const(v) => c(*v),
         Expr::Unary(op, a) => {
             let a = eval(a, x);
-            match op % 18 {
+            match op % UNARY {
                 0 => -a,
                 1 => a.tanh().exp(),
                 2 => (a * a + c(0.5)).ln(),
@@ -47,7 +54,7 @@ pub fn eval<T: Float>(e: &Expr, x: &[T]) -> T {
                 8 => a.tanh().powi(3),
                 9 => a.floor(),
                 10 => a.max(c(0.25)),
-                11 => a.clamp(c(-0.5), c(1.0)),
+                CLAMP => a.clamp(c(-0.5), c(1.0)),
                 12 => a.signum() * a.sinh(),
                 13 => a.tanh().exp_m1() + (a * a).ln_1p(),
                 14 => (a * a + c(1.0)).cbrt() + a.asinh(),
@@ -58,7 +65,7 @@ pub fn eval<T: Float>(e: &Expr, x: &[T]) -> T {
         }
         Expr::Binary(op, a, b) => {
             let (a, b) = (eval(a, x), eval(b, x));
-            match op % 11 {
+            match op % BINARY {
                 0 => a + b,
                 1 => a - b,
                 2 => a * b,
@@ -68,7 +75,7 @@ pub fn eval<T: Float>(e: &Expr, x: &[T]) -> T {
                 6 => a.min(b),
                 7 => a.max(b) * a.copysign(b),
                 8 => a % (b * b + c(0.5)),
-                9 => a.clamp(b.tanh(), b.tanh() + c(1.0)),
+                CLAMP_BETWEEN => a.clamp(b.tanh(), b.tanh() + c(1.0)),
                 _ => (a * a + c(0.5)).powf(b.tanh()),
             }
         }
