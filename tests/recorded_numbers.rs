@@ -1,16 +1,19 @@
 //! A recorded `Function` never returns a wrong number: evaluated away from
 //! the point it was recorded at, it gives what a fresh recording gives
 //! there, or an error. Each probe that once returned another number is a
-//! test here, and the property test at the end draws random programs with
-//! branches, kinks, `clamp`, the stable losses and constant folds.
+//! test here, and the property tests at the end draw random programs with
+//! branches, kinks, `clamp`, the stable losses and constant folds: the
+//! error comes exactly where a branch changes, and a `Retaping` records
+//! again exactly there.
 
 mod common;
 
 use approx::assert_relative_eq;
 use common::panic_message;
-use common::program::{Program, coordinate, program, run};
+use common::program::{Program, bits, coordinate, path, paths, points, program, run};
 use num_traits::Float;
-use tapegrad::{Active, Error, Scalar, Tape, replay::Function};
+use tapegrad::replay::{Function, Retaping};
+use tapegrad::{Active, Error, Scalar, Tape};
 
 /// The value and gradient of `f` recorded afresh at `x`.
 fn fresh<F: Scalar>(f: impl Fn(&[Active<F>]) -> Active<F>, x: &[F]) -> (F, Vec<F>) {
@@ -410,6 +413,91 @@ mod properties {
         finite.fold(F::zero(), |m, x| m.max(x.abs()))
     }
 
+    /// `f`'s value and gradient at `x`, each number's bits (every NaN as
+    /// one), or the error's text.
+    fn numbers<F: Scalar>(f: &Function<F>, x: &[F]) -> Result<Vec<Option<u64>>, String> {
+        let (value, gradient) = f
+            .value_and_gradient(&mut f.workspace(), x)
+            .map_err(|e| format!("{e:?}"))?;
+        Ok(bits(value, &gradient))
+    }
+
+    /// `p` recorded at `x`, and optimized.
+    fn recorded<F: Scalar>(p: &Program, x: &[F]) -> Result<[Function<F>; 2], TestCaseError> {
+        let f = Function::record(x, |x: &[Active<F>]| run(p, x))
+            .map_err(|e| TestCaseError::fail(format!("recording: {e}")))?;
+        let mut optimized = f.clone();
+        optimized.optimize();
+        Ok([f, optimized])
+    }
+
+    /// Recorded at `x0`, with and without `optimize`, `p` is refused at
+    /// `x1` exactly where it takes another branch there than at `x0`;
+    /// elsewhere its IR is that of a recording made at `x1`, and so are its
+    /// numbers, to the bit.
+    fn refused_exactly_where_a_branch_changes<F: Scalar + std::fmt::Debug>(
+        p: &Program,
+        x0: &[F],
+        x1: &[F],
+    ) -> Result<(), TestCaseError> {
+        let taken = path(p, x0);
+        prop_assume!(taken.is_some(), "recording panics at x0");
+        let replays = path(p, x1) == taken;
+        let here = recorded(p, x0)?;
+        let there = match replays {
+            true => Some(recorded(p, x1)?),
+            false => None,
+        };
+        for k in 0..2 {
+            let got = numbers(&here[k], x1);
+            let optimized = k == 1;
+            match &there {
+                Some(fresh) => {
+                    // As text: a NaN constant is not `==` to itself.
+                    let ir = |f: &Function<F>| format!("{:?}", f.ir());
+                    prop_assert_eq!(ir(&here[k]), ir(&fresh[k]), "optimized: {}", optimized);
+                    let expected = numbers(&fresh[k], x1);
+                    prop_assert!(expected.is_ok(), "{:?} where recorded", expected);
+                    prop_assert_eq!(got, expected, "optimized: {}", optimized);
+                }
+                None => prop_assert!(
+                    matches!(&got, Err(e) if e.starts_with("BranchChanged")),
+                    "{:?} where a branch changed (optimized: {})",
+                    got,
+                    optimized
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// A `Retaping` of `p` over the points `xs`: a fresh recording's
+    /// numbers at each, to the bit, having recorded again exactly where the
+    /// branches taken changed from those of the recording in use.
+    fn retapes_exactly_where_a_branch_changes<F: Scalar>(
+        p: &Program,
+        xs: &[[F; 3]],
+    ) -> Result<(), TestCaseError> {
+        let paths = paths(p, xs);
+        prop_assume!(paths.is_some(), "recording panics at a point");
+        let paths = paths.unwrap_or_default();
+        let closure = |x: &[Active<F>], _: &[Active<F>]| run(p, x);
+        let mut f = Retaping::new(&xs[0], &[], closure)
+            .map_err(|e| TestCaseError::fail(format!("recording: {e}")))?;
+        let (mut in_use, mut records) = (&paths[0], 0);
+        for (x, taken) in xs.iter().zip(&paths) {
+            if taken != in_use {
+                (in_use, records) = (taken, records + 1);
+            }
+            let got = f.value_and_gradient(x);
+            let got = got.map(|(value, gradient)| bits(value, &gradient));
+            let [fresh, _] = recorded(p, x)?;
+            prop_assert_eq!(got.map_err(|e| format!("{e:?}")), numbers(&fresh, x));
+            prop_assert_eq!(f.records(), records);
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
@@ -424,6 +512,31 @@ mod properties {
         ) {
             check(&p, &x0, &x1)?;
             check(&p, &x0.map(|v| v as f32), &x1.map(|v| v as f32))?;
+        }
+
+        /// Recorded at one point and evaluated at another: refused exactly
+        /// where a branch changes, the same IR and numbers to the bit as a
+        /// recording made there elsewhere; in f64 and f32.
+        #[test]
+        fn a_recording_is_refused_exactly_where_a_branch_changes(
+            p in program(),
+            x0 in prop::array::uniform3(coordinate()),
+            x1 in prop::array::uniform3(coordinate()),
+        ) {
+            refused_exactly_where_a_branch_changes(&p, &x0, &x1)?;
+            refused_exactly_where_a_branch_changes(&p, &x0.map(|v| v as f32), &x1.map(|v| v as f32))?;
+        }
+
+        /// A `Retaping` over six points records again exactly where the
+        /// branches change, and gives a fresh recording's numbers at each.
+        #[test]
+        fn a_retaping_records_again_exactly_where_a_branch_changes(
+            p in program(),
+            xs in points(),
+        ) {
+            retapes_exactly_where_a_branch_changes(&p, &xs)?;
+            let xs32: Vec<[f32; 3]> = xs.iter().map(|x| x.map(|v| v as f32)).collect();
+            retapes_exactly_where_a_branch_changes(&p, &xs32)?;
         }
     }
 }

@@ -1,12 +1,17 @@
 //! A compiled `Retaping` records and compiles each branch once and keeps
 //! it: alternating branches compile no more, its numbers are those of a
 //! fresh recording at the same point to the bit, parameters and errors
-//! are the interpreter's. (It holds workspaces, which are `Send`, not
+//! are the interpreter's; over random programs with guarded branches too. (It holds workspaces, which are `Send`, not
 //! `Sync`: an evaluation takes `&mut self`.)
 
+#[path = "../../tests/common/program.rs"]
+mod program;
+
+use program::{Program, paths, points, program, run};
+use proptest::prelude::*;
 use tapegrad::replay::Function;
-use tapegrad::{Active, Error};
-use tapegrad_jit::{CompileError, Retaping};
+use tapegrad::{Active, Error, Scalar};
+use tapegrad_jit::{CompileError, Real, Retaping};
 
 /// A piecewise function of `pieces` branches of `x[0]` (a different
 /// polynomial on each unit interval), times the parameter.
@@ -31,12 +36,8 @@ fn fresh(pieces: usize, x: &[f64], p: f64) -> Result<(f64, Vec<f64>), Error> {
     f.value_and_gradient(&mut ws, x)
 }
 
-fn bits(v: &(f64, Vec<f64>)) -> Vec<u64> {
-    Some(v.0)
-        .into_iter()
-        .chain(v.1.iter().copied())
-        .map(f64::to_bits)
-        .collect()
+fn bits(v: &(f64, Vec<f64>)) -> Vec<Option<u64>> {
+    program::bits(v.0, &v.1)
 }
 
 #[test]
@@ -155,4 +156,61 @@ fn it_moves_to_another_thread() -> Result<(), CompileError> {
         .expect("the thread ends")?;
     assert_eq!(g, fresh(2, &[1.5, 0.1], 2.0)?.1);
     Ok(())
+}
+
+/// A compiled `Retaping` of `p` over the points `xs`: at each, the
+/// interpreter's numbers of a fresh optimized recording, to the bit (a NaN
+/// as any NaN); having recorded exactly once per set of branches taken
+/// that it had not met.
+fn compiles_each_branch_once<F: Real + Scalar>(
+    p: &Program,
+    xs: &[[F; 3]],
+) -> Result<(), TestCaseError> {
+    let paths = paths(p, xs);
+    prop_assume!(paths.is_some(), "recording panics at a point");
+    let paths = paths.unwrap_or_default();
+    let fail = |e: CompileError| TestCaseError::fail(e.to_string());
+    let closure = |x: &[Active<F>], _: &[Active<F>]| run(p, x);
+    let mut f = Retaping::new(&xs[0], &[], closure).map_err(fail)?;
+    for (k, x) in xs.iter().enumerate() {
+        let (value, gradient) = f.value_and_gradient(x).map_err(fail)?;
+        let mut fresh = Function::record(x, |x: &[Active<F>]| run(p, x))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        fresh.optimize();
+        let expected = fresh
+            .value_and_gradient(&mut fresh.workspace(), x)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(
+            program::bits(value, &gradient),
+            program::bits(expected.0, &expected.1),
+            "at point {}",
+            k
+        );
+        let mut met = paths[..=k].to_vec();
+        met.sort();
+        met.dedup();
+        prop_assert_eq!(
+            (f.kept(), f.records()),
+            (met.len(), met.len() - 1),
+            "at point {}",
+            k
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Random programs with guarded branches over six points, f64 and f32:
+    /// the interpreter's numbers, each set of branches compiled once.
+    #[test]
+    fn random_programs_compile_each_branch_once(
+        p in program(),
+        xs in points(),
+    ) {
+        compiles_each_branch_once(&p, &xs)?;
+        let xs32: Vec<[f32; 3]> = xs.iter().map(|x| x.map(|v| v as f32)).collect();
+        compiles_each_branch_once(&p, &xs32)?;
+    }
 }

@@ -144,7 +144,7 @@ impl Outcome {
 
 /// A comparison made while recording: replaying where it comes out
 /// otherwise would take the other branch's derivatives.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Guard<F> {
     /// The test, of `operands`.
@@ -161,7 +161,7 @@ pub struct Guard<F> {
 /// A `select`: one of `branches`, by `test` of `operands`. Its node's two
 /// edges go to the branches that are nodes; a constant branch's edge goes
 /// to another operand that is a node, with a zero partial.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Select<F> {
     /// The test, of `operands`.

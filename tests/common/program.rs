@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 use tapegrad::replay::Comparison;
-use tapegrad::{Active, Scalar};
+use tapegrad::{Active, Scalar, Tape};
 
 /// A random program over three inputs.
 #[derive(Clone, Debug)]
@@ -29,7 +29,47 @@ pub enum Program {
 }
 
 pub fn run<F: Scalar>(p: &Program, x: &[Active<F>]) -> Active<F> {
+    traced(p, x, &mut None)
+}
+
+/// The branches `p` takes at `x`: each guarded `if`'s outcome, in the
+/// order the program meets them; `None` where recording it panics (a
+/// clamp's variable bounds out of order). A recording made at one point
+/// refuses another exactly where the two differ.
+pub fn path<F: Scalar>(p: &Program, x: &[F]) -> Option<Vec<bool>> {
+    let mut path = Vec::new();
+    Tape::<F>::default().record(|| {
+        let _ = traced(p, &Active::vars(x), &mut Some(&mut path));
+    });
+    path.into_iter().collect()
+}
+
+/// The paths of `p` at each of `xs`, `None` if recording panics at one.
+pub fn paths<F: Scalar>(p: &Program, xs: &[[F; 3]]) -> Option<Vec<Vec<bool>>> {
+    xs.iter().map(|x| path(p, x)).collect()
+}
+
+/// Six points, each coordinate a [`coordinate`]: where a retaping goes.
+pub fn points() -> impl Strategy<Value = Vec<[f64; 3]>> {
+    prop::collection::vec(prop::array::uniform3(coordinate()), 6)
+}
+
+/// A value's and a gradient's bits, every NaN as one (`None`).
+pub fn bits<F: Scalar>(value: F, gradient: &[F]) -> Vec<Option<u64>> {
+    let bits = |v: &F| v.to_f64().filter(|v| !v.is_nan()).map(f64::to_bits);
+    std::iter::once(&value).chain(gradient).map(bits).collect()
+}
+
+/// `run`, writing to `path`, if given, each `if`'s outcome and a `None`
+/// for each clamp whose bounds are out of order (on a plain tape: it
+/// reads values).
+fn traced<F: Scalar>(
+    p: &Program,
+    x: &[Active<F>],
+    path: &mut Option<&mut Vec<Option<bool>>>,
+) -> Active<F> {
     let c = |v: f64| Active::constant(F::from(v).expect("a literal"));
+    let mut run = |p: &Program, x: &[Active<F>]| traced(p, x, path);
     match p {
         Program::Input(i) => x[*i],
         Program::Const(v) => c(*v),
@@ -72,9 +112,13 @@ pub fn run<F: Scalar>(p: &Program, x: &[Active<F>]) -> Active<F> {
         }
         Program::Branch(p) => {
             let [a, b, t, e] = &**p;
-            match run(a, x) > run(b, x) {
-                true => run(t, x),
-                false => run(e, x),
+            let taken = run(a, x) > run(b, x);
+            if let Some(path) = path {
+                path.push(Some(taken));
+            }
+            match taken {
+                true => traced(t, x, path),
+                false => traced(e, x, path),
             }
         }
         Program::Select(p) => {
@@ -85,7 +129,15 @@ pub fn run<F: Scalar>(p: &Program, x: &[Active<F>]) -> Active<F> {
         Program::Clamp(p) => {
             let [a, b, bound] = &**p;
             let (b, bound) = (run(b, x), run(bound, x));
-            run(a, x).clamp(b.min(bound), b.max(bound))
+            let (a, min, max) = (run(a, x), b.min(bound), b.max(bound));
+            if let Some(path) = path {
+                let ordered = min.value() <= max.value();
+                if !ordered {
+                    path.push(None);
+                    return a; // where a recording panics
+                }
+            }
+            a.clamp(min, max)
         }
         Program::Dot(p) => {
             let [a, b, c_, d, e] = &**p;

@@ -132,7 +132,7 @@ pub enum Summand<F> {
 /// assert_eq!(terms, [Summand::Product(1, 2), Summand::Node(3)]);
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Ir<'a, F> {
     /// Node `i`'s op at `i − 1`: the inputs' first, in order, then the
