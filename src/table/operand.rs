@@ -13,7 +13,14 @@ pub enum Arg<F> {
 
 impl<F> Arg<F> {
     /// The node, if it is one.
-    pub(crate) fn node(&self) -> Option<u32> {
+    ///
+    /// ```
+    /// use tapegrad::replay::ir::Arg;
+    ///
+    /// assert_eq!(Arg::<f64>::Node(3).node(), Some(3));
+    /// assert_eq!(Arg::Const(0.5).node(), None);
+    /// ```
+    pub fn node(&self) -> Option<u32> {
         match *self {
             Arg::Node(n) => Some(n),
             Arg::Const(_) => None,
@@ -30,9 +37,21 @@ impl<F> Arg<F> {
 }
 
 impl<F: Float> Arg<F> {
-    /// Its value among `values` (one a node), lifted to `T`.
+    /// Its value among `values`, a number per node (a constant's own,
+    /// lifted to `T`).
+    ///
+    /// ```
+    /// use tapegrad::replay::ir::Arg;
+    ///
+    /// let values = [0.0, 2.0, 5.0];
+    /// assert_eq!((Arg::<f64>::Node(2).get(&values), Arg::Const(1.5).get(&values)), (5.0, 1.5));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `values` has no number for its node.
     #[inline(always)]
-    pub(crate) fn get<T: Float + From<F>>(self, values: &[T]) -> T {
+    pub fn get<T: Float + From<F>>(self, values: &[T]) -> T {
         match self {
             Arg::Node(node) => values[node as usize],
             Arg::Const(c) => <T as From<F>>::from(c),
