@@ -1,7 +1,11 @@
 //! A checkpointed loop against a tape of the whole loop: the same value
 //! and gradients, in f32 and f64, with every number of snapshots, the
 //! steps run forward as few as revolve's optimum, and a branch that
-//! changes inside the loop an error.
+//! changes inside the loop an error; loops of random branching steps,
+//! each branch recorded once, to the bit.
+
+#[path = "common/program.rs"]
+mod program;
 
 use num_traits::Float;
 use tapegrad::checkpoint::{Loop, optimum};
@@ -386,4 +390,114 @@ fn a_step_that_panics_while_recorded_again_leaves_the_threads_recordings_usable(
         .gradient(&[1.0], &[], 2, |_, _| {}, &[1.0])
         .expect("runs above 0");
     assert!((r.state[0] - 0.2).abs() < 1e-15 && r.d_state == [1.0]);
+}
+
+/// Loops of random steps that branch: a checkpointed loop that records
+/// each branch of its step once gives, to the bit, what a loop keeping
+/// every state and recording the step afresh at each gives, for any
+/// number of snapshots.
+mod branching_steps {
+    use super::*;
+    use crate::program::{Program, bits, coordinate, path, program, run};
+    use proptest::prelude::*;
+
+    /// A step of the state `x` (three numbers) and `θ` (one): `p` of the
+    /// state with `θ` added to its second number, through `tanh`, shifted
+    /// in; the loss's term its square.
+    fn step<F: Scalar>(p: &Program, x: &[Active<F>], theta: &[Active<F>]) -> [Active<F>; 4] {
+        let y = run(p, &[x[0], x[1] + theta[0], x[2]]).tanh();
+        [y, x[0], x[1], y * y]
+    }
+
+    /// What `p` reads at the state `x`, the branches it takes there.
+    fn branches<F: Scalar>(p: &Program, x: &[F], theta: F) -> Option<Vec<bool>> {
+        path(p, &[x[0], x[1] + theta, x[2]])
+    }
+
+    /// The loop kept whole: every state, the step recorded afresh at each,
+    /// reversed as `checkpoint::Loop` reverses (the terms and `θ`'s
+    /// gradient added from the last step); and the branches each step took.
+    #[allow(clippy::type_complexity)]
+    fn kept_whole<F: Scalar>(
+        p: &Program,
+        x0: &[F],
+        theta: F,
+        steps: usize,
+        w: &[F],
+    ) -> tapegrad::Result<(Vec<Option<u64>>, Vec<Option<Vec<bool>>>)> {
+        let record = |x: &[F]| {
+            Function::record_with_params(x, &[theta], |x: &[Active<F>], t: &[Active<F>]| {
+                step(p, x, t)
+            })
+        };
+        let (mut states, mut taken) = (vec![x0.to_vec()], Vec::new());
+        for _ in 0..steps {
+            let x = states.last().expect("the initial state");
+            taken.push(branches(p, x, theta));
+            if taken.last().is_some_and(Option::is_none) {
+                return Ok((Vec::new(), taken)); // recording panics here
+            }
+            let f = record(x)?;
+            states.push(f.value(&mut f.workspace(), x)?[..3].to_vec());
+        }
+        let (mut lambda, mut value, mut d_theta) = (w.to_vec(), F::zero(), F::zero());
+        for x in states[..steps].iter().rev() {
+            let f = record(x)?;
+            let mut ws = f.workspace();
+            ws.set_params(&[theta])?;
+            let vjp = f.vjp(&mut ws, x, &[lambda.as_slice(), &[F::one()]].concat())?;
+            (value, d_theta) = (value + vjp.outputs[3], d_theta + vjp.params[0]);
+            lambda = vjp.inputs;
+        }
+        let last = states[steps].iter().zip(w);
+        let value = last.fold(value, |acc, (&x, &w)| acc + w * x);
+        let numbers = [&[value, d_theta][..], &lambda, &states[steps]].concat();
+        Ok((bits(numbers[0], &numbers[1..]), taken))
+    }
+
+    fn agrees_with_the_loop_kept_whole<F: Scalar>(
+        p: &Program,
+        x0: [F; 3],
+        theta: F,
+        steps: usize,
+        snapshots: usize,
+    ) -> Result<(), TestCaseError> {
+        let fail = |e: Error| TestCaseError::fail(e.to_string());
+        let w = [F::one(), F::zero(), F::one()];
+        let (expected, taken) = kept_whole(p, &x0, theta, steps, &w).map_err(fail)?;
+        prop_assume!(
+            taken.iter().all(Option::is_some),
+            "recording panics at a step"
+        );
+        let closure = |x: &[Active<F>], t: &[Active<F>]| step(p, x, t);
+        let mut looped = Loop::recorded(&x0, &[theta], closure, snapshots).map_err(fail)?;
+        let r = looped
+            .gradient(&x0, &[theta], steps, |_, _| {}, &w)
+            .map_err(fail)?;
+        let numbers = [&[r.value, r.d_params[0]][..], &r.d_state, &r.state].concat();
+        prop_assert_eq!(bits(numbers[0], &numbers[1..]), expected);
+        let mut met: Vec<_> = taken.into_iter().chain([branches(p, &x0, theta)]).collect();
+        met.sort();
+        met.dedup();
+        prop_assert_eq!(looped.recordings(), met.len());
+        prop_assert_eq!(r.report.records, met.len() - 1);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// In f64 and f32, 0 to 40 steps, 1 to 6 snapshots.
+        #[test]
+        fn a_loop_of_a_branching_step_is_the_loop_kept_whole(
+            p in program(),
+            x0 in prop::array::uniform3(coordinate()),
+            theta in coordinate(),
+            steps in 0..40usize,
+            snapshots in 1..6usize,
+        ) {
+            agrees_with_the_loop_kept_whole(&p, x0, theta, steps, snapshots)?;
+            agrees_with_the_loop_kept_whole(&p, x0.map(|v| v as f32), theta as f32, steps, snapshots)?;
+        }
+    }
 }

@@ -84,8 +84,8 @@ impl<F: Scalar> core::fmt::Debug for Loop<'_, F> {
 /// A loop's value, final state and gradients, and what it took.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reversed<F> {
-    /// The loss: the steps' terms added in order, then the final state
-    /// weighted.
+    /// The loss: the steps' terms added, the last first (as the reverse
+    /// pass meets them), then the final state weighted.
     pub value: F,
     /// The final state.
     pub state: Vec<F>,
