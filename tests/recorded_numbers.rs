@@ -471,7 +471,8 @@ mod properties {
     /// Recorded at `x0`, with and without `optimize` or a parameter, `p` is
     /// refused at `x1` exactly where it takes another branch there than at
     /// `x0`; elsewhere its IR is that of a recording made at `x1`, and so
-    /// are its numbers, first and second order, to the bit.
+    /// are its numbers, first and second order, to the bit. Optimizing
+    /// twice gives the IR of once.
     fn refused_exactly_where_a_branch_changes<F: Scalar + std::fmt::Debug>(
         p: &Program,
         x0: &[F],
@@ -481,6 +482,11 @@ mod properties {
         prop_assume!(taken.is_some(), "recording panics at x0");
         let replays = path(p, x1) == taken;
         let here = recorded(p, x0)?;
+        // As text: a NaN constant is not `==` to itself.
+        let ir = |f: &Function<F>| format!("{:?}", f.ir());
+        let mut twice = here[1].clone();
+        twice.optimize();
+        prop_assert_eq!(ir(&twice), ir(&here[1]), "optimize is not idempotent");
         let there = match replays {
             true => Some(recorded(p, x1)?),
             false => None,
@@ -490,8 +496,6 @@ mod properties {
             let which = ["plain", "optimized", "with a parameter"][k];
             match &there {
                 Some(fresh) => {
-                    // As text: a NaN constant is not `==` to itself.
-                    let ir = |f: &Function<F>| format!("{:?}", f.ir());
                     prop_assert_eq!(ir(&here[k]), ir(&fresh[k]), "{}", which);
                     let expected = numbers(&fresh[k], x1);
                     prop_assert!(expected.is_ok(), "{:?} where recorded", expected);
