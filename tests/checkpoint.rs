@@ -398,21 +398,8 @@ fn a_step_that_panics_while_recorded_again_leaves_the_threads_recordings_usable(
 /// number of snapshots.
 mod branching_steps {
     use super::*;
-    use crate::program::{Program, bits, coordinate, path, program, run};
+    use crate::program::{Program, bits, looped, looped_path, loops};
     use proptest::prelude::*;
-
-    /// A step of the state `x` (three numbers) and `θ` (one): `p` of the
-    /// state with `θ` added to its second number, through `tanh`, shifted
-    /// in; the loss's term its square.
-    fn step<F: Scalar>(p: &Program, x: &[Active<F>], theta: &[Active<F>]) -> [Active<F>; 4] {
-        let y = run(p, &[x[0], x[1] + theta[0], x[2]]).tanh();
-        [y, x[0], x[1], y * y]
-    }
-
-    /// What `p` reads at the state `x`, the branches it takes there.
-    fn branches<F: Scalar>(p: &Program, x: &[F], theta: F) -> Option<Vec<bool>> {
-        path(p, &[x[0], x[1] + theta, x[2]])
-    }
 
     /// The loop kept whole: every state, the step recorded afresh at each,
     /// reversed as `checkpoint::Loop` reverses (the terms and `θ`'s
@@ -427,13 +414,13 @@ mod branching_steps {
     ) -> tapegrad::Result<(Vec<Option<u64>>, Vec<Option<Vec<bool>>>)> {
         let record = |x: &[F]| {
             Function::record_with_params(x, &[theta], |x: &[Active<F>], t: &[Active<F>]| {
-                step(p, x, t)
+                looped(p, x, t)
             })
         };
         let (mut states, mut taken) = (vec![x0.to_vec()], Vec::new());
         for _ in 0..steps {
             let x = states.last().expect("the initial state");
-            taken.push(branches(p, x, theta));
+            taken.push(looped_path(p, x, theta));
             if taken.last().is_some_and(Option::is_none) {
                 return Ok((Vec::new(), taken)); // recording panics here
             }
@@ -469,14 +456,17 @@ mod branching_steps {
             taken.iter().all(Option::is_some),
             "recording panics at a step"
         );
-        let closure = |x: &[Active<F>], t: &[Active<F>]| step(p, x, t);
+        let closure = |x: &[Active<F>], t: &[Active<F>]| looped(p, x, t);
         let mut looped = Loop::recorded(&x0, &[theta], closure, snapshots).map_err(fail)?;
         let r = looped
             .gradient(&x0, &[theta], steps, |_, _| {}, &w)
             .map_err(fail)?;
         let numbers = [&[r.value, r.d_params[0]][..], &r.d_state, &r.state].concat();
         prop_assert_eq!(bits(numbers[0], &numbers[1..]), expected);
-        let mut met: Vec<_> = taken.into_iter().chain([branches(p, &x0, theta)]).collect();
+        let mut met: Vec<_> = taken
+            .into_iter()
+            .chain([looped_path(p, &x0, theta)])
+            .collect();
         met.sort();
         met.dedup();
         prop_assert_eq!(looped.recordings(), met.len());
@@ -487,15 +477,9 @@ mod branching_steps {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
-        /// In f64 and f32, 0 to 40 steps, 1 to 6 snapshots.
+        /// In f64 and f32.
         #[test]
-        fn a_loop_of_a_branching_step_is_the_loop_kept_whole(
-            p in program(),
-            x0 in prop::array::uniform3(coordinate()),
-            theta in coordinate(),
-            steps in 0..40usize,
-            snapshots in 1..6usize,
-        ) {
+        fn a_loop_of_a_branching_step_is_the_loop_kept_whole((p, x0, theta, steps, snapshots) in loops()) {
             agrees_with_the_loop_kept_whole(&p, x0, theta, steps, snapshots)?;
             agrees_with_the_loop_kept_whole(&p, x0.map(|v| v as f32), theta as f32, steps, snapshots)?;
         }

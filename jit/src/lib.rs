@@ -70,7 +70,8 @@
 //! once: [`Retaping`] keeps a compiled recording for each branch it met
 //! and runs the one that holds. A compiled function is a
 //! [`checkpoint::Step`](tapegrad::checkpoint::Step): a checkpointed loop
-//! of it runs the compiled value and vector–Jacobian product.
+//! of it runs the compiled value and vector–Jacobian product, and a loop
+//! that records its step again compiles each branch once ([`compiled`]).
 //!
 //! Not yet: loops inside loops, and a loop of variants whose places of one
 //! space move two ways (an iteration that reads a window of the inputs
@@ -191,6 +192,49 @@ pub fn compile<F: Real>(function: &Function<F>) -> core::result::Result<Compiled
         verify: cfg!(debug_assertions),
     };
     compile_with(function, options)
+}
+
+/// `function` optimized and compiled: what [`Retaping`] keeps of each
+/// branch, and what a checkpointed loop that records its step again runs
+/// of each ([`Loop::recorded_with`](tapegrad::checkpoint::Loop::recorded_with)).
+///
+/// ```
+/// use tapegrad::{Active, checkpoint::Loop};
+///
+/// // Halves a positive state, doubles a negative one: each branch compiled once.
+/// let step = |x: &[Active], _: &[Active]| [if x[0] > 0.0 { x[0] * 0.5 } else { x[0] * 2.0 }];
+/// let mut fast = Loop::recorded_with(&[1.0], &[], step, 3, tapegrad_jit::compiled)?;
+/// let optimized = |mut f: tapegrad::replay::Function| {
+///     f.optimize();
+///     Ok(f)
+/// };
+/// let mut slow = Loop::recorded_with(&[1.0], &[], step, 3, optimized)?;
+/// for x0 in [1.0, -1.0, 3.0] {
+///     let mut run = |l: &mut Loop| l.gradient(&[x0], &[], 10, |_, _| {}, &[1.0]);
+///     assert_eq!(run(&mut fast)?, run(&mut slow)?);
+/// }
+/// assert_eq!(fast.recordings(), 2);
+/// # Ok::<(), tapegrad::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::ValueRead`] where every evaluation of the function is that
+/// error (as [`compile`]).
+///
+/// # Panics
+///
+/// Where Cranelift refuses the code, which [`compile`] returns as
+/// [`CompileError::Cranelift`] (a bug of this crate, or a target it does
+/// not support): a loop's step has no error of its own for it.
+pub fn compiled<F: Real>(mut function: Function<F>) -> Result<Compiled<F>> {
+    function.optimize();
+    compile(&function).map_err(|e| match e {
+        CompileError::Function(e) => e,
+        CompileError::Cranelift(why) => {
+            panic!("tapegrad-jit: Cranelift could not compile a recording: {why}")
+        }
+    })
 }
 
 /// How a function is compiled: in pieces of `piece` ops, rolled by

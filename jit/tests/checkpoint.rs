@@ -1,7 +1,12 @@
 //! A checkpointed loop of a compiled step: the interpreted loop's value,
 //! final state, gradients and report to the bit, in f32 and f64, with
 //! every number of snapshots and by the online schedule; a branch that
-//! changes inside the loop the interpreted loop's error.
+//! changes inside the loop the interpreted loop's error; a loop that
+//! records its step again compiles each branch once, with the numbers of
+//! the interpreted loop of the optimized recordings.
+
+#[path = "../../tests/common/program.rs"]
+mod program;
 
 use num_traits::Float;
 use tapegrad::checkpoint::{Loop, Reversed, Step};
@@ -102,4 +107,72 @@ fn a_branch_that_changes_inside_a_compiled_loop_is_the_interpreters_error()
     let interpreted = Loop::new(&f, 2).gradient(&[1.0], &[], 5, |_, _| {}, &[1.0]);
     assert_eq!(crossed, interpreted);
     Ok(())
+}
+
+mod branching_steps {
+    use super::*;
+    use crate::program::{Program, looped, looped_path, loops};
+    use proptest::prelude::*;
+
+    /// A loop of `p`'s step recorded again at each new branch, compiled
+    /// (`tapegrad_jit::compiled`) and interpreted (the recordings
+    /// optimized as `compiled` optimizes them): the same numbers and
+    /// errors, to the bit (a NaN as any NaN), and as many recordings.
+    fn compiled_as_interpreted<F: Real + Float>(
+        p: &Program,
+        x0: [F; 3],
+        theta: F,
+        steps: usize,
+        snapshots: usize,
+    ) -> Result<(), TestCaseError> {
+        let mut state = x0.to_vec();
+        for _ in 0..steps {
+            // Where recording panics (a clamp's bounds crossed), both loops would.
+            prop_assume!(looped_path(p, &state, theta).is_some(), "recording panics");
+            let f = Function::record_with_params(
+                &state,
+                &[theta],
+                |x: &[Active<F>], t: &[Active<F>]| looped(p, x, t),
+            )
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let mut ws = f.workspace();
+            ws.set_params(&[theta])
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            state = f
+                .value(&mut ws, &state)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?[..3]
+                .to_vec();
+        }
+        let step = |x: &[Active<F>], t: &[Active<F>]| looped(p, x, t);
+        let optimized = |mut f: Function<F>| {
+            f.optimize();
+            Ok(f)
+        };
+        let w = [F::one(), F::zero(), F::one()];
+        let run = |l: &mut Loop<'_, F>| {
+            let r = l.gradient(&x0, &[theta], steps, |_, _| {}, &w);
+            let numbers = |r: Reversed<F>| {
+                crate::program::bits(r.value, &[r.state, r.d_state, r.d_params].concat())
+            };
+            (r.map(numbers).map_err(|e| e.to_string()), l.recordings())
+        };
+        let fail = |e: Error| TestCaseError::fail(e.to_string());
+        let mut fast = Loop::recorded_with(&x0, &[theta], step, snapshots, tapegrad_jit::compiled)
+            .map_err(fail)?;
+        let mut slow =
+            Loop::recorded_with(&x0, &[theta], step, snapshots, optimized).map_err(fail)?;
+        prop_assert_eq!(run(&mut fast), run(&mut slow));
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// In f64 and f32.
+        #[test]
+        fn a_compiled_loop_that_records_again_is_the_interpreted_one((p, x0, theta, steps, snapshots) in loops()) {
+            compiled_as_interpreted(&p, x0, theta, steps, snapshots)?;
+            compiled_as_interpreted(&p, x0.map(|v| v as f32), theta as f32, steps, snapshots)?;
+        }
+    }
 }

@@ -68,8 +68,8 @@ pub struct Loop<'a, F: Scalar = f64> {
 /// A step's closure, recorded again at a state and parameters.
 type Recorder<'a, F> = Box<Record<'a, F>>;
 
-/// Records a step at a state and parameters.
-type Record<'a, F> = dyn Fn(&[F], &[F]) -> Result<Function<F>> + 'a;
+/// Records a step at a state and parameters, made into what the loop runs.
+type Record<'a, F> = dyn Fn(&[F], &[F]) -> Result<Box<dyn Step<F> + 'a>> + 'a;
 
 impl<F: Scalar> core::fmt::Debug for Loop<'_, F> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -166,9 +166,51 @@ impl<'a, F: Scalar> Loop<'a, F> {
         step: impl Fn(&[Active<F>], &[Active<F>]) -> O + 'a,
         snapshots: usize,
     ) -> Result<Self> {
-        let record = move |x: &[F], p: &[F]| Function::record_with_params(x, p, &step);
+        Loop::recorded_with(x, params, step, snapshots, Ok)
+    }
+
+    /// As [`recorded`](Loop::recorded), each recording of the step made
+    /// into what the loop runs by `make`: the recording optimized, or its
+    /// compiled code (`tapegrad_jit::compiled`), each branch made once.
+    ///
+    /// ```
+    /// use tapegrad::{Active, checkpoint::Loop, replay::Function};
+    ///
+    /// // Halves a positive state, doubles a negative one: two branches.
+    /// let step = |x: &[Active], _: &[Active]| [if x[0] > 0.0 { x[0] * 0.5 } else { x[0] * 2.0 }];
+    /// let optimized = |mut f: Function| {
+    ///     f.optimize();
+    ///     Ok(f)
+    /// };
+    /// let mut looped = Loop::recorded_with(&[1.0], &[], step, 3, optimized)?;
+    /// let r = looped.gradient(&[1.0], &[], 10, |_, _| {}, &[1.0])?;
+    /// assert_eq!(r.d_state, [0.5_f64.powi(10)]);
+    /// let r = looped.gradient(&[-1.0], &[], 10, |_, _| {}, &[1.0])?;
+    /// assert_eq!((r.d_state[0], r.report.records), (2.0_f64.powi(10), 1));
+    /// assert_eq!(looped.recordings(), 2);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::record`], and `make`'s.
+    ///
+    /// # Panics
+    ///
+    /// If `snapshots` is 0.
+    #[track_caller]
+    pub fn recorded_with<O: Outputs<F>, S: Step<F> + 'a>(
+        x: &[F],
+        params: &[F],
+        step: impl Fn(&[Active<F>], &[Active<F>]) -> O + 'a,
+        snapshots: usize,
+        make: impl Fn(Function<F>) -> Result<S> + 'a,
+    ) -> Result<Self> {
+        let record = move |x: &[F], p: &[F]| -> Result<Box<dyn Step<F> + 'a>> {
+            Ok(Box::new(make(Function::record_with_params(x, p, &step)?)?))
+        };
         let first = record(x, params)?;
-        Ok(Loop::of(Box::new(first), Some(Box::new(record)), snapshots))
+        Ok(Loop::of(first, Some(Box::new(record)), snapshots))
     }
 
     /// The recordings of the step kept: one a branch it took.

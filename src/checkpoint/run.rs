@@ -58,11 +58,11 @@ impl<F: Scalar, D: FnMut(usize, &mut [F])> Run<'_, '_, F, D> {
         let Some(record) = self.closure else {
             return Err(changed);
         };
-        let function = record(x, &self.params)?;
-        let mut ws = function.workspace();
+        let step = record(x, &self.params)?;
+        let mut ws = step.function().workspace();
         ws.set_params(&self.params)?;
-        let result = eval(&function, &mut ws);
-        self.recordings.push(Box::new(function));
+        let result = eval(&*step, &mut ws);
+        self.recordings.push(step);
         self.workspaces.push(ws);
         (self.current, self.records) = (count, self.records + 1);
         result

@@ -44,6 +44,26 @@ pub fn path<F: Scalar>(p: &Program, x: &[F]) -> Option<Vec<bool>> {
     path.into_iter().collect()
 }
 
+/// A step of a loop of `p`: of the state `x` (three numbers) with `θ`
+/// (one) added to its second number, through `tanh`, shifted into the
+/// state; the loss's term its square.
+pub fn looped<F: Scalar>(p: &Program, x: &[Active<F>], theta: &[Active<F>]) -> [Active<F>; 4] {
+    let y = run(p, &[x[0], x[1] + theta[0], x[2]]).tanh();
+    [y, x[0], x[1], y * y]
+}
+
+/// The branches [`looped`] takes at the state `x` with `θ`.
+pub fn looped_path<F: Scalar>(p: &Program, x: &[F], theta: F) -> Option<Vec<bool>> {
+    path(p, &[x[0], x[1] + theta, x[2]])
+}
+
+/// A loop of [`looped`] steps: its program, initial state and `θ`, 0 to
+/// 39 steps and 1 to 5 snapshots.
+pub fn loops() -> impl Strategy<Value = (Program, [f64; 3], f64, usize, usize)> {
+    let x0 = prop::array::uniform3(coordinate());
+    (program(), x0, coordinate(), 0..40usize, 1..6usize)
+}
+
 /// The paths of `p` at each of `xs`, `None` if recording panics at one.
 pub fn paths<F: Scalar>(p: &Program, xs: &[[F; 3]]) -> Option<Vec<Vec<bool>>> {
     xs.iter().map(|x| path(p, x)).collect()
