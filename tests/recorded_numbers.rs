@@ -436,10 +436,11 @@ mod properties {
     }
 
     /// What `f` gives at the point `x`, each number's bits (every NaN as
-    /// one), or the first error's text: the value and gradient, and the
+    /// one), or the first error's text: the value and gradient, the
     /// directional derivative and Hessian–vector product along
-    /// `(1, −0.5, 0.25)`; or, if `f` takes `x`'s last coordinate as a
-    /// dynamic parameter, the vector–Jacobian product.
+    /// `(1, −0.5, 0.25)`, and the sparse Hessian's values; or, if `f`
+    /// takes `x`'s last coordinate as a dynamic parameter, the
+    /// vector–Jacobian product.
     fn numbers<F: Scalar>(f: &Function<F>, x: &[F]) -> Result<Vec<Option<u64>>, String> {
         let text = |e: Error| format!("{e:?}");
         let mut ws = f.workspace();
@@ -452,7 +453,9 @@ mod properties {
         let v = [1.0, -0.5, 0.25].map(|v| F::from(v).expect("a literal"));
         let jvp = f.jvp(&mut ws, x, &v).map_err(text)?;
         let hvp = f.hvp(&mut ws, x, &v).map_err(text)?;
-        Ok(bits(value, &[gradient, jvp, hvp].concat()))
+        let sparse = f.sparse_hessian().map_err(text)?;
+        let hessian = sparse.values(&mut ws, x).map_err(text)?;
+        Ok(bits(value, &[gradient, jvp, hvp, hessian].concat()))
     }
 
     /// `p` recorded at `x`, optimized, and with `x`'s last coordinate a
