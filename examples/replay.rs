@@ -195,7 +195,9 @@ fn run() -> Result<(), Box<dyn Error>> {
         f.gradient(&[x])?;
     }
     println!(
-        "relu with `if` under Retaping, at 2, −2, −1, 3: recorded again {} times",
+        "relu with `if` under Retaping, at 2, −2, −1, 3: {} recordings kept, one a branch \
+         ({} made after the first)",
+        f.kept(),
         f.records()
     );
     Ok(())

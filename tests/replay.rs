@@ -464,7 +464,7 @@ fn guards_and_selects_survive_optimize() -> tapegrad::Result<()> {
 }
 
 #[test]
-fn retaping_records_again_where_a_branch_changes_and_counts_it() -> tapegrad::Result<()> {
+fn retaping_records_each_branch_once_and_counts_it() -> tapegrad::Result<()> {
     // A hinge loss max(0, 1 − y·w·t) written with an `if`; (t, y) parameters.
     let hinge = |w: &[Active], p: &[Active]| {
         let margin = p[1] * w[0] * p[0];
@@ -479,12 +479,37 @@ fn retaping_records_again_where_a_branch_changes_and_counts_it() -> tapegrad::Re
     assert_eq!(f.records(), 0);
     assert_eq!(f.gradient(&[2.0])?, [0.0]); // margin 2: the other branch
     assert_eq!(f.records(), 1);
-    f.set_params(&[-1.0, 1.0])?; // now the margin is −2: back to the first branch
+    f.set_params(&[-1.0, 1.0])?; // now the margin is −2: back to the first branch, kept
     assert_eq!(f.value_and_gradient(&[2.0])?, (3.0, vec![1.0]));
-    assert_eq!(f.records(), 2);
+    assert_eq!((f.records(), f.kept()), (1, 2));
     assert_eq!(f.gradient(&[1.5])?, [1.0]); // same branch: no new recording
-    assert_eq!(f.records(), 2);
+    assert_eq!(f.records(), 1);
     assert_eq!(f.function().guards(), 1);
+    assert!(f.set_params(&[1.0]).is_err());
+    Ok(())
+}
+
+#[test]
+fn retaping_keeps_the_recordings_used_last() -> tapegrad::Result<()> {
+    // A different line on each unit interval of x: 20 branches.
+    let pieces = |x: &[Active], _: &[Active]| {
+        let mut k = 0.0;
+        while k < 19.0 && x[0] > k + 1.0 {
+            k += 1.0;
+        }
+        x[0] * (k + 1.0)
+    };
+    let mut f = tapegrad::replay::Retaping::new(&[0.5], &[], pieces)?;
+    for k in 0..20 {
+        assert_eq!(f.gradient(&[k as f64 + 0.5])?, [k as f64 + 1.0]);
+    }
+    let kept = tapegrad::replay::Retaping::<f64, fn(&[Active], &[Active]) -> Active>::KEPT;
+    assert_eq!((f.records(), f.kept()), (19, kept));
+    // The last piece is kept: no recording; the first was dropped: one.
+    assert_eq!(f.gradient(&[19.5])?, [20.0]);
+    assert_eq!(f.records(), 19);
+    assert_eq!(f.gradient(&[0.5])?, [1.0]);
+    assert_eq!(f.records(), 20);
     Ok(())
 }
 

@@ -9,11 +9,11 @@ use crate::{CompileError, Compiled, Real, compile};
 /// A closure recorded, optimized and compiled at a first point, and again
 /// at each point where no recording it keeps holds (a guarded comparison
 /// comes out otherwise in each): the compiled counterpart of
-/// [`tapegrad::replay::Retaping`], which keeps one recording and records
-/// again at every change. Here a branch taken before runs its compiled
-/// code again, so a closure whose branches alternate compiles each once.
-/// It keeps the [`KEPT`](Retaping::KEPT) recordings used last; an
-/// evaluation tries them, the one that served last first.
+/// [`tapegrad::replay::Retaping`], each recording optimized. A branch
+/// taken before runs its compiled code again, so a closure whose branches
+/// alternate compiles each once. It keeps the [`KEPT`](Retaping::KEPT)
+/// recordings used last; an evaluation tries them, the one that served
+/// last first.
 ///
 /// Each evaluation's numbers are those of the recording that holds at its
 /// point, to the bit ([`Compiled`]).

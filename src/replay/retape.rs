@@ -6,10 +6,14 @@ use crate::active::{Active, Scalar};
 use crate::{Error, Result};
 
 /// A [`Function`] with the closure that recorded it: an evaluation where a
-/// guarded comparison comes out otherwise ([`Error::BranchChanged`]) records
-/// the closure again at that point and evaluates the new recording, instead
-/// of returning the error. [`records`](Retaping::records) counts how often it
-/// did, so that a caller sees whether replaying pays.
+/// guarded comparison comes out otherwise ([`Error::BranchChanged`]) in
+/// the recording it used last tries the others it keeps, and where none
+/// holds records the closure again at that point and evaluates the new
+/// recording, instead of returning the error. It keeps the
+/// [`KEPT`](Retaping::KEPT) recordings used last, so a closure whose
+/// branches alternate records each once; [`records`](Retaping::records)
+/// counts the recordings made after the first, so that a caller sees
+/// whether replaying pays.
 ///
 /// ```
 /// use tapegrad::{Active, replay::Retaping};
@@ -22,21 +26,27 @@ use crate::{Error, Result};
 /// assert_eq!(f.records(), 0); // the first recording served
 /// assert_eq!(f.gradient(&[-3.0])?, [6.0]);
 /// assert_eq!(f.records(), 1); // the branch changed: recorded again
+/// assert_eq!(f.gradient(&[2.0])?, [4.0]);
+/// assert_eq!((f.records(), f.kept()), (1, 2)); // the first recording, kept
 /// assert!(format!("{f:?}").contains("records: 1"));
 /// # Ok::<(), tapegrad::Error>(())
 /// ```
 pub struct Retaping<F: Scalar, C> {
-    function: Function<F>,
-    workspace: Workspace<F>,
+    /// The recordings kept, each with its workspace (holding the
+    /// parameters); the one that served last first.
+    kept: Vec<(Function<F>, Workspace<F>)>,
+    params: Vec<F>,
     closure: C,
     records: usize,
 }
 
-/// Shows the recording in use and the count of records (not the closure).
+/// Shows the recording in use, how many are kept and the count of records
+/// (not the closure).
 impl<F: Scalar + core::fmt::Debug, C> core::fmt::Debug for Retaping<F, C> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Retaping")
-            .field("function", &self.function)
+            .field("function", self.function())
+            .field("kept", &self.kept.len())
             .field("records", &self.records)
             .finish_non_exhaustive()
     }
@@ -48,6 +58,9 @@ where
     C: Fn(&[Active<F>], &[Active<F>]) -> O,
     O: Outputs<F>,
 {
+    /// The recordings kept at most.
+    pub const KEPT: usize = 16;
+
     /// Records `closure` at `x` with the dynamic parameters `params` (see
     /// [`Function::record_with_params`]).
     ///
@@ -56,30 +69,37 @@ where
     /// As [`Function::record`].
     #[track_caller]
     pub fn new(x: &[F], params: &[F], closure: C) -> Result<Self> {
-        let function = Function::record_with_params(x, params, &closure)?;
-        let workspace = function.workspace();
-        Ok(Retaping {
-            function,
-            workspace,
+        let mut retaping = Retaping {
+            kept: Vec::new(),
+            params: params.to_vec(),
             closure,
             records: 0,
-        })
+        };
+        retaping.record_at(x)?;
+        retaping.records = 0;
+        Ok(retaping)
     }
 
-    /// The one output's value and gradient at `x`, recording again first if
-    /// a branch changed.
+    /// The one output's value and gradient at `x`, by the first kept
+    /// recording that holds there, or one recorded there.
     ///
     /// # Errors
     ///
     /// As [`Function::value_and_gradient`], except [`Error::BranchChanged`].
     pub fn value_and_gradient(&mut self, x: &[F]) -> Result<(F, Vec<F>)> {
-        match self.function.value_and_gradient(&mut self.workspace, x) {
-            Err(Error::BranchChanged { .. }) => {
-                self.record_at(x)?;
-                self.function.value_and_gradient(&mut self.workspace, x)
+        for k in 0..self.kept.len() {
+            let (function, ws) = &mut self.kept[k];
+            match function.value_and_gradient(ws, x) {
+                Err(Error::BranchChanged { .. }) => continue,
+                result => {
+                    self.kept[..=k].rotate_right(1);
+                    return result;
+                }
             }
-            other => other,
         }
+        self.record_at(x)?;
+        let (function, ws) = &mut self.kept[0];
+        function.value_and_gradient(ws, x)
     }
 
     /// The one output's gradient at `x` (see
@@ -92,13 +112,18 @@ where
         Ok(self.value_and_gradient(x)?.1)
     }
 
-    /// Sets the dynamic parameters (see [`Workspace::set_params`]).
+    /// Sets the dynamic parameters of every recording kept and of those to
+    /// come (see [`Workspace::set_params`]).
     ///
     /// # Errors
     ///
     /// [`Error::Length`] if `params` is not as long as the recording's.
     pub fn set_params(&mut self, params: &[F]) -> Result<()> {
-        self.workspace.set_params(params)
+        for (_, ws) in &mut self.kept {
+            ws.set_params(params)?;
+        }
+        self.params = params.to_vec();
+        Ok(())
     }
 
     /// How many times an evaluation recorded the closure again.
@@ -106,18 +131,29 @@ where
         self.records
     }
 
-    /// The recording in use.
-    pub fn function(&self) -> &Function<F> {
-        &self.function
+    /// How many recordings are kept: one a branch met, at most
+    /// [`KEPT`](Retaping::KEPT).
+    pub fn kept(&self) -> usize {
+        self.kept.len()
     }
 
-    /// Records the closure again at `x`, with the workspace's parameters.
+    /// Records the closure at `x`, with the parameters, and keeps it first
+    /// (dropping the one used longest ago past [`KEPT`](Retaping::KEPT)).
+    #[track_caller]
     fn record_at(&mut self, x: &[F]) -> Result<()> {
-        let params = self.workspace.params().to_vec();
-        self.function = Function::record_with_params(x, &params, &self.closure)?;
-        self.workspace = self.function.workspace();
-        self.workspace.set_params(&params)?;
+        let function = Function::record_with_params(x, &self.params, &self.closure)?;
+        let mut ws = function.workspace();
+        ws.set_params(&self.params)?;
+        self.kept.truncate(Self::KEPT - 1);
+        self.kept.insert(0, (function, ws));
         self.records += 1;
         Ok(())
+    }
+}
+
+impl<F: Scalar, C> Retaping<F, C> {
+    /// The recording used last.
+    pub fn function(&self) -> &Function<F> {
+        &self.kept[0].0
     }
 }
