@@ -9,7 +9,7 @@ mod program;
 
 use program::{Program, paths, points, program, run};
 use proptest::prelude::*;
-use tapegrad::replay::Function;
+use tapegrad::replay::{Function, Workspace};
 use tapegrad::{Active, Error, Scalar};
 use tapegrad_jit::{CompileError, Real, Retaping};
 
@@ -159,9 +159,10 @@ fn it_moves_to_another_thread() -> Result<(), CompileError> {
 }
 
 /// A compiled `Retaping` of `p` over the points `xs`: at each, the
-/// interpreter's numbers of a fresh optimized recording, to the bit (a NaN
-/// as any NaN); having recorded exactly once per set of branches taken
-/// that it had not met.
+/// interpreter's value, gradient, and Jacobian– and Hessian–vector
+/// products of a fresh optimized recording, to the bit (a NaN as any NaN);
+/// having recorded exactly once per set of branches taken that it had not
+/// met.
 fn compiles_each_branch_once<F: Real + Scalar>(
     p: &Program,
     xs: &[[F; 3]],
@@ -172,20 +173,25 @@ fn compiles_each_branch_once<F: Real + Scalar>(
     let fail = |e: CompileError| TestCaseError::fail(e.to_string());
     let closure = |x: &[Active<F>], _: &[Active<F>]| run(p, x);
     let mut f = Retaping::new(&xs[0], &[], closure).map_err(fail)?;
+    let v = [1.0, -0.5, 0.25].map(|v| F::from(v).expect("a literal"));
     for (k, x) in xs.iter().enumerate() {
         let (value, gradient) = f.value_and_gradient(x).map_err(fail)?;
         let mut fresh = Function::record(x, |x: &[Active<F>]| run(p, x))
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         fresh.optimize();
-        let expected = fresh
-            .value_and_gradient(&mut fresh.workspace(), x)
-            .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert_eq!(
-            program::bits(value, &gradient),
-            program::bits(expected.0, &expected.1),
-            "at point {}",
-            k
-        );
+        let interpreted = |ws: &mut Workspace<F>| -> tapegrad::Result<Vec<Option<u64>>> {
+            let (value, gradient) = fresh.value_and_gradient(ws, x)?;
+            let hvp = fresh.hvp(ws, x, &v)?;
+            Ok(program::bits(
+                value,
+                &[gradient, fresh.jvp(ws, x, &v)?, hvp].concat(),
+            ))
+        };
+        let expected =
+            interpreted(&mut fresh.workspace()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let (jvp, hvp) = (f.jvp(x, &v).map_err(fail)?, f.hvp(x, &v).map_err(fail)?);
+        let got = program::bits(value, &[gradient, jvp, hvp].concat());
+        prop_assert_eq!(got, expected, "at point {}", k);
         let mut met = paths[..=k].to_vec();
         met.sort();
         met.dedup();
