@@ -4,6 +4,7 @@
 mod common;
 
 use common::expr::{eval, expr};
+use common::program::{coordinate, path, program, run};
 use num_traits::Float;
 use proptest::prelude::*;
 use tapegrad::{Active, replay::Function};
@@ -190,6 +191,34 @@ proptest! {
                 prop_assert!(refused, "the sparse Hessian did not refuse the other branch");
             }
             Err(other) => prop_assert!(false, "{other}"),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Random programs with selects, clamps and guarded branches, recorded
+    /// at one point: at another on the same branches, the dense Hessian is
+    /// zero outside the pattern (or not finite: `0 · ∞`, see
+    /// `hessian_pattern`), whichever branch each select takes there; the
+    /// pattern holds both of a select's.
+    #[test]
+    fn the_pattern_holds_every_branch_a_select_can_take(
+        p in program(),
+        x0 in prop::array::uniform3(coordinate()),
+        x1 in prop::array::uniform3(coordinate()),
+    ) {
+        prop_assume!(path(&p, &x0).is_some(), "recording panics");
+        let f = Function::record(&x0, |x: &[Active]| run(&p, x)).expect("the program replays");
+        let pattern = f.hessian_pattern().expect("one output");
+        if let Ok(h) = f.hessian(&mut f.workspace(), &x1) {
+            for (i, row) in h.iter().enumerate() {
+                for (j, &d) in row.iter().enumerate() {
+                    let outside = !pattern.contains(&(i, j));
+                    prop_assert!(!outside || d == 0.0 || !d.is_finite(), "H[{i}][{j}] = {d} outside {pattern:?}");
+                }
+            }
         }
     }
 }
