@@ -13,7 +13,9 @@ use crate::{Error, Result};
 /// [`KEPT`](Retaping::KEPT) recordings used last, so a closure whose
 /// branches alternate records each once; [`records`](Retaping::records)
 /// counts the recordings made after the first, so that a caller sees
-/// whether replaying pays.
+/// whether replaying pays. A closure that takes more branches than it
+/// keeps, in turn, tries each kept one (a forward pass each) before it
+/// records: a tape recording afresh serves it better.
 ///
 /// ```
 /// use tapegrad::{Active, replay::Retaping};

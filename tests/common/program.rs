@@ -1,8 +1,10 @@
 //! A random program over three inputs, for the property tests of recorded
-//! functions (`tests/recorded_numbers.rs`, and the compiled replay's
-//! `jit/tests/bits.rs`): the op table's ops, kinks, guarded branches,
+//! functions, interpreted and compiled (`tests/`, `jit/tests/`), and of
+//! the loops and sparse Hessians made of them: the op table's ops, kinks, guarded branches,
 //! selects, `clamp`, the stable losses, sums of products, and constants
-//! that `optimize` folds; and the points to evaluate them at.
+//! that `optimize` folds; the points to evaluate them at; the branches a
+//! program takes at a point ([`path`]); and a loop's step of one
+//! ([`looped`]).
 #![allow(dead_code)]
 
 use proptest::prelude::*;
@@ -34,7 +36,7 @@ pub fn run<F: Scalar>(p: &Program, x: &[Active<F>]) -> Active<F> {
 
 /// The branches `p` takes at `x`: each guarded `if`'s outcome, in the
 /// order the program meets them; `None` where recording it panics (a
-/// clamp's variable bounds out of order). A recording made at one point
+/// clamp's variable bounds out of order, or NaN). A recording made at one point
 /// refuses another exactly where the two differ.
 pub fn path<F: Scalar>(p: &Program, x: &[F]) -> Option<Vec<bool>> {
     let mut path = Vec::new();
@@ -81,8 +83,8 @@ pub fn bits<F: Scalar>(value: F, gradient: &[F]) -> Vec<Option<u64>> {
 }
 
 /// `run`, writing to `path`, if given, each `if`'s outcome and a `None`
-/// for each clamp whose bounds are out of order (on a plain tape: it
-/// reads values).
+/// for each clamp whose bounds are out of order or NaN (on a plain tape:
+/// it reads values).
 fn traced<F: Scalar>(
     p: &Program,
     x: &[Active<F>],
