@@ -516,8 +516,9 @@ mod properties {
     }
 
     /// A `Retaping` of `p` over the points `xs`: a fresh recording's
-    /// numbers at each, to the bit, having recorded exactly once for each
-    /// set of branches taken that it had not met.
+    /// value, gradient, and Jacobian– and Hessian–vector products at each,
+    /// to the bit, having recorded exactly once for each set of branches
+    /// taken that it had not met.
     fn retapes_once_a_branch<F: Scalar>(p: &Program, xs: &[[F; 3]]) -> Result<(), TestCaseError> {
         let paths = paths(p, xs);
         prop_assume!(paths.is_some(), "recording panics at a point");
@@ -525,15 +526,31 @@ mod properties {
         let closure = |x: &[Active<F>], _: &[Active<F>]| run(p, x);
         let mut f = Retaping::new(&xs[0], &[], closure)
             .map_err(|e| TestCaseError::fail(format!("recording: {e}")))?;
+        let v = [1.0, -0.5, 0.25].map(|v| F::from(v).expect("a literal"));
         for (k, x) in xs.iter().enumerate() {
-            let got = f.value_and_gradient(x);
-            let got = got.map(|(value, gradient)| bits(value, &gradient));
+            let mut got = || -> tapegrad::Result<_> {
+                let (value, gradient) = f.value_and_gradient(x)?;
+                Ok(bits(
+                    value,
+                    &[gradient, f.jvp(x, &v)?, f.hvp(x, &v)?].concat(),
+                ))
+            };
+            let got = got().map_err(|e| format!("{e:?}"));
             let [fresh, ..] = recorded(p, x)?;
-            let expected = fresh.value_and_gradient(&mut fresh.workspace(), x);
-            let expected = expected.map(|(value, gradient)| bits(value, &gradient));
+            let mut ws = fresh.workspace();
+            let mut expected = || -> tapegrad::Result<_> {
+                let (value, gradient) = fresh.value_and_gradient(&mut ws, x)?;
+                let jvp = fresh.jvp(&mut ws, x, &v)?;
+                Ok(bits(
+                    value,
+                    &[gradient, jvp, fresh.hvp(&mut ws, x, &v)?].concat(),
+                ))
+            };
             prop_assert_eq!(
-                got.map_err(|e| format!("{e:?}")),
-                expected.map_err(|e| format!("{e:?}"))
+                got,
+                expected().map_err(|e| format!("{e:?}")),
+                "at point {}",
+                k
             );
             let mut met = paths[..=k].to_vec();
             met.sort();

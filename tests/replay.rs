@@ -486,6 +486,15 @@ fn retaping_records_each_branch_once_and_counts_it() -> tapegrad::Result<()> {
     assert_eq!(f.records(), 1);
     assert_eq!(f.function().guards(), 1);
     assert!(f.set_params(&[1.0]).is_err());
+    // The other evaluations, on the same branch: J = 1 − y·w·t, (t, y) = (−1, 1).
+    assert!((f.value(&[0.2])?[0] - 1.2).abs() < 1e-15);
+    let vjp = f.vjp(&[0.2], &[2.0])?; // 2·(∂J/∂w, ∂J/∂t, ∂J/∂y) = 2·(−y·t, −y·w, −w·t)
+    assert_eq!((vjp.inputs, vjp.params), (vec![2.0], vec![-0.4, 0.4]));
+    assert_eq!(
+        (f.jvp(&[0.2], &[3.0])?, f.hvp(&[0.2], &[3.0])?),
+        (vec![3.0], vec![0.0])
+    );
+    assert_eq!(f.records(), 1);
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! [`Retaping`]: a recorded function that keeps its closure, and records
 //! again where a branch changes.
 
-use super::{Function, Outputs, Workspace};
+use super::{Function, Outputs, Vjp, Workspace};
 use crate::active::{Active, Scalar};
 use crate::{Error, Result};
 
@@ -82,26 +82,24 @@ where
         Ok(retaping)
     }
 
-    /// The one output's value and gradient at `x`, by the first kept
-    /// recording that holds there, or one recorded there.
+    /// The outputs' values at `x`, by the first kept recording that holds
+    /// there, or one recorded there.
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::value`], except [`Error::BranchChanged`].
+    pub fn value(&mut self, x: &[F]) -> Result<Vec<F>> {
+        self.run(x, |f, ws| f.value(ws, x))
+    }
+
+    /// The one output's value and gradient at `x` (see
+    /// [`value`](Retaping::value)).
     ///
     /// # Errors
     ///
     /// As [`Function::value_and_gradient`], except [`Error::BranchChanged`].
     pub fn value_and_gradient(&mut self, x: &[F]) -> Result<(F, Vec<F>)> {
-        for k in 0..self.kept.len() {
-            let (function, ws) = &mut self.kept[k];
-            match function.value_and_gradient(ws, x) {
-                Err(Error::BranchChanged { .. }) => continue,
-                result => {
-                    self.kept[..=k].rotate_right(1);
-                    return result;
-                }
-            }
-        }
-        self.record_at(x)?;
-        let (function, ws) = &mut self.kept[0];
-        function.value_and_gradient(ws, x)
+        self.run(x, |f, ws| f.value_and_gradient(ws, x))
     }
 
     /// The one output's gradient at `x` (see
@@ -112,6 +110,47 @@ where
     /// As [`value_and_gradient`](Retaping::value_and_gradient).
     pub fn gradient(&mut self, x: &[F]) -> Result<Vec<F>> {
         Ok(self.value_and_gradient(x)?.1)
+    }
+
+    /// The outputs' values and the vector–Jacobian product at `x` (see
+    /// [`Function::vjp`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::vjp`], except [`Error::BranchChanged`].
+    pub fn vjp(&mut self, x: &[F], weights: &[F]) -> Result<Vjp<F>> {
+        self.run(x, |f, ws| f.vjp(ws, x, weights))
+    }
+
+    /// The directional derivatives of the outputs at `x` along `v` (see
+    /// [`Function::jvp`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::jvp`], except [`Error::BranchChanged`].
+    pub fn jvp(&mut self, x: &[F], v: &[F]) -> Result<Vec<F>> {
+        self.run(x, |f, ws| f.jvp(ws, x, v))
+    }
+
+    /// The Hessian of the one output at `x` times `v` (see
+    /// [`Function::hvp`]).
+    ///
+    /// ```
+    /// use tapegrad::{Active, replay::Retaping};
+    ///
+    /// let mut f = Retaping::new(&[1.0], &[], |x: &[Active], _: &[Active]| {
+    ///     if x[0] < 0.0 { -x[0] * x[0] * x[0] } else { x[0] * x[0] * x[0] }
+    /// })?;
+    /// assert_eq!(f.hvp(&[2.0], &[1.0])?, [12.0]);
+    /// assert_eq!(f.hvp(&[-2.0], &[1.0])?, [12.0]);
+    /// # Ok::<(), tapegrad::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Function::hvp`], except [`Error::BranchChanged`].
+    pub fn hvp(&mut self, x: &[F], v: &[F]) -> Result<Vec<F>> {
+        self.run(x, |f, ws| f.hvp(ws, x, v))
     }
 
     /// Sets the dynamic parameters of every recording kept and of those to
@@ -137,6 +176,28 @@ where
     /// [`KEPT`](Retaping::KEPT).
     pub fn kept(&self) -> usize {
         self.kept.len()
+    }
+
+    /// What `eval` gives of the first kept recording that holds at `x`
+    /// (moved to the front), or of a new one recorded there.
+    fn run<T>(
+        &mut self,
+        x: &[F],
+        eval: impl Fn(&Function<F>, &mut Workspace<F>) -> Result<T>,
+    ) -> Result<T> {
+        for k in 0..self.kept.len() {
+            let (function, ws) = &mut self.kept[k];
+            match eval(function, ws) {
+                Err(Error::BranchChanged { .. }) => continue,
+                result => {
+                    self.kept[..=k].rotate_right(1);
+                    return result;
+                }
+            }
+        }
+        self.record_at(x)?;
+        let (function, ws) = &mut self.kept[0];
+        eval(function, ws)
     }
 
     /// Records the closure at `x`, with the parameters, and keeps it first
