@@ -398,50 +398,45 @@ fn a_step_that_panics_while_recorded_again_leaves_the_threads_recordings_usable(
 /// number of snapshots.
 mod branching_steps {
     use super::*;
-    use crate::program::{Program, bits, looped, looped_path, loops};
+    use crate::program::{Program, bits, looped, looped_path, looped_paths, loops, met};
     use proptest::prelude::*;
 
     /// The loop kept whole: every state, the step recorded afresh at each,
     /// reversed as `checkpoint::Loop` reverses (the terms and `θ`'s
-    /// gradient added from the last step); and the branches each step took.
-    #[allow(clippy::type_complexity)]
+    /// gradient added from the last step).
     fn kept_whole<F: Scalar>(
         p: &Program,
         x0: &[F],
         theta: F,
         steps: usize,
         w: &[F],
-    ) -> tapegrad::Result<(Vec<Option<u64>>, Vec<Option<Vec<bool>>>)> {
-        let record = |x: &[F]| {
-            Function::record_with_params(x, &[theta], |x: &[Active<F>], t: &[Active<F>]| {
-                looped(p, x, t)
-            })
-        };
-        let (mut states, mut taken) = (vec![x0.to_vec()], Vec::new());
+    ) -> tapegrad::Result<Vec<Option<u64>>> {
+        let (mut states, mut steps_recorded) = (vec![x0.to_vec()], Vec::new());
         for _ in 0..steps {
             let x = states.last().expect("the initial state");
-            taken.push(looped_path(p, x, theta));
-            if taken.last().is_some_and(Option::is_none) {
-                return Ok((Vec::new(), taken)); // recording panics here
-            }
-            let f = record(x)?;
-            states.push(f.value(&mut f.workspace(), x)?[..3].to_vec());
-        }
-        let (mut lambda, mut value, mut d_theta) = (w.to_vec(), F::zero(), F::zero());
-        for x in states[..steps].iter().rev() {
-            let f = record(x)?;
+            let f =
+                Function::record_with_params(x, &[theta], |x: &[Active<F>], t: &[Active<F>]| {
+                    looped(p, x, t)
+                })?;
             let mut ws = f.workspace();
             ws.set_params(&[theta])?;
-            let vjp = f.vjp(&mut ws, x, &[lambda.as_slice(), &[F::one()]].concat())?;
+            states.push(f.value(&mut ws, x)?[..3].to_vec());
+            steps_recorded.push((f, ws));
+        }
+        let (mut lambda, mut value, mut d_theta) = (w.to_vec(), F::zero(), F::zero());
+        for ((f, ws), x) in steps_recorded.iter_mut().zip(&states).rev() {
+            let vjp = f.vjp(ws, x, &[lambda.as_slice(), &[F::one()]].concat())?;
             (value, d_theta) = (value + vjp.outputs[3], d_theta + vjp.params[0]);
             lambda = vjp.inputs;
         }
         let last = states[steps].iter().zip(w);
         let value = last.fold(value, |acc, (&x, &w)| acc + w * x);
         let numbers = [&[value, d_theta][..], &lambda, &states[steps]].concat();
-        Ok((bits(numbers[0], &numbers[1..]), taken))
+        Ok(bits(numbers[0], &numbers[1..]))
     }
 
+    /// `Loop::recorded` of `p`'s step: the loop kept whole's numbers, to
+    /// the bit, and one recording a set of branches the steps took.
     fn agrees_with_the_loop_kept_whole<F: Scalar>(
         p: &Program,
         x0: [F; 3],
@@ -449,13 +444,17 @@ mod branching_steps {
         steps: usize,
         snapshots: usize,
     ) -> Result<(), TestCaseError> {
+        let taken = looped_paths(p, &x0, theta, steps);
+        prop_assume!(taken.is_some(), "recording panics at a step");
+        // The first recording is made at `x0`, however many steps run.
+        let taken = [
+            taken.unwrap_or_default(),
+            looped_path(p, &x0, theta).into_iter().collect(),
+        ]
+        .concat();
         let fail = |e: Error| TestCaseError::fail(e.to_string());
         let w = [F::one(), F::zero(), F::one()];
-        let (expected, taken) = kept_whole(p, &x0, theta, steps, &w).map_err(fail)?;
-        prop_assume!(
-            taken.iter().all(Option::is_some),
-            "recording panics at a step"
-        );
+        let expected = kept_whole(p, &x0, theta, steps, &w).map_err(fail)?;
         let closure = |x: &[Active<F>], t: &[Active<F>]| looped(p, x, t);
         let mut looped = Loop::recorded(&x0, &[theta], closure, snapshots).map_err(fail)?;
         let r = looped
@@ -463,14 +462,8 @@ mod branching_steps {
             .map_err(fail)?;
         let numbers = [&[r.value, r.d_params[0]][..], &r.d_state, &r.state].concat();
         prop_assert_eq!(bits(numbers[0], &numbers[1..]), expected);
-        let mut met: Vec<_> = taken
-            .into_iter()
-            .chain([looped_path(p, &x0, theta)])
-            .collect();
-        met.sort();
-        met.dedup();
-        prop_assert_eq!(looped.recordings(), met.len());
-        prop_assert_eq!(r.report.records, met.len() - 1);
+        prop_assert_eq!(looped.recordings(), met(&taken));
+        prop_assert_eq!(r.report.records, met(&taken) - 1);
         Ok(())
     }
 

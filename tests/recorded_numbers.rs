@@ -10,7 +10,7 @@ mod common;
 
 use approx::assert_relative_eq;
 use common::panic_message;
-use common::program::{Program, bits, coordinate, path, paths, points, program, run};
+use common::program::{Program, bits, coordinate, met, path, paths, points, program, run};
 use num_traits::Float;
 use tapegrad::replay::ir::{Arg, Op, Outcome};
 use tapegrad::replay::{Function, Retaping};
@@ -552,10 +552,8 @@ mod properties {
                 "at point {}",
                 k
             );
-            let mut met = paths[..=k].to_vec();
-            met.sort();
-            met.dedup();
-            prop_assert_eq!((f.kept(), f.records()), (met.len(), met.len() - 1));
+            let met = met(&paths[..=k]);
+            prop_assert_eq!((f.kept(), f.records()), (met, met - 1));
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ mod common;
 use common::expr::{Expr, INPUTS, eval, expr};
 use num_traits::Float;
 use proptest::prelude::*;
-use tapegrad::replay::ir::{Arg, Binary, Ir, Op, Outcome, Summand, Unary};
+use tapegrad::replay::ir::{Binary, Ir, Op, Outcome, Summand, Unary};
 use tapegrad::{
     Active, Error, Tape,
     replay::{Comparison, Function},
@@ -906,10 +906,6 @@ return %8";
 /// arithmetic, as a compiler of recordings reads it: each op in order,
 /// then the guards.
 fn evaluate_ir(ir: Ir<'_, f64>, x: &[f64], params: &[f64]) -> Result<Vec<f64>, String> {
-    let get = |v: &[f64], a: Arg<f64>| match a {
-        Arg::Node(n) => v[n as usize],
-        Arg::Const(c) => c,
-    };
     let mut v = vec![0.0; ir.ops.len() + 1];
     for (k, &op) in ir.ops.iter().enumerate() {
         let n = |a: u32| v[a as usize];
@@ -938,9 +934,9 @@ fn evaluate_ir(ir: Ir<'_, f64>, x: &[f64], params: &[f64]) -> Result<Vec<f64>, S
             Op::Complement { z, .. } => Unary::Sigmoid.eval(-n(z)).0,
             Op::Select(k) => {
                 let s = ir.selects[k as usize];
-                let [a, b] = s.operands.map(|a| get(&v, a));
+                let [a, b] = s.operands.map(|a| a.get(&v));
                 let taken = usize::from(s.test.outcome(a, b) != Outcome::Bool(true));
-                get(&v, s.branches[taken])
+                s.branches[taken].get(&v)
             }
             Op::Sum { first, count } => {
                 let terms = &ir.terms[first as usize..(first + count) as usize];
@@ -963,12 +959,12 @@ fn evaluate_ir(ir: Ir<'_, f64>, x: &[f64], params: &[f64]) -> Result<Vec<f64>, S
         };
     }
     for guard in ir.guards {
-        let [a, b] = guard.operands.map(|a| get(&v, a));
+        let [a, b] = guard.operands.map(|a| a.get(&v));
         if guard.test.outcome(a, b) != guard.outcome {
             return Err(format!("the branch at {} changed", guard.location));
         }
     }
-    Ok(ir.outputs.iter().map(|&y| get(&v, y)).collect())
+    Ok(ir.outputs.iter().map(|&y| y.get(&v)).collect())
 }
 
 #[test]

@@ -422,10 +422,7 @@ impl<'a, F: Real> Emit<'a, '_, F> {
                 Summand::Const(_) => {}
                 Summand::Node(n) if plan.inlined[n as usize] => {
                     let (_, operands) = inlined_op(&plan.ir, n);
-                    nodes.extend(operands.into_iter().flatten().filter_map(|a| match a {
-                        Arg::Node(n) => Some(n),
-                        Arg::Const(_) => None,
-                    }));
+                    nodes.extend(operands.into_iter().flatten().filter_map(|a| a.node()));
                 }
                 Summand::Node(n) => nodes.push(n),
                 Summand::Product(a, b) => nodes.extend([a, b]),

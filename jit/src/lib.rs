@@ -108,7 +108,7 @@ use std::sync::OnceLock;
 use emit::{Piece, Plan};
 use native::{Code, Shape, Tables};
 use roll::{Item, Rules, Segment};
-use tapegrad::replay::ir::{Arg, Op, ReverseSweep};
+use tapegrad::replay::ir::{Op, ReverseSweep};
 
 /// The scalars a recording compiles for: `f32` and `f64`.
 pub trait Real: Scalar + private::Sealed {
@@ -378,10 +378,7 @@ const PIECE: usize = 256;
 /// The lengths the code reads and writes, and where the sweep is seeded.
 fn shape<F: Real>(function: &Function<F>, sweep: &ReverseSweep<F>) -> Shape {
     let seeds = (sweep.outputs.iter().enumerate())
-        .filter_map(|(k, y)| match *y {
-            Arg::Node(n) => Some((k, n as usize)),
-            Arg::Const(_) => None,
-        })
+        .filter_map(|(k, y)| y.node().map(|n| (k, n as usize)))
         .collect();
     let (n, ops) = (function.inputs(), function.ir().ops);
     let leading = (0..n + function.params()).all(|k| {

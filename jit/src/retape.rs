@@ -75,7 +75,6 @@ where
             records: 0,
         };
         retaping.record_at(x)?;
-        retaping.records = 0;
         Ok(retaping)
     }
 
@@ -201,6 +200,7 @@ where
             }
         }
         self.record_at(x)?;
+        self.records += 1;
         let (compiled, ws) = &mut self.kept[0];
         match attempt(compiled, ws)? {
             Ok(found) => Ok(found),
@@ -222,7 +222,6 @@ where
         ws.set_params(&self.params)?;
         self.kept.truncate(Self::KEPT - 1);
         self.kept.insert(0, (compiled, ws));
-        self.records += 1;
         Ok(())
     }
 }

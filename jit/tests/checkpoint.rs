@@ -111,7 +111,7 @@ fn a_branch_that_changes_inside_a_compiled_loop_is_the_interpreters_error()
 
 mod branching_steps {
     use super::*;
-    use crate::program::{Program, looped, looped_path, loops};
+    use crate::program::{Program, looped, looped_paths, loops};
     use proptest::prelude::*;
 
     /// A loop of `p`'s step recorded again at each new branch, compiled
@@ -125,24 +125,11 @@ mod branching_steps {
         steps: usize,
         snapshots: usize,
     ) -> Result<(), TestCaseError> {
-        let mut state = x0.to_vec();
-        for _ in 0..steps {
-            // Where recording panics (a clamp's bounds crossed), both loops would.
-            prop_assume!(looped_path(p, &state, theta).is_some(), "recording panics");
-            let f = Function::record_with_params(
-                &state,
-                &[theta],
-                |x: &[Active<F>], t: &[Active<F>]| looped(p, x, t),
-            )
-            .map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let mut ws = f.workspace();
-            ws.set_params(&[theta])
-                .map_err(|e| TestCaseError::fail(e.to_string()))?;
-            state = f
-                .value(&mut ws, &state)
-                .map_err(|e| TestCaseError::fail(e.to_string()))?[..3]
-                .to_vec();
-        }
+        // Where recording panics (a clamp's bounds crossed), both loops would.
+        prop_assume!(
+            looped_paths(p, &x0, theta, steps).is_some(),
+            "recording panics"
+        );
         let step = |x: &[Active<F>], t: &[Active<F>]| looped(p, x, t);
         let optimized = |mut f: Function<F>| {
             f.optimize();

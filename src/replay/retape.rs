@@ -78,7 +78,6 @@ where
             records: 0,
         };
         retaping.record_at(x)?;
-        retaping.records = 0;
         Ok(retaping)
     }
 
@@ -196,6 +195,7 @@ where
             }
         }
         self.record_at(x)?;
+        self.records += 1;
         let (function, ws) = &mut self.kept[0];
         eval(function, ws)
     }
@@ -209,7 +209,6 @@ where
         ws.set_params(&self.params)?;
         self.kept.truncate(Self::KEPT - 1);
         self.kept.insert(0, (function, ws));
-        self.records += 1;
         Ok(())
     }
 }

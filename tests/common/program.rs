@@ -59,6 +59,35 @@ pub fn looped_path<F: Scalar>(p: &Program, x: &[F], theta: F) -> Option<Vec<bool
     path(p, &[x[0], x[1] + theta, x[2]])
 }
 
+/// The branches each of `steps` [`looped`] steps takes from the state
+/// `x0` with `θ`, each step run on a plain tape; `None` where recording
+/// one panics.
+pub fn looped_paths<F: Scalar>(
+    p: &Program,
+    x0: &[F],
+    theta: F,
+    steps: usize,
+) -> Option<Vec<Vec<bool>>> {
+    let (mut x, mut paths) = (x0.to_vec(), Vec::new());
+    for _ in 0..steps {
+        paths.push(looped_path(p, &x, theta)?);
+        x = Tape::<F>::default().record(|| {
+            let next = looped(p, &Active::vars(&x), &[Active::constant(theta)]);
+            next[..3].iter().map(Active::value).collect()
+        });
+    }
+    Some(paths)
+}
+
+/// How many different sets of branches `paths` holds: the recordings a
+/// retaping or a loop that records again makes of them.
+pub fn met<T: Ord + Clone>(paths: &[T]) -> usize {
+    let mut met = paths.to_vec();
+    met.sort();
+    met.dedup();
+    met.len()
+}
+
 /// A loop of [`looped`] steps: its program, initial state and `θ`, 0 to
 /// 39 steps and 1 to 5 snapshots.
 pub fn loops() -> impl Strategy<Value = (Program, [f64; 3], f64, usize, usize)> {
